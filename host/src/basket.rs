@@ -1,0 +1,280 @@
+//! The basket a channel sends: the `POST /v1/evaluate` request of SPEC.md, parsed and
+//! checked. Every problem names its field with a JSON pointer.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// The most lines a basket may have by default.
+pub const DEFAULT_MAX_LINES: usize = 1_000;
+/// The largest unit price or quantity the engine prices: beyond, totals could overflow.
+const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(0xA764_0000, 0x0DE0_B6B3, 0, false, 0); // 10^18
+const MAX_QUANTITY: u32 = 1_000_000;
+const MAX_TEXT: usize = 256;
+
+/// A basket to price.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateRequest {
+    /// ISO 4217 code of every amount, such as `EUR`.
+    pub currency: String,
+    /// The sales channel, such as `web`, `store` or `app`.
+    pub channel: String,
+    /// The store, for store channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    /// When the basket is priced; now when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<FixedOffset>>,
+    /// The customer; absent for an anonymous basket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerInfo>,
+    /// Coupon codes the customer entered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<String>,
+    /// The lines.
+    pub lines: Vec<LineItem>,
+    /// List the campaigns the prefilter set aside too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub explain: bool,
+}
+
+/// The customer.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInfo {
+    /// The retailer's customer id.
+    pub id: String,
+    /// Loyalty tier, such as `gold`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loyalty_tier: Option<String>,
+    /// Segments, such as `card-holder`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
+    /// Date of birth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<NaiveDate>,
+    /// Free attributes, such as `gender: f`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// One line.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineItem {
+    /// The channel's line id, unique in the basket.
+    pub id: String,
+    /// The product's SKU.
+    pub sku: String,
+    /// Units, at least 1.
+    pub quantity: u32,
+    /// Price of one unit, at least 0.
+    pub unit_price: Decimal,
+    /// Categories of the product.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// Brand of the product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// Free attributes of the product.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A problem with one field of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldProblem {
+    /// JSON pointer to the field, such as `/lines/3/quantity`.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FieldProblem {
+    /// A problem at `pointer`.
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl EvaluateRequest {
+    /// Checks what serde cannot: ranges, uniqueness, sizes. Every problem is reported.
+    pub fn validate(&self, max_lines: usize) -> Result<(), Vec<FieldProblem>> {
+        let mut problems = Vec::new();
+        let currency_ok =
+            self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase());
+        if !currency_ok {
+            problems.push(FieldProblem::new(
+                "/currency",
+                "must be an ISO 4217 code such as EUR",
+            ));
+        }
+        text(&mut problems, "/channel", &self.channel, false);
+        if let Some(store) = &self.store {
+            text(&mut problems, "/store", store, false);
+        }
+        if self.lines.len() > max_lines {
+            problems.push(FieldProblem::new(
+                "/lines",
+                format!("{} lines; at most {max_lines} are priced", self.lines.len()),
+            ));
+            return Err(problems);
+        }
+        let mut ids = HashSet::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            let at = |field: &str| format!("/lines/{i}/{field}");
+            text(&mut problems, &at("id"), &line.id, false);
+            if !ids.insert(line.id.as_str()) {
+                problems.push(FieldProblem::new(
+                    at("id"),
+                    format!("line id {:?} appears twice", line.id),
+                ));
+            }
+            text(&mut problems, &at("sku"), &line.sku, false);
+            if line.quantity == 0 || line.quantity > MAX_QUANTITY {
+                problems.push(FieldProblem::new(
+                    at("quantity"),
+                    format!("must be from 1 to {MAX_QUANTITY}"),
+                ));
+            }
+            if line.unit_price.is_sign_negative() && !line.unit_price.is_zero() {
+                problems.push(FieldProblem::new(at("unit_price"), "must be 0 or more"));
+            } else if line.unit_price >= MAX_UNIT_PRICE || line.unit_price.scale() > 9 {
+                problems.push(FieldProblem::new(
+                    at("unit_price"),
+                    "must be below 10^18 with at most 9 decimals",
+                ));
+            }
+            for (j, category) in line.categories.iter().enumerate() {
+                text(
+                    &mut problems,
+                    &format!("/lines/{i}/categories/{j}"),
+                    category,
+                    false,
+                );
+            }
+            if let Some(brand) = &line.brand {
+                text(&mut problems, &at("brand"), brand, true);
+            }
+            attributes(&mut problems, &at("attributes"), &line.attributes);
+        }
+        if let Some(customer) = &self.customer {
+            text(&mut problems, "/customer/id", &customer.id, false);
+            if let Some(tier) = &customer.loyalty_tier {
+                text(&mut problems, "/customer/loyalty_tier", tier, true);
+            }
+            for (j, segment) in customer.segments.iter().enumerate() {
+                text(
+                    &mut problems,
+                    &format!("/customer/segments/{j}"),
+                    segment,
+                    false,
+                );
+            }
+            attributes(&mut problems, "/customer/attributes", &customer.attributes);
+        }
+        for (j, code) in self.coupons.iter().enumerate() {
+            text(&mut problems, &format!("/coupons/{j}"), code, false);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The basket's subtotal: the sum of unit price × quantity.
+    pub fn subtotal(&self) -> Decimal {
+        self.lines
+            .iter()
+            .map(|line| line.unit_price * Decimal::from(line.quantity))
+            .sum()
+    }
+}
+
+fn text(problems: &mut Vec<FieldProblem>, pointer: &str, value: &str, may_be_empty: bool) {
+    if value.is_empty() && !may_be_empty {
+        problems.push(FieldProblem::new(pointer, "must not be empty"));
+    } else if value.len() > MAX_TEXT {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("at most {MAX_TEXT} bytes"),
+        ));
+    }
+}
+
+fn attributes(
+    problems: &mut Vec<FieldProblem>,
+    pointer: &str,
+    attributes: &BTreeMap<String, String>,
+) {
+    for (key, value) in attributes {
+        let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+        text(problems, &at, key, false);
+        text(problems, &at, value, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: serde_json::Value) -> EvaluateRequest {
+        serde_json::from_value(json).expect("well-formed request")
+    }
+
+    #[test]
+    fn ten_to_the_eighteen_is_the_price_ceiling() {
+        assert_eq!(MAX_UNIT_PRICE.to_string(), "1000000000000000000");
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_pointer() {
+        let r = request(serde_json::json!({
+            "currency": "eur", "channel": "web",
+            "lines": [
+                { "id": "1", "sku": "A", "quantity": 0, "unit_price": "1.00" },
+                { "id": "1", "sku": "", "quantity": 1, "unit_price": "-2" }
+            ]
+        }));
+        let pointers: Vec<String> = r
+            .validate(10)
+            .expect_err("invalid")
+            .into_iter()
+            .map(|p| p.pointer)
+            .collect();
+        assert_eq!(
+            pointers,
+            [
+                "/currency",
+                "/lines/0/quantity",
+                "/lines/1/id",
+                "/lines/1/sku",
+                "/lines/1/unit_price"
+            ]
+        );
+    }
+
+    #[test]
+    fn too_many_lines_is_one_problem() {
+        let line = serde_json::json!({ "id": "x", "sku": "A", "quantity": 1, "unit_price": "1" });
+        let lines: Vec<_> = (0..3)
+            .map(|i| {
+                let mut l = line.clone();
+                l["id"] = i.to_string().into();
+                l
+            })
+            .collect();
+        let r = request(serde_json::json!({ "currency": "EUR", "channel": "web", "lines": lines }));
+        let problems = r.validate(2).expect_err("too many");
+        assert_eq!(
+            problems,
+            [FieldProblem::new("/lines", "3 lines; at most 2 are priced")]
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! `remise plugin run` and `remise plugin inspect`: run a real `.wasm` locally, the way
+//! Shopify's function-runner does, and print what it proposed and what it cost.
+
+use crate::basket::{EvaluateRequest, DEFAULT_MAX_LINES};
+use crate::catalogue;
+use crate::runtime::{self, Limits, Plugin, Runtime};
+use anyhow::{anyhow, bail, Context as _};
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Remise, the promotion engine.
+#[derive(Debug, Parser)]
+#[command(name = "remise", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with scenario plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// `remise plugin …`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Run a plugin on one basket and print its effects and a resource report (JSON).
+    Run(RunArgs),
+    /// Print a plugin's metadata and parameter schema (JSON).
+    Inspect {
+        /// The component: a `.wasm` path, or the name of a catalogue plugin.
+        plugin: String,
+    },
+    /// List the catalogue plugins embedded in this binary.
+    List,
+}
+
+/// Arguments of `remise plugin run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The component to run (`.wasm`).
+    #[arg(long, conflicts_with = "plugin", required_unless_present = "plugin")]
+    pub wasm: Option<PathBuf>,
+    /// A catalogue plugin embedded in this binary, by name, instead of `--wasm`.
+    #[arg(long)]
+    pub plugin: Option<String>,
+    /// The campaign parameters (JSON file).
+    #[arg(long)]
+    pub params: PathBuf,
+    /// The basket: a `POST /v1/evaluate` request body (JSON file).
+    #[arg(long)]
+    pub basket: PathBuf,
+    /// Fuel for a basket of up to 200 lines.
+    #[arg(long, default_value_t = Limits::default().fuel)]
+    pub fuel: u64,
+    /// Linear memory cap, in MiB.
+    #[arg(long, default_value_t = 16)]
+    pub memory_mib: usize,
+    /// Wall-clock deadline, in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    pub deadline_ms: u64,
+}
+
+/// Runs the CLI; the exit code is 0 on success, 1 when the plugin failed (the typed
+/// reason is printed), 2 when the input was refused.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Plugin(PluginCommand::Run(args)) => run_plugin(args),
+        Command::Plugin(PluginCommand::Inspect { plugin }) => {
+            let runtime = Runtime::new().map_err(|e| anyhow!("{e:#}"))?;
+            let plugin = load(&runtime, &plugin, Limits::default())?;
+            print_json(&json!({
+                "metadata": plugin.metadata(),
+                "sha256": plugin.sha256(),
+                "size_bytes": plugin.size(),
+                "limits": plugin.limits(),
+            }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugin(PluginCommand::List) => {
+            for (name, bytes) in catalogue::PLUGINS {
+                println!("{name}\t{} bytes", bytes.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_plugin(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let limits = Limits {
+        fuel: args.fuel,
+        memory_bytes: args.memory_mib.saturating_mul(1 << 20),
+        deadline: Duration::from_millis(args.deadline_ms),
+        ..Limits::default()
+    };
+    if limits.memory_bytes > runtime::engine::MAX_MEMORY_CEILING {
+        bail!(
+            "--memory-mib is at most {}",
+            runtime::engine::MAX_MEMORY_CEILING >> 20
+        );
+    }
+    let source = match (&args.wasm, &args.plugin) {
+        (Some(path), _) => path.display().to_string(),
+        (None, Some(name)) => name.clone(),
+        (None, None) => bail!("give --wasm or --plugin"),
+    };
+    let params = read(&args.params)?;
+    let basket = read(&args.basket)?;
+    let request: EvaluateRequest = match serde_json::from_str(&basket) {
+        Ok(request) => request,
+        Err(error) => {
+            return refused(
+                &format!("basket {}: {error}", args.basket.display()),
+                json!([]),
+            )
+        }
+    };
+    if let Err(problems) = request.validate(DEFAULT_MAX_LINES) {
+        return refused("the basket is not valid", json!(problems));
+    }
+    let runtime = Runtime::new().map_err(|e| anyhow!("{e:#}"))?;
+    let plugin = load(&runtime, &source, limits)?;
+    let prepared = match plugin.check_params(&params) {
+        Ok(Ok(prepared)) => prepared,
+        Ok(Err(problems)) => return refused("the plugin refused the parameters", json!(problems)),
+        Err(error) => return failed(&plugin, &error, &runtime::RunReport::default()),
+    };
+    let at = request.at.unwrap_or_else(|| Utc::now().fixed_offset());
+    let input = runtime::encode(&request, at).context("lowering the basket")?;
+    let evaluation = plugin.evaluate(&request.lines, &input, &[&prepared]);
+    let result = evaluation
+        .results
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("the runtime answered no result"))?;
+    match result {
+        Ok(effects) => {
+            print_json(&json!({
+                "plugin": format!("{}@{}", plugin.metadata().name, plugin.metadata().version),
+                "effects": effects,
+                "report": report_json(&plugin, &evaluation.report),
+            }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => failed(&plugin, &error, &evaluation.report),
+    }
+}
+
+fn report_json(plugin: &Plugin, report: &runtime::RunReport) -> serde_json::Value {
+    json!({
+        "module_size_bytes": plugin.size(),
+        "fuel_used": report.fuel_used,
+        "fuel_limit": report.fuel_limit,
+        "peak_memory_bytes": report.peak_memory_bytes,
+        "wall_time_us": report.wall_time_us,
+        "log": report.log,
+        "log_dropped": report.log_dropped,
+    })
+}
+
+fn failed(
+    plugin: &Plugin,
+    error: &runtime::RunError,
+    report: &runtime::RunReport,
+) -> anyhow::Result<ExitCode> {
+    print_json(&json!({
+        "plugin": format!("{}@{}", plugin.metadata().name, plugin.metadata().version),
+        "error": { "reason": error.reason(), "detail": error.to_string() },
+        "report": report_json(plugin, report),
+    }))?;
+    eprintln!("remise: {}: {error}", error.reason());
+    Ok(ExitCode::from(1))
+}
+
+fn refused(what: &str, problems: serde_json::Value) -> anyhow::Result<ExitCode> {
+    print_json(
+        &json!({ "error": { "reason": "invalid_input", "detail": what, "problems": problems } }),
+    )?;
+    eprintln!("remise: {what}");
+    Ok(ExitCode::from(2))
+}
+
+fn load(runtime: &Runtime, source: &str, limits: Limits) -> anyhow::Result<Plugin> {
+    let bytes = match catalogue::plugin(source) {
+        Some(bytes) if !Path::new(source).exists() => bytes.to_vec(),
+        _ => std::fs::read(source).with_context(|| format!("reading {source}"))?,
+    };
+    runtime
+        .load(&bytes, limits)
+        .map_err(|e| anyhow!("{source}: {e}"))
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! Remise: an omnichannel promotion engine whose scenarios are sandboxed WebAssembly
+//! components.
+//!
+//! A tour, in the order a basket flows through:
+//!
+//! - [`basket`]: the evaluate request channels send (SPEC.md), parsed and checked, every
+//!   problem named by a JSON pointer.
+//! - [`runtime`]: the sandbox. Loads plugin components, checks them against the world
+//!   `remise:scenario@1.0.0` (`wit/v1`), and runs them in a fresh store per evaluation
+//!   under fuel, memory, deadline and output limits; [`runtime::encode`] lowers the basket
+//!   into the WIT's flat shape once per evaluation; [`runtime::effects`] checks what a
+//!   plugin answered.
+//! - [`catalogue`]: the six scenario plugins of `plugins/`, built from source by
+//!   `build.rs` and embedded in the binary.
+//! - [`cli`]: `remise plugin run` and `remise plugin inspect`, for integrators.
+#![warn(missing_docs)]
+
+pub mod basket;
+pub mod catalogue;
+pub mod cli;
+pub mod runtime;

@@ -1,0 +1,138 @@
+//! Lowers a basket into the flat wire shape of `wit/v1`: one text buffer, scalar-only
+//! lines, two shared pools. Built once per evaluation and passed by reference to every
+//! plugin call, so its cost is paid once however many plugins run.
+
+use super::bindings::types as wire;
+use crate::basket::EvaluateRequest;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// A decimal that does not fit the wire's 64-bit mantissa.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} does not fit a 64-bit decimal")]
+pub struct DecimalOutOfRange(pub Decimal);
+
+/// A decimal for the wire (validated baskets always fit).
+pub fn decimal(value: Decimal) -> Result<wire::Decimal, DecimalOutOfRange> {
+    let normalized = value.normalize();
+    let mantissa = i64::try_from(normalized.mantissa()).map_err(|_| DecimalOutOfRange(value))?;
+    Ok(wire::Decimal {
+        mantissa,
+        scale: normalized.scale() as u8,
+    })
+}
+
+/// A wire decimal back into `rust_decimal`; `None` when its scale is above 28.
+pub fn from_wire(value: wire::Decimal) -> Option<Decimal> {
+    Decimal::try_from_i128_with_scale(i128::from(value.mantissa), u32::from(value.scale)).ok()
+}
+
+fn date(value: NaiveDate) -> wire::Date {
+    wire::Date {
+        year: value.year(),
+        month: value.month() as u8,
+        day: value.day() as u8,
+    }
+}
+
+/// A basket and its context, lowered.
+pub struct WireInput {
+    /// The basket.
+    pub basket: wire::Basket,
+    /// Where and when.
+    pub context: wire::Context,
+}
+
+#[derive(Default)]
+struct Encoder {
+    text: String,
+    refs: Vec<wire::TextRef>,
+    pairs: Vec<wire::Pair>,
+}
+
+impl Encoder {
+    fn text(&mut self, s: &str) -> wire::TextRef {
+        let offset = self.text.len() as u32;
+        self.text.push_str(s);
+        wire::TextRef {
+            offset,
+            len: s.len() as u32,
+        }
+    }
+
+    fn list(&mut self, items: &[String]) -> wire::PoolRange {
+        let start = self.refs.len() as u32;
+        for item in items {
+            let r = self.text(item);
+            self.refs.push(r);
+        }
+        wire::PoolRange {
+            start,
+            count: items.len() as u32,
+        }
+    }
+
+    fn pairs(&mut self, items: &BTreeMap<String, String>) -> wire::PoolRange {
+        let start = self.pairs.len() as u32;
+        for (key, value) in items {
+            let pair = wire::Pair {
+                key: self.text(key),
+                value: self.text(value),
+            };
+            self.pairs.push(pair);
+        }
+        wire::PoolRange {
+            start,
+            count: items.len() as u32,
+        }
+    }
+}
+
+/// Lowers `request`, priced at `at` (whose offset is the one plugins see).
+pub fn encode(
+    request: &EvaluateRequest,
+    at: DateTime<FixedOffset>,
+) -> Result<WireInput, DecimalOutOfRange> {
+    let mut enc = Encoder::default();
+    let currency = enc.text(&request.currency);
+    let channel = enc.text(&request.channel);
+    let store = enc.text(request.store.as_deref().unwrap_or(""));
+    let mut lines = Vec::with_capacity(request.lines.len());
+    for line in &request.lines {
+        lines.push(wire::Line {
+            id: enc.text(&line.id),
+            sku: enc.text(&line.sku),
+            quantity: line.quantity,
+            unit_price: decimal(line.unit_price)?,
+            categories: enc.list(&line.categories),
+            brand: enc.text(line.brand.as_deref().unwrap_or("")),
+            attributes: enc.pairs(&line.attributes),
+        });
+    }
+    let customer = request.customer.as_ref().map(|c| wire::Customer {
+        id: enc.text(&c.id),
+        loyalty_tier: enc.text(c.loyalty_tier.as_deref().unwrap_or("")),
+        segments: enc.list(&c.segments),
+        birthdate: c.birthdate.map(date),
+        attributes: enc.pairs(&c.attributes),
+    });
+    let context = wire::Context {
+        channel,
+        store,
+        unix_seconds: at.timestamp(),
+        utc_offset_minutes: at.offset().local_minus_utc() / 60,
+        local_date: date(at.date_naive()),
+    };
+    Ok(WireInput {
+        basket: wire::Basket {
+            text: enc.text,
+            currency,
+            lines,
+            refs: enc.refs,
+            pairs: enc.pairs,
+            customer,
+        },
+        context,
+    })
+}

@@ -1,0 +1,465 @@
+//! The sandbox: loads plugin components and runs them, each evaluation in a fresh `Store`.
+//!
+//! One [`Runtime`] per process holds the `Engine` (configured in [`engine`]) and a linker
+//! that offers plugins one import, the bounded log. [`Runtime::load`] compiles a component,
+//! checks its imports and its exports against `remise:scenario@1.0.0`, pre-instantiates it
+//! and reads its metadata. [`Plugin::evaluate`] then runs every campaign that uses the
+//! plugin in one fresh sandbox (instantiation is most of a run's cost, so it is paid once
+//! per plugin per evaluation, not once per campaign) under fuel, memory, deadline and
+//! output limits. If that shared run fails, each campaign is run again alone, so one
+//! campaign's failure never costs its siblings.
+
+pub mod bindings;
+pub mod effects;
+pub mod encode;
+pub mod engine;
+pub mod error;
+pub mod sandbox;
+
+use crate::basket::LineItem;
+use bindings::{types as wire, Scenario, ScenarioPre};
+pub use effects::Effect;
+pub use encode::{encode, WireInput};
+pub use error::{LoadError, RunError};
+use sandbox::{LogLine, Sandbox};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+/// The import every plugin may use.
+const HOST_INTERFACE: &str = "remise:scenario/host@1.0.0";
+/// The types-only interface of the world (imported, carries no functions).
+const TYPES_INTERFACE: &str = "remise:scenario/types@1.0.0";
+/// The most parameter problems a plugin may report for one check.
+const MAX_PARAM_PROBLEMS: usize = 100;
+/// The longest text (pointer or message) of one parameter problem.
+const MAX_PROBLEM_TEXT: usize = 1_024;
+
+/// Per-plugin limits on one evaluation (SPEC.md's defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Fuel (about one unit per wasm instruction) for a basket of up to 200 lines.
+    pub fuel: u64,
+    /// Linear memory cap, in bytes.
+    pub memory_bytes: usize,
+    /// Wall-clock deadline.
+    #[serde(rename = "deadline_ms", serialize_with = "as_millis")]
+    pub deadline: Duration,
+    /// The most effects one campaign's answer may hold.
+    pub max_effects: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            fuel: 10_000_000,
+            memory_bytes: 16 << 20,
+            deadline: Duration::from_millis(50),
+            max_effects: 1_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The fuel for a basket of `lines` lines: ×1 up to 200 lines, then growing linearly
+    /// with the basket, ×10 at most (like Shopify's 11M-instruction limit).
+    pub fn fuel_for(&self, lines: usize) -> u64 {
+        let lines = lines.max(200) as u64;
+        self.fuel.saturating_mul(lines.min(2_000)) / 200
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        let tick = engine::EPOCH_TICK.as_nanos().max(1);
+        // One more tick: the current one may be about to end.
+        (self.deadline.as_nanos().div_ceil(tick) as u64).saturating_add(1)
+    }
+}
+
+/// What one sandboxed run cost.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunReport {
+    /// Fuel consumed.
+    pub fuel_used: u64,
+    /// Fuel granted.
+    pub fuel_limit: u64,
+    /// The largest linear memory the plugin had, in bytes.
+    pub peak_memory_bytes: usize,
+    /// Wall time of the run (instantiation included), in microseconds.
+    pub wall_time_us: u64,
+    /// Sandboxes used (more than one when a shared run failed and campaigns ran alone).
+    pub sandboxes: u32,
+    /// What the plugin logged.
+    pub log: Vec<LogLine>,
+    /// Log lines dropped because the log was full.
+    pub log_dropped: usize,
+}
+
+impl RunReport {
+    fn absorb(&mut self, other: RunReport) {
+        self.fuel_used += other.fuel_used;
+        self.fuel_limit += other.fuel_limit;
+        self.peak_memory_bytes = self.peak_memory_bytes.max(other.peak_memory_bytes);
+        self.wall_time_us += other.wall_time_us;
+        self.sandboxes += other.sandboxes;
+        self.log.extend(other.log);
+        self.log_dropped += other.log_dropped;
+    }
+}
+
+/// A plugin's description of itself.
+#[derive(Clone, Debug, Serialize)]
+pub struct Metadata {
+    /// Its name, such as `threshold-discount`.
+    pub name: String,
+    /// Its semantic version.
+    pub version: semver::Version,
+    /// One paragraph for the catalogue.
+    pub description: String,
+    /// The JSON Schema of its parameters.
+    pub params_schema: serde_json::Value,
+}
+
+/// A campaign's parameters as the plugin prepared them (see `check-params` in the WIT).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedParams(Vec<u8>);
+
+/// A problem the plugin found in a campaign's parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParamProblem {
+    /// JSON pointer into the parameters.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The answer of one evaluation: one result per campaign, and what it cost.
+#[derive(Debug)]
+pub struct Evaluation {
+    /// The effects, or why there are none, of each campaign, in the order given.
+    pub results: Vec<Result<Vec<Effect>, RunError>>,
+    /// The cost.
+    pub report: RunReport,
+}
+
+/// The process-wide sandbox factory.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<Sandbox>,
+}
+
+impl Runtime {
+    /// A runtime with the default sandbox pool.
+    pub fn new() -> wasmtime::Result<Self> {
+        Self::with_pool(engine::PoolSize::default())
+    }
+
+    /// A runtime whose pool holds `pool.instances` sandboxes at once.
+    pub fn with_pool(pool: engine::PoolSize) -> wasmtime::Result<Self> {
+        let engine = engine::build_engine(pool)?;
+        engine::spawn_epoch_ticker(&engine)?;
+        let mut linker = Linker::new(&engine);
+        bindings::remise::scenario::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        Ok(Self { engine, linker })
+    }
+
+    /// The engine plugins are compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles and checks a component, and reads its metadata.
+    pub fn load(&self, bytes: &[u8], limits: Limits) -> Result<Plugin, LoadError> {
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| LoadError::NotAComponent(format!("{e:#}")))?;
+        let mut linker = self.linker.clone();
+        for (name, _) in component.component_type().imports(&self.engine) {
+            let allowed =
+                name == HOST_INTERFACE || name == TYPES_INTERFACE || name.starts_with("wasi:");
+            if !allowed {
+                return Err(LoadError::ForbiddenImport(name.to_string()));
+            }
+        }
+        // The Rust standard library of a wasm32-wasip2 plugin imports a few WASI
+        // interfaces (stderr, exit, environment) that a scenario never needs: each
+        // function becomes a trap, so no file, clock, socket or entropy is reachable.
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .map_err(|e| LoadError::NotAScenario(format!("{e:#}")))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::NotAScenario(format!("{e:#}")))?;
+        let pre = ScenarioPre::new(instance_pre)
+            .map_err(|e| LoadError::NotAScenario(format!("{e:#}")))?;
+        let mut plugin = Plugin {
+            metadata: Metadata {
+                name: String::new(),
+                version: semver::Version::new(0, 0, 0),
+                description: String::new(),
+                params_schema: serde_json::Value::Null,
+            },
+            sha256: format!("{:x}", Sha256::digest(bytes)),
+            size: bytes.len(),
+            limits,
+            pre,
+        };
+        plugin.metadata = plugin.read_metadata()?;
+        Ok(plugin)
+    }
+}
+
+/// A loaded, checked plugin version, ready to run.
+pub struct Plugin {
+    metadata: Metadata,
+    sha256: String,
+    size: usize,
+    limits: Limits,
+    pre: ScenarioPre<Sandbox>,
+}
+
+impl Plugin {
+    /// What the plugin says about itself.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The hex sha256 of the component's bytes.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The component's size, in bytes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Its limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn read_metadata(&self) -> Result<Metadata, LoadError> {
+        let (result, _) = self.sandboxed(self.limits.fuel, |store, scenario| {
+            scenario.call_metadata(store)
+        });
+        let raw = result.map_err(|e| LoadError::Metadata(e.to_string()))?;
+        let name_ok = !raw.name.is_empty()
+            && raw.name.len() <= 64
+            && raw
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok {
+            return Err(LoadError::Metadata(format!(
+                "name {:?} is not 1 to 64 of a-z, 0-9 and -",
+                raw.name
+            )));
+        }
+        let version = semver::Version::parse(&raw.version).map_err(|e| {
+            LoadError::Metadata(format!("version {:?} is not semver: {e}", raw.version))
+        })?;
+        let params_schema: serde_json::Value = serde_json::from_str(&raw.params_schema)
+            .map_err(|e| LoadError::Metadata(format!("params schema is not JSON: {e}")))?;
+        if !params_schema.is_object() && !params_schema.is_boolean() {
+            return Err(LoadError::Metadata(
+                "params schema is not a JSON Schema".into(),
+            ));
+        }
+        Ok(Metadata {
+            name: raw.name,
+            version,
+            description: raw.description,
+            params_schema,
+        })
+    }
+
+    /// Checks a campaign's parameters (JSON text) and prepares them for [`Plugin::evaluate`].
+    pub fn check_params(
+        &self,
+        params_json: &str,
+    ) -> Result<Result<PreparedParams, Vec<ParamProblem>>, RunError> {
+        let (result, _) = self.sandboxed(self.limits.fuel, |store, scenario| {
+            scenario.call_check_params(store, params_json)
+        });
+        Ok(match result? {
+            Ok(bytes) => Ok(PreparedParams(bytes)),
+            Err(problems) => Err(problems
+                .into_iter()
+                .take(MAX_PARAM_PROBLEMS)
+                .map(|p| ParamProblem {
+                    pointer: cut(p.pointer),
+                    message: cut(p.message),
+                })
+                .collect()),
+        })
+    }
+
+    /// Runs every campaign of `campaigns` on one basket (`lines` is the request's lines,
+    /// `input` the same basket lowered by [`encode`]).
+    pub fn evaluate(
+        &self,
+        lines: &[LineItem],
+        input: &WireInput,
+        campaigns: &[&PreparedParams],
+    ) -> Evaluation {
+        let fuel = self.limits.fuel_for(lines.len());
+        let wire_campaigns: Vec<wire::Campaign> = campaigns
+            .iter()
+            .map(|p| wire::Campaign {
+                params: p.0.clone(),
+            })
+            .collect();
+        let n = campaigns.len() as u64;
+        let (result, mut report) =
+            self.sandboxed(fuel.saturating_mul(n.max(1)), |store, scenario| {
+                scenario.call_evaluate(store, &input.basket, input.context, &wire_campaigns)
+            });
+        let results = match result {
+            Ok(answers) if answers.len() == campaigns.len() => answers
+                .into_iter()
+                .map(|answer| self.check_answer(answer, lines))
+                .collect(),
+            Ok(answers) => {
+                let error = RunError::InvalidEffects {
+                    detail: format!(
+                        "{} answers for {} campaigns",
+                        answers.len(),
+                        campaigns.len()
+                    ),
+                };
+                vec![Err(error); campaigns.len()]
+            }
+            // A timeout already cost the deadline once: running each campaign alone
+            // could cost it again per campaign, so they all share the verdict.
+            Err(error) if campaigns.len() > 1 && !matches!(error, RunError::Timeout { .. }) => {
+                campaigns
+                    .iter()
+                    .map(|campaign| {
+                        let alone = self.evaluate(lines, input, &[*campaign]);
+                        report.absorb(alone.report);
+                        alone
+                            .results
+                            .into_iter()
+                            .next()
+                            .unwrap_or(Err(error.clone()))
+                    })
+                    .collect()
+            }
+            Err(error) => vec![Err(error); campaigns.len()],
+        };
+        Evaluation { results, report }
+    }
+
+    fn check_answer(
+        &self,
+        answer: Result<Vec<wire::Effect>, wire::ScenarioError>,
+        lines: &[LineItem],
+    ) -> Result<Vec<Effect>, RunError> {
+        let effects = answer.map_err(|error| {
+            let (kind, message) = match error {
+                wire::ScenarioError::InvalidParams(m) => ("invalid_params", m),
+                wire::ScenarioError::Unsupported(m) => ("unsupported", m),
+                wire::ScenarioError::Failed(m) => ("failed", m),
+            };
+            RunError::Plugin {
+                kind,
+                message: cut(message),
+            }
+        })?;
+        if effects.len() > self.limits.max_effects {
+            return Err(RunError::InvalidEffects {
+                detail: format!(
+                    "{} effects; at most {} are accepted",
+                    effects.len(),
+                    self.limits.max_effects
+                ),
+            });
+        }
+        Ok(effects::check_effects(effects, lines)?)
+    }
+
+    /// Runs `call` in a fresh sandbox with `fuel`, and says what it cost.
+    fn sandboxed<R>(
+        &self,
+        fuel: u64,
+        call: impl FnOnce(&mut Store<Sandbox>, &Scenario) -> wasmtime::Result<R>,
+    ) -> (Result<R, RunError>, RunReport) {
+        let started = Instant::now();
+        let mut store = Store::new(self.pre.engine(), Sandbox::new(self.limits.memory_bytes));
+        store.limiter(|sandbox| sandbox);
+        store.set_epoch_deadline(self.limits.deadline_ticks());
+        store.epoch_deadline_trap();
+        let result = match store
+            .set_fuel(fuel)
+            .and_then(|()| self.pre.instantiate(&mut store))
+        {
+            Ok(scenario) => {
+                call(&mut store, &scenario).map_err(|e| self.classify(&store, e, fuel, true))
+            }
+            Err(error) => Err(self.classify(&store, error, fuel, false)),
+        };
+        let fuel_left = store.get_fuel().unwrap_or(0);
+        let sandbox = store.into_data();
+        let report = RunReport {
+            fuel_used: fuel.saturating_sub(fuel_left),
+            fuel_limit: fuel,
+            peak_memory_bytes: sandbox.peak_memory,
+            wall_time_us: started.elapsed().as_micros() as u64,
+            sandboxes: 1,
+            log_dropped: sandbox.log_dropped,
+            log: sandbox.log,
+        };
+        (result, report)
+    }
+
+    /// Names what went wrong in a sandbox.
+    fn classify(
+        &self,
+        store: &Store<Sandbox>,
+        error: wasmtime::Error,
+        fuel: u64,
+        called: bool,
+    ) -> RunError {
+        if store.data().memory_refused {
+            return RunError::MemoryExceeded {
+                limit: self.limits.memory_bytes,
+            };
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => RunError::FuelExhausted { limit: fuel },
+            Some(Trap::Interrupt) => RunError::Timeout {
+                limit_ms: self.limits.deadline.as_millis() as u64,
+            },
+            Some(trap) => RunError::Trap {
+                message: match store.data().panic_message() {
+                    Some(panic) => format!("panicked: {}", cut(panic.to_string())),
+                    None => trap.to_string(),
+                },
+            },
+            // Not a trap: during a call, the plugin's answer could not be read (a bad
+            // pointer, invalid UTF-8); before it, no sandbox could be had.
+            None if called => RunError::InvalidEffects {
+                detail: cut(format!("{error:#}")),
+            },
+            None => RunError::Unavailable {
+                message: cut(format!("{error:#}")),
+            },
+        }
+    }
+}
+
+fn as_millis<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u128(value.as_millis())
+}
+
+fn cut(mut text: String) -> String {
+    if text.len() > MAX_PROBLEM_TEXT {
+        let mut end = MAX_PROBLEM_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
