@@ -1,18 +1,24 @@
 //! Friendly, zero-copy views over the flat basket the host sends.
 //!
-//! The wire basket keeps every string in one buffer and every list in a shared pool (see
-//! `wit/v1`). These views hand out `&str`, [`Decimal`] and iterators instead, and never
-//! panic on a malformed reference: an out-of-range slice reads as empty.
+//! The wire basket keeps every string in one buffer, names strings by symbol, and keeps
+//! every list in a shared pool (see `wit/v1`). These views hand out `&str`, [`Decimal`]
+//! and iterators instead, and never panic on a malformed reference: an unknown symbol or
+//! an out-of-range slice reads as empty.
 
 use crate::money;
 use crate::wit::remise::scenario::types as raw;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-fn text(basket: &raw::Basket, r: raw::TextRef) -> &str {
-    let start = r.offset as usize;
-    let end = start.saturating_add(r.len as usize);
-    basket.text.get(start..end).unwrap_or("")
+fn text(basket: &raw::Basket, symbol: raw::Symbol) -> &str {
+    let ends = &basket.symbol_ends;
+    let index = symbol as usize;
+    let start = match index.checked_sub(1) {
+        Some(previous) => ends.get(previous).copied().unwrap_or(0),
+        None => 0,
+    };
+    let end = ends.get(index).copied().unwrap_or(0);
+    basket.text.get(start as usize..end as usize).unwrap_or("")
 }
 
 fn non_empty(s: &str) -> Option<&str> {

@@ -56,21 +56,32 @@ struct LineJson {
 }
 
 /// Lays strings out in one buffer and lists in shared pools, as the host does.
-#[derive(Default)]
 struct Encoder {
     text: String,
-    refs: Vec<raw::TextRef>,
+    symbol_ends: Vec<u32>,
+    refs: Vec<raw::Symbol>,
     pairs: Vec<raw::Pair>,
 }
 
-impl Encoder {
-    fn text(&mut self, s: &str) -> raw::TextRef {
-        let offset = self.text.len() as u32;
-        self.text.push_str(s);
-        raw::TextRef {
-            offset,
-            len: s.len() as u32,
+impl Default for Encoder {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            symbol_ends: vec![0], // symbol 0: the empty string
+            refs: Vec::new(),
+            pairs: Vec::new(),
         }
+    }
+}
+
+impl Encoder {
+    fn text(&mut self, s: &str) -> raw::Symbol {
+        if s.is_empty() {
+            return 0;
+        }
+        self.text.push_str(s);
+        self.symbol_ends.push(self.text.len() as u32);
+        (self.symbol_ends.len() - 1) as u32
     }
 
     fn list(&mut self, items: &[String]) -> raw::PoolRange {
@@ -155,6 +166,7 @@ impl TestBasket {
         };
         let basket = raw::Basket {
             text: enc.text,
+            symbol_ends: enc.symbol_ends,
             currency,
             lines,
             refs: enc.refs,
@@ -186,11 +198,28 @@ pub fn run<S: Scenario>(
     params: &serde_json::Value,
     basket: &serde_json::Value,
 ) -> Result<Vec<Effect>, ScenarioError> {
-    let prepared = export::check_params::<S>(&params.to_string())
-        .unwrap_or_else(|problems| panic!("params refused: {problems:?}"));
-    let basket = TestBasket::from_json(basket).unwrap_or_else(|e| panic!("{e}"));
-    let campaigns = [raw::Campaign { params: prepared }];
-    export::evaluate::<S>(&basket.basket, &basket.context, &campaigns)
-        .pop()
-        .unwrap_or_else(|| panic!("evaluate answered no result"))
+    let prepared = prepare::<S>(params);
+    TestBasket::from_json(basket)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .evaluate::<S>(&prepared)
+}
+
+/// Prepares `params` as `check-params` does (for benches: prepare once, evaluate often).
+/// Panics if the params are refused.
+pub fn prepare<S: Scenario>(params: &serde_json::Value) -> Vec<u8> {
+    export::check_params::<S>(&params.to_string())
+        .unwrap_or_else(|problems| panic!("params refused: {problems:?}"))
+}
+
+impl TestBasket {
+    /// Evaluates prepared params natively: exactly what the plugin's `evaluate` export
+    /// does for one campaign, without the sandbox.
+    pub fn evaluate<S: Scenario>(&self, prepared: &[u8]) -> Result<Vec<Effect>, ScenarioError> {
+        let campaigns = [raw::Campaign {
+            params: prepared.to_vec(),
+        }];
+        export::evaluate::<S>(&self.basket, &self.context, &campaigns)
+            .pop()
+            .unwrap_or_else(|| Err(ScenarioError::Failed("no result".into())))
+    }
 }

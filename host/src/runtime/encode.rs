@@ -1,5 +1,5 @@
-//! Lowers a basket into the flat wire shape of `wit/v1`: one text buffer, scalar-only
-//! lines, two shared pools. Built once per evaluation and passed by reference to every
+//! Lowers a basket into the flat wire shape of `wit/v1`: one text buffer with strings
+//! named by symbol, scalar-only lines, two shared pools. Built once per evaluation and passed by reference to every
 //! plugin call, so its cost is paid once however many plugins run.
 
 use super::bindings::types as wire;
@@ -44,21 +44,34 @@ pub struct WireInput {
     pub context: wire::Context,
 }
 
-#[derive(Default)]
 struct Encoder {
     text: String,
-    refs: Vec<wire::TextRef>,
+    symbol_ends: Vec<u32>,
+    refs: Vec<wire::Symbol>,
     pairs: Vec<wire::Pair>,
 }
 
 impl Encoder {
-    fn text(&mut self, s: &str) -> wire::TextRef {
-        let offset = self.text.len() as u32;
-        self.text.push_str(s);
-        wire::TextRef {
-            offset,
-            len: s.len() as u32,
+    fn with_capacity(request: &EvaluateRequest) -> Self {
+        let strings = 8 + request.lines.len() * 6;
+        let mut symbol_ends = Vec::with_capacity(strings);
+        symbol_ends.push(0); // symbol 0: the empty string
+        Self {
+            text: String::with_capacity(strings * 8),
+            symbol_ends,
+            refs: Vec::with_capacity(request.lines.len() * 2),
+            pairs: Vec::new(),
         }
+    }
+
+    /// A symbol for `s` (validated baskets stay far below 4 GiB of text).
+    fn text(&mut self, s: &str) -> wire::Symbol {
+        if s.is_empty() {
+            return 0;
+        }
+        self.text.push_str(s);
+        self.symbol_ends.push(self.text.len() as u32);
+        (self.symbol_ends.len() - 1) as u32
     }
 
     fn list(&mut self, items: &[String]) -> wire::PoolRange {
@@ -94,7 +107,7 @@ pub fn encode(
     request: &EvaluateRequest,
     at: DateTime<FixedOffset>,
 ) -> Result<WireInput, DecimalOutOfRange> {
-    let mut enc = Encoder::default();
+    let mut enc = Encoder::with_capacity(request);
     let currency = enc.text(&request.currency);
     let channel = enc.text(&request.channel);
     let store = enc.text(request.store.as_deref().unwrap_or(""));
@@ -127,6 +140,7 @@ pub fn encode(
     Ok(WireInput {
         basket: wire::Basket {
             text: enc.text,
+            symbol_ends: enc.symbol_ends,
             currency,
             lines,
             refs: enc.refs,
