@@ -32,6 +32,7 @@ pub mod basket;
 pub mod effects;
 #[doc(hidden)]
 pub mod export;
+pub mod limits;
 pub mod log;
 pub mod money;
 pub mod params;
@@ -87,6 +88,7 @@ pub trait Scenario {
 pub mod prelude {
     pub use crate::basket::{Basket, Context, Customer, Line, UnitPick};
     pub use crate::effects;
+    pub use crate::limits;
     pub use crate::money::{self, percent_of};
     pub use crate::{Effect, ParamProblem, Scenario, ScenarioError};
     pub use rust_decimal::Decimal;

@@ -4,9 +4,6 @@
 
 use remise_sdk::prelude::*;
 
-/// The longest gift SKU the host accepts, in bytes.
-const MAX_SKU_BYTES: usize = 256;
-
 /// The campaign parameters.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,7 +23,7 @@ pub struct Params {
 pub struct Gift {
     /// Its SKU, 1 to 256 bytes.
     pub sku: String,
-    /// How many, at least 1; 1 when absent.
+    /// How many, 1 to 1,000; 1 when absent.
     #[serde(default = "one")]
     pub quantity: u32,
 }
@@ -56,14 +53,14 @@ impl Scenario for FreeGift {
                 ));
             }
         }
-        if params.gift.sku.is_empty() || params.gift.sku.len() > MAX_SKU_BYTES {
+        if params.gift.sku.is_empty() || params.gift.sku.len() > limits::MAX_GIFT_SKU_BYTES {
             problems.push(ParamProblem::new(
                 "/gift/sku",
                 "must be 1 to 256 bytes long",
             ));
         }
-        if params.gift.quantity == 0 {
-            problems.push(ParamProblem::new("/gift/quantity", "must be at least 1"));
+        if params.gift.quantity == 0 || params.gift.quantity > limits::MAX_GIFT_QUANTITY {
+            problems.push(ParamProblem::new("/gift/quantity", "must be 1 to 1000"));
         }
         problems
     }

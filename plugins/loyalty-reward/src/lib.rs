@@ -16,9 +16,6 @@ use std::collections::BTreeMap;
 /// The largest birthday window: beyond half a year, every day would qualify.
 pub const MAX_WINDOW_DAYS: u32 = 183;
 
-/// The longest gift SKU the host accepts, in bytes.
-const MAX_SKU_BYTES: usize = 256;
-
 /// The campaign parameters.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +38,7 @@ pub struct Reward {
     /// The SKU of a free item.
     #[serde(default)]
     pub gift_sku: Option<String>,
-    /// How many of the free item, at least 1; 1 when absent. Only with `gift_sku`.
+    /// How many of the free item, 1 to 1,000; 1 when absent. Only with `gift_sku`.
     #[serde(default)]
     pub gift_quantity: Option<u32>,
 }
@@ -58,7 +55,7 @@ pub struct Birthday {
     /// The SKU of a free item.
     #[serde(default)]
     pub gift_sku: Option<String>,
-    /// How many of the free item, at least 1; 1 when absent. Only with `gift_sku`.
+    /// How many of the free item, 1 to 1,000; 1 when absent. Only with `gift_sku`.
     #[serde(default)]
     pub gift_quantity: Option<u32>,
 }
@@ -93,9 +90,11 @@ fn check_reward(
                 "must be above 0 and at most 100",
             ))
         }
-        (None, Some(sku)) if sku.is_empty() || sku.len() > MAX_SKU_BYTES => problems.push(
-            ParamProblem::new(format!("{at}/gift_sku"), "must be 1 to 256 bytes long"),
-        ),
+        (None, Some(sku)) if sku.is_empty() || sku.len() > limits::MAX_GIFT_SKU_BYTES => problems
+            .push(ParamProblem::new(
+                format!("{at}/gift_sku"),
+                "must be 1 to 256 bytes long",
+            )),
         (Some(_), Some(_)) | (None, None) => problems.push(ParamProblem::new(
             at,
             "set exactly one of percent_off and gift_sku",
@@ -103,9 +102,9 @@ fn check_reward(
         _ => {}
     }
     match quantity {
-        Some(0) => problems.push(ParamProblem::new(
+        Some(q) if q == 0 || q > limits::MAX_GIFT_QUANTITY => problems.push(ParamProblem::new(
             format!("{at}/gift_quantity"),
-            "must be at least 1",
+            "must be 1 to 1000",
         )),
         Some(_) if gift_sku.is_none() => problems.push(ParamProblem::new(
             format!("{at}/gift_quantity"),

@@ -2,7 +2,7 @@
 //! the eligible lines: quantity × `points_per_unit` × `multiplier`, summed exactly in
 //! decimals and rounded down to whole points once, on the total, as loyalty programmes do.
 //! Both factors are decimal strings (`"1"`, `"1.5"`). No points, no effect; a total beyond
-//! what the wire carries (2^64 − 1) is capped there.
+//! what the host accepts in one effect (2^53 − 1) is capped there.
 
 use remise_sdk::prelude::*;
 
@@ -59,8 +59,9 @@ impl Scenario for PointsMultiplier {
         let points = Decimal::from(units)
             .checked_mul(params.points_per_unit)
             .and_then(|points| points.checked_mul(params.multiplier))
-            .map_or(u64::MAX, |points| {
-                u64::try_from(points.floor()).unwrap_or(u64::MAX)
+            .map_or(limits::MAX_POINTS, |points| {
+                u64::try_from(points.floor())
+                    .map_or(limits::MAX_POINTS, |p| p.min(limits::MAX_POINTS))
             });
         if points == 0 {
             return Ok(Vec::new());
@@ -175,7 +176,7 @@ mod tests {
         ]);
         assert_eq!(
             run::<PointsMultiplier>(&params, &basket(lines)),
-            Ok(vec![effects::points(u64::MAX)])
+            Ok(vec![effects::points(9_007_199_254_740_991)])
         );
     }
 
