@@ -81,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "metadata": plugin.metadata(),
                 "sha256": plugin.sha256(),
                 "size_bytes": plugin.size(),
+                "imports": plugin.imports(),
                 "limits": plugin.limits(),
             }))?;
             Ok(ExitCode::SUCCESS)

@@ -6,5 +6,5 @@ wasmtime::component::bindgen!({
     world: "scenario",
 });
 
-pub use remise::scenario::host::Level;
-pub use remise::scenario::types;
+pub use self::remise::scenario::host::Level;
+pub use self::remise::scenario::types;

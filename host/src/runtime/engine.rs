@@ -3,7 +3,7 @@
 //! Every choice here was measured on the 2-core machine class (../shared/STYLE.md): fuel
 //! metering on (deterministic instruction budget), epoch interruption for the wall-clock
 //! deadline, the pooling allocator so a fresh sandbox costs a few microseconds, and the
-//! first 256 KiB of each linear memory kept resident between sandboxes (plugins link with a
+//! first 192 KiB of each linear memory kept resident between sandboxes (plugins link with a
 //! 64 KiB stack, so one evaluation's pages are all in there and never fault).
 
 use std::thread;
@@ -47,7 +47,7 @@ pub fn build_engine(pool: PoolSize) -> wasmtime::Result<Engine> {
         .total_memories(instances)
         .total_tables(instances.saturating_mul(8))
         .max_memory_size(MAX_MEMORY_CEILING)
-        .linear_memory_keep_resident(256 << 10)
+        .linear_memory_keep_resident(192 << 10)
         .table_keep_resident(64 << 10);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     Engine::new(&config)

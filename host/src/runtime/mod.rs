@@ -174,12 +174,16 @@ impl Runtime {
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| LoadError::NotAComponent(format!("{e:#}")))?;
         let mut linker = self.linker.clone();
-        for (name, _) in component.component_type().imports(&self.engine) {
-            let allowed =
-                name == HOST_INTERFACE || name == TYPES_INTERFACE || name.starts_with("wasi:");
-            if !allowed {
-                return Err(LoadError::ForbiddenImport(name.to_string()));
-            }
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let forbidden = imports.iter().find(|name| {
+            *name != HOST_INTERFACE && *name != TYPES_INTERFACE && !name.starts_with("wasi:")
+        });
+        if let Some(name) = forbidden {
+            return Err(LoadError::ForbiddenImport(name.clone()));
         }
         // The Rust standard library of a wasm32-wasip2 plugin imports a few WASI
         // interfaces (stderr, exit, environment) that a scenario never needs: each
@@ -201,6 +205,7 @@ impl Runtime {
             },
             sha256: format!("{:x}", Sha256::digest(bytes)),
             size: bytes.len(),
+            imports,
             limits,
             pre,
         };
@@ -214,6 +219,7 @@ pub struct Plugin {
     metadata: Metadata,
     sha256: String,
     size: usize,
+    imports: Vec<String>,
     limits: Limits,
     pre: ScenarioPre<Sandbox>,
 }
@@ -234,13 +240,28 @@ impl Plugin {
         self.size
     }
 
+    /// What the component imports: the host log, and WASI interfaces the Rust standard
+    /// library names, whose every function is a trap.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
+    }
+
     /// Its limits.
     pub fn limits(&self) -> Limits {
         self.limits
     }
 
+    /// Fuel for the calls made once per plugin version or per campaign save (`metadata`,
+    /// `check-params`), not per evaluation: they parse JSON and build a schema, so they may
+    /// cost more than an evaluation. [`Limits::fuel`] budgets evaluations; a plugin tuned
+    /// to a tight evaluation budget must still load and check its params, so these get at
+    /// least the default budget (memory and deadline limits apply unchanged).
+    fn setup_fuel(&self) -> u64 {
+        self.limits.fuel.max(Limits::default().fuel)
+    }
+
     fn read_metadata(&self) -> Result<Metadata, LoadError> {
-        let (result, _) = self.sandboxed(self.limits.fuel, |store, scenario| {
+        let (result, _) = self.sandboxed(self.setup_fuel(), |store, scenario| {
             scenario.call_metadata(store)
         });
         let raw = result.map_err(|e| LoadError::Metadata(e.to_string()))?;
@@ -279,7 +300,7 @@ impl Plugin {
         &self,
         params_json: &str,
     ) -> Result<Result<PreparedParams, Vec<ParamProblem>>, RunError> {
-        let (result, _) = self.sandboxed(self.limits.fuel, |store, scenario| {
+        let (result, _) = self.sandboxed(self.setup_fuel(), |store, scenario| {
             scenario.call_check_params(store, params_json)
         });
         Ok(match result? {
