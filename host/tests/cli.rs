@@ -1,0 +1,219 @@
+//! The real `remise` binary, run as an integrator runs it: `remise plugin run` on JSON files
+//! and `remise plugin inspect`. Checks its exit codes (0 success, 1 the plugin failed, 2 the
+//! input was refused) and the JSON it prints; expected values are written out by hand.
+
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A fresh folder for one test's files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(test);
+    std::fs::create_dir_all(&dir).expect("the scratch folder can be made");
+    dir
+}
+
+fn write(dir: &std::path::Path, name: &str, value: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, value.to_string()).expect("scratch files can be written");
+    path
+}
+
+fn remise(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_remise"))
+        .args(args)
+        .output()
+        .expect("the remise binary runs")
+}
+
+/// Runs `remise plugin run --plugin <plugin>` on `params` and `basket`, plus `extra` flags.
+fn plugin_run(test: &str, plugin: &str, params: Value, basket: Value, extra: &[&str]) -> Output {
+    let dir = scratch(test);
+    let params = write(&dir, "params.json", &params);
+    let basket = write(&dir, "basket.json", &basket);
+    let mut args = vec![
+        "plugin",
+        "run",
+        "--plugin",
+        plugin,
+        "--params",
+        params.to_str().expect("a UTF-8 path"),
+        "--basket",
+        basket.to_str().expect("a UTF-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    remise(&args)
+}
+
+fn stdout_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// 2 × 19.90 + 79.90 = 119.70.
+fn basket() -> Value {
+    json!({
+        "currency": "EUR", "channel": "store", "store": "paris-rivoli",
+        "at": "2026-03-08T17:30:00+01:00",
+        "lines": [
+            { "id": "1", "sku": "TSHIRT-M", "quantity": 2, "unit_price": "19.90",
+              "categories": ["apparel", "tops"] },
+            { "id": "2", "sku": "SHOE-42", "quantity": 1, "unit_price": "79.90",
+              "categories": ["shoes"] }
+        ]
+    })
+}
+
+fn ten_from_100() -> Value {
+    json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] })
+}
+
+#[test]
+fn run_prints_the_effects_and_what_they_cost() {
+    let output = plugin_run("run", "threshold-discount", ten_from_100(), basket(), &[]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let out = stdout_json(&output);
+    assert_eq!(out["plugin"], "threshold-discount@1.0.0");
+    // 119.70 ≥ 100.00: 10 % off the order.
+    assert_eq!(
+        out["effects"],
+        json!([ { "type": "discount", "target": "order", "value": { "percent": "10" } } ])
+    );
+    let report = &out["report"];
+    assert!(
+        report["fuel_used"].as_u64().expect("a number") > 0,
+        "{report}"
+    );
+    assert_eq!(report["fuel_limit"], 10_000_000, "{report}");
+    let size = remise::catalogue::plugin("threshold-discount")
+        .expect("embedded")
+        .len();
+    assert!(size > 0);
+    assert_eq!(report["module_size_bytes"], size, "{report}");
+    assert!(report["peak_memory_bytes"].as_u64().expect("a number") > 0);
+    assert_eq!(report["log"], json!([]));
+    assert_eq!(report["log_dropped"], 0);
+}
+
+#[test]
+fn run_names_discounted_lines_by_their_ids() {
+    let params = json!({
+        "tiers": [ { "min_subtotal": "50.00", "amount_off": "7.50" } ],
+        "categories": ["shoes"]
+    });
+    let output = plugin_run("run-lines", "threshold-discount", params, basket(), &[]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    // Shoes: 79.90 ≥ 50.00, so 7.50 off the shoe line, named by its id (a value crosses
+    // the boundary without its trailing zeros: 7.5).
+    assert_eq!(
+        stdout_json(&output)["effects"],
+        json!([ { "type": "discount", "target": { "lines": [ { "line": "2" } ] },
+                  "value": { "amount": "7.5" } } ])
+    );
+}
+
+#[test]
+fn run_out_of_fuel_exits_1_with_the_typed_reason() {
+    let output = plugin_run(
+        "fuel",
+        "threshold-discount",
+        ten_from_100(),
+        basket(),
+        &["--fuel", "100"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let out = stdout_json(&output);
+    assert_eq!(out["plugin"], "threshold-discount@1.0.0");
+    assert_eq!(out["error"]["reason"], "fuel_exhausted", "{out}");
+    assert_eq!(out["report"]["fuel_limit"], 100, "{out}");
+    assert!(out.get("effects").is_none(), "{out}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("fuel_exhausted"), "{stderr}");
+}
+
+#[test]
+fn refused_params_exit_2_naming_the_field() {
+    let params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "150" } ] });
+    let output = plugin_run("params", "threshold-discount", params, basket(), &[]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let out = stdout_json(&output);
+    assert_eq!(out["error"]["reason"], "invalid_input", "{out}");
+    let problems = out["error"]["problems"].as_array().expect("a list");
+    assert_eq!(problems.len(), 1, "{out}");
+    assert_eq!(problems[0]["pointer"], "/tiers/0/percent_off", "{out}");
+    assert_eq!(
+        problems[0]["message"], "must be above 0 and at most 100",
+        "{out}"
+    );
+}
+
+#[test]
+fn a_refused_basket_exits_2_naming_the_field() {
+    let mut bad = basket();
+    bad["lines"][1]["quantity"] = json!(0);
+    let output = plugin_run("basket", "threshold-discount", ten_from_100(), bad, &[]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let out = stdout_json(&output);
+    assert_eq!(out["error"]["reason"], "invalid_input", "{out}");
+    assert_eq!(out["error"]["problems"][0]["pointer"], "/lines/1/quantity");
+}
+
+#[test]
+fn inspect_prints_the_metadata_and_the_params_schema() {
+    let output = remise(&["plugin", "inspect", "threshold-discount"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let out = stdout_json(&output);
+    let metadata = &out["metadata"];
+    assert_eq!(metadata["name"], "threshold-discount");
+    assert_eq!(metadata["version"], "1.0.0");
+    assert!(
+        metadata["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("threshold")),
+        "{metadata}"
+    );
+    let schema = &metadata["params_schema"];
+    assert_eq!(schema["type"], "object", "{schema}");
+    assert!(schema["properties"]["tiers"].is_object(), "{schema}");
+    assert_eq!(schema["required"], json!(["tiers"]), "{schema}");
+    let sha = out["sha256"].as_str().expect("a string");
+    assert_eq!(sha.len(), 64);
+    assert!(sha.bytes().all(|b| b.is_ascii_hexdigit()));
+    let size = remise::catalogue::plugin("threshold-discount")
+        .expect("embedded")
+        .len();
+    assert_eq!(out["size_bytes"], size);
+    assert_eq!(
+        out["limits"],
+        json!({ "fuel": 10_000_000, "memory_bytes": 16 << 20, "deadline_ms": 50, "max_effects": 1_000 })
+    );
+}
+
+#[test]
+fn list_names_the_six_catalogue_plugins() {
+    let output = remise(&["plugin", "list"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let names: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.split('\t').next())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "threshold-discount",
+            "buy-x-get-y",
+            "bundle-price",
+            "loyalty-reward",
+            "free-gift",
+            "points-multiplier"
+        ]
+    );
+}

@@ -1,0 +1,241 @@
+//! One evaluation of a 20-line basket through the fresh-sandbox path, for each catalogue
+//! plugin, beside the same plugin logic run natively (criterion); then a table of medians
+//! and the sandbox/native ratio, read from criterion's own estimates.
+//!
+//! `cargo bench -p remise-tests --bench sandbox`. The sandboxed figure includes everything
+//! a request pays per plugin: lowering the basket, a new store, instantiation from the
+//! pre-instance, fuel and deadline, the call, and checking the effects.
+
+use chrono::DateTime;
+use criterion::{criterion_group, criterion_main, Criterion};
+use remise::basket::EvaluateRequest;
+use remise::runtime::{encode, Limits, Runtime};
+use remise_sdk::testing::{prepare, TestBasket};
+use remise_sdk::{Effect, Scenario, ScenarioError};
+use serde_json::{json, Value};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A catalogue plugin and the campaign the bench runs.
+struct Case {
+    name: &'static str,
+    params: Value,
+    prepare: fn(&Value) -> Vec<u8>,
+    native: fn(&TestBasket, &[u8]) -> Result<Vec<Effect>, ScenarioError>,
+}
+
+fn native<S: Scenario>(basket: &TestBasket, prepared: &[u8]) -> Result<Vec<Effect>, ScenarioError> {
+    basket.evaluate::<S>(prepared)
+}
+
+fn case<S: Scenario>(name: &'static str, params: Value) -> Case {
+    Case {
+        name,
+        params,
+        prepare: prepare::<S>,
+        native: native::<S>,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        case::<threshold_discount::ThresholdDiscount>(
+            "threshold-discount",
+            json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] }),
+        ),
+        case::<buy_x_get_y::BuyXGetY>(
+            "buy-x-get-y",
+            json!({ "buy": { "categories": ["tops"], "quantity": 2 },
+                    "get": { "categories": ["tops"], "quantity": 1, "percent_off": "100" } }),
+        ),
+        case::<bundle_price::BundlePrice>(
+            "bundle-price",
+            json!({ "items": [ { "sku": "SKU-00", "quantity": 1 }, { "sku": "SKU-01", "quantity": 1 } ],
+                    "price": "5.00" }),
+        ),
+        case::<loyalty_reward::LoyaltyReward>(
+            "loyalty-reward",
+            json!({ "tiers": { "gold": { "percent_off": "5" } },
+                    "birthday": { "window_days": 7, "gift_sku": "CAKE" } }),
+        ),
+        case::<free_gift::FreeGift>(
+            "free-gift",
+            json!({ "min_subtotal": "50.00", "gift": { "sku": "TOTE", "quantity": 1 } }),
+        ),
+        case::<points_multiplier::PointsMultiplier>(
+            "points-multiplier",
+            json!({ "points_per_unit": "10", "multiplier": "2", "categories": ["apparel"] }),
+        ),
+    ]
+}
+
+/// The 20-line basket of ../shared/peers/plugin-call: prices 2.36 to 26.88, 1–3 units,
+/// 1–3 categories per line, a gold customer whose birthday is in three days.
+fn basket() -> Value {
+    let categories = ["apparel", "tops", "shoes", "accessories"];
+    let lines: Vec<Value> = (0..20)
+        .map(|i| {
+            let cents = 236 + (i * 1_297) % 2_453;
+            let cats: Vec<&str> = (0..=(i % 3)).map(|k| categories[(i + k) % 4]).collect();
+            json!({
+                "id": format!("line-{i}"),
+                "sku": format!("SKU-{i:02}"),
+                "quantity": 1 + i % 3,
+                "unit_price": format!("{}.{:02}", cents / 100, cents % 100),
+                "categories": cats,
+                "brand": "acme",
+            })
+        })
+        .collect();
+    json!({
+        "currency": "EUR", "channel": "store", "store": "paris-rivoli",
+        "at": "2026-03-07T17:30:00+01:00",
+        "customer": { "id": "c-123", "loyalty_tier": "gold", "segments": ["card-holder"],
+                      "birthdate": "1990-03-10", "attributes": { "gender": "f" } },
+        "lines": lines,
+    })
+}
+
+fn output_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("criterion")
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = Runtime::new().expect("runtime");
+    let basket_json = basket();
+    let request: EvaluateRequest = serde_json::from_value(basket_json.clone()).expect("basket");
+    let at = request
+        .at
+        .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset());
+    let native_basket = TestBasket::from_json(&basket_json).expect("basket");
+
+    for case in cases() {
+        let bytes = remise::catalogue::plugin(case.name).expect("catalogue plugin");
+        let plugin = runtime
+            .load(bytes, Limits::default())
+            .expect("plugin loads");
+        let prepared = plugin
+            .check_params(&case.params.to_string())
+            .expect("runs")
+            .expect("params accepted");
+        let native_prepared = (case.prepare)(&case.params);
+
+        // Both paths must agree before either is timed.
+        let input = encode(&request, at).expect("encodes");
+        let sandboxed = plugin.evaluate(&request.lines, &input, &[&prepared]);
+        let sandboxed = sandboxed.results[0]
+            .as_ref()
+            .expect("sandboxed run succeeds");
+        let natively =
+            (case.native)(&native_basket, &native_prepared).expect("native run succeeds");
+        assert!(
+            !natively.is_empty(),
+            "{}: the bench basket must trigger effects",
+            case.name
+        );
+        assert_eq!(
+            sandboxed.len(),
+            natively.len(),
+            "{}: same effects both ways",
+            case.name
+        );
+
+        let mut group = c.benchmark_group(case.name);
+        group.bench_function("native", |b| {
+            b.iter(|| (case.native)(black_box(&native_basket), black_box(&native_prepared)))
+        });
+        group.bench_function("sandboxed", |b| {
+            b.iter(|| {
+                let input = encode(black_box(&request), at).expect("encodes");
+                plugin.evaluate(&request.lines, &input, &[&prepared])
+            })
+        });
+        group.finish();
+    }
+
+    // What one shared sandbox saves: ten campaigns of one plugin in one call.
+    let bytes = remise::catalogue::plugin("threshold-discount").expect("catalogue plugin");
+    let plugin = runtime
+        .load(bytes, Limits::default())
+        .expect("plugin loads");
+    let params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] });
+    let prepared = plugin
+        .check_params(&params.to_string())
+        .expect("runs")
+        .expect("accepted");
+    let ten: Vec<_> = (0..10).map(|_| &prepared).collect();
+    let input = encode(&request, at).expect("encodes");
+    let mut group = c.benchmark_group("ten-campaigns");
+    group.bench_function("one-sandbox", |b| {
+        b.iter(|| plugin.evaluate(&request.lines, &input, &ten))
+    });
+    group.bench_function("ten-sandboxes", |b| {
+        b.iter(|| {
+            for campaign in &ten {
+                black_box(plugin.evaluate(&request.lines, &input, &[campaign]));
+            }
+        })
+    });
+    group.bench_function("encode-basket", |b| {
+        b.iter(|| encode(black_box(&request), at))
+    });
+    group.finish();
+}
+
+/// Criterion's median estimate of one benchmark, in microseconds, if it ran in bench mode.
+fn median_us(group: &str, function: &str) -> Option<f64> {
+    let path = output_dir()
+        .join(group)
+        .join(function)
+        .join("new/estimates.json");
+    let estimates: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    Some(estimates["median"]["point_estimate"].as_f64()? / 1_000.0)
+}
+
+fn report(_: &mut Criterion) {
+    let mut rows = Vec::new();
+    for case in cases() {
+        if let (Some(native), Some(sandboxed)) = (
+            median_us(case.name, "native"),
+            median_us(case.name, "sandboxed"),
+        ) {
+            rows.push(format!(
+                "| {:<18} | {native:>9.2} | {sandboxed:>12.2} | {:>7.1} |",
+                case.name,
+                sandboxed / native
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return; // test mode (`cargo test --benches`): nothing was measured
+    }
+    println!("\nmedians of this run (µs per evaluation, 20-line basket)\n");
+    println!("| plugin             | native µs | sandboxed µs | × native |");
+    println!("|--------------------|----------:|-------------:|--------:|");
+    for row in rows {
+        println!("{row}");
+    }
+    if let (Some(one), Some(ten), Some(enc)) = (
+        median_us("ten-campaigns", "one-sandbox"),
+        median_us("ten-campaigns", "ten-sandboxes"),
+        median_us("ten-campaigns", "encode-basket"),
+    ) {
+        println!("\nten threshold campaigns: one sandbox {one:.2} µs, ten sandboxes {ten:.2} µs ({:.1}×); lowering the basket {enc:.2} µs", ten / one);
+    }
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .output_directory(&output_dir())
+        .sample_size(60)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench, report
+}
+criterion_main!(benches);

@@ -1,0 +1,282 @@
+//! The sandbox against plugins that misbehave: the `hostile` guest in each of its modes, and
+//! components that are not scenarios at all. Every failure must end in its typed error, and
+//! the same `Runtime` must go on serving well-behaved plugins right after.
+
+mod support;
+
+use remise::runtime::{Limits, LoadError, Plugin, RunError};
+use serde_json::json;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+use support::*;
+
+/// The hostile guest, loaded once with the default limits.
+fn hostile() -> &'static Plugin {
+    static HOSTILE: LazyLock<Plugin> = LazyLock::new(|| {
+        runtime()
+            .load(&remise_tests::guest("hostile"), Limits::default())
+            .expect("the hostile guest is a valid scenario")
+    });
+    &HOSTILE
+}
+
+/// The hostile guest with the default fuel, memory and effect limits but a 10 s deadline,
+/// for the floods. 100,000 log calls or effects take about 11 ms of wall time on an idle
+/// machine, and a loaded 2-core CI machine can stretch that past the default 50 ms: those
+/// tests are about the log bound and the effect count, so the wall clock (which has its own
+/// test) must not decide them.
+fn hostile_without_deadline() -> &'static Plugin {
+    static PATIENT: LazyLock<Plugin> = LazyLock::new(|| {
+        let limits = Limits {
+            deadline: Duration::from_secs(10),
+            ..Limits::default()
+        };
+        runtime()
+            .load(&remise_tests::guest("hostile"), limits)
+            .expect("the hostile guest is a valid scenario")
+    });
+    &PATIENT
+}
+
+/// A small basket: two lines, 119.70 in all.
+fn small_basket() -> TestBasket {
+    lines(json!([
+        { "id": "1", "sku": "TSHIRT-M", "quantity": 2, "unit_price": "19.90" },
+        { "id": "2", "sku": "JEANS-32", "quantity": 1, "unit_price": "79.90" }
+    ]))
+}
+
+fn mode(mode: &str) -> serde_json::Value {
+    json!({ "mode": mode })
+}
+
+/// After a hostile run, the same runtime still serves: a catalogue plugin and the hostile
+/// plugin's own well-behaved mode both answer as they should.
+fn still_serves() {
+    let threshold = catalogue_plugin("threshold-discount");
+    let params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] });
+    // 119.70 ≥ 100.00.
+    assert_eq!(
+        effects_of(threshold, params, &small_basket()),
+        vec![order(percent("10"))]
+    );
+    assert_eq!(
+        effects_of(hostile(), mode("ok"), &small_basket()),
+        vec![order(percent("10"))]
+    );
+}
+
+#[test]
+fn ok_mode_is_well_behaved() {
+    let mut evaluation = evaluate(hostile(), &[mode("ok")], &small_basket());
+    assert_eq!(
+        succeeded(evaluation.results.remove(0)),
+        vec![order(percent("10"))]
+    );
+    assert!(evaluation.report.fuel_used > 0);
+    assert!(evaluation.report.log.is_empty());
+}
+
+#[test]
+fn an_endless_loop_runs_out_of_fuel() {
+    let result = run(hostile(), mode("loop"), &small_basket());
+    // Default fuel for a basket of up to 200 lines: 10,000,000.
+    assert!(
+        matches!(result, Err(RunError::FuelExhausted { limit: 10_000_000 })),
+        "{result:?}"
+    );
+    assert_eq!(
+        result.expect_err("failed").reason(),
+        "fuel_exhausted",
+        "SPEC.md's reason"
+    );
+    still_serves();
+}
+
+#[test]
+fn an_endless_loop_with_unlimited_fuel_hits_the_deadline() {
+    let limits = Limits {
+        fuel: u64::MAX / 4,
+        deadline: Duration::from_millis(20),
+        ..Limits::default()
+    };
+    let plugin = runtime()
+        .load(&remise_tests::guest("hostile"), limits)
+        .expect("loads");
+    let prepared = prepare(&plugin, &mode("loop"));
+    let basket = small_basket();
+    let started = Instant::now();
+    let evaluation = plugin.evaluate(&basket.request.lines, &basket.input, &[&prepared]);
+    let took = started.elapsed();
+    let result = &evaluation.results[0];
+    assert!(
+        matches!(result, Err(RunError::Timeout { limit_ms: 20 })),
+        "{result:?}"
+    );
+    assert!(took < Duration::from_secs(2), "stopped after {took:?}");
+    still_serves();
+}
+
+#[test]
+fn a_memory_bomb_exceeds_the_memory_limit() {
+    let result = run(hostile(), mode("memory"), &small_basket());
+    assert!(
+        matches!(result, Err(RunError::MemoryExceeded { limit }) if limit == 16 << 20),
+        "{result:?}"
+    );
+    still_serves();
+}
+
+#[test]
+fn a_stack_overflow_traps() {
+    let result = run(hostile(), mode("recursion"), &small_basket());
+    assert!(matches!(result, Err(RunError::Trap { .. })), "{result:?}");
+    eprintln!("stack overflow: {result:?}");
+    still_serves();
+}
+
+#[test]
+fn a_panic_traps_with_the_plugins_message() {
+    let result = run(hostile(), mode("panic"), &small_basket());
+    match &result {
+        Err(RunError::Trap { message }) => assert!(
+            message.contains("hostile guest panicked on purpose"),
+            "{message}"
+        ),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    still_serves();
+}
+
+#[test]
+fn a_flood_of_effects_is_invalid() {
+    let result = run(hostile_without_deadline(), mode("flood"), &small_basket());
+    match &result {
+        Err(RunError::InvalidEffects { detail }) => {
+            assert!(detail.contains("100000 effects"), "{detail}");
+            assert!(detail.contains("1000"), "{detail}");
+        }
+        other => panic!("expected invalid effects, got {other:?}"),
+    }
+    still_serves();
+}
+
+#[test]
+fn an_effect_on_a_line_not_in_the_basket_is_invalid() {
+    let result = run(hostile(), mode("unknown-line"), &small_basket());
+    match &result {
+        Err(RunError::InvalidEffects { detail }) => {
+            assert!(detail.contains("999"), "{detail}");
+            assert!(detail.contains("2 lines"), "{detail}");
+        }
+        other => panic!("expected invalid effects, got {other:?}"),
+    }
+    still_serves();
+}
+
+#[test]
+fn a_percentage_above_100_is_invalid() {
+    let result = run(hostile(), mode("bad-percent"), &small_basket());
+    match &result {
+        Err(RunError::InvalidEffects { detail }) => {
+            assert!(detail.contains("150"), "{detail}")
+        }
+        other => panic!("expected invalid effects, got {other:?}"),
+    }
+    still_serves();
+}
+
+#[test]
+fn a_flood_of_log_lines_is_cut_and_the_answer_kept() {
+    let mut evaluation = evaluate(
+        hostile_without_deadline(),
+        &[mode("log-spam")],
+        &small_basket(),
+    );
+    assert_eq!(
+        succeeded(evaluation.results.remove(0)),
+        vec![order(percent("10"))]
+    );
+    let report = evaluation.report;
+    // 100,000 lines of 4 bytes: the first 64 are kept (256 bytes, under the 8 KiB budget),
+    // the other 99,936 dropped.
+    assert_eq!(report.log.len(), 64);
+    assert!(report.log.iter().all(|line| line.message == "spam"));
+    assert!(report.log.iter().all(|line| line.level == "info"));
+    assert_eq!(report.log_dropped, 99_936);
+    still_serves();
+}
+
+#[test]
+fn a_failing_campaign_does_not_cost_its_sibling_in_the_same_call() {
+    let evaluation = evaluate(hostile(), &[mode("panic"), mode("ok")], &small_basket());
+    let mut results = evaluation.results.into_iter();
+    let panicked = results.next().expect("two answers");
+    assert!(
+        matches!(&panicked, Err(RunError::Trap { message }) if message.contains("hostile guest panicked on purpose")),
+        "{panicked:?}"
+    );
+    assert_eq!(
+        succeeded(results.next().expect("two answers")),
+        vec![order(percent("10"))]
+    );
+    // The shared sandbox, then one per campaign alone.
+    assert_eq!(evaluation.report.sandboxes, 3);
+    still_serves();
+}
+
+#[test]
+fn a_component_of_another_world_is_not_a_scenario() {
+    let result = runtime().load(&remise_tests::guest("not-a-scenario"), Limits::default());
+    assert!(
+        matches!(result, Err(LoadError::NotAScenario(_))),
+        "{:?}",
+        result.err()
+    );
+    still_serves();
+}
+
+#[test]
+fn a_component_importing_the_network_is_refused() {
+    let result = runtime().load(&remise_tests::guest("forbidden-import"), Limits::default());
+    match result {
+        Err(LoadError::ForbiddenImport(name)) => {
+            assert_eq!(name, "acme:evil/network@1.0.0")
+        }
+        Err(other) => panic!("expected a forbidden import, got {other:?}"),
+        Ok(_) => panic!("a component importing the network was loaded"),
+    }
+    still_serves();
+}
+
+#[test]
+fn bytes_that_are_not_a_component_are_refused() {
+    let core_module = b"\0asm\x01\0\0\0";
+    let random: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for (what, bytes) in [
+        ("a core module", &core_module[..]),
+        ("random bytes", &random[..]),
+        ("nothing", &[][..]),
+    ] {
+        let result = runtime().load(bytes, Limits::default());
+        assert!(
+            matches!(result, Err(LoadError::NotAComponent(_))),
+            "{what}: {:?}",
+            result.err()
+        );
+    }
+    still_serves();
+}
+
+#[test]
+fn every_guest_has_a_test() {
+    let source = include_str!("hostile.rs");
+    for (name, _) in remise_tests::GUESTS {
+        assert!(
+            source.contains(&format!("guest(\"{name}\")")),
+            "test guest {name} has no test in tests/hostile.rs"
+        );
+    }
+}
