@@ -16,6 +16,11 @@ pub fn dec(literal: &str) -> Decimal {
     Decimal::from_str(literal).unwrap_or_else(|e| panic!("bad decimal literal {literal:?}: {e}"))
 }
 
+/// An anonymous EUR basket of the web channel with these `lines` (JSON, as in SPEC.md).
+pub fn web_basket(lines: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({ "currency": "EUR", "channel": "web", "lines": lines })
+}
+
 #[derive(Deserialize)]
 struct RequestJson {
     currency: String,

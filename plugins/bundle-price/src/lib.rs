@@ -138,12 +138,8 @@ remise_sdk::register_scenario!(BundlePrice);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use remise_sdk::testing::{check, dec, run};
+    use remise_sdk::testing::{check, dec, run, web_basket};
     use serde_json::{json, Value};
-
-    fn basket(lines: Value) -> Value {
-        json!({ "currency": "EUR", "channel": "web", "lines": lines })
-    }
 
     /// One jacket and two ties for 25.00.
     fn jacket_and_two_ties() -> Value {
@@ -160,7 +156,7 @@ mod tests {
     #[test]
     fn empty_basket_gets_nothing() {
         assert_eq!(
-            run::<BundlePrice>(&jacket_and_two_ties(), &basket(json!([]))),
+            run::<BundlePrice>(&jacket_and_two_ties(), &web_basket(json!([]))),
             Ok(vec![])
         );
     }
@@ -174,7 +170,7 @@ mod tests {
         ]);
         // 20.00 + 2 × 5.99 = 31.98 > 25.00.
         assert_eq!(
-            run::<BundlePrice>(&jacket_and_two_ties(), &basket(lines)),
+            run::<BundlePrice>(&jacket_and_two_ties(), &web_basket(lines)),
             Ok(vec![effects::fixed_price_units(
                 &[pick(0, 1), pick(2, 2)],
                 dec("25.00")
@@ -189,7 +185,7 @@ mod tests {
             { "id": "2", "sku": "TIE", "quantity": 1, "unit_price": "5.99" }
         ]);
         assert_eq!(
-            run::<BundlePrice>(&jacket_and_two_ties(), &basket(lines)),
+            run::<BundlePrice>(&jacket_and_two_ties(), &web_basket(lines)),
             Ok(vec![])
         );
     }
@@ -202,7 +198,7 @@ mod tests {
         ]);
         // Five ties make two bundles: 4 ties and 2 jackets for 2 × 25.00.
         assert_eq!(
-            run::<BundlePrice>(&jacket_and_two_ties(), &basket(lines.clone())),
+            run::<BundlePrice>(&jacket_and_two_ties(), &web_basket(lines.clone())),
             Ok(vec![effects::fixed_price_units(
                 &[pick(0, 4), pick(1, 2)],
                 dec("50.00")
@@ -211,7 +207,7 @@ mod tests {
         let mut capped = jacket_and_two_ties();
         capped["max_bundles"] = json!(1);
         assert_eq!(
-            run::<BundlePrice>(&capped, &basket(lines)),
+            run::<BundlePrice>(&capped, &web_basket(lines)),
             Ok(vec![effects::fixed_price_units(
                 &[pick(0, 2), pick(1, 1)],
                 dec("25.00")
@@ -235,7 +231,7 @@ mod tests {
         // Six ties, two jackets: two bundles of 2 jackets + 4 ties (line 2's one, then three
         // of line 4), for 2 × 19.90 = 39.80.
         assert_eq!(
-            run::<BundlePrice>(&params, &basket(lines)),
+            run::<BundlePrice>(&params, &web_basket(lines)),
             Ok(vec![effects::fixed_price_units(
                 &[pick(0, 2), pick(1, 1), pick(3, 3)],
                 dec("39.80")
@@ -250,7 +246,7 @@ mod tests {
             { "id": "2", "sku": "TIE", "quantity": 2, "unit_price": "5.00" }
         ]);
         assert_eq!(
-            run::<BundlePrice>(&jacket_and_two_ties(), &basket(at_price)),
+            run::<BundlePrice>(&jacket_and_two_ties(), &web_basket(at_price)),
             Ok(vec![])
         );
         let one_cent_above = json!([
@@ -258,7 +254,7 @@ mod tests {
             { "id": "2", "sku": "TIE", "quantity": 2, "unit_price": "5.00" }
         ]);
         assert_eq!(
-            run::<BundlePrice>(&jacket_and_two_ties(), &basket(one_cent_above)),
+            run::<BundlePrice>(&jacket_and_two_ties(), &web_basket(one_cent_above)),
             Ok(vec![effects::fixed_price_units(
                 &[pick(0, 1), pick(1, 2)],
                 dec("25.00")
@@ -271,7 +267,7 @@ mod tests {
         let params = json!({ "items": [ { "sku": "SAMPLE", "quantity": 1 } ], "price": "0" });
         let lines = json!([{ "id": "1", "sku": "SAMPLE", "quantity": 2, "unit_price": "1.50" }]);
         assert_eq!(
-            run::<BundlePrice>(&params, &basket(lines)),
+            run::<BundlePrice>(&params, &web_basket(lines)),
             Ok(vec![effects::fixed_price_units(&[pick(0, 2)], dec("0"))])
         );
     }

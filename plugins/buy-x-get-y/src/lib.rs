@@ -184,12 +184,8 @@ remise_sdk::register_scenario!(BuyXGetY);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use remise_sdk::testing::{check, dec, run};
+    use remise_sdk::testing::{check, dec, run, web_basket};
     use serde_json::{json, Value};
-
-    fn basket(lines: Value) -> Value {
-        json!({ "currency": "EUR", "channel": "web", "lines": lines })
-    }
 
     /// "Buy 2 tops, get a 3rd free": buy and get sets are the same category.
     fn buy_two_get_one_free() -> Value {
@@ -206,7 +202,7 @@ mod tests {
     #[test]
     fn empty_basket_gets_nothing() {
         assert_eq!(
-            run::<BuyXGetY>(&buy_two_get_one_free(), &basket(json!([]))),
+            run::<BuyXGetY>(&buy_two_get_one_free(), &web_basket(json!([]))),
             Ok(vec![])
         );
     }
@@ -215,7 +211,7 @@ mod tests {
     fn the_bought_units_alone_give_nothing() {
         let lines = json!([{ "id": "1", "sku": "TEE", "quantity": 2, "unit_price": "20.00", "categories": ["tops"] }]);
         assert_eq!(
-            run::<BuyXGetY>(&buy_two_get_one_free(), &basket(lines)),
+            run::<BuyXGetY>(&buy_two_get_one_free(), &web_basket(lines)),
             Ok(vec![])
         );
     }
@@ -228,7 +224,7 @@ mod tests {
             { "id": "c", "sku": "TEE-C", "quantity": 1, "unit_price": "30.00", "categories": ["tops"] }
         ]);
         assert_eq!(
-            run::<BuyXGetY>(&buy_two_get_one_free(), &basket(lines)),
+            run::<BuyXGetY>(&buy_two_get_one_free(), &web_basket(lines)),
             Ok(vec![effects::percent_off_units(&[pick(1, 1)], dec("100"))])
         );
     }
@@ -243,7 +239,7 @@ mod tests {
             { "id": "d", "sku": "CAP", "quantity": 5, "unit_price": "1.00", "categories": ["hats"] }
         ]);
         assert_eq!(
-            run::<BuyXGetY>(&buy_two_get_one_free(), &basket(lines.clone())),
+            run::<BuyXGetY>(&buy_two_get_one_free(), &web_basket(lines.clone())),
             Ok(vec![effects::percent_off_units(
                 &[pick(1, 1), pick(0, 1)],
                 dec("100")
@@ -252,7 +248,7 @@ mod tests {
         let mut capped = buy_two_get_one_free();
         capped["max_applications"] = json!(1);
         assert_eq!(
-            run::<BuyXGetY>(&capped, &basket(lines)),
+            run::<BuyXGetY>(&capped, &web_basket(lines)),
             Ok(vec![effects::percent_off_units(&[pick(1, 1)], dec("100"))])
         );
     }
@@ -268,7 +264,7 @@ mod tests {
             { "id": "2", "sku": "MUG", "quantity": 1, "unit_price": "8.00" }
         ]);
         assert_eq!(
-            run::<BuyXGetY>(&params, &basket(lines)),
+            run::<BuyXGetY>(&params, &web_basket(lines)),
             Ok(vec![effects::percent_off_units(&[pick(0, 1)], dec("50"))])
         );
     }
@@ -287,7 +283,7 @@ mod tests {
         ]);
         // Two shoes, five socks: two applications, the four cheapest socks at half price.
         assert_eq!(
-            run::<BuyXGetY>(&params, &basket(lines.clone())),
+            run::<BuyXGetY>(&params, &web_basket(lines.clone())),
             Ok(vec![effects::percent_off_units(
                 &[pick(2, 2), pick(1, 2)],
                 dec("50")
@@ -296,7 +292,7 @@ mod tests {
         // One shoe: one application.
         let one_shoe = Value::Array(lines.as_array().expect("lines")[..3].to_vec());
         assert_eq!(
-            run::<BuyXGetY>(&params, &basket(one_shoe)),
+            run::<BuyXGetY>(&params, &web_basket(one_shoe)),
             Ok(vec![effects::percent_off_units(&[pick(2, 2)], dec("50"))])
         );
     }
@@ -314,12 +310,12 @@ mod tests {
             { "id": "2", "sku": "BELT", "quantity": 1, "unit_price": "8.00", "categories": ["accessories"] }
         ]);
         assert_eq!(
-            run::<BuyXGetY>(&params, &basket(lines)),
+            run::<BuyXGetY>(&params, &web_basket(lines)),
             Ok(vec![effects::percent_off_units(&[pick(1, 1)], dec("100"))])
         );
         // Alone, the clog cannot be bought and free at once.
         let alone = json!([{ "id": "1", "sku": "CLOG", "quantity": 1, "unit_price": "5.00", "categories": ["shoes", "accessories"] }]);
-        assert_eq!(run::<BuyXGetY>(&params, &basket(alone)), Ok(vec![]));
+        assert_eq!(run::<BuyXGetY>(&params, &web_basket(alone)), Ok(vec![]));
     }
 
     #[test]
@@ -333,7 +329,7 @@ mod tests {
             { "id": "2", "sku": "B", "quantity": 4, "unit_price": "9.99" }
         ]);
         assert_eq!(
-            run::<BuyXGetY>(&params, &basket(lines)),
+            run::<BuyXGetY>(&params, &web_basket(lines)),
             Ok(vec![effects::percent_off_units(
                 &[pick(1, 1)],
                 dec("33.33")
@@ -345,7 +341,7 @@ mod tests {
     fn nothing_eligible_gets_nothing() {
         let lines = json!([{ "id": "1", "sku": "JEANS", "quantity": 9, "unit_price": "50", "categories": ["bottoms"] }]);
         assert_eq!(
-            run::<BuyXGetY>(&buy_two_get_one_free(), &basket(lines)),
+            run::<BuyXGetY>(&buy_two_get_one_free(), &web_basket(lines)),
             Ok(vec![])
         );
     }

@@ -89,12 +89,8 @@ remise_sdk::register_scenario!(FreeGift);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use remise_sdk::testing::{check, run};
+    use remise_sdk::testing::{check, run, web_basket};
     use serde_json::{json, Value};
-
-    fn basket(lines: Value) -> Value {
-        json!({ "currency": "EUR", "channel": "web", "lines": lines })
-    }
 
     fn tote_from_50() -> Value {
         json!({ "min_subtotal": "50.00", "gift": { "sku": "TOTE" } })
@@ -103,14 +99,17 @@ mod tests {
     #[test]
     fn empty_basket_gets_nothing_even_from_zero() {
         assert_eq!(
-            run::<FreeGift>(&tote_from_50(), &basket(json!([]))),
+            run::<FreeGift>(&tote_from_50(), &web_basket(json!([]))),
             Ok(vec![])
         );
         let from_zero = json!({ "min_subtotal": "0", "gift": { "sku": "TOTE" } });
-        assert_eq!(run::<FreeGift>(&from_zero, &basket(json!([]))), Ok(vec![]));
+        assert_eq!(
+            run::<FreeGift>(&from_zero, &web_basket(json!([]))),
+            Ok(vec![])
+        );
         let one = json!([{ "id": "1", "sku": "A", "quantity": 1, "unit_price": "0.01" }]);
         assert_eq!(
-            run::<FreeGift>(&from_zero, &basket(one)),
+            run::<FreeGift>(&from_zero, &web_basket(one)),
             Ok(vec![effects::gift("TOTE", 1)])
         );
     }
@@ -123,7 +122,7 @@ mod tests {
         ]);
         // 3 × 12.33 + 13.01 = 50.00.
         assert_eq!(
-            run::<FreeGift>(&tote_from_50(), &basket(lines)),
+            run::<FreeGift>(&tote_from_50(), &web_basket(lines)),
             Ok(vec![effects::gift("TOTE", 1)])
         );
     }
@@ -134,7 +133,10 @@ mod tests {
             { "id": "1", "sku": "A", "quantity": 3, "unit_price": "12.33" },
             { "id": "2", "sku": "B", "quantity": 1, "unit_price": "13.00" }
         ]);
-        assert_eq!(run::<FreeGift>(&tote_from_50(), &basket(lines)), Ok(vec![]));
+        assert_eq!(
+            run::<FreeGift>(&tote_from_50(), &web_basket(lines)),
+            Ok(vec![])
+        );
     }
 
     #[test]
@@ -150,18 +152,21 @@ mod tests {
             { "id": "3", "sku": "CONDITIONER", "quantity": 1, "unit_price": "10.50" }
         ]);
         assert_eq!(
-            run::<FreeGift>(&params, &basket(both)),
+            run::<FreeGift>(&params, &web_basket(both)),
             Ok(vec![effects::gift("TRAVEL-KIT", 2)])
         );
         let one_missing = json!([
             { "id": "1", "sku": "SHAMPOO", "quantity": 4, "unit_price": "9.50" }
         ]);
-        assert_eq!(run::<FreeGift>(&params, &basket(one_missing)), Ok(vec![]));
+        assert_eq!(
+            run::<FreeGift>(&params, &web_basket(one_missing)),
+            Ok(vec![])
+        );
         let below = json!([
             { "id": "1", "sku": "SHAMPOO", "quantity": 1, "unit_price": "9.50" },
             { "id": "3", "sku": "CONDITIONER", "quantity": 1, "unit_price": "10.49" }
         ]);
-        assert_eq!(run::<FreeGift>(&params, &basket(below)), Ok(vec![]));
+        assert_eq!(run::<FreeGift>(&params, &web_basket(below)), Ok(vec![]));
     }
 
     #[test]

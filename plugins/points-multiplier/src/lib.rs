@@ -75,12 +75,8 @@ remise_sdk::register_scenario!(PointsMultiplier);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use remise_sdk::testing::{check, run};
+    use remise_sdk::testing::{check, run, web_basket};
     use serde_json::{json, Value};
-
-    fn basket(lines: Value) -> Value {
-        json!({ "currency": "EUR", "channel": "web", "lines": lines })
-    }
 
     fn double_points() -> Value {
         json!({ "points_per_unit": "1", "multiplier": "2" })
@@ -89,7 +85,7 @@ mod tests {
     #[test]
     fn empty_basket_earns_nothing() {
         assert_eq!(
-            run::<PointsMultiplier>(&double_points(), &basket(json!([]))),
+            run::<PointsMultiplier>(&double_points(), &web_basket(json!([]))),
             Ok(vec![])
         );
     }
@@ -102,7 +98,7 @@ mod tests {
         ]);
         // (3 + 2) × 1 × 2 = 10.
         assert_eq!(
-            run::<PointsMultiplier>(&double_points(), &basket(lines)),
+            run::<PointsMultiplier>(&double_points(), &web_basket(lines)),
             Ok(vec![effects::points(10)])
         );
     }
@@ -118,7 +114,7 @@ mod tests {
         ]);
         // (2 + 1) × 10 × 3 = 90.
         assert_eq!(
-            run::<PointsMultiplier>(&params, &basket(lines)),
+            run::<PointsMultiplier>(&params, &web_basket(lines)),
             Ok(vec![effects::points(90)])
         );
     }
@@ -129,7 +125,7 @@ mod tests {
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 3, "unit_price": "1" }]);
         // 3 × 2.25 = 6.75 → 6.
         assert_eq!(
-            run::<PointsMultiplier>(&params, &basket(lines)),
+            run::<PointsMultiplier>(&params, &web_basket(lines)),
             Ok(vec![effects::points(6)])
         );
         let params = json!({ "points_per_unit": "0.5", "multiplier": "1" });
@@ -140,14 +136,14 @@ mod tests {
         ]);
         // 0.5 + 0.5 + 0.5 = 1.5 → 1 (per line it would be 0).
         assert_eq!(
-            run::<PointsMultiplier>(&params, &basket(lines)),
+            run::<PointsMultiplier>(&params, &web_basket(lines)),
             Ok(vec![effects::points(1)])
         );
         let params = json!({ "points_per_unit": "0.1", "multiplier": "3" });
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 10, "unit_price": "1" }]);
         // 10 × 0.1 × 3 = 3 exactly (a float would make it 3.0000000000000004 or 2.999…).
         assert_eq!(
-            run::<PointsMultiplier>(&params, &basket(lines)),
+            run::<PointsMultiplier>(&params, &web_basket(lines)),
             Ok(vec![effects::points(3)])
         );
     }
@@ -157,14 +153,20 @@ mod tests {
         let params = json!({ "points_per_unit": "0.1", "multiplier": "1.9" });
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 5, "unit_price": "100" }]);
         // 5 × 0.19 = 0.95 → 0.
-        assert_eq!(run::<PointsMultiplier>(&params, &basket(lines)), Ok(vec![]));
+        assert_eq!(
+            run::<PointsMultiplier>(&params, &web_basket(lines)),
+            Ok(vec![])
+        );
     }
 
     #[test]
     fn nothing_eligible_earns_nothing() {
         let params = json!({ "points_per_unit": "5", "multiplier": "2", "categories": ["toys"] });
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 4, "unit_price": "20", "categories": ["tops"] }]);
-        assert_eq!(run::<PointsMultiplier>(&params, &basket(lines)), Ok(vec![]));
+        assert_eq!(
+            run::<PointsMultiplier>(&params, &web_basket(lines)),
+            Ok(vec![])
+        );
     }
 
     #[test]
@@ -175,7 +177,7 @@ mod tests {
             { "id": "2", "sku": "B", "quantity": 4294967295u32, "unit_price": "1" }
         ]);
         assert_eq!(
-            run::<PointsMultiplier>(&params, &basket(lines)),
+            run::<PointsMultiplier>(&params, &web_basket(lines)),
             Ok(vec![effects::points(9_007_199_254_740_991)])
         );
     }

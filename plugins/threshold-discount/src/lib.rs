@@ -127,12 +127,8 @@ remise_sdk::register_scenario!(ThresholdDiscount);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use remise_sdk::testing::{check, dec, run};
+    use remise_sdk::testing::{check, dec, run, web_basket};
     use serde_json::{json, Value};
-
-    fn basket(lines: Value) -> Value {
-        json!({ "currency": "EUR", "channel": "web", "lines": lines })
-    }
 
     fn ten_from_100() -> Value {
         json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] })
@@ -141,7 +137,7 @@ mod tests {
     #[test]
     fn empty_basket_gets_nothing() {
         assert_eq!(
-            run::<ThresholdDiscount>(&ten_from_100(), &basket(json!([]))),
+            run::<ThresholdDiscount>(&ten_from_100(), &web_basket(json!([]))),
             Ok(vec![])
         );
     }
@@ -150,7 +146,7 @@ mod tests {
     fn exactly_at_the_threshold_applies() {
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 2, "unit_price": "50.00" }]);
         assert_eq!(
-            run::<ThresholdDiscount>(&ten_from_100(), &basket(lines)),
+            run::<ThresholdDiscount>(&ten_from_100(), &web_basket(lines)),
             Ok(vec![effects::percent_off_order(dec("10"))])
         );
     }
@@ -159,7 +155,7 @@ mod tests {
     fn one_cent_below_the_threshold_does_not() {
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 1, "unit_price": "99.99" }]);
         assert_eq!(
-            run::<ThresholdDiscount>(&ten_from_100(), &basket(lines)),
+            run::<ThresholdDiscount>(&ten_from_100(), &web_basket(lines)),
             Ok(vec![])
         );
     }
@@ -173,7 +169,7 @@ mod tests {
         ] });
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 3, "unit_price": "49.99" }]);
         assert_eq!(
-            run::<ThresholdDiscount>(&params, &basket(lines)),
+            run::<ThresholdDiscount>(&params, &web_basket(lines)),
             Ok(vec![effects::percent_off_order(dec("10"))])
         );
     }
@@ -192,7 +188,7 @@ mod tests {
         ]);
         // Eligible: a (80.00) + d (20.01) = 100.01 ≥ 100; b is excluded, c is out of scope.
         assert_eq!(
-            run::<ThresholdDiscount>(&params, &basket(lines)),
+            run::<ThresholdDiscount>(&params, &web_basket(lines)),
             Ok(vec![effects::percent_off_lines([0, 3], dec("20"))])
         );
     }
@@ -202,7 +198,7 @@ mod tests {
         let params = json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "5" } ], "categories": ["toys"] });
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 1, "unit_price": "500" }]);
         assert_eq!(
-            run::<ThresholdDiscount>(&params, &basket(lines)),
+            run::<ThresholdDiscount>(&params, &web_basket(lines)),
             Ok(vec![])
         );
     }
@@ -212,7 +208,7 @@ mod tests {
         let params = json!({ "tiers": [ { "min_subtotal": "30", "amount_off": "3.33" } ] });
         let lines = json!([{ "id": "1", "sku": "A", "quantity": 3, "unit_price": "10.00" }]);
         assert_eq!(
-            run::<ThresholdDiscount>(&params, &basket(lines)),
+            run::<ThresholdDiscount>(&params, &web_basket(lines)),
             Ok(vec![effects::amount_off_order(dec("3.33"))])
         );
     }
