@@ -10,6 +10,9 @@
 //!   under fuel, memory, deadline and output limits; [`runtime::encode`] lowers the basket
 //!   into the WIT's flat shape once per evaluation; [`runtime::effects`] checks what a
 //!   plugin answered.
+//! - [`money`]: exact amounts from the applied effects: clamping, allocation of order
+//!   discounts with the remainder rule, rounding to the currency's minor unit
+//!   ([`money::currency`], ISO 4217), totals.
 //! - [`catalogue`]: the six scenario plugins of `plugins/`, built from source by
 //!   `build.rs` and embedded in the binary.
 //! - [`cli`]: `remise plugin run` and `remise plugin inspect`, for integrators.
@@ -18,4 +21,5 @@
 pub mod basket;
 pub mod catalogue;
 pub mod cli;
+pub mod money;
 pub mod runtime;

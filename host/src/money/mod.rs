@@ -1,0 +1,209 @@
+//! Exact money: turns the effects of the applied campaigns into amounts, clamps them,
+//! allocates order discounts to lines, rounds to the currency's minor unit and totals,
+//! following SPEC.md "Money" to the letter.
+//!
+//! Order of work (SPEC.md): line-targeted effects first, each on the line's own subtotal,
+//! their sum on a line clamped at that subtotal; then order-targeted effects, each on the
+//! same base (the subtotal after line discounts; they do not compound), their sum clamped
+//! at that base; then the order discount is allocated to lines in proportion to their
+//! discounted totals. Rounding happens per effect amount, then allocation; an allocation's
+//! remainder goes to the line with the largest total (the first such line on a tie).
+//! Campaigns are applied in the order given (the conflict resolver's order): when a clamp
+//! bites, the later campaign gets what room is left.
+
+pub mod currency;
+
+use crate::basket::LineItem;
+use crate::runtime::effects::{DiscountValue, Effect, Target};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// What a basket costs once the applied campaigns' effects are priced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Priced {
+    /// Sum of the line subtotals.
+    pub subtotal: Decimal,
+    /// Sum of every discount.
+    pub discount_total: Decimal,
+    /// `subtotal - discount_total`, never negative.
+    pub total: Decimal,
+    /// Each line, in request order.
+    pub lines: Vec<LinePrice>,
+    /// Each campaign, in the order given: the amount of each of its effects (0 for gifts,
+    /// points and messages) and their sum.
+    pub campaigns: Vec<CampaignAmounts>,
+}
+
+/// One line's money.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinePrice {
+    /// Unit price × quantity, rounded to the minor unit.
+    pub subtotal: Decimal,
+    /// Line discounts plus its share of order discounts.
+    pub discount: Decimal,
+    /// `subtotal - discount`, never negative.
+    pub total: Decimal,
+}
+
+/// One campaign's money.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CampaignAmounts {
+    /// The sum of its effects' amounts.
+    pub discount: Decimal,
+    /// The amount of each effect, in the campaign's order.
+    pub effects: Vec<Decimal>,
+}
+
+fn round(amount: Decimal, decimals: u32) -> Decimal {
+    amount.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Prices `lines` with the effects of each applied campaign, in the currency whose minor
+/// unit has `decimals` decimals.
+pub fn price(lines: &[LineItem], campaigns: &[&[Effect]], decimals: u32) -> Priced {
+    let subtotals: Vec<Decimal> = lines
+        .iter()
+        .map(|line| round(line.unit_price * Decimal::from(line.quantity), decimals))
+        .collect();
+    let mut line_discounts = vec![Decimal::ZERO; lines.len()];
+    let mut amounts: Vec<Vec<Decimal>> = campaigns
+        .iter()
+        .map(|effects| vec![Decimal::ZERO; effects.len()])
+        .collect();
+
+    // Line-targeted effects, each on its lines' own subtotals.
+    for (c, effects) in campaigns.iter().enumerate() {
+        for (e, effect) in effects.iter().enumerate() {
+            let Effect::Discount {
+                target: Target::Lines(targets),
+                value,
+            } = effect
+            else {
+                continue;
+            };
+            let bases: Vec<Decimal> = targets
+                .iter()
+                .map(|t| match t.units {
+                    Some(units) => {
+                        round(lines[t.index].unit_price * Decimal::from(units), decimals)
+                            .min(subtotals[t.index])
+                    }
+                    None => subtotals[t.index],
+                })
+                .collect();
+            let amount = value_amount(*value, bases.iter().sum(), decimals);
+            let rooms: Vec<Decimal> = targets
+                .iter()
+                .zip(&bases)
+                .map(|(t, base)| (subtotals[t.index] - line_discounts[t.index]).min(*base))
+                .collect();
+            let shares = allocate(amount, &bases, &rooms, decimals);
+            for (t, share) in targets.iter().zip(shares) {
+                line_discounts[t.index] += share;
+                amounts[c][e] += share;
+            }
+        }
+    }
+
+    // Order-targeted effects, each on the same base.
+    let after_lines: Vec<Decimal> = subtotals
+        .iter()
+        .zip(&line_discounts)
+        .map(|(s, d)| s - d)
+        .collect();
+    let order_base: Decimal = after_lines.iter().sum();
+    let mut order_room = order_base;
+    for (c, effects) in campaigns.iter().enumerate() {
+        for (e, effect) in effects.iter().enumerate() {
+            if let Effect::Discount {
+                target: Target::Order,
+                value,
+            } = effect
+            {
+                let amount = value_amount(*value, order_base, decimals).min(order_room);
+                order_room -= amount;
+                amounts[c][e] = amount;
+            }
+        }
+    }
+    let order_discount = order_base - order_room;
+    let order_shares = allocate(order_discount, &after_lines, &after_lines, decimals);
+
+    let lines: Vec<LinePrice> = subtotals
+        .iter()
+        .zip(line_discounts.iter().zip(&order_shares))
+        .map(|(subtotal, (line, order))| LinePrice {
+            subtotal: *subtotal,
+            discount: line + order,
+            total: subtotal - line - order,
+        })
+        .collect();
+    let subtotal: Decimal = subtotals.iter().sum();
+    let discount_total: Decimal = lines.iter().map(|l| l.discount).sum();
+    Priced {
+        subtotal,
+        discount_total,
+        total: subtotal - discount_total,
+        lines,
+        campaigns: amounts
+            .into_iter()
+            .map(|effects| CampaignAmounts {
+                discount: effects.iter().sum(),
+                effects,
+            })
+            .collect(),
+    }
+}
+
+/// The amount of a discount value on `base`, rounded, between 0 and `base`.
+fn value_amount(value: DiscountValue, base: Decimal, decimals: u32) -> Decimal {
+    let amount = match value {
+        DiscountValue::Percent(percent) => base * percent / Decimal::ONE_HUNDRED,
+        DiscountValue::Amount(amount) => amount,
+        DiscountValue::FixedPrice(price) => base - round(price, decimals),
+    };
+    round(amount, decimals).clamp(Decimal::ZERO, base.max(Decimal::ZERO))
+}
+
+/// Splits `amount` over parts in proportion to `weights`, none above its `cap`.
+///
+/// Each share is first rounded toward zero to the minor unit; the remainder goes to the
+/// part with the largest weight (the first on a tie), and only what does not fit under its
+/// cap spills to the next largest. The shares add up to `amount` exactly when the caps
+/// allow it.
+pub fn allocate(
+    amount: Decimal,
+    weights: &[Decimal],
+    caps: &[Decimal],
+    decimals: u32,
+) -> Vec<Decimal> {
+    let total: Decimal = weights.iter().sum();
+    if amount <= Decimal::ZERO || total <= Decimal::ZERO {
+        return vec![Decimal::ZERO; weights.len()];
+    }
+    let mut shares: Vec<Decimal> = weights
+        .iter()
+        .zip(caps)
+        .map(|(weight, cap)| {
+            (amount * weight / total)
+                .round_dp_with_strategy(decimals, RoundingStrategy::ToZero)
+                .min(*cap)
+                .max(Decimal::ZERO)
+        })
+        .collect();
+    let mut remainder = amount - shares.iter().sum::<Decimal>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| weights[b].cmp(&weights[a]).then(a.cmp(&b)));
+    for i in order {
+        if remainder <= Decimal::ZERO {
+            break;
+        }
+        let room = (caps[i] - shares[i]).max(Decimal::ZERO);
+        let given = remainder.min(room);
+        shares[i] += given;
+        remainder -= given;
+    }
+    shares
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! Money rules, each expectation worked out by hand from SPEC.md "Money".
+
+use super::*;
+use crate::runtime::effects::LineTarget;
+use std::str::FromStr;
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).expect("test decimal")
+}
+
+fn line(id: &str, quantity: u32, unit_price: &str) -> LineItem {
+    LineItem {
+        id: id.into(),
+        sku: format!("SKU-{id}"),
+        quantity,
+        unit_price: dec(unit_price),
+        categories: Vec::new(),
+        brand: None,
+        attributes: Default::default(),
+    }
+}
+
+fn on_lines(targets: &[(usize, Option<u32>)], value: DiscountValue) -> Effect {
+    Effect::Discount {
+        target: Target::Lines(
+            targets
+                .iter()
+                .map(|&(index, units)| LineTarget {
+                    index,
+                    line: index.to_string(),
+                    units,
+                })
+                .collect(),
+        ),
+        value,
+    }
+}
+
+fn on_order(value: DiscountValue) -> Effect {
+    Effect::Discount {
+        target: Target::Order,
+        value,
+    }
+}
+
+fn line_discounts(priced: &Priced) -> Vec<Decimal> {
+    priced.lines.iter().map(|l| l.discount).collect()
+}
+
+#[test]
+fn spec_pants_and_shirt() {
+    // 100 − 20 + 250 = 330, then 330 − 33 = 297.00; the 33.00 splits 80:250.
+    let lines = [line("pants", 1, "100.00"), line("shirt", 1, "250.00")];
+    let twenty_off_pants = [on_lines(&[(0, None)], DiscountValue::Amount(dec("20.00")))];
+    let ten_percent = [on_order(DiscountValue::Percent(dec("10")))];
+    let priced = price(&lines, &[&twenty_off_pants, &ten_percent], 2);
+    assert_eq!(priced.subtotal, dec("350.00"));
+    assert_eq!(priced.discount_total, dec("53.00"));
+    assert_eq!(priced.total, dec("297.00"));
+    assert_eq!(line_discounts(&priced), [dec("28.00"), dec("25.00")]);
+    assert_eq!(priced.lines[0].total, dec("72.00"));
+    assert_eq!(priced.lines[1].total, dec("225.00"));
+    assert_eq!(priced.campaigns[0].discount, dec("20.00"));
+    assert_eq!(priced.campaigns[1].discount, dec("33.00"));
+}
+
+#[test]
+fn the_remainder_goes_to_the_first_of_equal_largest_lines() {
+    // 10.00 over three 10.00 lines: 3.33 each, the cent left goes to the first.
+    let lines = [
+        line("a", 1, "10.00"),
+        line("b", 1, "10.00"),
+        line("c", 1, "10.00"),
+    ];
+    let ten_off = [on_order(DiscountValue::Amount(dec("10.00")))];
+    let priced = price(&lines, &[&ten_off], 2);
+    assert_eq!(
+        line_discounts(&priced),
+        [dec("3.34"), dec("3.33"), dec("3.33")]
+    );
+    assert_eq!(priced.total, dec("20.00"));
+}
+
+#[test]
+fn the_remainder_goes_to_the_largest_line() {
+    // 1.00 over 10.00 and 20.00: 0.33 and 0.66 rounded down, the cent to the 20.00 line.
+    let lines = [line("a", 1, "10.00"), line("b", 1, "20.00")];
+    let one_off = [on_order(DiscountValue::Amount(dec("1.00")))];
+    let priced = price(&lines, &[&one_off], 2);
+    assert_eq!(line_discounts(&priced), [dec("0.33"), dec("0.67")]);
+}
+
+#[test]
+fn line_discounts_are_clamped_at_the_line_and_the_later_campaign_gets_the_rest() {
+    let lines = [line("a", 1, "15.00")];
+    let ten_off = [on_lines(&[(0, None)], DiscountValue::Amount(dec("10.00")))];
+    let priced = price(&lines, &[&ten_off, &ten_off], 2);
+    assert_eq!(priced.campaigns[0].discount, dec("10.00"));
+    assert_eq!(priced.campaigns[1].discount, dec("5.00"));
+    assert_eq!(priced.total, dec("0.00"));
+}
+
+#[test]
+fn order_discounts_do_not_compound_and_are_clamped_at_the_base() {
+    let lines = [line("a", 1, "100.00")];
+    let sixty = [on_order(DiscountValue::Percent(dec("60")))];
+    let priced = price(&lines, &[&sixty, &sixty], 2);
+    assert_eq!(priced.campaigns[0].discount, dec("60.00"));
+    assert_eq!(priced.campaigns[1].discount, dec("40.00"));
+    assert_eq!(priced.total, dec("0.00"));
+
+    let ten = [on_order(DiscountValue::Percent(dec("10")))];
+    let priced = price(&lines, &[&ten, &ten], 2);
+    assert_eq!(
+        priced.discount_total,
+        dec("20.00"),
+        "10 % + 10 % of the same base"
+    );
+}
+
+#[test]
+fn yen_round_to_whole_units_half_away_from_zero() {
+    let lines = [line("a", 1, "1005")];
+    let five = [on_order(DiscountValue::Percent(dec("5")))];
+    assert_eq!(price(&lines, &[&five], 0).discount_total, dec("50")); // 50.25
+    let lines = [line("a", 1, "1010")];
+    assert_eq!(price(&lines, &[&five], 0).discount_total, dec("51")); // 50.5
+}
+
+#[test]
+fn half_a_cent_rounds_away_from_zero() {
+    let lines = [line("a", 1, "0.05")];
+    let ten = [on_order(DiscountValue::Percent(dec("10")))];
+    assert_eq!(price(&lines, &[&ten], 2).discount_total, dec("0.01")); // 0.005
+}
+
+#[test]
+fn a_fixed_price_on_units_spreads_its_discount_over_them() {
+    // Two units of A (2 × 15.00) and one B (20.00) for 40.00: 10.00 off, split 30:20.
+    let lines = [line("a", 3, "15.00"), line("b", 1, "20.00")];
+    let bundle = [on_lines(
+        &[(0, Some(2)), (1, None)],
+        DiscountValue::FixedPrice(dec("40.00")),
+    )];
+    let priced = price(&lines, &[&bundle], 2);
+    assert_eq!(line_discounts(&priced), [dec("6.00"), dec("4.00")]);
+    assert_eq!(priced.lines[0].total, dec("39.00"));
+    assert_eq!(priced.total, dec("55.00"));
+}
+
+#[test]
+fn a_fixed_price_above_the_units_value_gives_nothing() {
+    let lines = [line("a", 1, "15.00")];
+    let bundle = [on_lines(
+        &[(0, None)],
+        DiscountValue::FixedPrice(dec("20.00")),
+    )];
+    assert_eq!(price(&lines, &[&bundle], 2).discount_total, dec("0"));
+}
+
+#[test]
+fn a_free_unit_is_one_unit_price() {
+    let lines = [line("a", 3, "9.99")];
+    let free = [on_lines(
+        &[(0, Some(1))],
+        DiscountValue::Percent(dec("100")),
+    )];
+    let priced = price(&lines, &[&free], 2);
+    assert_eq!(priced.discount_total, dec("9.99"));
+    assert_eq!(priced.total, dec("19.98"));
+}
+
+#[test]
+fn sub_cent_unit_prices_give_rounded_subtotals() {
+    let lines = [line("a", 2, "10.005")];
+    assert_eq!(price(&lines, &[], 2).subtotal, dec("20.01"));
+}
+
+#[test]
+fn gifts_points_and_messages_cost_nothing() {
+    let lines = [line("a", 1, "10.00")];
+    let others = [
+        Effect::Gift {
+            sku: "TOTE".into(),
+            quantity: 1,
+        },
+        Effect::Points { points: 80 },
+        Effect::Message { text: "hi".into() },
+    ];
+    let priced = price(&lines, &[&others], 2);
+    assert_eq!(priced.campaigns[0].effects, [Decimal::ZERO; 3]);
+    assert_eq!(priced.total, dec("10.00"));
+}
+
+#[test]
+fn an_amount_above_its_target_is_clamped() {
+    let lines = [line("a", 1, "8.00"), line("b", 1, "2.00")];
+    let big = [on_order(DiscountValue::Amount(dec("50.00")))];
+    let priced = price(&lines, &[&big], 2);
+    assert_eq!(line_discounts(&priced), [dec("8.00"), dec("2.00")]);
+    assert_eq!(priced.total, dec("0.00"));
+}
+
+#[test]
+fn allocation_spills_past_a_full_line() {
+    let cent = dec("0.01");
+    let shares = allocate(dec("0.02"), &[cent, cent, cent], &[cent, cent, cent], 2);
+    assert_eq!(shares, [cent, cent, Decimal::ZERO]);
+}
+
+#[test]
+fn an_empty_basket_costs_nothing() {
+    let ten = [on_order(DiscountValue::Percent(dec("10")))];
+    let priced = price(&[], &[&ten], 2);
+    assert_eq!(
+        (priced.subtotal, priced.discount_total, priced.total),
+        (dec("0"), dec("0"), dec("0"))
+    );
+}
