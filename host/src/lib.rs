@@ -5,6 +5,9 @@
 //!
 //! - [`basket`]: the evaluate request channels send (SPEC.md), parsed and checked, every
 //!   problem named by a JSON pointer.
+//! - [`campaign`]: the campaign of SPEC.md (plugin, parameters, schedule, audience, limits),
+//!   parsed strictly and validated; [`engine::prefilter`] decides natively which campaigns
+//!   are candidates for a basket, and why the others are not.
 //! - [`runtime`]: the sandbox. Loads plugin components, checks them against the world
 //!   `remise:scenario@1.0.0` (`wit/v1`), and runs them in a fresh store per evaluation
 //!   under fuel, memory, deadline and output limits; [`runtime::encode`] lowers the basket
@@ -19,7 +22,9 @@
 #![warn(missing_docs)]
 
 pub mod basket;
+pub mod campaign;
 pub mod catalogue;
 pub mod cli;
+pub mod engine;
 pub mod money;
 pub mod runtime;

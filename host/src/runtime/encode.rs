@@ -44,6 +44,16 @@ pub struct WireInput {
     pub context: wire::Context,
 }
 
+impl WireInput {
+    /// Sets the evaluation instant and the offset plugins see (each campaign's timezone
+    /// may differ), without lowering the basket again.
+    pub fn set_time(&mut self, at: DateTime<FixedOffset>) {
+        self.context.unix_seconds = at.timestamp();
+        self.context.utc_offset_minutes = at.offset().local_minus_utc() / 60;
+        self.context.local_date = date(at.date_naive());
+    }
+}
+
 struct Encoder {
     text: String,
     symbol_ends: Vec<u32>,
@@ -130,14 +140,7 @@ pub fn encode(
         birthdate: c.birthdate.map(date),
         attributes: enc.pairs(&c.attributes),
     });
-    let context = wire::Context {
-        channel,
-        store,
-        unix_seconds: at.timestamp(),
-        utc_offset_minutes: at.offset().local_minus_utc() / 60,
-        local_date: date(at.date_naive()),
-    };
-    Ok(WireInput {
+    let mut input = WireInput {
         basket: wire::Basket {
             text: enc.text,
             symbol_ends: enc.symbol_ends,
@@ -147,6 +150,14 @@ pub fn encode(
             pairs: enc.pairs,
             customer,
         },
-        context,
-    })
+        context: wire::Context {
+            channel,
+            store,
+            unix_seconds: 0,
+            utc_offset_minutes: 0,
+            local_date: date(NaiveDate::MIN),
+        },
+    };
+    input.set_time(at);
+    Ok(input)
 }

@@ -1,0 +1,218 @@
+//! The evaluation pipeline, one way: [`prefilter`] picks candidate campaigns natively, the
+//! runtime runs each plugin once for all of its candidates, [`resolve`] settles conflicts,
+//! [`crate::money`] prices, [`response`] is the answer. Evaluation changes nothing.
+
+pub mod prefilter;
+pub mod resolve;
+pub mod response;
+
+use crate::basket::EvaluateRequest;
+use crate::campaign::Campaign;
+use crate::money::{self, currency};
+use crate::runtime::{encode, Effect, Plugin, PreparedParams};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use prefilter::{Reason, Rejection};
+use resolve::{Candidate, Policy};
+use response::{
+    money as exact, AppliedCampaign, EvaluateResponse, GiftResult, LineResult, PointsResult,
+    PricedEffect, RejectedCampaign,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A campaign ready to evaluate: its definition, the plugin version it runs on, and its
+/// parameters as that version prepared them.
+pub struct LiveCampaign {
+    /// The definition.
+    pub campaign: Campaign,
+    /// The plugin version that serves it.
+    pub plugin: Arc<Plugin>,
+    /// Its parameters, prepared by that version's `check-params`.
+    pub prepared: PreparedParams,
+}
+
+/// Why a request cannot be priced at all.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum EvaluateError {
+    /// The currency is not an active ISO 4217 code.
+    #[error("unknown currency {0:?}")]
+    UnknownCurrency(String),
+    /// An amount of the basket does not fit the plugin contract.
+    #[error("{0}")]
+    OutOfRange(String),
+}
+
+/// A campaign whose plugin answered with effects.
+struct Proposal<'a> {
+    live: &'a LiveCampaign,
+    effects: Vec<Effect>,
+}
+
+/// Prices `request` against `campaigns` at `now` (when the request names no `at`).
+/// `policy` gives a group's policy.
+pub fn evaluate(
+    request: &EvaluateRequest,
+    campaigns: &[Arc<LiveCampaign>],
+    policy: impl Fn(&str) -> Policy,
+    now: DateTime<Utc>,
+    evaluation_id: String,
+) -> Result<EvaluateResponse, EvaluateError> {
+    let decimals = currency::minor_unit(&request.currency)
+        .ok_or_else(|| EvaluateError::UnknownCurrency(request.currency.clone()))?;
+    let at = request.at.map(|at| at.with_timezone(&Utc)).unwrap_or(now);
+    let mut rejected = Vec::new();
+    let reject = |rejected: &mut Vec<RejectedCampaign>, live: &LiveCampaign, rejection| {
+        rejected.push(RejectedCampaign {
+            campaign: live.campaign.id.clone(),
+            rejection,
+        })
+    };
+
+    // Step 2: the native prefilter. Candidates are grouped by plugin version and by the
+    // offset their timezone has now, so each group is one sandbox.
+    let mut groups: BTreeMap<(String, i32), Vec<&LiveCampaign>> = BTreeMap::new();
+    for live in campaigns {
+        match prefilter::check(&live.campaign, request, at) {
+            Ok(()) => {
+                let offset = prefilter::local_offset_minutes(&live.campaign, at);
+                let key = (live.plugin.sha256().to_string(), offset);
+                groups.entry(key).or_default().push(live);
+            }
+            Err(rejection) if request.explain => reject(&mut rejected, live, rejection),
+            Err(_) => {}
+        }
+    }
+
+    // Step 3: each plugin once, for all of its candidates.
+    let mut proposals: Vec<Proposal<'_>> = Vec::new();
+    if !groups.is_empty() {
+        let mut input = encode(request, at.fixed_offset())
+            .map_err(|e| EvaluateError::OutOfRange(e.to_string()))?;
+        for ((_, offset), members) in &groups {
+            // Offsets come from the timezone database (within a day): UTC is never used.
+            let tz = FixedOffset::east_opt(offset * 60).unwrap_or(Utc.fix());
+            input.set_time(at.with_timezone(&tz));
+            let prepared: Vec<&PreparedParams> = members.iter().map(|l| &l.prepared).collect();
+            let run = members[0]
+                .plugin
+                .evaluate(&request.lines, &input, &prepared);
+            for (live, result) in members.iter().zip(run.results) {
+                match result {
+                    Ok(effects) if effects.is_empty() => reject(
+                        &mut rejected,
+                        live,
+                        Rejection {
+                            reason: Reason::NotEligible,
+                            detail: format!(
+                                "{} proposed nothing for this basket",
+                                live.campaign.plugin
+                            ),
+                        },
+                    ),
+                    Ok(effects) => proposals.push(Proposal { live, effects }),
+                    Err(error) => reject(
+                        &mut rejected,
+                        live,
+                        Rejection {
+                            reason: Reason::from_run_error(&error),
+                            detail: error.to_string(),
+                        },
+                    ),
+                }
+            }
+        }
+    }
+
+    // Step 4: conflicts, each candidate valued on the basket alone.
+    let candidates: Vec<Candidate<'_>> = proposals
+        .iter()
+        .map(|p| Candidate {
+            id: &p.live.campaign.id,
+            priority: p.live.campaign.priority,
+            group: p.live.campaign.group.as_deref(),
+            exclusive: p.live.campaign.exclusive,
+            discount: money::price(&request.lines, &[&p.effects], decimals).discount_total,
+        })
+        .collect();
+    let resolution = resolve::resolve(&candidates, policy);
+    for (index, detail) in resolution.lost {
+        reject(
+            &mut rejected,
+            proposals[index].live,
+            Rejection {
+                reason: Reason::LostConflict,
+                detail,
+            },
+        );
+    }
+
+    // Step 5: apply, clamp, allocate, round, total.
+    let applied: Vec<&Proposal<'_>> = resolution.applied.iter().map(|&i| &proposals[i]).collect();
+    let effect_lists: Vec<&[Effect]> = applied.iter().map(|p| p.effects.as_slice()).collect();
+    let priced = money::price(&request.lines, &effect_lists, decimals);
+
+    // Step 6: the answer.
+    let mut gifts = Vec::new();
+    let mut points = Vec::new();
+    let applied = applied
+        .iter()
+        .zip(&priced.campaigns)
+        .map(|(proposal, amounts)| {
+            let id = &proposal.live.campaign.id;
+            let mut messages = Vec::new();
+            for effect in &proposal.effects {
+                match effect {
+                    Effect::Gift { sku, quantity } => gifts.push(GiftResult {
+                        campaign: id.clone(),
+                        sku: sku.clone(),
+                        quantity: *quantity,
+                    }),
+                    Effect::Points { points: n } => points.push(PointsResult {
+                        campaign: id.clone(),
+                        points: *n,
+                    }),
+                    Effect::Message { text } => messages.push(text.clone()),
+                    Effect::Discount { .. } => {}
+                }
+            }
+            let metadata = proposal.live.plugin.metadata();
+            AppliedCampaign {
+                campaign: id.clone(),
+                plugin: format!("{}@{}", metadata.name, metadata.version),
+                discount: exact(amounts.discount, decimals),
+                effects: proposal
+                    .effects
+                    .iter()
+                    .zip(&amounts.effects)
+                    .map(|(effect, amount)| PricedEffect {
+                        effect: effect.clone(),
+                        amount: exact(*amount, decimals),
+                    })
+                    .collect(),
+                messages,
+            }
+        })
+        .collect();
+    Ok(EvaluateResponse {
+        evaluation_id,
+        currency: request.currency.clone(),
+        subtotal: exact(priced.subtotal, decimals),
+        discount_total: exact(priced.discount_total, decimals),
+        total: exact(priced.total, decimals),
+        lines: request
+            .lines
+            .iter()
+            .zip(&priced.lines)
+            .map(|(line, price)| LineResult {
+                id: line.id.clone(),
+                subtotal: exact(price.subtotal, decimals),
+                discount: exact(price.discount, decimals),
+                total: exact(price.total, decimals),
+            })
+            .collect(),
+        applied,
+        gifts,
+        points,
+        rejected,
+    })
+}

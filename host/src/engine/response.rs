@@ -1,0 +1,107 @@
+//! The answer to `POST /v1/evaluate` (SPEC.md "Evaluate: response"): totals, lines, applied
+//! campaigns with their effects and amounts, gifts, points, and every rejection.
+
+use super::prefilter::Rejection;
+use crate::runtime::effects::Effect;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// A priced basket.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EvaluateResponse {
+    /// Unique id of this evaluation.
+    pub evaluation_id: String,
+    /// The basket's currency.
+    pub currency: String,
+    /// Sum of the line subtotals.
+    pub subtotal: Decimal,
+    /// Sum of every discount.
+    pub discount_total: Decimal,
+    /// What the customer pays.
+    pub total: Decimal,
+    /// Each line, in request order.
+    pub lines: Vec<LineResult>,
+    /// The campaigns that applied, in application order.
+    pub applied: Vec<AppliedCampaign>,
+    /// Free items.
+    pub gifts: Vec<GiftResult>,
+    /// Loyalty points earned.
+    pub points: Vec<PointsResult>,
+    /// Campaigns that did not apply, and why.
+    pub rejected: Vec<RejectedCampaign>,
+}
+
+/// One line's money.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LineResult {
+    /// The channel's line id.
+    pub id: String,
+    /// Unit price × quantity.
+    pub subtotal: Decimal,
+    /// Every discount on the line, its share of order discounts included.
+    pub discount: Decimal,
+    /// `subtotal - discount`.
+    pub total: Decimal,
+}
+
+/// A campaign that applied.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AppliedCampaign {
+    /// Its id.
+    pub campaign: String,
+    /// `name@version` of the plugin that ran.
+    pub plugin: String,
+    /// What it granted.
+    pub discount: Decimal,
+    /// Its effects, each with the amount it came to.
+    pub effects: Vec<PricedEffect>,
+    /// The messages it returned.
+    pub messages: Vec<String>,
+}
+
+/// An effect and its amount (0 for gifts, points and messages).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PricedEffect {
+    /// The effect, as the plugin proposed it.
+    #[serde(flatten)]
+    pub effect: Effect,
+    /// What it came to after clamping.
+    pub amount: Decimal,
+}
+
+/// A free item.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GiftResult {
+    /// The campaign that gives it.
+    pub campaign: String,
+    /// Its SKU.
+    pub sku: String,
+    /// How many.
+    pub quantity: u32,
+}
+
+/// Points earned.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PointsResult {
+    /// The campaign that grants them.
+    pub campaign: String,
+    /// How many.
+    pub points: u64,
+}
+
+/// A campaign that did not apply.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RejectedCampaign {
+    /// Its id.
+    pub campaign: String,
+    /// The machine-readable reason and the human detail.
+    #[serde(flatten)]
+    pub rejection: Rejection,
+}
+
+/// `amount` written with exactly `decimals` decimals ("297.00", "1005").
+pub fn money(amount: Decimal, decimals: u32) -> Decimal {
+    let mut amount = amount;
+    amount.rescale(decimals);
+    amount
+}

@@ -1,0 +1,257 @@
+//! The evaluation pipeline (prefilter → plugins → conflicts → money) on real catalogue
+//! plugins through the real runtime, without HTTP. Every amount is worked out by hand from
+//! SPEC.md "Money".
+
+use chrono::{DateTime, Utc};
+use remise::basket::EvaluateRequest;
+use remise::campaign::Campaign;
+use remise::engine::prefilter::Reason;
+use remise::engine::resolve::Policy;
+use remise::engine::response::EvaluateResponse;
+use remise::engine::{evaluate, EvaluateError, LiveCampaign};
+use remise::runtime::{Limits, Runtime};
+use serde_json::{json, Value};
+use std::sync::{Arc, LazyLock};
+
+fn runtime() -> &'static Runtime {
+    static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| Runtime::new().expect("runtime"));
+    &RUNTIME
+}
+
+/// An active campaign of a catalogue plugin; `extra` overrides any campaign field.
+fn live(id: &str, plugin: &str, params: Value, extra: Value) -> Arc<LiveCampaign> {
+    let mut campaign =
+        json!({ "id": id, "name": id, "plugin": plugin, "params": params, "status": "active" });
+    for (key, value) in extra.as_object().expect("an object").clone() {
+        campaign[key] = value;
+    }
+    let campaign: Campaign = serde_json::from_value(campaign).expect("a campaign");
+    campaign.validate().expect("a valid campaign");
+    let loaded = runtime()
+        .load(remise_tests::catalogue(plugin), Limits::default())
+        .expect("catalogue plugin loads");
+    let prepared = loaded
+        .check_params(&campaign.params.to_string())
+        .expect("runs")
+        .expect("params accepted");
+    Arc::new(LiveCampaign {
+        campaign,
+        plugin: Arc::new(loaded),
+        prepared,
+    })
+}
+
+fn request(json: Value) -> EvaluateRequest {
+    serde_json::from_value(json).expect("a request")
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-03-08T12:00:00Z".parse().expect("an instant")
+}
+
+fn run(
+    request: &EvaluateRequest,
+    campaigns: &[Arc<LiveCampaign>],
+    policy: Policy,
+) -> EvaluateResponse {
+    evaluate(request, campaigns, |_| policy, now(), "ev_test".into()).expect("priced")
+}
+
+fn as_json(response: &EvaluateResponse) -> Value {
+    serde_json::to_value(response).expect("serialises")
+}
+
+fn pants_and_shirt() -> EvaluateRequest {
+    request(json!({
+        "currency": "EUR", "channel": "web",
+        "lines": [
+            { "id": "p", "sku": "PANTS", "quantity": 1, "unit_price": "100.00", "categories": ["pants"] },
+            { "id": "s", "sku": "SHIRT", "quantity": 1, "unit_price": "250.00", "categories": ["shirts"] }
+        ]
+    }))
+}
+
+#[test]
+fn spec_pants_and_shirt_line_then_order_discount() {
+    let twenty_off_pants = live(
+        "twenty-off-pants",
+        "threshold-discount",
+        json!({ "tiers": [ { "min_subtotal": "0", "amount_off": "20.00" } ], "categories": ["pants"] }),
+        json!({}),
+    );
+    let ten_percent = live(
+        "ten-percent",
+        "threshold-discount",
+        json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "10" } ] }),
+        json!({}),
+    );
+    let response = run(
+        &pants_and_shirt(),
+        &[twenty_off_pants, ten_percent],
+        Policy::BestForCustomer,
+    );
+    let body = as_json(&response);
+    assert_eq!(body["subtotal"], "350.00");
+    assert_eq!(body["discount_total"], "53.00");
+    assert_eq!(body["total"], "297.00");
+    assert_eq!(
+        body["lines"],
+        json!([
+            { "id": "p", "subtotal": "100.00", "discount": "28.00", "total": "72.00" },
+            { "id": "s", "subtotal": "250.00", "discount": "25.00", "total": "225.00" }
+        ])
+    );
+    assert_eq!(body["applied"][0]["campaign"], "ten-percent");
+    assert_eq!(body["applied"][0]["discount"], "33.00");
+    assert_eq!(body["applied"][0]["plugin"], "threshold-discount@1.0.0");
+    assert_eq!(body["applied"][1]["campaign"], "twenty-off-pants");
+    assert_eq!(body["applied"][1]["discount"], "20.00");
+    assert_eq!(body["applied"][1]["effects"][0]["amount"], "20.00");
+    assert_eq!(body["rejected"], json!([]));
+}
+
+#[test]
+fn one_campaign_of_a_group_applies_by_its_policy() {
+    let tier = |id: &str, percent: &str, priority: i32| {
+        live(
+            id,
+            "threshold-discount",
+            json!({ "tiers": [ { "min_subtotal": "0", "percent_off": percent } ] }),
+            json!({ "group": "loyalty", "priority": priority }),
+        )
+    };
+    let campaigns = [
+        tier("five", "5", 1),
+        tier("fifteen", "15", 3),
+        tier("ten", "10", 2),
+    ];
+    let basket = pants_and_shirt();
+    let winner = |policy| {
+        let response = run(&basket, &campaigns, policy);
+        assert_eq!(response.applied.len(), 1);
+        assert_eq!(response.rejected.len(), 2);
+        assert!(response
+            .rejected
+            .iter()
+            .all(|r| r.rejection.reason == Reason::LostConflict));
+        (
+            response.applied[0].campaign.clone(),
+            as_json(&response)["total"].clone(),
+        )
+    };
+    assert_eq!(
+        winner(Policy::BestForCustomer),
+        ("fifteen".to_string(), json!("297.50"))
+    );
+    assert_eq!(
+        winner(Policy::BestForMerchant),
+        ("five".to_string(), json!("332.50"))
+    );
+    assert_eq!(
+        winner(Policy::Priority),
+        ("five".to_string(), json!("332.50"))
+    );
+}
+
+#[test]
+fn a_plugin_with_nothing_to_offer_and_the_prefilter_are_reported() {
+    let far = live(
+        "from-1000",
+        "threshold-discount",
+        json!({ "tiers": [ { "min_subtotal": "1000", "percent_off": "10" } ] }),
+        json!({}),
+    );
+    let stores_only = live(
+        "stores-only",
+        "threshold-discount",
+        json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "10" } ] }),
+        json!({ "audience": { "channels": ["store"] } }),
+    );
+    let campaigns = [far, stores_only];
+    let response = run(&pants_and_shirt(), &campaigns, Policy::BestForCustomer);
+    let reasons: Vec<(&str, Reason)> = response
+        .rejected
+        .iter()
+        .map(|r| (r.campaign.as_str(), r.rejection.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        [("from-1000", Reason::NotEligible)],
+        "no explain: the prefilter stays quiet"
+    );
+    assert_eq!(response.total.to_string(), "350.00");
+
+    let mut explained = pants_and_shirt();
+    explained.explain = true;
+    let response = run(&explained, &campaigns, Policy::BestForCustomer);
+    let ids: Vec<&str> = response
+        .rejected
+        .iter()
+        .map(|r| r.campaign.as_str())
+        .collect();
+    assert_eq!(ids, ["stores-only", "from-1000"]);
+    assert!(response
+        .rejected
+        .iter()
+        .all(|r| r.rejection.reason == Reason::NotEligible));
+}
+
+#[test]
+fn gifts_and_points_are_listed_with_their_campaign() {
+    let tote = live(
+        "tote",
+        "free-gift",
+        json!({ "min_subtotal": "50.00", "gift": { "sku": "TOTE", "quantity": 1 } }),
+        json!({}),
+    );
+    let points = live(
+        "double-points",
+        "points-multiplier",
+        json!({ "points_per_unit": "10", "multiplier": "2" }),
+        json!({}),
+    );
+    let response = run(&pants_and_shirt(), &[tote, points], Policy::BestForCustomer);
+    let body = as_json(&response);
+    assert_eq!(
+        body["gifts"],
+        json!([ { "campaign": "tote", "sku": "TOTE", "quantity": 1 } ])
+    );
+    assert_eq!(
+        body["points"],
+        json!([ { "campaign": "double-points", "points": 40 } ])
+    );
+    assert_eq!(body["discount_total"], "0.00");
+}
+
+#[test]
+fn yen_are_whole() {
+    let five = live(
+        "five",
+        "threshold-discount",
+        json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "5" } ] }),
+        json!({}),
+    );
+    let basket = request(json!({
+        "currency": "JPY", "channel": "web",
+        "lines": [ { "id": "1", "sku": "TEA", "quantity": 1, "unit_price": "1010" } ]
+    }));
+    let body = as_json(&run(&basket, &[five], Policy::BestForCustomer));
+    assert_eq!(
+        (body["discount_total"].clone(), body["total"].clone()),
+        (json!("51"), json!("959"))
+    );
+}
+
+#[test]
+fn an_unknown_currency_is_refused() {
+    let basket = request(json!({ "currency": "EUX", "channel": "web", "lines": [] }));
+    let error = evaluate(
+        &basket,
+        &[],
+        |_| Policy::BestForCustomer,
+        now(),
+        "ev".into(),
+    )
+    .expect_err("refused");
+    assert_eq!(error, EvaluateError::UnknownCurrency("EUX".into()));
+}
