@@ -1,0 +1,392 @@
+//! Storage (SPEC.md "Storage and deployment"): campaigns, group policies and API keys in
+//! the embedded default, one SQLite file created and migrated on first start.
+//!
+//! A campaign is stored whole, as the JSON of [`Campaign`], with a `revision` that starts
+//! at 1 and grows by one per replace: [`Store::replace_campaign`] can refuse a write made
+//! against an older revision ([`StoreError::Stale`], a 409 for the API) in one atomic
+//! `UPDATE … WHERE id = … AND revision = …`.
+//!
+//! The schema (`migrations/sqlite`) and the queries stay plain SQL that PostgreSQL also
+//! speaks (numbered `$n` parameters, `ON CONFLICT … DO UPDATE`, `RETURNING`, timestamps as
+//! RFC 3339 UTC text written here), so the PostgreSQL store can mirror this one query for
+//! query. Queries are checked at run time (`sqlx::query`), not at build time, so building
+//! needs no database.
+
+use crate::auth::Role;
+use crate::campaign::Campaign;
+use crate::engine::resolve::Policy;
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[cfg(test)]
+mod tests;
+
+/// The SQLite migrations, embedded in the binary.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Connections in the pool. SQLite writes one at a time whatever the count; a few
+/// connections let reads proceed beside a write (WAL) without holding many file handles.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// How long a connection waits for another's write lock before giving up with "database
+/// is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a caller waits for a free connection of the pool.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The columns of a campaign row, in the order the queries select them.
+const CAMPAIGN_COLUMNS: &str = "id, body, revision, created_at, updated_at";
+
+/// A campaign row: id, body, revision, created_at, updated_at.
+type CampaignRow = (String, String, i64, String, String);
+
+/// The store: a pool of connections to one SQLite database. Cheap to clone (the pool is
+/// shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed (including a malformed URL or a file that cannot be
+    /// opened).
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The migrations could not be applied.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A campaign with this id already exists.
+    #[error("campaign {0} already exists")]
+    Exists(String),
+    /// No campaign has this id.
+    #[error("campaign {0} not found")]
+    NotFound(String),
+    /// The campaign was changed since the revision the writer read.
+    #[error("campaign {id} changed since revision {expected}")]
+    Stale {
+        /// The campaign's id.
+        id: String,
+        /// The revision the writer expected.
+        expected: i64,
+    },
+    /// A stored campaign does not read back as a [`Campaign`]: the id and why.
+    #[error("stored campaign {0} is unreadable: {1}")]
+    Corrupt(String, String),
+}
+
+/// A campaign as stored, with its revision and timestamps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCampaign {
+    /// The campaign.
+    pub campaign: Campaign,
+    /// 1 when created, one more per replace.
+    pub revision: i64,
+    /// When it was created (microsecond precision).
+    pub created_at: DateTime<Utc>,
+    /// When it was last created or replaced (microsecond precision).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// `sqlite://path/to/file.db` (created if missing, WAL journal, foreign keys on) or
+    /// `sqlite::memory:`; runs the migrations.
+    ///
+    /// The file's directory must exist: a missing one is an error, as is a URL of another
+    /// scheme.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(sqlx::Error::Configuration(
+                format!(
+                    "{url:?} is not a SQLite URL (sqlite://path/to/file.db or sqlite::memory:)"
+                )
+                .into(),
+            )
+            .into());
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL with synchronous NORMAL syncs the WAL at checkpoints, not at every commit:
+            // a committed transaction survives a crash of the process (the OS holds the
+            // written pages), which is what redemptions need, "no request loses committed
+            // data"; only a power loss or OS crash may lose the last commits. FULL would
+            // survive those too, at one fsync per commit.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            // An in-memory database lives as long as one of its connections: keep one open,
+            // and never retire them (nothing is gained by reconnecting to a local file).
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Closes every connection, waiting for those in use to be given back (on shutdown, so
+    /// the WAL is checkpointed into the database file).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Every campaign, ordered by id (byte order).
+    pub async fn campaigns(&self) -> Result<Vec<StoredCampaign>, StoreError> {
+        let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY id");
+        let rows: Vec<CampaignRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        rows.into_iter().map(decode_campaign).collect()
+    }
+
+    /// The campaign with this id, if any.
+    pub async fn campaign(&self, id: &str) -> Result<Option<StoredCampaign>, StoreError> {
+        let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1");
+        let row: Option<CampaignRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(decode_campaign).transpose()
+    }
+
+    /// Stores a new campaign at revision 1; [`StoreError::Exists`] if its id is taken.
+    pub async fn create_campaign(&self, campaign: &Campaign) -> Result<StoredCampaign, StoreError> {
+        let body = encode_campaign(campaign)?;
+        let now = now();
+        let stamp = timestamp(now);
+        let inserted = sqlx::query(
+            "INSERT INTO campaigns (id, body, revision, created_at, updated_at) \
+             VALUES ($1, $2, 1, $3, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&campaign.id)
+        .bind(&body)
+        .bind(&stamp)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::Exists(campaign.id.clone()));
+        }
+        Ok(StoredCampaign {
+            campaign: campaign.clone(),
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Replaces the campaign of the same id; with `expected_revision` `Some(r)`, refuses with
+    /// [`StoreError::Stale`] unless the stored revision is `r` (atomically: one
+    /// `UPDATE … WHERE id = ? AND revision = ?`). The revision grows by one;
+    /// [`StoreError::NotFound`] if no campaign has the id.
+    pub async fn replace_campaign(
+        &self,
+        campaign: &Campaign,
+        expected_revision: Option<i64>,
+    ) -> Result<StoredCampaign, StoreError> {
+        let body = encode_campaign(campaign)?;
+        let now = now();
+        let stamp = timestamp(now);
+        // `fetch_all` rather than `fetch_optional`: the statement is stepped to its end and
+        // reset at once, so the write's implicit transaction is over when this returns.
+        let updated: Vec<(i64, String)> = match expected_revision {
+            Some(expected) => {
+                sqlx::query_as(
+                    "UPDATE campaigns SET body = $1, revision = revision + 1, updated_at = $2 \
+                     WHERE id = $3 AND revision = $4 RETURNING revision, created_at",
+                )
+                .bind(&body)
+                .bind(&stamp)
+                .bind(&campaign.id)
+                .bind(expected)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(
+                    "UPDATE campaigns SET body = $1, revision = revision + 1, updated_at = $2 \
+                     WHERE id = $3 RETURNING revision, created_at",
+                )
+                .bind(&body)
+                .bind(&stamp)
+                .bind(&campaign.id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        let Some((revision, created_at)) = updated.into_iter().next() else {
+            // Nothing changed: tell a missing campaign from a moved-on one. (Read after the
+            // refused write, so a campaign deleted in between reads as not found, as it is.)
+            let exists: Option<(i64,)> =
+                sqlx::query_as("SELECT revision FROM campaigns WHERE id = $1")
+                    .bind(&campaign.id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            return Err(match (exists, expected_revision) {
+                (Some(_), Some(expected)) => StoreError::Stale {
+                    id: campaign.id.clone(),
+                    expected,
+                },
+                _ => StoreError::NotFound(campaign.id.clone()),
+            });
+        };
+        Ok(StoredCampaign {
+            campaign: campaign.clone(),
+            revision,
+            created_at: parse_timestamp(&created_at)
+                .map_err(|why| StoreError::Corrupt(campaign.id.clone(), why))?,
+            updated_at: now,
+        })
+    }
+
+    /// Deletes the campaign; whether there was one.
+    pub async fn delete_campaign(&self, id: &str) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM campaigns WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    /// Every configured group and its policy, ordered by name. A group not listed uses
+    /// [`Policy::default`].
+    pub async fn groups(&self) -> Result<Vec<(String, Policy)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, policy FROM groups ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(name, policy)| {
+                let policy = parse_policy(&policy).ok_or_else(|| {
+                    column_error(
+                        "groups.policy",
+                        format!("group {name:?}: unknown policy {policy:?}"),
+                    )
+                })?;
+                Ok((name, policy))
+            })
+            .collect()
+    }
+
+    /// Sets a group's policy, creating the group if needed.
+    pub async fn set_group(&self, name: &str, policy: Policy) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO groups (name, policy) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET policy = excluded.policy",
+        )
+        .bind(name)
+        .bind(policy.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a key by its hash ([`crate::auth::hash_key`]); an existing hash gets the new
+    /// role and label (and keeps its creation time).
+    pub async fn add_key(&self, key_hash: &str, role: Role, label: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (key_hash, role, label, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key_hash) DO UPDATE SET role = excluded.role, label = excluded.label",
+        )
+        .bind(key_hash)
+        .bind(role.as_str())
+        .bind(label)
+        .bind(timestamp(now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The role of the key with this hash, if it is known.
+    pub async fn key_role(&self, key_hash: &str) -> Result<Option<Role>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT role FROM api_keys WHERE key_hash = $1")
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(role,)| Role::from_str(&role).map_err(|why| column_error("api_keys.role", why)))
+            .transpose()
+    }
+
+    /// How many keys are stored (none on a first run: one is then created and printed).
+    pub async fn key_count(&self) -> Result<i64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+}
+
+/// Now, to the microsecond: what the text form keeps, so a returned [`StoredCampaign`]
+/// equals the one read back later.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The stored form of a time: RFC 3339, UTC, six decimals, `Z`; fixed width, so text order
+/// is time order.
+fn timestamp(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|why| format!("timestamp {text:?}: {why}"))
+}
+
+fn encode_campaign(campaign: &Campaign) -> Result<String, StoreError> {
+    serde_json::to_string(campaign)
+        .map_err(|why| StoreError::Database(sqlx::Error::Encode(Box::new(why))))
+}
+
+fn decode_campaign(
+    (id, body, revision, created_at, updated_at): CampaignRow,
+) -> Result<StoredCampaign, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt(id.clone(), why);
+    let campaign: Campaign = serde_json::from_str(&body).map_err(|why| corrupt(why.to_string()))?;
+    if campaign.id != id {
+        return Err(corrupt(format!("its body has the id {:?}", campaign.id)));
+    }
+    Ok(StoredCampaign {
+        revision,
+        created_at: parse_timestamp(&created_at).map_err(corrupt)?,
+        updated_at: parse_timestamp(&updated_at).map_err(corrupt)?,
+        campaign,
+    })
+}
+
+fn parse_policy(text: &str) -> Option<Policy> {
+    [
+        Policy::BestForCustomer,
+        Policy::BestForMerchant,
+        Policy::Priority,
+    ]
+    .into_iter()
+    .find(|policy| policy.as_str() == text)
+}
+
+/// A stored value of a column that does not read back.
+fn column_error(column: &str, why: String) -> StoreError {
+    StoreError::Database(sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: why.into(),
+    })
+}

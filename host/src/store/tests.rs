@@ -1,0 +1,357 @@
+//! The store against real SQLite files in temporary directories.
+
+use super::*;
+use crate::auth::hash_key;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// SPEC.md's example campaign.
+fn spec_example() -> Value {
+    json!({
+      "id": "ten-from-100",
+      "name": "10 % dès 100 €",
+      "plugin": "threshold-discount",
+      "plugin_version": "1.0.0",
+      "params": { "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] },
+      "status": "draft",
+      "schedule": { "starts_at": "2026-03-01T00:00:00+01:00", "ends_at": "2026-03-31T23:59:59+02:00",
+                    "timezone": "Europe/Paris", "days_of_week": ["fri", "sat"],
+                    "hours": [ { "from": "17:00", "to": "20:00" } ] },
+      "audience": { "channels": ["web", "store"], "stores": ["paris-rivoli"], "segments": ["card-holder"],
+                    "loyalty_tiers": ["gold", "platinum"], "customers": [], "attributes": { "gender": ["f"] } },
+      "coupon_required": false,
+      "priority": 100,
+      "group": "seasonal",
+      "exclusive": false,
+      "limits": { "budget": "5000.00", "redemptions": 1000, "per_customer": 1, "per_customer_period": "campaign" }
+    })
+}
+
+fn example() -> Campaign {
+    serde_json::from_value(spec_example()).expect("SPEC.md's campaign parses")
+}
+
+fn minimal(id: &str) -> Campaign {
+    serde_json::from_value(json!({ "id": id, "name": "C", "plugin": "free-gift", "params": {} }))
+        .expect("a minimal campaign parses")
+}
+
+fn url(dir: &TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("remise.db").display())
+}
+
+/// A fresh store in a new temporary directory (kept alive by the returned guard).
+async fn fresh() -> (Store, TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = Store::open(&url(&dir)).await.expect("the store opens");
+    (store, dir)
+}
+
+#[tokio::test]
+async fn campaigns_round_trip_through_create_get_list_replace_delete() {
+    let (store, _dir) = fresh().await;
+    store.ping().await.expect("ping");
+    assert!(store.campaigns().await.expect("list").is_empty());
+    assert!(store.campaign("ten-from-100").await.expect("get").is_none());
+
+    let campaign = example();
+    let created = store.create_campaign(&campaign).await.expect("create");
+    assert_eq!(created.campaign, campaign);
+    assert_eq!(created.revision, 1);
+    assert_eq!(created.created_at, created.updated_at);
+
+    let read = store.campaign("ten-from-100").await.expect("get");
+    assert_eq!(read.as_ref(), Some(&created));
+    // The JSON stored is the campaign's, field for field.
+    let read = read.expect("it is there");
+    assert_eq!(
+        serde_json::to_value(&read.campaign).expect("serialize"),
+        serde_json::to_value(&campaign).expect("serialize")
+    );
+
+    store
+        .create_campaign(&minimal("a-first"))
+        .await
+        .expect("create");
+    let ids: Vec<String> = store
+        .campaigns()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|stored| stored.campaign.id)
+        .collect();
+    assert_eq!(ids, ["a-first", "ten-from-100"]);
+
+    let mut changed = campaign.clone();
+    changed.name = "12 % dès 100 €".into();
+    changed.params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "12" } ] });
+    let replaced = store
+        .replace_campaign(&changed, None)
+        .await
+        .expect("replace");
+    assert_eq!(replaced.revision, 2);
+    assert_eq!(replaced.created_at, created.created_at);
+    assert!(replaced.updated_at >= created.updated_at);
+    assert_eq!(
+        store.campaign("ten-from-100").await.expect("get"),
+        Some(replaced)
+    );
+
+    assert!(store.delete_campaign("ten-from-100").await.expect("delete"));
+    assert!(!store.delete_campaign("ten-from-100").await.expect("delete"));
+    assert!(store.campaign("ten-from-100").await.expect("get").is_none());
+    assert_eq!(store.campaigns().await.expect("list").len(), 1);
+}
+
+#[tokio::test]
+async fn a_taken_id_is_refused_and_the_first_campaign_kept() {
+    let (store, _dir) = fresh().await;
+    store.create_campaign(&example()).await.expect("create");
+    let mut other = minimal("ten-from-100");
+    other.name = "another".into();
+    match store.create_campaign(&other).await {
+        Err(StoreError::Exists(id)) => assert_eq!(id, "ten-from-100"),
+        other => panic!("expected Exists, got {other:?}"),
+    }
+    let kept = store.campaign("ten-from-100").await.expect("get");
+    assert_eq!(kept.map(|stored| stored.campaign), Some(example()));
+}
+
+#[tokio::test]
+async fn a_replace_against_a_stale_revision_is_refused() {
+    let (store, _dir) = fresh().await;
+    let campaign = example();
+    store.create_campaign(&campaign).await.expect("create");
+    let mut changed = campaign.clone();
+    changed.priority = 5;
+
+    for wrong in [0, 2, -1] {
+        match store.replace_campaign(&changed, Some(wrong)).await {
+            Err(StoreError::Stale { id, expected }) => {
+                assert_eq!((id.as_str(), expected), ("ten-from-100", wrong));
+            }
+            other => panic!("expected Stale, got {other:?}"),
+        }
+    }
+    let unchanged = store
+        .campaign("ten-from-100")
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!((unchanged.revision, unchanged.campaign.priority), (1, 100));
+
+    let second = store
+        .replace_campaign(&changed, Some(1))
+        .await
+        .expect("replace at 1");
+    assert_eq!(second.revision, 2);
+    // The writer who read revision 1 too is now stale.
+    assert!(matches!(
+        store.replace_campaign(&campaign, Some(1)).await,
+        Err(StoreError::Stale { expected: 1, .. })
+    ));
+    let third = store
+        .replace_campaign(&campaign, Some(2))
+        .await
+        .expect("replace at 2");
+    assert_eq!(third.revision, 3);
+    let read = store
+        .campaign("ten-from-100")
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!((read.revision, read.campaign.priority), (3, 100));
+}
+
+#[tokio::test]
+async fn replacing_a_missing_campaign_is_not_found() {
+    let (store, _dir) = fresh().await;
+    for expected in [None, Some(1)] {
+        match store.replace_campaign(&example(), expected).await {
+            Err(StoreError::NotFound(id)) => assert_eq!(id, "ten-from-100"),
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+    }
+    assert!(store.campaigns().await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_replaces_at_one_revision_let_exactly_one_through() {
+    let (store, _dir) = fresh().await;
+    store.create_campaign(&example()).await.expect("create");
+    let writers = (0..8).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut changed = example();
+            changed.priority = i;
+            store.replace_campaign(&changed, Some(1)).await
+        })
+    });
+    let mut won = 0;
+    for writer in writers.collect::<Vec<_>>() {
+        match writer.await.expect("the task ends") {
+            Ok(stored) => {
+                assert_eq!(stored.revision, 2);
+                won += 1;
+            }
+            Err(StoreError::Stale { .. }) => {}
+            Err(other) => panic!("expected Stale, got {other}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let read = store
+        .campaign("ten-from-100")
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(read.revision, 2);
+}
+
+#[tokio::test]
+async fn groups_are_upserted() {
+    let (store, _dir) = fresh().await;
+    assert!(store.groups().await.expect("groups").is_empty());
+    store
+        .set_group("seasonal", Policy::Priority)
+        .await
+        .expect("set");
+    store
+        .set_group("loyalty", Policy::BestForMerchant)
+        .await
+        .expect("set");
+    store
+        .set_group("seasonal", Policy::BestForCustomer)
+        .await
+        .expect("set again");
+    assert_eq!(
+        store.groups().await.expect("groups"),
+        [
+            ("loyalty".to_owned(), Policy::BestForMerchant),
+            ("seasonal".to_owned(), Policy::BestForCustomer),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn keys_are_found_by_hash_and_upserted() {
+    let (store, _dir) = fresh().await;
+    assert_eq!(store.key_count().await.expect("count"), 0);
+    let (admin, channel) = (hash_key("rk_admin"), hash_key("rk_till"));
+    store
+        .add_key(&admin, Role::Admin, "first run")
+        .await
+        .expect("add");
+    store
+        .add_key(&channel, Role::Marketing, "tills")
+        .await
+        .expect("add");
+    store
+        .add_key(&channel, Role::Channel, "tills")
+        .await
+        .expect("re-add");
+    assert_eq!(store.key_count().await.expect("count"), 2);
+    assert_eq!(
+        store.key_role(&admin).await.expect("role"),
+        Some(Role::Admin)
+    );
+    assert_eq!(
+        store.key_role(&channel).await.expect("role"),
+        Some(Role::Channel)
+    );
+    assert_eq!(
+        store.key_role(&hash_key("rk_nobody")).await.expect("role"),
+        None
+    );
+    // The key itself is not a hash of anything stored.
+    assert_eq!(store.key_role("rk_admin").await.expect("role"), None);
+}
+
+#[tokio::test]
+async fn data_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let created = {
+        let store = Store::open(&url(&dir)).await.expect("open");
+        let created = store.create_campaign(&example()).await.expect("create");
+        store
+            .set_group("seasonal", Policy::Priority)
+            .await
+            .expect("set");
+        store
+            .add_key(&hash_key("k"), Role::Ops, "ops")
+            .await
+            .expect("add");
+        store.close().await;
+        created
+    };
+    // Opening again runs the (already applied) migrations again: a no-op.
+    let store = Store::open(&url(&dir)).await.expect("reopen");
+    assert_eq!(store.campaigns().await.expect("list"), [created]);
+    assert_eq!(
+        store.groups().await.expect("groups"),
+        [("seasonal".to_owned(), Policy::Priority)]
+    );
+    assert_eq!(
+        store.key_role(&hash_key("k")).await.expect("role"),
+        Some(Role::Ops)
+    );
+}
+
+#[tokio::test]
+async fn an_in_memory_store_works() {
+    let store = Store::open("sqlite::memory:").await.expect("open");
+    store.create_campaign(&example()).await.expect("create");
+    assert_eq!(store.campaigns().await.expect("list").len(), 1);
+}
+
+#[tokio::test]
+async fn opening_in_a_missing_directory_or_another_scheme_is_an_error() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let missing = dir.path().join("no").join("such").join("remise.db");
+    let result = Store::open(&format!("sqlite://{}", missing.display())).await;
+    assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
+    assert!(!missing.exists());
+
+    let result = Store::open("postgres://localhost/remise").await;
+    assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn an_unreadable_stored_campaign_is_corrupt_not_a_panic() {
+    let (store, _dir) = fresh().await;
+    store.create_campaign(&minimal("ok")).await.expect("create");
+    sqlx::query(
+        "INSERT INTO campaigns (id, body, revision, created_at, updated_at) \
+         VALUES ('bad', '{\"id\": \"bad\"}', 1, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')",
+    )
+    .execute(&store.pool)
+    .await
+    .expect("insert by hand");
+    match store.campaign("bad").await {
+        Err(StoreError::Corrupt(id, _)) => assert_eq!(id, "bad"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    assert!(matches!(
+        store.campaigns().await,
+        Err(StoreError::Corrupt(..))
+    ));
+    assert!(store.campaign("ok").await.expect("get").is_some());
+}
+
+#[tokio::test]
+async fn connections_use_wal_normal_sync_and_foreign_keys() {
+    let (store, _dir) = fresh().await;
+    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&store.pool)
+        .await
+        .expect("journal_mode");
+    let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(&store.pool)
+        .await
+        .expect("synchronous");
+    let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(&store.pool)
+        .await
+        .expect("foreign_keys");
+    // synchronous: 1 is NORMAL.
+    assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 1, 1));
+}
