@@ -1,0 +1,109 @@
+//! Extractors whose rejections are problem+json: path segments and `If-Match`.
+
+use super::problem::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::header::IF_MATCH;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde::de::DeserializeOwned;
+
+/// Path parameters; a segment that cannot be decoded (such as invalid UTF-8) is a 400.
+#[derive(Clone, Debug)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) if rejection.status().is_server_error() => {
+                Err(ApiError::internal(rejection.body_text()))
+            }
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
+/// `If-Match: "<revision>"`: the revision a write expects to replace. `None` when the
+/// header is absent or `*`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if_match(&parts.headers).map(IfMatch)
+    }
+}
+
+/// Reads `If-Match` (see [`IfMatch`]).
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let mut values = headers.get_all(IF_MATCH).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let malformed = || {
+        ApiError::bad_request(
+            "If-Match must be one strong entity tag holding the campaign's revision, such as \"3\"",
+        )
+    };
+    if values.next().is_some() {
+        return Err(malformed());
+    }
+    let value = value.to_str().map_err(|_| malformed())?.trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let revision = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(malformed)?;
+    revision.parse().map(Some).map_err(|_| malformed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderValue, StatusCode};
+
+    fn parse(values: &[&str]) -> Result<Option<i64>, ApiError> {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(IF_MATCH, HeaderValue::from_str(value).expect("a header"));
+        }
+        if_match(&headers)
+    }
+
+    #[test]
+    fn a_quoted_revision_is_read() {
+        assert_eq!(parse(&[]).ok(), Some(None));
+        assert_eq!(parse(&["\"3\""]).ok(), Some(Some(3)));
+        assert_eq!(parse(&[" \"12\" "]).ok(), Some(Some(12)));
+        assert_eq!(parse(&["*"]).ok(), Some(None));
+    }
+
+    #[test]
+    fn anything_else_is_a_400() {
+        for bad in [
+            "3",
+            "\"\"",
+            "W/\"3\"",
+            "\"-1\"",
+            "\"3\", \"4\"",
+            "\"99999999999999999999\"",
+            "\"x\"",
+            "\"",
+        ] {
+            let error = parse(&[bad]).expect_err(bad);
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{bad}");
+        }
+        assert!(parse(&["\"1\"", "\"2\""]).is_err());
+    }
+}

@@ -1,0 +1,207 @@
+//! The HTTP API v1 of SPEC.md, over axum: [`app`] builds the whole router from one table,
+//! [`ROUTES`] (method, path, role, handler), which the OpenAPI test checks too.
+//!
+//! - [`json`]: the JSON body extractor; every serde error is a 400 or 422 naming the field
+//!   by its JSON pointer; a body over the limit is a 413, one not declared JSON a 415.
+//! - [`auth`]: `Authorization: Bearer <key>` and the role each route needs.
+//! - [`problem`]: every error as `application/problem+json` (RFC 9457).
+//! - [`openapi`]: the OpenAPI 3.1 document served at `GET /openapi.json`.
+//!
+//! Handlers are thin: they parse, call [`Service`], and answer.
+
+pub mod auth;
+mod campaigns;
+mod evaluate;
+pub mod extract;
+mod groups;
+mod health;
+pub mod json;
+pub mod openapi;
+mod plugins;
+pub mod problem;
+
+use crate::auth::Role;
+use crate::basket::DEFAULT_MAX_LINES;
+use crate::service::Service;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+use problem::{ApiError, ProblemKind};
+use std::sync::Arc;
+
+/// Limits on what a request may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiLimits {
+    /// The largest body accepted, in bytes (413 beyond); 1 MiB by default.
+    pub max_body_bytes: usize,
+    /// The most lines a basket may have (422 beyond); 1,000 by default.
+    pub max_lines: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            max_lines: DEFAULT_MAX_LINES,
+        }
+    }
+}
+
+/// What every handler sees.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    service: Arc<Service>,
+    limits: ApiLimits,
+}
+
+/// The HTTP methods the API routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    /// `GET` (and `HEAD`).
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Verb {
+    /// The method's name, such as `GET`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// One route: method, path (axum and OpenAPI syntax alike), the role it needs (`None`:
+/// no key), and its handler for that method.
+pub(crate) struct Route {
+    pub method: Verb,
+    pub path: &'static str,
+    pub role: Option<Role>,
+    pub handler: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+const fn route(
+    method: Verb,
+    path: &'static str,
+    role: Option<Role>,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        role,
+        handler,
+    }
+}
+
+const CHANNEL: Option<Role> = Some(Role::Channel);
+const MARKETING: Option<Role> = Some(Role::Marketing);
+
+/// Every route the API serves. [`app`] routes exactly these; the OpenAPI test checks the
+/// document describes exactly these.
+pub(crate) const ROUTES: &[Route] = &[
+    route(Verb::Post, "/v1/evaluate", CHANNEL, |m| {
+        on(m, evaluate::evaluate)
+    }),
+    route(Verb::Get, "/v1/campaigns", MARKETING, |m| {
+        on(m, campaigns::list)
+    }),
+    route(Verb::Post, "/v1/campaigns", MARKETING, |m| {
+        on(m, campaigns::create)
+    }),
+    route(Verb::Get, "/v1/campaigns/{id}", MARKETING, |m| {
+        on(m, campaigns::get)
+    }),
+    route(Verb::Put, "/v1/campaigns/{id}", MARKETING, |m| {
+        on(m, campaigns::replace)
+    }),
+    route(Verb::Patch, "/v1/campaigns/{id}", MARKETING, |m| {
+        on(m, campaigns::patch)
+    }),
+    route(Verb::Delete, "/v1/campaigns/{id}", MARKETING, |m| {
+        on(m, campaigns::delete)
+    }),
+    route(Verb::Post, "/v1/campaigns/{id}/activate", MARKETING, |m| {
+        on(m, campaigns::activate)
+    }),
+    route(Verb::Post, "/v1/campaigns/{id}/pause", MARKETING, |m| {
+        on(m, campaigns::pause)
+    }),
+    route(Verb::Post, "/v1/campaigns/{id}/end", MARKETING, |m| {
+        on(m, campaigns::end)
+    }),
+    route(Verb::Get, "/v1/groups", MARKETING, |m| on(m, groups::list)),
+    route(Verb::Get, "/v1/groups/{name}", MARKETING, |m| {
+        on(m, groups::get)
+    }),
+    route(Verb::Put, "/v1/groups/{name}", MARKETING, |m| {
+        on(m, groups::put)
+    }),
+    route(Verb::Get, "/v1/plugins", MARKETING, |m| {
+        on(m, plugins::list)
+    }),
+    route(Verb::Get, "/v1/plugins/{name}", MARKETING, |m| {
+        on(m, plugins::get)
+    }),
+    route(Verb::Get, "/healthz", None, |m| on(m, health::healthz)),
+    route(Verb::Get, "/readyz", None, |m| on(m, health::readyz)),
+    route(Verb::Get, "/openapi.json", None, |m| {
+        on(m, openapi::document)
+    }),
+];
+
+/// The whole API over `service`: every route of [`ROUTES`] behind its role, problem+json
+/// for unknown routes (404) and methods (405), and the body limit of `limits`.
+pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
+    let mut router = Router::new();
+    for route in ROUTES {
+        let mut handler = (route.handler)(route.method.filter());
+        if let Some(role) = route.role {
+            let guard = auth::Guard {
+                service: Arc::clone(&service),
+                role,
+            };
+            handler = handler.route_layer(from_fn_with_state(guard, auth::require));
+        }
+        router = router.route(route.path, handler);
+    }
+    router
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .with_state(AppState { service, limits })
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no route {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        ProblemKind::MethodNotAllowed,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
