@@ -1,16 +1,20 @@
-//! `remise plugin run` and `remise plugin inspect`: run a real `.wasm` locally, the way
-//! Shopify's function-runner does, and print what it proposed and what it cost.
+//! The command line: `remise serve` runs the service; `remise plugin run` and `remise plugin
+//! inspect` run a real `.wasm` locally, the way Shopify's function-runner does, and print
+//! what it proposed and what it cost.
 
 use crate::basket::{EvaluateRequest, DEFAULT_MAX_LINES};
 use crate::catalogue;
 use crate::runtime::{self, Limits, Plugin, Runtime};
+use crate::serve::{self, ServeOptions};
 use anyhow::{anyhow, bail, Context as _};
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use tokio::net::TcpListener;
 
 /// Remise, the promotion engine.
 #[derive(Debug, Parser)]
@@ -24,9 +28,35 @@ pub struct Cli {
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the HTTP API (SPEC.md) with the catalogue plugins loaded.
+    Serve(ServeArgs),
     /// Work with scenario plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+}
+
+/// Arguments of `remise serve`; each flag is also an environment variable.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "REMISE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The database: `sqlite://file.db` (created and migrated on first start).
+    #[arg(
+        long,
+        env = "REMISE_DATABASE_URL",
+        default_value = "sqlite://remise.db"
+    )]
+    pub database_url: String,
+    /// A folder of extra `.wasm` plugins to load at start.
+    #[arg(long, env = "REMISE_PLUGIN_DIR")]
+    pub plugin_dir: Option<PathBuf>,
+    /// A TOML configuration file: `[[keys]]` with `key`, `role`, `label`.
+    #[arg(long, env = "REMISE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The admin key; without one, the first start creates one and prints it once.
+    #[arg(long, env = "REMISE_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
 }
 
 /// `remise plugin …`.
@@ -73,6 +103,7 @@ pub struct RunArgs {
 /// reason is printed), 2 when the input was refused.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve(args) => serve(args),
         Command::Plugin(PluginCommand::Run(args)) => run_plugin(args),
         Command::Plugin(PluginCommand::Inspect { plugin }) => {
             let runtime = Runtime::new().map_err(|e| anyhow!("{e:#}"))?;
@@ -92,6 +123,55 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let options = ServeOptions {
+        listen: args.listen,
+        database_url: args.database_url,
+        plugin_dir: args.plugin_dir,
+        config: args.config,
+        admin_key: args.admin_key,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let started = serve::start(&options).await?;
+        if let Some(key) = &started.created_admin_key {
+            println!(
+                "remise: no API key was configured, so this admin key was created (shown once):"
+            );
+            println!("{key}");
+        }
+        let listener = TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("listening on {}", options.listen))?;
+        println!("remise: serving on http://{}", listener.local_addr()?);
+        serve::run(listener, started.service, shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }
 

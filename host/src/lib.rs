@@ -18,13 +18,27 @@
 //!   ([`money::currency`], ISO 4217), totals.
 //! - [`catalogue`]: the six scenario plugins of `plugins/`, built from source by
 //!   `build.rs` and embedded in the binary.
-//! - [`cli`]: `remise plugin run` and `remise plugin inspect`, for integrators.
+//! - [`store`]: campaigns (with revisions, for stale-write checks), group policies and API
+//!   keys, in the embedded SQLite file, created and migrated on first start.
+//! - [`service`]: campaigns checked against their plugin and stored, the snapshot of live
+//!   campaigns every evaluation reads, the catalogue, API keys ([`auth`]).
+//! - [`api`]: the HTTP API v1 over axum: one route table, bearer keys and roles, JSON
+//!   bodies whose every error is `application/problem+json` naming the field by its JSON
+//!   pointer, and the OpenAPI 3.1 document.
+//! - [`serve`]: `remise serve`: store, plugins, admin key, then the API until shutdown.
+//! - [`cli`]: `remise serve`, `remise plugin run` and `remise plugin inspect`.
 #![warn(missing_docs)]
 
+pub mod api;
+pub mod auth;
 pub mod basket;
 pub mod campaign;
 pub mod catalogue;
 pub mod cli;
 pub mod engine;
+pub mod json_pointer;
 pub mod money;
 pub mod runtime;
+pub mod serve;
+pub mod service;
+pub mod store;

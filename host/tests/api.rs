@@ -1,0 +1,564 @@
+//! The HTTP API over real HTTP: `remise serve`'s own entry points on a loopback port, a
+//! temporary SQLite file, the catalogue plugins embedded in the binary. Expected amounts
+//! are worked out by hand from SPEC.md.
+
+use remise::serve::{run, start, ServeOptions};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+const ADMIN: &str = "test-admin-key";
+const CHANNEL: &str = "test-channel-key";
+const MARKETING: &str = "test-marketing-key";
+
+/// A running server and what a test needs to talk to it.
+struct Server {
+    base: String,
+    client: Client,
+    _stop: oneshot::Sender<()>,
+    _dir: TempDir,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let config = dir.path().join("remise.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\nlabel = \"web shop\"\n\n\
+                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n"
+            ),
+        )
+        .expect("config written");
+        let options = ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: format!("sqlite://{}", dir.path().join("remise.db").display()),
+            plugin_dir: None,
+            config: Some(config),
+            admin_key: Some(ADMIN.into()),
+        };
+        let started = start(&options).await.expect("the service starts");
+        assert!(
+            started.created_admin_key.is_none(),
+            "an admin key was given"
+        );
+        let listener = TcpListener::bind(options.listen)
+            .await
+            .expect("a loopback port");
+        let base = format!("http://{}", listener.local_addr().expect("bound"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(run(listener, started.service, async {
+            let _ = stopped.await;
+        }));
+        Server {
+            base,
+            client: Client::new(),
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    async fn create(&self, campaign: Value) -> Value {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/v1/campaigns",
+                Some(MARKETING),
+                Some(campaign),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    async fn evaluate(&self, basket: Value) -> Value {
+        let (status, body) = self
+            .call(Method::POST, "/v1/evaluate", Some(CHANNEL), Some(basket))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+}
+
+fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["pointer"].as_str().unwrap_or("?").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ten_from_100_web() -> Value {
+    json!({
+        "id": "ten-from-100", "name": "10 % dès 100 €", "plugin": "threshold-discount",
+        "params": { "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] },
+        "status": "active",
+        "audience": { "channels": ["web"] }
+    })
+}
+
+fn basket(channel: &str, price: &str) -> Value {
+    json!({
+        "currency": "EUR", "channel": channel, "at": "2026-03-08T12:00:00+01:00",
+        "lines": [ { "id": "1", "sku": "COAT", "quantity": 1, "unit_price": price } ]
+    })
+}
+
+#[tokio::test]
+async fn keys_and_roles_gate_every_route() {
+    let server = Server::start().await;
+    let (status, body) = server.call(Method::GET, "/v1/campaigns", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["status"], 401);
+    let (status, _) = server
+        .call(Method::GET, "/v1/campaigns", Some("not-a-key"), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = server
+        .call(Method::GET, "/v1/campaigns", Some(CHANNEL), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/v1/evaluate",
+            Some(MARKETING),
+            Some(basket("web", "1.00")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = server
+        .call(Method::GET, "/v1/campaigns", Some(ADMIN), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn ten_percent_from_100_on_the_web_only() {
+    let server = Server::start().await;
+    server.create(ten_from_100_web()).await;
+
+    let web = server.evaluate(basket("web", "120.00")).await;
+    assert_eq!(
+        (
+            web["subtotal"].clone(),
+            web["discount_total"].clone(),
+            web["total"].clone()
+        ),
+        (json!("120.00"), json!("12.00"), json!("108.00"))
+    );
+    assert_eq!(web["applied"][0]["campaign"], "ten-from-100");
+    assert_eq!(web["applied"][0]["plugin"], "threshold-discount@1.0.0");
+    assert_eq!(
+        web["lines"],
+        json!([ { "id": "1", "subtotal": "120.00", "discount": "12.00", "total": "108.00" } ])
+    );
+
+    let below = server.evaluate(basket("web", "99.99")).await;
+    assert_eq!(below["discount_total"], "0.00");
+    assert_eq!(below["rejected"][0]["reason"], "not_eligible");
+
+    let mut store = basket("store", "120.00");
+    let quiet = server.evaluate(store.clone()).await;
+    assert_eq!(
+        quiet["rejected"],
+        json!([]),
+        "without explain the prefilter stays quiet"
+    );
+    store["explain"] = json!(true);
+    let explained = server.evaluate(store).await;
+    assert_eq!(explained["discount_total"], "0.00");
+    assert_eq!(explained["rejected"][0]["campaign"], "ten-from-100");
+    assert_eq!(explained["rejected"][0]["reason"], "not_eligible");
+}
+
+#[tokio::test]
+async fn campaigns_are_managed_and_the_next_evaluation_sees_every_change() {
+    let server = Server::start().await;
+    let created = server.create(ten_from_100_web()).await;
+    assert_eq!(created["revision"], 1);
+    assert_eq!(created["status"], "active");
+
+    let (status, listed) = server
+        .call(Method::GET, "/v1/campaigns", Some(MARKETING), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+
+    let (status, paused) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns/ten-from-100/pause",
+            Some(MARKETING),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{paused}");
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(
+        server.evaluate(basket("web", "120.00")).await["discount_total"],
+        "0.00"
+    );
+
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns/ten-from-100/activate",
+            Some(MARKETING),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        server.evaluate(basket("web", "120.00")).await["discount_total"],
+        "12.00"
+    );
+
+    let patch =
+        json!({ "params": { "tiers": [ { "min_subtotal": "100.00", "percent_off": "20" } ] } });
+    let (status, patched) = server
+        .call(
+            Method::PATCH,
+            "/v1/campaigns/ten-from-100",
+            Some(MARKETING),
+            Some(patch),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(
+        server.evaluate(basket("web", "120.00")).await["discount_total"],
+        "24.00"
+    );
+
+    let mut replaced = ten_from_100_web();
+    replaced["audience"] = json!({ "channels": ["store"] });
+    let (status, body) = server
+        .call(
+            Method::PUT,
+            "/v1/campaigns/ten-from-100",
+            Some(MARKETING),
+            Some(replaced),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        server.evaluate(basket("web", "120.00")).await["discount_total"],
+        "0.00"
+    );
+    assert_eq!(
+        server.evaluate(basket("store", "120.00")).await["discount_total"],
+        "12.00"
+    );
+
+    let (status, _) = server
+        .call(
+            Method::DELETE,
+            "/v1/campaigns/ten-from-100",
+            Some(MARKETING),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = server
+        .call(
+            Method::GET,
+            "/v1/campaigns/ten-from-100",
+            Some(MARKETING),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["status"], 404);
+    assert_eq!(
+        server.evaluate(basket("store", "120.00")).await["discount_total"],
+        "0.00"
+    );
+}
+
+#[tokio::test]
+async fn bad_campaigns_are_refused_with_pointers() {
+    let server = Server::start().await;
+    let mut bad_params = ten_from_100_web();
+    bad_params["params"] =
+        json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "150" } ] });
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns",
+            Some(MARKETING),
+            Some(bad_params),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(pointers(&body), ["/params/tiers/0/percent_off"]);
+
+    let mut unknown_plugin = ten_from_100_web();
+    unknown_plugin["plugin"] = json!("no-such-plugin");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns",
+            Some(MARKETING),
+            Some(unknown_plugin),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&body), ["/plugin"]);
+
+    let mut missing_version = ten_from_100_web();
+    missing_version["plugin_version"] = json!("9.9.9");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns",
+            Some(MARKETING),
+            Some(missing_version),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&body), ["/plugin_version"]);
+
+    let mut unknown_field = ten_from_100_web();
+    unknown_field["colour"] = json!("red");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns",
+            Some(MARKETING),
+            Some(unknown_field),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(pointers(&body), ["/colour"]);
+
+    server.create(ten_from_100_web()).await;
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns",
+            Some(MARKETING),
+            Some(ten_from_100_web()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let patch = json!({ "colour": "red" });
+    let (status, body) = server
+        .call(
+            Method::PATCH,
+            "/v1/campaigns/ten-from-100",
+            Some(MARKETING),
+            Some(patch),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(pointers(&body), ["/colour"]);
+}
+
+#[tokio::test]
+async fn a_group_policy_set_over_the_api_picks_the_winner() {
+    let server = Server::start().await;
+    for (id, percent) in [("five", "5"), ("fifteen", "15")] {
+        server
+            .create(json!({
+                "id": id, "name": id, "plugin": "threshold-discount", "status": "active", "group": "loyalty",
+                "params": { "tiers": [ { "min_subtotal": "0", "percent_off": percent } ] }
+            }))
+            .await;
+    }
+    let (status, body) = server
+        .call(Method::GET, "/v1/groups/loyalty", Some(MARKETING), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["policy"], "best_for_customer", "never configured");
+    assert_eq!(
+        server.evaluate(basket("web", "100.00")).await["discount_total"],
+        "15.00"
+    );
+
+    let margin = json!({ "policy": "best_for_merchant" });
+    let (status, body) = server
+        .call(
+            Method::PUT,
+            "/v1/groups/loyalty",
+            Some(MARKETING),
+            Some(margin),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer = server.evaluate(basket("web", "100.00")).await;
+    assert_eq!(answer["discount_total"], "5.00");
+    assert_eq!(answer["rejected"][0]["campaign"], "fifteen");
+    assert_eq!(answer["rejected"][0]["reason"], "lost_conflict");
+}
+
+#[tokio::test]
+async fn malformed_baskets_get_4xx_with_pointers() {
+    let server = Server::start().await;
+    let mut zero = basket("web", "10.00");
+    zero["lines"][0]["quantity"] = json!(0);
+    let (status, body) = server
+        .call(Method::POST, "/v1/evaluate", Some(CHANNEL), Some(zero))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(pointers(&body), ["/lines/0/quantity"]);
+
+    let line = json!({ "id": "x", "sku": "A", "quantity": 1, "unit_price": "1.00" });
+    let lines: Vec<Value> = (0..1001)
+        .map(|i| {
+            let mut l = line.clone();
+            l["id"] = json!(i.to_string());
+            l
+        })
+        .collect();
+    let many = json!({ "currency": "EUR", "channel": "web", "lines": lines });
+    let (status, body) = server
+        .call(Method::POST, "/v1/evaluate", Some(CHANNEL), Some(many))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&body), ["/lines"]);
+
+    let mut unknown = basket("web", "10.00");
+    unknown["lines"][0]["colour"] = json!("red");
+    let (status, body) = server
+        .call(Method::POST, "/v1/evaluate", Some(CHANNEL), Some(unknown))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(pointers(&body), ["/lines/0/colour"]);
+
+    let mut currency = basket("web", "10.00");
+    currency["currency"] = json!("EUX");
+    let (status, body) = server
+        .call(Method::POST, "/v1/evaluate", Some(CHANNEL), Some(currency))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&body), ["/currency"]);
+
+    let huge = "x".repeat(2 << 20);
+    let response = server
+        .client
+        .post(format!("{}/v1/evaluate", server.base))
+        .bearer_auth(CHANNEL)
+        .header("content-type", "application/json")
+        .body(format!("{{\"currency\": \"{huge}\"}}"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let response = server
+        .client
+        .post(format!("{}/v1/evaluate", server.base))
+        .bearer_auth(CHANNEL)
+        .header("content-type", "application/json")
+        .body("{\"currency\": ")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served() {
+    let server = Server::start().await;
+    let (status, body) = server.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        body["openapi"]
+    );
+    assert!(body["paths"]["/v1/evaluate"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn the_catalogue_is_listed() {
+    let server = Server::start().await;
+    let (status, body) = server
+        .call(Method::GET, "/v1/plugins", Some(MARKETING), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = body
+        .as_array()
+        .map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        [
+            "bundle-price",
+            "buy-x-get-y",
+            "free-gift",
+            "loyalty-reward",
+            "points-multiplier",
+            "threshold-discount"
+        ]
+    );
+    let (status, _) = server
+        .call(Method::GET, "/v1/plugins/nope", Some(MARKETING), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_first_start_creates_and_prints_an_admin_key_once() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let options = ServeOptions {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: format!("sqlite://{}", dir.path().join("first.db").display()),
+        plugin_dir: None,
+        config: None,
+        admin_key: None,
+    };
+    let first = start(&options).await.expect("starts");
+    let key = first.created_admin_key.clone().expect("a key is created");
+    assert!(key.starts_with("rk_"));
+    drop(first);
+    let second = start(&options).await.expect("starts again");
+    assert!(second.created_admin_key.is_none(), "the key exists now");
+}
