@@ -12,7 +12,7 @@ use crate::basket::{EvaluateRequest, FieldProblem};
 use crate::campaign::{Campaign, Status};
 use crate::engine::resolve::Policy;
 use crate::engine::response::EvaluateResponse;
-use crate::engine::{self, EvaluateError, LiveCampaign};
+use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
 use crate::runtime::{LoadError, Plugin};
 use crate::store::{Store, StoreError, StoredCampaign};
 use chrono::{DateTime, Utc};
@@ -174,9 +174,16 @@ impl Registry {
     }
 }
 
-/// What evaluations read: every campaign the plugins could prepare, and group policies.
+/// What evaluations read: every campaign the plugins could prepare (indexed), and group
+/// policies.
 #[derive(Default)]
 struct Snapshot {
+    index: CampaignIndex,
+    policies: HashMap<String, Policy>,
+}
+
+/// What a write changes: the live campaigns and the group policies.
+struct Draft {
     live: Vec<Arc<LiveCampaign>>,
     policies: HashMap<String, Policy>,
 }
@@ -226,7 +233,7 @@ impl Service {
             }
         }
         let snapshot = Snapshot {
-            live,
+            index: CampaignIndex::new(live),
             policies: groups.into_iter().collect(),
         };
         *self
@@ -289,7 +296,7 @@ impl Service {
         let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
         Ok(engine::evaluate(
             &request,
-            &snapshot.live,
+            &snapshot.index,
             policy,
             Utc::now(),
             id,
@@ -384,7 +391,7 @@ impl Service {
         if !self.store.delete_campaign(id).await? {
             return Err(ServiceError::NotFound(format!("campaign {id} not found")));
         }
-        self.update_snapshot(|snapshot| snapshot.live.retain(|live| live.campaign.id != id));
+        self.update_snapshot(|draft| draft.live.retain(|live| live.campaign.id != id));
         Ok(())
     }
 
@@ -417,8 +424,8 @@ impl Service {
     pub async fn set_group(&self, name: &str, policy: Policy) -> Result<(), ServiceError> {
         let _write = self.writes.lock().await;
         self.store.set_group(name, policy).await?;
-        self.update_snapshot(|snapshot| {
-            snapshot.policies.insert(name.to_string(), policy);
+        self.update_snapshot(|draft| {
+            draft.policies.insert(name.to_string(), policy);
         });
         Ok(())
     }
@@ -481,34 +488,35 @@ impl Service {
     /// Puts `live` in the snapshot in place of the campaign with its id.
     fn swap_in(&self, live: LiveCampaign) {
         let live = Arc::new(live);
-        self.update_snapshot(|snapshot| {
-            match snapshot
+        self.update_snapshot(|draft| {
+            match draft
                 .live
                 .iter_mut()
                 .find(|l| l.campaign.id == live.campaign.id)
             {
                 Some(slot) => *slot = live.clone(),
                 None => {
-                    snapshot.live.push(live.clone());
-                    snapshot
-                        .live
-                        .sort_by(|a, b| a.campaign.id.cmp(&b.campaign.id));
+                    draft.live.push(live.clone());
+                    draft.live.sort_by(|a, b| a.campaign.id.cmp(&b.campaign.id));
                 }
             }
         });
     }
 
-    fn update_snapshot(&self, change: impl FnOnce(&mut Snapshot)) {
+    fn update_snapshot(&self, change: impl FnOnce(&mut Draft)) {
         let mut slot = self
             .snapshot
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut next = Snapshot {
-            live: slot.live.clone(),
+        let mut draft = Draft {
+            live: slot.index.all().to_vec(),
             policies: slot.policies.clone(),
         };
-        change(&mut next);
-        *slot = Arc::new(next);
+        change(&mut draft);
+        *slot = Arc::new(Snapshot {
+            index: CampaignIndex::new(draft.live),
+            policies: draft.policies,
+        });
     }
 }
 

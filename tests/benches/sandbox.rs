@@ -70,7 +70,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// The 20-line basket of ../shared/peers/plugin-call: prices 2.36 to 26.88, 1–3 units,
+/// A 20-line basket shaped like ../shared/peers/plugin-call's: prices 2.36 to 26.88, 1–3 units,
 /// 1–3 categories per line, a gold customer whose birthday is in three days.
 fn basket() -> Value {
     let categories = ["apparel", "tops", "shoes", "accessories"];

@@ -8,7 +8,7 @@ use remise::campaign::Campaign;
 use remise::engine::prefilter::Reason;
 use remise::engine::resolve::Policy;
 use remise::engine::response::EvaluateResponse;
-use remise::engine::{evaluate, EvaluateError, LiveCampaign};
+use remise::engine::{evaluate, CampaignIndex, EvaluateError, LiveCampaign};
 use remise::runtime::{Limits, Runtime};
 use serde_json::{json, Value};
 use std::sync::{Arc, LazyLock};
@@ -54,7 +54,8 @@ fn run(
     campaigns: &[Arc<LiveCampaign>],
     policy: Policy,
 ) -> EvaluateResponse {
-    evaluate(request, campaigns, |_| policy, now(), "ev_test".into()).expect("priced")
+    let index = CampaignIndex::new(campaigns.to_vec());
+    evaluate(request, &index, |_| policy, now(), "ev_test".into()).expect("priced")
 }
 
 fn as_json(response: &EvaluateResponse) -> Value {
@@ -247,7 +248,7 @@ fn an_unknown_currency_is_refused() {
     let basket = request(json!({ "currency": "EUX", "channel": "web", "lines": [] }));
     let error = evaluate(
         &basket,
-        &[],
+        &CampaignIndex::default(),
         |_| Policy::BestForCustomer,
         now(),
         "ev".into(),

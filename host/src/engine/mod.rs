@@ -2,6 +2,7 @@
 //! runtime runs each plugin once for all of its candidates, [`resolve`] settles conflicts,
 //! [`crate::money`] prices, [`response`] is the answer. Evaluation changes nothing.
 
+pub mod index;
 pub mod prefilter;
 pub mod resolve;
 pub mod response;
@@ -11,12 +12,14 @@ use crate::campaign::Campaign;
 use crate::money::{self, currency};
 use crate::runtime::{encode, Effect, Plugin, PreparedParams};
 use chrono::{DateTime, FixedOffset, Offset, Utc};
+pub use index::CampaignIndex;
 use prefilter::{Reason, Rejection};
 use resolve::{Candidate, Policy};
 use response::{
     money as exact, AppliedCampaign, EvaluateResponse, GiftResult, LineResult, PointsResult,
     PricedEffect, RejectedCampaign,
 };
+use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -48,11 +51,11 @@ struct Proposal<'a> {
     effects: Vec<Effect>,
 }
 
-/// Prices `request` against `campaigns` at `now` (when the request names no `at`).
-/// `policy` gives a group's policy.
+/// Prices `request` against the indexed `campaigns` at `now` (when the request names no
+/// `at`). `policy` gives a group's policy.
 pub fn evaluate(
     request: &EvaluateRequest,
-    campaigns: &[Arc<LiveCampaign>],
+    campaigns: &CampaignIndex,
     policy: impl Fn(&str) -> Policy,
     now: DateTime<Utc>,
     evaluation_id: String,
@@ -71,7 +74,12 @@ pub fn evaluate(
     // Step 2: the native prefilter. Candidates are grouped by plugin version and by the
     // offset their timezone has now, so each group is one sandbox.
     let mut groups: BTreeMap<(String, i32), Vec<&LiveCampaign>> = BTreeMap::new();
-    for live in campaigns {
+    let looked_at: Vec<&Arc<LiveCampaign>> = if request.explain {
+        campaigns.all().iter().collect()
+    } else {
+        campaigns.candidates(request)
+    };
+    for live in looked_at {
         match prefilter::check(&live.campaign, request, at) {
             Ok(()) => {
                 let offset = prefilter::local_offset_minutes(&live.campaign, at);
@@ -123,15 +131,24 @@ pub fn evaluate(
         }
     }
 
-    // Step 4: conflicts, each candidate valued on the basket alone.
+    // Step 4: conflicts. Only a campaign that can be in a conflict (one of a group, or
+    // exclusive) is valued on the basket alone; the resolver never reads the others' value.
     let candidates: Vec<Candidate<'_>> = proposals
         .iter()
-        .map(|p| Candidate {
-            id: &p.live.campaign.id,
-            priority: p.live.campaign.priority,
-            group: p.live.campaign.group.as_deref(),
-            exclusive: p.live.campaign.exclusive,
-            discount: money::price(&request.lines, &[&p.effects], decimals).discount_total,
+        .map(|p| {
+            let campaign = &p.live.campaign;
+            let contested = campaign.group.is_some() || campaign.exclusive;
+            Candidate {
+                id: &campaign.id,
+                priority: campaign.priority,
+                group: campaign.group.as_deref(),
+                exclusive: campaign.exclusive,
+                discount: if contested {
+                    money::price(&request.lines, &[&p.effects], decimals).discount_total
+                } else {
+                    Decimal::ZERO
+                },
+            }
         })
         .collect();
     let resolution = resolve::resolve(&candidates, policy);
