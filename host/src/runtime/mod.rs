@@ -342,13 +342,17 @@ impl Plugin {
                 params: p.0.clone(),
             })
             .collect();
-        let n = campaigns.len() as u64;
-        let (result, mut report) =
-            self.sandboxed(fuel.saturating_mul(n.max(1)), |store, instance| {
-                self.evaluate_fn(store, instance)?
-                    .call(&mut *store, (&input.basket, input.context, &wire_campaigns))
-                    .map(|(answers,)| answers)
-            });
+        // The shared run gets one campaign's fuel, not one per campaign: a campaign that
+        // loops then stops within a few milliseconds, far from the deadline, and is run
+        // again alone with its own fuel, like each sibling. With fuel × campaigns, one
+        // looping campaign among 40 siblings burned 410M units, about the 50 ms deadline:
+        // the same basket then got either `fuel_exhausted` for it alone or `timeout` for
+        // all 41, and a campaign's fuel limit depended on how many siblings it had.
+        let (result, mut report) = self.sandboxed(fuel, |store, instance| {
+            self.evaluate_fn(store, instance)?
+                .call(&mut *store, (&input.basket, input.context, &wire_campaigns))
+                .map(|(answers,)| answers)
+        });
         let results = match result {
             Ok(answers) if answers.len() == campaigns.len() => answers
                 .into_iter()
