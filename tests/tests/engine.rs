@@ -256,3 +256,54 @@ fn an_unknown_currency_is_refused() {
     .expect_err("refused");
     assert_eq!(error, EvaluateError::UnknownCurrency("EUX".into()));
 }
+
+#[test]
+fn slow_plugins_never_hold_a_request_past_its_plugin_budget() {
+    // A plugin that may loop for ever on fuel, so only the wall clock stops it; three
+    // campaigns in three timezones make three sandboxes, one after the other.
+    let unbounded = Limits {
+        fuel: u64::MAX / 4,
+        ..Limits::default()
+    };
+    let slow = Arc::new(
+        runtime()
+            .load(&remise_tests::guest("hostile"), unbounded)
+            .expect("the hostile guest loads"),
+    );
+    let looping = |id: &str, timezone: &str| {
+        let campaign: Campaign = serde_json::from_value(json!({
+            "id": id, "name": id, "plugin": "hostile", "status": "active",
+            "params": { "mode": "loop" }, "schedule": { "timezone": timezone }
+        }))
+        .expect("a campaign");
+        let prepared = slow
+            .check_params(&campaign.params.to_string())
+            .expect("runs")
+            .expect("accepted");
+        Arc::new(LiveCampaign {
+            campaign,
+            plugin: slow.clone(),
+            prepared,
+        })
+    };
+    let campaigns = [
+        looping("loop-utc", "UTC"),
+        looping("loop-tokyo", "Asia/Tokyo"),
+        looping("loop-new-york", "America/New_York"),
+    ];
+    let response = run(&pants_and_shirt(), &campaigns, Policy::BestForCustomer);
+    assert_eq!(response.rejected.len(), 3);
+    assert!(response
+        .rejected
+        .iter()
+        .all(|r| r.rejection.reason == Reason::Timeout));
+    // The first sandbox runs into the plugin's 50 ms, the second into what is left of the
+    // request's 100 ms; the third never starts.
+    let never_ran: Vec<&str> = response
+        .rejected
+        .iter()
+        .filter(|r| r.rejection.detail.contains("was spent before"))
+        .map(|r| r.campaign.as_str())
+        .collect();
+    assert_eq!(never_ran.len(), 1, "{:?}", response.rejected);
+}

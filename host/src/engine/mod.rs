@@ -22,6 +22,12 @@ use response::{
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The most wall-clock time one request spends in plugins: twice a plugin's default
+/// deadline, so one plugin that runs into its own deadline still leaves the others a full
+/// one, and several slow plugins never hold a request past it.
+pub const PLUGIN_TIME_BUDGET: Duration = Duration::from_millis(100);
 
 /// A campaign ready to evaluate: its definition, the plugin version it runs on, and its
 /// parameters as that version prepared them.
@@ -91,7 +97,8 @@ pub fn evaluate(
         }
     }
 
-    // Step 3: each plugin once, for all of its candidates.
+    // Step 3: each plugin once, for all of its candidates, within the request's budget.
+    let started = Instant::now();
     let mut proposals: Vec<Proposal<'_>> = Vec::new();
     if !groups.is_empty() {
         let mut input = encode(request, at.fixed_offset())
@@ -101,9 +108,28 @@ pub fn evaluate(
             let tz = FixedOffset::east_opt(offset * 60).unwrap_or(Utc.fix());
             input.set_time(at.with_timezone(&tz));
             let prepared: Vec<&PreparedParams> = members.iter().map(|l| &l.prepared).collect();
+            let left = PLUGIN_TIME_BUDGET.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                for live in members {
+                    let detail = format!(
+                        "the request's {} ms for plugins was spent before {} ran",
+                        PLUGIN_TIME_BUDGET.as_millis(),
+                        live.campaign.plugin
+                    );
+                    reject(
+                        &mut rejected,
+                        live,
+                        Rejection {
+                            reason: Reason::Timeout,
+                            detail,
+                        },
+                    );
+                }
+                continue;
+            }
             let run = members[0]
                 .plugin
-                .evaluate(&request.lines, &input, &prepared);
+                .evaluate_within(&request.lines, &input, &prepared, left);
             for (live, result) in members.iter().zip(run.results) {
                 match result {
                     Ok(effects) if effects.is_empty() => reject(

@@ -75,12 +75,13 @@ impl Limits {
         let lines = lines.max(200) as u64;
         self.fuel.saturating_mul(lines.min(2_000)) / 200
     }
+}
 
-    fn deadline_ticks(&self) -> u64 {
-        let tick = engine::EPOCH_TICK.as_nanos().max(1);
-        // One more tick: the current one may be about to end.
-        (self.deadline.as_nanos().div_ceil(tick) as u64).saturating_add(1)
-    }
+/// `deadline` in epoch ticks, never less than `deadline`.
+fn deadline_ticks(deadline: Duration) -> u64 {
+    let tick = engine::EPOCH_TICK.as_nanos().max(1);
+    // One more tick: the current one may be about to end.
+    (deadline.as_nanos().div_ceil(tick) as u64).saturating_add(1)
 }
 
 /// What one sandboxed run cost.
@@ -272,9 +273,11 @@ impl Plugin {
     }
 
     fn read_metadata(&self) -> Result<Metadata, LoadError> {
-        let (result, _) = self.sandboxed(self.setup_fuel(), |store, instance| {
-            Scenario::new(&mut *store, instance)?.call_metadata(store)
-        });
+        let (result, _) = self.sandboxed(
+            self.setup_fuel(),
+            self.limits.deadline,
+            |store, instance| Scenario::new(&mut *store, instance)?.call_metadata(store),
+        );
         let raw = result.map_err(|e| LoadError::Metadata(e.to_string()))?;
         let name_ok = !raw.name.is_empty()
             && raw.name.len() <= 64
@@ -311,9 +314,13 @@ impl Plugin {
         &self,
         params_json: &str,
     ) -> Result<Result<PreparedParams, Vec<ParamProblem>>, RunError> {
-        let (result, _) = self.sandboxed(self.setup_fuel(), |store, instance| {
-            Scenario::new(&mut *store, instance)?.call_check_params(store, params_json)
-        });
+        let (result, _) = self.sandboxed(
+            self.setup_fuel(),
+            self.limits.deadline,
+            |store, instance| {
+                Scenario::new(&mut *store, instance)?.call_check_params(store, params_json)
+            },
+        );
         Ok(match result? {
             Ok(bytes) => Ok(PreparedParams(bytes)),
             Err(problems) => Err(problems
@@ -335,6 +342,19 @@ impl Plugin {
         input: &WireInput,
         campaigns: &[&PreparedParams],
     ) -> Evaluation {
+        self.evaluate_within(lines, input, campaigns, self.limits.deadline)
+    }
+
+    /// [`Plugin::evaluate`] with at most `deadline` of wall-clock time (never more than the
+    /// plugin's own deadline): what a request has left of its budget.
+    pub fn evaluate_within(
+        &self,
+        lines: &[LineItem],
+        input: &WireInput,
+        campaigns: &[&PreparedParams],
+        deadline: Duration,
+    ) -> Evaluation {
+        let deadline = deadline.min(self.limits.deadline);
         let fuel = self.limits.fuel_for(lines.len());
         let wire_campaigns: Vec<wire::Campaign> = campaigns
             .iter()
@@ -348,7 +368,7 @@ impl Plugin {
         // looping campaign among 40 siblings burned 410M units, about the 50 ms deadline:
         // the same basket then got either `fuel_exhausted` for it alone or `timeout` for
         // all 41, and a campaign's fuel limit depended on how many siblings it had.
-        let (result, mut report) = self.sandboxed(fuel, |store, instance| {
+        let (result, mut report) = self.sandboxed(fuel, deadline, |store, instance| {
             self.evaluate_fn(store, instance)?
                 .call(&mut *store, (&input.basket, input.context, &wire_campaigns))
                 .map(|(answers,)| answers)
@@ -374,7 +394,7 @@ impl Plugin {
                 campaigns
                     .iter()
                     .map(|campaign| {
-                        let alone = self.evaluate(lines, input, &[*campaign]);
+                        let alone = self.evaluate_within(lines, input, &[*campaign], deadline);
                         report.absorb(alone.report);
                         alone
                             .results
@@ -437,25 +457,25 @@ impl Plugin {
         Ok(unsafe { EvaluateFn::new_unchecked(func) })
     }
 
-    /// Runs `call` in a fresh sandbox with `fuel`, and says what it cost.
+    /// Runs `call` in a fresh sandbox with `fuel` and `deadline`, and says what it cost.
     fn sandboxed<R>(
         &self,
         fuel: u64,
+        deadline: Duration,
         call: impl FnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R>,
     ) -> (Result<R, RunError>, RunReport) {
         let started = Instant::now();
         let mut store = Store::new(self.pre.engine(), Sandbox::new(self.limits.memory_bytes));
         store.limiter(|sandbox| sandbox);
-        store.set_epoch_deadline(self.limits.deadline_ticks());
+        store.set_epoch_deadline(deadline_ticks(deadline));
         store.epoch_deadline_trap();
         let result = match store
             .set_fuel(fuel)
             .and_then(|()| self.pre.instance_pre().instantiate(&mut store))
         {
-            Ok(instance) => {
-                call(&mut store, &instance).map_err(|e| self.classify(&store, e, fuel, true))
-            }
-            Err(error) => Err(self.classify(&store, error, fuel, false)),
+            Ok(instance) => call(&mut store, &instance)
+                .map_err(|e| self.classify(&store, e, fuel, deadline, true)),
+            Err(error) => Err(self.classify(&store, error, fuel, deadline, false)),
         };
         let fuel_left = store.get_fuel().unwrap_or(0);
         let sandbox = store.into_data();
@@ -477,6 +497,7 @@ impl Plugin {
         store: &Store<Sandbox>,
         error: wasmtime::Error,
         fuel: u64,
+        deadline: Duration,
         called: bool,
     ) -> RunError {
         if store.data().memory_refused {
@@ -487,7 +508,7 @@ impl Plugin {
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => RunError::FuelExhausted { limit: fuel },
             Some(Trap::Interrupt) => RunError::Timeout {
-                limit_ms: self.limits.deadline.as_millis() as u64,
+                limit_ms: deadline.as_millis() as u64,
             },
             Some(trap) => RunError::Trap {
                 message: match store.data().panic_message() {
