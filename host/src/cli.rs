@@ -211,7 +211,7 @@ fn run_plugin(args: RunArgs) -> anyhow::Result<ExitCode> {
     let plugin = load(&runtime, &source, limits)?;
     let prepared = match plugin.check_params(&params) {
         Ok(Ok(prepared)) => prepared,
-        Ok(Err(problems)) => return refused("the plugin refused the parameters", json!(problems)),
+        Ok(Err(problems)) => return refused("the parameters were refused", json!(problems)),
         Err(error) => return failed(&plugin, &error, &runtime::RunReport::default()),
     };
     let at = request.at.unwrap_or_else(|| Utc::now().fixed_offset());

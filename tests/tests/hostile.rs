@@ -1,10 +1,12 @@
 //! The sandbox against plugins that misbehave: the `hostile` guest in each of its modes, and
 //! components that are not scenarios at all. Every failure must end in its typed error, and
-//! the same `Runtime` must go on serving well-behaved plugins right after.
+//! the same `Runtime` must go on serving well-behaved plugins right after. Params schemas
+//! too: `schema-limits` states limits only in its schema, which the host must enforce, and
+//! `bad-schema` reports a schema that does not compile, which the host must refuse.
 
 mod support;
 
-use remise::runtime::{Limits, LoadError, Plugin, RunError};
+use remise::runtime::{Limits, LoadError, ParamProblem, Plugin, RunError};
 use serde_json::json;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -266,6 +268,85 @@ fn bytes_that_are_not_a_component_are_refused() {
             "{what}: {:?}",
             result.err()
         );
+    }
+    still_serves();
+}
+
+#[test]
+fn limits_only_the_params_schema_states_are_enforced_by_the_host() {
+    use schema_limits::SchemaLimits;
+    let plugin = runtime()
+        .load(&remise_tests::guest("schema-limits"), Limits::default())
+        .expect("the schema-limits guest is a valid scenario");
+    let too_much = json!({ "percent_off": 11 });
+    let lower_case = json!({ "percent_off": 5, "label": "spring" });
+    // The plugin's own check accepts both: only its schema states these limits.
+    for params in [&too_much, &lower_case] {
+        let own = remise_sdk::testing::check::<SchemaLimits>(params);
+        assert!(own.is_ok(), "{params}: {own:?}");
+    }
+    let refused = |params: &serde_json::Value| {
+        plugin
+            .check_params(&params.to_string())
+            .expect("check-params runs")
+            .expect_err("refused by the schema")
+    };
+    assert_eq!(
+        refused(&too_much),
+        [ParamProblem {
+            pointer: "/percent_off".into(),
+            message: "11 is greater than the maximum of 10".into(),
+        }]
+    );
+    assert_eq!(
+        refused(&lower_case),
+        [ParamProblem {
+            pointer: "/label".into(),
+            message: r#""spring" does not match "^[A-Z]{2,8}$""#.into(),
+        }]
+    );
+    let mut both: Vec<String> = refused(&json!({ "percent_off": 0, "label": "X" }))
+        .into_iter()
+        .map(|p| p.pointer)
+        .collect();
+    both.sort_unstable();
+    assert_eq!(both, ["/label", "/percent_off"]);
+    // Not an object at all: the problem is at the root.
+    let root = refused(&json!([1]));
+    assert_eq!(root.len(), 1, "{root:?}");
+    assert_eq!(root[0].pointer, "");
+    // Within the limits, the plugin's check runs, prepares them, and they evaluate.
+    assert_eq!(
+        effects_of(
+            &plugin,
+            json!({ "percent_off": 10, "label": "SPRING" }),
+            &small_basket()
+        ),
+        vec![order(percent("10"))]
+    );
+    // Not JSON: the plugin names the syntax error, as before the schema check.
+    let problems = plugin
+        .check_params("{ not json")
+        .expect("check-params runs")
+        .expect_err("refused");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+}
+
+#[test]
+fn a_plugin_whose_params_schema_does_not_compile_is_refused() {
+    match runtime().load(&remise_tests::guest("bad-schema"), Limits::default()) {
+        Err(LoadError::Metadata(message)) => {
+            assert!(
+                message.contains("params schema does not compile"),
+                "{message}"
+            );
+            assert!(
+                message.contains("/properties/percent_off/type"),
+                "{message}"
+            );
+        }
+        Err(other) => panic!("expected invalid metadata, got {other:?}"),
+        Ok(_) => panic!("a plugin whose params schema does not compile was loaded"),
     }
     still_serves();
 }

@@ -17,7 +17,7 @@ const ADMIN: &str = "scenarios-admin-key";
 const CHANNEL: &str = "scenarios-channel-key";
 const MARKETING: &str = "scenarios-marketing-key";
 
-/// A running server, with the hostile guest in its plugin folder.
+/// A running server, with test guests (the hostile one unless told) in its plugin folder.
 struct Server {
     base: String,
     client: Client,
@@ -27,6 +27,11 @@ struct Server {
 
 impl Server {
     async fn start() -> Server {
+        Server::start_with(&["hostile"]).await
+    }
+
+    /// A server with the test guests `guests` in its plugin folder.
+    async fn start_with(guests: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let config = dir.path().join("remise.toml");
         std::fs::write(
@@ -39,11 +44,14 @@ impl Server {
         .expect("config written");
         let plugins = dir.path().join("plugins");
         std::fs::create_dir(&plugins).expect("a plugin folder");
-        let (_, hostile) = remise_tests::GUESTS
-            .iter()
-            .find(|(name, _)| *name == "hostile")
-            .expect("the hostile guest is built");
-        std::fs::copy(hostile, plugins.join("hostile.wasm")).expect("hostile.wasm copied");
+        for guest in guests {
+            let (_, wasm) = remise_tests::GUESTS
+                .iter()
+                .find(|(name, _)| name == guest)
+                .unwrap_or_else(|| panic!("the {guest} guest is built"));
+            std::fs::copy(wasm, plugins.join(format!("{guest}.wasm")))
+                .unwrap_or_else(|e| panic!("{guest}.wasm copied: {e}"));
+        }
         let options = ServeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: format!("sqlite://{}", dir.path().join("remise.db").display()),
@@ -778,6 +786,72 @@ async fn malformed_requests_get_422_with_the_pointer_of_the_field() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed, json!([]));
+}
+
+/// The `schema-limits` guest states its limits (1 to 10 %, a label of 2 to 8 capitals) only in
+/// its params JSON Schema; its own check accepts anything that parses. Every campaign write is
+/// checked against that schema by the service: a 422 whose pointers point into the body, with
+/// the validator's messages. A plugin whose schema does not compile is not served at all.
+#[tokio::test]
+async fn campaign_params_are_checked_against_the_plugins_json_schema() {
+    let server = Server::start_with(&["schema-limits", "bad-schema"]).await;
+    let campaign = |id: &str, params: Value| {
+        json!({ "id": id, "name": id, "plugin": "schema-limits", "status": "active",
+                "params": params })
+    };
+    let (status, problem) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns",
+            MARKETING,
+            Some(campaign(
+                "too-much",
+                json!({ "percent_off": 11, "label": "spring" }),
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let mut errors = problem["errors"].as_array().cloned().unwrap_or_default();
+    errors.sort_by_key(|e| e["pointer"].to_string());
+    assert_eq!(
+        errors,
+        [
+            json!({ "pointer": "/params/label",
+                    "message": "\"spring\" does not match \"^[A-Z]{2,8}$\"" }),
+            json!({ "pointer": "/params/percent_off",
+                    "message": "11 is greater than the maximum of 10" }),
+        ],
+        "{problem}"
+    );
+
+    server
+        .create(campaign(
+            "ten",
+            json!({ "percent_off": 10, "label": "SPRING" }),
+        ))
+        .await;
+    // A replacement is checked too.
+    let (status, problem) = server
+        .call(
+            Method::PUT,
+            "/v1/campaigns/ten",
+            MARKETING,
+            Some(campaign("ten", json!({ "percent_off": 50 }))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/params/percent_off"]);
+    // Nothing of the refused writes was kept: 10 % of 80.00 = 8.00.
+    let answer = server
+        .evaluate(basket("web", "2026-03-08T12:00:00Z", &[("1", "80.00")]))
+        .await;
+    assert_eq!(applied(&answer), ["ten"]);
+    assert_eq!(totals(&answer), ("80.00", "8.00", "72.00"));
+
+    let (status, body) = server
+        .call(Method::GET, "/v1/plugins/bad-schema", MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
 /// One looping campaign among 60 well-behaved siblings of the same plugin: the plugin runs

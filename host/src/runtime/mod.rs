@@ -2,12 +2,13 @@
 //!
 //! One [`Runtime`] per process holds the `Engine` (configured in [`engine`]) and a linker
 //! that offers plugins one import, the bounded log. [`Runtime::load`] compiles a component,
-//! checks its imports and its exports against `remise:scenario@1.0.0`, pre-instantiates it
-//! and reads its metadata. [`Plugin::evaluate`] then runs every campaign that uses the
-//! plugin in one fresh sandbox (instantiation is most of a run's cost, so it is paid once
-//! per plugin per evaluation, not once per campaign) under fuel, memory, deadline and
-//! output limits. If that shared run fails, each campaign is run again alone, so one
-//! campaign's failure never costs its siblings.
+//! checks its imports and its exports against `remise:scenario@1.0.0`, pre-instantiates it,
+//! reads its metadata and compiles its params JSON Schema ([`schema`]), which
+//! [`Plugin::check_params`] applies after the plugin's own check. [`Plugin::evaluate`] then
+//! runs every campaign that uses the plugin in one fresh sandbox (instantiation is most of a
+//! run's cost, so it is paid once per plugin per evaluation, not once per campaign) under
+//! fuel, memory, deadline and output limits. If that shared run fails, each campaign is run
+//! again alone, so one campaign's failure never costs its siblings.
 
 pub mod bindings;
 pub mod effects;
@@ -15,6 +16,7 @@ pub mod encode;
 pub mod engine;
 pub mod error;
 pub mod sandbox;
+pub mod schema;
 
 use crate::basket::LineItem;
 use bindings::{types as wire, Scenario, ScenarioPre};
@@ -22,6 +24,7 @@ pub use effects::Effect;
 pub use encode::{encode, WireInput};
 pub use error::{LoadError, RunError};
 use sandbox::{LogLine, Sandbox};
+use schema::ParamsSchema;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
@@ -38,7 +41,7 @@ type EvaluateFn<'a> = TypedFunc<
 const HOST_INTERFACE: &str = "remise:scenario/host@1.0.0";
 /// The types-only interface of the world (imported, carries no functions).
 const TYPES_INTERFACE: &str = "remise:scenario/types@1.0.0";
-/// The most parameter problems a plugin may report for one check.
+/// The most parameter problems reported for one check, by the params schema or the plugin.
 const MAX_PARAM_PROBLEMS: usize = 100;
 /// The longest text (pointer or message) of one parameter problem.
 const MAX_PROBLEM_TEXT: usize = 1_024;
@@ -213,6 +216,9 @@ impl Runtime {
                 description: String::new(),
                 params_schema: serde_json::Value::Null,
             },
+            // Refuses every params until the plugin's own schema is read, just below.
+            params_schema: ParamsSchema::compile(&serde_json::Value::Bool(false))
+                .map_err(|e| LoadError::Metadata(e.to_string()))?,
             sha256: format!("{:x}", Sha256::digest(bytes)),
             size: bytes.len(),
             imports,
@@ -220,7 +226,9 @@ impl Runtime {
             pre,
             evaluate_export,
         };
-        plugin.metadata = plugin.read_metadata()?;
+        let (metadata, params_schema) = plugin.read_metadata()?;
+        plugin.metadata = metadata;
+        plugin.params_schema = params_schema;
         Ok(plugin)
     }
 }
@@ -228,6 +236,8 @@ impl Runtime {
 /// A loaded, checked plugin version, ready to run.
 pub struct Plugin {
     metadata: Metadata,
+    /// `metadata.params_schema`, compiled.
+    params_schema: ParamsSchema,
     sha256: String,
     size: usize,
     imports: Vec<String>,
@@ -272,7 +282,8 @@ impl Plugin {
         self.limits.fuel.max(Limits::default().fuel)
     }
 
-    fn read_metadata(&self) -> Result<Metadata, LoadError> {
+    /// Reads and checks the plugin's metadata, and compiles its params schema.
+    fn read_metadata(&self) -> Result<(Metadata, ParamsSchema), LoadError> {
         let (result, _) = self.sandboxed(
             self.setup_fuel(),
             self.limits.deadline,
@@ -301,15 +312,22 @@ impl Plugin {
                 "params schema is not a JSON Schema".into(),
             ));
         }
-        Ok(Metadata {
+        let compiled = ParamsSchema::compile(&params_schema)
+            .map_err(|e| LoadError::Metadata(e.to_string()))?;
+        let metadata = Metadata {
             name: raw.name,
             version,
             description: raw.description,
             params_schema,
-        })
+        };
+        Ok((metadata, compiled))
     }
 
     /// Checks a campaign's parameters (JSON text) and prepares them for [`Plugin::evaluate`].
+    ///
+    /// Both must accept them: the plugin's own `check-params` (which prepares them), then
+    /// the host's check against the plugin's params JSON Schema. Text that is not JSON is
+    /// the plugin's to refuse, naming the syntax error.
     pub fn check_params(
         &self,
         params_json: &str,
@@ -321,17 +339,29 @@ impl Plugin {
                 Scenario::new(&mut *store, instance)?.call_check_params(store, params_json)
             },
         );
-        Ok(match result? {
-            Ok(bytes) => Ok(PreparedParams(bytes)),
-            Err(problems) => Err(problems
-                .into_iter()
-                .take(MAX_PARAM_PROBLEMS)
-                .map(|p| ParamProblem {
-                    pointer: cut(p.pointer),
-                    message: cut(p.message),
-                })
-                .collect()),
-        })
+        let prepared = match result? {
+            Ok(bytes) => PreparedParams(bytes),
+            Err(problems) => {
+                return Ok(Err(problems
+                    .into_iter()
+                    .take(MAX_PARAM_PROBLEMS)
+                    .map(|p| ParamProblem {
+                        pointer: cut(p.pointer),
+                        message: cut(p.message),
+                    })
+                    .collect()))
+            }
+        };
+        // The plugin's own check speaks its domain best ("unknown variant `gold`, expected
+        // …" where the schema says "not valid under any of the schemas listed in
+        // 'oneOf'"), so its problems come first; the schema still binds what it lets by.
+        if let Ok(params) = serde_json::from_str::<serde_json::Value>(params_json) {
+            let problems = self.params_schema.problems(&params, MAX_PARAM_PROBLEMS);
+            if !problems.is_empty() {
+                return Ok(Err(problems));
+            }
+        }
+        Ok(Ok(prepared))
     }
 
     /// Runs every campaign of `campaigns` on one basket (`lines` is the request's lines,
@@ -370,7 +400,10 @@ impl Plugin {
         // all 41, and a campaign's fuel limit depended on how many siblings it had.
         let (result, mut report) = self.sandboxed(fuel, deadline, |store, instance| {
             self.evaluate_fn(store, instance)?
-                .call(&mut *store, (&input.basket, input.context, &wire_campaigns))
+                .call(
+                    &mut *store,
+                    (&input.basket, input.context, &wire_campaigns),
+                )
                 .map(|(answers,)| answers)
         });
         let results = match result {
