@@ -5,6 +5,7 @@
 #
 #   scripts/load.sh                 # 30 s, 2 wrk threads, 32 connections
 #   DURATION=10 CONNECTIONS=64 scripts/load.sh
+#   BIN=/tmp/remise-variant scripts/load.sh   # another build of remise, side by side
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
@@ -14,10 +15,14 @@ PORT=${PORT:-18181}
 KEY=load-test-admin-key
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release -p remise --quiet
+BIN=${BIN:-}
+if [ -z "$BIN" ]; then
+  cargo build --release -p remise --quiet
+  BIN=./target/release/remise
+fi
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-REMISE_ADMIN_KEY=$KEY ./target/release/remise serve --listen 127.0.0.1:$PORT \
+REMISE_ADMIN_KEY=$KEY "$BIN" serve --listen 127.0.0.1:$PORT \
   --database-url "sqlite://$work/load.db" > "$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do

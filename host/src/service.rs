@@ -18,8 +18,10 @@ use crate::store::{Store, StoreError, StoredCampaign};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Instant;
 
 /// Why a service call failed, in terms the API maps to a status.
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +198,9 @@ pub struct Service {
     keys: RwLock<HashMap<String, Role>>,
     writes: tokio::sync::Mutex<()>,
     evaluations: AtomicU64,
+    /// Where evaluations run: one thread per core, off the async workers, so a slow plugin
+    /// never stalls the HTTP side, and a request's plugin groups can run in parallel.
+    evaluators: Arc<rayon::ThreadPool>,
 }
 
 impl Service {
@@ -212,6 +217,14 @@ impl Service {
             keys: RwLock::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
             evaluations: AtomicU64::new(0),
+            evaluators: Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .thread_name(|i| format!("remise-eval-{i}"))
+                    .build()
+                    .map_err(|e| {
+                        ServiceError::Unavailable(format!("no evaluation threads: {e}"))
+                    })?,
+            ),
         };
         service.reload().await?;
         Ok(service)
@@ -280,11 +293,14 @@ impl Service {
         Ok(role)
     }
 
-    /// Prices a validated basket. Changes nothing but counters.
+    /// Prices a validated basket on the evaluation threads. Changes nothing but counters.
+    /// Its plugins' time (`engine::PLUGIN_TIME_BUDGET`) counts from now, so time spent
+    /// waiting for a free evaluation thread is part of it.
     pub async fn evaluate(
         &self,
         request: EvaluateRequest,
     ) -> Result<EvaluateResponse, ServiceError> {
+        let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let snapshot = self
             .snapshot
             .read()
@@ -292,15 +308,22 @@ impl Service {
             .clone();
         let number = self.evaluations.fetch_add(1, Ordering::Relaxed);
         let id = format!("ev_{:x}_{number:x}", Utc::now().timestamp_millis());
-        let policies = &snapshot.policies;
-        let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
-        Ok(engine::evaluate(
-            &request,
-            &snapshot.index,
-            policy,
-            Utc::now(),
-            id,
-        )?)
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.evaluators.spawn(move || {
+            let policies = &snapshot.policies;
+            let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                engine::evaluate(&request, &snapshot.index, policy, Utc::now(), deadline, id)
+            }));
+            // The request may have gone (client disconnected): nobody to tell.
+            let _ = answer.send(result);
+        });
+        match answered.await {
+            Ok(Ok(result)) => Ok(result?),
+            Ok(Err(_)) | Err(_) => Err(ServiceError::Unavailable(
+                "the evaluation failed unexpectedly".into(),
+            )),
+        }
     }
 
     /// Every stored campaign.

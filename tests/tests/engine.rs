@@ -8,10 +8,11 @@ use remise::campaign::Campaign;
 use remise::engine::prefilter::Reason;
 use remise::engine::resolve::Policy;
 use remise::engine::response::EvaluateResponse;
-use remise::engine::{evaluate, CampaignIndex, EvaluateError, LiveCampaign};
+use remise::engine::{evaluate, CampaignIndex, EvaluateError, LiveCampaign, PLUGIN_TIME_BUDGET};
 use remise::runtime::{Limits, Runtime};
 use serde_json::{json, Value};
 use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 fn runtime() -> &'static Runtime {
     static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| Runtime::new().expect("runtime"));
@@ -55,7 +56,20 @@ fn run(
     policy: Policy,
 ) -> EvaluateResponse {
     let index = CampaignIndex::new(campaigns.to_vec());
-    evaluate(request, &index, |_| policy, now(), "ev_test".into()).expect("priced")
+    evaluate(
+        request,
+        &index,
+        |_| policy,
+        now(),
+        deadline(),
+        "ev_test".into(),
+    )
+    .expect("priced")
+}
+
+/// The deadline the service gives a request that arrives now.
+fn deadline() -> Instant {
+    Instant::now() + PLUGIN_TIME_BUDGET
 }
 
 fn as_json(response: &EvaluateResponse) -> Value {
@@ -251,16 +265,16 @@ fn an_unknown_currency_is_refused() {
         &CampaignIndex::default(),
         |_| Policy::BestForCustomer,
         now(),
+        deadline(),
         "ev".into(),
     )
     .expect_err("refused");
     assert_eq!(error, EvaluateError::UnknownCurrency("EUX".into()));
 }
 
-#[test]
-fn slow_plugins_never_hold_a_request_past_its_plugin_budget() {
-    // A plugin that may loop for ever on fuel, so only the wall clock stops it; three
-    // campaigns in three timezones make three sandboxes, one after the other.
+/// Three campaigns of a plugin that may loop for ever on fuel, so only the wall clock
+/// stops it; three timezones make three sandboxes.
+fn three_looping_campaigns() -> [Arc<LiveCampaign>; 3] {
     let unbounded = Limits {
         fuel: u64::MAX / 4,
         ..Limits::default()
@@ -286,19 +300,32 @@ fn slow_plugins_never_hold_a_request_past_its_plugin_budget() {
             prepared,
         })
     };
-    let campaigns = [
+    [
         looping("loop-utc", "UTC"),
         looping("loop-tokyo", "Asia/Tokyo"),
         looping("loop-new-york", "America/New_York"),
-    ];
-    let response = run(&pants_and_shirt(), &campaigns, Policy::BestForCustomer);
+    ]
+}
+
+fn threads(n: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .expect("a thread pool")
+}
+
+#[test]
+fn slow_plugins_one_after_the_other_never_hold_a_request_past_its_plugin_budget() {
+    let campaigns = three_looping_campaigns();
+    let response =
+        threads(1).install(|| run(&pants_and_shirt(), &campaigns, Policy::BestForCustomer));
     assert_eq!(response.rejected.len(), 3);
     assert!(response
         .rejected
         .iter()
         .all(|r| r.rejection.reason == Reason::Timeout));
-    // The first sandbox runs into the plugin's 50 ms, the second into what is left of the
-    // request's 100 ms; the third never starts.
+    // On one thread, the first sandbox runs into the plugin's 50 ms, the second into what
+    // is left of the request's 100 ms; the third never starts.
     let never_ran: Vec<&str> = response
         .rejected
         .iter()
@@ -306,4 +333,33 @@ fn slow_plugins_never_hold_a_request_past_its_plugin_budget() {
         .map(|r| r.campaign.as_str())
         .collect();
     assert_eq!(never_ran.len(), 1, "{:?}", response.rejected);
+}
+
+#[test]
+fn slow_plugins_in_parallel_cost_a_good_one_nothing() {
+    let mut campaigns = three_looping_campaigns().to_vec();
+    campaigns.push(live(
+        "ten-off",
+        "threshold-discount",
+        json!({ "tiers": [{ "min_subtotal": "0", "percent_off": "10" }] }),
+        json!({}),
+    ));
+    let started = Instant::now();
+    let response =
+        threads(2).install(|| run(&pants_and_shirt(), &campaigns, Policy::BestForCustomer));
+    let took = started.elapsed();
+    let applied: Vec<&str> = response
+        .applied
+        .iter()
+        .map(|a| a.campaign.as_str())
+        .collect();
+    assert_eq!(applied, ["ten-off"], "{:?}", response.rejected);
+    assert_eq!(response.rejected.len(), 3);
+    assert!(response
+        .rejected
+        .iter()
+        .all(|r| r.rejection.reason == Reason::Timeout));
+    // Not a performance target: without the deadline the loops would run for minutes on
+    // their fuel, so this only shows that the 100 ms budget bounds the request.
+    assert!(took < Duration::from_secs(2), "took {took:?}");
 }

@@ -7,6 +7,7 @@ use crate::basket::EvaluateRequest;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A decimal that does not fit the wire's 64-bit mantissa.
 #[derive(Debug, thiserror::Error)]
@@ -36,10 +37,12 @@ fn date(value: NaiveDate) -> wire::Date {
     }
 }
 
-/// A basket and its context, lowered.
+/// A basket and its context, lowered. Cloning it shares the basket: a clone costs a
+/// reference count, so each plugin group of a request can have its own local time.
+#[derive(Clone)]
 pub struct WireInput {
     /// The basket.
-    pub basket: wire::Basket,
+    pub basket: Arc<wire::Basket>,
     /// Where and when.
     pub context: wire::Context,
 }
@@ -141,7 +144,7 @@ pub fn encode(
         attributes: enc.pairs(&c.attributes),
     });
     let mut input = WireInput {
-        basket: wire::Basket {
+        basket: Arc::new(wire::Basket {
             text: enc.text,
             symbol_ends: enc.symbol_ends,
             currency,
@@ -149,7 +152,7 @@ pub fn encode(
             refs: enc.refs,
             pairs: enc.pairs,
             customer,
-        },
+        }),
         context: wire::Context {
             channel,
             store,

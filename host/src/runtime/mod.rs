@@ -372,19 +372,36 @@ impl Plugin {
         input: &WireInput,
         campaigns: &[&PreparedParams],
     ) -> Evaluation {
-        self.evaluate_within(lines, input, campaigns, self.limits.deadline)
+        self.evaluate_until(
+            lines,
+            input,
+            campaigns,
+            Instant::now() + self.limits.deadline,
+        )
     }
 
-    /// [`Plugin::evaluate`] with at most `deadline` of wall-clock time (never more than the
-    /// plugin's own deadline): what a request has left of its budget.
-    pub fn evaluate_within(
+    /// [`Plugin::evaluate`] that ends by the instant `until` (and never runs longer than the
+    /// plugin's own deadline): what a request has left of its budget. A run that would
+    /// start at or after `until` is a timeout without a sandbox.
+    pub fn evaluate_until(
         &self,
         lines: &[LineItem],
         input: &WireInput,
         campaigns: &[&PreparedParams],
-        deadline: Duration,
+        until: Instant,
     ) -> Evaluation {
-        let deadline = deadline.min(self.limits.deadline);
+        let deadline = until
+            .saturating_duration_since(Instant::now())
+            .min(self.limits.deadline);
+        if deadline.is_zero() {
+            let error = RunError::Timeout {
+                limit_ms: self.limits.deadline.as_millis() as u64,
+            };
+            return Evaluation {
+                results: vec![Err(error); campaigns.len()],
+                report: RunReport::default(),
+            };
+        }
         let fuel = self.limits.fuel_for(lines.len());
         let wire_campaigns: Vec<wire::Campaign> = campaigns
             .iter()
@@ -402,7 +419,7 @@ impl Plugin {
             self.evaluate_fn(store, instance)?
                 .call(
                     &mut *store,
-                    (&input.basket, input.context, &wire_campaigns),
+                    (&*input.basket, input.context, &wire_campaigns),
                 )
                 .map(|(answers,)| answers)
         });
@@ -427,7 +444,7 @@ impl Plugin {
                 campaigns
                     .iter()
                     .map(|campaign| {
-                        let alone = self.evaluate_within(lines, input, &[*campaign], deadline);
+                        let alone = self.evaluate_until(lines, input, &[*campaign], until);
                         report.absorb(alone.report);
                         alone
                             .results
@@ -541,7 +558,8 @@ impl Plugin {
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => RunError::FuelExhausted { limit: fuel },
             Some(Trap::Interrupt) => RunError::Timeout {
-                limit_ms: deadline.as_millis() as u64,
+                // Rounded up: a request's remaining 19.6 ms is its 20 ms.
+                limit_ms: deadline.as_micros().div_ceil(1000) as u64,
             },
             Some(trap) => RunError::Trap {
                 message: match store.data().panic_message() {
