@@ -12,6 +12,8 @@ pub const DEFAULT_MAX_LINES: usize = 1_000;
 const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(0xA764_0000, 0x0DE0_B6B3, 0, false, 0); // 10^18
 const MAX_QUANTITY: u32 = 1_000_000;
 const MAX_TEXT: usize = 256;
+/// The most coupon codes a basket may carry.
+pub const MAX_COUPONS: usize = 100;
 
 /// A basket to price.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -177,6 +179,12 @@ impl EvaluateRequest {
                 );
             }
             attributes(&mut problems, "/customer/attributes", &customer.attributes);
+        }
+        if self.coupons.len() > MAX_COUPONS {
+            problems.push(FieldProblem::new(
+                "/coupons",
+                format!("{} coupon codes; at most {MAX_COUPONS}", self.coupons.len()),
+            ));
         }
         for (j, code) in self.coupons.iter().enumerate() {
             text(&mut problems, &format!("/coupons/{j}"), code, false);

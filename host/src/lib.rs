@@ -18,6 +18,8 @@
 //!   ([`money::currency`], ISO 4217), totals.
 //! - [`catalogue`]: the six scenario plugins of `plugins/`, built from source by
 //!   `build.rs` and embedded in the binary.
+//! - [`coupons`]: coupon codes: how they are written and generated (60 random bits of
+//!   Crockford base32 after an optional prefix), and the bodies of the coupon routes.
 //! - [`store`]: campaigns (with revisions, for stale-write checks), group policies and API
 //!   keys, in the embedded SQLite file, created and migrated on first start.
 //! - [`service`]: campaigns checked against their plugin and stored, the snapshot of live
@@ -35,6 +37,7 @@ pub mod basket;
 pub mod campaign;
 pub mod catalogue;
 pub mod cli;
+pub mod coupons;
 pub mod engine;
 pub mod json_pointer;
 pub mod money;

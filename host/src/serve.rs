@@ -12,6 +12,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Where and how to serve.
@@ -141,7 +142,30 @@ pub async fn run(
     service: Arc<Service>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(service, ApiLimits::default()))
+    // The campaigns' evaluation counters reach the store every second, and once more
+    // when serving ends (a crash loses at most the last second's counts; redemptions are
+    // durable before they are answered).
+    let flusher = {
+        let service = Arc::clone(&service);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(COUNTS_FLUSH_INTERVAL);
+            loop {
+                every.tick().await;
+                if let Err(error) = service.flush_counts().await {
+                    eprintln!("remise: evaluation counters not saved yet: {error}");
+                }
+            }
+        })
+    };
+    let served = axum::serve(listener, app(Arc::clone(&service), ApiLimits::default()))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    flusher.abort();
+    if let Err(error) = service.flush_counts().await {
+        eprintln!("remise: evaluation counters lost at shutdown: {error}");
+    }
+    served
 }
+
+/// How often the campaigns' evaluation counters are written to the store.
+pub const COUNTS_FLUSH_INTERVAL: Duration = Duration::from_secs(1);

@@ -562,3 +562,298 @@ async fn a_first_start_creates_and_prints_an_admin_key_once() {
     let second = start(&options).await.expect("starts again");
     assert!(second.created_admin_key.is_none(), "the key exists now");
 }
+
+/// Crockford's base32: the characters of a generated code after its prefix.
+const CROCKFORD: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn spring_sale() -> Value {
+    json!({
+        "id": "spring-sale", "name": "Spring sale", "plugin": "threshold-discount",
+        "params": { "tiers": [ { "min_subtotal": "50.00", "percent_off": "10" } ] },
+        "coupon_required": true
+    })
+}
+
+fn codes_of(body: &Value) -> Vec<String> {
+    body["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|c| c.as_str().expect("a code").to_string())
+        .collect()
+}
+
+fn listed_codes(page: &Value) -> Vec<String> {
+    page["coupons"]
+        .as_array()
+        .expect("coupons")
+        .iter()
+        .map(|c| c["code"].as_str().expect("a code").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_hundred_thousand_coupons_are_generated_in_one_request_and_listed() {
+    let server = Server::start().await;
+    server.create(spring_sale()).await;
+    let path = "/v1/campaigns/spring-sale/coupons";
+
+    let started = std::time::Instant::now();
+    let (status, body) = server
+        .call(
+            Method::POST,
+            path,
+            Some(MARKETING),
+            Some(json!({ "count": 100_000, "prefix": "spring-" })),
+        )
+        .await;
+    let elapsed = started.elapsed();
+    eprintln!("100,000 coupon codes generated over HTTP in {elapsed:.2?}");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["campaign"], "spring-sale");
+    assert_eq!(body["created"], 100_000);
+    assert_eq!(body["uses_per_code"], 1);
+    assert!(body.get("expires_at").is_none());
+    let generated = codes_of(&body);
+    assert_eq!(generated.len(), 100_000);
+    let distinct: std::collections::HashSet<&String> = generated.iter().collect();
+    assert_eq!(distinct.len(), 100_000);
+    for code in &generated {
+        let random = code
+            .strip_prefix("SPRING-")
+            .expect("the prefix, upper-case");
+        assert_eq!(random.len(), 12, "{code}");
+        assert!(random.chars().all(|c| CROCKFORD.contains(c)), "{code}");
+    }
+
+    // Every code, page after page, in code order.
+    let mut listed = Vec::new();
+    let mut query = format!("{path}?limit=1000");
+    loop {
+        let (status, page) = server
+            .call(Method::GET, &query, Some(MARKETING), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], 100_000);
+        let codes = listed_codes(&page);
+        assert!(codes.len() <= 1000);
+        listed.extend(codes);
+        match page["next"].as_str() {
+            Some(next) => query = format!("{path}?limit=1000&after={next}"),
+            None => break,
+        }
+    }
+    let mut expected = generated.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    let (_, first) = server.call(Method::GET, path, Some(MARKETING), None).await;
+    assert_eq!(
+        first["coupons"].as_array().map(Vec::len),
+        Some(100),
+        "limit 100 by default"
+    );
+    let coupon = &first["coupons"][0];
+    assert_eq!(coupon["uses"], 0);
+    assert_eq!(coupon["uses_per_code"], 1);
+    assert!(coupon["created_at"].is_string());
+    assert!(coupon.get("expires_at").is_none());
+
+    // A prefix search, in lower case.
+    let prefix = format!("SPRING-{}", &generated[0][7..9]);
+    let wanted: Vec<&String> = expected.iter().filter(|c| c.starts_with(&prefix)).collect();
+    let (status, found) = server
+        .call(
+            Method::GET,
+            &format!("{path}?search={}&limit=1000", prefix.to_lowercase()),
+            Some(MARKETING),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(
+        listed_codes(&found).iter().collect::<Vec<_>>(),
+        wanted,
+        "every code starting with {prefix}, and only those"
+    );
+    assert!(found["next"].is_null());
+}
+
+#[tokio::test]
+async fn chosen_coupons_are_stored_upper_case_all_or_none() {
+    let server = Server::start().await;
+    server.create(spring_sale()).await;
+    let path = "/v1/campaigns/spring-sale/coupons";
+    let (status, body) = server
+        .call(
+            Method::POST,
+            path,
+            Some(MARKETING),
+            Some(
+                json!({ "codes": ["welcome10", " Vip_2026 "], "uses_per_code": 5,
+                         "expires_at": "2099-06-30T23:59:59+02:00" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        body,
+        json!({ "campaign": "spring-sale", "created": 2, "uses_per_code": 5,
+                "expires_at": "2099-06-30T21:59:59Z", "codes": ["WELCOME10", "VIP_2026"] })
+    );
+    let (status, page) = server.call(Method::GET, path, Some(MARKETING), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 2);
+    assert!(page["next"].is_null());
+    assert_eq!(listed_codes(&page), ["VIP_2026", "WELCOME10"]);
+    assert_eq!(page["coupons"][1]["uses"], 0);
+    assert_eq!(page["coupons"][1]["uses_per_code"], 5);
+    assert_eq!(page["coupons"][1]["expires_at"], "2099-06-30T21:59:59Z");
+
+    // A code that exists (in any case) is a 409 naming it, and nothing is created.
+    let (status, body) = server
+        .call(
+            Method::POST,
+            path,
+            Some(MARKETING),
+            Some(json!({ "codes": ["BRAND-NEW", "Welcome10"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("WELCOME10")),
+        "{body}"
+    );
+    let (_, page) = server.call(Method::GET, path, Some(MARKETING), None).await;
+    assert_eq!(page["total"], 2, "BRAND-NEW was not created");
+
+    // So is a code given twice.
+    let (status, body) = server
+        .call(
+            Method::POST,
+            path,
+            Some(MARKETING),
+            Some(json!({ "codes": ["TWICE", "twice", "ONCE"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("TWICE")),
+        "{body}"
+    );
+
+    // Another campaign cannot take a code either: codes are unique across campaigns.
+    let mut other = spring_sale();
+    other["id"] = json!("other");
+    server.create(other).await;
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns/other/coupons",
+            Some(MARKETING),
+            Some(json!({ "codes": ["VIP_2026"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn bad_coupon_requests_get_4xx_with_pointers() {
+    let server = Server::start().await;
+    server.create(spring_sale()).await;
+    let path = "/v1/campaigns/spring-sale/coupons";
+    for (body, pointer) in [
+        (json!({ "count": 0 }), "/count"),
+        (json!({ "count": 100_001 }), "/count"),
+        (json!({ "count": -1 }), "/count"),
+        (json!({ "count": 1, "codes": ["A"] }), "/codes"),
+        (json!({}), "/count"),
+        (json!({ "count": 1, "colour": "red" }), "/colour"),
+        (
+            json!({ "count": 1, "expires_at": "next tuesday" }),
+            "/expires_at",
+        ),
+        (
+            json!({ "count": 1, "expires_at": "2020-01-01T00:00:00Z" }),
+            "/expires_at",
+        ),
+        (json!({ "count": 1, "uses_per_code": 0 }), "/uses_per_code"),
+        (json!({ "count": 1, "prefix": "not a prefix" }), "/prefix"),
+        (json!({ "codes": [] }), "/codes"),
+        (json!({ "codes": ["OK", "NOT OK"] }), "/codes/1"),
+        (json!({ "codes": ["A"], "prefix": "P-" }), "/prefix"),
+    ] {
+        let (status, problem) = server
+            .call(Method::POST, path, Some(MARKETING), Some(body.clone()))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {problem}"
+        );
+        assert_eq!(pointers(&problem), [pointer], "{body}");
+    }
+
+    for (query, pointer) in [
+        ("limit=0", "/limit"),
+        ("limit=1001", "/limit"),
+        ("limit=many", "/limit"),
+        ("search=a%20b", "/search"),
+        ("after=%C3%A9", "/after"),
+        ("colour=red", "/colour"),
+    ] {
+        let (status, problem) = server
+            .call(
+                Method::GET,
+                &format!("{path}?{query}"),
+                Some(MARKETING),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+        assert_eq!(pointers(&problem), [pointer], "{query}");
+        assert_eq!(problem["detail"], "1 problem with the query string");
+    }
+
+    let unknown = "/v1/campaigns/no-such-campaign/coupons";
+    let (status, _) = server
+        .call(
+            Method::POST,
+            unknown,
+            Some(MARKETING),
+            Some(json!({ "count": 1 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = server
+        .call(Method::GET, unknown, Some(MARKETING), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, _) = server
+        .call(
+            Method::POST,
+            path,
+            Some(CHANNEL),
+            Some(json!({ "count": 1 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = server.call(Method::GET, path, Some(CHANNEL), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = server
+        .call(Method::POST, path, Some(ADMIN), Some(json!({ "count": 3 })))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "admin holds every role: {body}"
+    );
+    assert_eq!(codes_of(&body).len(), 3);
+}

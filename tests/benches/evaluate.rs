@@ -14,6 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use remise::basket::EvaluateRequest;
 use remise::campaign::Campaign;
 use remise::engine::resolve::Policy;
+use remise::engine::usage::Usage;
 use remise::engine::{evaluate, CampaignIndex, LiveCampaign};
 use remise::runtime::{Limits, Plugin, Runtime};
 use serde_json::{json, Value};
@@ -142,7 +143,16 @@ fn bench(c: &mut Criterion) {
     let now: DateTime<Utc> = "2026-03-07T16:30:00Z".parse().expect("an instant");
     let policy = |_: &str| Policy::BestForCustomer;
 
-    let answer = evaluate(&request, &thousand, policy, now, far(), "ev".into()).expect("priced");
+    let answer = evaluate(
+        &request,
+        &thousand,
+        policy,
+        &Usage::default(),
+        now,
+        far(),
+        "ev".into(),
+    )
+    .expect("priced");
     assert_eq!(answer.applied.len(), 10, "the ten matching campaigns apply");
     assert_eq!(
         answer.discount_total.to_string(),
@@ -152,7 +162,17 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("evaluate");
     group.bench_function("10-campaigns", |b| {
-        b.iter(|| evaluate(black_box(&request), &ten, policy, now, far(), "ev".into()))
+        b.iter(|| {
+            evaluate(
+                black_box(&request),
+                &ten,
+                policy,
+                &Usage::default(),
+                now,
+                far(),
+                "ev".into(),
+            )
+        })
     });
     group.bench_function("10-of-1000-campaigns", |b| {
         b.iter(|| {
@@ -160,6 +180,7 @@ fn bench(c: &mut Criterion) {
                 black_box(&request),
                 &thousand,
                 policy,
+                &Usage::default(),
                 now,
                 far(),
                 "ev".into(),
@@ -168,7 +189,16 @@ fn bench(c: &mut Criterion) {
     });
 
     let six = six_plugins(&runtime);
-    let answer = evaluate(&request, &six, policy, now, far(), "ev".into()).expect("priced");
+    let answer = evaluate(
+        &request,
+        &six,
+        policy,
+        &Usage::default(),
+        now,
+        far(),
+        "ev".into(),
+    )
+    .expect("priced");
     assert_eq!(
         answer.applied.len() + answer.rejected.len(),
         6,
@@ -182,7 +212,17 @@ fn bench(c: &mut Criterion) {
             // The pool runs the whole loop, as the service runs a request on an
             // evaluation thread; only the plugin groups may move to another thread.
             pool.install(|| {
-                b.iter(|| evaluate(black_box(&request), &six, policy, now, far(), "ev".into()))
+                b.iter(|| {
+                    evaluate(
+                        black_box(&request),
+                        &six,
+                        policy,
+                        &Usage::default(),
+                        now,
+                        far(),
+                        "ev".into(),
+                    )
+                })
             })
         });
     }

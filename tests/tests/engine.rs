@@ -8,9 +8,11 @@ use remise::campaign::Campaign;
 use remise::engine::prefilter::Reason;
 use remise::engine::resolve::Policy;
 use remise::engine::response::EvaluateResponse;
+use remise::engine::usage::{CampaignUsage, Usage};
 use remise::engine::{evaluate, CampaignIndex, EvaluateError, LiveCampaign, PLUGIN_TIME_BUDGET};
 use remise::runtime::{Limits, Runtime};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -55,11 +57,21 @@ fn run(
     campaigns: &[Arc<LiveCampaign>],
     policy: Policy,
 ) -> EvaluateResponse {
+    run_with(request, campaigns, policy, &Usage::default())
+}
+
+fn run_with(
+    request: &EvaluateRequest,
+    campaigns: &[Arc<LiveCampaign>],
+    policy: Policy,
+    usage: &Usage,
+) -> EvaluateResponse {
     let index = CampaignIndex::new(campaigns.to_vec());
     evaluate(
         request,
         &index,
         |_| policy,
+        usage,
         now(),
         deadline(),
         "ev_test".into(),
@@ -67,9 +79,31 @@ fn run(
     .expect("priced")
 }
 
-/// The deadline the service gives a request that arrives now.
+/// A deadline for tests that are not about time: far enough that sharing the machine with
+/// the looping plugins of other tests never makes their campaigns time out.
 fn deadline() -> Instant {
-    Instant::now() + PLUGIN_TIME_BUDGET
+    Instant::now() + Duration::from_secs(30)
+}
+
+/// [`run`] within the budget the service gives a request that arrives now.
+fn run_on_budget(
+    request: &EvaluateRequest,
+    campaigns: &[Arc<LiveCampaign>],
+    policy: Policy,
+) -> EvaluateResponse {
+    let index = CampaignIndex::new(campaigns.to_vec());
+    let deadline = Instant::now() + PLUGIN_TIME_BUDGET;
+    let usage = Usage::default();
+    evaluate(
+        request,
+        &index,
+        |_| policy,
+        &usage,
+        now(),
+        deadline,
+        "ev_test".into(),
+    )
+    .expect("priced")
 }
 
 fn as_json(response: &EvaluateResponse) -> Value {
@@ -229,7 +263,8 @@ fn gifts_and_points_are_listed_with_their_campaign() {
     let body = as_json(&response);
     assert_eq!(
         body["gifts"],
-        json!([ { "campaign": "tote", "sku": "TOTE", "quantity": 1 } ])
+        json!([ { "campaign": "tote", "sku": "TOTE", "quantity": 1 } ]),
+        "{body}"
     );
     assert_eq!(
         body["points"],
@@ -264,6 +299,7 @@ fn an_unknown_currency_is_refused() {
         &basket,
         &CampaignIndex::default(),
         |_| Policy::BestForCustomer,
+        &Usage::default(),
         now(),
         deadline(),
         "ev".into(),
@@ -317,8 +353,8 @@ fn threads(n: usize) -> rayon::ThreadPool {
 #[test]
 fn slow_plugins_one_after_the_other_never_hold_a_request_past_its_plugin_budget() {
     let campaigns = three_looping_campaigns();
-    let response =
-        threads(1).install(|| run(&pants_and_shirt(), &campaigns, Policy::BestForCustomer));
+    let response = threads(1)
+        .install(|| run_on_budget(&pants_and_shirt(), &campaigns, Policy::BestForCustomer));
     assert_eq!(response.rejected.len(), 3);
     assert!(response
         .rejected
@@ -345,8 +381,8 @@ fn slow_plugins_in_parallel_cost_a_good_one_nothing() {
         json!({}),
     ));
     let started = Instant::now();
-    let response =
-        threads(2).install(|| run(&pants_and_shirt(), &campaigns, Policy::BestForCustomer));
+    let response = threads(2)
+        .install(|| run_on_budget(&pants_and_shirt(), &campaigns, Policy::BestForCustomer));
     let took = started.elapsed();
     let applied: Vec<&str> = response
         .applied
@@ -362,4 +398,67 @@ fn slow_plugins_in_parallel_cost_a_good_one_nothing() {
     // Not a performance target: without the deadline the loops would run for minutes on
     // their fuel, so this only shows that the 100 ms budget bounds the request.
     assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn a_group_winner_over_its_budget_gives_way_to_the_next_best() {
+    // Pants 100.00 + shirt 250.00 = 350.00. In group "g", best for the customer: 20 % is
+    // 70.00 and 10 % is 35.00; the 20 % campaign has 50.00 of budget left (400.00 of
+    // 450.00 granted), so it is set aside and the 10 % wins the group again.
+    let twenty = live(
+        "twenty",
+        "threshold-discount",
+        json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "20" } ] }),
+        json!({ "group": "g", "limits": { "budget": "450.00" } }),
+    );
+    let ten = live(
+        "ten",
+        "threshold-discount",
+        json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "10" } ] }),
+        json!({ "group": "g" }),
+    );
+    let usage = || Usage {
+        campaigns: Arc::new(HashMap::from([(
+            "twenty".to_string(),
+            CampaignUsage {
+                currency: Some("EUR".into()),
+                redemptions: 20,
+                granted_minor: 40_000,
+            },
+        )])),
+        ..Usage::default()
+    };
+    let campaigns = [twenty, ten.clone()];
+    let response = run_with(
+        &pants_and_shirt(),
+        &campaigns,
+        Policy::BestForCustomer,
+        &usage(),
+    );
+    let body = as_json(&response);
+    assert_eq!(body["applied"][0]["campaign"], "ten");
+    assert_eq!(body["discount_total"], "35.00");
+    assert_eq!(
+        body["rejected"],
+        json!([{ "campaign": "twenty", "reason": "budget_exhausted",
+                 "detail": "its discount 70.00 is more than the 50.00 EUR left of its budget" }])
+    );
+
+    // With `partial`, it grants the 50.00 left, and still beats 35.00 in the group.
+    let partial = live(
+        "twenty",
+        "threshold-discount",
+        json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "20" } ] }),
+        json!({ "group": "g", "limits": { "budget": "450.00", "partial": true } }),
+    );
+    let response = run_with(
+        &pants_and_shirt(),
+        &[partial, ten],
+        Policy::BestForCustomer,
+        &usage(),
+    );
+    let body = as_json(&response);
+    assert_eq!(body["applied"][0]["campaign"], "twenty");
+    assert_eq!(body["discount_total"], "50.00");
+    assert_eq!(body["rejected"][0]["reason"], "lost_conflict");
 }

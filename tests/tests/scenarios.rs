@@ -5,161 +5,11 @@
 //! Every expected amount is worked out by hand from SPEC.md ("Money"), in the comment next
 //! to it; nothing here asks the code under test what the answer should be.
 
-use remise::serve::{run, start, ServeOptions};
-use reqwest::{Client, Method, StatusCode};
+mod http;
+
+use http::*;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::net::SocketAddr;
-use tempfile::TempDir;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-
-const ADMIN: &str = "scenarios-admin-key";
-const CHANNEL: &str = "scenarios-channel-key";
-const MARKETING: &str = "scenarios-marketing-key";
-
-/// A running server, with test guests (the hostile one unless told) in its plugin folder.
-struct Server {
-    base: String,
-    client: Client,
-    _stop: oneshot::Sender<()>,
-    _dir: TempDir,
-}
-
-impl Server {
-    async fn start() -> Server {
-        Server::start_with(&["hostile"]).await
-    }
-
-    /// A server with the test guests `guests` in its plugin folder.
-    async fn start_with(guests: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let config = dir.path().join("remise.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\n\n\
-                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n"
-            ),
-        )
-        .expect("config written");
-        let plugins = dir.path().join("plugins");
-        std::fs::create_dir(&plugins).expect("a plugin folder");
-        for guest in guests {
-            let (_, wasm) = remise_tests::GUESTS
-                .iter()
-                .find(|(name, _)| name == guest)
-                .unwrap_or_else(|| panic!("the {guest} guest is built"));
-            std::fs::copy(wasm, plugins.join(format!("{guest}.wasm")))
-                .unwrap_or_else(|e| panic!("{guest}.wasm copied: {e}"));
-        }
-        let options = ServeOptions {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: format!("sqlite://{}", dir.path().join("remise.db").display()),
-            plugin_dir: Some(plugins),
-            config: Some(config),
-            admin_key: Some(ADMIN.into()),
-        };
-        let started = start(&options).await.expect("the service starts");
-        let listener = TcpListener::bind(options.listen)
-            .await
-            .expect("a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("bound"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(run(listener, started.service, async {
-            let _ = stopped.await;
-        }));
-        Server {
-            base,
-            client: Client::new(),
-            _stop: stop,
-            _dir: dir,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, body)
-    }
-
-    async fn create(&self, campaign: Value) {
-        let (status, body) = self
-            .call(Method::POST, "/v1/campaigns", MARKETING, Some(campaign))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-    }
-
-    async fn replace(&self, campaign: Value) {
-        let path = format!("/v1/campaigns/{}", campaign["id"].as_str().expect("an id"));
-        let (status, body) = self
-            .call(Method::PUT, &path, MARKETING, Some(campaign))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-
-    async fn set_policy(&self, group: &str, policy: &str) {
-        let (status, body) = self
-            .call(
-                Method::PUT,
-                &format!("/v1/groups/{group}"),
-                MARKETING,
-                Some(json!({ "policy": policy })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-
-    async fn evaluate(&self, basket: Value) -> Value {
-        let (status, body) = self
-            .call(Method::POST, "/v1/evaluate", CHANNEL, Some(basket))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-
-    /// Posts `body` to `path` and expects a 422 problem naming exactly `pointers`.
-    async fn refused(&self, path: &str, key: &str, body: Value, pointers: &[&str]) {
-        let (status, problem) = self.call(Method::POST, path, key, Some(body.clone())).await;
-        assert_eq!(
-            status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body} → {problem}"
-        );
-        assert_eq!(problem["status"], 422, "{problem}");
-        assert_eq!(self::pointers(&problem), pointers, "{body} → {problem}");
-    }
-}
-
-fn pointers(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["pointer"].as_str().unwrap_or("?").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// `base` with the fields of `patch` set (a shallow merge).
 fn with(mut base: Value, patch: Value) -> Value {
@@ -525,6 +375,16 @@ async fn a_coupon_only_campaign_needs_a_code_in_the_basket() {
     let mut cart = basket("app", "2026-03-08T12:00:00Z", &[("1", "80.00")]);
     cart["explain"] = json!(true);
 
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns/welcome10/coupons",
+            MARKETING,
+            Some(json!({ "codes": ["WELCOME10"], "uses_per_code": 1000 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
     let without = server.evaluate(cart.clone()).await;
     assert_eq!(totals(&without), ("80.00", "0.00", "80.00"));
     assert_eq!(
@@ -532,12 +392,25 @@ async fn a_coupon_only_campaign_needs_a_code_in_the_basket() {
         Some(("not_eligible", "coupon required, basket has none"))
     );
 
-    cart["coupons"] = json!(["WELCOME10"]);
-    // 10 % of 80.00 = 8.00.
+    cart["coupons"] = json!(["NOPE"]);
+    let unknown = server.evaluate(cart.clone()).await;
+    assert_eq!(applied(&unknown), Vec::<&str>::new());
+    assert_eq!(
+        unknown["coupons"],
+        json!([{ "code": "NOPE", "status": "unknown" }])
+    );
+
+    // Matching is case-insensitive. 10 % of 80.00 = 8.00.
+    cart["coupons"] = json!(["welcome10"]);
     let with_code = server.evaluate(cart).await;
     assert_eq!(applied(&with_code), ["welcome10"]);
     assert_eq!(totals(&with_code), ("80.00", "8.00", "72.00"));
     assert_eq!(with_code["rejected"], json!([]));
+    assert_eq!(with_code["applied"][0]["coupon"], "WELCOME10");
+    assert_eq!(
+        with_code["coupons"],
+        json!([{ "code": "welcome10", "status": "applied", "campaign": "welcome10" }])
+    );
 }
 
 /// SPEC.md "Money": pants 100.00 + shirt 250.00, "20.00 off pants" and "10 % off the

@@ -1,4 +1,5 @@
-//! Extractors whose rejections are problem+json: path segments and `If-Match`.
+//! Extractors whose rejections are problem+json: path segments, query strings and
+//! `If-Match`.
 
 use super::problem::ApiError;
 use axum::extract::FromRequestParts;
@@ -24,6 +25,23 @@ where
             Err(rejection) if rejection.status().is_server_error() => {
                 Err(ApiError::internal(rejection.body_text()))
             }
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
+/// The query string as its `name=value` pairs, percent-decoded, in order (repeats kept,
+/// so a handler can refuse them). A query that cannot be decoded is a 400.
+#[derive(Clone, Debug, Default)]
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state).await
+        {
+            Ok(axum::extract::Query(pairs)) => Ok(QueryPairs(pairs)),
             Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
         }
     }

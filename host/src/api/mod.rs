@@ -11,6 +11,7 @@
 
 pub mod auth;
 mod campaigns;
+mod coupons;
 mod evaluate;
 pub mod extract;
 mod groups;
@@ -19,6 +20,8 @@ pub mod json;
 pub mod openapi;
 mod plugins;
 pub mod problem;
+mod redemptions;
+mod stats;
 
 use crate::auth::Role;
 use crate::basket::DEFAULT_MAX_LINES;
@@ -126,6 +129,12 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Post, "/v1/evaluate", CHANNEL, |m| {
         on(m, evaluate::evaluate)
     }),
+    route(Verb::Post, "/v1/redemptions", CHANNEL, |m| {
+        on(m, redemptions::redeem)
+    }),
+    route(Verb::Delete, "/v1/redemptions/{order_id}", CHANNEL, |m| {
+        on(m, redemptions::cancel)
+    }),
     route(Verb::Get, "/v1/campaigns", MARKETING, |m| {
         on(m, campaigns::list)
     }),
@@ -152,6 +161,15 @@ pub(crate) const ROUTES: &[Route] = &[
     }),
     route(Verb::Post, "/v1/campaigns/{id}/end", MARKETING, |m| {
         on(m, campaigns::end)
+    }),
+    route(Verb::Get, "/v1/campaigns/{id}/stats", MARKETING, |m| {
+        on(m, stats::stats)
+    }),
+    route(Verb::Post, "/v1/campaigns/{id}/coupons", MARKETING, |m| {
+        on(m, coupons::create)
+    }),
+    route(Verb::Get, "/v1/campaigns/{id}/coupons", MARKETING, |m| {
+        on(m, coupons::list)
     }),
     route(Verb::Get, "/v1/groups", MARKETING, |m| on(m, groups::list)),
     route(Verb::Get, "/v1/groups/{name}", MARKETING, |m| {

@@ -7,7 +7,8 @@
 //! document, with the same method, and the other way round.
 
 use super::problem::{Problem, ProblemField};
-use super::{campaigns, evaluate, groups, health, plugins};
+use super::{campaigns, coupons, evaluate, groups, health, plugins, redemptions, stats};
+use crate::coupons::{CouponPage, CouponView, CouponsCreated, CouponsRequest};
 use crate::engine::resolve::Policy;
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -60,8 +61,44 @@ described_object!(
     "A priced basket (SPEC.md \"Evaluate: response\"): `evaluation_id`, `currency`, \
      `subtotal`, `discount_total`, `total` (decimal strings), `lines` [{`id`, `subtotal`, \
      `discount`, `total`}], `applied` [{`campaign`, `plugin`, `discount`, `effects`, \
-     `messages`}], `gifts` [{`campaign`, `sku`, `quantity`}], `points` [{`campaign`, \
-     `points`}], `rejected` [{`campaign`, `reason`, `detail`}]."
+     `messages`, `coupon` (the code it took, if any)}], `gifts` [{`campaign`, `sku`, \
+     `quantity`}], `points` [{`campaign`, `points`}], `rejected` [{`campaign`, `reason`, \
+     `detail`}], and when the basket has coupon codes `coupons` [{`code`, `status` \
+     (applied, not_applied, unknown, expired, used_up), `campaign`}]."
+);
+
+described_object!(
+    /// The schema of a commit's body.
+    RedemptionRequestSchema,
+    "RedemptionRequest",
+    "An order to commit: `order_id` (1 to 128 bytes, the channel's id of the order; the \
+     key of idempotency) and every field of an EvaluateRequest beside it."
+);
+
+described_object!(
+    /// The schema of a commit's answer.
+    RedemptionResponseSchema,
+    "RedemptionResponse",
+    "The committed order: `order_id` and every field of an EvaluateResponse, with what \
+     each applied campaign took from its budget."
+);
+
+described_object!(
+    /// The schema of [`crate::service::Cancelled`].
+    CancelledSchema,
+    "Cancelled",
+    "A cancelled order: `order_id` and `cancelled_at` (RFC 3339)."
+);
+
+described_object!(
+    /// The schema of [`crate::service::CampaignStats`].
+    CampaignStatsSchema,
+    "CampaignStats",
+    "A campaign's stats: `campaign`, `evaluations`, `applications`, `redemptions`, \
+     `currency` (of its redemptions; absent before the first), `discount_granted`, \
+     `budget` and `budget_left`, `redemptions_cap` and `redemptions_left` (each when it \
+     has one), `objective_met`, `by_channel` [{`channel`, `redemptions`, `discount`}] and \
+     `by_day` [{`date`, `redemptions`, `discount`}], days in the campaign's timezone."
 );
 
 described_object!(
@@ -148,6 +185,8 @@ impl ToSchema for PolicySchema {
     ),
     paths(
         evaluate::evaluate,
+        redemptions::redeem,
+        redemptions::cancel,
         campaigns::list,
         campaigns::create,
         campaigns::get,
@@ -157,6 +196,9 @@ impl ToSchema for PolicySchema {
         campaigns::activate,
         campaigns::pause,
         campaigns::end,
+        stats::stats,
+        coupons::create,
+        coupons::list,
         groups::list,
         groups::get,
         groups::put,
@@ -166,11 +208,21 @@ impl ToSchema for PolicySchema {
         health::readyz,
         document,
     ),
-    components(schemas(Problem, ProblemField, PolicySchema)),
+    components(schemas(
+        Problem,
+        ProblemField,
+        PolicySchema,
+        CouponsRequest,
+        CouponsCreated,
+        CouponPage,
+        CouponView
+    )),
     modifiers(&Security),
     tags(
         (name = "evaluate", description = "Price baskets (role channel)"),
+        (name = "redemptions", description = "Commit and cancel orders (role channel)"),
         (name = "campaigns", description = "Manage campaigns (role marketing)"),
+        (name = "coupons", description = "Coupon codes of a campaign (role marketing)"),
         (name = "groups", description = "Exclusivity group policies (role marketing)"),
         (name = "plugins", description = "The plugin catalogue (role marketing)"),
         (name = "health", description = "Liveness and readiness (no key)"),

@@ -197,6 +197,18 @@ impl ApiError {
         }
     }
 
+    /// 422 naming every query parameter at fault, each by a pointer to its name (`/limit`).
+    pub fn invalid_query(errors: Vec<FieldProblem>) -> Self {
+        let detail = match errors.len() {
+            1 => "1 problem with the query string".to_string(),
+            n => format!("{n} problems with the query string"),
+        };
+        Self {
+            detail,
+            ..Self::validation(errors)
+        }
+    }
+
     /// 400 for a body that is not JSON at all, at `line` and `column` (1-based).
     pub fn invalid_json(message: &str, line: usize, column: usize) -> Self {
         Self {

@@ -52,6 +52,11 @@ impl CampaignIndex {
         &self.all
     }
 
+    /// The campaign with `id`, if it is live.
+    pub fn get(&self, id: &str) -> Option<&Arc<LiveCampaign>> {
+        self.all.iter().find(|live| live.campaign.id == id)
+    }
+
     /// The active campaigns `request` may concern, in index order.
     pub fn candidates(&self, request: &EvaluateRequest) -> Vec<&Arc<LiveCampaign>> {
         let specific = self

@@ -6,6 +6,7 @@ pub mod index;
 pub mod prefilter;
 pub mod resolve;
 pub mod response;
+pub mod usage;
 
 use crate::basket::EvaluateRequest;
 use crate::campaign::Campaign;
@@ -21,9 +22,10 @@ use response::{
     PricedEffect, RejectedCampaign,
 };
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use usage::{CouponResult, CouponStatus, Usage};
 
 /// The most wall-clock time one request spends in plugins, counted from its arrival:
 /// twice a plugin's default deadline, so one plugin that runs into its own deadline still
@@ -63,12 +65,14 @@ struct Proposal<'a> {
 }
 
 /// Prices `request` against the indexed `campaigns` at `now` (when the request names no
-/// `at`). `policy` gives a group's policy. No plugin runs past `deadline`: a plugin group
-/// that would start after it is rejected with `timeout`.
+/// `at`). `policy` gives a group's policy; `usage` what the campaigns have used of their
+/// budgets, caps and coupons. No plugin runs past `deadline`: a plugin group that would
+/// start after it is rejected with `timeout`.
 pub fn evaluate(
     request: &EvaluateRequest,
     campaigns: &CampaignIndex,
     policy: impl Fn(&str) -> Policy,
+    usage: &Usage,
     now: DateTime<Utc>,
     deadline: Instant,
     evaluation_id: String,
@@ -92,9 +96,15 @@ pub fn evaluate(
     } else {
         campaigns.candidates(request)
     };
+    let mut coupons_taken: HashMap<&str, String> = HashMap::new();
     for live in looked_at {
-        match prefilter::check(&live.campaign, request, at) {
-            Ok(()) => {
+        let checked = prefilter::check(&live.campaign, request, at)
+            .and_then(|()| usage.check(&live.campaign, request, at));
+        match checked {
+            Ok(coupon) => {
+                if let Some(code) = coupon {
+                    coupons_taken.insert(&live.campaign.id, code);
+                }
                 let offset = prefilter::local_offset_minutes(&live.campaign, at);
                 let key = (live.plugin.sha256().to_string(), offset);
                 groups.entry(key).or_default().push(live);
@@ -103,6 +113,12 @@ pub fn evaluate(
             Err(_) => {}
         }
     }
+
+    let considered: Vec<String> = groups
+        .values()
+        .flatten()
+        .map(|live| live.campaign.id.clone())
+        .collect();
 
     // Step 3: each plugin group once, one sandbox for all of its candidates, none past
     // `deadline`. Groups run in parallel on the current rayon pool when it has idle
@@ -178,31 +194,89 @@ pub fn evaluate(
         }
     }
 
-    // Step 4: conflicts. Only a campaign that can be in a conflict (one of a group, or
-    // exclusive) is valued on the basket alone; the resolver never reads the others' value.
-    let candidates: Vec<Candidate<'_>> = proposals
-        .iter()
-        .map(|p| {
-            let campaign = &p.live.campaign;
-            let contested = campaign.group.is_some() || campaign.exclusive;
-            Candidate {
-                id: &campaign.id,
-                priority: campaign.priority,
-                group: campaign.group.as_deref(),
-                exclusive: campaign.exclusive,
-                discount: if contested {
-                    money::price(&request.lines, &[&p.effects], decimals).discount_total
-                } else {
-                    Decimal::ZERO
-                },
+    // Step 4: conflicts, then budgets. Only a campaign that can be in a conflict (one of a
+    // group, or exclusive) is valued on the basket alone; the resolver never reads the
+    // others' value. A campaign whose budget left cannot cover its discount is set aside
+    // (`budget_exhausted`), or with `limits.partial` capped at what is left, and conflicts
+    // are settled again without it: each round sets one aside or caps one for good, so
+    // this ends.
+    let mut over_budget: Vec<Option<String>> = vec![None; proposals.len()];
+    let mut caps: Vec<Option<Decimal>> = vec![None; proposals.len()];
+    let (resolution, in_play, applied, priced) = loop {
+        let in_play: Vec<usize> = (0..proposals.len())
+            .filter(|&i| over_budget[i].is_none())
+            .collect();
+        let candidates: Vec<Candidate<'_>> = in_play
+            .iter()
+            .map(|&i| {
+                let (p, cap) = (&proposals[i], caps[i]);
+                let campaign = &p.live.campaign;
+                let contested = campaign.group.is_some() || campaign.exclusive;
+                Candidate {
+                    id: &campaign.id,
+                    priority: campaign.priority,
+                    group: campaign.group.as_deref(),
+                    exclusive: campaign.exclusive,
+                    discount: if contested {
+                        money::price_capped(&request.lines, &[&p.effects], &[cap], decimals)
+                            .discount_total
+                    } else {
+                        Decimal::ZERO
+                    },
+                }
+            })
+            .collect();
+        let resolution = resolve::resolve(&candidates, &policy);
+        let applied: Vec<usize> = resolution.applied.iter().map(|&c| in_play[c]).collect();
+        let effect_lists: Vec<&[Effect]> = applied
+            .iter()
+            .map(|&i| proposals[i].effects.as_slice())
+            .collect();
+        let applied_caps: Vec<Option<Decimal>> = applied.iter().map(|&i| caps[i]).collect();
+        let priced = money::price_capped(&request.lines, &effect_lists, &applied_caps, decimals);
+        let mut settled = true;
+        for (k, &i) in applied.iter().enumerate() {
+            let campaign = &proposals[i].live.campaign;
+            if campaign.limits.budget.is_none() {
+                continue;
             }
-        })
-        .collect();
-    let resolution = resolve::resolve(&candidates, policy);
-    for (index, detail) in resolution.lost {
+            let left = usage
+                .budget_left(campaign, &request.currency)
+                .unwrap_or(Decimal::ZERO);
+            let discount = priced.campaigns[k].discount;
+            if discount <= left {
+                continue;
+            }
+            settled = false;
+            if campaign.limits.partial && left > Decimal::ZERO {
+                caps[i] = Some(left);
+            } else {
+                over_budget[i] = Some(format!(
+                    "its discount {} is more than the {} {} left of its budget",
+                    exact(discount, decimals),
+                    exact(left, decimals),
+                    request.currency
+                ));
+            }
+            break;
+        }
+        if settled {
+            break (resolution, in_play, applied, priced);
+        }
+    };
+    for (i, detail) in over_budget.iter().enumerate() {
+        if let Some(detail) = detail {
+            reject(
+                &mut rejected,
+                proposals[i].live,
+                Rejection::new(Reason::BudgetExhausted, detail.clone()),
+            );
+        }
+    }
+    for (c, detail) in resolution.lost {
         reject(
             &mut rejected,
-            proposals[index].live,
+            proposals[in_play[c]].live,
             Rejection {
                 reason: Reason::LostConflict,
                 detail,
@@ -210,15 +284,13 @@ pub fn evaluate(
         );
     }
 
-    // Step 5: apply, clamp, allocate, round, total.
-    let applied: Vec<&Proposal<'_>> = resolution.applied.iter().map(|&i| &proposals[i]).collect();
-    let effect_lists: Vec<&[Effect]> = applied.iter().map(|p| p.effects.as_slice()).collect();
-    let priced = money::price(&request.lines, &effect_lists, decimals);
+    // Step 5 (applied, clamped, allocated, rounded, totalled) is `priced`, above.
+    let applied: Vec<&Proposal<'_>> = applied.iter().map(|&i| &proposals[i]).collect();
 
     // Step 6: the answer.
     let mut gifts = Vec::new();
     let mut points = Vec::new();
-    let applied = applied
+    let applied: Vec<AppliedCampaign> = applied
         .iter()
         .zip(&priced.campaigns)
         .map(|(proposal, amounts)| {
@@ -242,6 +314,7 @@ pub fn evaluate(
             let metadata = proposal.live.plugin.metadata();
             AppliedCampaign {
                 campaign: id.clone(),
+                coupon: coupons_taken.get(id.as_str()).cloned(),
                 plugin: format!("{}@{}", metadata.name, metadata.version),
                 discount: exact(amounts.discount, decimals),
                 effects: proposal
@@ -274,9 +347,32 @@ pub fn evaluate(
                 total: exact(price.total, decimals),
             })
             .collect(),
+        coupons: coupon_results(request, usage, at, &applied),
+        considered,
         applied,
         gifts,
         points,
         rejected,
     })
+}
+
+/// Each coupon code of the basket and what became of it: `applied` when the campaign
+/// that took it applied.
+fn coupon_results(
+    request: &EvaluateRequest,
+    usage: &Usage,
+    at: DateTime<Utc>,
+    applied: &[AppliedCampaign],
+) -> Vec<CouponResult> {
+    let mut results = usage.coupon_results(request, at);
+    for result in &mut results {
+        let code = usage::normalize_code(&result.code);
+        if applied
+            .iter()
+            .any(|a| a.coupon.as_deref() == Some(code.as_str()))
+        {
+            result.status = CouponStatus::Applied;
+        }
+    }
+    results
 }

@@ -2,6 +2,7 @@
 //! campaigns with their effects and amounts, gifts, points, and every rejection.
 
 use super::prefilter::Rejection;
+use super::usage::CouponResult;
 use crate::runtime::effects::Effect;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -29,6 +30,14 @@ pub struct EvaluateResponse {
     pub points: Vec<PointsResult>,
     /// Campaigns that did not apply, and why.
     pub rejected: Vec<RejectedCampaign>,
+    /// Each coupon code of the basket and what became of it (`applied`, `not_applied`,
+    /// `unknown`, `expired`, `used_up`); absent when the basket has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<CouponResult>,
+    /// The campaigns whose plugin ran (they passed step 2), for the stats; not part of
+    /// the answer.
+    #[serde(skip)]
+    pub considered: Vec<String>,
 }
 
 /// One line's money.
@@ -51,6 +60,9 @@ pub struct AppliedCampaign {
     pub campaign: String,
     /// `name@version` of the plugin that ran.
     pub plugin: String,
+    /// The coupon code (normalized) it took, when it requires one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
     /// What it granted.
     pub discount: Decimal,
     /// Its effects, each with the amount it came to.

@@ -60,6 +60,26 @@ fn round(amount: Decimal, decimals: u32) -> Decimal {
 /// Prices `lines` with the effects of each applied campaign, in the currency whose minor
 /// unit has `decimals` decimals.
 pub fn price(lines: &[LineItem], campaigns: &[&[Effect]], decimals: u32) -> Priced {
+    price_capped(lines, campaigns, &[], decimals)
+}
+
+/// [`price`], where the campaign at index `c` grants at most `caps[c]` in all (what is
+/// left of its budget, when it may grant part of its discount); a campaign without a cap
+/// (or beyond `caps`) is unbounded. Its effects take from the cap in their order.
+pub fn price_capped(
+    lines: &[LineItem],
+    campaigns: &[&[Effect]],
+    caps: &[Option<Decimal>],
+    decimals: u32,
+) -> Priced {
+    let mut caps: Vec<Option<Decimal>> = (0..campaigns.len())
+        .map(|c| {
+            caps.get(c)
+                .copied()
+                .flatten()
+                .map(|cap| cap.max(Decimal::ZERO))
+        })
+        .collect();
     let subtotals: Vec<Decimal> = lines
         .iter()
         .map(|line| round(line.unit_price * Decimal::from(line.quantity), decimals))
@@ -90,7 +110,10 @@ pub fn price(lines: &[LineItem], campaigns: &[&[Effect]], decimals: u32) -> Pric
                     None => subtotals[t.index],
                 })
                 .collect();
-            let amount = value_amount(*value, bases.iter().sum(), decimals);
+            let amount = take(
+                &mut caps[c],
+                value_amount(*value, bases.iter().sum(), decimals),
+            );
             let rooms: Vec<Decimal> = targets
                 .iter()
                 .zip(&bases)
@@ -119,7 +142,10 @@ pub fn price(lines: &[LineItem], campaigns: &[&[Effect]], decimals: u32) -> Pric
                 value,
             } = effect
             {
-                let amount = value_amount(*value, order_base, decimals).min(order_room);
+                let amount = take(
+                    &mut caps[c],
+                    value_amount(*value, order_base, decimals).min(order_room),
+                );
                 order_room -= amount;
                 amounts[c][e] = amount;
             }
@@ -151,6 +177,18 @@ pub fn price(lines: &[LineItem], campaigns: &[&[Effect]], decimals: u32) -> Pric
                 effects,
             })
             .collect(),
+    }
+}
+
+/// `amount`, or what is left of `cap` when that is less; what it gives is taken from `cap`.
+fn take(cap: &mut Option<Decimal>, amount: Decimal) -> Decimal {
+    match cap {
+        Some(left) => {
+            let amount = amount.min(*left);
+            *left -= amount;
+            amount
+        }
+        None => amount,
     }
 }
 

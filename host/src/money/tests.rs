@@ -217,3 +217,34 @@ fn an_empty_basket_costs_nothing() {
         (dec("0"), dec("0"), dec("0"))
     );
 }
+
+#[test]
+fn a_capped_campaign_grants_what_is_left_and_lines_still_add_up() {
+    // Pants 100.00 + shirt 250.00. "20 % off pants" (20.00) capped at 12.34, then
+    // "10 % off the order" capped at 5.00: the order base is 350 − 12.34 = 337.66.
+    let lines = [line("pants", 1, "100.00"), line("shirt", 1, "250.00")];
+    let pants = [on_lines(&[(0, None)], DiscountValue::Percent(dec("20")))];
+    let order = [on_order(DiscountValue::Percent(dec("10")))];
+    let priced = price_capped(
+        &lines,
+        &[&pants, &order],
+        &[Some(dec("12.34")), Some(dec("5.00"))],
+        2,
+    );
+    assert_eq!(priced.campaigns[0].discount, dec("12.34"));
+    assert_eq!(priced.campaigns[1].discount, dec("5.00"));
+    assert_eq!(priced.discount_total, dec("17.34"));
+    assert_eq!(priced.total, dec("332.66"));
+    let by_line: Decimal = line_discounts(&priced).iter().sum();
+    assert_eq!(by_line, dec("17.34"));
+    // A cap above the discount changes nothing; no cap at all neither.
+    let loose = price_capped(&lines, &[&pants, &order], &[Some(dec("1000")), None], 2);
+    assert_eq!(loose, price(&lines, &[&pants, &order], 2));
+    // Two effects of one campaign share its cap in their order.
+    let two = [
+        on_lines(&[(0, None)], DiscountValue::Amount(dec("8.00"))),
+        on_lines(&[(1, None)], DiscountValue::Amount(dec("8.00"))),
+    ];
+    let shared = price_capped(&lines, &[&two], &[Some(dec("10.00"))], 2);
+    assert_eq!(shared.campaigns[0].effects, [dec("8.00"), dec("2.00")]);
+}

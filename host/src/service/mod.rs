@@ -7,11 +7,19 @@
 //! with. Writes are serialised by one lock: they are rare, and it keeps the snapshot equal
 //! to the store.
 
+mod coupons;
+mod redemptions;
+mod stats;
+
+pub use redemptions::{Cancelled, Redeemed, MAX_ORDER_ID};
+pub use stats::{CampaignStats, ChannelStats, DayStats};
+
 use crate::auth::{hash_key, Role};
 use crate::basket::{EvaluateRequest, FieldProblem};
 use crate::campaign::{Campaign, Status};
 use crate::engine::resolve::Policy;
 use crate::engine::response::EvaluateResponse;
+use crate::engine::usage::{CampaignUsage, Usage};
 use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
 use crate::runtime::{LoadError, Plugin};
 use crate::store::{Store, StoreError, StoredCampaign};
@@ -20,7 +28,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
 
 /// Why a service call failed, in terms the API maps to a status.
@@ -184,6 +192,17 @@ struct Snapshot {
     policies: HashMap<String, Policy>,
 }
 
+impl Snapshot {
+    /// Whether some live campaign caps uses per customer (only then does an evaluation
+    /// read the customer's past redemptions).
+    fn caps_customers(&self) -> bool {
+        self.index
+            .all()
+            .iter()
+            .any(|live| live.campaign.limits.per_customer.is_some())
+    }
+}
+
 /// What a write changes: the live campaigns and the group policies.
 struct Draft {
     live: Vec<Arc<LiveCampaign>>,
@@ -198,6 +217,14 @@ pub struct Service {
     keys: RwLock<HashMap<String, Role>>,
     writes: tokio::sync::Mutex<()>,
     evaluations: AtomicU64,
+    /// Every campaign's usage as last committed: what evaluations check caps and budgets
+    /// against (a commit re-reads it inside its transaction).
+    usage: RwLock<Arc<HashMap<String, CampaignUsage>>>,
+    /// Evaluation and application counts not yet written to the store.
+    pending_counts: Mutex<HashMap<String, (u64, u64)>>,
+    /// Serialises this process's commits and cancels (SQLite's write lock, taken at the
+    /// start of each, serialises them across processes).
+    commits: tokio::sync::Mutex<()>,
     /// Where evaluations run: one thread per core, off the async workers, so a slow plugin
     /// never stalls the HTTP side, and a request's plugin groups can run in parallel.
     evaluators: Arc<rayon::ThreadPool>,
@@ -217,6 +244,9 @@ impl Service {
             keys: RwLock::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
             evaluations: AtomicU64::new(0),
+            usage: RwLock::new(Arc::new(HashMap::new())),
+            pending_counts: Mutex::new(HashMap::new()),
+            commits: tokio::sync::Mutex::new(()),
             evaluators: Arc::new(
                 rayon::ThreadPoolBuilder::new()
                     .thread_name(|i| format!("remise-eval-{i}"))
@@ -235,6 +265,8 @@ impl Service {
         let _write = self.writes.lock().await;
         let stored = self.store.campaigns().await?;
         let groups = self.store.groups().await?;
+        let usage = self.store.usage().await?;
+        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
         let mut live = Vec::with_capacity(stored.len());
         for stored in stored {
             let id = stored.campaign.id.clone();
@@ -301,11 +333,29 @@ impl Service {
         request: EvaluateRequest,
     ) -> Result<EvaluateResponse, ServiceError> {
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
-        let snapshot = self
-            .snapshot
+        let snapshot = self.snapshot();
+        let usage = self.usage_for_evaluation(&request, &snapshot).await?;
+        let (_, response) = self.run_engine(request, snapshot, usage, deadline).await?;
+        self.count(&response);
+        Ok(response)
+    }
+
+    /// The live campaigns and group policies, as of now.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+            .clone()
+    }
+
+    /// Runs the engine on an evaluation thread; gives the request back with the answer.
+    async fn run_engine(
+        &self,
+        request: EvaluateRequest,
+        snapshot: Arc<Snapshot>,
+        usage: Usage,
+        deadline: Instant,
+    ) -> Result<(EvaluateRequest, EvaluateResponse), ServiceError> {
         let number = self.evaluations.fetch_add(1, Ordering::Relaxed);
         let id = format!("ev_{:x}_{number:x}", Utc::now().timestamp_millis());
         let (answer, answered) = tokio::sync::oneshot::channel();
@@ -313,10 +363,18 @@ impl Service {
             let policies = &snapshot.policies;
             let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                engine::evaluate(&request, &snapshot.index, policy, Utc::now(), deadline, id)
+                engine::evaluate(
+                    &request,
+                    &snapshot.index,
+                    policy,
+                    &usage,
+                    Utc::now(),
+                    deadline,
+                    id,
+                )
             }));
             // The request may have gone (client disconnected): nobody to tell.
-            let _ = answer.send(result);
+            let _ = answer.send(result.map(|result| result.map(|response| (request, response))));
         });
         match answered.await {
             Ok(Ok(result)) => Ok(result?),

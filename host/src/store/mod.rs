@@ -23,8 +23,15 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
+mod coupons;
+mod redemptions;
 #[cfg(test)]
 mod tests;
+
+pub use coupons::Coupon;
+pub use redemptions::{
+    CampaignTake, CommitTx, NewRedemption, RedemptionRow, StoredRedemption, UsageRow,
+};
 
 /// The SQLite migrations, embedded in the binary.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -80,6 +87,9 @@ pub enum StoreError {
     /// A stored campaign does not read back as a [`Campaign`]: the id and why.
     #[error("stored campaign {0} is unreadable: {1}")]
     Corrupt(String, String),
+    /// A write found the data not as the transaction read it.
+    #[error("inconsistent data: {0}")]
+    Inconsistent(String),
 }
 
 /// A campaign as stored, with its revision and timestamps.

@@ -1,0 +1,468 @@
+//! What campaigns have already used of their budgets, caps and coupons, and the checks of
+//! SPEC.md step 2 that need it: redemption cap, budget left, per-customer frequency in
+//! the campaign's own timezone, and a usable coupon of the campaign in the basket.
+//!
+//! The engine never reads the database: the service gathers a [`Usage`] for each
+//! evaluation (from its counters, or inside the commit's transaction for a redemption).
+
+use super::prefilter::{Reason, Rejection};
+use crate::basket::EvaluateRequest;
+use crate::campaign::{Campaign, Period};
+use crate::money::currency;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What the engine knows of past redemptions for one evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct Usage {
+    /// By campaign id; a campaign absent has used nothing. Shared: the service keeps one
+    /// map for every evaluation until a commit replaces it.
+    pub campaigns: Arc<HashMap<String, CampaignUsage>>,
+    /// The basket's customer's redemptions (empty without a customer).
+    pub customer: Vec<CustomerUse>,
+    /// The basket's coupon codes that exist, by normalized code.
+    pub coupons: HashMap<String, CouponState>,
+}
+
+/// One campaign's running totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CampaignUsage {
+    /// The currency its budget is kept in: that of its first redemption.
+    pub currency: Option<String>,
+    /// Orders committed.
+    pub redemptions: u64,
+    /// Discount granted, in minor units of `currency`.
+    pub granted_minor: i64,
+}
+
+/// One past redemption of a campaign by the basket's customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerUse {
+    /// The campaign.
+    pub campaign: String,
+    /// The day of the redemption in the campaign's timezone.
+    pub local_date: NaiveDate,
+}
+
+/// A coupon code as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CouponState {
+    /// The campaign it unlocks.
+    pub campaign: String,
+    /// Uses so far.
+    pub uses: u32,
+    /// Uses it allows.
+    pub uses_per_code: u32,
+    /// When it stops being accepted.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What became of a coupon code of the basket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponStatus {
+    /// Its campaign applied with it.
+    Applied,
+    /// Valid, but its campaign did not apply (see `rejected`).
+    NotApplied,
+    /// No such code.
+    Unknown,
+    /// Past its `expires_at`.
+    Expired,
+    /// Every use it allows is taken.
+    UsedUp,
+}
+
+/// A coupon code of the basket and what became of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CouponResult {
+    /// The code as the basket wrote it.
+    pub code: String,
+    /// What became of it.
+    pub status: CouponStatus,
+    /// The campaign it belongs to, when it exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+}
+
+/// Normalizes a coupon code: matching is case-insensitive and ignores surrounding spaces.
+pub use crate::coupons::normalize as normalize_code;
+
+impl CouponState {
+    fn status_at(&self, at: DateTime<Utc>) -> CouponStatus {
+        if self.expires_at.is_some_and(|end| at >= end) {
+            CouponStatus::Expired
+        } else if self.uses >= self.uses_per_code {
+            CouponStatus::UsedUp
+        } else {
+            CouponStatus::NotApplied
+        }
+    }
+}
+
+impl Usage {
+    /// Each coupon code of `request` with its status before any campaign applies
+    /// (`not_applied` for the usable ones).
+    pub fn coupon_results(
+        &self,
+        request: &EvaluateRequest,
+        at: DateTime<Utc>,
+    ) -> Vec<CouponResult> {
+        request
+            .coupons
+            .iter()
+            .map(|code| match self.coupons.get(&normalize_code(code)) {
+                Some(state) => CouponResult {
+                    code: code.clone(),
+                    status: state.status_at(at),
+                    campaign: Some(state.campaign.clone()),
+                },
+                None => CouponResult {
+                    code: code.clone(),
+                    status: CouponStatus::Unknown,
+                    campaign: None,
+                },
+            })
+            .collect()
+    }
+
+    /// Whether `campaign`'s caps, budget, per-customer frequency and coupon let it be a
+    /// candidate for `request` at `at`. On success, the normalized coupon code it would
+    /// use (when it requires one).
+    pub fn check(
+        &self,
+        campaign: &Campaign,
+        request: &EvaluateRequest,
+        at: DateTime<Utc>,
+    ) -> Result<Option<String>, Rejection> {
+        let used = self.campaigns.get(&campaign.id);
+        let limits = &campaign.limits;
+        if let Some(cap) = limits.redemptions {
+            let redemptions = used.map_or(0, |u| u.redemptions);
+            if redemptions >= cap {
+                return Err(Rejection::new(
+                    Reason::LimitReached,
+                    format!("{redemptions} of {cap} redemptions used"),
+                ));
+            }
+        }
+        if limits.budget.is_some() {
+            match self.budget_left(campaign, &request.currency) {
+                Some(left) if left > Decimal::ZERO => {}
+                Some(_) => {
+                    return Err(Rejection::new(
+                        Reason::BudgetExhausted,
+                        "its budget is spent",
+                    ))
+                }
+                None => {
+                    let kept_in = used.and_then(|u| u.currency.as_deref()).unwrap_or("?");
+                    return Err(Rejection::new(
+                        Reason::BudgetExhausted,
+                        format!(
+                            "its budget is kept in {kept_in}, the basket is in {}",
+                            request.currency
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(cap) = limits.per_customer {
+            let Some(customer) = &request.customer else {
+                return Err(Rejection::not_eligible(
+                    "a per-customer limit needs a customer id, the basket has none",
+                ));
+            };
+            let period = limits.per_customer_period.unwrap_or(Period::Campaign);
+            let today = at.with_timezone(&campaign.schedule.timezone()).date_naive();
+            let uses = self
+                .customer
+                .iter()
+                .filter(|u| u.campaign == campaign.id && same_period(period, u.local_date, today))
+                .count();
+            if uses >= cap as usize {
+                return Err(Rejection::new(
+                    Reason::LimitReached,
+                    format!(
+                        "customer {} used it {uses} of {cap} times {}",
+                        customer.id,
+                        period_words(period)
+                    ),
+                ));
+            }
+        }
+        if campaign.coupon_required {
+            return self.coupon_for(campaign, request, at).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// The first usable code of `campaign` in the basket, or why none is.
+    fn coupon_for(
+        &self,
+        campaign: &Campaign,
+        request: &EvaluateRequest,
+        at: DateTime<Utc>,
+    ) -> Result<String, Rejection> {
+        let mut unusable = None;
+        for code in &request.coupons {
+            let normalized = normalize_code(code);
+            let Some(state) = self.coupons.get(&normalized) else {
+                continue;
+            };
+            if state.campaign != campaign.id {
+                continue;
+            }
+            match state.status_at(at) {
+                CouponStatus::NotApplied => return Ok(normalized),
+                CouponStatus::Expired => {
+                    unusable.get_or_insert_with(|| {
+                        Rejection::not_eligible(format!("coupon {normalized} has expired"))
+                    });
+                }
+                _ => {
+                    unusable.get_or_insert_with(|| {
+                        Rejection::new(
+                            Reason::LimitReached,
+                            format!(
+                                "coupon {normalized} is used up ({} of {} uses)",
+                                state.uses, state.uses_per_code
+                            ),
+                        )
+                    });
+                }
+            }
+        }
+        Err(unusable.unwrap_or_else(|| {
+            Rejection::not_eligible("coupon required, the basket has none of its codes")
+        }))
+    }
+
+    /// What is left of `campaign`'s budget for a basket in `currency`, in that currency;
+    /// `None` when the budget is kept in another currency. Unlimited budgets are `None`
+    /// too: call only for campaigns with a budget.
+    pub fn budget_left(&self, campaign: &Campaign, currency: &str) -> Option<Decimal> {
+        let budget = campaign.limits.budget?;
+        let decimals = currency::minor_unit(currency)?;
+        let used = self.campaigns.get(&campaign.id);
+        if let Some(kept_in) = used.and_then(|u| u.currency.as_deref()) {
+            if kept_in != currency {
+                return None;
+            }
+        }
+        let budget_minor = to_minor(budget, decimals)?;
+        let granted = used.map_or(0, |u| u.granted_minor);
+        Some(from_minor(
+            budget_minor.saturating_sub(granted).max(0),
+            decimals,
+        ))
+    }
+}
+
+/// `amount` in minor units of a currency with `decimals` decimals, rounded down (a budget
+/// of 10.005 EUR is 1,000 cents); `None` beyond `i64`.
+pub fn to_minor(amount: Decimal, decimals: u32) -> Option<i64> {
+    (amount * Decimal::from(10i64.pow(decimals)))
+        .trunc()
+        .to_i64()
+}
+
+/// Minor units back into an amount with `decimals` decimals.
+pub fn from_minor(minor: i64, decimals: u32) -> Decimal {
+    Decimal::new(minor, decimals)
+}
+
+/// Whether `date` falls in the same `period` as `today` (weeks start on Monday, ISO 8601).
+fn same_period(period: Period, date: NaiveDate, today: NaiveDate) -> bool {
+    match period {
+        Period::Campaign => true,
+        Period::Day => date == today,
+        Period::Week => date.iso_week() == today.iso_week(),
+        Period::Month => date.year() == today.year() && date.month() == today.month(),
+    }
+}
+
+fn period_words(period: Period) -> &'static str {
+    match period {
+        Period::Campaign => "over the campaign",
+        Period::Day => "today",
+        Period::Week => "this week",
+        Period::Month => "this month",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn campaign(extra: serde_json::Value) -> Campaign {
+        let mut body = json!({ "id": "c", "name": "c", "plugin": "p", "params": {},
+                               "status": "active" });
+        for (k, v) in extra.as_object().expect("an object") {
+            body[k] = v.clone();
+        }
+        serde_json::from_value(body).expect("a campaign")
+    }
+
+    fn basket(extra: serde_json::Value) -> EvaluateRequest {
+        let mut body = json!({ "currency": "EUR", "channel": "web", "lines": [] });
+        for (k, v) in extra.as_object().expect("an object") {
+            body[k] = v.clone();
+        }
+        serde_json::from_value(body).expect("a basket")
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("an instant")
+    }
+
+    fn used(redemptions: u64, granted_minor: i64) -> Usage {
+        Usage {
+            campaigns: Arc::new(HashMap::from([(
+                "c".to_string(),
+                CampaignUsage {
+                    currency: Some("EUR".into()),
+                    redemptions,
+                    granted_minor,
+                },
+            )])),
+            ..Usage::default()
+        }
+    }
+
+    #[test]
+    fn a_redemption_cap_reached_is_limit_reached() {
+        let c = campaign(json!({ "limits": { "redemptions": 50 } }));
+        let now = at("2026-03-08T12:00:00Z");
+        assert_eq!(used(49, 0).check(&c, &basket(json!({})), now), Ok(None));
+        let rejection = used(50, 0)
+            .check(&c, &basket(json!({})), now)
+            .expect_err("capped");
+        assert_eq!(rejection.reason, Reason::LimitReached);
+        assert_eq!(rejection.detail, "50 of 50 redemptions used");
+    }
+
+    #[test]
+    fn budget_left_is_in_minor_units_of_its_currency() {
+        let c = campaign(json!({ "limits": { "budget": "100.00" } }));
+        let usage = used(3, 9_990);
+        assert_eq!(usage.budget_left(&c, "EUR"), Some(Decimal::new(10, 2)));
+        assert_eq!(usage.budget_left(&c, "USD"), None);
+        let spent = used(4, 10_000);
+        let rejection = spent
+            .check(&c, &basket(json!({})), at("2026-03-08T12:00:00Z"))
+            .expect_err("spent");
+        assert_eq!(rejection.reason, Reason::BudgetExhausted);
+        let dollars = used(3, 9_990)
+            .check(
+                &c,
+                &basket(json!({ "currency": "USD" })),
+                at("2026-03-08T12:00:00Z"),
+            )
+            .expect_err("another currency");
+        assert_eq!(
+            dollars.detail,
+            "its budget is kept in EUR, the basket is in USD"
+        );
+        assert_eq!(to_minor(Decimal::new(10_005, 3), 2), Some(1_000));
+        assert_eq!(to_minor(Decimal::new(5_000, 0), 0), Some(5_000));
+    }
+
+    #[test]
+    fn per_customer_periods_count_in_the_campaign_timezone() {
+        let c = |period: &str| {
+            campaign(json!({ "schedule": { "timezone": "Europe/Paris" },
+                             "limits": { "per_customer": 1, "per_customer_period": period } }))
+        };
+        let customer = basket(json!({ "customer": { "id": "c-1" } }));
+        // One use on Sunday 8 March 2026, Paris time.
+        let usage = Usage {
+            customer: vec![CustomerUse {
+                campaign: "c".into(),
+                local_date: NaiveDate::from_ymd_opt(2026, 3, 8).expect("a date"),
+            }],
+            ..Usage::default()
+        };
+        // 23:30 UTC on the 8th is already Monday the 9th in Paris: a new day and a new
+        // ISO week, the same month.
+        let monday_paris = at("2026-03-08T23:30:00Z");
+        let sunday_paris = at("2026-03-08T22:30:00Z");
+        assert!(usage.check(&c("day"), &customer, sunday_paris).is_err());
+        assert_eq!(usage.check(&c("day"), &customer, monday_paris), Ok(None));
+        assert!(usage.check(&c("week"), &customer, sunday_paris).is_err());
+        assert_eq!(usage.check(&c("week"), &customer, monday_paris), Ok(None));
+        let month = usage
+            .check(&c("month"), &customer, monday_paris)
+            .expect_err("same month");
+        assert_eq!(month.detail, "customer c-1 used it 1 of 1 times this month");
+        assert!(usage
+            .check(&c("campaign"), &customer, at("2027-01-01T00:00:00Z"))
+            .is_err());
+        let anonymous = usage
+            .check(&c("day"), &basket(json!({})), monday_paris)
+            .expect_err("no customer");
+        assert_eq!(anonymous.reason, Reason::NotEligible);
+    }
+
+    #[test]
+    fn a_coupon_campaign_takes_its_first_usable_code() {
+        let c = campaign(json!({ "coupon_required": true }));
+        let state = |campaign: &str, uses, expires: Option<&str>| CouponState {
+            campaign: campaign.into(),
+            uses,
+            uses_per_code: 1,
+            expires_at: expires.map(at),
+        };
+        let usage = Usage {
+            coupons: HashMap::from([
+                ("OTHER".to_string(), state("another", 0, None)),
+                ("USED".to_string(), state("c", 1, None)),
+                (
+                    "OLD".to_string(),
+                    state("c", 0, Some("2026-01-01T00:00:00Z")),
+                ),
+                ("GOOD".to_string(), state("c", 0, None)),
+            ]),
+            ..Usage::default()
+        };
+        let now = at("2026-03-08T12:00:00Z");
+        let with = |codes: serde_json::Value| basket(json!({ "coupons": codes }));
+        assert_eq!(
+            usage.check(&c, &with(json!(["other", "used", " good "])), now),
+            Ok(Some("GOOD".into()))
+        );
+        let used_up = usage
+            .check(&c, &with(json!(["used", "old"])), now)
+            .expect_err("none usable");
+        assert_eq!(used_up.reason, Reason::LimitReached);
+        assert_eq!(used_up.detail, "coupon USED is used up (1 of 1 uses)");
+        let expired = usage
+            .check(&c, &with(json!(["old"])), now)
+            .expect_err("expired");
+        assert_eq!(expired.detail, "coupon OLD has expired");
+        let foreign = usage
+            .check(&c, &with(json!(["OTHER", "nope"])), now)
+            .expect_err("none of its codes");
+        assert_eq!(
+            foreign.detail,
+            "coupon required, the basket has none of its codes"
+        );
+        let results = usage.coupon_results(&with(json!(["nope", "used", "Good", "old"])), now);
+        let statuses: Vec<CouponStatus> = results.iter().map(|r| r.status.clone()).collect();
+        assert_eq!(
+            statuses,
+            [
+                CouponStatus::Unknown,
+                CouponStatus::UsedUp,
+                CouponStatus::NotApplied,
+                CouponStatus::Expired
+            ]
+        );
+        assert_eq!(results[2].code, "Good");
+    }
+}

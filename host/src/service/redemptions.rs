@@ -1,0 +1,287 @@
+//! Committing and cancelling orders (`POST /v1/redemptions`, `DELETE
+//! /v1/redemptions/{order_id}`), the usage each evaluation checks caps, budgets and coupons
+//! against, and the campaigns' evaluation counters.
+//!
+//! A commit re-evaluates the basket inside one write transaction that first reads every
+//! budget, cap, per-customer use and coupon use: what it grants is what was left when it
+//! ran, and it is durable before it is answered. Commits are serialised (a mutex in this
+//! process, SQLite's write lock across processes), so concurrent orders never grant more
+//! than a budget or a cap allows.
+
+use super::{Service, ServiceError, Snapshot};
+use crate::basket::EvaluateRequest;
+use crate::engine::response::EvaluateResponse;
+use crate::engine::usage::{self, Usage};
+use crate::engine::{self, EvaluateError};
+use crate::money::currency;
+use crate::store::{CampaignTake, NewRedemption};
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError};
+use std::time::Instant;
+
+/// The longest order id accepted.
+pub const MAX_ORDER_ID: usize = 128;
+
+/// The answer to a commit: the priced basket with its `order_id`, and whether it is the
+/// answer first given to an earlier commit of the same order.
+#[derive(Debug)]
+pub struct Redeemed {
+    /// The answer, as JSON.
+    pub response: serde_json::Value,
+    /// `true` when the order was already committed with this basket.
+    pub replayed: bool,
+}
+
+/// The answer to a cancel.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cancelled {
+    /// The order.
+    pub order_id: String,
+    /// When it was cancelled (the first cancel, for a repeated one).
+    pub cancelled_at: DateTime<Utc>,
+}
+
+impl Service {
+    /// What an evaluation checks its candidates against: the committed usage as last
+    /// seen, the customer's past redemptions (only when some campaign caps customers)
+    /// and the basket's coupon codes.
+    pub(super) async fn usage_for_evaluation(
+        &self,
+        request: &EvaluateRequest,
+        snapshot: &Snapshot,
+    ) -> Result<Usage, ServiceError> {
+        let campaigns = self
+            .usage
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let customer = match &request.customer {
+            Some(customer) if snapshot.caps_customers() => {
+                self.store.customer_uses(&customer.id).await?
+            }
+            _ => Vec::new(),
+        };
+        let coupons = if request.coupons.is_empty() {
+            HashMap::new()
+        } else {
+            self.store.coupon_states(&codes(request)).await?
+        };
+        Ok(Usage {
+            campaigns,
+            customer,
+            coupons,
+        })
+    }
+
+    /// Commits order `order_id` for a validated basket: re-evaluates it against what is
+    /// left of every budget, cap and coupon, records what applied, and answers once it is
+    /// durable. The same order with the same basket answers the first answer again and
+    /// counts once; with another basket, or after a cancel, it is a conflict.
+    pub async fn redeem(
+        &self,
+        order_id: String,
+        request: EvaluateRequest,
+    ) -> Result<Redeemed, ServiceError> {
+        let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
+        let request_hash = fingerprint(&request);
+        let _commit = self.commits.lock().await;
+        let mut tx = self.store.begin_commit().await?;
+        if let Some(existing) = tx.redemption(&order_id).await? {
+            if existing.cancelled_at.is_some() {
+                return Err(ServiceError::Conflict(format!(
+                    "order {order_id} was cancelled; a new order needs a new order_id"
+                )));
+            }
+            if existing.request_hash != request_hash {
+                return Err(ServiceError::Conflict(format!(
+                    "order {order_id} was committed with another basket"
+                )));
+            }
+            let response = serde_json::from_str(&existing.response).map_err(|e| {
+                ServiceError::Unavailable(format!("stored answer of {order_id}: {e}"))
+            })?;
+            return Ok(Redeemed {
+                response,
+                replayed: true,
+            });
+        }
+
+        let snapshot = self.snapshot();
+        let campaigns = Arc::new(tx.usage().await?);
+        let customer = match &request.customer {
+            Some(customer) => tx.customer_uses(&customer.id).await?,
+            None => Vec::new(),
+        };
+        let coupons = if request.coupons.is_empty() {
+            HashMap::new()
+        } else {
+            tx.coupon_states(&codes(&request)).await?
+        };
+        let usage = Usage {
+            campaigns: campaigns.clone(),
+            customer,
+            coupons,
+        };
+        let (request, response) = self
+            .run_engine(request, snapshot.clone(), usage, deadline)
+            .await?;
+
+        let decimals = currency::minor_unit(&request.currency)
+            .ok_or_else(|| EvaluateError::UnknownCurrency(request.currency.clone()))?;
+        let at = request
+            .at
+            .map_or_else(Utc::now, |at| at.with_timezone(&Utc));
+        let mut takes = Vec::with_capacity(response.applied.len());
+        for applied in &response.applied {
+            let timezone = snapshot
+                .index
+                .get(&applied.campaign)
+                .map(|live| live.campaign.schedule.timezone())
+                .unwrap_or(chrono_tz::UTC);
+            let discount_minor = usage::to_minor(applied.discount, decimals).ok_or_else(|| {
+                EvaluateError::OutOfRange(format!("discount {} is too large", applied.discount))
+            })?;
+            takes.push(CampaignTake {
+                campaign_id: &applied.campaign,
+                local_date: at.with_timezone(&timezone).date_naive(),
+                discount_minor,
+                coupon: applied.coupon.as_deref(),
+            });
+        }
+        let mut body = serde_json::to_value(&response)
+            .map_err(|e| ServiceError::Unavailable(format!("answer of {order_id}: {e}")))?;
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("order_id".into(), order_id.clone().into());
+        }
+        let stored = body.to_string();
+        tx.record(&NewRedemption {
+            order_id: &order_id,
+            request_hash: &request_hash,
+            response: &stored,
+            customer_id: request.customer.as_ref().map(|c| c.id.as_str()),
+            channel: &request.channel,
+            currency: &request.currency,
+            campaigns: takes.clone(),
+        })
+        .await?;
+        tx.commit().await?;
+
+        let mut after = (*campaigns).clone();
+        for take in &takes {
+            let used = after.entry(take.campaign_id.to_string()).or_default();
+            used.currency
+                .get_or_insert_with(|| request.currency.clone());
+            used.redemptions += 1;
+            used.granted_minor += take.discount_minor;
+        }
+        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(after);
+        self.count(&response);
+        Ok(Redeemed {
+            response: body,
+            replayed: false,
+        })
+    }
+
+    /// Cancels (or returns) order `order_id`: gives every budget, cap, per-customer use
+    /// and coupon use back. Cancelling again answers the first cancel.
+    pub async fn cancel_redemption(&self, order_id: &str) -> Result<Cancelled, ServiceError> {
+        let _commit = self.commits.lock().await;
+        let mut tx = self.store.begin_commit().await?;
+        let existing = tx
+            .redemption(order_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("order {order_id} not found")))?;
+        if let Some(cancelled_at) = existing.cancelled_at {
+            return Ok(Cancelled {
+                order_id: order_id.to_string(),
+                cancelled_at,
+            });
+        }
+        let cancelled_at = Utc::now().trunc_subsecs(6);
+        tx.cancel(order_id, cancelled_at).await?;
+        tx.commit().await?;
+        let usage = self.store.usage().await?;
+        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
+        Ok(Cancelled {
+            order_id: order_id.to_string(),
+            cancelled_at,
+        })
+    }
+
+    /// Counts an evaluation for the stats: each campaign whose plugin ran, and each that
+    /// applied. Written to the store by [`Service::flush_counts`].
+    pub(super) fn count(&self, response: &EvaluateResponse) {
+        let mut pending = self
+            .pending_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for id in &response.considered {
+            pending.entry(id.clone()).or_default().0 += 1;
+        }
+        for applied in &response.applied {
+            pending.entry(applied.campaign.clone()).or_default().1 += 1;
+        }
+    }
+
+    /// Writes the evaluation counts gathered since the last flush to the store (every
+    /// second while serving, and on shutdown). On failure they are kept for the next.
+    pub async fn flush_counts(&self) -> Result<(), ServiceError> {
+        let counts: Vec<(String, u64, u64)> = std::mem::take(
+            &mut *self
+                .pending_counts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+        .into_iter()
+        .map(|(id, (evaluations, applications))| (id, evaluations, applications))
+        .collect();
+        if counts.is_empty() {
+            return Ok(());
+        }
+        if let Err(error) = self.store.add_evaluation_counts(&counts).await {
+            let mut pending = self
+                .pending_counts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for (id, evaluations, applications) in counts {
+                let entry = pending.entry(id).or_default();
+                entry.0 += evaluations;
+                entry.1 += applications;
+            }
+            return Err(error.into());
+        }
+        Ok(())
+    }
+
+    /// Counts not yet flushed for `campaign_id`: (evaluations, applications).
+    pub(super) fn pending_counts_of(&self, campaign_id: &str) -> (u64, u64) {
+        self.pending_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(campaign_id)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// The basket's coupon codes, normalized, once each.
+fn codes(request: &EvaluateRequest) -> Vec<String> {
+    let mut codes: Vec<String> = request
+        .coupons
+        .iter()
+        .map(|code| usage::normalize_code(code))
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// What tells a retry from another basket under the same order id: SHA-256 of the basket
+/// as parsed (so spacing and key order do not matter).
+fn fingerprint(request: &EvaluateRequest) -> String {
+    let canonical = serde_json::to_string(request).unwrap_or_default();
+    format!("{:x}", Sha256::digest(canonical.as_bytes()))
+}

@@ -1,0 +1,435 @@
+//! Redemptions, campaign usage (budgets, caps, evaluation counters) and coupon uses in the
+//! store. A commit or a cancel is one [`CommitTx`]: a `BEGIN IMMEDIATE` transaction, which
+//! takes SQLite's write lock at once, so every read it makes is still true when it writes,
+//! even with another process on the same file.
+//!
+//! Money is INTEGER minor units; every query is plain SQL that PostgreSQL also speaks.
+
+use super::{now, parse_timestamp, timestamp, Store, StoreError};
+use crate::engine::usage::{CampaignUsage, CouponState, CustomerUse};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
+use std::collections::HashMap;
+
+/// A stored redemption, as a retry or a cancel needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRedemption {
+    /// SHA-256 of the basket as committed.
+    pub request_hash: String,
+    /// The answer given, as JSON text.
+    pub response: String,
+    /// When it was cancelled, if it was.
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// An order to record.
+#[derive(Clone, Debug)]
+pub struct NewRedemption<'a> {
+    /// The channel's order id.
+    pub order_id: &'a str,
+    /// SHA-256 of the basket.
+    pub request_hash: &'a str,
+    /// The answer, as JSON text.
+    pub response: &'a str,
+    /// The customer, if any.
+    pub customer_id: Option<&'a str>,
+    /// The channel.
+    pub channel: &'a str,
+    /// The basket's currency.
+    pub currency: &'a str,
+    /// What each applied campaign took.
+    pub campaigns: Vec<CampaignTake<'a>>,
+}
+
+/// What one applied campaign took from an order.
+#[derive(Clone, Debug)]
+pub struct CampaignTake<'a> {
+    /// The campaign.
+    pub campaign_id: &'a str,
+    /// The order's day in the campaign's timezone.
+    pub local_date: NaiveDate,
+    /// Its discount, in minor units of the order's currency.
+    pub discount_minor: i64,
+    /// The coupon code (normalized) it used.
+    pub coupon: Option<&'a str>,
+}
+
+/// One row of a campaign's redemptions, for its stats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedemptionRow {
+    /// The order's channel.
+    pub channel: String,
+    /// The order's day in the campaign's timezone.
+    pub local_date: NaiveDate,
+    /// Redemptions on that channel that day.
+    pub redemptions: i64,
+    /// Their discount, in minor units.
+    pub discount_minor: i64,
+}
+
+/// A campaign's counters as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageRow {
+    /// Budget, cap and currency state.
+    pub usage: CampaignUsage,
+    /// Evaluations in which its plugin ran for it.
+    pub evaluations: i64,
+    /// Evaluations in which it applied.
+    pub applications: i64,
+}
+
+/// A commit or cancel in progress: holds SQLite's write lock until [`CommitTx::commit`]
+/// (or until dropped, which rolls back).
+pub struct CommitTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl Store {
+    /// Starts a commit or a cancel.
+    pub async fn begin_commit(&self) -> Result<CommitTx, StoreError> {
+        Ok(CommitTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        })
+    }
+
+    /// Every campaign's usage.
+    pub async fn usage(&self) -> Result<HashMap<String, CampaignUsage>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(usage_rows(&mut conn, None)
+            .await?
+            .into_iter()
+            .map(|(id, row)| (id, row.usage))
+            .collect())
+    }
+
+    /// One campaign's counters (zero when it has none yet).
+    pub async fn usage_of(&self, campaign_id: &str) -> Result<UsageRow, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(usage_rows(&mut conn, Some(campaign_id))
+            .await?
+            .into_iter()
+            .next()
+            .map(|(_, row)| row)
+            .unwrap_or_default())
+    }
+
+    /// A customer's redemptions of every campaign.
+    pub async fn customer_uses(&self, customer_id: &str) -> Result<Vec<CustomerUse>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        customer_uses(&mut conn, customer_id).await
+    }
+
+    /// The coupons among `codes` (normalized) that exist, by code.
+    pub async fn coupon_states(
+        &self,
+        codes: &[String],
+    ) -> Result<HashMap<String, CouponState>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        coupon_states(&mut conn, codes).await
+    }
+
+    /// Adds evaluation and application counts: `(campaign, evaluations, applications)`.
+    pub async fn add_evaluation_counts(
+        &self,
+        counts: &[(String, u64, u64)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (campaign, evaluations, applications) in counts {
+            sqlx::query(
+                "INSERT INTO campaign_usage (campaign_id, evaluations, applications) \
+                 VALUES ($1, $2, $3) ON CONFLICT (campaign_id) DO UPDATE SET \
+                 evaluations = campaign_usage.evaluations + excluded.evaluations, \
+                 applications = campaign_usage.applications + excluded.applications",
+            )
+            .bind(campaign)
+            .bind(i64::try_from(*evaluations).unwrap_or(i64::MAX))
+            .bind(i64::try_from(*applications).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A campaign's redemptions by channel and local day.
+    pub async fn redemptions_by_day(
+        &self,
+        campaign_id: &str,
+    ) -> Result<Vec<RedemptionRow>, StoreError> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT channel, local_date, COUNT(*), SUM(discount_minor) FROM redemption_campaigns \
+             WHERE campaign_id = $1 GROUP BY channel, local_date ORDER BY local_date, channel",
+        )
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(channel, date, redemptions, discount_minor)| {
+                Ok(RedemptionRow {
+                    channel,
+                    local_date: parse_date(&date)?,
+                    redemptions,
+                    discount_minor,
+                })
+            })
+            .collect()
+    }
+}
+
+impl CommitTx {
+    /// The redemption of `order_id`, if one was ever committed.
+    pub async fn redemption(
+        &mut self,
+        order_id: &str,
+    ) -> Result<Option<StoredRedemption>, StoreError> {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT request_hash, response, cancelled_at FROM redemptions WHERE order_id = $1",
+        )
+        .bind(order_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|(request_hash, response, cancelled_at)| {
+            Ok(StoredRedemption {
+                request_hash,
+                response,
+                cancelled_at: cancelled_at
+                    .map(|t| parse_timestamp(&t).map_err(|e| column("cancelled_at", e)))
+                    .transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Every campaign's usage, as of this transaction.
+    pub async fn usage(&mut self) -> Result<HashMap<String, CampaignUsage>, StoreError> {
+        Ok(usage_rows(&mut self.tx, None)
+            .await?
+            .into_iter()
+            .map(|(id, row)| (id, row.usage))
+            .collect())
+    }
+
+    /// A customer's redemptions, as of this transaction.
+    pub async fn customer_uses(
+        &mut self,
+        customer_id: &str,
+    ) -> Result<Vec<CustomerUse>, StoreError> {
+        customer_uses(&mut self.tx, customer_id).await
+    }
+
+    /// The coupons among `codes` that exist, as of this transaction.
+    pub async fn coupon_states(
+        &mut self,
+        codes: &[String],
+    ) -> Result<HashMap<String, CouponState>, StoreError> {
+        coupon_states(&mut self.tx, codes).await
+    }
+
+    /// Records a committed order: its row, what each campaign took, the campaigns'
+    /// running totals and the coupon uses.
+    pub async fn record(&mut self, redemption: &NewRedemption<'_>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO redemptions (order_id, request_hash, response, customer_id, channel, \
+             currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(redemption.order_id)
+        .bind(redemption.request_hash)
+        .bind(redemption.response)
+        .bind(redemption.customer_id)
+        .bind(redemption.channel)
+        .bind(redemption.currency)
+        .bind(timestamp(now()))
+        .execute(&mut *self.tx)
+        .await?;
+        for take in &redemption.campaigns {
+            sqlx::query(
+                "INSERT INTO redemption_campaigns (order_id, campaign_id, customer_id, channel, \
+                 local_date, discount_minor, coupon) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(redemption.order_id)
+            .bind(take.campaign_id)
+            .bind(redemption.customer_id)
+            .bind(redemption.channel)
+            .bind(take.local_date.to_string())
+            .bind(take.discount_minor)
+            .bind(take.coupon)
+            .execute(&mut *self.tx)
+            .await?;
+            // The budget's currency is set by the first redemption that grants money.
+            sqlx::query(
+                "INSERT INTO campaign_usage (campaign_id, currency, redemptions, granted_minor) \
+                 VALUES ($1, $2, 1, $3) ON CONFLICT (campaign_id) DO UPDATE SET \
+                 currency = COALESCE(campaign_usage.currency, excluded.currency), \
+                 redemptions = campaign_usage.redemptions + 1, \
+                 granted_minor = campaign_usage.granted_minor + excluded.granted_minor",
+            )
+            .bind(take.campaign_id)
+            .bind(redemption.currency)
+            .bind(take.discount_minor)
+            .execute(&mut *self.tx)
+            .await?;
+            if let Some(code) = take.coupon {
+                let used = sqlx::query(
+                    "UPDATE coupons SET uses = uses + 1 WHERE code = $1 AND uses < uses_per_code",
+                )
+                .bind(code)
+                .execute(&mut *self.tx)
+                .await?;
+                if used.rows_affected() != 1 {
+                    return Err(StoreError::Inconsistent(format!(
+                        "coupon {code} has no use left to take"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels the redemption of `order_id` at `at`: gives back every campaign's count,
+    /// discount and coupon use, and marks the order cancelled. Returns the campaigns it
+    /// gave to.
+    pub async fn cancel(
+        &mut self,
+        order_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let takes: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT campaign_id, discount_minor, coupon FROM redemption_campaigns \
+             WHERE order_id = $1",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for (campaign_id, discount_minor, coupon) in &takes {
+            sqlx::query(
+                "UPDATE campaign_usage SET redemptions = redemptions - 1, \
+                 granted_minor = granted_minor - $2 WHERE campaign_id = $1",
+            )
+            .bind(campaign_id)
+            .bind(discount_minor)
+            .execute(&mut *self.tx)
+            .await?;
+            if let Some(code) = coupon {
+                sqlx::query("UPDATE coupons SET uses = uses - 1 WHERE code = $1 AND uses > 0")
+                    .bind(code)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
+        sqlx::query("DELETE FROM redemption_campaigns WHERE order_id = $1")
+            .bind(order_id)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("UPDATE redemptions SET cancelled_at = $2 WHERE order_id = $1")
+            .bind(order_id)
+            .bind(timestamp(at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(takes.into_iter().map(|(campaign, _, _)| campaign).collect())
+    }
+
+    /// Makes it all durable; only then may the caller answer.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn usage_rows(
+    conn: &mut SqliteConnection,
+    campaign_id: Option<&str>,
+) -> Result<Vec<(String, UsageRow)>, StoreError> {
+    let sql = "SELECT campaign_id, currency, redemptions, granted_minor, evaluations, \
+               applications FROM campaign_usage";
+    type Row = (String, Option<String>, i64, i64, i64, i64);
+    let rows: Vec<Row> = match campaign_id {
+        Some(id) => {
+            sqlx::query_as(&format!("{sql} WHERE campaign_id = $1"))
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        None => sqlx::query_as(sql).fetch_all(&mut *conn).await?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, currency, redemptions, granted_minor, evaluations, applications)| {
+                let usage = CampaignUsage {
+                    currency,
+                    redemptions: u64::try_from(redemptions).unwrap_or(0),
+                    granted_minor,
+                };
+                (
+                    id,
+                    UsageRow {
+                        usage,
+                        evaluations,
+                        applications,
+                    },
+                )
+            },
+        )
+        .collect())
+}
+
+async fn customer_uses(
+    conn: &mut SqliteConnection,
+    customer_id: &str,
+) -> Result<Vec<CustomerUse>, StoreError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT campaign_id, local_date FROM redemption_campaigns WHERE customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(campaign, date)| {
+            Ok(CustomerUse {
+                campaign,
+                local_date: parse_date(&date)?,
+            })
+        })
+        .collect()
+}
+
+async fn coupon_states(
+    conn: &mut SqliteConnection,
+    codes: &[String],
+) -> Result<HashMap<String, CouponState>, StoreError> {
+    if codes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT code, campaign_id, uses, uses_per_code, expires_at FROM coupons WHERE code IN (",
+    );
+    let mut list = query.separated(", ");
+    for code in codes {
+        list.push_bind(code);
+    }
+    query.push(")");
+    let rows: Vec<(String, String, i64, i64, Option<String>)> =
+        query.build_query_as().fetch_all(&mut *conn).await?;
+    rows.into_iter()
+        .map(|(code, campaign, uses, uses_per_code, expires_at)| {
+            let state = CouponState {
+                campaign,
+                uses: u32::try_from(uses).unwrap_or(u32::MAX),
+                uses_per_code: u32::try_from(uses_per_code).unwrap_or(0),
+                expires_at: expires_at
+                    .map(|t| parse_timestamp(&t).map_err(|e| column("expires_at", e)))
+                    .transpose()?,
+            };
+            Ok((code, state))
+        })
+        .collect()
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, StoreError> {
+    text.parse()
+        .map_err(|e| column("local_date", format!("{text:?}: {e}")))
+}
+
+fn column(name: &str, why: String) -> StoreError {
+    super::column_error(name, why)
+}

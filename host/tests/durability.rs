@@ -1,0 +1,142 @@
+//! Durability of redemptions (issue 4): the real `remise serve` binary commits orders over
+//! HTTP, is killed with SIGKILL (no shutdown of any kind), and restarted on the same
+//! SQLite file; every acknowledged redemption and its budget consumption is still there.
+
+use reqwest::blocking::Client;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "durability-admin-key";
+
+/// A `remise serve` process on a free loopback port over `database`.
+struct Serve {
+    child: Child,
+    base: String,
+}
+
+impl Serve {
+    fn start(database: &Path) -> Serve {
+        // A port the OS just handed out and took back: free for the child to bind.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_remise"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", database.display()))
+            .env("REMISE_ADMIN_KEY", KEY)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("remise serve starts");
+        let serve = Serve {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = Client::new();
+        let ready = Instant::now();
+        while ready.elapsed() < Duration::from_secs(60) {
+            let answer = client.get(format!("{}/readyz", serve.base)).send();
+            if answer.is_ok_and(|a| a.status() == StatusCode::OK) {
+                return serve;
+            }
+            sleep(Duration::from_millis(50));
+        }
+        panic!("remise serve was not ready within 60 s");
+    }
+
+    fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(KEY);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().expect("the server answers");
+        let status = response.status();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    /// SIGKILL: the process gets no chance to flush, close or checkpoint anything.
+    fn kill(mut self) {
+        self.child.kill().expect("killed");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn order(id: usize) -> Value {
+    // 10 % of 12.34 + id cents, rounded half away from zero.
+    let cents = 1_234 + id;
+    json!({
+        "order_id": format!("order-{id}"), "currency": "EUR", "channel": "web",
+        "customer": { "id": format!("c-{id}") },
+        "lines": [ { "id": "1", "sku": "SKU", "quantity": 1,
+                     "unit_price": format!("{}.{:02}", cents / 100, cents % 100) } ]
+    })
+}
+
+#[test]
+fn every_acknowledged_redemption_survives_sigkill() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let database = dir.path().join("remise.db");
+    let serve = Serve::start(&database);
+    let (status, body) = serve.call(
+        reqwest::Method::POST,
+        "/v1/campaigns",
+        Some(json!({
+            "id": "ten-off", "name": "ten-off", "plugin": "threshold-discount",
+            "status": "active", "limits": { "budget": "1000.00" },
+            "params": { "tiers": [ { "min_subtotal": "0", "percent_off": "10" } ] }
+        })),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let mut granted_cents = 0i64;
+    let mut acknowledged = Vec::new();
+    for id in 0..40 {
+        let (status, answer) =
+            serve.call(reqwest::Method::POST, "/v1/redemptions", Some(order(id)));
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        let discount = answer["discount_total"].as_str().expect("a discount");
+        let cents: i64 = discount.replace('.', "").parse().expect("cents");
+        granted_cents += cents;
+        acknowledged.push(answer);
+    }
+    serve.kill();
+
+    let serve = Serve::start(&database);
+    let (status, stats) = serve.call(reqwest::Method::GET, "/v1/campaigns/ten-off/stats", None);
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(stats["redemptions"], 40);
+    let granted = format!("{}.{:02}", granted_cents / 100, granted_cents % 100);
+    assert_eq!(stats["discount_granted"], granted.as_str());
+    let left = 100_000 - granted_cents;
+    assert_eq!(
+        stats["budget_left"],
+        format!("{}.{:02}", left / 100, left % 100).as_str()
+    );
+    // Each order is known: committing it again answers its first answer.
+    for (id, first) in acknowledged.iter().enumerate() {
+        let (status, again) = serve.call(reqwest::Method::POST, "/v1/redemptions", Some(order(id)));
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(&again, first);
+    }
+}

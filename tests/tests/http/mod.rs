@@ -1,0 +1,186 @@
+//! The HTTP harness the integration tests share: a real `remise serve` (its own `start`
+//! and `run`) on a loopback port with a temporary SQLite file and test guests in its plugin
+//! folder, and shorthands for calling it with each role's key.
+#![allow(dead_code)]
+
+use remise::serve::{run, start, ServeOptions};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub const ADMIN: &str = "scenarios-admin-key";
+pub const CHANNEL: &str = "scenarios-channel-key";
+pub const MARKETING: &str = "scenarios-marketing-key";
+
+/// A running server, with test guests (the hostile one unless told) in its plugin folder.
+pub struct Server {
+    pub base: String,
+    pub client: Client,
+    stop: oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    dir: TempDir,
+    guests: Vec<String>,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Server::start_with(&["hostile"]).await
+    }
+
+    /// A server with the test guests `guests` in its plugin folder.
+    pub async fn start_with(guests: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let guests: Vec<String> = guests.iter().map(|g| g.to_string()).collect();
+        Server::start_in(dir, guests).await
+    }
+
+    /// Stops serving (gracefully, as on SIGTERM) and starts again on the same database.
+    pub async fn restart(self) -> Server {
+        let Server {
+            stop,
+            serving,
+            dir,
+            guests,
+            ..
+        } = self;
+        let _ = stop.send(());
+        serving
+            .await
+            .expect("the server task ends")
+            .expect("the server stops cleanly");
+        Server::start_in(dir, guests).await
+    }
+
+    async fn start_in(dir: TempDir, guests: Vec<String>) -> Server {
+        let config = dir.path().join("remise.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\n\n\
+                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n"
+            ),
+        )
+        .expect("config written");
+        let plugins = dir.path().join("plugins");
+        std::fs::create_dir_all(&plugins).expect("a plugin folder");
+        for guest in &guests {
+            let (_, wasm) = remise_tests::GUESTS
+                .iter()
+                .find(|(name, _)| name == guest)
+                .unwrap_or_else(|| panic!("the {guest} guest is built"));
+            std::fs::copy(wasm, plugins.join(format!("{guest}.wasm")))
+                .unwrap_or_else(|e| panic!("{guest}.wasm copied: {e}"));
+        }
+        let options = ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: format!("sqlite://{}", dir.path().join("remise.db").display()),
+            plugin_dir: Some(plugins),
+            config: Some(config),
+            admin_key: Some(ADMIN.into()),
+        };
+        let started = start(&options).await.expect("the service starts");
+        let listener = TcpListener::bind(options.listen)
+            .await
+            .expect("a loopback port");
+        let base = format!("http://{}", listener.local_addr().expect("bound"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = tokio::spawn(run(listener, started.service, async {
+            let _ = stopped.await;
+        }));
+        Server {
+            base,
+            client: Client::new(),
+            stop,
+            serving,
+            dir,
+            guests,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    pub async fn create(&self, campaign: Value) {
+        let (status, body) = self
+            .call(Method::POST, "/v1/campaigns", MARKETING, Some(campaign))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    pub async fn replace(&self, campaign: Value) {
+        let path = format!("/v1/campaigns/{}", campaign["id"].as_str().expect("an id"));
+        let (status, body) = self
+            .call(Method::PUT, &path, MARKETING, Some(campaign))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    pub async fn set_policy(&self, group: &str, policy: &str) {
+        let (status, body) = self
+            .call(
+                Method::PUT,
+                &format!("/v1/groups/{group}"),
+                MARKETING,
+                Some(json!({ "policy": policy })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    pub async fn evaluate(&self, basket: Value) -> Value {
+        let (status, body) = self
+            .call(Method::POST, "/v1/evaluate", CHANNEL, Some(basket))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Posts `body` to `path` and expects a 422 problem naming exactly `pointers`.
+    pub async fn refused(&self, path: &str, key: &str, body: Value, pointers: &[&str]) {
+        let (status, problem) = self.call(Method::POST, path, key, Some(body.clone())).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body} → {problem}"
+        );
+        assert_eq!(problem["status"], 422, "{problem}");
+        assert_eq!(self::pointers(&problem), pointers, "{body} → {problem}");
+    }
+}
+
+pub fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["pointer"].as_str().unwrap_or("?").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}

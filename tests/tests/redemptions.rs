@@ -1,0 +1,468 @@
+//! Redemptions over real HTTP (issue 4): idempotent commits, cancels that give everything
+//! back, budgets and caps that concurrent commits never oversubscribe, coupon uses,
+//! per-customer limits counted in the campaign's timezone, and stats that survive a
+//! restart. Every expected amount is worked out by hand in the comment next to it.
+
+mod http;
+
+use http::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// A threshold-discount campaign: `value` (`percent_off` or `amount_off`) from 0.00, on
+/// every channel, in Paris time, with `extra` fields.
+fn offer(id: &str, value: Value, extra: Value) -> Value {
+    let mut tier = json!({ "min_subtotal": "0" });
+    if let (Some(tier), Some(value)) = (tier.as_object_mut(), value.as_object()) {
+        tier.extend(value.clone());
+    }
+    let mut campaign = json!({
+        "id": id, "name": id, "plugin": "threshold-discount", "status": "active",
+        "params": { "tiers": [tier] }, "schedule": { "timezone": "Europe/Paris" }
+    });
+    if let (Some(campaign), Some(extra)) = (campaign.as_object_mut(), extra.as_object()) {
+        campaign.extend(extra.clone());
+    }
+    campaign
+}
+
+/// One line at `price`, on the web, for `customer`, at `at`.
+fn order(id: &str, customer: &str, price: &str, at: &str) -> Value {
+    json!({
+        "order_id": id, "currency": "EUR", "channel": "web", "at": at, "explain": true,
+        "customer": { "id": customer },
+        "lines": [ { "id": "1", "sku": "SKU-1", "quantity": 1, "unit_price": price } ]
+    })
+}
+
+const SUNDAY_NOON_PARIS: &str = "2026-03-08T12:00:00+01:00";
+
+impl Server {
+    async fn commit(&self, order: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, "/v1/redemptions", CHANNEL, Some(order))
+            .await
+    }
+
+    async fn cancel(&self, order_id: &str) -> (StatusCode, Value) {
+        let path = format!("/v1/redemptions/{order_id}");
+        self.call(Method::DELETE, &path, CHANNEL, None).await
+    }
+
+    async fn stats(&self, campaign: &str) -> Value {
+        let path = format!("/v1/campaigns/{campaign}/stats");
+        let (status, body) = self.call(Method::GET, &path, MARKETING, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+}
+
+/// The discount `campaign` got in a commit's answer, if it applied.
+fn discount_of<'a>(answer: &'a Value, campaign: &str) -> Option<&'a str> {
+    answer["applied"]
+        .as_array()?
+        .iter()
+        .find(|a| a["campaign"] == campaign)
+        .and_then(|a| a["discount"].as_str())
+}
+
+fn rejection_of(answer: &Value, campaign: &str) -> Option<(String, String)> {
+    answer["rejected"].as_array()?.iter().find_map(|r| {
+        (r["campaign"] == campaign).then(|| {
+            (
+                r["reason"].as_str().unwrap_or("?").to_string(),
+                r["detail"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+    })
+}
+
+#[tokio::test]
+async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
+    let server = Server::start().await;
+    let limits = json!({ "budget": "100.00", "redemptions": 10, "per_customer": 2,
+                         "per_customer_period": "day" });
+    server
+        .create(offer(
+            "ten-off",
+            json!({ "percent_off": "10" }),
+            json!({ "limits": limits }),
+        ))
+        .await;
+
+    // 10 % of 50.00 = 5.00.
+    let (status, first) = server
+        .commit(order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["order_id"], "o-1");
+    assert_eq!(discount_of(&first, "ten-off"), Some("5.00"));
+
+    // The same order again: the first answer, counted once.
+    let response = server
+        .client
+        .post(format!("{}/v1/redemptions", server.base))
+        .bearer_auth(CHANNEL)
+        .json(&order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let again: Value = response.json().await.expect("json");
+    assert_eq!(again, first);
+
+    // The same order id with another basket.
+    let (status, problem) = server
+        .commit(order("o-1", "c-1", "60.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+
+    let stats = server.stats("ten-off").await;
+    assert_eq!(stats["redemptions"], 1);
+    assert_eq!(stats["discount_granted"], "5.00");
+    assert_eq!(stats["budget_left"], "95.00");
+    assert_eq!(stats["redemptions_left"], 9);
+    assert_eq!(
+        stats["by_channel"],
+        json!([{ "channel": "web", "redemptions": 1, "discount": "5.00" }])
+    );
+    assert_eq!(
+        stats["by_day"],
+        json!([{ "date": "2026-03-08", "redemptions": 1, "discount": "5.00" }])
+    );
+
+    // Two a day per customer: o-2 applies, o-3 does not.
+    let (status, second) = server
+        .commit(order("o-2", "c-1", "20.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_eq!(discount_of(&second, "ten-off"), Some("2.00"));
+    let (_, third) = server
+        .commit(order("o-3", "c-1", "20.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(discount_of(&third, "ten-off"), None);
+    assert_eq!(
+        rejection_of(&third, "ten-off"),
+        Some((
+            "limit_reached".into(),
+            "customer c-1 used it 2 of 2 times today".into()
+        ))
+    );
+    // 23:30 UTC is already Monday in Paris: a new day for the customer.
+    let (_, monday) = server
+        .commit(order("o-4", "c-1", "20.00", "2026-03-08T23:30:00Z"))
+        .await;
+    assert_eq!(discount_of(&monday, "ten-off"), Some("2.00"));
+
+    // Cancelling o-2 gives back its redemption, its 2.00 and the customer's use.
+    let (status, cancelled) = server.cancel("o-2").await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    let (status, twice) = server.cancel("o-2").await;
+    assert_eq!(status, StatusCode::OK, "{twice}");
+    assert_eq!(twice, cancelled);
+    let (status, problem) = server.cancel("never-committed").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    let (status, problem) = server
+        .commit(order("o-2", "c-1", "20.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let stats = server.stats("ten-off").await;
+    // o-1 (5.00) and o-4 (2.00) remain.
+    assert_eq!(stats["redemptions"], 2);
+    assert_eq!(stats["discount_granted"], "7.00");
+    assert_eq!(stats["budget_left"], "93.00");
+    let (_, fifth) = server
+        .commit(order("o-5", "c-1", "30.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(discount_of(&fifth, "ten-off"), Some("3.00"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() {
+    let server = Server::start().await;
+    // A cap of 50 redemptions; a budget of 100.00 at 3.70 an order (27 × 3.70 = 99.90,
+    // then 0.10 cannot cover 3.70); a budget of 50.00 that may grant part (13 × 3.70 =
+    // 48.10, then the 14th gets the 1.90 left).
+    server
+        .create(offer(
+            "capped",
+            json!({ "percent_off": "10" }),
+            json!({ "limits": { "redemptions": 50 } }),
+        ))
+        .await;
+    server
+        .create(offer(
+            "budget",
+            json!({ "amount_off": "3.70" }),
+            json!({ "limits": { "budget": "100.00" } }),
+        ))
+        .await;
+    server
+        .create(offer(
+            "partial",
+            json!({ "amount_off": "3.70" }),
+            json!({ "limits": { "budget": "50.00", "partial": true } }),
+        ))
+        .await;
+
+    let mut commits = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let (client, base) = (server.client.clone(), server.base.clone());
+        let order = order(
+            &format!("o-{i}"),
+            &format!("c-{i}"),
+            "100.00",
+            SUNDAY_NOON_PARIS,
+        );
+        commits.spawn(async move {
+            let response = client
+                .post(format!("{base}/v1/redemptions"))
+                .bearer_auth(CHANNEL)
+                .json(&order)
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status();
+            (
+                status,
+                response.json::<Value>().await.expect("a JSON answer"),
+            )
+        });
+    }
+    let answers = commits.join_all().await;
+    let mut applied: HashMap<&str, Vec<String>> = HashMap::new();
+    for (status, answer) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{answer}");
+        for campaign in ["capped", "budget", "partial"] {
+            if let Some(discount) = discount_of(answer, campaign) {
+                applied
+                    .entry(campaign)
+                    .or_default()
+                    .push(discount.to_string());
+            }
+        }
+    }
+    assert_eq!(applied["capped"].len(), 50);
+    assert!(applied["capped"].iter().all(|d| d == "10.00"));
+    assert_eq!(applied["budget"].len(), 27);
+    assert!(applied["budget"].iter().all(|d| d == "3.70"));
+    let mut partial = applied["partial"].clone();
+    partial.sort();
+    assert_eq!(partial.len(), 14);
+    assert_eq!(partial[0], "1.90");
+    assert!(partial[1..].iter().all(|d| d == "3.70"));
+
+    let capped = server.stats("capped").await;
+    assert_eq!(capped["redemptions"], 50);
+    assert_eq!(capped["discount_granted"], "500.00");
+    assert_eq!(capped["redemptions_left"], 0);
+    assert_eq!(capped["objective_met"], true);
+    let budget = server.stats("budget").await;
+    assert_eq!(budget["redemptions"], 27);
+    assert_eq!(budget["discount_granted"], "99.90");
+    assert_eq!(budget["budget_left"], "0.10");
+    let partial = server.stats("partial").await;
+    assert_eq!(partial["redemptions"], 14);
+    assert_eq!(partial["discount_granted"], "50.00");
+    assert_eq!(partial["budget_left"], "0.00");
+    assert_eq!(partial["objective_met"], true);
+
+    // Every order that did not get "budget" was told why.
+    let (_, late) = server
+        .commit(order("late", "c-late", "100.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(
+        rejection_of(&late, "budget"),
+        Some((
+            "budget_exhausted".into(),
+            "its discount 3.70 is more than the 0.10 EUR left of its budget".into()
+        ))
+    );
+    assert_eq!(
+        rejection_of(&late, "capped"),
+        Some(("limit_reached".into(), "50 of 50 redemptions used".into()))
+    );
+    assert_eq!(
+        rejection_of(&late, "partial").map(|r| r.0),
+        Some("budget_exhausted".into())
+    );
+}
+
+#[tokio::test]
+async fn coupon_uses_are_taken_by_commits_and_given_back_by_cancels() {
+    let server = Server::start().await;
+    server
+        .create(offer(
+            "welcome",
+            json!({ "percent_off": "10" }),
+            json!({ "coupon_required": true }),
+        ))
+        .await;
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns/welcome/coupons",
+            MARKETING,
+            Some(json!({ "codes": ["TWICE"], "uses_per_code": 2 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/campaigns/welcome/coupons",
+            MARKETING,
+            Some(json!({ "codes": ["OLD"], "expires_at": "2027-01-01T00:00:00Z" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let with_code = |id: &str, code: &str| {
+        let mut order = order(id, id, "50.00", SUNDAY_NOON_PARIS);
+        order["coupons"] = json!([code]);
+        order
+    };
+
+    for id in ["o-1", "o-2"] {
+        let (status, answer) = server.commit(with_code(id, "twice")).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        assert_eq!(discount_of(&answer, "welcome"), Some("5.00"));
+        assert_eq!(answer["applied"][0]["coupon"], "TWICE");
+    }
+    let (_, third) = server.commit(with_code("o-3", "TWICE")).await;
+    assert_eq!(discount_of(&third, "welcome"), None);
+    assert_eq!(
+        third["coupons"],
+        json!([{ "code": "TWICE", "status": "used_up", "campaign": "welcome" }])
+    );
+    assert_eq!(
+        rejection_of(&third, "welcome"),
+        Some((
+            "limit_reached".into(),
+            "coupon TWICE is used up (2 of 2 uses)".into()
+        ))
+    );
+    // A basket of June 2027 comes after the code's end.
+    let mut june = with_code("o-4", "old");
+    june["at"] = json!("2027-06-01T12:00:00+02:00");
+    let (_, old) = server.commit(june).await;
+    assert_eq!(
+        old["coupons"],
+        json!([{ "code": "old", "status": "expired", "campaign": "welcome" }])
+    );
+
+    // A cancel gives the use back.
+    let (status, _) = server.cancel("o-1").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, fifth) = server.commit(with_code("o-5", "TWICE")).await;
+    assert_eq!(discount_of(&fifth, "welcome"), Some("5.00"));
+    let (status, page) = server
+        .call(
+            Method::GET,
+            "/v1/campaigns/welcome/coupons?search=tw",
+            MARKETING,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["coupons"][0]["code"], "TWICE");
+    assert_eq!(page["coupons"][0]["uses"], 2);
+}
+
+#[tokio::test]
+async fn stats_count_evaluations_and_survive_a_restart() {
+    let server = Server::start().await;
+    server
+        .create(offer(
+            "from-30",
+            json!({ "percent_off": "10" }),
+            json!({ "audience": { "channels": ["web", "store"] } }),
+        ))
+        .await;
+    let basket = |price: &str| {
+        let mut basket = order("-", "c-1", price, SUNDAY_NOON_PARIS);
+        if let Some(fields) = basket.as_object_mut() {
+            fields.remove("order_id");
+        }
+        basket
+    };
+    for price in ["10.00", "20.00", "30.00"] {
+        server.evaluate(basket(price)).await;
+    }
+    let (status, _) = server
+        .commit(order("o-1", "c-1", "40.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut store_order = order("o-2", "c-2", "80.00", "2026-03-09T09:00:00+01:00");
+    store_order["channel"] = json!("store");
+    let (status, _) = server.commit(store_order).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let before = server.stats("from-30").await;
+    // Three evaluations and two commits ran the plugin for it; it applied each time.
+    assert_eq!(before["evaluations"], 5);
+    assert_eq!(before["applications"], 5);
+    assert_eq!(before["redemptions"], 2);
+    // 4.00 + 8.00.
+    assert_eq!(before["discount_granted"], "12.00");
+    assert_eq!(
+        before["by_channel"],
+        json!([
+            { "channel": "store", "redemptions": 1, "discount": "8.00" },
+            { "channel": "web", "redemptions": 1, "discount": "4.00" }
+        ])
+    );
+    assert_eq!(
+        before["by_day"],
+        json!([
+            { "date": "2026-03-08", "redemptions": 1, "discount": "4.00" },
+            { "date": "2026-03-09", "redemptions": 1, "discount": "8.00" }
+        ])
+    );
+
+    let server = server.restart().await;
+    assert_eq!(server.stats("from-30").await, before);
+    let (status, problem) = server
+        .call(Method::GET, "/v1/campaigns/nope/stats", MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+}
+
+#[tokio::test]
+async fn malformed_commits_get_422_with_the_pointer_of_the_field() {
+    let server = Server::start().await;
+    let good = order("o-1", "c-1", "10.00", SUNDAY_NOON_PARIS);
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    let mut missing = good.clone();
+    if let Some(fields) = missing.as_object_mut() {
+        fields.remove("order_id");
+    }
+    cases.push((missing, "/order_id"));
+    let mut number = good.clone();
+    number["order_id"] = json!(42);
+    cases.push((number, "/order_id"));
+    let mut long = good.clone();
+    long["order_id"] = json!("x".repeat(129));
+    cases.push((long, "/order_id"));
+    let mut bad_price = good.clone();
+    bad_price["lines"][0]["unit_price"] = json!("ten");
+    cases.push((bad_price, "/lines/0/unit_price"));
+    let mut unknown = good.clone();
+    unknown["tip"] = json!("1.00");
+    cases.push((unknown, "/tip"));
+    for (body, pointer) in cases {
+        server
+            .refused("/v1/redemptions", CHANNEL, body, &[pointer])
+            .await;
+    }
+    let (status, _) = server
+        .call(Method::POST, "/v1/redemptions", MARKETING, Some(good))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
