@@ -59,7 +59,7 @@ impl Service {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         let customer = match &request.customer {
-            Some(customer) if snapshot.caps_customers() => {
+            Some(customer) if snapshot.caps_customers => {
                 self.store.customer_uses(&customer.id).await?
             }
             _ => Vec::new(),

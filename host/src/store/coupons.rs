@@ -144,25 +144,34 @@ impl Store {
     /// The stored coupons among `codes` (normalized), in code order; codes not stored are
     /// left out. One `SELECT … WHERE code IN (…)` (one per 32,000 codes).
     pub async fn coupons_by_codes(&self, codes: &[String]) -> Result<Vec<Coupon>, StoreError> {
-        let mut coupons = Vec::new();
-        for chunk in codes.chunks(MAX_PARAMS) {
-            let sql = format!(
-                "SELECT {COUPON_COLUMNS} FROM coupons WHERE code IN ({}) ORDER BY code",
-                placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query_as::<_, CouponRow>(&sql);
-            for code in chunk {
-                query = query.bind(code.as_str());
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                coupons.push(decode_coupon(row)?);
-            }
-        }
-        if codes.len() > MAX_PARAMS {
-            coupons.sort_by(|a, b| a.code.cmp(&b.code));
-        }
-        Ok(coupons)
+        let mut conn = self.pool.acquire().await?;
+        coupons_by_codes(&mut conn, codes).await
     }
+}
+
+/// [`Store::coupons_by_codes`] on one connection (or inside a transaction).
+pub(super) async fn coupons_by_codes(
+    conn: &mut sqlx::SqliteConnection,
+    codes: &[String],
+) -> Result<Vec<Coupon>, StoreError> {
+    let mut coupons = Vec::new();
+    for chunk in codes.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT {COUPON_COLUMNS} FROM coupons WHERE code IN ({}) ORDER BY code",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, CouponRow>(&sql);
+        for code in chunk {
+            query = query.bind(code.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            coupons.push(decode_coupon(row)?);
+        }
+    }
+    if codes.len() > MAX_PARAMS {
+        coupons.sort_by(|a, b| a.code.cmp(&b.code));
+    }
+    Ok(coupons)
 }
 
 /// Inserts `codes` in batches inside `tx`, skipping those that exist; returns the skipped.

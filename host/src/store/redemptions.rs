@@ -8,7 +8,7 @@
 use super::{now, parse_timestamp, timestamp, Store, StoreError};
 use crate::engine::usage::{CampaignUsage, CouponState, CustomerUse};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
 use std::collections::HashMap;
 
 /// A stored redemption, as a retry or a cancel needs it.
@@ -397,32 +397,19 @@ async fn coupon_states(
     conn: &mut SqliteConnection,
     codes: &[String],
 ) -> Result<HashMap<String, CouponState>, StoreError> {
-    if codes.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "SELECT code, campaign_id, uses, uses_per_code, expires_at FROM coupons WHERE code IN (",
-    );
-    let mut list = query.separated(", ");
-    for code in codes {
-        list.push_bind(code);
-    }
-    query.push(")");
-    let rows: Vec<(String, String, i64, i64, Option<String>)> =
-        query.build_query_as().fetch_all(&mut *conn).await?;
-    rows.into_iter()
-        .map(|(code, campaign, uses, uses_per_code, expires_at)| {
+    Ok(super::coupons::coupons_by_codes(conn, codes)
+        .await?
+        .into_iter()
+        .map(|coupon| {
             let state = CouponState {
-                campaign,
-                uses: u32::try_from(uses).unwrap_or(u32::MAX),
-                uses_per_code: u32::try_from(uses_per_code).unwrap_or(0),
-                expires_at: expires_at
-                    .map(|t| parse_timestamp(&t).map_err(|e| column("expires_at", e)))
-                    .transpose()?,
+                campaign: coupon.campaign_id,
+                uses: coupon.uses,
+                uses_per_code: coupon.uses_per_code,
+                expires_at: coupon.expires_at,
             };
-            Ok((code, state))
+            (coupon.code, state)
         })
-        .collect()
+        .collect())
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, StoreError> {
