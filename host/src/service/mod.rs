@@ -190,16 +190,22 @@ impl Registry {
 struct Snapshot {
     index: CampaignIndex,
     policies: HashMap<String, Policy>,
+    /// Whether some live campaign caps uses per customer: only then does an evaluation
+    /// read the customer's past redemptions. Worked out once per snapshot.
+    caps_customers: bool,
 }
 
 impl Snapshot {
-    /// Whether some live campaign caps uses per customer (only then does an evaluation
-    /// read the customer's past redemptions).
-    fn caps_customers(&self) -> bool {
-        self.index
+    fn new(index: CampaignIndex, policies: HashMap<String, Policy>) -> Self {
+        let caps_customers = index
             .all()
             .iter()
-            .any(|live| live.campaign.limits.per_customer.is_some())
+            .any(|live| live.campaign.limits.per_customer.is_some());
+        Snapshot {
+            index,
+            policies,
+            caps_customers,
+        }
     }
 }
 
@@ -277,10 +283,7 @@ impl Service {
                 Err(problems) => eprintln!("remise: campaign {id} set aside: {problems:?}"),
             }
         }
-        let snapshot = Snapshot {
-            index: CampaignIndex::new(live),
-            policies: groups.into_iter().collect(),
-        };
+        let snapshot = Snapshot::new(CampaignIndex::new(live), groups.into_iter().collect());
         *self
             .snapshot
             .write()
@@ -594,10 +597,10 @@ impl Service {
             policies: slot.policies.clone(),
         };
         change(&mut draft);
-        *slot = Arc::new(Snapshot {
-            index: CampaignIndex::new(draft.live),
-            policies: draft.policies,
-        });
+        *slot = Arc::new(Snapshot::new(
+            CampaignIndex::new(draft.live),
+            draft.policies,
+        ));
     }
 }
 
