@@ -85,7 +85,6 @@ impl Service {
         order_id: String,
         request: EvaluateRequest,
     ) -> Result<Redeemed, ServiceError> {
-        let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let request_hash = fingerprint(&request);
         let _commit = self.commits.lock().await;
         let mut tx = self.store.begin_commit().await?;
@@ -125,6 +124,9 @@ impl Service {
             customer,
             coupons,
         };
+        // The plugins' time counts from here, not from the request's arrival: waiting for
+        // the commits ahead of this one is not plugin time.
+        let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let (request, response) = self
             .run_engine(request, snapshot.clone(), usage, deadline)
             .await?;
