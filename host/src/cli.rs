@@ -57,6 +57,14 @@ pub struct ServeArgs {
     /// The admin key; without one, the first start creates one and prints it once.
     #[arg(long, env = "REMISE_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
+    /// The largest plugin an upload (`PUT /v1/plugins/{name}`) may send, in bytes.
+    #[arg(long, env = "REMISE_MAX_PLUGIN_BYTES", default_value_t = crate::service::DEFAULT_MAX_PLUGIN_BYTES)]
+    pub max_plugin_bytes: usize,
+    /// Where compiled plugins are kept across restarts, so a restart compiles nothing
+    /// (default: beside the SQLite file, `remise.db-compiled/`). It must be private to the
+    /// service: whoever can write there can run code in it.
+    #[arg(long, env = "REMISE_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// `remise plugin …`.
@@ -133,6 +141,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         plugin_dir: args.plugin_dir,
         config: args.config,
         admin_key: args.admin_key,
+        max_plugin_bytes: args.max_plugin_bytes,
+        cache_dir: args.cache_dir,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

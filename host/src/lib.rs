@@ -27,6 +27,8 @@
 //! - [`api`]: the HTTP API v1 over axum: one route table, bearer keys and roles, JSON
 //!   bodies whose every error is `application/problem+json` naming the field by its JSON
 //!   pointer, and the OpenAPI 3.1 document.
+//! - [`metrics`]: Prometheus metrics (`GET /metrics`): requests and latency by route,
+//!   evaluations, plugin runs, fuel and failures, redemptions, plugin reloads.
 //! - [`serve`]: `remise serve`: store, plugins, admin key, then the API until shutdown.
 //! - [`cli`]: `remise serve`, `remise plugin run` and `remise plugin inspect`.
 #![warn(missing_docs)]
@@ -40,6 +42,7 @@ pub mod cli;
 pub mod coupons;
 pub mod engine;
 pub mod json_pointer;
+pub mod metrics;
 pub mod money;
 pub mod runtime;
 pub mod serve;

@@ -4,8 +4,9 @@
 
 use crate::api::{app, ApiLimits};
 use crate::auth::{new_key, Role};
+use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
-use crate::service::{load_plugins, Service, ServiceError};
+use crate::service::{load_plugins, watch_plugin_dir, Service, ServiceError};
 use crate::store::{Store, StoreError};
 use serde::Deserialize;
 use std::future::Future;
@@ -28,6 +29,24 @@ pub struct ServeOptions {
     pub config: Option<PathBuf>,
     /// The admin key (`REMISE_ADMIN_KEY`).
     pub admin_key: Option<String>,
+    /// The largest plugin an upload may send, in bytes (`REMISE_MAX_PLUGIN_BYTES`).
+    pub max_plugin_bytes: usize,
+    /// Where compiled plugins are kept across restarts (`REMISE_CACHE_DIR`); by default
+    /// beside a SQLite file (`remise.db` → `remise.db-compiled/`), none for `:memory:`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// The compiled-plugin folder of `options`: the one given, else beside the SQLite file.
+fn cache_dir(options: &ServeOptions) -> Option<PathBuf> {
+    if options.cache_dir.is_some() {
+        return options.cache_dir.clone();
+    }
+    let file = options
+        .database_url
+        .strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|path| !path.is_empty() && !path.contains(":memory:"))?;
+    Some(PathBuf::from(format!("{file}-compiled")))
 }
 
 /// The configuration file.
@@ -99,14 +118,17 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
     };
     let store = Store::open(&options.database_url).await?;
     let plugin_dir = options.plugin_dir.clone();
-    let plugins = tokio::task::spawn_blocking(move || {
-        let runtime = Runtime::new().map_err(|e| format!("{e:#}"))?;
-        load_plugins(&runtime, plugin_dir.as_deref()).map_err(|e| e.to_string())
+    let cache_dir = cache_dir(options);
+    let (runtime, plugins) = tokio::task::spawn_blocking(move || {
+        let runtime = Runtime::with_cache_dir(PoolSize::default(), cache_dir)
+            .map_err(|e| format!("{e:#}"))?;
+        let plugins = load_plugins(&runtime, plugin_dir.as_deref()).map_err(|e| e.to_string())?;
+        Ok::<_, String>((Arc::new(runtime), plugins))
     })
     .await
     .map_err(|e| StartError::Plugins(e.to_string()))?
     .map_err(StartError::Plugins)?;
-    let service = Service::start(store, plugins)
+    let service = Service::start(store, runtime, plugins, options.max_plugin_bytes)
         .await
         .map_err(StartError::Service)?;
     for key in &config.keys {
@@ -130,8 +152,12 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
             .map_err(StartError::Service)?;
         created_admin_key = Some(key);
     }
+    let service = Arc::new(service);
+    if let Some(dir) = &options.plugin_dir {
+        watch_plugin_dir(&service, dir.clone());
+    }
     Ok(Started {
-        service: Arc::new(service),
+        service,
         created_admin_key,
     })
 }
@@ -169,3 +195,38 @@ pub async fn run(
 
 /// How often the campaigns' evaluation counters are written to the store.
 pub const COUNTS_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(database_url: &str, cache_dir: Option<&str>) -> ServeOptions {
+        ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            plugin_dir: None,
+            config: None,
+            admin_key: None,
+            max_plugin_bytes: crate::service::DEFAULT_MAX_PLUGIN_BYTES,
+            cache_dir: cache_dir.map(PathBuf::from),
+        }
+    }
+
+    #[test]
+    fn compiled_plugins_are_kept_beside_the_sqlite_file_unless_told() {
+        let dir = |url, given| cache_dir(&options(url, given));
+        assert_eq!(
+            dir("sqlite://remise.db", None),
+            Some(PathBuf::from("remise.db-compiled"))
+        );
+        assert_eq!(
+            dir("sqlite:///var/lib/remise/r.db?mode=rwc", None),
+            Some(PathBuf::from("/var/lib/remise/r.db-compiled"))
+        );
+        assert_eq!(dir("sqlite::memory:", None), None);
+        assert_eq!(
+            dir("sqlite::memory:", Some("/cache")),
+            Some(PathBuf::from("/cache"))
+        );
+    }
+}

@@ -40,6 +40,8 @@ impl Server {
             plugin_dir: None,
             config: Some(config),
             admin_key: Some(ADMIN.into()),
+            max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
+            cache_dir: None,
         };
         let started = start(&options).await.expect("the service starts");
         assert!(
@@ -554,6 +556,8 @@ async fn a_first_start_creates_and_prints_an_admin_key_once() {
         plugin_dir: None,
         config: None,
         admin_key: None,
+        max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
+        cache_dir: None,
     };
     let first = start(&options).await.expect("starts");
     let key = first.created_admin_key.clone().expect("a key is created");
@@ -856,4 +860,115 @@ async fn bad_coupon_requests_get_4xx_with_pointers() {
         "admin holds every role: {body}"
     );
     assert_eq!(codes_of(&body).len(), 3);
+}
+
+/// The value of the one sample of `name` whose labels include every `labels` pair, or
+/// `None` when no such line is in the exposition `text`.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+        })
+        .find(|line| {
+            labels
+                .iter()
+                .all(|(key, value)| line.contains(&format!("{key}=\"{value}\"")))
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_plugin_runs_with_their_fuel() {
+    let server = Server::start().await;
+    server.create(ten_from_100_web()).await;
+    for price in ["120.00", "150.00", "50.00"] {
+        server.evaluate(basket("web", price)).await;
+    }
+    let (status, _) = server
+        .call(
+            Method::GET,
+            "/v1/campaigns/ten-from-100",
+            Some(MARKETING),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.call(Method::GET, "/no/such/route", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, _) = server.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server
+        .call(Method::GET, "/metrics", Some(CHANNEL), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let response = server
+        .client
+        .get(format!("{}/metrics", server.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let text = response.text().await.expect("a body");
+
+    // Other tests of this file share the process's recorder: counts are at least ours.
+    let evaluate = [
+        ("route", "/v1/evaluate"),
+        ("method", "POST"),
+        ("status", "200"),
+    ];
+    let requests = sample(&text, "remise_http_requests_total", &evaluate);
+    assert!(requests.is_some_and(|n| n >= 3.0), "{text}");
+    let mut bucket = evaluate.to_vec();
+    bucket.push(("le", "1"));
+    let within_a_second = sample(
+        &text,
+        "remise_http_request_duration_seconds_bucket",
+        &bucket,
+    );
+    assert!(within_a_second.is_some_and(|n| n >= 3.0), "{text}");
+    assert!(
+        text.contains("remise_http_request_duration_seconds_bucket{")
+            && text.contains("le=\"0.0005\""),
+        "{text}"
+    );
+    // The route template, never the raw path; a path no route serves is `unmatched`.
+    let by_id = [
+        ("route", "/v1/campaigns/{id}"),
+        ("method", "GET"),
+        ("status", "200"),
+    ];
+    assert!(
+        sample(&text, "remise_http_requests_total", &by_id).is_some(),
+        "{text}"
+    );
+    assert!(!text.contains("ten-from-100"), "{text}");
+    let unmatched = [("route", "unmatched"), ("method", "GET"), ("status", "404")];
+    assert!(
+        sample(&text, "remise_http_requests_total", &unmatched).is_some(),
+        "{text}"
+    );
+    let forbidden = [("route", "/metrics"), ("status", "403")];
+    assert!(
+        sample(&text, "remise_http_requests_total", &forbidden).is_some(),
+        "{text}"
+    );
+
+    let plugin = [("plugin", "threshold-discount"), ("version", "1.0.0")];
+    let runs = sample(&text, "remise_plugin_runs_total", &plugin);
+    assert!(runs.is_some_and(|n| n >= 3.0), "{text}");
+    let fuel = sample(&text, "remise_plugin_fuel_used_total", &plugin);
+    assert!(fuel.is_some_and(|n| n > 0.0), "{text}");
+    let evaluations = sample(&text, "remise_evaluations_total", &[]);
+    assert!(evaluations.is_some_and(|n| n >= 3.0), "{text}");
 }

@@ -99,18 +99,25 @@ pub mod prelude {
 /// Exports a [`Scenario`] as the plugin's implementation of the world `remise:scenario`.
 /// Call it once, at the top level of the plugin crate. On native builds it only checks
 /// that the type implements the trait, so the crate's unit tests run without wasm.
+///
+/// The plugin's name and version are the crate's (`CARGO_PKG_NAME`, `CARGO_PKG_VERSION`),
+/// unless given: `register_scenario!(MyScenario, name = "my-offer", version = "2.1.0")`.
 #[macro_export]
 macro_rules! register_scenario {
     ($scenario:ty) => {
+        $crate::register_scenario!(
+            $scenario,
+            name = env!("CARGO_PKG_NAME"),
+            version = env!("CARGO_PKG_VERSION")
+        );
+    };
+    ($scenario:ty, name = $name:expr, version = $version:expr) => {
         #[allow(dead_code)]
         struct RemiseScenarioExport;
 
         impl $crate::wit::Guest for RemiseScenarioExport {
             fn metadata() -> $crate::wit::remise::scenario::types::Metadata {
-                $crate::export::metadata::<$scenario>(
-                    env!("CARGO_PKG_NAME"),
-                    env!("CARGO_PKG_VERSION"),
-                )
+                $crate::export::metadata::<$scenario>($name, $version)
             }
 
             fn check_params(

@@ -17,3 +17,31 @@ pub fn guest(name: &str) -> Vec<u8> {
 pub fn catalogue(name: &str) -> &'static [u8] {
     remise::catalogue::plugin(name).unwrap_or_else(|| panic!("no catalogue plugin named {name}"))
 }
+
+/// `component` with a custom section `name` holding `payload` appended: the same
+/// component to wasmtime (custom sections carry no semantics and may end a component),
+/// but other bytes, so another sha256. Makes many distinct plugins out of a few.
+pub fn with_custom_section(component: &[u8], name: &str, payload: &[u8]) -> Vec<u8> {
+    let mut content = leb128(name.len());
+    content.extend_from_slice(name.as_bytes());
+    content.extend_from_slice(payload);
+    let mut bytes = component.to_vec();
+    bytes.push(0x00); // custom section id
+    bytes.extend(leb128(content.len()));
+    bytes.extend(content);
+    bytes
+}
+
+/// Unsigned LEB128.
+fn leb128(mut value: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}

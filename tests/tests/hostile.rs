@@ -352,6 +352,26 @@ fn a_plugin_whose_params_schema_does_not_compile_is_refused() {
 }
 
 #[test]
+fn a_plugin_may_name_itself_and_its_version_apart_from_its_crate() {
+    let versions = [
+        (remise_tests::guest("flip-v1"), "1.0.0", "10"),
+        (remise_tests::guest("flip-v2"), "2.0.0", "20"),
+    ];
+    for (bytes, version, off) in versions {
+        let plugin = runtime()
+            .load(&bytes, Limits::default())
+            .expect("a flip version loads");
+        assert_eq!(plugin.metadata().name, "flip");
+        assert_eq!(plugin.metadata().version.to_string(), version);
+        let mut evaluation = evaluate(&plugin, &[json!({})], &small_basket());
+        assert_eq!(
+            succeeded(evaluation.results.remove(0)),
+            vec![order(percent(off))]
+        );
+    }
+}
+
+#[test]
 fn every_guest_has_a_test() {
     let source = include_str!("hostile.rs");
     for (name, _) in remise_tests::GUESTS {

@@ -6,6 +6,8 @@
 //! - [`auth`]: `Authorization: Bearer <key>` and the role each route needs.
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457).
 //! - [`openapi`]: the OpenAPI 3.1 document served at `GET /openapi.json`.
+//! - [`metrics`]: `GET /metrics`, and the middleware that counts and times every request
+//!   by route template.
 //!
 //! Handlers are thin: they parse, call [`Service`], and answer.
 
@@ -17,6 +19,7 @@ pub mod extract;
 mod groups;
 mod health;
 pub mod json;
+mod metrics;
 pub mod openapi;
 mod plugins;
 pub mod problem;
@@ -28,7 +31,7 @@ use crate::basket::DEFAULT_MAX_LINES;
 use crate::service::Service;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use problem::{ApiError, ProblemKind};
@@ -122,6 +125,7 @@ const fn route(
 
 const CHANNEL: Option<Role> = Some(Role::Channel);
 const MARKETING: Option<Role> = Some(Role::Marketing);
+const OPS: Option<Role> = Some(Role::Ops);
 
 /// Every route the API serves. [`app`] routes exactly these; the OpenAPI test checks the
 /// document describes exactly these.
@@ -184,16 +188,32 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Get, "/v1/plugins/{name}", MARKETING, |m| {
         on(m, plugins::get)
     }),
+    route(Verb::Put, "/v1/plugins/{name}", OPS, |m| {
+        on(m, plugins::upload)
+    }),
+    route(Verb::Post, "/v1/plugins/{name}/rollback", OPS, |m| {
+        on(m, plugins::rollback)
+    }),
+    route(
+        Verb::Delete,
+        "/v1/plugins/{name}/versions/{version}",
+        OPS,
+        |m| on(m, plugins::delete_version),
+    ),
     route(Verb::Get, "/healthz", None, |m| on(m, health::healthz)),
     route(Verb::Get, "/readyz", None, |m| on(m, health::readyz)),
     route(Verb::Get, "/openapi.json", None, |m| {
         on(m, openapi::document)
     }),
+    route(Verb::Get, "/metrics", OPS, |m| on(m, metrics::metrics)),
 ];
 
 /// The whole API over `service`: every route of [`ROUTES`] behind its role, problem+json
-/// for unknown routes (404) and methods (405), and the body limit of `limits`.
+/// for unknown routes (404) and methods (405), the body limit of `limits`, and every
+/// request counted and timed for `GET /metrics` (the process's recorder is installed on
+/// first call).
 pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
+    crate::metrics::install();
     let mut router = Router::new();
     for route in ROUTES {
         let mut handler = (route.handler)(route.method.filter());
@@ -210,6 +230,7 @@ pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(from_fn(metrics::track))
         .with_state(AppState { service, limits })
 }
 

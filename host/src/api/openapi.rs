@@ -7,7 +7,7 @@
 //! document, with the same method, and the other way round.
 
 use super::problem::{Problem, ProblemField};
-use super::{campaigns, coupons, evaluate, groups, health, plugins, redemptions, stats};
+use super::{campaigns, coupons, evaluate, groups, health, metrics, plugins, redemptions, stats};
 use crate::coupons::{CouponPage, CouponView, CouponsCreated, CouponsRequest};
 use crate::engine::resolve::Policy;
 use std::borrow::Cow;
@@ -204,8 +204,12 @@ impl ToSchema for PolicySchema {
         groups::put,
         plugins::list,
         plugins::get,
+        plugins::upload,
+        plugins::rollback,
+        plugins::delete_version,
         health::healthz,
         health::readyz,
+        metrics::metrics,
         document,
     ),
     components(schemas(
@@ -226,6 +230,7 @@ impl ToSchema for PolicySchema {
         (name = "groups", description = "Exclusivity group policies (role marketing)"),
         (name = "plugins", description = "The plugin catalogue (role marketing)"),
         (name = "health", description = "Liveness and readiness (no key)"),
+        (name = "ops", description = "Metrics (role ops)"),
         (name = "meta", description = "This document (no key)"),
     )
 )]

@@ -1,12 +1,16 @@
 //! `GET /v1/plugins` and `GET /v1/plugins/{name}`: the catalogue, with every version's
-//! description and parameter schema.
+//! description and parameter schema; `PUT /v1/plugins/{name}` (upload a version),
+//! `POST /v1/plugins/{name}/rollback` and `DELETE /v1/plugins/{name}/versions/{version}`
+//! for ops.
 
 use super::extract::Path;
 use super::openapi::PluginSchema;
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Problem, ProblemKind};
 use super::AppState;
-use crate::service::PluginView;
+use crate::service::{PluginView, Uploaded};
+use axum::body::Body;
 use axum::extract::State;
+use axum::http::StatusCode;
 
 /// List the plugins
 ///
@@ -44,4 +48,104 @@ pub(crate) async fn get(
         .plugin(&name)
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found(format!("plugin {name} not found")))
+}
+
+/// Upload a plugin version
+///
+/// The body is the component (`.wasm`), at most 4 MiB unless configured otherwise. It
+/// must implement `remise:scenario`, be named as the path, and carry a semver version
+/// not loaded yet; every campaign that follows the plugin (no pin) must still be accepted
+/// by it. It is compiled off the request threads, stored, and swapped in at once: 201. The
+/// bytes of a version already loaded make it current again without compiling: 200. A
+/// refused upload changes nothing: 422 with the reason.
+#[utoipa::path(
+    put,
+    path = "/v1/plugins/{name}",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin's name, as its metadata says")),
+    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    responses(
+        (status = 201, description = "A new version, now current", body = PluginSchema),
+        (status = 200, description = "A version already loaded, current again", body = PluginSchema),
+        (status = 413, description = "The component is over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid plugin, another name, a version already loaded, or a following campaign refused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Body,
+) -> Result<(StatusCode, axum::Json<PluginView>), ApiError> {
+    let limit = state.service.max_plugin_bytes();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            ProblemKind::PayloadTooLarge,
+            format!("a plugin may be at most {limit} bytes"),
+        )
+    })?;
+    let uploaded = state.service.upload_plugin(&name, bytes.to_vec()).await?;
+    let view = state
+        .service
+        .plugin(&name)
+        .ok_or_else(|| ApiError::not_found(format!("plugin {name} not found")))?;
+    let status = match uploaded {
+        Uploaded::New => StatusCode::CREATED,
+        Uploaded::Known => StatusCode::OK,
+    };
+    Ok((status, axum::Json(view)))
+}
+
+/// Roll a plugin back
+///
+/// Campaigns without a pin run on the version before the current one again.
+#[utoipa::path(
+    post,
+    path = "/v1/plugins/{name}/rollback",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin's name")),
+    responses(
+        (status = 200, description = "The plugin, its previous version current", body = PluginSchema),
+        (status = 404, description = "No such plugin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No version before the current one", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A following campaign's params are refused by the previous version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn rollback(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<axum::Json<PluginView>, ApiError> {
+    state.service.rollback_plugin(&name).await?;
+    state
+        .service
+        .plugin(&name)
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found(format!("plugin {name} not found")))
+}
+
+/// Delete an uploaded plugin version
+///
+/// Only an uploaded version that is not current and that no campaign pins.
+#[utoipa::path(
+    delete,
+    path = "/v1/plugins/{name}/versions/{version}",
+    tag = "plugins",
+    params(
+        ("name" = String, Path, description = "The plugin's name"),
+        ("version" = String, Path, description = "The version, such as 2.0.0"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Pinned by a campaign, current, or shipped with the service", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn delete_version(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.service.delete_plugin_version(&name, &version).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -10,8 +10,9 @@ pub mod usage;
 
 use crate::basket::EvaluateRequest;
 use crate::campaign::Campaign;
+use crate::metrics;
 use crate::money::{self, currency};
-use crate::runtime::{encode, Effect, Plugin, PreparedParams, RunError};
+use crate::runtime::{encode, Effect, Evaluation, Plugin, PreparedParams};
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 pub use index::CampaignIndex;
 use prefilter::{Reason, Rejection};
@@ -54,9 +55,9 @@ pub enum EvaluateError {
     OutOfRange(String),
 }
 
-/// What a plugin group's run answered, one result per member in order; `None` when the
-/// request's time for plugins was spent before it could start.
-type GroupRun = Option<Vec<Result<Vec<Effect>, RunError>>>;
+/// What a plugin group's run answered, one result per member in order, and what it cost;
+/// `None` when the request's time for plugins was spent before it could start.
+type GroupRun = Option<Evaluation>;
 
 /// A campaign whose plugin answered with effects.
 struct Proposal<'a> {
@@ -79,6 +80,7 @@ pub fn evaluate(
 ) -> Result<EvaluateResponse, EvaluateError> {
     let decimals = currency::minor_unit(&request.currency)
         .ok_or_else(|| EvaluateError::UnknownCurrency(request.currency.clone()))?;
+    metrics::evaluation();
     let at = request.at.map(|at| at.with_timezone(&Utc)).unwrap_or(now);
     let mut rejected = Vec::new();
     let reject = |rejected: &mut Vec<RejectedCampaign>, live: &LiveCampaign, rejection| {
@@ -138,10 +140,11 @@ pub fn evaluate(
             let mut input = input.clone();
             input.set_time(at.with_timezone(&tz));
             let prepared: Vec<&PreparedParams> = members.iter().map(|l| &l.prepared).collect();
-            let run = members[0]
-                .plugin
-                .evaluate_until(&request.lines, &input, &prepared, deadline);
-            Some(run.results)
+            Some(
+                members[0]
+                    .plugin
+                    .evaluate_until(&request.lines, &input, &prepared, deadline),
+            )
         };
         // One group runs where it is: handing it to the pool would only add a hop.
         let runs: Vec<GroupRun> = if groups.len() > 1 {
@@ -150,8 +153,10 @@ pub fn evaluate(
             groups.iter().map(run_group).collect()
         };
         for ((_, members), run) in groups.iter().zip(runs) {
-            let Some(results) = run else {
+            let plugin = members[0].plugin.metadata();
+            let Some(run) = run else {
                 for live in members {
+                    metrics::plugin_failed(plugin, "timeout");
                     let detail = format!(
                         "the request's time for plugins was spent before {} ran",
                         live.campaign.plugin
@@ -167,7 +172,8 @@ pub fn evaluate(
                 }
                 continue;
             };
-            for (live, result) in members.iter().zip(results) {
+            metrics::plugin_ran(plugin, &run.report);
+            for (live, result) in members.iter().zip(run.results) {
                 match result {
                     Ok(effects) if effects.is_empty() => reject(
                         &mut rejected,
@@ -181,14 +187,17 @@ pub fn evaluate(
                         },
                     ),
                     Ok(effects) => proposals.push(Proposal { live, effects }),
-                    Err(error) => reject(
-                        &mut rejected,
-                        live,
-                        Rejection {
-                            reason: Reason::from_run_error(&error),
-                            detail: error.to_string(),
-                        },
-                    ),
+                    Err(error) => {
+                        metrics::plugin_failed(plugin, error.reason());
+                        reject(
+                            &mut rejected,
+                            live,
+                            Rejection {
+                                reason: Reason::from_run_error(&error),
+                                detail: error.to_string(),
+                            },
+                        )
+                    }
                 }
             }
         }

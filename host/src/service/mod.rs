@@ -8,11 +8,15 @@
 //! to the store.
 
 mod coupons;
+mod plugins;
 mod redemptions;
 mod stats;
+mod watch;
 
+pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, MAX_ORDER_ID};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
+pub use watch::{watch_plugin_dir, WATCH_INTERVAL};
 
 use crate::auth::{hash_key, Role};
 use crate::basket::{EvaluateRequest, FieldProblem};
@@ -21,7 +25,7 @@ use crate::engine::resolve::Policy;
 use crate::engine::response::EvaluateResponse;
 use crate::engine::usage::{CampaignUsage, Usage};
 use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
-use crate::runtime::{LoadError, Plugin};
+use crate::runtime::{LoadError, Plugin, Runtime};
 use crate::store::{Store, StoreError, StoredCampaign};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -125,21 +129,38 @@ pub struct PluginVersionView {
     pub description: String,
     /// The JSON Schema of its parameters.
     pub params_schema: serde_json::Value,
+    /// When ops uploaded it; absent for the catalogue and the plugin folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uploaded_at: Option<DateTime<Utc>>,
 }
 
-/// Every loaded plugin version, by name then version.
+/// Every loaded plugin version, by name then version, and the version each plugin's
+/// unpinned campaigns follow when an upload or a rollback set one (else the highest).
 #[derive(Default)]
 struct Registry {
     plugins: BTreeMap<String, BTreeMap<semver::Version, Arc<Plugin>>>,
+    current: HashMap<String, semver::Version>,
+    uploaded: HashMap<(String, semver::Version), DateTime<Utc>>,
 }
 
 impl Registry {
-    fn add(&mut self, plugin: Plugin) {
+    fn add(&mut self, plugin: Plugin) -> Arc<Plugin> {
+        let plugin = Arc::new(plugin);
         let metadata = plugin.metadata();
         self.plugins
             .entry(metadata.name.clone())
             .or_default()
-            .insert(metadata.version.clone(), Arc::new(plugin));
+            .insert(metadata.version.clone(), plugin.clone());
+        plugin
+    }
+
+    /// The version of `name` that unpinned campaigns run on.
+    fn current(&self, name: &str) -> Option<&Arc<Plugin>> {
+        let versions = self.plugins.get(name)?;
+        self.current
+            .get(name)
+            .and_then(|version| versions.get(version))
+            .or_else(|| versions.values().next_back())
     }
 
     /// The version a campaign runs on, or the problem with its plugin fields.
@@ -154,33 +175,39 @@ impl Registry {
                     format!("{} has no version {pin}", campaign.plugin),
                 )
             }),
-            None => versions
-                .values()
-                .next_back()
+            None => self
+                .current(&campaign.plugin)
                 .cloned()
                 .ok_or_else(|| FieldProblem::new("/plugin", "the plugin has no version")),
         }
     }
 
-    fn view(name: &str, versions: &BTreeMap<semver::Version, Arc<Plugin>>) -> PluginView {
-        PluginView {
+    fn view(&self, name: &str) -> Option<PluginView> {
+        let versions = self.plugins.get(name)?;
+        Some(PluginView {
             name: name.to_string(),
             versions: versions
                 .values()
-                .map(|plugin| PluginVersionView {
-                    version: plugin.metadata().version.to_string(),
-                    sha256: plugin.sha256().to_string(),
-                    size_bytes: plugin.size(),
-                    description: plugin.metadata().description.clone(),
-                    params_schema: plugin.metadata().params_schema.clone(),
+                .map(|plugin| {
+                    let metadata = plugin.metadata();
+                    PluginVersionView {
+                        version: metadata.version.to_string(),
+                        sha256: plugin.sha256().to_string(),
+                        size_bytes: plugin.size(),
+                        description: metadata.description.clone(),
+                        params_schema: metadata.params_schema.clone(),
+                        uploaded_at: self
+                            .uploaded
+                            .get(&(name.to_string(), metadata.version.clone()))
+                            .copied(),
+                    }
                 })
                 .collect(),
-            latest: versions
-                .keys()
-                .next_back()
-                .map(ToString::to_string)
+            latest: self
+                .current(name)
+                .map(|plugin| plugin.metadata().version.to_string())
                 .unwrap_or_default(),
-        }
+        })
     }
 }
 
@@ -228,6 +255,10 @@ pub struct Service {
     usage: RwLock<Arc<HashMap<String, CampaignUsage>>>,
     /// Evaluation and application counts not yet written to the store.
     pending_counts: Mutex<HashMap<String, (u64, u64)>>,
+    /// Compiles uploaded plugins.
+    runtime: Arc<Runtime>,
+    /// The largest plugin an upload may send.
+    max_plugin_bytes: usize,
     /// Serialises this process's commits and cancels (SQLite's write lock, taken at the
     /// start of each, serialises them across processes).
     commits: tokio::sync::Mutex<()>,
@@ -238,11 +269,19 @@ pub struct Service {
 
 impl Service {
     /// A service over `store` serving `plugins`; reads every campaign, group and key.
-    pub async fn start(store: Store, plugins: Vec<Plugin>) -> Result<Service, ServiceError> {
+    /// Uploaded plugin versions are read from the store and compiled by `runtime`; an
+    /// upload may send at most `max_plugin_bytes`.
+    pub async fn start(
+        store: Store,
+        runtime: Arc<Runtime>,
+        plugins: Vec<Plugin>,
+        max_plugin_bytes: usize,
+    ) -> Result<Service, ServiceError> {
         let mut registry = Registry::default();
         for plugin in plugins {
             registry.add(plugin);
         }
+        plugins::load_uploaded(&store, &runtime, &mut registry).await?;
         let service = Service {
             store,
             registry: RwLock::new(registry),
@@ -253,6 +292,8 @@ impl Service {
             usage: RwLock::new(Arc::new(HashMap::new())),
             pending_counts: Mutex::new(HashMap::new()),
             commits: tokio::sync::Mutex::new(()),
+            runtime,
+            max_plugin_bytes,
             evaluators: Arc::new(
                 rayon::ThreadPoolBuilder::new()
                     .thread_name(|i| format!("remise-eval-{i}"))
@@ -519,18 +560,15 @@ impl Service {
         let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
         registry
             .plugins
-            .iter()
-            .map(|(name, versions)| Registry::view(name, versions))
+            .keys()
+            .filter_map(|name| registry.view(name))
             .collect()
     }
 
     /// One plugin of the catalogue.
     pub fn plugin(&self, name: &str) -> Option<PluginView> {
         let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
-        registry
-            .plugins
-            .get(name)
-            .map(|versions| Registry::view(name, versions))
+        registry.view(name)
     }
 
     /// Ready: plugins loaded (at start) and the database answering.

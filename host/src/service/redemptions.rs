@@ -170,6 +170,7 @@ impl Service {
         })
         .await?;
         tx.commit().await?;
+        crate::metrics::redemption_committed();
 
         let mut after = (*campaigns).clone();
         for take in &takes {

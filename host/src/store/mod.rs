@@ -24,11 +24,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod coupons;
+mod plugins;
 mod redemptions;
 #[cfg(test)]
 mod tests;
 
 pub use coupons::Coupon;
+pub use plugins::StoredPlugin;
 pub use redemptions::{
     CampaignTake, CommitTx, NewRedemption, RedemptionRow, StoredRedemption, UsageRow,
 };

@@ -80,6 +80,8 @@ impl Server {
             plugin_dir: Some(plugins),
             config: Some(config),
             admin_key: Some(ADMIN.into()),
+            max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
+            cache_dir: None,
         };
         let started = start(&options).await.expect("the service starts");
         let listener = TcpListener::bind(options.listen)
@@ -98,6 +100,11 @@ impl Server {
             dir,
             guests,
         }
+    }
+
+    /// The folder the server watches for plugins (`--plugin-dir`).
+    pub fn plugin_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("plugins")
     }
 
     pub async fn call(

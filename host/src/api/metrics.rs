@@ -1,0 +1,72 @@
+//! `GET /metrics` (role `ops`): the Prometheus text exposition of [`crate::metrics`], and
+//! [`track`], the middleware that counts and times every request by its route template.
+
+use super::ROUTES;
+use crate::metrics::{self as recorded, UNMATCHED};
+use axum::extract::{MatchedPath, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Instant;
+
+/// The content type of the Prometheus text format.
+pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Metrics
+///
+/// Every metric in the Prometheus text format: HTTP requests and latency by route
+/// template, method and status; evaluations; plugin runs, fuel and failures (by SPEC.md
+/// reason); committed redemptions; plugin reloads.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    responses((
+        status = 200,
+        description = "The metrics, in the Prometheus text exposition format 0.0.4",
+        body = String,
+        content_type = "text/plain"
+    )),
+    security(("bearer" = []))
+)]
+pub(crate) async fn metrics() -> Response {
+    ([(CONTENT_TYPE, TEXT_FORMAT)], recorded::render()).into_response()
+}
+
+/// Middleware on the whole router: counts and times each request by its route template
+/// (`/v1/campaigns/{id}`, [`UNMATCHED`] when no route serves the path), method and status.
+/// Requests refused by a route's key check count under that route.
+pub(crate) async fn track(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|matched| {
+            ROUTES
+                .iter()
+                .map(|route| route.path)
+                .find(|path| *path == matched.as_str())
+        })
+        .unwrap_or(UNMATCHED);
+    let method = method_label(request.method());
+    let response = next.run(request).await;
+    recorded::http_request(route, method, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The method's name; `OTHER` for an extension method, whose name the client chose.
+fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "CONNECT" => "CONNECT",
+        _ => "OTHER",
+    }
+}

@@ -1,0 +1,234 @@
+//! Prometheus metrics, served as text at `GET /metrics` (role `ops`): HTTP requests and
+//! their latency, evaluations, plugin runs, fuel and failures, committed redemptions and
+//! plugin reloads.
+//!
+//! Code records through the `metrics` facade; [`install`] puts one
+//! `metrics-exporter-prometheus` recorder behind it, once per process (every later call,
+//! such as another service started by a test in the same process, gets the same handle),
+//! and starts a thread that drains histogram samples every [`UPKEEP_EVERY`], so memory
+//! stays bounded even when nobody scrapes. Until [`install`] runs (the CLI, benches), every
+//! record is a no-op.
+//!
+//! Every label has a bounded set of values: routes are the router's templates
+//! (`/v1/campaigns/{id}`, never the raw path; `unmatched` for a path no route serves),
+//! plugins are the catalogue's names and versions, reasons are SPEC.md's. No label carries a
+//! campaign, customer, order or key.
+//!
+//! | metric | type | labels |
+//! | --- | --- | --- |
+//! | `remise_http_requests_total` | counter | `route`, `method`, `status` |
+//! | `remise_http_request_duration_seconds` | histogram | `route`, `method`, `status` |
+//! | `remise_evaluations_total` | counter | |
+//! | `remise_plugin_runs_total` | counter | `plugin`, `version` |
+//! | `remise_plugin_fuel_used_total` | counter | `plugin`, `version` |
+//! | `remise_plugin_failures_total` | counter | `plugin`, `version`, `reason` |
+//! | `remise_redemptions_total` | counter | |
+//! | `remise_plugin_reloads_total` | counter | `plugin`, `result` (`ok`, `failed`) |
+
+use crate::runtime::{Metadata, RunReport};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// HTTP requests answered, by route template, method and status.
+pub const HTTP_REQUESTS: &str = "remise_http_requests_total";
+/// Time from a request's arrival at the router to its answer's headers, in seconds.
+pub const HTTP_REQUEST_DURATION: &str = "remise_http_request_duration_seconds";
+/// Baskets the engine priced: every evaluate request, and every commit's re-evaluation.
+pub const EVALUATIONS: &str = "remise_evaluations_total";
+/// Plugin runs (sandboxes): one per plugin version per evaluation, one more per campaign
+/// when a shared run failed and its campaigns ran again alone.
+pub const PLUGIN_RUNS: &str = "remise_plugin_runs_total";
+/// Fuel units plugins consumed.
+pub const PLUGIN_FUEL_USED: &str = "remise_plugin_fuel_used_total";
+/// Campaigns a plugin could not answer for, by SPEC.md reason (`plugin_error`,
+/// `fuel_exhausted`, `memory_exceeded`, `timeout`, `invalid_effects`), as listed in the
+/// evaluation's `rejected`.
+pub const PLUGIN_FAILURES: &str = "remise_plugin_failures_total";
+/// Orders committed (a replayed commit of the same order is not counted again).
+pub const REDEMPTIONS: &str = "remise_redemptions_total";
+/// Plugin uploads and reloads, by plugin and result (`ok` or `failed`).
+pub const PLUGIN_RELOADS: &str = "remise_plugin_reloads_total";
+
+/// The route label of a request no route serves.
+pub const UNMATCHED: &str = "unmatched";
+
+/// The latency buckets, in seconds: fine around the service's few milliseconds (p99 about
+/// 5 ms under load), coarse up to a second.
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+];
+
+/// How often histogram samples are drained into their buckets.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process's recorder on first call, and answers its handle. Idempotent: the
+/// recorder is installed once per process, however many services start.
+///
+/// Should another recorder already be installed (an embedding program's), this one stays
+/// idle and `GET /metrics` shows only what was registered with it: nothing.
+pub fn install() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = builder().build_recorder();
+        let handle = recorder.handle();
+        if ::metrics::set_global_recorder(recorder).is_ok() {
+            describe();
+            let upkeep = handle.clone();
+            // Without upkeep, samples would pile up between scrapes. If no thread can be
+            // started, each scrape still drains them.
+            let _ = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                });
+        }
+        handle
+    })
+}
+
+/// The exposition text of every metric (Prometheus text format 0.0.4).
+pub fn render() -> String {
+    install().render()
+}
+
+/// Latency histograms get [`LATENCY_BUCKETS`]. Should the buckets be refused (they are
+/// not empty, so they are not), histograms fall back to summaries.
+fn builder() -> PrometheusBuilder {
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(HTTP_REQUEST_DURATION.to_string()),
+            LATENCY_BUCKETS,
+        )
+        .unwrap_or_else(|_| PrometheusBuilder::new())
+}
+
+/// `# HELP` lines, and the unlabelled counters at 0 so they show before their first event.
+fn describe() {
+    use ::metrics::{describe_counter, describe_histogram, Unit};
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by route template, method and status."
+    );
+    describe_histogram!(
+        HTTP_REQUEST_DURATION,
+        Unit::Seconds,
+        "Time from a request's arrival to its answer, by route template, method and status."
+    );
+    describe_counter!(
+        EVALUATIONS,
+        "Baskets priced: evaluate requests and the re-evaluation of each commit."
+    );
+    describe_counter!(PLUGIN_RUNS, "Plugin sandboxes run, by plugin and version.");
+    describe_counter!(
+        PLUGIN_FUEL_USED,
+        Unit::Count,
+        "Fuel units consumed by plugin runs, by plugin and version."
+    );
+    describe_counter!(
+        PLUGIN_FAILURES,
+        "Campaigns a plugin could not answer for, by plugin, version and reason."
+    );
+    describe_counter!(REDEMPTIONS, "Orders committed.");
+    describe_counter!(
+        PLUGIN_RELOADS,
+        "Plugin uploads and reloads, by plugin and result (ok, failed)."
+    );
+    ::metrics::counter!(EVALUATIONS).absolute(0);
+    ::metrics::counter!(REDEMPTIONS).absolute(0);
+}
+
+/// Records a plugin upload or reload of plugin `name`: `ok` is `true` when the new version
+/// is served, `false` when it was refused (not a component, a forbidden import, bad
+/// metadata...) or could not be stored. Call it once per attempt, from the upload, reload
+/// and rollback paths, with the plugin's name as the route names it
+/// (`PUT /v1/plugins/{name}`): only `ops` keys reach those routes, so the set of names
+/// stays bounded.
+pub fn plugin_reloaded(name: &str, ok: bool) {
+    let result = if ok { "ok" } else { "failed" };
+    ::metrics::counter!(PLUGIN_RELOADS, "plugin" => name.to_string(), "result" => result)
+        .increment(1);
+}
+
+/// Records one answered HTTP request. `route` is the route template (or [`UNMATCHED`]).
+pub(crate) fn http_request(
+    route: &'static str,
+    method: &'static str,
+    status: u16,
+    elapsed: Duration,
+) {
+    let status = status.to_string();
+    ::metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status.clone())
+        .increment(1);
+    ::metrics::histogram!(HTTP_REQUEST_DURATION, "route" => route, "method" => method, "status" => status)
+        .record(elapsed.as_secs_f64());
+}
+
+/// Records one priced basket.
+pub(crate) fn evaluation() {
+    ::metrics::counter!(EVALUATIONS).increment(1);
+}
+
+/// Records a plugin group's run: its sandboxes and the fuel they used.
+pub(crate) fn plugin_ran(plugin: &Metadata, report: &RunReport) {
+    if report.sandboxes == 0 {
+        return;
+    }
+    let labels = plugin_labels(plugin);
+    ::metrics::counter!(PLUGIN_RUNS, &labels).increment(u64::from(report.sandboxes));
+    ::metrics::counter!(PLUGIN_FUEL_USED, &labels).increment(report.fuel_used);
+}
+
+/// Records a campaign that plugin `plugin` could not answer for, with SPEC.md's `reason`.
+pub(crate) fn plugin_failed(plugin: &Metadata, reason: &'static str) {
+    let [name, version] = plugin_labels(plugin);
+    ::metrics::counter!(
+        PLUGIN_FAILURES,
+        &[name, version, ("reason", reason.to_string())]
+    )
+    .increment(1);
+}
+
+/// Records a committed order.
+pub(crate) fn redemption_committed() {
+    ::metrics::counter!(REDEMPTIONS).increment(1);
+}
+
+fn plugin_labels(plugin: &Metadata) -> [(&'static str, String); 2] {
+    [
+        ("plugin", plugin.name.clone()),
+        ("version", plugin.version.to_string()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorder_is_installed_once_and_reloads_are_counted() {
+        let first: *const PrometheusHandle = install();
+        let second: *const PrometheusHandle = install();
+        assert_eq!(first, second);
+        plugin_reloaded("some-plugin", true);
+        plugin_reloaded("some-plugin", true);
+        plugin_reloaded("some-plugin", false);
+        let text = render();
+        assert!(
+            text.contains("remise_plugin_reloads_total{plugin=\"some-plugin\",result=\"ok\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "remise_plugin_reloads_total{plugin=\"some-plugin\",result=\"failed\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE remise_plugin_reloads_total counter"),
+            "{text}"
+        );
+    }
+}

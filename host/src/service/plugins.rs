@@ -1,0 +1,376 @@
+//! Plugin versions uploaded by ops (`PUT /v1/plugins/{name}`), rolled back
+//! (`POST /v1/plugins/{name}/rollback`) and deleted (`DELETE
+//! /v1/plugins/{name}/versions/{version}`), without a restart.
+//!
+//! An upload is compiled on a blocking thread, never on the async workers, checked (a
+//! component implementing `remise:scenario`, named as its path, a version not yet loaded),
+//! checked again against every campaign that would follow it, stored, and swapped in with
+//! those campaigns in one snapshot: an evaluation in flight finishes on the version it
+//! started with, the next one sees the new version. A refused upload changes nothing.
+
+use super::{Registry, Service, ServiceError};
+use crate::basket::FieldProblem;
+use crate::campaign::Campaign;
+use crate::engine::LiveCampaign;
+use crate::runtime::{Limits, Plugin, Runtime};
+use crate::store::Store;
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, PoisonError};
+
+/// The largest plugin an upload may send unless configured otherwise: 4 MiB.
+pub const DEFAULT_MAX_PLUGIN_BYTES: usize = 4 << 20;
+
+/// What an upload did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Uploaded {
+    /// A new version, now current.
+    New,
+    /// The bytes of a version already loaded: it is current again, nothing compiled.
+    Known,
+}
+
+/// Reads, compiles and registers every uploaded version in the store, and each plugin's
+/// current version. A stored version that no longer loads is logged and skipped.
+pub(super) async fn load_uploaded(
+    store: &Store,
+    runtime: &Arc<Runtime>,
+    registry: &mut Registry,
+) -> Result<(), ServiceError> {
+    let stored = store.plugin_versions().await?;
+    let runtime = Arc::clone(runtime);
+    let loaded = tokio::task::spawn_blocking(move || {
+        stored
+            .into_iter()
+            .filter_map(
+                |version| match runtime.load(&version.component, Limits::default()) {
+                    Ok(plugin) => Some((plugin, version.uploaded_at)),
+                    Err(error) => {
+                        eprintln!(
+                            "remise: stored plugin {}@{} skipped: {error}",
+                            version.name, version.version
+                        );
+                        None
+                    }
+                },
+            )
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| ServiceError::Unavailable(format!("loading stored plugins: {e}")))?;
+    for (plugin, uploaded_at) in loaded {
+        let plugin = registry.add(plugin);
+        let metadata = plugin.metadata();
+        registry.uploaded.insert(
+            (metadata.name.clone(), metadata.version.clone()),
+            uploaded_at,
+        );
+    }
+    for (name, version) in store.current_plugin_versions().await? {
+        if let Ok(version) = semver::Version::parse(&version) {
+            registry.current.insert(name, version);
+        }
+    }
+    Ok(())
+}
+
+impl Service {
+    /// The largest plugin an upload may send.
+    pub fn max_plugin_bytes(&self) -> usize {
+        self.max_plugin_bytes
+    }
+
+    /// Uploads `bytes` as a version of plugin `name` and makes it the version unpinned
+    /// campaigns follow. Known bytes make their version current again without compiling.
+    pub async fn upload_plugin(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Uploaded, ServiceError> {
+        let result = self
+            .upload(Some(name), bytes)
+            .await
+            .map(|(_, uploaded)| uploaded);
+        crate::metrics::plugin_reloaded(name, result.is_ok());
+        result
+    }
+
+    /// Loads a component dropped in the plugin folder the way an upload does, under the
+    /// name its metadata gives; returns that name. `file` names it in the metrics when
+    /// it is refused.
+    pub async fn load_dropped_plugin(
+        &self,
+        file: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(String, Uploaded), ServiceError> {
+        let result = self.upload(None, bytes).await;
+        match &result {
+            Ok((name, _)) => crate::metrics::plugin_reloaded(name, true),
+            Err(_) => crate::metrics::plugin_reloaded(file, false),
+        }
+        result
+    }
+
+    /// Uploads `bytes`, which must be plugin `expected` when it is given.
+    async fn upload(
+        &self,
+        expected: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<(String, Uploaded), ServiceError> {
+        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        let _write = self.writes.lock().await;
+        let known = self
+            .registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .plugins
+            .iter()
+            .filter(|(name, _)| expected.is_none_or(|expected| expected == name.as_str()))
+            .flat_map(|(_, versions)| versions.values())
+            .find(|p| p.sha256() == sha256)
+            .cloned();
+        if let Some(plugin) = known {
+            let name = plugin.metadata().name.clone();
+            self.make_current(&name, plugin).await?;
+            return Ok((name, Uploaded::Known));
+        }
+
+        let runtime = Arc::clone(&self.runtime);
+        let plugin = tokio::task::spawn_blocking(move || {
+            runtime.load(&bytes, Limits::default()).map(|p| (p, bytes))
+        })
+        .await
+        .map_err(|e| ServiceError::Unavailable(format!("compiling the plugin: {e}")))?;
+        let (plugin, bytes) =
+            plugin.map_err(|error| refused(format!("not a valid plugin: {error}")))?;
+        let metadata = plugin.metadata();
+        if let Some(expected) = expected.filter(|expected| *expected != metadata.name) {
+            return Err(refused(format!(
+                "the component is named {:?}, not {expected:?}",
+                metadata.name
+            )));
+        }
+        let name = metadata.name.clone();
+        let name = name.as_str();
+        let version = metadata.version.clone();
+        let exists = self
+            .registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .plugins
+            .get(name)
+            .is_some_and(|versions| versions.contains_key(&version));
+        if exists {
+            return Err(refused(format!(
+                "{name} {version} is already loaded, with other bytes; a new upload needs a new version"
+            )));
+        }
+        let plugin = Arc::new(plugin);
+        let followers = self.followers_on(name, &plugin)?;
+        let uploaded_at = self
+            .store
+            .add_plugin_version(name, &version.to_string(), &sha256, &bytes)
+            .await?;
+        {
+            let mut registry = self
+                .registry
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            registry
+                .plugins
+                .entry(name.to_string())
+                .or_default()
+                .insert(version.clone(), plugin);
+            registry
+                .uploaded
+                .insert((name.to_string(), version.clone()), uploaded_at);
+            registry.current.insert(name.to_string(), version);
+        }
+        self.swap_all(followers);
+        Ok((name.to_string(), Uploaded::New))
+    }
+
+    /// Makes the version before the current one of `name` current again.
+    pub async fn rollback_plugin(&self, name: &str) -> Result<(), ServiceError> {
+        let result = self.rollback(name).await;
+        crate::metrics::plugin_reloaded(name, result.is_ok());
+        result
+    }
+
+    async fn rollback(&self, name: &str) -> Result<(), ServiceError> {
+        let _write = self.writes.lock().await;
+        let previous = {
+            let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
+            let versions = registry
+                .plugins
+                .get(name)
+                .ok_or_else(|| ServiceError::NotFound(format!("plugin {name} not found")))?;
+            let current = registry
+                .current(name)
+                .map(|plugin| plugin.metadata().version.clone())
+                .ok_or_else(|| ServiceError::NotFound(format!("plugin {name} has no version")))?;
+            versions
+                .range(..current.clone())
+                .next_back()
+                .map(|(_, plugin)| plugin.clone())
+                .ok_or_else(|| {
+                    ServiceError::Conflict(format!("{name} has no version before {current}"))
+                })?
+        };
+        self.make_current(name, previous).await
+    }
+
+    /// Deletes an uploaded version that no campaign pins and that is not current.
+    pub async fn delete_plugin_version(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<(), ServiceError> {
+        let _write = self.writes.lock().await;
+        let parsed = semver::Version::parse(version)
+            .map_err(|_| ServiceError::NotFound(format!("{name} has no version {version}")))?;
+        {
+            let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
+            if !registry
+                .plugins
+                .get(name)
+                .is_some_and(|versions| versions.contains_key(&parsed))
+            {
+                return Err(ServiceError::NotFound(format!(
+                    "{name} has no version {version}"
+                )));
+            }
+            if !registry
+                .uploaded
+                .contains_key(&(name.to_string(), parsed.clone()))
+            {
+                return Err(ServiceError::Conflict(format!(
+                    "{name} {version} ships with the service (catalogue or plugin folder); only uploaded versions can be deleted"
+                )));
+            }
+            if registry
+                .current(name)
+                .is_some_and(|plugin| plugin.metadata().version == parsed)
+            {
+                return Err(ServiceError::Conflict(format!(
+                    "{name} {version} is the current version; roll back first"
+                )));
+            }
+        }
+        let pinned: Vec<String> = self
+            .store
+            .campaigns()
+            .await?
+            .into_iter()
+            .map(|stored| stored.campaign)
+            .filter(|c| c.plugin == name && c.plugin_version.as_ref() == Some(&parsed))
+            .map(|c| c.id)
+            .collect();
+        if !pinned.is_empty() {
+            return Err(ServiceError::Conflict(format!(
+                "{name} {version} is pinned by campaigns {}",
+                pinned.join(", ")
+            )));
+        }
+        self.store.delete_plugin_version(name, version).await?;
+        let mut registry = self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(versions) = registry.plugins.get_mut(name) {
+            versions.remove(&parsed);
+        }
+        registry.uploaded.remove(&(name.to_string(), parsed));
+        Ok(())
+    }
+
+    /// Makes `plugin` the version of `name` that unpinned campaigns follow (checked
+    /// against them first), in the store and then in one snapshot swap.
+    async fn make_current(&self, name: &str, plugin: Arc<Plugin>) -> Result<(), ServiceError> {
+        let followers = self.followers_on(name, &plugin)?;
+        let version = plugin.metadata().version.clone();
+        self.store
+            .set_current_plugin_version(name, &version.to_string())
+            .await?;
+        self.registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .current
+            .insert(name.to_string(), version);
+        self.swap_all(followers);
+        Ok(())
+    }
+
+    /// Every live campaign of plugin `name` without a pin, prepared on `plugin`; refused
+    /// (nothing changes) when `plugin` does not accept the params of one of them.
+    fn followers_on(
+        &self,
+        name: &str,
+        plugin: &Arc<Plugin>,
+    ) -> Result<Vec<LiveCampaign>, ServiceError> {
+        let snapshot = self.snapshot();
+        let mut followers = Vec::new();
+        let mut problems = Vec::new();
+        for live in snapshot.index.all() {
+            let campaign: &Campaign = &live.campaign;
+            if campaign.plugin != name || campaign.plugin_version.is_some() {
+                continue;
+            }
+            match plugin.check_params(&campaign.params.to_string()) {
+                Ok(Ok(prepared)) => followers.push(LiveCampaign {
+                    campaign: campaign.clone(),
+                    plugin: plugin.clone(),
+                    prepared,
+                }),
+                Ok(Err(refusals)) => problems.extend(refusals.into_iter().map(|p| {
+                    FieldProblem::new(
+                        "",
+                        format!(
+                            "campaign {} follows {name}, and {} refuses its params at {}: {}",
+                            campaign.id,
+                            plugin.metadata().version,
+                            if p.pointer.is_empty() {
+                                "/"
+                            } else {
+                                &p.pointer
+                            },
+                            p.message
+                        ),
+                    )
+                })),
+                Err(error) => problems.push(FieldProblem::new(
+                    "",
+                    format!(
+                        "campaign {} follows {name}, and {} fails on its params: {error}",
+                        campaign.id,
+                        plugin.metadata().version
+                    ),
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(followers)
+        } else {
+            Err(ServiceError::Invalid(problems))
+        }
+    }
+
+    /// Puts every campaign of `followers` in the snapshot in one swap.
+    fn swap_all(&self, followers: Vec<LiveCampaign>) {
+        self.update_snapshot(|draft| {
+            for live in followers {
+                let live = Arc::new(live);
+                if let Some(slot) = draft
+                    .live
+                    .iter_mut()
+                    .find(|l| l.campaign.id == live.campaign.id)
+                {
+                    *slot = live;
+                }
+            }
+        });
+    }
+}
+
+fn refused(message: String) -> ServiceError {
+    ServiceError::Invalid(vec![FieldProblem::new("", message)])
+}

@@ -1,0 +1,115 @@
+//! Uploaded plugin versions and each plugin's current version in the store.
+
+use super::{now, parse_timestamp, timestamp, Store, StoreError};
+use chrono::{DateTime, Utc};
+
+/// An uploaded plugin version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredPlugin {
+    /// Its name.
+    pub name: String,
+    /// Its semantic version, as text.
+    pub version: String,
+    /// The component's bytes.
+    pub component: Vec<u8>,
+    /// When it was uploaded.
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Stores an uploaded version and makes it its plugin's current one, in one
+    /// transaction; returns its upload time.
+    pub async fn add_plugin_version(
+        &self,
+        name: &str,
+        version: &str,
+        sha256: &str,
+        component: &[u8],
+    ) -> Result<DateTime<Utc>, StoreError> {
+        let uploaded_at = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO plugin_versions (name, version, sha256, size, component, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(name)
+        .bind(version)
+        .bind(sha256)
+        .bind(i64::try_from(component.len()).unwrap_or(i64::MAX))
+        .bind(component)
+        .bind(timestamp(uploaded_at))
+        .execute(&mut *tx)
+        .await?;
+        set_current(&mut tx, name, version).await?;
+        tx.commit().await?;
+        Ok(uploaded_at)
+    }
+
+    /// Sets the version `name`'s unpinned campaigns follow.
+    pub async fn set_current_plugin_version(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        set_current(&mut conn, name, version).await
+    }
+
+    /// Deletes an uploaded version; `false` when there was none.
+    pub async fn delete_plugin_version(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM plugin_versions WHERE name = $1 AND version = $2")
+            .bind(name)
+            .bind(version)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    /// Every uploaded version, oldest upload first.
+    pub async fn plugin_versions(&self) -> Result<Vec<StoredPlugin>, StoreError> {
+        let rows: Vec<(String, String, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT name, version, component, uploaded_at FROM plugin_versions \
+             ORDER BY uploaded_at, name, version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(name, version, component, uploaded_at)| {
+                Ok(StoredPlugin {
+                    uploaded_at: parse_timestamp(&uploaded_at)
+                        .map_err(|e| super::column_error("uploaded_at", e))?,
+                    name,
+                    version,
+                    component,
+                })
+            })
+            .collect()
+    }
+
+    /// Each plugin's current version, where one was set.
+    pub async fn current_plugin_versions(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT name, version FROM plugin_current")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
+
+async fn set_current(
+    conn: &mut sqlx::SqliteConnection,
+    name: &str,
+    version: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO plugin_current (name, version) VALUES ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+    )
+    .bind(name)
+    .bind(version)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
