@@ -43,11 +43,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<axum::Json<PluginView>, ApiError> {
-    state
-        .service
-        .plugin(&name)
-        .map(axum::Json)
-        .ok_or_else(|| ApiError::not_found(format!("plugin {name} not found")))
+    view(&state, &name).map(axum::Json)
 }
 
 /// Upload a plugin version
@@ -85,10 +81,7 @@ pub(crate) async fn upload(
         )
     })?;
     let uploaded = state.service.upload_plugin(&name, bytes.to_vec()).await?;
-    let view = state
-        .service
-        .plugin(&name)
-        .ok_or_else(|| ApiError::not_found(format!("plugin {name} not found")))?;
+    let view = view(&state, &name)?;
     let status = match uploaded {
         Uploaded::New => StatusCode::CREATED,
         Uploaded::Known => StatusCode::OK,
@@ -117,11 +110,7 @@ pub(crate) async fn rollback(
     Path(name): Path<String>,
 ) -> Result<axum::Json<PluginView>, ApiError> {
     state.service.rollback_plugin(&name).await?;
-    state
-        .service
-        .plugin(&name)
-        .map(axum::Json)
-        .ok_or_else(|| ApiError::not_found(format!("plugin {name} not found")))
+    view(&state, &name).map(axum::Json)
 }
 
 /// Delete an uploaded plugin version
@@ -148,4 +137,12 @@ pub(crate) async fn delete_version(
 ) -> Result<StatusCode, ApiError> {
     state.service.delete_plugin_version(&name, &version).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Plugin `name` as the catalogue shows it now, or a 404.
+fn view(state: &AppState, name: &str) -> Result<PluginView, ApiError> {
+    state
+        .service
+        .plugin(name)
+        .ok_or_else(|| ApiError::not_found(format!("plugin {name} not found")))
 }
