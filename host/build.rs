@@ -1,9 +1,13 @@
-//! Builds the catalogue plugins of `plugins/` for wasm32-wasip2 and embeds them, so the
-//! `remise` binary serves them with nothing else to install.
+//! Builds the catalogue plugins of `plugins/` for wasm32-wasip2 and the marketing console
+//! of `web/` ([`console`]), and embeds them, so the `remise` binary serves both with
+//! nothing else to install.
+
+#[path = "build/console.rs"]
+mod console;
 
 use remise_guest_build::{build, Guest};
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The catalogue of SPEC.md, in the order `remise` lists it.
 const CATALOGUE: &[&str] = &[
@@ -21,6 +25,13 @@ fn main() {
         .parent()
         .expect("host/ sits in the workspace")
         .to_path_buf();
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
+    catalogue(&workspace, &out);
+    console::build(&workspace, &out);
+}
+
+/// Builds the catalogue plugins and writes `catalogue.rs`.
+fn catalogue(workspace: &Path, out: &Path) {
     let dirs: Vec<String> = CATALOGUE
         .iter()
         .map(|name| format!("plugins/{name}"))
@@ -30,7 +41,7 @@ fn main() {
         .zip(&dirs)
         .map(|(package, dir)| Guest { package, dir })
         .collect();
-    let built = build(&workspace, &guests).unwrap_or_else(|error| panic!("{error}"));
+    let built = build(workspace, &guests).unwrap_or_else(|error| panic!("{error}"));
     let mut code = String::from(
         "/// The catalogue plugins, built from `plugins/`: (name, component bytes).\n",
     );
@@ -44,6 +55,5 @@ fn main() {
         .expect("writing to a String");
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
     std::fs::write(out.join("catalogue.rs"), code).expect("OUT_DIR is writable");
 }

@@ -1,30 +1,41 @@
 //! API keys and roles (SPEC.md "Authentication"): bearer keys carry one role; `admin`
-//! holds them all. Keys are stored as their SHA-256: they are 256-bit random strings, so a
+//! holds them all; a route accepts one role or a few ([`Role::allows_any`]). Keys are stored as their SHA-256: they are 256-bit random strings, so a
 //! fast hash loses nothing to guessing and costs nothing per request.
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// What a key may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Channels: evaluate and commit baskets.
     Channel,
-    /// Marketing: campaigns, groups, coupons, stats, the catalogue.
+    /// Marketing: campaigns, groups, coupons, stats, the catalogue; evaluate (to try a
+    /// basket).
     Marketing,
-    /// Ops: plugin uploads, rollbacks, metrics.
+    /// Ops: plugin uploads, rollbacks, metrics; the catalogue.
     Ops,
     /// Everything.
     Admin,
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::Channel, Role::Marketing, Role::Ops, Role::Admin];
+
     /// Whether a key with this role may do what needs `needed`.
     pub fn allows(self, needed: Role) -> bool {
         self == Role::Admin || self == needed
+    }
+
+    /// Whether a key with this role may use a route that accepts any of `accepted`
+    /// (`admin` may use every route, even one that lists no role).
+    pub fn allows_any(self, accepted: &[Role]) -> bool {
+        self == Role::Admin || accepted.contains(&self)
     }
 
     /// The role's name, as in configuration files.
@@ -54,6 +65,27 @@ impl FromStr for Role {
     }
 }
 
+/// What is known of a key: its role, and the label people gave it (`None` when it has
+/// none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// What the key may do.
+    pub role: Role,
+    /// A name for people, such as `web shop`.
+    pub label: Option<Arc<str>>,
+}
+
+impl KeyInfo {
+    /// A key with `role` and `label`; an empty label (keys are stored with `""` when
+    /// configured without one) is none.
+    pub fn new(role: Role, label: &str) -> Self {
+        Self {
+            role,
+            label: (!label.is_empty()).then(|| Arc::from(label)),
+        }
+    }
+}
+
 /// The stored form of a key: its SHA-256, in hex.
 pub fn hash_key(key: &str) -> String {
     format!("{:x}", Sha256::digest(key.as_bytes()))
@@ -77,6 +109,27 @@ mod tests {
         assert!(Role::Marketing.allows(Role::Marketing));
         assert!(!Role::Marketing.allows(Role::Channel));
         assert!(!Role::Channel.allows(Role::Admin));
+    }
+
+    #[test]
+    fn a_route_may_accept_several_roles() {
+        let accepted = [Role::Channel, Role::Marketing];
+        assert!(Role::Channel.allows_any(&accepted));
+        assert!(Role::Marketing.allows_any(&accepted));
+        assert!(!Role::Ops.allows_any(&accepted));
+        assert!(Role::Admin.allows_any(&accepted));
+        assert!(Role::Admin.allows_any(&[]));
+        assert!(!Role::Ops.allows_any(&[]));
+        assert!(Role::ALL.iter().all(|role| role.allows_any(&Role::ALL)));
+    }
+
+    #[test]
+    fn an_empty_label_is_none() {
+        assert_eq!(KeyInfo::new(Role::Ops, "").label, None);
+        assert_eq!(
+            KeyInfo::new(Role::Ops, "night shift").label.as_deref(),
+            Some("night shift")
+        );
     }
 
     #[test]

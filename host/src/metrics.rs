@@ -10,7 +10,8 @@
 //! record is a no-op.
 //!
 //! Every label has a bounded set of values: routes are the router's templates
-//! (`/v1/campaigns/{id}`, never the raw path; `unmatched` for a path no route serves),
+//! (`/v1/campaigns/{id}`, never the raw path; the console's `/`, `/assets/{*file}` and the
+//! few other files of its build; `unmatched` for a path no route serves),
 //! plugins are the catalogue's names and versions, reasons are SPEC.md's. No label carries a
 //! campaign, customer, order or key.
 //!

@@ -2,7 +2,9 @@
 //! temporary SQLite file, the catalogue plugins embedded in the binary. Expected amounts
 //! are worked out by hand from SPEC.md.
 
+use remise::api::console;
 use remise::serve::{run, start, ServeOptions};
+use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -13,6 +15,7 @@ use tokio::sync::oneshot;
 const ADMIN: &str = "test-admin-key";
 const CHANNEL: &str = "test-channel-key";
 const MARKETING: &str = "test-marketing-key";
+const OPS: &str = "test-ops-key";
 
 /// A running server and what a test needs to talk to it.
 struct Server {
@@ -30,7 +33,8 @@ impl Server {
             &config,
             format!(
                 "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\nlabel = \"web shop\"\n\n\
-                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n"
+                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n\n\
+                 [[keys]]\nkey = \"{OPS}\"\nrole = \"ops\"\nlabel = \"ops on call\"\n"
             ),
         )
         .expect("config written");
@@ -153,15 +157,10 @@ async fn keys_and_roles_gate_every_route() {
         .call(Method::GET, "/v1/campaigns", Some(CHANNEL), None)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, _) = server
-        .call(
-            Method::POST,
-            "/v1/evaluate",
-            Some(MARKETING),
-            Some(basket("web", "1.00")),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body["detail"],
+        "a channel key cannot use this route: it needs the marketing role"
+    );
     let (status, _) = server
         .call(Method::GET, "/v1/campaigns", Some(ADMIN), None)
         .await;
@@ -170,6 +169,257 @@ async fn keys_and_roles_gate_every_route() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = server.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn some_routes_accept_several_roles() {
+    let server = Server::start().await;
+    server.create(ten_from_100_web()).await;
+    // Marketing tries a basket in the console: evaluation changes nothing.
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/evaluate",
+            Some(MARKETING),
+            Some(basket("web", "120.00")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["discount_total"], "12.00");
+    // Committing stays the channels' job.
+    let mut order = basket("web", "120.00");
+    order["order_id"] = json!("o-1");
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/v1/redemptions",
+            Some(MARKETING),
+            Some(order),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Ops reads the catalogue, not the campaigns.
+    let (status, body) = server
+        .call(Method::GET, "/v1/plugins", Some(OPS), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body.as_array().map(Vec::len), Some(6), "{body}");
+    let (status, body) = server
+        .call(
+            Method::GET,
+            "/v1/plugins/threshold-discount",
+            Some(OPS),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "threshold-discount");
+    let (status, body) = server
+        .call(Method::GET, "/v1/campaigns", Some(OPS), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/v1/evaluate",
+            Some(OPS),
+            Some(basket("web", "1.00")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Channels do not read the catalogue; the 403 names the roles accepted.
+    for path in ["/v1/plugins", "/v1/plugins/threshold-discount"] {
+        let (status, body) = server.call(Method::GET, path, Some(CHANNEL), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert_eq!(
+            body["detail"],
+            "a channel key cannot use this route: it needs the marketing or ops role"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_key_can_ask_who_it_is() {
+    let server = Server::start().await;
+    let me = |key| server.call(Method::GET, "/v1/me", key, None);
+    assert_eq!(
+        me(Some(ADMIN)).await,
+        (
+            StatusCode::OK,
+            json!({ "role": "admin", "label": "REMISE_ADMIN_KEY" })
+        )
+    );
+    assert_eq!(
+        me(Some(CHANNEL)).await,
+        (
+            StatusCode::OK,
+            json!({ "role": "channel", "label": "web shop" })
+        )
+    );
+    assert_eq!(
+        me(Some(OPS)).await,
+        (
+            StatusCode::OK,
+            json!({ "role": "ops", "label": "ops on call" })
+        )
+    );
+    // Configured without a label.
+    assert_eq!(
+        me(Some(MARKETING)).await,
+        (
+            StatusCode::OK,
+            json!({ "role": "marketing", "label": null })
+        )
+    );
+    let (status, body) = me(None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _) = me(Some("not-a-key")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// A header of `headers` as text, `""` when absent.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// `GET path` with the given request headers: status, headers, body bytes.
+async fn fetch(
+    server: &Server,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut request = server.client.get(format!("{}{path}", server.base));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.expect("a body").to_vec();
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn the_console_page_is_served_with_its_security_headers() {
+    let server = Server::start().await;
+    let (status, headers, body) = fetch(&server, "/", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&headers, "cache-control"), "no-cache");
+    assert_eq!(
+        header(&headers, "content-security-policy"),
+        "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; \
+         base-uri 'none'; form-action 'self'"
+    );
+    assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&headers, "referrer-policy"), "no-referrer");
+    assert_eq!(header(&headers, "vary"), "Accept-Encoding");
+    assert_eq!(header(&headers, "content-encoding"), "");
+    let index = console::asset("/index.html").expect("the page is embedded");
+    assert_eq!(body, index.bytes);
+    assert!(body.starts_with(b"<!doctype html>"));
+    assert_eq!(header(&headers, "etag"), index.etag);
+
+    // The page is revalidated, and unchanged it is a 304.
+    let (status, headers, body) = fetch(&server, "/", &[("if-none-match", index.etag)]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    assert_eq!(header(&headers, "etag"), index.etag);
+
+    // No key needed, and the console is not in the API's description.
+    let (_, doc) = server.call(Method::GET, "/openapi.json", None, None).await;
+    assert!(doc["paths"]["/"].is_null());
+    assert!(doc["paths"]["/v1/me"]["get"].is_object());
+
+    // Paths that are no file are still the API's 404.
+    for path in ["/nope.html", "/assets/nope.js", "/index.htm"] {
+        let (status, headers, _) = fetch(&server, path, &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(header(&headers, "content-type"), "application/problem+json");
+    }
+}
+
+#[tokio::test]
+async fn console_assets_are_immutable_gzipped_when_asked_and_revalidated() {
+    let server = Server::start().await;
+    if !console::BUILT {
+        eprintln!("built with REMISE_SKIP_CONSOLE: no /assets/ to serve");
+        return;
+    }
+    let asset = console::ASSETS
+        .iter()
+        .find(|a| a.path.starts_with("/assets/") && a.path.ends_with(".js") && a.gzip.is_some())
+        .expect("the build has a compressible script under /assets/");
+    let gzipped = asset.gzip.expect("it has a gzip form");
+
+    let (status, headers, body) =
+        fetch(&server, asset.path, &[("accept-encoding", "gzip, br")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-encoding"), "gzip");
+    assert_eq!(
+        header(&headers, "content-type"),
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(
+        header(&headers, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(header(&headers, "vary"), "Accept-Encoding");
+    assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
+    assert!(body.starts_with(&[0x1f, 0x8b]), "a gzip stream");
+    assert_eq!(body, gzipped);
+    assert!(body.len() < asset.bytes.len());
+    let gzip_tag = header(&headers, "etag").to_string();
+
+    // Not asked (or refused): the plain bytes, under another tag.
+    for accept in [None, Some("identity"), Some("gzip;q=0")] {
+        let request: Vec<(&str, &str)> =
+            accept.map(|a| ("accept-encoding", a)).into_iter().collect();
+        let (status, headers, body) = fetch(&server, asset.path, &request).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(header(&headers, "content-encoding"), "", "{accept:?}");
+        assert_eq!(header(&headers, "vary"), "Accept-Encoding");
+        assert_eq!(body, asset.bytes, "{accept:?}");
+        assert_eq!(header(&headers, "etag"), asset.etag);
+        assert_ne!(asset.etag, gzip_tag);
+    }
+
+    // The tag it was sent with: 304, no body.
+    let (status, headers, body) = fetch(
+        &server,
+        asset.path,
+        &[("accept-encoding", "gzip"), ("if-none-match", &gzip_tag)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    assert_eq!(header(&headers, "etag"), gzip_tag);
+    assert_eq!(
+        header(&headers, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let (status, _, body) = fetch(&server, asset.path, &[("if-none-match", asset.etag)]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    // Another tag: the file again.
+    let (status, _, body) = fetch(&server, asset.path, &[("if-none-match", "\"0000\"")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, asset.bytes);
+
+    // Counted under the route template, never the file's name.
+    let (status, metrics) = server
+        .call(Method::GET, "/metrics", Some(ADMIN), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = metrics.as_str().unwrap_or_default();
+    assert!(metrics.contains("route=\"/assets/{*file}\""), "{metrics}");
+    assert!(!metrics.contains(asset.path), "{metrics}");
 }
 
 #[tokio::test]

@@ -1,10 +1,12 @@
 //! `Authorization: Bearer <key>` on every route that needs a role (SPEC.md
 //! "Authentication"): no or a malformed header, or an unknown key, is 401 with a
-//! `WWW-Authenticate: Bearer` challenge; a key whose role does not allow the route is 403.
-//! `admin` allows every route ([`Role::allows`]). The check runs before the body is read.
+//! `WWW-Authenticate: Bearer` challenge; a key whose role the route does not accept is
+//! 403. A route accepts one role or a few; `admin` may use every route
+//! ([`Role::allows_any`]). The check runs before the body is read, and hands the key's
+//! [`KeyInfo`] to the handler as a request extension.
 
 use super::problem::ApiError;
-use crate::auth::Role;
+use crate::auth::{KeyInfo, Role};
 use crate::service::Service;
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -22,36 +24,56 @@ const CHALLENGE_UNKNOWN: &str = "Bearer realm=\"remise\", error=\"invalid_token\
 /// Longer keys are refused without a lookup; ours are 67 characters.
 const MAX_KEY: usize = 1_024;
 
-/// What the guard of one route needs: the service (for keys) and the role the route needs.
+/// What the guard of one route needs: the service (for keys) and the roles the route
+/// accepts.
 #[derive(Clone)]
 pub struct Guard {
     /// The service that knows the keys.
     pub service: Arc<Service>,
-    /// The role the route needs.
-    pub role: Role,
+    /// The roles the route accepts (`admin` is always accepted).
+    pub roles: &'static [Role],
 }
 
-/// Middleware: lets the request through when its key allows `guard.role`.
-pub async fn require(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+/// Middleware: lets the request through when its key's role is one `guard.roles` accepts,
+/// with the key's [`KeyInfo`] in the request's extensions.
+pub async fn require(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
     match authorize(&guard, request.headers()).await {
-        Ok(()) => next.run(request).await,
+        Ok(key) => {
+            request.extensions_mut().insert(key);
+            next.run(request).await
+        }
         Err(error) => error.into_response(),
     }
 }
 
-async fn authorize(guard: &Guard, headers: &HeaderMap) -> Result<(), ApiError> {
+async fn authorize(guard: &Guard, headers: &HeaderMap) -> Result<KeyInfo, ApiError> {
     let key = bearer(headers)?;
-    match guard.service.key_role(key).await? {
+    match guard.service.key(key).await? {
         None => Err(ApiError::unauthorized(
             "the key is not known",
             CHALLENGE_UNKNOWN,
         )),
-        Some(role) if role.allows(guard.role) => Ok(()),
-        Some(role) => Err(ApiError::forbidden(format!(
-            "a {} key cannot use this route: it needs the {} role",
-            role.as_str(),
-            guard.role.as_str()
+        Some(key) if key.role.allows_any(guard.roles) => Ok(key),
+        Some(key) => Err(ApiError::forbidden(format!(
+            "a {} key cannot use this route: it needs {}",
+            key.role.as_str(),
+            needed(guard.roles)
         ))),
+    }
+}
+
+/// The roles a route accepts, for people: `the marketing role`, `the marketing or ops
+/// role`, `the channel, marketing or ops role`; `admin` always is.
+pub fn needed(roles: &[Role]) -> String {
+    let names: Vec<&str> = roles
+        .iter()
+        .filter(|role| **role != Role::Admin)
+        .map(|role| role.as_str())
+        .collect();
+    match names.split_last() {
+        None => "the admin role".to_string(),
+        Some((only, [])) => format!("the {only} role"),
+        Some((last, rest)) => format!("the {} or {last} role", rest.join(", ")),
     }
 }
 
@@ -115,6 +137,21 @@ mod tests {
             );
         }
         bearer(&headers).map(str::to_string)
+    }
+
+    #[test]
+    fn the_roles_a_route_accepts_are_named() {
+        assert_eq!(needed(&[Role::Ops]), "the ops role");
+        assert_eq!(
+            needed(&[Role::Marketing, Role::Ops]),
+            "the marketing or ops role"
+        );
+        assert_eq!(
+            needed(&[Role::Channel, Role::Marketing, Role::Ops]),
+            "the channel, marketing or ops role"
+        );
+        assert_eq!(needed(&[]), "the admin role");
+        assert_eq!(needed(&[Role::Admin]), "the admin role");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `GET /metrics` (role `ops`): the Prometheus text exposition of [`crate::metrics`], and
 //! [`track`], the middleware that counts and times every request by its route template.
 
-use super::ROUTES;
+use super::{console, ROUTES};
 use crate::metrics::{self as recorded, UNMATCHED};
 use axum::extract::{MatchedPath, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -35,7 +35,9 @@ pub(crate) async fn metrics() -> Response {
 }
 
 /// Middleware on the whole router: counts and times each request by its route template
-/// (`/v1/campaigns/{id}`, [`UNMATCHED`] when no route serves the path), method and status.
+/// (`/v1/campaigns/{id}`; for the console `/`, `/assets/{*file}` or a file's path, as
+/// [`console::route_label`] bounds them; [`UNMATCHED`] when no route serves the path),
+/// method and status.
 /// Requests refused by a route's key check count under that route.
 pub(crate) async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -47,6 +49,7 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
                 .iter()
                 .map(|route| route.path)
                 .find(|path| *path == matched.as_str())
+                .or_else(|| console::route_label(matched.as_str()))
         })
         .unwrap_or(UNMATCHED);
     let method = method_label(request.method());

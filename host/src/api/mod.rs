@@ -1,24 +1,30 @@
 //! The HTTP API v1 of SPEC.md, over axum: [`app`] builds the whole router from one table,
-//! [`ROUTES`] (method, path, role, handler), which the OpenAPI test checks too.
+//! [`ROUTES`] (method, path, roles, handler), which the OpenAPI test checks too, and adds
+//! the marketing console's files ([`console`]), which are no part of the API: not in
+//! [`ROUTES`], not in the OpenAPI document, no key.
 //!
 //! - [`json`]: the JSON body extractor; every serde error is a 400 or 422 naming the field
 //!   by its JSON pointer; a body over the limit is a 413, one not declared JSON a 415.
-//! - [`auth`]: `Authorization: Bearer <key>` and the role each route needs.
+//! - [`auth`]: `Authorization: Bearer <key>` and the roles each route accepts.
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457).
 //! - [`openapi`]: the OpenAPI 3.1 document served at `GET /openapi.json`.
 //! - [`metrics`]: `GET /metrics`, and the middleware that counts and times every request
 //!   by route template.
+//! - [`console`]: the marketing console (`GET /`, `/assets/…`), built from `web/` by
+//!   `build.rs` and embedded in the binary.
 //!
 //! Handlers are thin: they parse, call [`Service`], and answer.
 
 pub mod auth;
 mod campaigns;
+pub mod console;
 mod coupons;
 mod evaluate;
 pub mod extract;
 mod groups;
 mod health;
 pub mod json;
+mod me;
 mod metrics;
 pub mod openapi;
 mod plugins;
@@ -100,37 +106,44 @@ impl Verb {
     }
 }
 
-/// One route: method, path (axum and OpenAPI syntax alike), the role it needs (`None`:
-/// no key), and its handler for that method.
+/// One route: method, path (axum and OpenAPI syntax alike), the roles it accepts (`None`:
+/// no key; `admin` is always accepted), and its handler for that method.
 pub(crate) struct Route {
     pub method: Verb,
     pub path: &'static str,
-    pub role: Option<Role>,
+    pub roles: Option<&'static [Role]>,
     pub handler: fn(MethodFilter) -> MethodRouter<AppState>,
 }
 
 const fn route(
     method: Verb,
     path: &'static str,
-    role: Option<Role>,
+    roles: Option<&'static [Role]>,
     handler: fn(MethodFilter) -> MethodRouter<AppState>,
 ) -> Route {
     Route {
         method,
         path,
-        role,
+        roles,
         handler,
     }
 }
 
-const CHANNEL: Option<Role> = Some(Role::Channel);
-const MARKETING: Option<Role> = Some(Role::Marketing);
-const OPS: Option<Role> = Some(Role::Ops);
+const CHANNEL: Option<&[Role]> = Some(&[Role::Channel]);
+const MARKETING: Option<&[Role]> = Some(&[Role::Marketing]);
+const OPS: Option<&[Role]> = Some(&[Role::Ops]);
+/// Evaluate: channels, and marketing's "try a basket" in the console (it changes nothing).
+const CHANNEL_OR_MARKETING: Option<&[Role]> = Some(&[Role::Channel, Role::Marketing]);
+/// Catalogue reads: marketing picks plugins for campaigns, ops sees what is loaded.
+const MARKETING_OR_OPS: Option<&[Role]> = Some(&[Role::Marketing, Role::Ops]);
+/// Any valid key.
+const ANY_KEY: Option<&[Role]> = Some(&Role::ALL);
 
-/// Every route the API serves. [`app`] routes exactly these; the OpenAPI test checks the
-/// document describes exactly these.
+/// Every route the API serves. [`app`] routes exactly these (and, apart, the console's
+/// files, which [`console::routable`] keeps off every path here); the OpenAPI test checks
+/// the document describes exactly these.
 pub(crate) const ROUTES: &[Route] = &[
-    route(Verb::Post, "/v1/evaluate", CHANNEL, |m| {
+    route(Verb::Post, "/v1/evaluate", CHANNEL_OR_MARKETING, |m| {
         on(m, evaluate::evaluate)
     }),
     route(Verb::Post, "/v1/redemptions", CHANNEL, |m| {
@@ -182,10 +195,10 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Put, "/v1/groups/{name}", MARKETING, |m| {
         on(m, groups::put)
     }),
-    route(Verb::Get, "/v1/plugins", MARKETING, |m| {
+    route(Verb::Get, "/v1/plugins", MARKETING_OR_OPS, |m| {
         on(m, plugins::list)
     }),
-    route(Verb::Get, "/v1/plugins/{name}", MARKETING, |m| {
+    route(Verb::Get, "/v1/plugins/{name}", MARKETING_OR_OPS, |m| {
         on(m, plugins::get)
     }),
     route(Verb::Put, "/v1/plugins/{name}", OPS, |m| {
@@ -200,6 +213,7 @@ pub(crate) const ROUTES: &[Route] = &[
         OPS,
         |m| on(m, plugins::delete_version),
     ),
+    route(Verb::Get, "/v1/me", ANY_KEY, |m| on(m, me::me)),
     route(Verb::Get, "/healthz", None, |m| on(m, health::healthz)),
     route(Verb::Get, "/readyz", None, |m| on(m, health::readyz)),
     route(Verb::Get, "/openapi.json", None, |m| {
@@ -208,25 +222,26 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Get, "/metrics", OPS, |m| on(m, metrics::metrics)),
 ];
 
-/// The whole API over `service`: every route of [`ROUTES`] behind its role, problem+json
-/// for unknown routes (404) and methods (405), the body limit of `limits`, and every
-/// request counted and timed for `GET /metrics` (the process's recorder is installed on
-/// first call).
+/// The whole API over `service`: every route of [`ROUTES`] behind its roles, the console's
+/// files ([`console::routes`]), problem+json for unknown routes (404) and methods (405),
+/// the body limit of `limits`, and every request counted and timed for `GET /metrics` (the
+/// process's recorder is installed on first call).
 pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
     crate::metrics::install();
     let mut router = Router::new();
     for route in ROUTES {
         let mut handler = (route.handler)(route.method.filter());
-        if let Some(role) = route.role {
+        if let Some(roles) = route.roles {
             let guard = auth::Guard {
                 service: Arc::clone(&service),
-                role,
+                roles,
             };
             handler = handler.route_layer(from_fn_with_state(guard, auth::require));
         }
         router = router.route(route.path, handler);
     }
     router
+        .merge(console::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -3,11 +3,17 @@
 //! basket, the campaign, the evaluate response, the catalogue) are described as objects
 //! with a description pointing to SPEC.md rather than field by field.
 //!
-//! A test checks that every route of [`super::ROUTES`] (what the router serves) is in the
-//! document, with the same method, and the other way round.
+//! A test checks that every route of [`super::ROUTES`] (what the router serves, beside the
+//! console's files, which are no part of the API) is in the document, with the same method
+//! and whether it needs a key, and the other way round. The 403 answer of each operation
+//! names the roles [`super::ROUTES`] gives it, so the document cannot drift from the router.
 
 use super::problem::{Problem, ProblemField};
-use super::{campaigns, coupons, evaluate, groups, health, metrics, plugins, redemptions, stats};
+use super::{
+    auth, campaigns, coupons, evaluate, groups, health, me, metrics, plugins, redemptions, stats,
+    ROUTES,
+};
+use crate::auth::Role;
 use crate::coupons::{CouponPage, CouponView, CouponsCreated, CouponsRequest};
 use crate::engine::resolve::Policy;
 use std::borrow::Cow;
@@ -207,6 +213,7 @@ impl ToSchema for PolicySchema {
         plugins::upload,
         plugins::rollback,
         plugins::delete_version,
+        me::me,
         health::healthz,
         health::readyz,
         metrics::metrics,
@@ -223,12 +230,14 @@ impl ToSchema for PolicySchema {
     )),
     modifiers(&Security),
     tags(
-        (name = "evaluate", description = "Price baskets (role channel)"),
+        (name = "evaluate", description = "Price baskets (role channel or marketing)"),
         (name = "redemptions", description = "Commit and cancel orders (role channel)"),
         (name = "campaigns", description = "Manage campaigns (role marketing)"),
         (name = "coupons", description = "Coupon codes of a campaign (role marketing)"),
         (name = "groups", description = "Exclusivity group policies (role marketing)"),
-        (name = "plugins", description = "The plugin catalogue (role marketing)"),
+        (name = "plugins", description = "The plugin catalogue (reads: role marketing or ops; \
+                                           uploads, rollbacks and deletes: role ops)"),
+        (name = "keys", description = "The calling key (any key)"),
         (name = "health", description = "Liveness and readiness (no key)"),
         (name = "ops", description = "Metrics (role ops)"),
         (name = "meta", description = "This document (no key)"),
@@ -265,20 +274,32 @@ impl Modify for Security {
                 )
                 .build()
         };
-        for item in openapi.paths.paths.values_mut() {
-            for operation in operations(item) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (method, operation) in operations(item) {
                 if operation.security.as_ref().is_none_or(Vec::is_empty) {
                     continue;
                 }
+                let forbidden = match roles(path, method) {
+                    Some(roles) if every_role(roles) => None,
+                    Some(roles) => Some(format!(
+                        "The key's role is not accepted: this route needs {} (admin may \
+                         use every route)",
+                        auth::needed(roles)
+                    )),
+                    None => Some("The key's role does not allow this route".to_string()),
+                };
                 let responses = &mut operation.responses.responses;
                 for (status, description) in [
                     (
                         "401",
-                        "No key, a malformed Authorization header, or an unknown key",
+                        Some("No key, a malformed Authorization header, or an unknown key"),
                     ),
-                    ("403", "The key's role does not allow this route"),
-                    ("503", "The database cannot be reached"),
+                    ("403", forbidden.as_deref()),
+                    ("503", Some("The database cannot be reached")),
                 ] {
+                    let Some(description) = description else {
+                        continue;
+                    };
                     responses
                         .entry(status.to_string())
                         .or_insert_with(|| problem(description).into());
@@ -288,17 +309,32 @@ impl Modify for Security {
     }
 }
 
-/// The operations of a path item that the API uses.
-fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+/// The operations of a path item that the API uses, each with its method.
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (&'static str, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.post,
-        &mut item.put,
-        &mut item.patch,
-        &mut item.delete,
+        ("GET", &mut item.get),
+        ("POST", &mut item.post),
+        ("PUT", &mut item.put),
+        ("PATCH", &mut item.patch),
+        ("DELETE", &mut item.delete),
     ]
     .into_iter()
-    .filter_map(Option::as_mut)
+    .filter_map(|(method, operation)| operation.as_mut().map(|o| (method, o)))
+}
+
+/// Whether a route accepting `roles` accepts every key (it then never answers 403).
+fn every_role(roles: &[Role]) -> bool {
+    Role::ALL.iter().all(|role| role.allows_any(roles))
+}
+
+/// The roles [`ROUTES`] gives `method path`, if it routes it with a key check.
+fn roles(path: &str, method: &str) -> Option<&'static [Role]> {
+    ROUTES
+        .iter()
+        .find(|route| route.path == path && route.method.as_str() == method)
+        .and_then(|route| route.roles)
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(ApiDoc::openapi);
@@ -318,7 +354,6 @@ pub(crate) async fn document() -> axum::Json<&'static utoipa::openapi::OpenApi> 
 
 #[cfg(test)]
 mod tests {
-    use super::super::ROUTES;
     use super::*;
     use serde_json::Value;
 
@@ -353,14 +388,26 @@ mod tests {
                 .is_some_and(|s| !s.is_empty());
             assert_eq!(
                 secured,
-                route.role.is_some(),
+                route.roles.is_some(),
                 "{} {}: security in the document does not match the router",
                 route.method.as_str(),
                 route.path
             );
-            if secured {
+            if let Some(roles) = route.roles {
                 assert!(operation["responses"]["401"].is_object());
-                assert!(operation["responses"]["403"].is_object());
+                if every_role(roles) {
+                    assert!(operation["responses"]["403"].is_null());
+                    continue;
+                }
+                let forbidden = operation["responses"]["403"]["description"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(
+                    forbidden.contains(&auth::needed(roles)),
+                    "{} {}: the 403 does not name the roles: {forbidden}",
+                    route.method.as_str(),
+                    route.path
+                );
             }
         }
         assert!(

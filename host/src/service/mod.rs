@@ -18,7 +18,7 @@ pub use redemptions::{Cancelled, Redeemed, MAX_ORDER_ID};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 pub use watch::{watch_plugin_dir, WATCH_INTERVAL};
 
-use crate::auth::{hash_key, Role};
+use crate::auth::{hash_key, KeyInfo, Role};
 use crate::basket::{EvaluateRequest, FieldProblem};
 use crate::campaign::{Campaign, Status};
 use crate::engine::resolve::Policy;
@@ -247,7 +247,7 @@ pub struct Service {
     store: Store,
     registry: RwLock<Registry>,
     snapshot: RwLock<Arc<Snapshot>>,
-    keys: RwLock<HashMap<String, Role>>,
+    keys: RwLock<HashMap<String, KeyInfo>>,
     writes: tokio::sync::Mutex<()>,
     evaluations: AtomicU64,
     /// Every campaign's usage as last committed: what evaluations check caps and budgets
@@ -332,14 +332,14 @@ impl Service {
         Ok(())
     }
 
-    /// Registers an API key (stored hashed) with `role`.
+    /// Registers an API key (stored hashed) with `role` and `label` (`""`: none).
     pub async fn add_key(&self, key: &str, role: Role, label: &str) -> Result<(), ServiceError> {
         let hash = hash_key(key);
         self.store.add_key(&hash, role, label).await?;
         self.keys
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(hash, role);
+            .insert(hash, KeyInfo::new(role, label));
         Ok(())
     }
 
@@ -348,25 +348,25 @@ impl Service {
         Ok(self.store.key_count().await?)
     }
 
-    /// The role of `key`, `None` when it is unknown.
-    pub async fn key_role(&self, key: &str) -> Result<Option<Role>, ServiceError> {
+    /// The role and label of `key`, `None` when it is unknown.
+    pub async fn key(&self, key: &str) -> Result<Option<KeyInfo>, ServiceError> {
         let hash = hash_key(key);
-        if let Some(role) = self
+        if let Some(info) = self
             .keys
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&hash)
         {
-            return Ok(Some(*role));
+            return Ok(Some(info.clone()));
         }
-        let role = self.store.key_role(&hash).await?;
-        if let Some(role) = role {
+        let info = self.store.key(&hash).await?;
+        if let Some(info) = &info {
             self.keys
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(hash, role);
+                .insert(hash, info.clone());
         }
-        Ok(role)
+        Ok(info)
     }
 
     /// Prices a validated basket on the evaluation threads. Changes nothing but counters.

@@ -12,7 +12,7 @@
 //! query. Queries are checked at run time (`sqlx::query`), not at build time, so building
 //! needs no database.
 
-use crate::auth::Role;
+use crate::auth::{KeyInfo, Role};
 use crate::campaign::Campaign;
 use crate::engine::resolve::Policy;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
@@ -326,15 +326,19 @@ impl Store {
         Ok(())
     }
 
-    /// The role of the key with this hash, if it is known.
-    pub async fn key_role(&self, key_hash: &str) -> Result<Option<Role>, StoreError> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT role FROM api_keys WHERE key_hash = $1")
+    /// The role and label of the key with this hash, if it is known.
+    pub async fn key(&self, key_hash: &str) -> Result<Option<KeyInfo>, StoreError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT role, label FROM api_keys WHERE key_hash = $1")
                 .bind(key_hash)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(role,)| Role::from_str(&role).map_err(|why| column_error("api_keys.role", why)))
-            .transpose()
+        row.map(|(role, label)| {
+            Role::from_str(&role)
+                .map(|role| KeyInfo::new(role, &label))
+                .map_err(|why| column_error("api_keys.role", why))
+        })
+        .transpose()
     }
 
     /// How many keys are stored (none on a first run: one is then created and printed).

@@ -246,24 +246,25 @@ async fn keys_are_found_by_hash_and_upserted() {
         .await
         .expect("add");
     store
-        .add_key(&channel, Role::Channel, "tills")
+        .add_key(&channel, Role::Channel, "")
         .await
         .expect("re-add");
     assert_eq!(store.key_count().await.expect("count"), 2);
     assert_eq!(
-        store.key_role(&admin).await.expect("role"),
-        Some(Role::Admin)
+        store.key(&admin).await.expect("key"),
+        Some(KeyInfo::new(Role::Admin, "first run"))
     );
+    // The new role and label; an empty label is none.
     assert_eq!(
-        store.key_role(&channel).await.expect("role"),
-        Some(Role::Channel)
+        store.key(&channel).await.expect("key"),
+        Some(KeyInfo {
+            role: Role::Channel,
+            label: None
+        })
     );
-    assert_eq!(
-        store.key_role(&hash_key("rk_nobody")).await.expect("role"),
-        None
-    );
+    assert_eq!(store.key(&hash_key("rk_nobody")).await.expect("key"), None);
     // The key itself is not a hash of anything stored.
-    assert_eq!(store.key_role("rk_admin").await.expect("role"), None);
+    assert_eq!(store.key("rk_admin").await.expect("key"), None);
 }
 
 #[tokio::test]
@@ -291,8 +292,8 @@ async fn data_survives_reopening_the_file() {
         [("seasonal".to_owned(), Policy::Priority)]
     );
     assert_eq!(
-        store.key_role(&hash_key("k")).await.expect("role"),
-        Some(Role::Ops)
+        store.key(&hash_key("k")).await.expect("key"),
+        Some(KeyInfo::new(Role::Ops, "ops"))
     );
 }
 
