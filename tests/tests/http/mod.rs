@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 pub const ADMIN: &str = "scenarios-admin-key";
 pub const CHANNEL: &str = "scenarios-channel-key";
 pub const MARKETING: &str = "scenarios-marketing-key";
+pub const OPS: &str = "scenarios-ops-key";
 
 /// A running server, with test guests (the hostile one unless told) in its plugin folder.
 pub struct Server {
@@ -60,7 +61,8 @@ impl Server {
             &config,
             format!(
                 "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\n\n\
-                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n"
+                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\nlabel = \"marketing team\"\n\n\
+                 [[keys]]\nkey = \"{OPS}\"\nrole = \"ops\"\nlabel = \"ops on call\"\n"
             ),
         )
         .expect("config written");

@@ -1,0 +1,83 @@
+//! The marketing console in a real browser: starts a real server (temporary SQLite, the
+//! catalogue, the `flip-v1` guest in its plugin folder) and runs `web/e2e/console.test.mjs`,
+//! Playwright driving Debian's headless Chromium against it. Screenshots of each main page
+//! are kept in `target/console-screenshots/`.
+
+mod http;
+
+use http::{Server, CHANNEL, MARKETING, OPS};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// Where Debian's `chromium` package puts the browser (`.ci/run` installs it).
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_works_in_a_real_browser() {
+    let chromium = std::env::var("REMISE_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "the browser tests need Chromium at {chromium}: apt-get install chromium (as .ci/run does), \
+         or set REMISE_CHROMIUM"
+    );
+    let web = workspace().join("web");
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "web/node_modules is installed by the build of the remise crate (host/build.rs runs npm ci)"
+    );
+    let server = Server::start_with(&["flip-v1"]).await;
+    let upload = remise_tests::GUESTS
+        .iter()
+        .find(|(name, _)| *name == "flip-v2")
+        .map(|(_, path)| *path)
+        .expect("the flip-v2 guest is built");
+    let screenshots = workspace().join("target/console-screenshots");
+
+    let mut node = std::process::Command::new("node");
+    node.arg("--test")
+        .arg("--test-reporter=spec")
+        .arg("--test-timeout=120000")
+        .arg("e2e/console.test.mjs")
+        .current_dir(&web)
+        .env("REMISE_URL", &server.base)
+        .env("REMISE_MARKETING_KEY", MARKETING)
+        .env("REMISE_OPS_KEY", OPS)
+        .env("REMISE_CHANNEL_KEY", CHANNEL)
+        .env("REMISE_UPLOAD_WASM", upload)
+        .env("REMISE_SCREENSHOTS", &screenshots)
+        .env("REMISE_CHROMIUM", &chromium)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = tokio::task::spawn_blocking(move || node.output())
+        .await
+        .expect("the node task ends")
+        .expect("node runs (Node.js 20+ is needed to build and test the console)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the browser tests failed ({}); screenshots in {}:\n{stdout}\n{stderr}",
+        output.status,
+        screenshots.display()
+    );
+    for page in [
+        "02-editor-field-error",
+        "03-try-a-basket",
+        "04-results",
+        "05-coupons",
+        "10-plugins",
+    ] {
+        assert!(
+            screenshots.join(format!("{page}.png")).exists(),
+            "screenshot {page}.png was taken"
+        );
+    }
+}
