@@ -174,6 +174,28 @@ test("the results change after a redemption committed over the API", async () =>
   await shot("04-results");
 });
 
+test("a campaign that met its objective says so", async () => {
+  await api("POST", "/v1/campaigns", KEYS.marketing, {
+    id: "first-order",
+    name: "First order only",
+    plugin: "threshold-discount",
+    params: { tiers: [{ min_subtotal: "1", amount_off: "5.00" }] },
+    audience: { channels: ["store"] },
+    limits: { redemptions: 1 },
+    status: "active",
+  });
+  await page.goto(BASE + "/#/campaigns/first-order");
+  await page.getByText("0 of 1", { exact: true }).waitFor(WAIT);
+  await api("POST", "/v1/redemptions", KEYS.channel, {
+    order_id: "order-2",
+    currency: "EUR",
+    channel: "store",
+    lines: [{ id: "1", sku: "MUG", quantity: 1, unit_price: "12.00" }],
+  });
+  await page.getByText("Objective met: the campaign reached its redemption cap").waitFor(WAIT);
+  await page.getByText("1 of 1", { exact: true }).waitFor(WAIT);
+});
+
 test("coupons are generated with progress, listed, searched and downloaded as CSV", async () => {
   await page.goto(BASE + "/#/campaigns/ten-from-100/coupons");
   await page.fill("input[name=count]", "12000");
