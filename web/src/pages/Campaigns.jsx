@@ -138,7 +138,9 @@ function CampaignRow({ campaign: c, stats: s, onAction }) {
       <td className="small wide-only">{scheduleSummary(c.schedule)}</td>
       <td className="small wide-only">{c.group || "—"}</td>
       <td>
-        {budget ? (
+        {budget && !s ? (
+          <span className="muted small">…</span>
+        ) : budget ? (
           <Progress
             value={ratio(used, budget)}
             max={1}
