@@ -6,6 +6,7 @@ use crate::basket::{EvaluateRequest, DEFAULT_MAX_LINES};
 use crate::catalogue;
 use crate::runtime::{self, Limits, Plugin, Runtime};
 use crate::serve::{self, ServeOptions};
+use crate::store::PoolSettings;
 use anyhow::{anyhow, bail, Context as _};
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
@@ -41,7 +42,8 @@ pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, env = "REMISE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The database: `sqlite://file.db` (created and migrated on first start).
+    /// The database: `sqlite://file.db` (created and migrated on first start), or
+    /// `postgres://user:password@host/database` shared by many hosts (migrated on start).
     #[arg(
         long,
         env = "REMISE_DATABASE_URL",
@@ -65,6 +67,13 @@ pub struct ServeArgs {
     /// service: whoever can write there can run code in it.
     #[arg(long, env = "REMISE_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Database connections at most (default 4 for SQLite, 16 for PostgreSQL).
+    #[arg(long, env = "REMISE_DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: Option<u32>,
+    /// How long a request waits for a database connection before it fails with a 503, in
+    /// milliseconds.
+    #[arg(long, env = "REMISE_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_acquire_timeout_ms: u64,
 }
 
 /// `remise plugin …`.
@@ -143,6 +152,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         admin_key: args.admin_key,
         max_plugin_bytes: args.max_plugin_bytes,
         cache_dir: args.cache_dir,
+        pool: PoolSettings {
+            max_connections: args.db_max_connections,
+            acquire_timeout: std::time::Duration::from_millis(args.db_acquire_timeout_ms),
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

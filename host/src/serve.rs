@@ -6,8 +6,8 @@ use crate::api::{app, ApiLimits};
 use crate::auth::{new_key, Role};
 use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
-use crate::service::{load_plugins, watch_plugin_dir, Service, ServiceError};
-use crate::store::{Store, StoreError};
+use crate::service::{keep_in_sync, load_plugins, watch_plugin_dir, Service, ServiceError};
+use crate::store::{PoolSettings, Store, StoreError};
 use serde::Deserialize;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 pub struct ServeOptions {
     /// The address to listen on.
     pub listen: SocketAddr,
-    /// `sqlite://file.db`.
+    /// `sqlite://file.db` or `postgres://…`.
     pub database_url: String,
     /// A folder of extra `.wasm` plugins loaded at start.
     pub plugin_dir: Option<PathBuf>,
@@ -34,6 +34,8 @@ pub struct ServeOptions {
     /// Where compiled plugins are kept across restarts (`REMISE_CACHE_DIR`); by default
     /// beside a SQLite file (`remise.db` → `remise.db-compiled/`), none for `:memory:`.
     pub cache_dir: Option<PathBuf>,
+    /// The database pool's size and patience.
+    pub pool: PoolSettings,
 }
 
 /// The compiled-plugin folder of `options`: the one given, else beside the SQLite file.
@@ -116,7 +118,7 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
         Some(path) => read_config(path)?,
         None => ConfigFile::default(),
     };
-    let store = Store::open(&options.database_url).await?;
+    let store = Store::open_with(&options.database_url, options.pool).await?;
     let plugin_dir = options.plugin_dir.clone();
     let cache_dir = cache_dir(options);
     let (runtime, plugins) = tokio::task::spawn_blocking(move || {
@@ -153,6 +155,7 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
         created_admin_key = Some(key);
     }
     let service = Arc::new(service);
+    keep_in_sync(&service);
     if let Some(dir) = &options.plugin_dir {
         watch_plugin_dir(&service, dir.clone());
     }
@@ -209,6 +212,7 @@ mod tests {
             admin_key: None,
             max_plugin_bytes: crate::service::DEFAULT_MAX_PLUGIN_BYTES,
             cache_dir: cache_dir.map(PathBuf::from),
+            pool: PoolSettings::default(),
         }
     }
 

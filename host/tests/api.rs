@@ -4,6 +4,7 @@
 
 use remise::api::console;
 use remise::serve::{run, start, ServeOptions};
+use remise::store::testing::fresh_database_url;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -40,12 +41,13 @@ impl Server {
         .expect("config written");
         let options = ServeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: format!("sqlite://{}", dir.path().join("remise.db").display()),
+            database_url: fresh_database_url(dir.path(), "remise").await,
             plugin_dir: None,
             config: Some(config),
             admin_key: Some(ADMIN.into()),
             max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
             cache_dir: None,
+            pool: Default::default(),
         };
         let started = start(&options).await.expect("the service starts");
         assert!(
@@ -802,12 +804,13 @@ async fn a_first_start_creates_and_prints_an_admin_key_once() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let options = ServeOptions {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database_url: format!("sqlite://{}", dir.path().join("first.db").display()),
+        database_url: fresh_database_url(dir.path(), "first").await,
         plugin_dir: None,
         config: None,
         admin_key: None,
         max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
         cache_dir: None,
+        pool: Default::default(),
     };
     let first = start(&options).await.expect("starts");
     let key = first.created_admin_key.clone().expect("a key is created");

@@ -6,21 +6,20 @@ use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 const KEY: &str = "durability-admin-key";
 
-/// A `remise serve` process on a free loopback port over `database`.
+/// A `remise serve` process on a free loopback port over `database_url`.
 struct Serve {
     child: Child,
     base: String,
 }
 
 impl Serve {
-    fn start(database: &Path) -> Serve {
+    fn start(database_url: &str) -> Serve {
         // A port the OS just handed out and took back: free for the child to bind.
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -29,7 +28,7 @@ impl Serve {
         let child = Command::new(env!("CARGO_BIN_EXE_remise"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .arg("--database-url")
-            .arg(format!("sqlite://{}", database.display()))
+            .arg(database_url)
             .env("REMISE_ADMIN_KEY", KEY)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -96,7 +95,10 @@ fn order(id: usize) -> Value {
 #[test]
 fn every_acknowledged_redemption_survives_sigkill() {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let database = dir.path().join("remise.db");
+    // A SQLite file, or a fresh PostgreSQL database when the suite runs on PostgreSQL.
+    let database = tokio::runtime::Runtime::new().expect("a runtime").block_on(
+        remise::store::testing::fresh_database_url(dir.path(), "remise"),
+    );
     let serve = Serve::start(&database);
     let (status, body) = serve.call(
         reqwest::Method::POST,

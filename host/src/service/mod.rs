@@ -5,17 +5,20 @@
 //! Writes go to the store first, then replace the snapshot (one `Arc` swap), so the very
 //! next evaluation sees the change and an evaluation in flight finishes on what it started
 //! with. Writes are serialised by one lock: they are rare, and it keeps the snapshot equal
-//! to the store.
+//! to the store. Hosts sharing a PostgreSQL database catch up with one another's writes
+//! through the store's generation ([`sync`]).
 
 mod coupons;
 mod plugins;
 mod redemptions;
 mod stats;
+mod sync;
 mod watch;
 
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, MAX_ORDER_ID};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
+pub use sync::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use watch::{watch_plugin_dir, WATCH_INTERVAL};
 
 use crate::auth::{hash_key, KeyInfo, Role};
@@ -31,7 +34,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
 
@@ -136,7 +139,7 @@ pub struct PluginVersionView {
 
 /// Every loaded plugin version, by name then version, and the version each plugin's
 /// unpinned campaigns follow when an upload or a rollback set one (else the highest).
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Registry {
     plugins: BTreeMap<String, BTreeMap<semver::Version, Arc<Plugin>>>,
     current: HashMap<String, semver::Version>,
@@ -265,6 +268,12 @@ pub struct Service {
     /// Where evaluations run: one thread per core, off the async workers, so a slow plugin
     /// never stalls the HTTP side, and a request's plugin groups can run in parallel.
     evaluators: Arc<rayon::ThreadPool>,
+    /// The store generation the cached campaigns, groups and plugins reflect ([`sync`]).
+    generation: AtomicI64,
+    /// One catch-up with other hosts' changes at a time.
+    catching_up: tokio::sync::Mutex<()>,
+    /// Since when the database has not answered, while it does not.
+    unreachable_since: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Service {
@@ -282,6 +291,8 @@ impl Service {
             registry.add(plugin);
         }
         plugins::load_uploaded(&store, &runtime, &mut registry).await?;
+        // Read before the campaigns: whatever changes after it is caught up on later.
+        let generation = store.generation().await?;
         let service = Service {
             store,
             registry: RwLock::new(registry),
@@ -302,6 +313,9 @@ impl Service {
                         ServiceError::Unavailable(format!("no evaluation threads: {e}"))
                     })?,
             ),
+            generation: AtomicI64::new(generation),
+            catching_up: tokio::sync::Mutex::new(()),
+            unreachable_since: Mutex::new(None),
         };
         service.reload().await?;
         Ok(service)
@@ -377,6 +391,7 @@ impl Service {
         request: EvaluateRequest,
     ) -> Result<EvaluateResponse, ServiceError> {
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
+        self.ensure_fresh().await;
         let snapshot = self.snapshot();
         let usage = self.usage_for_evaluation(&request, &snapshot).await?;
         let (_, response) = self.run_engine(request, snapshot, usage, deadline).await?;
@@ -454,6 +469,7 @@ impl Service {
         let live = self.prepare(campaign).map_err(ServiceError::Invalid)?;
         let stored = self.store.create_campaign(&live.campaign).await?;
         self.swap_in(live);
+        self.changed().await;
         Ok(stored.into())
     }
 
@@ -486,6 +502,7 @@ impl Service {
             .replace_campaign(&live.campaign, expected_revision)
             .await?;
         self.swap_in(live);
+        self.changed().await;
         Ok(stored.into())
     }
 
@@ -517,6 +534,7 @@ impl Service {
             return Err(ServiceError::NotFound(format!("campaign {id} not found")));
         }
         self.update_snapshot(|draft| draft.live.retain(|live| live.campaign.id != id));
+        self.changed().await;
         Ok(())
     }
 
@@ -552,6 +570,7 @@ impl Service {
         self.update_snapshot(|draft| {
             draft.policies.insert(name.to_string(), policy);
         });
+        self.changed().await;
         Ok(())
     }
 
@@ -569,11 +588,6 @@ impl Service {
     pub fn plugin(&self, name: &str) -> Option<PluginView> {
         let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
         registry.view(name)
-    }
-
-    /// Ready: plugins loaded (at start) and the database answering.
-    pub async fn ready(&self) -> bool {
-        self.store.ping().await.is_ok()
     }
 
     /// Checks a campaign against its plugin and prepares its parameters.

@@ -186,6 +186,7 @@ impl Service {
             registry.current.insert(name.to_string(), version);
         }
         self.swap_all(followers);
+        self.changed().await;
         Ok((name.to_string(), Uploaded::New))
     }
 
@@ -272,14 +273,17 @@ impl Service {
             )));
         }
         self.store.delete_plugin_version(name, version).await?;
-        let mut registry = self
-            .registry
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(versions) = registry.plugins.get_mut(name) {
-            versions.remove(&parsed);
+        {
+            let mut registry = self
+                .registry
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(versions) = registry.plugins.get_mut(name) {
+                versions.remove(&parsed);
+            }
+            registry.uploaded.remove(&(name.to_string(), parsed));
         }
-        registry.uploaded.remove(&(name.to_string(), parsed));
+        self.changed().await;
         Ok(())
     }
 
@@ -297,6 +301,7 @@ impl Service {
             .current
             .insert(name.to_string(), version);
         self.swap_all(followers);
+        self.changed().await;
         Ok(())
     }
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The longest order id accepted.
 pub const MAX_ORDER_ID: usize = 128;
@@ -60,14 +60,14 @@ impl Service {
             .clone();
         let customer = match &request.customer {
             Some(customer) if snapshot.caps_customers => {
-                self.store.customer_uses(&customer.id).await?
+                within_read_timeout(self.store.customer_uses(&customer.id)).await?
             }
             _ => Vec::new(),
         };
         let coupons = if request.coupons.is_empty() {
             HashMap::new()
         } else {
-            self.store.coupon_states(&codes(request)).await?
+            within_read_timeout(self.store.coupon_states(&codes(request))).await?
         };
         Ok(Usage {
             campaigns,
@@ -86,6 +86,7 @@ impl Service {
         request: EvaluateRequest,
     ) -> Result<Redeemed, ServiceError> {
         let request_hash = fingerprint(&request);
+        self.ensure_fresh().await;
         let _commit = self.commits.lock().await;
         let mut tx = self.store.begin_commit().await?;
         if let Some(existing) = tx.redemption(&order_id).await? {
@@ -287,4 +288,20 @@ fn codes(request: &EvaluateRequest) -> Vec<String> {
 fn fingerprint(request: &EvaluateRequest) -> String {
     let canonical = serde_json::to_string(request).unwrap_or_default();
     format!("{:x}", Sha256::digest(canonical.as_bytes()))
+}
+
+/// How long an evaluation waits for the reads it needs from the database (a customer's
+/// past uses, coupon states) before it answers 503 rather than hang.
+pub const EVALUATION_READ_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `read`, or a 503 when the database does not answer within [`EVALUATION_READ_TIMEOUT`].
+async fn within_read_timeout<T>(
+    read: impl std::future::Future<Output = Result<T, crate::store::StoreError>>,
+) -> Result<T, ServiceError> {
+    match tokio::time::timeout(EVALUATION_READ_TIMEOUT, read).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(ServiceError::Unavailable(
+            "the database does not answer: this basket's coupons or customer limits cannot be checked".into(),
+        )),
+    }
 }

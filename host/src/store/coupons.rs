@@ -151,7 +151,7 @@ impl Store {
 
 /// [`Store::coupons_by_codes`] on one connection (or inside a transaction).
 pub(super) async fn coupons_by_codes(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     codes: &[String],
 ) -> Result<Vec<Coupon>, StoreError> {
     let mut coupons = Vec::new();
@@ -176,7 +176,7 @@ pub(super) async fn coupons_by_codes(
 
 /// Inserts `codes` in batches inside `tx`, skipping those that exist; returns the skipped.
 async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     campaign_id: &str,
     codes: &[String],
     uses_per_code: u32,
@@ -257,7 +257,7 @@ mod tests {
     /// A fresh store in a new temporary directory (kept alive by the returned guard).
     async fn fresh() -> (Store, TempDir) {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("remise.db").display());
+        let url = super::super::testing::fresh_database_url(dir.path(), "remise").await;
         let store = Store::open(&url).await.expect("the store opens");
         (store, dir)
     }

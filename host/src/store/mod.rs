@@ -1,31 +1,37 @@
-//! Storage (SPEC.md "Storage and deployment"): campaigns, group policies and API keys in
-//! the embedded default, one SQLite file created and migrated on first start.
+//! Storage (SPEC.md "Storage and deployment"): campaigns, group policies, API keys,
+//! redemptions, coupons and plugin versions, in one SQLite file (the embedded default,
+//! created and migrated on first start) or in PostgreSQL shared by many hosts.
 //!
 //! A campaign is stored whole, as the JSON of [`Campaign`], with a `revision` that starts
 //! at 1 and grows by one per replace: [`Store::replace_campaign`] can refuse a write made
 //! against an older revision ([`StoreError::Stale`], a 409 for the API) in one atomic
 //! `UPDATE … WHERE id = … AND revision = …`.
 //!
-//! The schema (`migrations/sqlite`) and the queries stay plain SQL that PostgreSQL also
-//! speaks (numbered `$n` parameters, `ON CONFLICT … DO UPDATE`, `RETURNING`, timestamps as
-//! RFC 3339 UTC text written here), so the PostgreSQL store can mirror this one query for
-//! query. Queries are checked at run time (`sqlx::query`), not at build time, so building
-//! needs no database.
+//! One store, two databases: the queries are plain SQL that both speak (numbered `$n`
+//! parameters, `ON CONFLICT … DO UPDATE`, `RETURNING`, timestamps as RFC 3339 UTC text
+//! written here, money as integer minor units), run through sqlx's `Any` driver, so no
+//! query is written twice. Only the schemas (`migrations/sqlite`, `migrations/postgres`:
+//! the same tables with each database's types) and how a commit takes its lock
+//! ([`Store::begin_commit`]) differ. Queries are checked at run time (`sqlx::query`), not
+//! at build time, so building needs no database.
 
 use crate::auth::{KeyInfo, Role};
 use crate::campaign::Campaign;
 use crate::engine::resolve::Policy;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::AnyPool;
+use sqlx::Executor;
 use std::str::FromStr;
+use std::sync::Once;
 use std::time::Duration;
 
 mod coupons;
 mod plugins;
 mod redemptions;
+#[doc(hidden)]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 
@@ -36,18 +42,66 @@ pub use redemptions::{
 };
 
 /// The SQLite migrations, embedded in the binary.
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// Connections in the pool. SQLite writes one at a time whatever the count; a few
-/// connections let reads proceed beside a write (WAL) without holding many file handles.
-const MAX_CONNECTIONS: u32 = 4;
+/// The PostgreSQL migrations, embedded in the binary: the same tables with PostgreSQL's
+/// types. sqlx takes an advisory lock while it migrates, so hosts starting together
+/// migrate one at a time.
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// How long a connection waits for another's write lock before giving up with "database
-/// is locked".
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a SQLite connection waits for another's write lock before giving up with
+/// "database is locked", in milliseconds.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// How long a caller waits for a free connection of the pool.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file: the embedded default, one host.
+    Sqlite,
+    /// PostgreSQL: shared by many hosts.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names: `sqlite:…`, or `postgres://…` / `postgresql://…`.
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(sqlx::Error::Configuration(
+                format!(
+                    "{url:?} is neither a SQLite URL (sqlite://path/to/file.db, sqlite::memory:) \
+                     nor a PostgreSQL one (postgres://user:password@host/database)"
+                )
+                .into(),
+            )
+            .into())
+        }
+    }
+}
+
+/// The connection pool's size and patience (`--db-max-connections`,
+/// `--db-acquire-timeout-ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Connections at most; `None`: 4 for SQLite (it writes one at a time whatever the
+    /// count; a few let reads proceed beside a write), 16 for PostgreSQL.
+    pub max_connections: Option<u32>,
+    /// How long a caller waits for a connection (a free one, or a new one while the
+    /// database is unreachable) before its request fails with a 503.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: None,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
 
 /// The columns of a campaign row, in the order the queries select them.
 const CAMPAIGN_COLUMNS: &str = "id, body, revision, created_at, updated_at";
@@ -55,11 +109,13 @@ const CAMPAIGN_COLUMNS: &str = "id, body, revision, created_at, updated_at";
 /// A campaign row: id, body, revision, created_at, updated_at.
 type CampaignRow = (String, String, i64, String, String);
 
-/// The store: a pool of connections to one SQLite database. Cheap to clone (the pool is
+/// The store: a pool of connections to one SQLite or PostgreSQL database, through sqlx's
+/// `Any` driver so that every query is written once for both. Cheap to clone (the pool is
 /// shared).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 /// What can go wrong with the store.
@@ -108,44 +164,78 @@ pub struct StoredCampaign {
 }
 
 impl Store {
-    /// `sqlite://path/to/file.db` (created if missing, WAL journal, foreign keys on) or
-    /// `sqlite::memory:`; runs the migrations.
-    ///
-    /// The file's directory must exist: a missing one is an error, as is a URL of another
-    /// scheme.
+    /// [`Store::open_with`] the default pool settings.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        if !url.starts_with("sqlite:") {
-            return Err(sqlx::Error::Configuration(
-                format!(
-                    "{url:?} is not a SQLite URL (sqlite://path/to/file.db or sqlite::memory:)"
-                )
-                .into(),
-            )
-            .into());
+        Store::open_with(url, PoolSettings::default()).await
+    }
+
+    /// Opens `sqlite://path/to/file.db` (created if missing, WAL journal, foreign keys on),
+    /// `sqlite::memory:`, or `postgres://…`, and runs the migrations.
+    ///
+    /// A SQLite file's directory must exist: a missing one is an error, as is a URL of
+    /// another scheme.
+    pub async fn open_with(url: &str, settings: PoolSettings) -> Result<Store, StoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let backend = Backend::of_url(url)?;
+        let options = AnyPoolOptions::new().acquire_timeout(settings.acquire_timeout);
+        let pool = match backend {
+            Backend::Sqlite => {
+                // Each connection to `sqlite::memory:` through `Any` is a database of its
+                // own: an in-memory store has one connection.
+                let max = if url.contains(":memory:") {
+                    1
+                } else {
+                    settings.max_connections.unwrap_or(4)
+                };
+                options
+                    .max_connections(max)
+                    // An in-memory database lives as long as one of its connections: keep
+                    // one open, and never retire them (nothing is gained by reconnecting to
+                    // a local file).
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL with synchronous NORMAL syncs the WAL at checkpoints, not
+                            // at every commit: a committed transaction survives a crash of
+                            // the process (the OS holds the written pages), which is what
+                            // redemptions need, "no request loses committed data"; only a
+                            // power loss or OS crash may lose the last commits. FULL would
+                            // survive those too, at one fsync per commit.
+                            conn.execute(
+                                format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                     PRAGMA foreign_keys = ON; \
+                                     PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+                                )
+                                .as_str(),
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&sqlite_creating(url))
+                    .await?
+            }
+            Backend::Postgres => {
+                options
+                    .max_connections(settings.max_connections.unwrap_or(16))
+                    .connect(url)
+                    .await?
+            }
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // WAL with synchronous NORMAL syncs the WAL at checkpoints, not at every commit:
-            // a committed transaction survives a crash of the process (the OS holds the
-            // written pages), which is what redemptions need, "no request loses committed
-            // data"; only a power loss or OS crash may lose the last commits. FULL would
-            // survive those too, at one fsync per commit.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            // An in-memory database lives as long as one of its connections: keep one open,
-            // and never retire them (nothing is gained by reconnecting to a local file).
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Closes every connection, waiting for those in use to be given back (on shutdown, so
@@ -341,12 +431,45 @@ impl Store {
         .transpose()
     }
 
+    /// The generation of campaigns, groups and plugins: moved on by every write of them
+    /// ([`Store::bump_generation`]), by whichever host.
+    pub async fn generation(&self) -> Result<i64, StoreError> {
+        let (generation,): (i64,) =
+            sqlx::query_as("SELECT generation FROM state_generation WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(generation)
+    }
+
+    /// Moves the generation on, after a write of campaigns, groups or plugins; the new one.
+    pub async fn bump_generation(&self) -> Result<i64, StoreError> {
+        let (generation,): (i64,) = sqlx::query_as(
+            "UPDATE state_generation SET generation = generation + 1 WHERE id = 1 \
+             RETURNING generation",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(generation)
+    }
+
     /// How many keys are stored (none on a first run: one is then created and printed).
     pub async fn key_count(&self) -> Result<i64, StoreError> {
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys")
             .fetch_one(&self.pool)
             .await?;
         Ok(count)
+    }
+}
+
+/// A SQLite URL that creates its file when missing (`mode=rwc`), unless it sets a mode
+/// or is in memory.
+fn sqlite_creating(url: &str) -> String {
+    if url.contains(":memory:") || url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
     }
 }
 

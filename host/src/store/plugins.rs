@@ -99,7 +99,7 @@ impl Store {
 }
 
 async fn set_current(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     name: &str,
     version: &str,
 ) -> Result<(), StoreError> {

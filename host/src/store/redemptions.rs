@@ -1,14 +1,16 @@
 //! Redemptions, campaign usage (budgets, caps, evaluation counters) and coupon uses in the
-//! store. A commit or a cancel is one [`CommitTx`]: a `BEGIN IMMEDIATE` transaction, which
-//! takes SQLite's write lock at once, so every read it makes is still true when it writes,
-//! even with another process on the same file.
+//! store. A commit or a cancel is one [`CommitTx`], which holds the database's commit lock
+//! from its first read, so every read it makes is still true when it writes, whichever
+//! process or host runs it: on SQLite a `BEGIN IMMEDIATE` transaction (the file's write
+//! lock), on PostgreSQL a transaction that first takes a transaction-scoped advisory lock
+//! ([`COMMIT_LOCK`]), so the commits of every host sharing the database run one at a time.
 //!
 //! Money is INTEGER minor units; every query is plain SQL that PostgreSQL also speaks.
 
-use super::{now, parse_timestamp, timestamp, Store, StoreError};
+use super::{now, parse_timestamp, timestamp, Backend, Store, StoreError};
 use crate::engine::usage::{CampaignUsage, CouponState, CustomerUse};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;
 
 /// A stored redemption, as a retry or a cancel needs it.
@@ -78,18 +80,31 @@ pub struct UsageRow {
     pub applications: i64,
 }
 
-/// A commit or cancel in progress: holds SQLite's write lock until [`CommitTx::commit`]
-/// (or until dropped, which rolls back).
+/// The PostgreSQL advisory lock key that commits and cancels take (an arbitrary constant:
+/// "remise" in ASCII).
+pub const COMMIT_LOCK: i64 = 0x72_65_6d_69_73_65;
+
+/// A commit or cancel in progress: holds the commit lock until [`CommitTx::commit`] (or
+/// until dropped, which rolls back and so releases it).
 pub struct CommitTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Any>,
 }
 
 impl Store {
-    /// Starts a commit or a cancel.
+    /// Starts a commit or a cancel: waits for the commit lock.
     pub async fn begin_commit(&self) -> Result<CommitTx, StoreError> {
-        Ok(CommitTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-        })
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(COMMIT_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        Ok(CommitTx { tx })
     }
 
     /// Every campaign's usage.
@@ -157,7 +172,8 @@ impl Store {
         campaign_id: &str,
     ) -> Result<Vec<RedemptionRow>, StoreError> {
         let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT channel, local_date, COUNT(*), SUM(discount_minor) FROM redemption_campaigns \
+            "SELECT channel, local_date, COUNT(*), CAST(SUM(discount_minor) AS BIGINT) \
+             FROM redemption_campaigns \
              WHERE campaign_id = $1 GROUP BY channel, local_date ORDER BY local_date, channel",
         )
         .bind(campaign_id)
@@ -336,7 +352,7 @@ impl CommitTx {
 }
 
 async fn usage_rows(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     campaign_id: Option<&str>,
 ) -> Result<Vec<(String, UsageRow)>, StoreError> {
     let sql = "SELECT campaign_id, currency, redemptions, granted_minor, evaluations, \
@@ -374,7 +390,7 @@ async fn usage_rows(
 }
 
 async fn customer_uses(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     customer_id: &str,
 ) -> Result<Vec<CustomerUse>, StoreError> {
     let rows: Vec<(String, String)> = sqlx::query_as(
@@ -394,7 +410,7 @@ async fn customer_uses(
 }
 
 async fn coupon_states(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     codes: &[String],
 ) -> Result<HashMap<String, CouponState>, StoreError> {
     Ok(super::coupons::coupons_by_codes(conn, codes)

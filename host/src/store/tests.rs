@@ -1,5 +1,6 @@
 //! The store against real SQLite files in temporary directories.
 
+use super::testing::fresh_database_url;
 use super::*;
 use crate::auth::hash_key;
 use serde_json::{json, Value};
@@ -36,14 +37,12 @@ fn minimal(id: &str) -> Campaign {
         .expect("a minimal campaign parses")
 }
 
-fn url(dir: &TempDir) -> String {
-    format!("sqlite://{}", dir.path().join("remise.db").display())
-}
-
-/// A fresh store in a new temporary directory (kept alive by the returned guard).
+/// A fresh store (SQLite in a new temporary directory kept alive by the returned guard,
+/// or a new PostgreSQL database when the suite runs on PostgreSQL).
 async fn fresh() -> (Store, TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let store = Store::open(&url(&dir)).await.expect("the store opens");
+    let url = fresh_database_url(dir.path(), "remise").await;
+    let store = Store::open(&url).await.expect("the store opens");
     (store, dir)
 }
 
@@ -268,10 +267,11 @@ async fn keys_are_found_by_hash_and_upserted() {
 }
 
 #[tokio::test]
-async fn data_survives_reopening_the_file() {
+async fn data_survives_reopening_the_database() {
     let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = fresh_database_url(dir.path(), "remise").await;
     let created = {
-        let store = Store::open(&url(&dir)).await.expect("open");
+        let store = Store::open(&url).await.expect("open");
         let created = store.create_campaign(&example()).await.expect("create");
         store
             .set_group("seasonal", Policy::Priority)
@@ -285,7 +285,7 @@ async fn data_survives_reopening_the_file() {
         created
     };
     // Opening again runs the (already applied) migrations again: a no-op.
-    let store = Store::open(&url(&dir)).await.expect("reopen");
+    let store = Store::open(&url).await.expect("reopen");
     assert_eq!(store.campaigns().await.expect("list"), [created]);
     assert_eq!(
         store.groups().await.expect("groups"),
@@ -312,7 +312,7 @@ async fn opening_in_a_missing_directory_or_another_scheme_is_an_error() {
     assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
     assert!(!missing.exists());
 
-    let result = Store::open("postgres://localhost/remise").await;
+    let result = Store::open("mysql://localhost/remise").await;
     assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
 }
 
@@ -339,8 +339,10 @@ async fn an_unreadable_stored_campaign_is_corrupt_not_a_panic() {
 }
 
 #[tokio::test]
-async fn connections_use_wal_normal_sync_and_foreign_keys() {
-    let (store, _dir) = fresh().await;
+async fn sqlite_connections_use_wal_normal_sync_and_foreign_keys() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("remise.db").display());
+    let store = Store::open(&url).await.expect("the store opens");
     let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(&store.pool)
         .await

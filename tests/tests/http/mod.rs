@@ -1,9 +1,14 @@
 //! The HTTP harness the integration tests share: a real `remise serve` (its own `start`
-//! and `run`) on a loopback port with a temporary SQLite file and test guests in its plugin
-//! folder, and shorthands for calling it with each role's key.
+//! and `run`) on a loopback port with a fresh database (a temporary SQLite file, or a new
+//! PostgreSQL database under `scripts/with-postgres.sh`) and test guests in its plugin
+//! folder, more hosts on the same database, and shorthands for calling it with each role's
+//! key.
 #![allow(dead_code)]
 
 use remise::serve::{run, start, ServeOptions};
+use remise::store::testing::fresh_database_url;
+use remise::store::PoolSettings;
+use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -24,6 +29,22 @@ pub struct Server {
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
     dir: TempDir,
     guests: Vec<String>,
+    database_url: String,
+    pool: PoolSettings,
+}
+
+/// An answer with its headers.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// Header `name` as text, if present and printable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 impl Server {
@@ -33,9 +54,36 @@ impl Server {
 
     /// A server with the test guests `guests` in its plugin folder.
     pub async fn start_with(guests: &[&str]) -> Server {
+        Server::start_with_pool(guests, PoolSettings::default()).await
+    }
+
+    /// A server with the test guests `guests` and the database pool `pool`.
+    pub async fn start_with_pool(guests: &[&str], pool: PoolSettings) -> Server {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let guests: Vec<String> = guests.iter().map(|g| g.to_string()).collect();
-        Server::start_in(dir, guests).await
+        let database_url = fresh_database_url(dir.path(), "remise").await;
+        Server::start_in(dir, names(guests), database_url, pool).await
+    }
+
+    /// Another host on the database `database_url` (another server's
+    /// [`Server::database_url`]): its own folder, plugin folder (with `guests`) and
+    /// configuration, the same keys.
+    pub async fn start_on(database_url: &str, guests: &[&str]) -> Server {
+        Server::start_on_with_pool(database_url, guests, PoolSettings::default()).await
+    }
+
+    /// [`Server::start_on`] with the database pool `pool`.
+    pub async fn start_on_with_pool(
+        database_url: &str,
+        guests: &[&str],
+        pool: PoolSettings,
+    ) -> Server {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        Server::start_in(dir, names(guests), database_url.to_string(), pool).await
+    }
+
+    /// The database this server runs on, for [`Server::start_on`].
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// Stops serving (gracefully, as on SIGTERM) and starts again on the same database.
@@ -45,6 +93,8 @@ impl Server {
             serving,
             dir,
             guests,
+            database_url,
+            pool,
             ..
         } = self;
         let _ = stop.send(());
@@ -52,10 +102,15 @@ impl Server {
             .await
             .expect("the server task ends")
             .expect("the server stops cleanly");
-        Server::start_in(dir, guests).await
+        Server::start_in(dir, guests, database_url, pool).await
     }
 
-    async fn start_in(dir: TempDir, guests: Vec<String>) -> Server {
+    async fn start_in(
+        dir: TempDir,
+        guests: Vec<String>,
+        database_url: String,
+        pool: PoolSettings,
+    ) -> Server {
         let config = dir.path().join("remise.toml");
         std::fs::write(
             &config,
@@ -78,12 +133,13 @@ impl Server {
         }
         let options = ServeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: format!("sqlite://{}", dir.path().join("remise.db").display()),
+            database_url: database_url.clone(),
             plugin_dir: Some(plugins),
             config: Some(config),
             admin_key: Some(ADMIN.into()),
             max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
             cache_dir: None,
+            pool,
         };
         let started = start(&options).await.expect("the service starts");
         let listener = TcpListener::bind(options.listen)
@@ -101,6 +157,8 @@ impl Server {
             serving,
             dir,
             guests,
+            database_url,
+            pool,
         }
     }
 
@@ -116,6 +174,12 @@ impl Server {
         key: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        let answer = self.send(method, path, key, body).await;
+        (answer.status, answer.body)
+    }
+
+    /// [`Server::call`] keeping the answer's headers.
+    pub async fn send(&self, method: Method, path: &str, key: &str, body: Option<Value>) -> Answer {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -125,13 +189,18 @@ impl Server {
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status();
+        let headers = response.headers().clone();
         let text = response.text().await.expect("a body");
         let body = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        (status, body)
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn create(&self, campaign: Value) {
@@ -180,6 +249,10 @@ impl Server {
         assert_eq!(problem["status"], 422, "{problem}");
         assert_eq!(self::pointers(&problem), pointers, "{body} → {problem}");
     }
+}
+
+fn names(guests: &[&str]) -> Vec<String> {
+    guests.iter().map(|g| g.to_string()).collect()
 }
 
 pub fn pointers(problem: &Value) -> Vec<String> {

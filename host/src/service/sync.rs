@@ -1,0 +1,174 @@
+//! Many hosts on one database: keeping this host's cached campaigns, group policies and
+//! plugins in step with what other hosts write, and serving from that cache while the
+//! database is briefly unreachable.
+//!
+//! Every write of campaigns, groups or plugins moves the store's generation on after it
+//! ([`Service::changed`]). On PostgreSQL, each evaluation and commit first reads the
+//! generation (one indexed row, [`FRESHNESS_TIMEOUT`] at most) and reloads when another
+//! host moved it, so a change made on one host is seen by every host's very next
+//! evaluation; a poll every [`POLL_INTERVAL`] ([`keep_in_sync`]) reloads idle hosts too,
+//! compiles plugins uploaded elsewhere before traffic needs them, and refreshes the budget
+//! and cap usage evaluations check against. When the database does not answer, evaluations
+//! go on with the cached state and `/readyz` says the host is degraded; commits, which must
+//! reach the database, fail with a 503.
+
+use super::{plugins, Service, ServiceError};
+use crate::store::Backend;
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError, Weak};
+use std::time::Duration;
+
+/// How long an evaluation waits to learn the generation before going on with the cache.
+pub const FRESHNESS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// How often a host on PostgreSQL checks for changes made elsewhere without traffic.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long a readiness check waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Whether the host can serve, for `/readyz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// The database answers.
+    Ready,
+    /// The database does not answer: evaluations are served from the cached campaigns,
+    /// commits fail.
+    Degraded {
+        /// Why, for people.
+        detail: String,
+    },
+}
+
+impl Service {
+    /// Records that campaigns, groups or plugins were just written (under the write lock):
+    /// moves the generation on, and keeps this host's own mark on it when nothing else
+    /// changed in between (else the next check reloads).
+    pub(super) async fn changed(&self) {
+        match self.store.bump_generation().await {
+            Ok(generation) => {
+                let _ = self.generation.compare_exchange(
+                    generation - 1,
+                    generation,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+            }
+            // The write itself is stored; other hosts see it at their next reload.
+            Err(error) => eprintln!("remise: the change could not be announced: {error}"),
+        }
+    }
+
+    /// Makes sure this host's cached state is as new as the database's (PostgreSQL only:
+    /// a SQLite file has one host). Never fails: when the database does not answer in
+    /// time, the cached state serves and the host is marked degraded.
+    pub(super) async fn ensure_fresh(&self) {
+        if self.store.backend() == Backend::Sqlite {
+            return;
+        }
+        match tokio::time::timeout(FRESHNESS_TIMEOUT, self.store.generation()).await {
+            Ok(Ok(generation)) => {
+                self.mark_reachable();
+                if generation > self.generation.load(Ordering::Acquire) {
+                    if let Err(error) = self.catch_up(generation).await {
+                        eprintln!("remise: reloading changes made elsewhere failed: {error}");
+                    }
+                }
+            }
+            Ok(Err(_)) | Err(_) => {
+                self.mark_unreachable();
+            }
+        }
+    }
+
+    /// Reloads plugins, campaigns and groups written elsewhere, up to at least `generation`.
+    async fn catch_up(&self, generation: i64) -> Result<(), ServiceError> {
+        let _catching_up = self.catching_up.lock().await;
+        if self.generation.load(Ordering::Acquire) >= generation {
+            return Ok(()); // another request caught up meanwhile
+        }
+        let mut registry = self
+            .registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        plugins::load_uploaded(&self.store, &self.runtime, &mut registry).await?;
+        *self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = registry;
+        self.reload().await?;
+        self.generation.fetch_max(generation, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Re-reads every campaign's budget and cap usage, which other hosts' commits move.
+    async fn refresh_usage(&self) -> Result<(), ServiceError> {
+        let usage = self.store.usage().await?;
+        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
+        Ok(())
+    }
+
+    /// Whether the host can serve: the database answers, or it is degraded.
+    pub async fn readiness(&self) -> Readiness {
+        match tokio::time::timeout(READY_TIMEOUT, self.store.ping()).await {
+            Ok(Ok(())) => {
+                self.mark_reachable();
+                Readiness::Ready
+            }
+            Ok(Err(_)) | Err(_) => {
+                let since = self.mark_unreachable();
+                Readiness::Degraded {
+                    detail: format!(
+                        "the database has not answered since {}: evaluations are answered \
+                         from the campaigns cached then; commits and campaign changes fail \
+                         with 503 until it is back",
+                        since.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ),
+                }
+            }
+        }
+    }
+
+    fn mark_reachable(&self) {
+        *self
+            .unreachable_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Marks the database unreachable; since when it has been.
+    fn mark_unreachable(&self) -> DateTime<Utc> {
+        *self
+            .unreachable_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(Utc::now)
+    }
+}
+
+/// On PostgreSQL, checks for changes made by other hosts every [`POLL_INTERVAL`] and
+/// refreshes budget usage, until the service is dropped.
+pub fn keep_in_sync(service: &Arc<Service>) {
+    if service.store.backend() == Backend::Sqlite {
+        return;
+    }
+    let service: Weak<Service> = Arc::downgrade(service);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(POLL_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let Some(service) = service.upgrade() else {
+                return;
+            };
+            service.ensure_fresh().await;
+            if let Ok(Err(error)) =
+                tokio::time::timeout(POLL_INTERVAL * 4, service.refresh_usage()).await
+            {
+                eprintln!("remise: budget usage not refreshed: {error}");
+            }
+        }
+    });
+}

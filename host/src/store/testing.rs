@@ -1,0 +1,43 @@
+//! Databases for tests, so the whole suite runs on both backends: a fresh SQLite file in
+//! the test's folder, or, when `REMISE_TEST_POSTGRES` names a PostgreSQL server (as
+//! `scripts/with-postgres.sh` sets it), a fresh database created in that server.
+
+use rand::RngCore;
+use sqlx::Connection;
+use std::path::Path;
+
+/// The environment variable naming the test PostgreSQL server (an admin URL).
+pub const POSTGRES_ENV: &str = "REMISE_TEST_POSTGRES";
+
+/// The test PostgreSQL server's admin URL, when the suite runs on PostgreSQL.
+pub fn postgres_server() -> Option<String> {
+    std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A database URL for one test: `sqlite://<dir>/<name>.db`, or on PostgreSQL a new empty
+/// database (named after nothing: 64 random bits) in the test server.
+///
+/// # Panics
+/// When the PostgreSQL server named cannot create a database: a test cannot go on.
+pub async fn fresh_database_url(dir: &Path, name: &str) -> String {
+    match postgres_server() {
+        None => format!("sqlite://{}", dir.join(format!("{name}.db")).display()),
+        Some(admin) => {
+            let database = format!("remise_test_{:016x}", rand::rng().next_u64());
+            let mut conn = sqlx::postgres::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("the test PostgreSQL at {admin} answers: {e}"));
+            sqlx::query(&format!("CREATE DATABASE {database}"))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("CREATE DATABASE {database}: {e}"));
+            let _ = conn.close().await;
+            let base = admin
+                .rsplit_once('/')
+                .map_or(admin.as_str(), |(base, _)| base);
+            format!("{base}/{database}")
+        }
+    }
+}
