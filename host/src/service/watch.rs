@@ -36,11 +36,6 @@ pub fn watch_plugin_dir(service: &Arc<Service>, dir: PathBuf) -> tokio::task::Jo
             let Ok(now) = tokio::task::spawn_blocking(move || scan(&listed)).await else {
                 continue;
             };
-            eprintln!(
-                "DEBUG watch {} {:?}",
-                dir.display(),
-                now.keys().collect::<Vec<_>>()
-            );
             for (path, stamp) in &now {
                 let settled = last.get(path) == Some(stamp);
                 if settled && handled.get(path) != Some(stamp) {
