@@ -384,14 +384,15 @@ impl Service {
     }
 
     /// Prices a validated basket on the evaluation threads. Changes nothing but counters.
-    /// Its plugins' time (`engine::PLUGIN_TIME_BUDGET`) counts from now, so time spent
-    /// waiting for a free evaluation thread is part of it.
+    /// Its plugins' time (`engine::PLUGIN_TIME_BUDGET`) counts from once the cached state
+    /// is known fresh (at most [`FRESHNESS_TIMEOUT`] after arrival, PostgreSQL only), so
+    /// time spent waiting for a free evaluation thread is part of it.
     pub async fn evaluate(
         &self,
         request: EvaluateRequest,
     ) -> Result<EvaluateResponse, ServiceError> {
-        let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         self.ensure_fresh().await;
+        let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let snapshot = self.snapshot();
         let usage = self.usage_for_evaluation(&request, &snapshot).await?;
         let (_, response) = self.run_engine(request, snapshot, usage, deadline).await?;

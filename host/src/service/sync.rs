@@ -4,13 +4,14 @@
 //!
 //! Every write of campaigns, groups or plugins moves the store's generation on after it
 //! ([`Service::changed`]). On PostgreSQL, each evaluation and commit first reads the
-//! generation (one indexed row, [`FRESHNESS_TIMEOUT`] at most) and reloads when another
+//! generation (one row, [`FRESHNESS_TIMEOUT`] at most) and reloads when another
 //! host moved it, so a change made on one host is seen by every host's very next
 //! evaluation; a poll every [`POLL_INTERVAL`] ([`keep_in_sync`]) reloads idle hosts too,
 //! compiles plugins uploaded elsewhere before traffic needs them, and refreshes the budget
 //! and cap usage evaluations check against. When the database does not answer, evaluations
-//! go on with the cached state and `/readyz` says the host is degraded; commits, which must
-//! reach the database, fail with a 503.
+//! go on with the cached state without waiting on it, and `/readyz` says the host is
+//! degraded until the poll reaches the database again; commits, which must reach the
+//! database, fail with a 503.
 
 use super::{plugins, Service, ServiceError};
 use crate::store::Backend;
@@ -19,8 +20,17 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 
-/// How long an evaluation waits to learn the generation before going on with the cache.
-pub const FRESHNESS_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long an evaluation waits to learn the generation before going on with the cache
+/// (and marking the host degraded). Well under the plugins' time budget, which counts
+/// from after this check.
+pub const FRESHNESS_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// How long the poll waits to learn the generation: it is off the request path, and
+/// marks the host degraded when the database does not answer in that time.
+const POLL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long a commit waits to learn the generation: it needs the database anyway.
+const COMMIT_FRESHNESS_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How often a host on PostgreSQL checks for changes made elsewhere without traffic.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -60,24 +70,59 @@ impl Service {
         }
     }
 
-    /// Makes sure this host's cached state is as new as the database's (PostgreSQL only:
-    /// a SQLite file has one host). Never fails: when the database does not answer in
-    /// time, the cached state serves and the host is marked degraded.
+    /// Makes sure this host's cached state is as new as the database's, for a request
+    /// (PostgreSQL only: a SQLite file has one host). Never fails: when the database does
+    /// not answer in time, the cached state serves and the host is marked degraded; while
+    /// it is, requests do not wait on the database for this, and the poll
+    /// ([`keep_in_sync`]) notices when it is back.
     pub(super) async fn ensure_fresh(&self) {
-        if self.store.backend() == Backend::Sqlite {
+        if self.store.backend() == Backend::Sqlite || self.is_degraded() {
             return;
         }
-        match tokio::time::timeout(FRESHNESS_TIMEOUT, self.store.generation()).await {
+        // A slow answer under load is not an outage: only an error marks the host degraded.
+        let _ = self.check_generation(FRESHNESS_TIMEOUT, false).await;
+    }
+
+    /// Makes sure a commit runs on state as new as the database's (PostgreSQL only): a
+    /// commit must not grant from a stale cache, so when the generation cannot be read
+    /// the commit is refused (503).
+    pub(super) async fn ensure_fresh_for_commit(&self) -> Result<(), ServiceError> {
+        if self.store.backend() == Backend::Sqlite {
+            return Ok(());
+        }
+        if self.check_generation(COMMIT_FRESHNESS_TIMEOUT, true).await {
+            Ok(())
+        } else {
+            Err(ServiceError::Unavailable(
+                "the database does not answer: the order cannot be committed now".into(),
+            ))
+        }
+    }
+
+    /// Reads the generation (waiting `timeout` at most) and catches up when it moved on;
+    /// whether the state is now known to be fresh. An error marks the host degraded, and
+    /// so does running out of time when `timeout_is_outage`.
+    async fn check_generation(&self, timeout: Duration, timeout_is_outage: bool) -> bool {
+        match tokio::time::timeout(timeout, self.store.generation()).await {
             Ok(Ok(generation)) => {
                 self.mark_reachable();
                 if generation > self.generation.load(Ordering::Acquire) {
                     if let Err(error) = self.catch_up(generation).await {
                         eprintln!("remise: reloading changes made elsewhere failed: {error}");
+                        return false;
                     }
                 }
+                true
             }
-            Ok(Err(_)) | Err(_) => {
+            Ok(Err(_)) => {
                 self.mark_unreachable();
+                false
+            }
+            Err(_) => {
+                if timeout_is_outage {
+                    self.mark_unreachable();
+                }
+                false
             }
         }
     }
@@ -131,6 +176,13 @@ impl Service {
         }
     }
 
+    fn is_degraded(&self) -> bool {
+        self.unreachable_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
     fn mark_reachable(&self) {
         *self
             .unreachable_since
@@ -163,7 +215,7 @@ pub fn keep_in_sync(service: &Arc<Service>) {
             let Some(service) = service.upgrade() else {
                 return;
             };
-            service.ensure_fresh().await;
+            service.check_generation(POLL_TIMEOUT, true).await;
             if let Ok(Err(error)) =
                 tokio::time::timeout(POLL_INTERVAL * 4, service.refresh_usage()).await
             {
