@@ -1,0 +1,547 @@
+//! Many hosts on one PostgreSQL database (issue 8): caps and budgets stay exact under 400
+//! concurrent commits split between two hosts, an order counts once whichever host gets
+//! it, campaign writes on one host apply on the other's very next evaluation, and a plugin
+//! uploaded or rolled back on one host is served by the other within a second. Skipped
+//! unless the suite runs on PostgreSQL (`scripts/with-postgres.sh`).
+
+mod http;
+
+use http::*;
+use remise::store::testing::postgres_server;
+use remise::store::PoolSettings;
+use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// Whether the suite runs on PostgreSQL; says why the test is skipped when not.
+fn on_postgres() -> bool {
+    if postgres_server().is_none() {
+        println!("skipped: needs PostgreSQL (scripts/with-postgres.sh)");
+        return false;
+    }
+    true
+}
+
+/// A threshold-discount campaign: `value` (`percent_off` or `amount_off`) from 0.00, on
+/// every channel, in Paris time, with `extra` fields.
+fn offer(id: &str, value: Value, extra: Value) -> Value {
+    let mut tier = json!({ "min_subtotal": "0" });
+    if let (Some(tier), Some(value)) = (tier.as_object_mut(), value.as_object()) {
+        tier.extend(value.clone());
+    }
+    let mut campaign = json!({
+        "id": id, "name": id, "plugin": "threshold-discount", "status": "active",
+        "params": { "tiers": [tier] }, "schedule": { "timezone": "Europe/Paris" }
+    });
+    if let (Some(campaign), Some(extra)) = (campaign.as_object_mut(), extra.as_object()) {
+        campaign.extend(extra.clone());
+    }
+    campaign
+}
+
+/// One line of `sku` at `price`, on the web, for `customer`, on a Sunday noon in Paris.
+fn order(id: &str, customer: &str, sku: &str, price: &str) -> Value {
+    json!({
+        "order_id": id, "currency": "EUR", "channel": "web", "at": "2026-03-08T12:00:00+01:00",
+        "customer": { "id": customer },
+        "lines": [ { "id": "1", "sku": sku, "quantity": 1, "unit_price": price } ]
+    })
+}
+
+/// [`order`] without an order id: a basket to evaluate.
+fn basket(price: &str) -> Value {
+    let mut basket = order("-", "c-1", "SKU-1", price);
+    if let Some(fields) = basket.as_object_mut() {
+        fields.remove("order_id");
+    }
+    basket
+}
+
+impl Server {
+    async fn commit(&self, order: Value) -> Answer {
+        self.send(Method::POST, "/v1/redemptions", CHANNEL, Some(order))
+            .await
+    }
+
+    async fn stats(&self, campaign: &str) -> Value {
+        let path = format!("/v1/campaigns/{campaign}/stats");
+        let (status, body) = self.call(Method::GET, &path, MARKETING, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    async fn upload(&self, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .put(format!("{}/v1/plugins/{name}", self.base))
+            .bearer_auth(OPS)
+            .header("content-type", "application/wasm")
+            .body(bytes)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The discount `campaign` gets on `basket` in this host's evaluation, if it applies.
+    async fn discount_on(&self, basket: Value, campaign: &str) -> Option<String> {
+        let answer = self.evaluate(basket).await;
+        discount_of(&answer, campaign).map(str::to_string)
+    }
+}
+
+/// The discount `campaign` got in an answer, if it applied.
+fn discount_of<'a>(answer: &'a Value, campaign: &str) -> Option<&'a str> {
+    answer["applied"]
+        .as_array()?
+        .iter()
+        .find(|a| a["campaign"] == campaign)
+        .and_then(|a| a["discount"].as_str())
+}
+
+fn money(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap_or_else(|e| panic!("{text} is an amount: {e}"))
+}
+
+/// Checks that every host shows `campaign` with the `expected` fields of its stats.
+async fn stats_on_all(hosts: &[&Server], campaign: &str, expected: &[(&str, Value)]) {
+    for (i, host) in hosts.iter().enumerate() {
+        let stats = host.stats(campaign).await;
+        for (field, value) in expected {
+            assert_eq!(
+                &stats[*field], value,
+                "host {i}, {campaign}.{field}: {stats}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caps_and_budgets_stay_exact_under_commits_split_between_two_hosts() {
+    if !on_postgres() {
+        return;
+    }
+    // 400 commits queue for the pool's connections while the campaigns' rows are locked in
+    // turn: wait for a connection as long as it takes.
+    let pool = PoolSettings {
+        acquire_timeout: Duration::from_secs(60),
+        ..PoolSettings::default()
+    };
+    let a = Server::start_with_pool(&[], pool).await;
+    let b = Server::start_on_with_pool(a.database_url(), &[], pool).await;
+    // Every order is 100.00. A cap of 50 redemptions at 10.00 each; a budget of 100.00 at
+    // 3.70 an order (27 × 3.70 = 99.90, then 0.10 cannot cover 3.70); a budget of 50.00
+    // that may grant part (13 × 3.70 = 48.10, then the 14th gets the 1.90 left).
+    a.create(offer(
+        "capped",
+        json!({ "percent_off": "10" }),
+        json!({ "limits": { "redemptions": 50 } }),
+    ))
+    .await;
+    a.create(offer(
+        "budget",
+        json!({ "amount_off": "3.70" }),
+        json!({ "limits": { "budget": "100.00" } }),
+    ))
+    .await;
+    a.create(offer(
+        "partial",
+        json!({ "amount_off": "3.70" }),
+        json!({ "limits": { "budget": "50.00", "partial": true } }),
+    ))
+    .await;
+
+    const COMMITS: usize = 400;
+    let started = Instant::now();
+    let mut commits = tokio::task::JoinSet::new();
+    for i in 0..COMMITS {
+        let host = if i % 2 == 0 { &a } else { &b };
+        let (client, base) = (host.client.clone(), host.base.clone());
+        let order = order(&format!("o-{i}"), &format!("c-{i}"), "SKU-1", "100.00");
+        commits.spawn(async move {
+            let response = client
+                .post(format!("{base}/v1/redemptions"))
+                .bearer_auth(CHANNEL)
+                .json(&order)
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status();
+            (
+                i,
+                status,
+                response.json::<Value>().await.expect("a JSON answer"),
+            )
+        });
+    }
+    let answers = commits.join_all().await;
+    println!(
+        "{COMMITS} commits on two hosts in {} ms",
+        started.elapsed().as_millis()
+    );
+
+    let mut applied: HashMap<&str, Vec<Decimal>> = HashMap::new();
+    let mut by_host: HashMap<(&str, usize), usize> = HashMap::new();
+    for (i, status, answer) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "o-{i}: {answer}");
+        for campaign in ["capped", "budget", "partial"] {
+            if let Some(discount) = discount_of(answer, campaign) {
+                applied.entry(campaign).or_default().push(money(discount));
+                *by_host.entry((campaign, i % 2)).or_default() += 1;
+            }
+        }
+    }
+    println!("applied by host (campaign, host): {by_host:?}");
+    let sum = |campaign: &str| -> Decimal { applied[campaign].iter().sum() };
+
+    assert_eq!(applied["capped"].len(), 50);
+    assert!(applied["capped"].iter().all(|d| *d == money("10.00")));
+    assert_eq!(sum("capped"), money("500.00"));
+
+    assert_eq!(applied["budget"].len(), 27);
+    assert!(applied["budget"].iter().all(|d| *d == money("3.70")));
+    assert_eq!(sum("budget"), money("99.90"));
+    assert!(sum("budget") <= money("100.00"));
+
+    let mut partial = applied["partial"].clone();
+    partial.sort();
+    assert_eq!(partial.len(), 14, "{partial:?}");
+    assert_eq!(partial[0], money("1.90"));
+    assert!(partial[1..].iter().all(|d| *d == money("3.70")));
+    assert_eq!(sum("partial"), money("50.00"));
+
+    // Both hosts count the same, to the cent, as the answers granted.
+    let hosts = [&a, &b];
+    stats_on_all(
+        &hosts,
+        "capped",
+        &[
+            ("redemptions", json!(50)),
+            ("discount_granted", json!("500.00")),
+            ("redemptions_left", json!(0)),
+        ],
+    )
+    .await;
+    stats_on_all(
+        &hosts,
+        "budget",
+        &[
+            ("redemptions", json!(27)),
+            ("discount_granted", json!(format!("{:.2}", sum("budget")))),
+            ("budget_left", json!("0.10")),
+        ],
+    )
+    .await;
+    stats_on_all(
+        &hosts,
+        "partial",
+        &[
+            ("redemptions", json!(14)),
+            ("discount_granted", json!(format!("{:.2}", sum("partial")))),
+            ("budget_left", json!("0.00")),
+        ],
+    )
+    .await;
+
+    // A late order on either host gets none of the three.
+    for (i, host) in hosts.iter().enumerate() {
+        let late = host
+            .commit(order(&format!("late-{i}"), "c-late", "SKU-1", "100.00"))
+            .await;
+        assert_eq!(late.status, StatusCode::CREATED, "{}", late.body);
+        for campaign in ["capped", "budget", "partial"] {
+            assert_eq!(discount_of(&late.body, campaign), None, "{}", late.body);
+        }
+    }
+}
+
+/// Checks that `first` and `second`, the answers to one order, are one commit and its
+/// replay: one 201, one 200 marked `Idempotent-Replayed: true`, the same body.
+fn one_commit_and_its_replay(what: &str, first: &Answer, second: &Answer) {
+    let (won, replayed) = match (first.status, second.status) {
+        (StatusCode::CREATED, StatusCode::OK) => (first, second),
+        (StatusCode::OK, StatusCode::CREATED) => (second, first),
+        (one, other) => panic!(
+            "{what}: {one} and {other}, not a 201 and its replay: {} / {}",
+            first.body, second.body
+        ),
+    };
+    assert_eq!(
+        replayed.header("idempotent-replayed"),
+        Some("true"),
+        "{what}"
+    );
+    assert_eq!(won.header("idempotent-replayed"), None, "{what}");
+    assert_eq!(replayed.body, won.body, "{what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_counts_once_whichever_host_gets_it() {
+    if !on_postgres() {
+        return;
+    }
+    let a = Server::start_with(&[]).await;
+    let b = Server::start_on(a.database_url(), &[]).await;
+    // 10 % of 50.00 = 5.00 an order.
+    a.create(offer(
+        "ten-off",
+        json!({ "percent_off": "10" }),
+        json!({ "limits": { "budget": "1000.00" } }),
+    ))
+    .await;
+
+    // Ten orders, each sent to both hosts at once.
+    let mut races = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let id = format!("race-{i}");
+        let (client_a, base_a) = (a.client.clone(), a.base.clone());
+        let (client_b, base_b) = (b.client.clone(), b.base.clone());
+        let order = order(&id, &format!("c-{i}"), "SKU-1", "50.00");
+        races.spawn(async move {
+            let send = |client: reqwest::Client, base: String, order: Value| async move {
+                let response = client
+                    .post(format!("{base}/v1/redemptions"))
+                    .bearer_auth(CHANNEL)
+                    .json(&order)
+                    .send()
+                    .await
+                    .expect("the server answers");
+                let status = response.status();
+                let headers = response.headers().clone();
+                let text = response.text().await.expect("a body");
+                Answer {
+                    status,
+                    headers,
+                    body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                }
+            };
+            let (on_a, on_b) = tokio::join!(
+                send(client_a, base_a, order.clone()),
+                send(client_b, base_b, order)
+            );
+            (id, on_a, on_b)
+        });
+    }
+    for (id, on_a, on_b) in races.join_all().await {
+        one_commit_and_its_replay(&id, &on_a, &on_b);
+        assert_eq!(discount_of(&on_a.body, "ten-off"), Some("5.00"), "{id}");
+    }
+
+    // One after the other: A commits, B replays, A replays again.
+    let first = a.commit(order("seq", "c-seq", "SKU-1", "50.00")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(discount_of(&first.body, "ten-off"), Some("5.00"));
+    let again = b.commit(order("seq", "c-seq", "SKU-1", "50.00")).await;
+    one_commit_and_its_replay("seq on B", &first, &again);
+    let once_more = a.commit(order("seq", "c-seq", "SKU-1", "50.00")).await;
+    one_commit_and_its_replay("seq on A again", &first, &once_more);
+    // A raced order replays on either host later too.
+    let raced = a.commit(order("race-0", "c-0", "SKU-1", "50.00")).await;
+    assert_eq!(raced.status, StatusCode::OK, "{}", raced.body);
+    assert_eq!(raced.header("idempotent-replayed"), Some("true"));
+
+    // The same order id with another basket on the other host.
+    let other = b.commit(order("seq", "c-seq", "SKU-2", "50.00")).await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.body);
+    let other = b.commit(order("seq", "c-seq", "SKU-1", "60.00")).await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.body);
+    // Two baskets under one order id, at once on both hosts: one wins, the other is a 409.
+    let (on_a, on_b) = tokio::join!(
+        a.commit(order("clash", "c-clash", "SKU-1", "50.00")),
+        b.commit(order("clash", "c-clash", "SKU-2", "50.00")),
+    );
+    let mut statuses = [on_a.status, on_b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::CREATED, StatusCode::CONFLICT],
+        "{} / {}",
+        on_a.body,
+        on_b.body
+    );
+
+    // Ten raced orders, "seq" and "clash": twelve redemptions of 5.00.
+    stats_on_all(
+        &[&a, &b],
+        "ten-off",
+        &[
+            ("redemptions", json!(12)),
+            ("discount_granted", json!("60.00")),
+            ("budget_left", json!("940.00")),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_writes_on_one_host_apply_on_the_others_next_evaluation() {
+    if !on_postgres() {
+        return;
+    }
+    let a = Server::start_with(&[]).await;
+    let b = Server::start_on(a.database_url(), &[]).await;
+    let hundred = || basket("100.00");
+    // B has evaluated (and cached what it knows) before any write.
+    assert_eq!(b.discount_on(hundred(), "spring").await, None);
+
+    // No sleep between a write on A and B's evaluation: the very next one sees it.
+    a.create(offer("spring", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    assert_eq!(
+        b.discount_on(hundred(), "spring").await.as_deref(),
+        Some("10.00"),
+        "created on A"
+    );
+
+    a.replace(offer("spring", json!({ "percent_off": "25" }), json!({})))
+        .await;
+    assert_eq!(
+        b.discount_on(hundred(), "spring").await.as_deref(),
+        Some("25.00"),
+        "replaced (PUT) on A"
+    );
+
+    let patch = json!({ "params": { "tiers": [ { "min_subtotal": "0", "percent_off": "30" } ] } });
+    let (status, body) = a
+        .call(
+            Method::PATCH,
+            "/v1/campaigns/spring",
+            MARKETING,
+            Some(patch),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        b.discount_on(hundred(), "spring").await.as_deref(),
+        Some("30.00"),
+        "patched on A"
+    );
+
+    let (status, body) = a
+        .call(Method::POST, "/v1/campaigns/spring/pause", MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        b.discount_on(hundred(), "spring").await,
+        None,
+        "paused on A"
+    );
+
+    let (status, body) = a
+        .call(
+            Method::POST,
+            "/v1/campaigns/spring/activate",
+            MARKETING,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        b.discount_on(hundred(), "spring").await.as_deref(),
+        Some("30.00"),
+        "activated again on A"
+    );
+
+    // The other way round: B writes, A's next evaluation sees it.
+    b.replace(offer("spring", json!({ "percent_off": "15" }), json!({})))
+        .await;
+    assert_eq!(
+        a.discount_on(hundred(), "spring").await.as_deref(),
+        Some("15.00"),
+        "replaced on B"
+    );
+
+    let (status, body) = a
+        .call(Method::DELETE, "/v1/campaigns/spring", MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(
+        b.discount_on(hundred(), "spring").await,
+        None,
+        "deleted on A"
+    );
+}
+
+/// `(plugin@version, discount)` of the one campaign that applied.
+fn priced_by(answer: &Value) -> Option<(String, String)> {
+    let applied = answer["applied"].as_array()?;
+    (applied.len() == 1).then(|| {
+        (
+            applied[0]["plugin"].as_str().unwrap_or("?").to_string(),
+            answer["discount_total"].as_str().unwrap_or("?").to_string(),
+        )
+    })
+}
+
+/// Polls every 50 ms until `host` serves `flip` at `version`, by `GET /v1/plugins/flip`
+/// and in an evaluation taking `discount` off 100.00; fails after 1 s. Returns the time
+/// it took.
+async fn serves_flip(host: &Server, version: &str, discount: &str) -> Duration {
+    let started = Instant::now();
+    let expected = (format!("flip@{version}"), discount.to_string());
+    loop {
+        let (status, view) = host
+            .call(Method::GET, "/v1/plugins/flip", MARKETING, None)
+            .await;
+        let (evaluated, answer) = host
+            .call(
+                Method::POST,
+                "/v1/evaluate",
+                CHANNEL,
+                Some(basket("100.00")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        assert_eq!(evaluated, StatusCode::OK, "{answer}");
+        if view["latest"] == version && priced_by(&answer).as_ref() == Some(&expected) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "flip {version} not served within 1 s: {view} / {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_uploaded_or_rolled_back_on_one_host_is_served_by_the_other() {
+    if !on_postgres() {
+        return;
+    }
+    let a = Server::start_with(&["flip-v1"]).await;
+    // The campaign exists before B starts, so this test needs no campaign propagation.
+    a.create(json!({ "id": "flip-c", "name": "flip-c", "plugin": "flip",
+                     "status": "active", "params": {} }))
+        .await;
+    let b = Server::start_on(a.database_url(), &["flip-v1"]).await;
+    for host in [&a, &b] {
+        serves_flip(host, "1.0.0", "10.00").await;
+    }
+
+    let (status, view) = a.upload("flip", remise_tests::guest("flip-v2")).await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    assert_eq!(view["latest"], "2.0.0");
+    let took = serves_flip(&b, "2.0.0", "20.00").await;
+    println!(
+        "B served flip 2.0.0 {} ms after A took it",
+        took.as_millis()
+    );
+
+    let (status, view) = a
+        .call(Method::POST, "/v1/plugins/flip/rollback", OPS, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["latest"], "1.0.0");
+    let took = serves_flip(&b, "1.0.0", "10.00").await;
+    println!(
+        "B served flip 1.0.0 {} ms after A rolled back",
+        took.as_millis()
+    );
+    // A serves what it was told at once.
+    serves_flip(&a, "1.0.0", "10.00").await;
+}
