@@ -33,7 +33,7 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(1);
 const COMMIT_FRESHNESS_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How often a host on PostgreSQL checks for changes made elsewhere without traffic.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How long a readiness check waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(1);
