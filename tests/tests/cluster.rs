@@ -545,3 +545,29 @@ async fn a_plugin_uploaded_or_rolled_back_on_one_host_is_served_by_the_other() {
     // A serves what it was told at once.
     serves_flip(&a, "1.0.0", "10.00").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_starting_at_once_on_a_new_database_migrate_it_once() {
+    if !on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = remise::store::testing::fresh_database_url(dir.path(), "new").await;
+    // Three hosts race to migrate the same empty database: sqlx's migration lock lets
+    // one migrate while the others wait, then find nothing left to do.
+    let (a, b, c) = tokio::join!(
+        Server::start_on(&url, &[]),
+        Server::start_on(&url, &[]),
+        Server::start_on(&url, &[])
+    );
+    a.create(offer("everyone", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    for host in [&a, &b, &c] {
+        let answer = host.evaluate(basket("50.00")).await;
+        assert_eq!(
+            discount_of(&answer, "everyone"),
+            Some("5.00"),
+            "every host serves the one schema: {answer}"
+        );
+    }
+}
