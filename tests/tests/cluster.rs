@@ -25,23 +25,6 @@ fn on_postgres() -> bool {
     true
 }
 
-/// A threshold-discount campaign: `value` (`percent_off` or `amount_off`) from 0.00, on
-/// every channel, in Paris time, with `extra` fields.
-fn offer(id: &str, value: Value, extra: Value) -> Value {
-    let mut tier = json!({ "min_subtotal": "0" });
-    if let (Some(tier), Some(value)) = (tier.as_object_mut(), value.as_object()) {
-        tier.extend(value.clone());
-    }
-    let mut campaign = json!({
-        "id": id, "name": id, "plugin": "threshold-discount", "status": "active",
-        "params": { "tiers": [tier] }, "schedule": { "timezone": "Europe/Paris" }
-    });
-    if let (Some(campaign), Some(extra)) = (campaign.as_object_mut(), extra.as_object()) {
-        campaign.extend(extra.clone());
-    }
-    campaign
-}
-
 /// One line of `sku` at `price`, on the web, for `customer`, on a Sunday noon in Paris.
 fn order(id: &str, customer: &str, sku: &str, price: &str) -> Value {
     json!({
@@ -71,20 +54,6 @@ impl Server {
         let (status, body) = self.call(Method::GET, &path, MARKETING, None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
-    }
-
-    async fn upload(&self, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .put(format!("{}/v1/plugins/{name}", self.base))
-            .bearer_auth(OPS)
-            .header("content-type", "application/wasm")
-            .body(bytes)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// The discount `campaign` gets on `basket` in this host's evaluation, if it applies.
@@ -523,7 +492,7 @@ async fn a_plugin_uploaded_or_rolled_back_on_one_host_is_served_by_the_other() {
         serves_flip(host, "1.0.0", "10.00").await;
     }
 
-    let (status, view) = a.upload("flip", remise_tests::guest("flip-v2")).await;
+    let (status, view) = a.upload("flip", remise_tests::guest("flip-v2"), OPS).await;
     assert_eq!(status, StatusCode::CREATED, "{view}");
     assert_eq!(view["latest"], "2.0.0");
     let took = serves_flip(&b, "2.0.0", "20.00").await;

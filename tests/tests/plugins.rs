@@ -15,20 +15,6 @@ fn guest_bytes(name: &str) -> Vec<u8> {
 }
 
 impl Server {
-    async fn upload(&self, name: &str, bytes: Vec<u8>, key: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .put(format!("{}/v1/plugins/{name}", self.base))
-            .bearer_auth(key)
-            .header("content-type", "application/wasm")
-            .body(bytes)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
     async fn rollback(&self, name: &str) -> (StatusCode, Value) {
         let path = format!("/v1/plugins/{name}/rollback");
         self.call(Method::POST, &path, ADMIN, None).await

@@ -10,23 +10,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-/// A threshold-discount campaign: `value` (`percent_off` or `amount_off`) from 0.00, on
-/// every channel, in Paris time, with `extra` fields.
-fn offer(id: &str, value: Value, extra: Value) -> Value {
-    let mut tier = json!({ "min_subtotal": "0" });
-    if let (Some(tier), Some(value)) = (tier.as_object_mut(), value.as_object()) {
-        tier.extend(value.clone());
-    }
-    let mut campaign = json!({
-        "id": id, "name": id, "plugin": "threshold-discount", "status": "active",
-        "params": { "tiers": [tier] }, "schedule": { "timezone": "Europe/Paris" }
-    });
-    if let (Some(campaign), Some(extra)) = (campaign.as_object_mut(), extra.as_object()) {
-        campaign.extend(extra.clone());
-    }
-    campaign
-}
-
 /// One line at `price`, on the web, for `customer`, at `at`.
 fn order(id: &str, customer: &str, price: &str, at: &str) -> Value {
     json!({

@@ -47,7 +47,39 @@ impl Answer {
     }
 }
 
+/// A threshold-discount campaign: `value` (`percent_off` or `amount_off`) from 0.00, on
+/// every channel, in Paris time, with `extra` fields.
+pub fn offer(id: &str, value: Value, extra: Value) -> Value {
+    let mut tier = json!({ "min_subtotal": "0" });
+    if let (Some(tier), Some(value)) = (tier.as_object_mut(), value.as_object()) {
+        tier.extend(value.clone());
+    }
+    let mut campaign = json!({
+        "id": id, "name": id, "plugin": "threshold-discount", "status": "active",
+        "params": { "tiers": [tier] }, "schedule": { "timezone": "Europe/Paris" }
+    });
+    if let (Some(campaign), Some(extra)) = (campaign.as_object_mut(), extra.as_object()) {
+        campaign.extend(extra.clone());
+    }
+    campaign
+}
+
 impl Server {
+    /// Uploads `bytes` as a version of plugin `name` with `key` (`PUT /v1/plugins/{name}`).
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>, key: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .put(format!("{}/v1/plugins/{name}", self.base))
+            .bearer_auth(key)
+            .header("content-type", "application/wasm")
+            .body(bytes)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn start() -> Server {
         Server::start_with(&["hostile"]).await
     }
