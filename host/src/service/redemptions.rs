@@ -128,9 +128,18 @@ impl Service {
         // The plugins' time counts from here, not from the request's arrival: waiting for
         // the commits ahead of this one is not plugin time.
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
-        let (request, response) = self
-            .run_engine(request, snapshot.clone(), usage, deadline)
+        let (mut request, mut response) = self
+            .run_engine(request, snapshot.clone(), usage.clone(), deadline)
             .await?;
+        // A plugin that ran out of time may only have been starved of CPU: an order must
+        // not lose a discount for that, so the basket gets one more run with a new budget.
+        // A plugin too slow twice is set aside, as in an evaluation: it costs only itself.
+        if timed_out(&response) {
+            let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
+            (request, response) = self
+                .run_engine(request, snapshot.clone(), usage, deadline)
+                .await?;
+        }
 
         let decimals = currency::minor_unit(&request.currency)
             .ok_or_else(|| EvaluateError::UnknownCurrency(request.currency.clone()))?;
@@ -304,4 +313,12 @@ async fn within_read_timeout<T>(
             "the database does not answer: this basket's coupons or customer limits cannot be checked".into(),
         )),
     }
+}
+
+/// Whether a campaign of `response` was set aside because a plugin ran out of time.
+fn timed_out(response: &EvaluateResponse) -> bool {
+    response
+        .rejected
+        .iter()
+        .any(|rejected| rejected.rejection.reason == engine::prefilter::Reason::Timeout)
 }
