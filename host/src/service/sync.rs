@@ -72,9 +72,10 @@ impl Service {
 
     /// Makes sure this host's cached state is as new as the database's, for a request
     /// (PostgreSQL only: a SQLite file has one host). Never fails: when the database does
-    /// not answer in time, the cached state serves and the host is marked degraded; while
-    /// it is, requests do not wait on the database for this, and the poll
-    /// ([`keep_in_sync`]) notices when it is back.
+    /// not answer within [`FRESHNESS_TIMEOUT`], the cached state serves (an error, or the
+    /// poll's longer wait running out, marks the host degraded); while it is degraded,
+    /// requests do not wait on the database for this, and the poll ([`keep_in_sync`])
+    /// notices when it is back.
     pub(super) async fn ensure_fresh(&self) {
         if self.store.backend() == Backend::Sqlite || self.is_degraded() {
             return;
