@@ -29,20 +29,48 @@ pub enum Uploaded {
     Known,
 }
 
-/// Reads, compiles and registers every uploaded version in the store, and each plugin's
-/// current version. A stored version that no longer loads is logged and skipped.
+/// Registers every uploaded version in the store, and each plugin's current version.
+/// Only the components not already in `registry` with the same bytes are fetched and
+/// compiled, so a host catching up with another's change pays for new uploads alone. A
+/// stored version that no longer loads is logged and skipped.
 pub(super) async fn load_uploaded(
     store: &Store,
     runtime: &Arc<Runtime>,
     registry: &mut Registry,
 ) -> Result<(), ServiceError> {
-    let stored = store.plugin_versions().await?;
+    let mut missing = Vec::new();
+    for version in store.plugin_versions().await? {
+        let loaded = semver::Version::parse(&version.version)
+            .ok()
+            .filter(|parsed| {
+                registry
+                    .plugins
+                    .get(&version.name)
+                    .and_then(|versions| versions.get(parsed))
+                    .is_some_and(|plugin| plugin.sha256() == version.sha256)
+            });
+        match loaded {
+            Some(parsed) => {
+                registry
+                    .uploaded
+                    .insert((version.name, parsed), version.uploaded_at);
+            }
+            None => {
+                if let Some(component) = store
+                    .plugin_component(&version.name, &version.version)
+                    .await?
+                {
+                    missing.push((version, component));
+                }
+            }
+        }
+    }
     let runtime = Arc::clone(runtime);
     let loaded = tokio::task::spawn_blocking(move || {
-        stored
+        missing
             .into_iter()
             .filter_map(
-                |version| match runtime.load(&version.component, Limits::default()) {
+                |(version, component)| match runtime.load(&component, Limits::default()) {
                     Ok(plugin) => Some((plugin, version.uploaded_at)),
                     Err(error) => {
                         eprintln!(

@@ -3,15 +3,15 @@
 use super::{now, parse_timestamp, timestamp, Store, StoreError};
 use chrono::{DateTime, Utc};
 
-/// An uploaded plugin version.
+/// An uploaded plugin version, without its bytes ([`Store::plugin_component`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredPlugin {
     /// Its name.
     pub name: String,
     /// Its semantic version, as text.
     pub version: String,
-    /// The component's bytes.
-    pub component: Vec<u8>,
+    /// The hex sha256 of its component.
+    pub sha256: String,
     /// When it was uploaded.
     pub uploaded_at: DateTime<Utc>,
 }
@@ -69,25 +69,42 @@ impl Store {
         Ok(deleted.rows_affected() > 0)
     }
 
-    /// Every uploaded version, oldest upload first.
+    /// Every uploaded version, oldest upload first, without the bytes: a host catching up
+    /// with another's upload fetches only the components it has not loaded.
     pub async fn plugin_versions(&self) -> Result<Vec<StoredPlugin>, StoreError> {
-        let rows: Vec<(String, String, Vec<u8>, String)> = sqlx::query_as(
-            "SELECT name, version, component, uploaded_at FROM plugin_versions \
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT name, version, sha256, uploaded_at FROM plugin_versions \
              ORDER BY uploaded_at, name, version",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(name, version, component, uploaded_at)| {
+            .map(|(name, version, sha256, uploaded_at)| {
                 Ok(StoredPlugin {
                     uploaded_at: parse_timestamp(&uploaded_at)
                         .map_err(|e| super::column_error("uploaded_at", e))?,
                     name,
                     version,
-                    component,
+                    sha256,
                 })
             })
             .collect()
+    }
+
+    /// The component bytes of an uploaded version, if it is stored.
+    pub async fn plugin_component(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT component FROM plugin_versions WHERE name = $1 AND version = $2",
+        )
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(component,)| component))
     }
 
     /// Each plugin's current version, where one was set.
