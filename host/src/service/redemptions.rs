@@ -86,8 +86,8 @@ impl Service {
         request: EvaluateRequest,
     ) -> Result<Redeemed, ServiceError> {
         let request_hash = fingerprint(&request);
-        self.ensure_fresh_for_commit().await?;
         let _commit = self.commits.lock().await;
+        self.ensure_fresh_for_commit().await?;
         let mut tx = self.store.begin_commit().await?;
         if let Some(existing) = tx.redemption(&order_id).await? {
             if existing.cancelled_at.is_some() {

@@ -31,9 +31,6 @@ pub const FRESHNESS_TIMEOUT: Duration = Duration::from_millis(500);
 /// marks the host degraded when the database does not answer in that time.
 const POLL_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How long a commit waits to learn the generation: it needs the database anyway.
-const COMMIT_FRESHNESS_TIMEOUT: Duration = Duration::from_secs(3);
-
 /// How often a host on PostgreSQL checks for changes made elsewhere without traffic.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -93,7 +90,9 @@ impl Service {
         if self.store.backend() == Backend::Sqlite {
             return Ok(());
         }
-        if self.check_generation(COMMIT_FRESHNESS_TIMEOUT, true).await {
+        // No timeout of its own: the pool's acquire timeout bounds the wait, as it does
+        // for the commit's transaction right after.
+        if self.check_generation(Duration::MAX, true).await {
             Ok(())
         } else {
             Err(ServiceError::Unavailable(
