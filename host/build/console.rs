@@ -45,12 +45,18 @@ const PLACEHOLDER: &str = r#"<!doctype html>
 /// writes `out/console.rs`.
 pub fn build(workspace: &Path, out: &Path) {
     let web = workspace.join("web");
+    // What `npm run build` reads: the API types come from openapi.json (scripts/api-types.mjs
+    // writes them into web/generated/, which is not watched: the build writes it), tsc checks
+    // src/ against them, Vite bundles.
     for input in [
         "src",
         "index.html",
         "package.json",
         "package-lock.json",
         "vite.config.js",
+        "openapi.json",
+        "tsconfig.json",
+        "scripts",
     ] {
         println!("cargo:rerun-if-changed={}", web.join(input).display());
     }

@@ -1,7 +1,8 @@
 // The console in a real browser: Debian's headless Chromium driven by Playwright against a
 // real `remise serve` (started by tests/tests/console.rs, which passes its address, keys and
-// the plugin to upload in the environment). Screenshots of each main page go to
-// $REMISE_SCREENSHOTS.
+// the plugin to upload in the environment). The browser asks for French, as the retailers'
+// marketing teams' do: the console answers in French, money as "11,88 €"; one test switches
+// it to English and back. Screenshots of each main page go to $REMISE_SCREENSHOTS.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, mkdir } from "node:fs/promises";
@@ -10,15 +11,24 @@ import { chromium } from "playwright-core";
 
 const env = (name) => {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through cargo test -p remise-tests --test console`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run this through cargo test -p remise-tests --test console`,
+    );
   return value;
 };
 const BASE = env("REMISE_URL");
-const KEYS = { marketing: env("REMISE_MARKETING_KEY"), ops: env("REMISE_OPS_KEY"), channel: env("REMISE_CHANNEL_KEY") };
+const KEYS = {
+  marketing: env("REMISE_MARKETING_KEY"),
+  ops: env("REMISE_OPS_KEY"),
+  channel: env("REMISE_CHANNEL_KEY"),
+};
 const UPLOAD = env("REMISE_UPLOAD_WASM");
 const SHOTS = env("REMISE_SCREENSHOTS");
 const CHROMIUM = process.env.REMISE_CHROMIUM || "/usr/bin/chromium";
 const WAIT = { timeout: 15_000 };
+/** Euros as French Intl writes them: a no-break space before €, narrow ones in thousands. */
+const NBSP = "\u00a0";
 
 let browser;
 let page;
@@ -28,7 +38,10 @@ const downloaded = [];
 async function api(method, path, key, body) {
   const response = await fetch(BASE + path, {
     method,
-    headers: { Authorization: `Bearer ${key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    headers: {
+      Authorization: `Bearer ${key}`,
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.text();
@@ -61,7 +74,11 @@ before(async () => {
       "--disable-sync",
     ],
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+    locale: "fr-FR",
+  });
   page = await context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error));
   page.on("download", (d) => downloaded.push(d));
@@ -88,37 +105,47 @@ test("what the browser downloads to sign in is small", async () => {
 
 test("a wrong key is refused with the reason; a channel key is turned away", async () => {
   await signIn("not-a-key");
-  await page.getByText("This key is not known").waitFor(WAIT);
+  // The browser asks for French: the console speaks it, and says so to the browser.
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "fr");
+  await page.getByText("Cette clé est inconnue").waitFor(WAIT);
   await shot("01-sign-in");
   await signIn(KEYS.channel);
-  await page.getByText("A channel key prices baskets").waitFor(WAIT);
+  await page.getByText("Une clé de canal sert aux caisses et aux sites").waitFor(WAIT);
 });
 
 test("marketing signs in and sees the campaigns", async () => {
   await signIn(KEYS.marketing);
-  await page.getByRole("heading", { name: "Campaigns" }).waitFor(WAIT);
+  await page.getByRole("heading", { name: "Campagnes" }).waitFor(WAIT);
   // The key is in no storage in clear text and in no URL.
-  const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+  const stored = await page.evaluate(
+    () => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }),
+  );
   assert.ok(!stored.includes(KEYS.marketing), "the key is stored encrypted only");
   assert.ok(!page.url().includes(KEYS.marketing));
   // A reload keeps the session (its key decrypted from this tab's storage).
   await page.reload();
-  await page.getByRole("heading", { name: "Campaigns" }).waitFor(WAIT);
+  await page.getByRole("heading", { name: "Campagnes" }).waitFor(WAIT);
 });
 
 test("a threshold campaign is created through the generated form, with the API's field error shown", async () => {
-  await page.click("text=New campaign");
+  await page.click("text=Nouvelle campagne");
   await page.fill("input[name=id]", "ten-from-100");
   await page.fill("input[name=name]", "10 % dès 100 €");
   await page.selectOption("select[name=plugin]", "threshold-discount");
   // The parameters form comes from the plugin's JSON Schema: add a tier, fill it.
-  await page.locator("#root_tiers").getByRole("button", { name: /add/i }).first().click();
+  await page
+    .locator("#root_tiers")
+    .getByRole("button", { name: /ajouter/i })
+    .first()
+    .click();
   await page.fill("#root_tiers_0_min_subtotal", "100");
   await page.fill("#root_tiers_0_percent_off", "150");
   await page.fill("input[name=budget]", "500.00");
   await page.click("button[type=submit]");
   // The API refuses percent_off 150 with a pointer; the form shows it next to that field.
-  const fieldError = page.locator(".params .form-group", { has: page.locator("#root_tiers_0_percent_off") }).getByText("must be above 0 and at most 100");
+  const fieldError = page
+    .locator(".params .form-group", { has: page.locator("#root_tiers_0_percent_off") })
+    .getByText("must be above 0 and at most 100");
   await fieldError.waitFor(WAIT);
   await shot("02-editor-field-error");
   await page.fill("#root_tiers_0_percent_off", "10");
@@ -131,7 +158,7 @@ test("a threshold campaign is created through the generated form, with the API's
 });
 
 test("the campaign is activated", async () => {
-  await page.getByRole("button", { name: "activate" }).click();
+  await page.getByRole("button", { name: "Activer" }).click();
   await page.locator(".badge.active").first().waitFor(WAIT);
   assert.equal((await api("GET", "/v1/campaigns/ten-from-100", KEYS.marketing)).status, "active");
 });
@@ -145,13 +172,15 @@ test("a basket tried shows the discount and why another campaign did not apply",
     audience: { channels: ["store"] },
     status: "active",
   });
-  await page.click("text=Try a basket");
-  await page.getByRole("button", { name: "Evaluate" }).click();
+  await page.click("text=Essayer un panier");
+  await page.getByRole("button", { name: "Calculer" }).click();
   await page.getByTestId("discount-total").waitFor(WAIT);
-  assert.equal(await page.getByTestId("discount-total").innerText(), "11.88 EUR");
+  // Money as a French reader writes it, by Intl: decimal comma, no-break space, euro sign.
+  assert.equal(await page.getByTestId("discount-total").innerText(), `11,88${NBSP}€`);
+  await page.getByText("10 % de remise sur la commande : 11,88 €").waitFor(WAIT);
   const rejected = page.locator("table.rejected tr", { hasText: "stores-only" });
   await rejected.waitFor(WAIT);
-  assert.match(await rejected.innerText(), /not_eligible/);
+  assert.match(await rejected.innerText(), /Non éligible/);
   await shot("03-try-a-basket");
 });
 
@@ -169,8 +198,8 @@ test("the results change after a redemption committed over the API", async () =>
   });
   // No reload: the page refreshes itself.
   await page.getByTestId("redemptions").getByText("1", { exact: true }).waitFor(WAIT);
-  await page.getByTestId("discount").getByText("11.88 EUR").waitFor(WAIT);
-  await page.getByText("11.88 of 500.00 EUR used").waitFor(WAIT);
+  await page.getByTestId("discount").getByText("11,88 €").waitFor(WAIT);
+  await page.getByText("11,88 € consommés sur 500,00 €").waitFor(WAIT);
   await shot("04-results");
 });
 
@@ -185,15 +214,17 @@ test("a campaign that met its objective says so", async () => {
     status: "active",
   });
   await page.goto(BASE + "/#/campaigns/first-order");
-  await page.getByText("0 of 1", { exact: true }).waitFor(WAIT);
+  await page.getByText("0 sur 1", { exact: true }).waitFor(WAIT);
   await api("POST", "/v1/redemptions", KEYS.channel, {
     order_id: "order-2",
     currency: "EUR",
     channel: "store",
     lines: [{ id: "1", sku: "MUG", quantity: 1, unit_price: "12.00" }],
   });
-  await page.getByText("Objective met: the campaign reached its redemption cap").waitFor(WAIT);
-  await page.getByText("1 of 1", { exact: true }).waitFor(WAIT);
+  await page
+    .getByText("Objectif atteint : la campagne a atteint son plafond d'utilisations")
+    .waitFor(WAIT);
+  await page.getByText("1 sur 1", { exact: true }).waitFor(WAIT);
 });
 
 test("coupons are generated with progress, listed, searched and downloaded as CSV", async () => {
@@ -201,17 +232,21 @@ test("coupons are generated with progress, listed, searched and downloaded as CS
   await page.fill("input[name=count]", "12000");
   await page.fill("input[name=prefix]", "E2E-");
   await page.fill("input[name=uses_per_code]", "2");
-  await page.getByRole("button", { name: "Generate" }).click();
-  await page.getByText("12,000 of 12,000 generated").waitFor({ timeout: 60_000 });
-  await page.getByText("12,000 codes").waitFor(WAIT);
+  await page.getByRole("button", { name: "Générer" }).click();
+  // Thousands grouped the French way (Intl: narrow no-break spaces), the plural agreed.
+  await page.getByText("12 000 codes générés sur 12 000").waitFor({ timeout: 60_000 });
+  await page.getByText("12 000 codes", { exact: true }).waitFor(WAIT);
   const first = await page.locator("table.coupons tbody tr td code").first().innerText();
   assert.match(first, /^E2E-[0-9A-Z]{12}$/);
   await page.fill("input[name=code-search]", first.slice(0, 8));
   await page.locator("table.coupons tbody tr").first().waitFor(WAIT);
   await shot("05-coupons");
   await page.fill("input[name=code-search]", "");
-  await page.getByText("12,000 codes").waitFor(WAIT);
-  const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), page.getByRole("button", { name: "Download CSV" }).click()]);
+  await page.getByText("12 000 codes", { exact: true }).waitFor(WAIT);
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 60_000 }),
+    page.getByRole("button", { name: "Télécharger le CSV" }).click(),
+  ]);
   const csv = await readFile(await download.path(), "utf8");
   const rows = csv.trim().split("\n");
   assert.equal(rows[0], "code,uses,uses_per_code,created_at");
@@ -223,51 +258,89 @@ test("the list shows budget used, redemptions and discount granted; it filters a
   await page.goto(BASE + "/#/campaigns");
   const row = page.locator("tr[data-campaign=ten-from-100]");
   // The row comes first, its stats right after.
-  await row.getByText("11.88 / 500.00 EUR").waitFor(WAIT);
+  await row.getByText("11,88 € / 500,00 €").waitFor(WAIT);
   await page.fill("input[name=search]", "stores");
   await page.locator("tr[data-campaign=ten-from-100]").waitFor({ state: "detached", ...WAIT });
   await page.fill("input[name=search]", "");
-  await page.getByRole("group", { name: "Status" }).getByRole("button", { name: "active" }).click();
+  await page
+    .getByRole("group", { name: "Statut" })
+    .getByRole("button", { name: "Actives" })
+    .click();
   await row.waitFor(WAIT);
   await shot("06-campaigns");
 });
 
+test("the console switches to English and back; the page's language follows", async () => {
+  await page.goto(BASE + "/#/campaigns");
+  const row = page.locator("tr[data-campaign=ten-from-100]");
+  await row.getByText("11,88 € / 500,00 €").waitFor(WAIT);
+  await page.getByRole("group", { name: "Langue" }).getByRole("button", { name: "EN" }).click();
+  await page.getByRole("heading", { name: "Campaigns" }).waitFor(WAIT);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "en");
+  await row.getByText("€11.88 / €500.00").waitFor(WAIT);
+  // Remembered (the language only, never the key) across a reload.
+  assert.equal(await page.evaluate(() => localStorage.getItem("remise.lang")), "en");
+  await page.reload();
+  await page.getByRole("heading", { name: "Campaigns" }).waitFor(WAIT);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "en");
+  await page.getByRole("group", { name: "Language" }).getByRole("button", { name: "FR" }).click();
+  await page.getByRole("heading", { name: "Campagnes" }).waitFor(WAIT);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "fr");
+});
+
 test("a campaign is cloned, edited, activated, paused, ended and deleted", async () => {
   await page.goto(BASE + "/#/campaigns");
-  await page.locator("tr[data-campaign=ten-from-100]").getByRole("link", { name: "clone" }).click();
+  await page
+    .locator("tr[data-campaign=ten-from-100]")
+    .getByRole("link", { name: "Dupliquer" })
+    .click();
   await page.locator("input[name=id]").waitFor(WAIT);
   assert.equal(await page.inputValue("input[name=id]"), "ten-from-100-copy");
   assert.equal(await page.inputValue("#root_tiers_0_percent_off"), "10");
-  await page.getByRole("button", { name: "Create campaign" }).click();
-  await page.getByRole("heading", { name: "10 % dès 100 € (copy)" }).waitFor(WAIT);
-  await page.getByRole("link", { name: "edit" }).click();
+  await page.getByRole("button", { name: "Créer la campagne" }).click();
+  await page.getByRole("heading", { name: "10 % dès 100 € (copie)" }).waitFor(WAIT);
+  await page.getByRole("link", { name: "Modifier" }).click();
   await page.locator("input[name=name]").waitFor(WAIT);
   await page.fill("input[name=name]", "Copy, renamed");
   await page.fill("input[name=timezone]", "Europe/Paris");
   await page.fill("input[name=starts_at]", "2026-03-01T00:00");
   await page.check("input[name=day-sat]");
-  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByRole("button", { name: "Enregistrer" }).click();
   await page.getByRole("heading", { name: "Copy, renamed" }).waitFor(WAIT);
   const edited = await api("GET", "/v1/campaigns/ten-from-100-copy", KEYS.marketing);
-  assert.equal(edited.schedule.starts_at, "2026-03-01T00:00:00+01:00", "a wall-clock time in Paris, winter offset");
+  assert.equal(
+    edited.schedule.starts_at,
+    "2026-03-01T00:00:00+01:00",
+    "a wall-clock time in Paris, winter offset",
+  );
   assert.deepEqual(edited.schedule.days_of_week, ["sat"]);
-  for (const [action, status] of [["activate", "active"], ["pause", "paused"], ["end", "ended"]]) {
+  for (const [action, status] of [
+    ["Activer", "active"],
+    ["Mettre en pause", "paused"],
+    ["Terminer", "ended"],
+  ]) {
     await page.getByRole("button", { name: action, exact: true }).click();
     await page.locator(`.page-head .badge.${status}`).waitFor(WAIT);
   }
   page.once("dialog", (dialog) => dialog.accept());
-  await page.getByRole("button", { name: "delete" }).click();
-  await page.getByRole("heading", { name: "Campaigns" }).waitFor(WAIT);
+  await page.getByRole("button", { name: "Supprimer" }).click();
+  await page.getByRole("heading", { name: "Campagnes" }).waitFor(WAIT);
   await page.locator("tr[data-campaign=ten-from-100]").waitFor(WAIT);
   assert.equal(await page.locator("tr[data-campaign=ten-from-100-copy]").count(), 0);
 });
 
 test("tablet width: the pages fit without scrolling sideways", async () => {
   await page.setViewportSize({ width: 768, height: 1024 });
-  for (const [route, name] of [["#/campaigns", "07-tablet-campaigns"], ["#/campaigns/ten-from-100", "08-tablet-results"], ["#/try", "09-tablet-try"]]) {
+  for (const [route, name] of [
+    ["#/campaigns", "07-tablet-campaigns"],
+    ["#/campaigns/ten-from-100", "08-tablet-results"],
+    ["#/try", "09-tablet-try"],
+  ]) {
     await page.goto(`${BASE}/${route}`);
     await page.locator("main h1").first().waitFor(WAIT);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     assert.ok(overflow <= 0, `${route} overflows by ${overflow}px at 768px`);
     await shot(name);
   }
@@ -275,21 +348,25 @@ test("tablet width: the pages fit without scrolling sideways", async () => {
 });
 
 test("ops uploads a plugin version and rolls it back", async () => {
-  await page.click("text=Sign out");
+  await page.click("text=Se déconnecter");
   await signIn(KEYS.ops);
-  await page.getByRole("heading", { name: "Plugins" }).waitFor(WAIT);
-  assert.equal(await page.locator("nav").getByText("Campaigns").count(), 0, "ops sees no campaign pages");
+  await page.getByRole("heading", { name: "Mécaniques" }).waitFor(WAIT);
+  assert.equal(
+    await page.locator("nav").getByText("Campagnes").count(),
+    0,
+    "ops sees no campaign pages",
+  );
   const flip = page.locator("article[data-plugin=flip]");
   assert.equal(await flip.getByTestId("latest").innerText(), "1.0.0");
   await page.fill("form.upload input[name=name]", "flip");
   await page.setInputFiles("form.upload input[name=wasm]", UPLOAD);
-  await page.getByRole("button", { name: "Upload" }).click();
-  await page.getByText("flip: version 2.0.0 is now served").waitFor(WAIT);
+  await page.getByRole("button", { name: "Envoyer", exact: true }).click();
+  await page.getByText("flip : la version 2.0.0 est désormais en service").waitFor(WAIT);
   assert.equal(await flip.getByTestId("latest").innerText(), "2.0.0");
   await flip.locator("details summary").click();
   await shot("10-plugins");
-  await flip.getByRole("button", { name: "roll back" }).click();
-  await page.getByText("flip: rolled back to 1.0.0").waitFor(WAIT);
+  await flip.getByRole("button", { name: "Revenir à la version précédente" }).click();
+  await page.getByText("flip : retour à la version 1.0.0").waitFor(WAIT);
   assert.equal(await flip.getByTestId("latest").innerText(), "1.0.0");
   assert.equal((await api("GET", "/v1/plugins/flip", KEYS.ops)).latest, "1.0.0");
 });
@@ -302,13 +379,13 @@ test("a 401 or 403 from the API sends the person back to sign-in with the reason
   await page.route("**/v1/plugins", swapKey("revoked-key"));
   await page.goto(BASE + "/#/plugins");
   await page.reload();
-  await page.getByText("Signed out: the API no longer accepts this key").waitFor(WAIT);
+  await page.getByText("Session fermée : l'API n'accepte plus cette clé").waitFor(WAIT);
   await page.unroute("**/v1/plugins");
   await signIn(KEYS.ops);
-  await page.getByRole("heading", { name: "Plugins" }).waitFor(WAIT);
+  await page.getByRole("heading", { name: "Mécaniques" }).waitFor(WAIT);
   await page.route("**/v1/plugins", swapKey(KEYS.channel));
   await page.reload();
-  await page.getByText("Signed out: this key may not do that").waitFor(WAIT);
+  await page.getByText("Session fermée : cette clé n'a pas le droit de faire cela").waitFor(WAIT);
   await page.unroute("**/v1/plugins");
   await shot("11-signed-out");
 });

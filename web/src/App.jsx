@@ -3,6 +3,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { configure } from "./api.js";
 import { forget, recall, remember } from "./session.js";
 import { go, useRoute } from "./router.js";
+import { LanguageSwitch, useI18n } from "./i18n/I18n.jsx";
 import { SignIn } from "./pages/SignIn.jsx";
 import { Campaigns } from "./pages/Campaigns.jsx";
 import { TryBasket } from "./pages/TryBasket.jsx";
@@ -13,14 +14,22 @@ import { Coupons } from "./pages/Coupons.jsx";
 const CampaignEditor = lazy(() => import("./pages/CampaignEditor.jsx"));
 const CampaignResults = lazy(() => import("./pages/CampaignResults.jsx"));
 
+/** @typedef {import("./session.js").Session} Session */
+/** @typedef {import("./i18n/translate.js").MessageKey} MessageKey */
+
+/** @param {string} role */
 export const canMarket = (role) => role === "marketing" || role === "admin";
+/** @param {string} role */
 export const canOperate = (role) => role === "ops" || role === "admin";
 
-export function App() {
-  const [session, setSession] = useState(undefined);
-  const [reason, setReason] = useState(null);
+/** Why the person was signed out: a message of the catalogue and the API's own words. */
+/** @typedef {{ key: MessageKey, detail: string }} Reason */
 
-  const signOut = useCallback((why) => {
+export function App() {
+  const [session, setSession] = useState(/** @type {Session | null | undefined} */ (undefined));
+  const [reason, setReason] = useState(/** @type {Reason | null} */ (null));
+
+  const signOut = useCallback((/** @type {Reason | null} */ why) => {
     forget();
     configure(null);
     setReason(why || null);
@@ -28,13 +37,12 @@ export function App() {
   }, []);
 
   const signIn = useCallback(
-    async (next) => {
+    async (/** @type {Session} */ next) => {
       configure(next.key, (error) =>
-        signOut(
-          error.status === 401
-            ? `Signed out: the API no longer accepts this key (${error.message}).`
-            : `Signed out: this key may not do that (${error.message}).`,
-        ),
+        signOut({
+          key: error.status === 401 ? "signOut.keyRefused" : "signOut.roleRefused",
+          detail: error.message,
+        }),
       );
       await remember(next);
       setReason(null);
@@ -52,7 +60,9 @@ export function App() {
   return <Shell session={session} onSignOut={() => signOut(null)} />;
 }
 
+/** @param {{ session: Session, onSignOut: () => void }} props */
 function Shell({ session, onSignOut }) {
+  const { t } = useI18n();
   const route = useRoute();
   const { role } = session;
   const home = canMarket(role) ? "campaigns" : "plugins";
@@ -67,13 +77,15 @@ function Shell({ session, onSignOut }) {
   if (!allowed) page = null;
   else if (section === "campaigns" && !id) page = <Campaigns />;
   else if (section === "campaigns" && id === "new") page = <CampaignEditor mode="create" />;
-  else if (section === "campaigns" && view === "edit") page = <CampaignEditor mode="edit" id={id} />;
-  else if (section === "campaigns" && view === "clone") page = <CampaignEditor mode="clone" id={id} />;
+  else if (section === "campaigns" && view === "edit")
+    page = <CampaignEditor mode="edit" id={id} />;
+  else if (section === "campaigns" && view === "clone")
+    page = <CampaignEditor mode="clone" id={id} />;
   else if (section === "campaigns" && view === "coupons") page = <Coupons id={id} />;
   else if (section === "campaigns") page = <CampaignResults id={id} />;
   else if (section === "try") page = <TryBasket />;
   else if (section === "plugins") page = <Plugins name={id} canUpload={canOperate(role)} />;
-  else page = <p className="empty">Nothing here. Pick a page above.</p>;
+  else page = <p className="empty">{t("app.notFound")}</p>;
 
   return (
     <div className="shell">
@@ -85,28 +97,47 @@ function Shell({ session, onSignOut }) {
           {canMarket(role) && (
             <>
               <a className={section === "campaigns" ? "active" : ""} href="#/campaigns">
-                Campaigns
+                {t("nav.campaigns")}
               </a>
               <a className={section === "try" ? "active" : ""} href="#/try">
-                Try a basket
+                {t("nav.try")}
               </a>
             </>
           )}
           <a className={section === "plugins" ? "active" : ""} href="#/plugins">
-            Plugins
+            {t("nav.plugins")}
           </a>
         </nav>
         <span className="who" title={session.label || ""}>
           {session.label ? `${session.label} · ` : ""}
-          {role}
+          {roleName(t, role)}
         </span>
+        <LanguageSwitch />
         <button className="link" onClick={onSignOut}>
-          Sign out
+          {t("app.signOut")}
         </button>
       </header>
       <main>
-        <Suspense fallback={<p className="empty">Loading…</p>}>{page}</Suspense>
+        <Suspense fallback={<p className="empty">{t("common.loading")}</p>}>{page}</Suspense>
       </main>
     </div>
   );
+}
+
+/**
+ * A role as people call it.
+ * @param {import("./i18n/I18n.jsx").I18n["t"]} t
+ * @param {string} role
+ */
+function roleName(t, role) {
+  switch (role) {
+    case "marketing":
+      return t("role.marketing");
+    case "ops":
+      return t("role.ops");
+    case "admin":
+      return t("role.admin");
+    default:
+      return role;
+  }
 }

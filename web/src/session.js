@@ -3,6 +3,11 @@
 // ciphertext goes to sessionStorage (gone when the tab closes). Never in a URL, never in
 // localStorage.
 
+/**
+ * Who is signed in: the key, its role and label as GET /v1/me says.
+ * @typedef {{ key: string, role: import("./apiTypes").Answer<"/v1/me", "GET">["role"], label: string | null }} Session
+ */
+
 const DB = "remise-console";
 const STORE = "keys";
 const SLOT = "remise.session";
@@ -29,7 +34,10 @@ async function idbDo(mode, action) {
 async function wrappingKey() {
   let key = await idbDo("readonly", (s) => s.get("wrap"));
   if (!key) {
-    key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+      "encrypt",
+      "decrypt",
+    ]);
     await idbDo("readwrite", (s) => s.put(key, "wrap"));
   }
   return key;
@@ -38,7 +46,7 @@ async function wrappingKey() {
 const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
 const unb64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
-/** Remembers `session` ({key, role, label}) for this tab, encrypted. */
+/** Remembers `session` ({key, role, label}) for this tab, encrypted. @param {Session} session */
 export async function remember(session) {
   try {
     const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -50,7 +58,7 @@ export async function remember(session) {
   }
 }
 
-/** The session remembered for this tab, or null. */
+/** The session remembered for this tab, or null. @returns {Promise<Session | null>} */
 export async function recall() {
   try {
     const stored = JSON.parse(sessionStorage.getItem(SLOT) || "null");

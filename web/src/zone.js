@@ -13,7 +13,14 @@ function offsetMinutes(instantMs, timeZone) {
     second: "2-digit",
   }).formatToParts(new Date(instantMs));
   const get = (type) => Number(parts.find((p) => p.type === type).value);
-  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  const wall = Date.UTC(
+    get("year"),
+    get("month") - 1,
+    get("day"),
+    get("hour"),
+    get("minute"),
+    get("second"),
+  );
   return Math.round((wall - Math.floor(instantMs / 1000) * 1000) / 60000);
 }
 
@@ -42,4 +49,7 @@ export function instantToWall(instant, timeZone) {
   return new Date(ms + offset * 60000).toISOString().slice(0, 16);
 }
 
-export const TIMEZONES = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : ["UTC", "Europe/Paris"];
+export const TIMEZONES =
+  typeof Intl.supportedValuesOf === "function"
+    ? Intl.supportedValuesOf("timeZone")
+    : ["UTC", "Europe/Paris"];

@@ -1,26 +1,49 @@
 // One campaign: what it is, its status actions, and its results from
 // GET /v1/campaigns/{id}/stats as charts, refreshed live.
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api } from "../api.js";
+import { call } from "../api.js";
 import { go, href } from "../router.js";
+import { useI18n } from "../i18n/I18n.jsx";
+import { subtractDecimals } from "../i18n/format.js";
 import { BarChart } from "../components/Chart.jsx";
-import { Problem, Progress, StatusBadge, money, ratio } from "../components/ui.jsx";
-import { STATUS_ACTIONS, changeStatus, deleteCampaign, scheduleSummary } from "../campaignActions.js";
+import { Problem, Progress, StatusBadge, ratio } from "../components/ui.jsx";
+import {
+  ACTION_LABELS,
+  STATUS_ACTIONS,
+  changeStatus,
+  deleteCampaign,
+  periodName,
+  scheduleSummary,
+  zoneOf,
+} from "../campaignActions.js";
+
+/** @typedef {import("../campaignActions.js").StoredCampaign} StoredCampaign */
+/** @typedef {import("../campaignActions.js").CampaignStats} CampaignStats */
+/** @typedef {import("../campaignActions.js").StatusAction} StatusAction */
+/** @typedef {CampaignStats["by_day"][number]} DayStats */
+/** @typedef {CampaignStats["by_channel"][number]} ChannelStats */
+/** @typedef {import("../i18n/I18n.jsx").I18n} I18n */
 
 const REFRESH_MS = 3000;
 const DISCOUNT = "#2f6fde";
 const REDEMPTIONS = "#f08c2e";
 
+/** @param {{ id: string }} props */
 export default function CampaignResults({ id }) {
-  const [campaign, setCampaign] = useState(null);
-  const [stats, setStats] = useState(null);
+  const i18n = useI18n();
+  const { t, money } = i18n;
+  const [campaign, setCampaign] = useState(/** @type {StoredCampaign | null} */ (null));
+  const [stats, setStats] = useState(/** @type {CampaignStats | null} */ (null));
   const [error, setError] = useState(null);
-  const [updated, setUpdated] = useState(null);
+  const [updated, setUpdated] = useState(/** @type {Date | null} */ (null));
 
   const load = useCallback(async () => {
-    const path = `/v1/campaigns/${encodeURIComponent(id)}`;
+    const options = { path: { id } };
     try {
-      const [c, s] = await Promise.all([api("GET", path), api("GET", `${path}/stats`)]);
+      const [c, s] = await Promise.all([
+        call("GET", "/v1/campaigns/{id}", options),
+        call("GET", "/v1/campaigns/{id}/stats", options),
+      ]);
       setCampaign(c);
       setStats(s);
       setUpdated(new Date());
@@ -30,6 +53,8 @@ export default function CampaignResults({ id }) {
   }, [id]);
 
   useEffect(() => {
+    // load() sets state only once the API has answered (after an await), not synchronously.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     load();
     const timer = setInterval(() => {
       if (document.visibilityState === "visible") load();
@@ -37,11 +62,12 @@ export default function CampaignResults({ id }) {
     return () => clearInterval(timer);
   }, [load]);
 
+  /** @param {StatusAction | "delete"} action */
   async function act(action) {
     setError(null);
     try {
       if (action === "delete") {
-        if (!window.confirm(`Delete campaign ${id}? Its redemptions stay recorded.`)) return;
+        if (!window.confirm(t("campaign.confirmDelete", { id }))) return;
         await deleteCampaign(id);
         go("/campaigns");
         return;
@@ -53,13 +79,26 @@ export default function CampaignResults({ id }) {
     }
   }
 
-  const byDay = useMemo(() => chartOf(stats?.by_day, "date"), [stats]);
-  const byChannel = useMemo(() => chartOf(stats?.by_channel, "channel"), [stats]);
+  const byDay = useMemo(
+    () => chartOf(stats?.by_day, (/** @type {DayStats} */ r) => i18n.day(r.date)),
+    [stats, i18n],
+  );
+  const byChannel = useMemo(
+    () => chartOf(stats?.by_channel, (/** @type {ChannelStats} */ r) => r.channel),
+    [stats],
+  );
+  const currency = stats?.currency;
+  const formatMoney = useCallback(
+    (/** @type {number} */ value) => money(value, currency),
+    [money, currency],
+  );
 
-  if (!campaign) return error ? <Problem error={error} /> : <p className="empty">Loading…</p>;
+  if (!campaign)
+    return error ? <Problem error={error} /> : <p className="empty">{t("common.loading")}</p>;
   const c = campaign;
   const s = stats;
-  const budgetUsed = s?.budget ? (Number(s.budget) - Number(s.budget_left)).toFixed(2) : null;
+  const budgetUsed = s?.budget ? subtractDecimals(s.budget, s.budget_left ?? s.budget) : null;
+  const discountLabel = t("results.chart.discount", { currency: currency || "—" });
 
   return (
     <section className="results">
@@ -68,97 +107,148 @@ export default function CampaignResults({ id }) {
           <h1>{c.name}</h1>
           <div className="muted">
             {c.id} · <StatusBadge status={c.status} /> · {c.plugin}
-            {c.plugin_version ? `@${c.plugin_version}` : " (latest)"}
+            {c.plugin_version ? `@${c.plugin_version}` : ` ${t("results.latestVersion")}`}
           </div>
         </div>
         <div className="buttons">
           {STATUS_ACTIONS[c.status]?.map((action) => (
             <button key={action} onClick={() => act(action)}>
-              {action}
+              {t(ACTION_LABELS[action])}
             </button>
           ))}
-          <a className="button" href={href("campaigns", c.id, "edit")}>edit</a>
-          <a className="button" href={href("campaigns", c.id, "clone")}>clone</a>
-          <a className="button" href={href("campaigns", c.id, "coupons")}>coupons</a>
-          <button className="danger" onClick={() => act("delete")}>delete</button>
+          <a className="button" href={href("campaigns", c.id, "edit")}>
+            {t("action.edit")}
+          </a>
+          <a className="button" href={href("campaigns", c.id, "clone")}>
+            {t("action.clone")}
+          </a>
+          <a className="button" href={href("campaigns", c.id, "coupons")}>
+            {t("action.coupons")}
+          </a>
+          <button className="danger" onClick={() => act("delete")}>
+            {t("action.delete")}
+          </button>
         </div>
       </div>
       <Problem error={error} />
       {s?.objective_met && (
         <p className="objective" role="status">
-          Objective met: the campaign reached its {s.redemptions_left === 0 ? "redemption cap" : "budget"} and no longer applies.
+          {s.redemptions_left === 0 ? t("results.objectiveCap") : t("results.objectiveBudget")}
         </p>
       )}
 
       <div className="tiles">
-        <Tile label="Evaluations" value={s?.evaluations} />
-        <Tile label="Applications" value={s?.applications} />
-        <Tile label="Redemptions" value={s?.redemptions} testid="redemptions" />
-        <Tile label="Discount granted" value={s ? money(s.discount_granted, s.currency) : "—"} testid="discount" />
+        <Tile label={t("results.evaluations")} value={s && i18n.number(s.evaluations)} />
+        <Tile label={t("results.applications")} value={s && i18n.number(s.applications)} />
+        <Tile
+          label={t("results.redemptions")}
+          value={s && i18n.number(s.redemptions)}
+          testid="redemptions"
+        />
+        <Tile
+          label={t("results.discount")}
+          value={s ? money(s.discount_granted, s.currency) : "—"}
+          testid="discount"
+        />
       </div>
 
       <div className="limits">
         <div>
-          <span className="label">Budget</span>
+          <span className="label">{t("results.budget")}</span>
           {s?.budget ? (
-            <Progress value={ratio(budgetUsed, s.budget)} max={1} label={`${money(budgetUsed)} of ${money(s.budget, s.currency)} used`} />
+            <Progress
+              value={ratio(budgetUsed, s.budget)}
+              max={1}
+              label={t("results.budgetUsed", {
+                used: money(budgetUsed, s.currency),
+                budget: money(s.budget, s.currency),
+              })}
+            />
           ) : (
-            <span className="muted">no budget</span>
+            <span className="muted">{t("results.noBudget")}</span>
           )}
         </div>
         <div>
-          <span className="label">Redemption cap</span>
+          <span className="label">{t("results.cap")}</span>
           {s?.redemptions_cap ? (
-            <Progress value={s.redemptions_cap - s.redemptions_left} max={s.redemptions_cap} label={`${s.redemptions_cap - s.redemptions_left} of ${s.redemptions_cap}`} />
+            <Progress
+              value={s.redemptions_cap - s.redemptions_left}
+              max={s.redemptions_cap}
+              label={t("results.capUsed", {
+                used: s.redemptions_cap - s.redemptions_left,
+                cap: s.redemptions_cap,
+              })}
+            />
           ) : (
-            <span className="muted">no cap</span>
+            <span className="muted">{t("results.noCap")}</span>
           )}
         </div>
       </div>
 
       <div className="charts">
         <BarChart
-          title="Per day (campaign timezone)"
+          title={t("results.chart.perDay")}
           labels={byDay.labels}
+          formatLeft={formatMoney}
           series={[
-            { label: `Discount (${s?.currency || "—"})`, data: byDay.discount, color: DISCOUNT },
-            { label: "Redemptions", data: byDay.redemptions, color: REDEMPTIONS, axis: "right" },
+            { label: discountLabel, data: byDay.discount, color: DISCOUNT },
+            {
+              label: t("results.redemptions"),
+              data: byDay.redemptions,
+              color: REDEMPTIONS,
+              axis: "right",
+            },
           ]}
         />
         <BarChart
-          title="Per channel"
+          title={t("results.chart.perChannel")}
           labels={byChannel.labels}
+          formatLeft={formatMoney}
           series={[
-            { label: `Discount (${s?.currency || "—"})`, data: byChannel.discount, color: DISCOUNT },
-            { label: "Redemptions", data: byChannel.redemptions, color: REDEMPTIONS, axis: "right" },
+            { label: discountLabel, data: byChannel.discount, color: DISCOUNT },
+            {
+              label: t("results.redemptions"),
+              data: byChannel.redemptions,
+              color: REDEMPTIONS,
+              axis: "right",
+            },
           ]}
         />
       </div>
-      <p className="muted small">Live: refreshed every {REFRESH_MS / 1000} s{updated ? `, last at ${updated.toLocaleTimeString()}` : ""}.</p>
+      <p className="muted small">
+        {updated
+          ? t("results.liveAt", { seconds: REFRESH_MS / 1000, time: i18n.time(updated) })
+          : t("results.live", { seconds: REFRESH_MS / 1000 })}
+      </p>
 
-      <h2>Settings</h2>
+      <h2>{t("results.settings")}</h2>
       <dl className="settings">
-        <dt>Schedule</dt>
-        <dd>{scheduleSummary(c.schedule)}</dd>
-        <dt>Audience</dt>
-        <dd>{audienceSummary(c.audience)}</dd>
-        <dt>Limits</dt>
-        <dd>{limitsSummary(c.limits)}</dd>
-        <dt>Stacking</dt>
-        <dd>
-          {c.group ? `group ${c.group}` : "no group (stacks)"} · priority {c.priority}
-          {c.exclusive ? " · exclusive" : ""}
-          {c.coupon_required ? " · coupon required" : ""}
-        </dd>
-        <dt>Parameters</dt>
+        <dt>{t("results.schedule")}</dt>
+        <dd>{scheduleSummary(i18n, c.schedule)}</dd>
+        <dt>{t("results.audience")}</dt>
+        <dd>{audienceSummary(t, c.audience)}</dd>
+        <dt>{t("results.limits")}</dt>
+        <dd>{limitsSummary(i18n, c.limits, s?.currency)}</dd>
+        <dt>{t("results.stacking")}</dt>
+        <dd>{stackingSummary(t, c)}</dd>
+        <dt>{t("results.params")}</dt>
         <dd>
           <pre>{JSON.stringify(c.params, null, 2)}</pre>
+        </dd>
+        <dt>{t("results.revision")}</dt>
+        <dd>
+          {t("results.revisionText", {
+            revision: c.revision,
+            created: i18n.dateTime(c.created_at, zoneOf(c)),
+            updated: i18n.dateTime(c.updated_at, zoneOf(c)),
+          })}
         </dd>
       </dl>
     </section>
   );
 }
 
+/** @param {{ label: string, value: string | null | undefined, testid?: string }} props */
 function Tile({ label, value, testid }) {
   return (
     <div className="tile" data-testid={testid}>
@@ -168,29 +258,65 @@ function Tile({ label, value, testid }) {
   );
 }
 
-/** Rows of the stats → chart labels and two series (money as numbers for drawing only). */
-function chartOf(rows, key) {
+/**
+ * Rows of the stats → chart labels and two series (money as numbers for drawing only).
+ * @template {{ discount: string | number, redemptions: number }} Row
+ * @param {Row[] | undefined} rows
+ * @param {(row: Row) => string} label
+ */
+function chartOf(rows, label) {
   const list = rows || [];
   return {
-    labels: list.map((r) => r[key]),
+    labels: list.map(label),
     discount: list.map((r) => Number(r.discount)),
     redemptions: list.map((r) => r.redemptions),
   };
 }
 
-function audienceSummary(a = {}) {
+/** @param {I18n["t"]} t @param {StoredCampaign["audience"]} [a] */
+function audienceSummary(t, a) {
   const parts = [];
-  for (const key of ["channels", "stores", "segments", "loyalty_tiers", "customers"]) {
-    if (a[key]?.length) parts.push(`${key.replace("_", " ")}: ${a[key].join(", ")}`);
+  if (a?.channels?.length) parts.push(t("audience.channels", { list: a.channels.join(", ") }));
+  if (a?.stores?.length) parts.push(t("audience.stores", { list: a.stores.join(", ") }));
+  if (a?.segments?.length) parts.push(t("audience.segments", { list: a.segments.join(", ") }));
+  if (a?.loyalty_tiers?.length) {
+    parts.push(t("audience.loyaltyTiers", { list: a.loyalty_tiers.join(", ") }));
   }
-  for (const [name, values] of Object.entries(a.attributes || {})) parts.push(`${name}: ${values.join(", ")}`);
-  return parts.length ? parts.join(" · ") : "everyone";
+  if (a?.customers?.length) parts.push(t("audience.customers", { list: a.customers.join(", ") }));
+  for (const [name, values] of Object.entries(a?.attributes || {})) {
+    parts.push(t("audience.attribute", { name, list: values.join(", ") }));
+  }
+  return parts.length ? parts.join(" · ") : t("audience.everyone");
 }
 
-function limitsSummary(l = {}) {
+/**
+ * @param {I18n} i18n
+ * @param {StoredCampaign["limits"]} [l]
+ * @param {string} [currency] of the campaign's redemptions, once it has some
+ */
+function limitsSummary({ t, money }, l, currency) {
   const parts = [];
-  if (l.budget) parts.push(`budget ${money(l.budget)}${l.partial ? " (the last order gets what is left)" : ""}`);
-  if (l.redemptions) parts.push(`${l.redemptions} redemptions`);
-  if (l.per_customer) parts.push(`${l.per_customer} per customer per ${l.per_customer_period || "campaign"}`);
-  return parts.length ? parts.join(" · ") : "none";
+  if (l?.budget) {
+    const budget = money(l.budget, currency);
+    parts.push(l.partial ? t("limits.budgetPartial", { budget }) : t("limits.budget", { budget }));
+  }
+  if (l?.redemptions) parts.push(t("limits.redemptions", { count: l.redemptions }));
+  if (l?.per_customer) {
+    parts.push(
+      t("limits.perCustomer", {
+        count: l.per_customer,
+        period: periodName(t, l.per_customer_period || "campaign"),
+      }),
+    );
+  }
+  return parts.length ? parts.join(" · ") : t("limits.none");
+}
+
+/** @param {I18n["t"]} t @param {StoredCampaign} c */
+function stackingSummary(t, c) {
+  const parts = [c.group ? t("stacking.group", { group: c.group }) : t("stacking.noGroup")];
+  parts.push(t("stacking.priority", { priority: c.priority }));
+  if (c.exclusive) parts.push(t("stacking.exclusive"));
+  if (c.coupon_required) parts.push(t("stacking.couponRequired"));
+  return parts.join(" · ");
 }

@@ -1,27 +1,48 @@
 // The campaign list: status, plugin, schedule, group, budget used, redemptions, discount
 // granted; filter by status, search by name; the status actions, clone and delete.
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api } from "../api.js";
+import { call } from "../api.js";
 import { href } from "../router.js";
-import { Problem, Progress, StatusBadge, money, ratio } from "../components/ui.jsx";
-import { STATUS_ACTIONS, changeStatus, deleteCampaign, scheduleSummary } from "../campaignActions.js";
+import { useI18n } from "../i18n/I18n.jsx";
+import { subtractDecimals } from "../i18n/format.js";
+import { Problem, Progress, StatusBadge, ratio } from "../components/ui.jsx";
+import {
+  ACTION_LABELS,
+  STATUS_ACTIONS,
+  changeStatus,
+  deleteCampaign,
+  scheduleSummary,
+} from "../campaignActions.js";
 
-const STATUSES = ["all", "draft", "active", "paused", "ended"];
+/** @typedef {import("../campaignActions.js").StoredCampaign} StoredCampaign */
+/** @typedef {import("../campaignActions.js").CampaignStats} CampaignStats */
+/** @typedef {import("../campaignActions.js").StatusAction} StatusAction */
+/** @typedef {import("../i18n/translate.js").MessageKey} MessageKey */
+
+/** The status filter: every status, then each. @type {[string, MessageKey][]} */
+const FILTERS = [
+  ["all", "campaigns.filter.all"],
+  ["draft", "campaigns.filter.draft"],
+  ["active", "campaigns.filter.active"],
+  ["paused", "campaigns.filter.paused"],
+  ["ended", "campaigns.filter.ended"],
+];
 
 export function Campaigns() {
-  const [campaigns, setCampaigns] = useState(null);
-  const [stats, setStats] = useState({});
+  const { t } = useI18n();
+  const [campaigns, setCampaigns] = useState(/** @type {StoredCampaign[] | null} */ (null));
+  const [stats, setStats] = useState(/** @type {Record<string, CampaignStats | null>} */ ({}));
   const [status, setStatus] = useState("all");
   const [search, setSearch] = useState("");
   const [error, setError] = useState(null);
 
   const load = useCallback(async () => {
     try {
-      const list = await api("GET", "/v1/campaigns");
+      const list = await call("GET", "/v1/campaigns");
       setCampaigns(list);
       const pairs = await Promise.all(
         list.map((c) =>
-          api("GET", `/v1/campaigns/${encodeURIComponent(c.id)}/stats`).then(
+          call("GET", "/v1/campaigns/{id}/stats", { path: { id: c.id } }).then(
             (s) => [c.id, s],
             () => [c.id, null],
           ),
@@ -34,6 +55,8 @@ export function Campaigns() {
   }, []);
 
   useEffect(() => {
+    // load() sets state only once the API has answered (after an await), not synchronously.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     load();
   }, [load]);
 
@@ -46,11 +69,12 @@ export function Campaigns() {
     );
   }, [campaigns, status, search]);
 
+  /** @param {string} id @param {StatusAction | "delete"} action */
   async function act(id, action) {
     setError(null);
     try {
       if (action === "delete") {
-        if (!window.confirm(`Delete campaign ${id}? Its redemptions stay recorded.`)) return;
+        if (!window.confirm(t("campaign.confirmDelete", { id }))) return;
         await deleteCampaign(id);
       } else {
         await changeStatus(id, action);
@@ -64,46 +88,51 @@ export function Campaigns() {
   return (
     <section>
       <div className="page-head">
-        <h1>Campaigns</h1>
+        <h1>{t("campaigns.title")}</h1>
         <a className="button primary" href="#/campaigns/new">
-          New campaign
+          {t("campaigns.new")}
         </a>
       </div>
       <div className="filters">
-        <div className="segmented" role="group" aria-label="Status">
-          {STATUSES.map((s) => (
-            <button key={s} className={status === s ? "on" : ""} onClick={() => setStatus(s)}>
-              {s}
+        <div className="segmented" role="group" aria-label={t("campaigns.filter.label")}>
+          {FILTERS.map(([code, label]) => (
+            <button
+              key={code}
+              className={status === code ? "on" : ""}
+              aria-pressed={status === code}
+              onClick={() => setStatus(code)}
+            >
+              {t(label)}
             </button>
           ))}
         </div>
         <input
           type="search"
           name="search"
-          placeholder="Search by name"
+          placeholder={t("campaigns.search")}
           value={search}
           onChange={(e) => setSearch(e.target.value)}
         />
       </div>
       <Problem error={error} />
       {campaigns === null ? (
-        <p className="empty">Loading…</p>
+        <p className="empty">{t("common.loading")}</p>
       ) : shown.length === 0 ? (
-        <p className="empty">{campaigns.length ? "No campaign matches." : "No campaign yet: create the first one."}</p>
+        <p className="empty">{campaigns.length ? t("campaigns.noMatch") : t("campaigns.none")}</p>
       ) : (
         <div className="table-wrap">
           <table className="campaigns">
             <thead>
               <tr>
-                <th>Name</th>
-                <th>Status</th>
-                <th>Plugin</th>
-                <th className="wide-only">Schedule</th>
-                <th className="wide-only">Group</th>
-                <th>Budget used</th>
-                <th className="num">Redemptions</th>
-                <th className="num">Discount granted</th>
-                <th>Actions</th>
+                <th>{t("campaigns.col.name")}</th>
+                <th>{t("campaigns.col.status")}</th>
+                <th>{t("campaigns.col.plugin")}</th>
+                <th className="wide-only">{t("campaigns.col.schedule")}</th>
+                <th className="wide-only">{t("campaigns.col.group")}</th>
+                <th>{t("campaigns.col.budgetUsed")}</th>
+                <th className="num">{t("campaigns.col.redemptions")}</th>
+                <th className="num">{t("campaigns.col.discount")}</th>
+                <th>{t("campaigns.col.actions")}</th>
               </tr>
             </thead>
             <tbody>
@@ -118,9 +147,18 @@ export function Campaigns() {
   );
 }
 
+/**
+ * @param {{
+ *   campaign: StoredCampaign,
+ *   stats: CampaignStats | null | undefined,
+ *   onAction: (id: string, action: StatusAction | "delete") => void,
+ * }} props
+ */
 function CampaignRow({ campaign: c, stats: s, onAction }) {
+  const i18n = useI18n();
+  const { t, money } = i18n;
   const budget = c.limits?.budget;
-  const used = s && budget ? (Number(budget) - Number(s.budget_left ?? budget)).toFixed(2) : null;
+  const used = s && budget ? subtractDecimals(budget, s.budget_left ?? budget) : null;
   return (
     <tr data-campaign={c.id}>
       <td>
@@ -129,13 +167,13 @@ function CampaignRow({ campaign: c, stats: s, onAction }) {
       </td>
       <td>
         <StatusBadge status={c.status} />
-        {s?.objective_met && <div className="small met">objective met</div>}
+        {s?.objective_met && <div className="small met">{t("campaigns.objectiveMet")}</div>}
       </td>
       <td className="small">
         {c.plugin}
         {c.plugin_version ? `@${c.plugin_version}` : ""}
       </td>
-      <td className="small wide-only">{scheduleSummary(c.schedule)}</td>
+      <td className="small wide-only">{scheduleSummary(i18n, c.schedule)}</td>
       <td className="small wide-only">{c.group || "—"}</td>
       <td>
         {budget && !s ? (
@@ -144,28 +182,31 @@ function CampaignRow({ campaign: c, stats: s, onAction }) {
           <Progress
             value={ratio(used, budget)}
             max={1}
-            label={`${money(used ?? "0")} / ${money(budget, s?.currency)}`}
+            label={t("campaigns.budgetUsed", {
+              used: money(used ?? "0", s?.currency),
+              budget: money(budget, s?.currency),
+            })}
           />
         ) : (
-          <span className="muted small">no budget</span>
+          <span className="muted small">{t("campaigns.noBudget")}</span>
         )}
       </td>
-      <td className="num">{s ? s.redemptions : "—"}</td>
+      <td className="num">{s ? i18n.number(s.redemptions) : "—"}</td>
       <td className="num">{s ? money(s.discount_granted, s.currency) : "—"}</td>
       <td className="actions">
         {STATUS_ACTIONS[c.status]?.map((action) => (
           <button key={action} onClick={() => onAction(c.id, action)}>
-            {action}
+            {t(ACTION_LABELS[action])}
           </button>
         ))}
         <a className="button" href={href("campaigns", c.id, "edit")}>
-          edit
+          {t("action.edit")}
         </a>
         <a className="button" href={href("campaigns", c.id, "clone")}>
-          clone
+          {t("action.clone")}
         </a>
         <button className="danger" onClick={() => onAction(c.id, "delete")}>
-          delete
+          {t("action.delete")}
         </button>
       </td>
     </tr>

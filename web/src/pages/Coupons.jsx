@@ -1,59 +1,85 @@
 // A campaign's coupon codes: generate a batch with progress, list and search with their
-// uses, download every code as CSV.
+// uses, download every code as CSV. Dates are shown in the campaign's time zone.
 import { useCallback, useEffect, useState } from "react";
-import { api } from "../api.js";
+import { call } from "../api.js";
 import { href } from "../router.js";
+import { useI18n } from "../i18n/I18n.jsx";
+import { zoneOf } from "../campaignActions.js";
 import { Field, Problem, Progress } from "../components/ui.jsx";
+
+/** @typedef {import("../apiTypes").Answer<"/v1/campaigns/{id}/coupons", "GET">} CouponPage */
+/** @typedef {import("../apiTypes").Body<"/v1/campaigns/{id}/coupons", "POST">} CouponsRequest */
+/** @typedef {{ done: number, total: number, downloading?: boolean }} Progression */
 
 /** Codes per request: a batch is sent in chunks so its progress can be shown. */
 const CHUNK = 5000;
 const PAGE = 50;
 const DOWNLOAD_PAGE = 1000;
 
+/** @param {{ id: string }} props */
 export function Coupons({ id }) {
-  const base = `/v1/campaigns/${encodeURIComponent(id)}/coupons`;
+  const i18n = useI18n();
+  const { t } = i18n;
   const [form, setForm] = useState({ count: "100", prefix: "", uses_per_code: "1" });
-  const [progress, setProgress] = useState(null);
+  const [progress, setProgress] = useState(/** @type {Progression | null} */ (null));
   const [error, setError] = useState(null);
-  const [page, setPage] = useState(null);
+  const [page, setPage] = useState(/** @type {CouponPage | null} */ (null));
   const [search, setSearch] = useState("");
-  const [cursors, setCursors] = useState([null]);
+  const [cursors, setCursors] = useState(/** @type {(string | null)[]} */ ([null]));
+  const [zone, setZone] = useState("UTC");
+
+  useEffect(() => {
+    call("GET", "/v1/campaigns/{id}", { path: { id } }).then(
+      (campaign) => setZone(zoneOf(campaign)),
+      () => {},
+    );
+  }, [id]);
 
   const load = useCallback(
-    async (after) => {
-      const query = new URLSearchParams({ limit: String(PAGE) });
-      if (search.trim()) query.set("search", search.trim());
-      if (after) query.set("after", after);
+    async (/** @type {string | null} */ after) => {
       try {
-        setPage(await api("GET", `${base}?${query}`));
+        setPage(
+          await call("GET", "/v1/campaigns/{id}/coupons", {
+            path: { id },
+            query: { limit: PAGE, search: search.trim() || undefined, after: after || undefined },
+          }),
+        );
       } catch (e) {
         setError(e);
       }
     },
-    [base, search],
+    [id, search],
   );
 
   useEffect(() => {
-    setCursors([null]);
-    load(null);
+    // load() sets state only once the API has answered (after an await), not synchronously.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
+    load(null).then(() => setCursors([null]));
   }, [load]);
 
-  async function generate(event) {
+  async function generate(/** @type {import("react").FormEvent} */ event) {
     event.preventDefault();
     setError(null);
     const total = Number(form.count);
     if (!Number.isInteger(total) || total < 1) {
-      setError({ title: "Count", message: "", errors: [{ pointer: "/count", message: "a whole number of codes, at least 1" }] });
+      setError({
+        title: t("coupons.count"),
+        message: "",
+        errors: [{ pointer: "/count", message: t("coupons.countInvalid") }],
+      });
       return;
     }
     let done = 0;
     setProgress({ done, total });
     try {
       while (done < total) {
-        const count = Math.min(CHUNK, total - done);
-        const body = { count, uses_per_code: Number(form.uses_per_code) };
+        /** @type {CouponsRequest} */
+        const body = {
+          count: Math.min(CHUNK, total - done),
+          uses_per_code: Number(form.uses_per_code),
+        };
         if (form.prefix) body.prefix = form.prefix;
-        const answer = await api("POST", base, { body });
+        const answer = await call("POST", "/v1/campaigns/{id}/coupons", { path: { id }, body });
         done += answer.created;
         setProgress({ done, total });
       }
@@ -72,10 +98,13 @@ export function Coupons({ id }) {
     setProgress({ done: 0, total: page?.total || 0, downloading: true });
     try {
       for (;;) {
-        const query = new URLSearchParams({ limit: String(DOWNLOAD_PAGE) });
-        if (after) query.set("after", after);
-        const answer = await api("GET", `${base}?${query}`);
-        for (const c of answer.coupons) rows.push(`${c.code},${c.uses},${c.uses_per_code},${c.created_at}`);
+        const answer = await call("GET", "/v1/campaigns/{id}/coupons", {
+          path: { id },
+          query: { limit: DOWNLOAD_PAGE, after: after || undefined },
+        });
+        for (const c of answer.coupons) {
+          rows.push(`${c.code},${c.uses},${c.uses_per_code},${c.created_at}`);
+        }
         fetched += answer.coupons.length;
         setProgress({ done: fetched, total: answer.total, downloading: true });
         if (!answer.next) break;
@@ -94,63 +123,112 @@ export function Coupons({ id }) {
     }
   }
 
-  const fieldErrors = Object.fromEntries((error?.errors || []).map((e) => [e.pointer, [e.message]]));
+  /** @type {Record<string, string[]>} */
+  const fieldErrors = Object.fromEntries(
+    (error?.errors || []).map((/** @type {import("../api.js").FieldError} */ e) => [
+      e.pointer,
+      [e.message],
+    ]),
+  );
   return (
     <section>
       <div className="page-head">
         <div>
-          <h1>Coupons</h1>
+          <h1>{t("coupons.title")}</h1>
           <a className="muted" href={href("campaigns", id)}>
             ← {id}
           </a>
         </div>
         <button onClick={download} disabled={!page?.total}>
-          Download CSV
+          {t("coupons.download")}
         </button>
       </div>
       <form className="card generate" onSubmit={generate} noValidate>
-        <h2>Generate codes</h2>
+        <h2>{t("coupons.generateTitle")}</h2>
         <div className="grid compact">
-          <Field label="How many" errors={fieldErrors["/count"]}>
-            <input name="count" inputMode="numeric" value={form.count} onChange={(e) => setForm({ ...form, count: e.target.value })} />
+          <Field label={t("coupons.count")} errors={fieldErrors["/count"]}>
+            <input
+              name="count"
+              inputMode="numeric"
+              value={form.count}
+              onChange={(e) => setForm({ ...form, count: e.target.value })}
+            />
           </Field>
-          <Field label="Prefix" hint="Optional, e.g. WELCOME-" errors={fieldErrors["/prefix"]}>
-            <input name="prefix" value={form.prefix} onChange={(e) => setForm({ ...form, prefix: e.target.value })} />
+          <Field
+            label={t("coupons.prefix")}
+            hint={t("coupons.prefixHint")}
+            errors={fieldErrors["/prefix"]}
+          >
+            <input
+              name="prefix"
+              value={form.prefix}
+              onChange={(e) => setForm({ ...form, prefix: e.target.value })}
+            />
           </Field>
-          <Field label="Uses per code" errors={fieldErrors["/uses_per_code"]}>
-            <input name="uses_per_code" inputMode="numeric" value={form.uses_per_code} onChange={(e) => setForm({ ...form, uses_per_code: e.target.value })} />
+          <Field label={t("coupons.usesPerCode")} errors={fieldErrors["/uses_per_code"]}>
+            <input
+              name="uses_per_code"
+              inputMode="numeric"
+              value={form.uses_per_code}
+              onChange={(e) => setForm({ ...form, uses_per_code: e.target.value })}
+            />
           </Field>
         </div>
-        <button type="submit" className="primary" disabled={progress && progress.done < progress.total}>
-          Generate
+        <button
+          type="submit"
+          className="primary"
+          disabled={progress && progress.done < progress.total}
+        >
+          {t("coupons.generate")}
         </button>
         {progress && (
           <Progress
             value={progress.done}
             max={progress.total}
-            label={`${progress.done.toLocaleString()} of ${progress.total.toLocaleString()} ${progress.downloading ? "downloaded" : "generated"}`}
+            label={t(progress.downloading ? "coupons.downloaded" : "coupons.generated", {
+              count: progress.done,
+              total: progress.total,
+            })}
           />
         )}
       </form>
-      <Problem error={error?.status ? error : null} shown={["/count", "/prefix", "/uses_per_code"]} />
+      <Problem
+        error={error?.status ? error : null}
+        shown={["/count", "/prefix", "/uses_per_code"]}
+      />
       <div className="filters">
-        <input type="search" name="code-search" placeholder="Search codes by their start" value={search} onChange={(e) => setSearch(e.target.value)} />
-        <span className="muted">{page ? `${page.total.toLocaleString()} codes` : ""}</span>
+        <input
+          type="search"
+          name="code-search"
+          placeholder={t("coupons.search")}
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+        <span className="muted">{page ? t("coupons.total", { count: page.total }) : ""}</span>
       </div>
       {page && (
         <>
           <div className="table-wrap">
             <table className="coupons">
               <thead>
-                <tr><th>Code</th><th className="num">Uses</th><th className="num">Uses per code</th><th>Created</th></tr>
+                <tr>
+                  <th>{t("coupons.col.code")}</th>
+                  <th className="num">{t("coupons.col.uses")}</th>
+                  <th className="num">{t("coupons.col.usesPerCode")}</th>
+                  <th>{t("coupons.col.created", { zone })}</th>
+                </tr>
               </thead>
               <tbody>
                 {page.coupons.map((c) => (
                   <tr key={c.code}>
-                    <td><code>{c.code}</code></td>
-                    <td className="num">{c.uses}</td>
-                    <td className="num">{c.uses_per_code}</td>
-                    <td className="small">{c.created_at.slice(0, 19).replace("T", " ")}</td>
+                    <td>
+                      <code>{c.code}</code>
+                    </td>
+                    <td className="num">{i18n.number(c.uses)}</td>
+                    <td className="num">{i18n.number(c.uses_per_code)}</td>
+                    <td className="small">
+                      {i18n.dateTime(c.created_at, zone, { dateStyle: "short", seconds: true })}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -165,7 +243,7 @@ export function Coupons({ id }) {
                 load(previous.at(-1));
               }}
             >
-              ← previous
+              {t("pager.previous")}
             </button>
             <button
               disabled={!page.next}
@@ -174,7 +252,7 @@ export function Coupons({ id }) {
                 load(page.next);
               }}
             >
-              next →
+              {t("pager.next")}
             </button>
           </div>
         </>

@@ -1,49 +1,59 @@
 // The plugin catalogue: versions with sha256 and upload time, descriptions, the parameter
 // schema shown readably; ops upload a new .wasm and roll back.
 import { useCallback, useEffect, useState } from "react";
-import { api } from "../api.js";
+import { call } from "../api.js";
 import { href } from "../router.js";
+import { useI18n } from "../i18n/I18n.jsx";
 import { Problem } from "../components/ui.jsx";
 import { SchemaView } from "../components/SchemaView.jsx";
 
-export function Plugins({ name, canUpload }) {
-  const [plugins, setPlugins] = useState(null);
-  const [error, setError] = useState(null);
-  const [notice, setNotice] = useState(null);
+/** @typedef {import("../apiTypes").Answer<"/v1/plugins/{name}", "GET">} Plugin */
 
-  const load = useCallback(() => api("GET", "/v1/plugins").then(setPlugins, setError), []);
+/** @param {{ name?: string, canUpload: boolean }} props */
+export function Plugins({ name, canUpload }) {
+  const { t } = useI18n();
+  const [plugins, setPlugins] = useState(/** @type {Plugin[] | null} */ (null));
+  const [error, setError] = useState(null);
+  const [notice, setNotice] = useState(/** @type {string | null} */ (null));
+
+  const load = useCallback(() => call("GET", "/v1/plugins").then(setPlugins, setError), []);
   useEffect(() => {
     load();
   }, [load]);
 
-  async function upload(event) {
+  async function upload(/** @type {import("react").FormEvent<HTMLFormElement>} */ event) {
     event.preventDefault();
     const form = event.currentTarget;
-    const file = form.elements.wasm.files[0];
-    const target = form.elements.name.value.trim();
+    const wasm = /** @type {HTMLInputElement} */ (form.elements.namedItem("wasm"));
+    const nameInput = /** @type {HTMLInputElement} */ (form.elements.namedItem("name"));
+    const file = wasm.files?.[0];
+    const target = nameInput.value.trim();
     setError(null);
     setNotice(null);
     if (!file || !target) return;
     try {
-      const answer = await api("PUT", `/v1/plugins/${encodeURIComponent(target)}`, {
+      const answer = await call("PUT", "/v1/plugins/{name}", {
+        path: { name: target },
         body: new Blob([await file.arrayBuffer()]),
         headers: { "Content-Type": "application/wasm" },
       });
-      setNotice(`${target}: version ${answer?.latest ?? ""} is now served.`);
       form.reset();
+      // Said once the list shows it.
       await load();
+      setNotice(t("plugins.uploaded", { name: target, version: answer?.latest ?? "" }));
     } catch (e) {
       setError(e);
     }
   }
 
+  /** @param {string} plugin */
   async function rollback(plugin) {
     setError(null);
     setNotice(null);
     try {
-      const answer = await api("POST", `/v1/plugins/${encodeURIComponent(plugin)}/rollback`);
-      setNotice(`${plugin}: rolled back to ${answer?.latest ?? "the previous version"}.`);
+      const answer = await call("POST", "/v1/plugins/{name}/rollback", { path: { name: plugin } });
       await load();
+      setNotice(t("plugins.rolledBack", { name: plugin, version: answer?.latest ?? "?" }));
     } catch (e) {
       setError(e);
     }
@@ -53,68 +63,108 @@ export function Plugins({ name, canUpload }) {
   return (
     <section className="plugins">
       <div className="page-head">
-        <h1>{name ? <a href="#/plugins">Plugins</a> : "Plugins"}{name ? ` / ${name}` : ""}</h1>
+        <h1>
+          {name ? <a href="#/plugins">{t("plugins.title")}</a> : t("plugins.title")}
+          {name ? ` / ${name}` : ""}
+        </h1>
       </div>
       {canUpload && (
         <form className="card upload" onSubmit={upload}>
-          <h2>Upload a version</h2>
+          <h2>{t("plugins.uploadTitle")}</h2>
           <div className="grid compact">
             <label className="field">
-              <span className="label">Plugin name (as the component declares it)</span>
+              <span className="label">{t("plugins.name")}</span>
               <input name="name" defaultValue={name || ""} required />
             </label>
             <label className="field">
-              <span className="label">Component (.wasm)</span>
+              <span className="label">{t("plugins.component")}</span>
               <input name="wasm" type="file" accept=".wasm,application/wasm" required />
             </label>
           </div>
-          <button type="submit" className="primary">Upload</button>
+          <button type="submit" className="primary">
+            {t("plugins.upload")}
+          </button>
         </form>
       )}
-      {notice && <p className="notice" role="status">{notice}</p>}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
       <Problem error={error} />
       {plugins === null ? (
-        <p className="empty">Loading…</p>
+        <p className="empty">{t("common.loading")}</p>
       ) : (
-        shown.map((p) => <PluginCard key={p.name} plugin={p} canUpload={canUpload} onRollback={rollback} open={!!name} />)
+        shown.map((p) => (
+          <PluginCard
+            key={p.name}
+            plugin={p}
+            canUpload={canUpload}
+            onRollback={rollback}
+            open={!!name}
+          />
+        ))
       )}
     </section>
   );
 }
 
+/**
+ * @param {{ plugin: Plugin, canUpload: boolean, onRollback: (name: string) => void, open: boolean }} props
+ */
 function PluginCard({ plugin: p, canUpload, onRollback, open }) {
+  const i18n = useI18n();
+  const { t } = i18n;
   const latest = p.versions.find((v) => v.version === p.latest) || p.versions.at(-1);
   return (
     <article className="card plugin" data-plugin={p.name}>
       <div className="page-head">
         <div>
-          <h2><a href={href("plugins", p.name)}>{p.name}</a></h2>
-          <span className="muted">serving <strong data-testid="latest">{p.latest}</strong></span>
+          <h2>
+            <a href={href("plugins", p.name)}>{p.name}</a>
+          </h2>
+          <span className="muted">
+            {t("plugins.serving")} <strong data-testid="latest">{p.latest}</strong>
+          </span>
         </div>
         {canUpload && p.versions.length > 1 && (
-          <button onClick={() => onRollback(p.name)}>roll back</button>
+          <button onClick={() => onRollback(p.name)}>{t("plugins.rollback")}</button>
         )}
       </div>
       <p>{latest?.description}</p>
       <div className="table-wrap">
         <table className="versions">
           <thead>
-            <tr><th>Version</th><th>sha256</th><th className="num">Size</th><th>Uploaded</th></tr>
+            <tr>
+              <th>{t("plugins.col.version")}</th>
+              <th>{t("plugins.col.sha256")}</th>
+              <th className="num">{t("plugins.col.size")}</th>
+              <th>{t("plugins.col.uploaded")}</th>
+            </tr>
           </thead>
           <tbody>
             {p.versions.map((v) => (
               <tr key={v.version} className={v.version === p.latest ? "current" : ""}>
-                <td>{v.version}{v.version === p.latest ? " (current)" : ""}</td>
-                <td><code title={v.sha256}>{v.sha256.slice(0, 16)}…</code></td>
-                <td className="num">{(v.size_bytes / 1024).toFixed(0)} KiB</td>
-                <td className="small">{v.uploaded_at ? v.uploaded_at.slice(0, 19).replace("T", " ") : "ships with the service"}</td>
+                <td>
+                  {v.version}
+                  {v.version === p.latest ? ` ${t("plugins.current")}` : ""}
+                </td>
+                <td>
+                  <code title={v.sha256}>{v.sha256.slice(0, 16)}…</code>
+                </td>
+                <td className="num">
+                  {t("plugins.size", { size: Math.max(1, Math.round(v.size_bytes / 1024)) })}
+                </td>
+                <td className="small">
+                  {v.uploaded_at ? i18n.dateTime(v.uploaded_at) : t("plugins.builtIn")}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
       <details open={open}>
-        <summary>Parameters</summary>
+        <summary>{t("plugins.params")}</summary>
         {latest && <SchemaView schema={latest.params_schema} />}
       </details>
     </article>

@@ -1,25 +1,33 @@
 // Sign-in with an API key: asks /v1/me which role the key has; a channel key is refused.
 import { useState } from "react";
-import { api } from "../api.js";
+import { call } from "../api.js";
+import { LanguageSwitch, useI18n } from "../i18n/I18n.jsx";
 
+/**
+ * @param {{
+ *   reason: import("../App.jsx").Reason | null,
+ *   onSignIn: (session: import("../session.js").Session) => Promise<void>,
+ * }} props
+ */
 export function SignIn({ reason, onSignIn }) {
+  const { t } = useI18n();
   const [key, setKey] = useState("");
-  const [error, setError] = useState(null);
+  const [error, setError] = useState(/** @type {string | null} */ (null));
   const [busy, setBusy] = useState(false);
 
-  async function submit(event) {
+  async function submit(/** @type {import("react").FormEvent} */ event) {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const me = await api("GET", "/v1/me", { key: key.trim() });
+      const me = await call("GET", "/v1/me", { key: key.trim() });
       if (me.role === "channel") {
-        setError("A channel key prices baskets for tills and shops; sign in with a marketing, ops or admin key.");
+        setError(t("signIn.channelKey"));
       } else {
         await onSignIn({ key: key.trim(), role: me.role, label: me.label ?? null });
       }
     } catch (e) {
-      setError(e.status === 401 ? `This key is not known (${e.message}).` : e.message);
+      setError(e.status === 401 ? t("signIn.unknownKey", { detail: e.message }) : e.message);
     } finally {
       setBusy(false);
     }
@@ -28,15 +36,18 @@ export function SignIn({ reason, onSignIn }) {
   return (
     <div className="signin">
       <form onSubmit={submit} className="card">
-        <h1>Remise console</h1>
-        <p className="muted">Sign in with a marketing, ops or admin API key.</p>
+        <div className="signin-head">
+          <h1>{t("app.title")}</h1>
+          <LanguageSwitch />
+        </div>
+        <p className="muted">{t("signIn.intro")}</p>
         {reason && (
           <p className="notice" role="alert">
-            {reason}
+            {t(reason.key, { detail: reason.detail })}
           </p>
         )}
         <label className="field">
-          <span className="label">API key</span>
+          <span className="label">{t("signIn.key")}</span>
           <input
             name="key"
             type="password"
@@ -53,7 +64,7 @@ export function SignIn({ reason, onSignIn }) {
           </p>
         )}
         <button type="submit" className="primary" disabled={busy || !key.trim()}>
-          {busy ? "Signing in…" : "Sign in"}
+          {busy ? t("signIn.busy") : t("signIn.submit")}
         </button>
       </form>
     </div>

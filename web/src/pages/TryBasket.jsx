@@ -1,10 +1,16 @@
 // "Why didn't my campaign apply?": build or paste a basket, evaluate it with explain, and see
 // totals, line discounts, applied campaigns, gifts, points, messages and every rejection.
 import { useState } from "react";
-import { api } from "../api.js";
+import { call } from "../api.js";
 import { href } from "../router.js";
-import { Problem, money } from "../components/ui.jsx";
+import { useI18n } from "../i18n/I18n.jsx";
+import { Problem } from "../components/ui.jsx";
 
+/** @typedef {import("../apiTypes").Body<"/v1/evaluate", "POST">} EvaluateRequest */
+/** @typedef {import("../apiTypes").Answer<"/v1/evaluate", "POST">} EvaluateResponse */
+/** @typedef {import("../i18n/I18n.jsx").I18n} I18n */
+
+/** @type {EvaluateRequest} */
 const EXAMPLE = {
   currency: "EUR",
   channel: "web",
@@ -16,42 +22,56 @@ const EXAMPLE = {
   ],
 };
 
-const csv = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+/** @param {string} text */
+const csv = (text) =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function TryBasket() {
+  const { t } = useI18n();
   const [basket, setBasket] = useState(EXAMPLE);
   const [json, setJson] = useState(() => JSON.stringify(EXAMPLE, null, 2));
-  const [jsonError, setJsonError] = useState(null);
-  const [result, setResult] = useState(null);
+  const [jsonError, setJsonError] = useState(/** @type {string | null} */ (null));
+  const [result, setResult] = useState(/** @type {EvaluateResponse | null} */ (null));
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
 
-  const update = (next) => {
+  const update = (/** @type {EvaluateRequest} */ next) => {
     setBasket(next);
     setJson(JSON.stringify(next, null, 2));
     setJsonError(null);
   };
+  /** @param {string} key @param {unknown} value */
   const setField = (key, value) => {
+    /** @type {Record<string, unknown>} */
     const next = { ...basket };
     if (value === "" || value === undefined) delete next[key];
     else next[key] = value;
-    update(next);
+    update(/** @type {EvaluateRequest} */ (next));
   };
+  /** @param {string} key @param {string | string[]} value */
   const setCustomer = (key, value) => {
+    /** @type {Record<string, unknown>} */
     const customer = { ...(basket.customer || {}) };
     if (value === "" || (Array.isArray(value) && !value.length)) delete customer[key];
     else customer[key] = value;
     setField("customer", Object.keys(customer).length ? customer : undefined);
   };
+  /** @param {number} i @param {string} key @param {unknown} value */
   const setLine = (i, key, value) =>
-    update({ ...basket, lines: basket.lines.map((line, j) => (j === i ? { ...line, [key]: value } : line)) });
+    update({
+      ...basket,
+      lines: basket.lines.map((line, j) => (j === i ? { ...line, [key]: value } : line)),
+    });
 
-  async function evaluate(event) {
+  async function evaluate(/** @type {import("react").FormEvent} */ event) {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      setResult(await api("POST", "/v1/evaluate", { body: { ...basket, explain: true } }));
+      setResult(await call("POST", "/v1/evaluate", { body: { ...basket, explain: true } }));
     } catch (e) {
       setResult(null);
       setError(e);
@@ -64,67 +84,143 @@ export function TryBasket() {
   return (
     <section className="try">
       <div className="page-head">
-        <h1>Try a basket</h1>
+        <h1>{t("try.title")}</h1>
       </div>
       <div className="try-grid">
         <form className="card" onSubmit={evaluate}>
-          <h2>Basket</h2>
+          <h2>{t("try.basket")}</h2>
           <div className="grid compact">
             <label className="field">
-              <span className="label">Currency</span>
-              <input name="currency" value={basket.currency || ""} onChange={(e) => setField("currency", e.target.value)} />
+              <span className="label">{t("try.currency")}</span>
+              <input
+                name="currency"
+                value={basket.currency || ""}
+                onChange={(e) => setField("currency", e.target.value)}
+              />
             </label>
             <label className="field">
-              <span className="label">Channel</span>
-              <input name="channel" value={basket.channel || ""} onChange={(e) => setField("channel", e.target.value)} />
+              <span className="label">{t("try.channel")}</span>
+              <input
+                name="channel"
+                value={basket.channel || ""}
+                onChange={(e) => setField("channel", e.target.value)}
+              />
             </label>
             <label className="field">
-              <span className="label">Store</span>
-              <input name="store" value={basket.store || ""} onChange={(e) => setField("store", e.target.value)} />
+              <span className="label">{t("try.store")}</span>
+              <input
+                name="store"
+                value={basket.store || ""}
+                onChange={(e) => setField("store", e.target.value)}
+              />
             </label>
             <label className="field">
-              <span className="label">At (RFC 3339; now when empty)</span>
-              <input name="at" value={basket.at || ""} placeholder="2026-03-08T17:30:00+01:00" onChange={(e) => setField("at", e.target.value)} />
+              <span className="label">{t("try.at")}</span>
+              <input
+                name="at"
+                value={basket.at || ""}
+                placeholder="2026-03-08T17:30:00+01:00"
+                onChange={(e) => setField("at", e.target.value)}
+              />
             </label>
             <label className="field">
-              <span className="label">Customer id</span>
-              <input name="customer_id" value={basket.customer?.id || ""} onChange={(e) => setCustomer("id", e.target.value)} />
+              <span className="label">{t("try.customerId")}</span>
+              <input
+                name="customer_id"
+                value={basket.customer?.id || ""}
+                onChange={(e) => setCustomer("id", e.target.value)}
+              />
             </label>
             <label className="field">
-              <span className="label">Loyalty tier</span>
-              <input name="loyalty_tier" value={basket.customer?.loyalty_tier || ""} onChange={(e) => setCustomer("loyalty_tier", e.target.value)} />
+              <span className="label">{t("try.loyaltyTier")}</span>
+              <input
+                name="loyalty_tier"
+                value={basket.customer?.loyalty_tier || ""}
+                onChange={(e) => setCustomer("loyalty_tier", e.target.value)}
+              />
             </label>
             <label className="field">
-              <span className="label">Segments</span>
-              <input name="segments" value={(basket.customer?.segments || []).join(", ")} onChange={(e) => setCustomer("segments", csv(e.target.value))} />
+              <span className="label">{t("try.segments")}</span>
+              <input
+                name="segments"
+                value={(basket.customer?.segments || []).join(", ")}
+                onChange={(e) => setCustomer("segments", csv(e.target.value))}
+              />
             </label>
             <label className="field">
-              <span className="label">Coupons</span>
-              <input name="coupons" value={(basket.coupons || []).join(", ")} onChange={(e) => setField("coupons", csv(e.target.value))} />
+              <span className="label">{t("try.coupons")}</span>
+              <input
+                name="coupons"
+                value={(basket.coupons || []).join(", ")}
+                onChange={(e) => setField("coupons", csv(e.target.value))}
+              />
             </label>
           </div>
           <div className="table-wrap">
             <table className="lines">
               <thead>
                 <tr>
-                  <th>Id</th>
-                  <th>SKU</th>
-                  <th>Qty</th>
-                  <th>Unit price</th>
-                  <th>Categories</th>
+                  <th>{t("try.col.id")}</th>
+                  <th>{t("try.col.sku")}</th>
+                  <th>{t("try.col.quantity")}</th>
+                  <th>{t("try.col.unitPrice")}</th>
+                  <th>{t("try.col.categories")}</th>
                   <th />
                 </tr>
               </thead>
               <tbody>
                 {lines.map((line, i) => (
                   <tr key={i}>
-                    <td><input aria-label="line id" value={line.id} onChange={(e) => setLine(i, "id", e.target.value)} /></td>
-                    <td><input aria-label="sku" value={line.sku} onChange={(e) => setLine(i, "sku", e.target.value)} /></td>
-                    <td><input aria-label="quantity" inputMode="numeric" value={line.quantity} onChange={(e) => setLine(i, "quantity", Number(e.target.value) || e.target.value)} /></td>
-                    <td><input aria-label="unit price" inputMode="decimal" value={line.unit_price} onChange={(e) => setLine(i, "unit_price", e.target.value)} /></td>
-                    <td><input aria-label="categories" value={(line.categories || []).join(", ")} onChange={(e) => setLine(i, "categories", csv(e.target.value))} /></td>
                     <td>
-                      <button type="button" onClick={() => update({ ...basket, lines: lines.filter((_, j) => j !== i) })}>×</button>
+                      <input
+                        aria-label={t("try.aria.lineId")}
+                        value={line.id}
+                        onChange={(e) => setLine(i, "id", e.target.value)}
+                      />
+                    </td>
+                    <td>
+                      <input
+                        aria-label={t("try.aria.sku")}
+                        value={line.sku}
+                        onChange={(e) => setLine(i, "sku", e.target.value)}
+                      />
+                    </td>
+                    <td>
+                      <input
+                        aria-label={t("try.aria.quantity")}
+                        inputMode="numeric"
+                        value={line.quantity}
+                        onChange={(e) =>
+                          setLine(i, "quantity", Number(e.target.value) || e.target.value)
+                        }
+                      />
+                    </td>
+                    <td>
+                      <input
+                        aria-label={t("try.aria.unitPrice")}
+                        inputMode="decimal"
+                        value={line.unit_price}
+                        onChange={(e) => setLine(i, "unit_price", e.target.value)}
+                      />
+                    </td>
+                    <td>
+                      <input
+                        aria-label={t("try.aria.categories")}
+                        value={(line.categories || []).join(", ")}
+                        onChange={(e) => setLine(i, "categories", csv(e.target.value))}
+                      />
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        aria-label={t("try.removeLine")}
+                        title={t("try.removeLine")}
+                        onClick={() =>
+                          update({ ...basket, lines: lines.filter((_, j) => j !== i) })
+                        }
+                      >
+                        ×
+                      </button>
                     </td>
                   </tr>
                 ))}
@@ -133,12 +229,26 @@ export function TryBasket() {
           </div>
           <button
             type="button"
-            onClick={() => update({ ...basket, lines: [...lines, { id: String(lines.length + 1), sku: "", quantity: 1, unit_price: "0.00", categories: [] }] })}
+            onClick={() =>
+              update({
+                ...basket,
+                lines: [
+                  ...lines,
+                  {
+                    id: String(lines.length + 1),
+                    sku: "",
+                    quantity: 1,
+                    unit_price: "0.00",
+                    categories: [],
+                  },
+                ],
+              })
+            }
           >
-            add line
+            {t("try.addLine")}
           </button>
           <details>
-            <summary>Edit or paste as JSON</summary>
+            <summary>{t("try.json")}</summary>
             <textarea
               name="basket-json"
               rows={14}
@@ -153,85 +263,157 @@ export function TryBasket() {
                 }
               }}
             />
-            {jsonError && <p className="field-error">Not JSON yet: {jsonError}</p>}
+            {jsonError && <p className="field-error">{t("try.jsonError", { error: jsonError })}</p>}
           </details>
           <button type="submit" className="primary" disabled={busy || !!jsonError}>
-            {busy ? "Evaluating…" : "Evaluate"}
+            {busy ? t("try.evaluating") : t("try.evaluate")}
           </button>
         </form>
         <div className="outcome">
           <Problem error={error} />
-          {result ? <Outcome result={result} /> : !error && <p className="empty">The answer appears here.</p>}
+          {result ? (
+            <Outcome result={result} />
+          ) : (
+            !error && <p className="empty">{t("try.placeholder")}</p>
+          )}
         </div>
       </div>
     </section>
   );
 }
 
+/** @param {{ result: EvaluateResponse }} props */
 function Outcome({ result: r }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const money = (/** @type {string} */ amount) => i18n.money(amount, r.currency);
   return (
     <div className="card" data-testid="outcome">
       <div className="totals">
-        <div><span className="label">Subtotal</span><strong>{money(r.subtotal, r.currency)}</strong></div>
-        <div><span className="label">Discount</span><strong data-testid="discount-total">{money(r.discount_total, r.currency)}</strong></div>
-        <div><span className="label">Total</span><strong>{money(r.total, r.currency)}</strong></div>
+        <div>
+          <span className="label">{t("outcome.subtotal")}</span>
+          <strong>{money(r.subtotal)}</strong>
+        </div>
+        <div>
+          <span className="label">{t("outcome.discount")}</span>
+          <strong data-testid="discount-total">{money(r.discount_total)}</strong>
+        </div>
+        <div>
+          <span className="label">{t("outcome.total")}</span>
+          <strong>{money(r.total)}</strong>
+        </div>
       </div>
-      <h3>Lines</h3>
+      <h3>{t("outcome.lines")}</h3>
       <table>
-        <thead><tr><th>Line</th><th className="num">Subtotal</th><th className="num">Discount</th><th className="num">Total</th></tr></thead>
+        <thead>
+          <tr>
+            <th>{t("outcome.col.line")}</th>
+            <th className="num">{t("outcome.subtotal")}</th>
+            <th className="num">{t("outcome.discount")}</th>
+            <th className="num">{t("outcome.total")}</th>
+          </tr>
+        </thead>
         <tbody>
           {r.lines.map((l) => (
-            <tr key={l.id}><td>{l.id}</td><td className="num">{money(l.subtotal)}</td><td className="num">{money(l.discount)}</td><td className="num">{money(l.total)}</td></tr>
+            <tr key={l.id}>
+              <td>{l.id}</td>
+              <td className="num">{money(l.subtotal)}</td>
+              <td className="num">{money(l.discount)}</td>
+              <td className="num">{money(l.total)}</td>
+            </tr>
           ))}
         </tbody>
       </table>
-      <h3>Applied</h3>
-      {r.applied.length === 0 ? <p className="muted">No campaign applied.</p> : (
+      <h3>{t("outcome.applied")}</h3>
+      {r.applied.length === 0 ? (
+        <p className="muted">{t("outcome.noneApplied")}</p>
+      ) : (
         <ul className="applied">
           {r.applied.map((a) => (
             <li key={a.campaign}>
-              <a href={href("campaigns", a.campaign)}>{a.campaign}</a> <span className="muted">{a.plugin}</span>{" "}
-              <strong>−{money(a.discount, r.currency)}</strong>
-              {a.coupon && <span className="muted"> with coupon {a.coupon}</span>}
+              <a href={href("campaigns", a.campaign)}>{a.campaign}</a>{" "}
+              <span className="muted">{a.plugin}</span> <strong>−{money(a.discount)}</strong>
+              {a.coupon && (
+                <span className="muted"> {t("outcome.withCoupon", { code: a.coupon })}</span>
+              )}
               {a.effects.length > 0 && (
                 <ul className="small">
                   {a.effects.map((e, i) => (
-                    <li key={i}>{effectText(e)}</li>
+                    <li key={i}>{effectText(i18n, e, r.currency)}</li>
                   ))}
                 </ul>
               )}
-              {a.messages.map((m, i) => <p key={i} className="small muted">{typeof m === "string" ? m : JSON.stringify(m)}</p>)}
+              {a.messages.map((m, i) => (
+                <p key={i} className="small muted">
+                  {typeof m === "string" ? m : JSON.stringify(m)}
+                </p>
+              ))}
             </li>
           ))}
         </ul>
       )}
       {r.gifts.length > 0 && (
         <>
-          <h3>Gifts</h3>
-          <ul>{r.gifts.map((g, i) => <li key={i}>{g.quantity} × {g.sku} <span className="muted">from {g.campaign}</span></li>)}</ul>
+          <h3>{t("outcome.gifts")}</h3>
+          <ul>
+            {r.gifts.map((g, i) => (
+              <li key={i}>
+                {t("outcome.gift", { quantity: g.quantity, sku: g.sku })}{" "}
+                <span className="muted">{t("outcome.from", { campaign: g.campaign })}</span>
+              </li>
+            ))}
+          </ul>
         </>
       )}
       {r.points.length > 0 && (
         <>
-          <h3>Points</h3>
-          <ul>{r.points.map((p, i) => <li key={i}>{p.points} points <span className="muted">from {p.campaign}</span></li>)}</ul>
+          <h3>{t("outcome.points")}</h3>
+          <ul>
+            {r.points.map((p, i) => (
+              <li key={i}>
+                {t("outcome.pointsEarned", { count: p.points })}{" "}
+                <span className="muted">{t("outcome.from", { campaign: p.campaign })}</span>
+              </li>
+            ))}
+          </ul>
         </>
       )}
       {r.coupons?.length > 0 && (
         <>
-          <h3>Coupons</h3>
-          <ul>{r.coupons.map((c, i) => <li key={i}><code>{c.code}</code> {c.status}{c.campaign ? ` (${c.campaign})` : ""}</li>)}</ul>
+          <h3>{t("outcome.coupons")}</h3>
+          <ul>
+            {r.coupons.map((c, i) => (
+              <li key={i}>
+                <code>{c.code}</code> {couponStatus(t, c.status)}
+                {c.campaign ? ` (${c.campaign})` : ""}
+              </li>
+            ))}
+          </ul>
         </>
       )}
-      <h3>Not applied</h3>
-      {r.rejected.length === 0 ? <p className="muted">Every candidate applied.</p> : (
+      <h3>{t("outcome.rejected")}</h3>
+      {r.rejected.length === 0 ? (
+        <p className="muted">{t("outcome.noneRejected")}</p>
+      ) : (
         <table className="rejected">
-          <thead><tr><th>Campaign</th><th>Reason</th><th>Detail</th></tr></thead>
+          <thead>
+            <tr>
+              <th>{t("outcome.col.campaign")}</th>
+              <th>{t("outcome.col.reason")}</th>
+              <th>{t("outcome.col.detail")}</th>
+            </tr>
+          </thead>
           <tbody>
             {r.rejected.map((x) => (
               <tr key={x.campaign + x.reason}>
-                <td><a href={href("campaigns", x.campaign)}>{x.campaign}</a></td>
-                <td><span className={`reason ${x.reason}`}>{x.reason}</span></td>
+                <td>
+                  <a href={href("campaigns", x.campaign)}>{x.campaign}</a>
+                </td>
+                <td>
+                  <span className={`reason ${x.reason}`} title={x.reason}>
+                    {reasonName(t, x.reason)}
+                  </span>
+                </td>
                 <td>{x.detail}</td>
               </tr>
             ))}
@@ -242,8 +424,83 @@ function Outcome({ result: r }) {
   );
 }
 
-function effectText(e) {
-  const value = e.value?.percent ? `${e.value.percent} %` : e.value?.amount ? money(e.value.amount) : e.value?.price ? `price ${money(e.value.price)}` : JSON.stringify(e.value ?? {});
-  const target = e.target === "order" ? "the order" : Array.isArray(e.lines) ? `lines ${e.lines.map((l) => l.line ?? l.id ?? l).join(", ")}` : JSON.stringify(e.target);
-  return `${e.type} ${value} on ${target}${e.amount ? ` = ${money(e.amount)}` : ""}`;
+/** Why a campaign did not apply, in words. @param {I18n["t"]} t @param {string} reason */
+function reasonName(t, reason) {
+  switch (reason) {
+    case "not_eligible":
+      return t("reason.not_eligible");
+    case "lost_conflict":
+      return t("reason.lost_conflict");
+    case "budget_exhausted":
+      return t("reason.budget_exhausted");
+    case "limit_reached":
+      return t("reason.limit_reached");
+    case "plugin_error":
+      return t("reason.plugin_error");
+    case "fuel_exhausted":
+      return t("reason.fuel_exhausted");
+    case "memory_exceeded":
+      return t("reason.memory_exceeded");
+    case "timeout":
+      return t("reason.timeout");
+    case "invalid_effects":
+      return t("reason.invalid_effects");
+    default:
+      return reason;
+  }
+}
+
+/** What became of a coupon code of the basket. @param {I18n["t"]} t @param {string} status */
+function couponStatus(t, status) {
+  switch (status) {
+    case "applied":
+      return t("couponStatus.applied");
+    case "not_applied":
+      return t("couponStatus.not_applied");
+    case "unknown":
+      return t("couponStatus.unknown");
+    case "expired":
+      return t("couponStatus.expired");
+    case "used_up":
+      return t("couponStatus.used_up");
+    default:
+      return status;
+  }
+}
+
+/**
+ * One priced effect in words: "10 % off the order: 11,88 €".
+ * @param {I18n} i18n
+ * @param {EvaluateResponse["applied"][number]["effects"][number]} e
+ * @param {string} currency
+ */
+function effectText({ t, money, percent }, e, currency) {
+  /** @type {Record<string, any>} */
+  const effect = e;
+  const value = effect.value || {};
+  const what =
+    value.percent !== undefined
+      ? t("effect.percent", { value: percent(value.percent) })
+      : value.amount !== undefined
+        ? t("effect.amount", { value: money(value.amount, currency) })
+        : value.fixed_price !== undefined
+          ? t("effect.fixedPrice", { value: money(value.fixed_price, currency) })
+          : JSON.stringify(value);
+  const target =
+    effect.target === "order"
+      ? t("effect.order")
+      : Array.isArray(effect.target?.lines)
+        ? t("effect.lines", {
+            count: effect.target.lines.length,
+            lines: effect.target.lines
+              .map((/** @type {{ line: string, units?: number }} */ l) =>
+                l.units ? t("effect.units", { line: l.line, count: l.units }) : l.line,
+              )
+              .join(", "),
+          })
+        : JSON.stringify(effect.target ?? {});
+  const amount = effect.amount !== undefined ? money(effect.amount, currency) : null;
+  return amount
+    ? t("effect.priced", { what, target, amount })
+    : t("effect.unpriced", { what, target });
 }
