@@ -9,7 +9,7 @@ use remise_guest_build::{build, Guest};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-/// The catalogue of SPEC.md, in the order `remise` lists it.
+/// The catalogue of docs/api.md, in the order `remise` lists it.
 const CATALOGUE: &[&str] = &[
     "threshold-discount",
     "buy-x-get-y",

@@ -1,4 +1,4 @@
-//! API keys and roles (SPEC.md "Authentication"): bearer keys carry one role; `admin`
+//! API keys and roles (docs/api.md "Authentication"): bearer keys carry one role; `admin`
 //! holds them all; a route accepts one role or a few ([`Role::allows_any`]). Keys are stored as their SHA-256: they are 256-bit random strings, so a
 //! fast hash loses nothing to guessing and costs nothing per request.
 

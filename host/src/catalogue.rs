@@ -1,4 +1,4 @@
-//! The catalogue plugins of SPEC.md, built from `plugins/` by `build.rs` and embedded in
+//! The catalogue plugins of docs/api.md, built from `plugins/` by `build.rs` and embedded in
 //! the binary, so `remise` serves them with nothing else installed.
 
 include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));

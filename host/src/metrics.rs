@@ -12,7 +12,7 @@
 //! Every label has a bounded set of values: routes are the router's templates
 //! (`/v1/campaigns/{id}`, never the raw path; the console's `/`, `/assets/{*file}` and the
 //! few other files of its build; `unmatched` for a path no route serves),
-//! plugins are the catalogue's names and versions, reasons are SPEC.md's. No label carries a
+//! plugins are the catalogue's names and versions, reasons are those of docs/api.md. No label carries a
 //! campaign, customer, order or key.
 //!
 //! | metric | type | labels |
@@ -42,7 +42,7 @@ pub const EVALUATIONS: &str = "remise_evaluations_total";
 pub const PLUGIN_RUNS: &str = "remise_plugin_runs_total";
 /// Fuel units plugins consumed.
 pub const PLUGIN_FUEL_USED: &str = "remise_plugin_fuel_used_total";
-/// Campaigns a plugin could not answer for, by SPEC.md reason (`plugin_error`,
+/// Campaigns a plugin could not answer for, by reason (docs/api.md) (`plugin_error`,
 /// `fuel_exhausted`, `memory_exceeded`, `timeout`, `invalid_effects`), as listed in the
 /// evaluation's `rejected`.
 pub const PLUGIN_FAILURES: &str = "remise_plugin_failures_total";
@@ -182,7 +182,7 @@ pub(crate) fn plugin_ran(plugin: &Metadata, report: &RunReport) {
     ::metrics::counter!(PLUGIN_FUEL_USED, &labels).increment(report.fuel_used);
 }
 
-/// Records a campaign that plugin `plugin` could not answer for, with SPEC.md's `reason`.
+/// Records a campaign that plugin `plugin` could not answer for, with its `reason` (docs/api.md).
 pub(crate) fn plugin_failed(plugin: &Metadata, reason: &'static str) {
     let [name, version] = plugin_labels(plugin);
     ::metrics::counter!(

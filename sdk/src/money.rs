@@ -41,7 +41,7 @@ pub fn percent_of(amount: Decimal, percent: Decimal) -> Decimal {
     amount * percent / Decimal::ONE_HUNDRED
 }
 
-/// Rounds to `decimals` places, half away from zero: the money rule of SPEC.md.
+/// Rounds to `decimals` places, half away from zero: the money rule of docs/api.md.
 pub fn round(amount: Decimal, decimals: u32) -> Decimal {
     amount.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero)
 }

@@ -1,5 +1,5 @@
 //! Runs a scenario natively, on the same JSON basket `remise plugin run` takes (the
-//! `POST /v1/evaluate` request of SPEC.md), through the same prepare → decode → evaluate
+//! `POST /v1/evaluate` request of docs/api.md), through the same prepare → decode → evaluate
 //! path as the plugin. For unit tests: helpers here panic with a clear message on bad input.
 
 use crate::basket::{Basket, Context};
@@ -16,7 +16,7 @@ pub fn dec(literal: &str) -> Decimal {
     Decimal::from_str(literal).unwrap_or_else(|e| panic!("bad decimal literal {literal:?}: {e}"))
 }
 
-/// An anonymous EUR basket of the web channel with these `lines` (JSON, as in SPEC.md).
+/// An anonymous EUR basket of the web channel with these `lines` (JSON, as in docs/api.md).
 pub fn web_basket(lines: serde_json::Value) -> serde_json::Value {
     serde_json::json!({ "currency": "EUR", "channel": "web", "lines": lines })
 }
@@ -132,7 +132,7 @@ pub struct TestBasket {
 }
 
 impl TestBasket {
-    /// Builds one from an evaluate request (SPEC.md). `channel` defaults to `web` and `at`
+    /// Builds one from an evaluate request (docs/api.md). `channel` defaults to `web` and `at`
     /// to 2026-01-01T12:00:00Z.
     pub fn from_json(json: &serde_json::Value) -> Result<Self, String> {
         let request: RequestJson =

@@ -11,11 +11,8 @@
 
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
-use remise::basket::EvaluateRequest;
-use remise::campaign::Campaign;
-use remise::engine::resolve::Policy;
-use remise::engine::usage::Usage;
-use remise::engine::{evaluate, CampaignIndex, LiveCampaign};
+use remise::engine::{evaluate, CampaignIndex, LiveCampaign, Request};
+use remise::model::{Basket, Campaign, Policy, Usage};
 use remise::runtime::{Limits, Plugin, Runtime};
 use serde_json::{json, Value};
 use std::hint::black_box;
@@ -46,7 +43,7 @@ fn live(id: String, params: Value, audience: Value, plugin: &Arc<Plugin>) -> Arc
 }
 
 /// 20 lines, 551.95 EUR, a gold customer in the Rivoli store.
-fn basket() -> EvaluateRequest {
+fn basket() -> Basket {
     let lines: Vec<Value> = (0..20)
         .map(|i| {
             let cents = 236 + (i * 1_297) % 2_453;
@@ -144,12 +141,10 @@ fn bench(c: &mut Criterion) {
     let policy = |_: &str| Policy::BestForCustomer;
 
     let answer = evaluate(
-        &request,
+        Request::new(&request, false, now, far()),
         &thousand,
         policy,
         &Usage::default(),
-        now,
-        far(),
         "ev".into(),
     )
     .expect("priced");
@@ -164,12 +159,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("10-campaigns", |b| {
         b.iter(|| {
             evaluate(
-                black_box(&request),
+                Request::new(black_box(&request), false, now, far()),
                 &ten,
                 policy,
                 &Usage::default(),
-                now,
-                far(),
                 "ev".into(),
             )
         })
@@ -177,12 +170,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("10-of-1000-campaigns", |b| {
         b.iter(|| {
             evaluate(
-                black_box(&request),
+                Request::new(black_box(&request), false, now, far()),
                 &thousand,
                 policy,
                 &Usage::default(),
-                now,
-                far(),
                 "ev".into(),
             )
         })
@@ -190,12 +181,10 @@ fn bench(c: &mut Criterion) {
 
     let six = six_plugins(&runtime);
     let answer = evaluate(
-        &request,
+        Request::new(&request, false, now, far()),
         &six,
         policy,
         &Usage::default(),
-        now,
-        far(),
         "ev".into(),
     )
     .expect("priced");
@@ -214,12 +203,10 @@ fn bench(c: &mut Criterion) {
             pool.install(|| {
                 b.iter(|| {
                     evaluate(
-                        black_box(&request),
+                        Request::new(black_box(&request), false, now, far()),
                         &six,
                         policy,
                         &Usage::default(),
-                        now,
-                        far(),
                         "ev".into(),
                     )
                 })

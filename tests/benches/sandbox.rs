@@ -8,7 +8,7 @@
 
 use chrono::DateTime;
 use criterion::{criterion_group, criterion_main, Criterion};
-use remise::basket::EvaluateRequest;
+use remise::model::Basket;
 use remise::runtime::{encode, Limits, Runtime};
 use remise_sdk::testing::{prepare, TestBasket};
 use remise_sdk::{Effect, Scenario, ScenarioError};
@@ -70,7 +70,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// A 20-line basket shaped like ../shared/peers/plugin-call's: prices 2.36 to 26.88, 1–3 units,
+/// A 20-line basket shaped like the peer plugin-host benchmark's: prices 2.36 to 26.88, 1–3 units,
 /// 1–3 categories per line, a gold customer whose birthday is in three days.
 fn basket() -> Value {
     let categories = ["apparel", "tops", "shoes", "accessories"];
@@ -104,7 +104,7 @@ fn output_dir() -> PathBuf {
 fn bench(c: &mut Criterion) {
     let runtime = Runtime::new().expect("runtime");
     let basket_json = basket();
-    let request: EvaluateRequest = serde_json::from_value(basket_json.clone()).expect("basket");
+    let request: Basket = serde_json::from_value(basket_json.clone()).expect("basket");
     let at = request
         .at
         .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset());

@@ -1,6 +1,6 @@
 //! The six catalogue plugins, as the `remise` binary embeds them, run through the real
 //! runtime on real baskets. Every expected effect is written out by hand from the plugin's
-//! rules (SPEC.md and the plugin's own doc comment), never computed by the code under test.
+//! rules (docs/api.md and the plugin's own doc comment), never computed by the code under test.
 
 mod support;
 

@@ -1,15 +1,15 @@
 //! The evaluation pipeline (prefilter → plugins → conflicts → money) on real catalogue
 //! plugins through the real runtime, without HTTP. Every amount is worked out by hand from
-//! SPEC.md "Money".
+//! docs/money.md.
 
 use chrono::{DateTime, Utc};
-use remise::basket::EvaluateRequest;
-use remise::campaign::Campaign;
 use remise::engine::prefilter::Reason;
-use remise::engine::resolve::Policy;
 use remise::engine::response::EvaluateResponse;
-use remise::engine::usage::{CampaignUsage, Usage};
-use remise::engine::{evaluate, CampaignIndex, EvaluateError, LiveCampaign, PLUGIN_TIME_BUDGET};
+use remise::engine::{
+    evaluate, CampaignIndex, EvaluateError, LiveCampaign, Request, PLUGIN_TIME_BUDGET,
+};
+use remise::model::usage::{CampaignUsage, Usage};
+use remise::model::{Basket, Campaign, Policy};
 use remise::runtime::{Limits, Runtime};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ fn live(id: &str, plugin: &str, params: Value, extra: Value) -> Arc<LiveCampaign
     })
 }
 
-fn request(json: Value) -> EvaluateRequest {
+fn request(json: Value) -> Basket {
     serde_json::from_value(json).expect("a request")
 }
 
@@ -52,31 +52,29 @@ fn now() -> DateTime<Utc> {
     "2026-03-08T12:00:00Z".parse().expect("an instant")
 }
 
-fn run(
-    request: &EvaluateRequest,
-    campaigns: &[Arc<LiveCampaign>],
-    policy: Policy,
-) -> EvaluateResponse {
+fn run(request: &Basket, campaigns: &[Arc<LiveCampaign>], policy: Policy) -> EvaluateResponse {
     run_with(request, campaigns, policy, &Usage::default())
 }
 
 fn run_with(
-    request: &EvaluateRequest,
+    request: &Basket,
+    campaigns: &[Arc<LiveCampaign>],
+    policy: Policy,
+    usage: &Usage,
+) -> EvaluateResponse {
+    run_explained(request, false, campaigns, policy, usage)
+}
+
+fn run_explained(
+    basket: &Basket,
+    explain: bool,
     campaigns: &[Arc<LiveCampaign>],
     policy: Policy,
     usage: &Usage,
 ) -> EvaluateResponse {
     let index = CampaignIndex::new(campaigns.to_vec());
-    evaluate(
-        request,
-        &index,
-        |_| policy,
-        usage,
-        now(),
-        deadline(),
-        "ev_test".into(),
-    )
-    .expect("priced")
+    let request = Request::new(basket, explain, now(), deadline());
+    evaluate(request, &index, |_| policy, usage, "ev_test".into()).expect("priced")
 }
 
 /// A deadline for tests that are not about time: far enough that sharing the machine with
@@ -87,30 +85,22 @@ fn deadline() -> Instant {
 
 /// [`run`] within the budget the service gives a request that arrives now.
 fn run_on_budget(
-    request: &EvaluateRequest,
+    request: &Basket,
     campaigns: &[Arc<LiveCampaign>],
     policy: Policy,
 ) -> EvaluateResponse {
     let index = CampaignIndex::new(campaigns.to_vec());
     let deadline = Instant::now() + PLUGIN_TIME_BUDGET;
     let usage = Usage::default();
-    evaluate(
-        request,
-        &index,
-        |_| policy,
-        &usage,
-        now(),
-        deadline,
-        "ev_test".into(),
-    )
-    .expect("priced")
+    let request = Request::new(request, false, now(), deadline);
+    evaluate(request, &index, |_| policy, &usage, "ev_test".into()).expect("priced")
 }
 
 fn as_json(response: &EvaluateResponse) -> Value {
     serde_json::to_value(response).expect("serialises")
 }
 
-fn pants_and_shirt() -> EvaluateRequest {
+fn pants_and_shirt() -> Basket {
     request(json!({
         "currency": "EUR", "channel": "web",
         "lines": [
@@ -230,9 +220,13 @@ fn a_plugin_with_nothing_to_offer_and_the_prefilter_are_reported() {
     );
     assert_eq!(response.total.to_string(), "350.00");
 
-    let mut explained = pants_and_shirt();
-    explained.explain = true;
-    let response = run(&explained, &campaigns, Policy::BestForCustomer);
+    let response = run_explained(
+        &pants_and_shirt(),
+        true,
+        &campaigns,
+        Policy::BestForCustomer,
+        &Usage::default(),
+    );
     let ids: Vec<&str> = response
         .rejected
         .iter()
@@ -296,12 +290,10 @@ fn yen_are_whole() {
 fn an_unknown_currency_is_refused() {
     let basket = request(json!({ "currency": "EUX", "channel": "web", "lines": [] }));
     let error = evaluate(
-        &basket,
+        Request::new(&basket, false, now(), deadline()),
         &CampaignIndex::default(),
         |_| Policy::BestForCustomer,
         &Usage::default(),
-        now(),
-        deadline(),
         "ev".into(),
     )
     .expect_err("refused");

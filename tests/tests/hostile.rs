@@ -90,7 +90,7 @@ fn an_endless_loop_runs_out_of_fuel() {
     assert_eq!(
         result.expect_err("failed").reason(),
         "fuel_exhausted",
-        "SPEC.md's reason"
+        "the API's reason"
     );
     still_serves();
 }

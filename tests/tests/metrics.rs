@@ -1,5 +1,5 @@
 //! `GET /metrics` over real HTTP with the hostile guest served: a plugin's failures are
-//! counted by SPEC.md reason, beside the campaigns that behave, and committed orders are
+//! counted by reason (docs/api.md), beside the campaigns that behave, and committed orders are
 //! counted once.
 
 mod http;

@@ -2,7 +2,7 @@
 //! loopback port, a temporary SQLite file, the catalogue plugins embedded in the binary and
 //! the `hostile` test guest served beside them from `plugin_dir`, all driven over real HTTP.
 //!
-//! Every expected amount is worked out by hand from SPEC.md ("Money"), in the comment next
+//! Every expected amount is worked out by hand from docs/money.md, in the comment next
 //! to it; nothing here asks the code under test what the answer should be.
 
 mod http;
@@ -413,7 +413,7 @@ async fn a_coupon_only_campaign_needs_a_code_in_the_basket() {
     );
 }
 
-/// SPEC.md "Money": pants 100.00 + shirt 250.00, "20.00 off pants" and "10 % off the
+/// docs/money.md: pants 100.00 + shirt 250.00, "20.00 off pants" and "10 % off the
 /// order" give 100 − 20 + 250 = 330, then 330 − 33 = 297.00. The 33.00 is allocated on the
 /// discounted line totals 80:250 → 8.00 and 25.00, so pants 100 − 20 − 8 = 72.00 and
 /// shirt 250 − 25 = 225.00.

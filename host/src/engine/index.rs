@@ -8,8 +8,8 @@
 //! checked, so the answer can say why each one was set aside.
 
 use super::LiveCampaign;
-use crate::basket::EvaluateRequest;
-use crate::campaign::Status;
+use crate::model::campaign::Status;
+use crate::model::Basket;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -58,7 +58,7 @@ impl CampaignIndex {
     }
 
     /// The active campaigns `request` may concern, in index order.
-    pub fn candidates(&self, request: &EvaluateRequest) -> Vec<&Arc<LiveCampaign>> {
+    pub fn candidates(&self, request: &Basket) -> Vec<&Arc<LiveCampaign>> {
         let specific = self
             .by_channel
             .get(&request.channel)

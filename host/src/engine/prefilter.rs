@@ -1,9 +1,9 @@
-//! The prefilter, step 2 of SPEC.md's evaluation: whether a campaign is a candidate for a
+//! The prefilter, step 2 of the evaluation (docs/api.md): whether a campaign is a candidate for a
 //! basket, decided natively in the host before any plugin runs, and if not, which condition
 //! failed, in words marketing can read.
 
-use crate::basket::EvaluateRequest;
-use crate::campaign::{Audience, Campaign, Status, Weekday};
+use crate::model::campaign::{Audience, Campaign, Status, Weekday};
+use crate::model::Basket;
 use crate::runtime::RunError;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, Offset, SecondsFormat, Utc};
 use serde::Serialize;
@@ -12,7 +12,7 @@ use std::fmt::Display;
 /// How many entries of a campaign's list a detail names before it cuts the list short.
 const LISTED: usize = 10;
 
-/// SPEC.md's machine-readable reason why a campaign did not apply.
+/// the API's machine-readable reason why a campaign did not apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -78,11 +78,7 @@ impl Rejection {
 /// in this order and the first that fails is reported: status, schedule (start, end, days
 /// of week, hours), channel, store, audience (customers, segments, loyalty tiers,
 /// attributes), coupon. Budgets and caps are not checked here.
-pub fn check(
-    campaign: &Campaign,
-    request: &EvaluateRequest,
-    at: DateTime<Utc>,
-) -> Result<(), Rejection> {
+pub fn check(campaign: &Campaign, request: &Basket, at: DateTime<Utc>) -> Result<(), Rejection> {
     if campaign.status != Status::Active {
         return Err(Rejection::not_eligible(format!(
             "status is {}",
@@ -148,7 +144,7 @@ fn schedule(campaign: &Campaign, at: DateTime<Utc>) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn audience(a: &Audience, request: &EvaluateRequest) -> Result<(), Rejection> {
+fn audience(a: &Audience, request: &Basket) -> Result<(), Rejection> {
     let customer = request.customer.as_ref();
     let anonymous = |what: &str| format!("anonymous basket, campaign targets {what}");
     one_of("channel", Some(&request.channel), &a.channels, String::new)?;
@@ -244,14 +240,14 @@ mod tests {
         campaign
     }
 
-    fn basket(patch: Value) -> EvaluateRequest {
+    fn basket(patch: Value) -> Basket {
         let base = json!({ "currency": "EUR", "channel": "web",
                            "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": "9" } ] });
         serde_json::from_value(merged(base, patch)).expect("basket")
     }
 
     /// `Ok(())`, or the detail of a `not_eligible` rejection.
-    fn outcome(campaign: &Campaign, basket: &EvaluateRequest, at: &str) -> Result<(), String> {
+    fn outcome(campaign: &Campaign, basket: &Basket, at: &str) -> Result<(), String> {
         let at: DateTime<Utc> = at.parse().expect("instant");
         check(campaign, basket, at).map_err(|rejection| {
             assert_eq!(rejection.reason, Reason::NotEligible);

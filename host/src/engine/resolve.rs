@@ -1,4 +1,4 @@
-//! Conflict resolution (SPEC.md "Evaluation, in order", step 4): of the campaigns whose
+//! Conflict resolution (docs/api.md "Evaluation, in order", step 4): of the campaigns whose
 //! plugins proposed effects, which ones apply, in which order, and why the others lost.
 //!
 //! The resolver is pure: it sees each candidate's id, priority, group, exclusivity and the
@@ -33,53 +33,10 @@
 //! discount of 0 and competes as such. Should two candidates share an id (the caller should
 //! not let that happen), their input order is the last tie-breaker.
 
+pub use crate::model::policy::Policy;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::fmt;
-
-/// How a group picks its one campaign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    /// The largest discount wins: the loyalty choice, and the default of a group never
-    /// configured.
-    #[default]
-    BestForCustomer,
-    /// The smallest discount wins: the margin choice.
-    BestForMerchant,
-    /// The lowest `priority` number wins.
-    Priority,
-}
-
-impl Policy {
-    /// The policy's name as it appears in JSON (`"best_for_customer"`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Policy::BestForCustomer => "best_for_customer",
-            Policy::BestForMerchant => "best_for_merchant",
-            Policy::Priority => "priority",
-        }
-    }
-
-    /// Orders two candidates of one group: `Less` when `a` is preferred. Ties break by
-    /// priority, then id.
-    fn rank(self, a: &Candidate<'_>, b: &Candidate<'_>) -> Ordering {
-        let by_policy = match self {
-            Policy::BestForCustomer => b.discount.cmp(&a.discount),
-            Policy::BestForMerchant => a.discount.cmp(&b.discount),
-            Policy::Priority => Ordering::Equal,
-        };
-        by_policy.then_with(|| application_order(a, b))
-    }
-}
-
-impl fmt::Display for Policy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A campaign whose plugin proposed effects, as the resolver sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +95,7 @@ pub fn resolve(candidates: &[Candidate<'_>], policy: impl Fn(&str) -> Policy) ->
         let best = members
             .iter()
             .copied()
-            .min_by(|&a, &b| policy.rank(&candidates[a], &candidates[b]).then(a.cmp(&b)));
+            .min_by(|&a, &b| rank(policy, &candidates[a], &candidates[b]).then(a.cmp(&b)));
         let Some(best) = best else { continue };
         winners.push(best);
         for member in members.into_iter().filter(|&m| m != best) {
@@ -699,4 +656,15 @@ mod tests {
             assert_eq!(lost_ids, again_lost);
         }
     }
+}
+
+/// Orders two candidates of one group under `policy`: `Less` when `a` is preferred. Ties
+/// break by priority, then id.
+fn rank(policy: Policy, a: &Candidate<'_>, b: &Candidate<'_>) -> Ordering {
+    let by_policy = match policy {
+        Policy::BestForCustomer => b.discount.cmp(&a.discount),
+        Policy::BestForMerchant => a.discount.cmp(&b.discount),
+        Policy::Priority => Ordering::Equal,
+    };
+    by_policy.then_with(|| application_order(a, b))
 }

@@ -1,9 +1,9 @@
-//! The answer to `POST /v1/evaluate` (SPEC.md "Evaluate: response"): totals, lines, applied
+//! The answer to `POST /v1/evaluate` (docs/api.md "Evaluate: response"): totals, lines, applied
 //! campaigns with their effects and amounts, gifts, points, and every rejection.
 
 use super::prefilter::Rejection;
 use super::usage::CouponResult;
-use crate::runtime::effects::Effect;
+use crate::model::Effect;
 use rust_decimal::Decimal;
 use serde::Serialize;
 

@@ -1,65 +1,20 @@
 //! What campaigns have already used of their budgets, caps and coupons, and the checks of
-//! SPEC.md step 2 that need it: redemption cap, budget left, per-customer frequency in
+//! docs/api.md step 2 that need it: redemption cap, budget left, per-customer frequency in
 //! the campaign's own timezone, and a usable coupon of the campaign in the basket.
 //!
 //! The engine never reads the database: the service gathers a [`Usage`] for each
 //! evaluation (from its counters, or inside the commit's transaction for a redemption).
 
 use super::prefilter::{Reason, Rejection};
-use crate::basket::EvaluateRequest;
-use crate::campaign::{Campaign, Period};
+use crate::model::basket::Basket;
+use crate::model::campaign::{Campaign, Period};
 use crate::money::currency;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::Arc;
 
-/// What the engine knows of past redemptions for one evaluation.
-#[derive(Clone, Debug, Default)]
-pub struct Usage {
-    /// By campaign id; a campaign absent has used nothing. Shared: the service keeps one
-    /// map for every evaluation until a commit replaces it.
-    pub campaigns: Arc<HashMap<String, CampaignUsage>>,
-    /// The basket's customer's redemptions (empty without a customer).
-    pub customer: Vec<CustomerUse>,
-    /// The basket's coupon codes that exist, by normalized code.
-    pub coupons: HashMap<String, CouponState>,
-}
-
-/// One campaign's running totals.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CampaignUsage {
-    /// The currency its budget is kept in: that of its first redemption.
-    pub currency: Option<String>,
-    /// Orders committed.
-    pub redemptions: u64,
-    /// Discount granted, in minor units of `currency`.
-    pub granted_minor: i64,
-}
-
-/// One past redemption of a campaign by the basket's customer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CustomerUse {
-    /// The campaign.
-    pub campaign: String,
-    /// The day of the redemption in the campaign's timezone.
-    pub local_date: NaiveDate,
-}
-
-/// A coupon code as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CouponState {
-    /// The campaign it unlocks.
-    pub campaign: String,
-    /// Uses so far.
-    pub uses: u32,
-    /// Uses it allows.
-    pub uses_per_code: u32,
-    /// When it stops being accepted.
-    pub expires_at: Option<DateTime<Utc>>,
-}
+pub use crate::model::usage::{CampaignUsage, CouponState, CustomerUse, Usage};
 
 /// What became of a coupon code of the basket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -90,7 +45,7 @@ pub struct CouponResult {
 }
 
 /// Normalizes a coupon code: matching is case-insensitive and ignores surrounding spaces.
-pub use crate::coupons::normalize as normalize_code;
+pub use crate::model::coupon::normalize as normalize_code;
 
 impl CouponState {
     fn status_at(&self, at: DateTime<Utc>) -> CouponStatus {
@@ -107,11 +62,7 @@ impl CouponState {
 impl Usage {
     /// Each coupon code of `request` with its status before any campaign applies
     /// (`not_applied` for the usable ones).
-    pub fn coupon_results(
-        &self,
-        request: &EvaluateRequest,
-        at: DateTime<Utc>,
-    ) -> Vec<CouponResult> {
+    pub fn coupon_results(&self, request: &Basket, at: DateTime<Utc>) -> Vec<CouponResult> {
         request
             .coupons
             .iter()
@@ -136,7 +87,7 @@ impl Usage {
     pub fn check(
         &self,
         campaign: &Campaign,
-        request: &EvaluateRequest,
+        request: &Basket,
         at: DateTime<Utc>,
     ) -> Result<Option<String>, Rejection> {
         let used = self.campaigns.get(&campaign.id);
@@ -205,7 +156,7 @@ impl Usage {
     fn coupon_for(
         &self,
         campaign: &Campaign,
-        request: &EvaluateRequest,
+        request: &Basket,
         at: DateTime<Utc>,
     ) -> Result<String, Rejection> {
         let mut unusable = None;
@@ -299,6 +250,8 @@ fn period_words(period: Period) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::HashMap;
+    use std::sync::Arc;
 
     fn campaign(extra: serde_json::Value) -> Campaign {
         let mut body = json!({ "id": "c", "name": "c", "plugin": "p", "params": {},
@@ -309,7 +262,7 @@ mod tests {
         serde_json::from_value(body).expect("a campaign")
     }
 
-    fn basket(extra: serde_json::Value) -> EvaluateRequest {
+    fn basket(extra: serde_json::Value) -> Basket {
         let mut body = json!({ "currency": "EUR", "channel": "web", "lines": [] });
         for (k, v) in extra.as_object().expect("an object") {
             body[k] = v.clone();

@@ -1,8 +1,8 @@
 //! Exact money: turns the effects of the applied campaigns into amounts, clamps them,
 //! allocates order discounts to lines, rounds to the currency's minor unit and totals,
-//! following SPEC.md "Money" to the letter.
+//! following docs/money.md to the letter.
 //!
-//! Order of work (SPEC.md): line-targeted effects first, each on the line's own subtotal,
+//! Order of work (docs/api.md): line-targeted effects first, each on the line's own subtotal,
 //! their sum on a line clamped at that subtotal; then order-targeted effects, each on the
 //! same base (the subtotal after line discounts; they do not compound), their sum clamped
 //! at that base; then the order discount is allocated to lines in proportion to their
@@ -13,8 +13,8 @@
 
 pub mod currency;
 
-use crate::basket::LineItem;
-use crate::runtime::effects::{DiscountValue, Effect, Target};
+use crate::model::effect::{DiscountValue, Effect, Target};
+use crate::model::Line;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// What a basket costs once the applied campaigns' effects are priced.
@@ -59,7 +59,7 @@ fn round(amount: Decimal, decimals: u32) -> Decimal {
 
 /// Prices `lines` with the effects of each applied campaign, in the currency whose minor
 /// unit has `decimals` decimals.
-pub fn price(lines: &[LineItem], campaigns: &[&[Effect]], decimals: u32) -> Priced {
+pub fn price(lines: &[Line], campaigns: &[&[Effect]], decimals: u32) -> Priced {
     price_capped(lines, campaigns, &[], decimals)
 }
 
@@ -67,7 +67,7 @@ pub fn price(lines: &[LineItem], campaigns: &[&[Effect]], decimals: u32) -> Pric
 /// left of its budget, when it may grant part of its discount); a campaign without a cap
 /// (or beyond `caps`) is unbounded. Its effects take from the cap in their order.
 pub fn price_capped(
-    lines: &[LineItem],
+    lines: &[Line],
     campaigns: &[&[Effect]],
     caps: &[Option<Decimal>],
     decimals: u32,

@@ -1,15 +1,15 @@
-//! Money rules, each expectation worked out by hand from SPEC.md "Money".
+//! Money rules, each expectation worked out by hand from docs/money.md.
 
 use super::*;
-use crate::runtime::effects::LineTarget;
+use crate::model::effect::LineTarget;
 use std::str::FromStr;
 
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).expect("test decimal")
 }
 
-fn line(id: &str, quantity: u32, unit_price: &str) -> LineItem {
-    LineItem {
+fn line(id: &str, quantity: u32, unit_price: &str) -> Line {
+    Line {
         id: id.into(),
         sku: format!("SKU-{id}"),
         quantity,

@@ -100,9 +100,10 @@ impl CodeCache {
                 next_temp: AtomicU64::new(0),
             }),
             Err(error) => {
-                eprintln!(
-                    "remise: plugin cache dir {} unusable, compiled code is not kept on disk: {error}",
-                    dir.display()
+                tracing::warn!(
+                    dir = %dir.display(),
+                    %error,
+                    "plugin cache folder unusable: compiled code is not kept on disk"
                 );
                 None
             }
@@ -235,12 +236,13 @@ impl CodeCache {
             Ok(component) => Some(component),
             Err(error) => {
                 self.disk_discarded.fetch_add(1, Ordering::Relaxed);
-                eprintln!(
-                    "remise: plugin cache: {} unusable, deleted and compiled again: {error:#}",
-                    path.display()
+                tracing::warn!(
+                    file = %path.display(),
+                    error = format!("{error:#}"),
+                    "cached plugin unusable: deleted and compiled again"
                 );
                 if let Err(error) = fs::remove_file(&path) {
-                    eprintln!("remise: plugin cache: {}: {error}", path.display());
+                    tracing::warn!(file = %path.display(), %error, "cached plugin not deleted");
                 }
                 None
             }
@@ -253,9 +255,10 @@ impl DiskCache {
     /// counted in [`CacheStats`] (or not at all, for a file that cannot be read).
     fn report_once(&self, problem: &str) {
         if !self.problem_reported.swap(true, Ordering::Relaxed) {
-            eprintln!(
-                "remise: plugin cache dir {}: {problem} (further problems are not reported)",
-                self.dir.display()
+            tracing::warn!(
+                dir = %self.dir.display(),
+                problem,
+                "plugin cache folder problem (further problems are not reported)"
             );
         }
     }
@@ -313,9 +316,9 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         if meta.permissions().mode() & 0o022 != 0 {
-            eprintln!(
-                "remise: plugin cache dir {} is writable by group or others; it must be private to the service",
-                dir.display()
+            tracing::warn!(
+                dir = %dir.display(),
+                "plugin cache folder is writable by group or others: it must be private to the service"
             );
         }
     }

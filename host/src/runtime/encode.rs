@@ -3,7 +3,7 @@
 //! plugin call, so its cost is paid once however many plugins run.
 
 use super::bindings::types as wire;
-use crate::basket::EvaluateRequest;
+use crate::model::Basket;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -65,7 +65,7 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn with_capacity(request: &EvaluateRequest) -> Self {
+    fn with_capacity(request: &Basket) -> Self {
         let strings = 8 + request.lines.len() * 6;
         let mut symbol_ends = Vec::with_capacity(strings);
         symbol_ends.push(0); // symbol 0: the empty string
@@ -116,10 +116,7 @@ impl Encoder {
 }
 
 /// Lowers `request`, priced at `at` (whose offset is the one plugins see).
-pub fn encode(
-    request: &EvaluateRequest,
-    at: DateTime<FixedOffset>,
-) -> Result<WireInput, DecimalOutOfRange> {
+pub fn encode(request: &Basket, at: DateTime<FixedOffset>) -> Result<WireInput, DecimalOutOfRange> {
     let mut enc = Encoder::with_capacity(request);
     let currency = enc.text(&request.currency);
     let channel = enc.text(&request.channel);

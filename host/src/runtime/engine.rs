@@ -1,6 +1,6 @@
 //! The one place the wasmtime `Engine` is configured, and the epoch ticker beside it.
 //!
-//! Every choice here was measured on the 2-core machine class (../shared/STYLE.md): fuel
+//! Every choice here was measured on the 2-core machine class: fuel
 //! metering on (deterministic instruction budget), epoch interruption for the wall-clock
 //! deadline, the pooling allocator so a fresh sandbox costs a few microseconds, and the
 //! first 192 KiB of each linear memory kept resident between sandboxes (plugins link with a

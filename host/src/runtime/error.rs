@@ -1,5 +1,5 @@
 //! The runtime's typed errors: why a plugin could not be loaded, and why a run failed.
-//! Each run failure maps to one of SPEC.md's machine-readable reasons.
+//! Each run failure maps to one of the API's machine-readable reasons.
 
 use super::effects::InvalidEffect;
 use serde::Serialize;
@@ -72,7 +72,7 @@ pub enum RunError {
 }
 
 impl RunError {
-    /// SPEC.md's machine-readable rejection reason.
+    /// the API's machine-readable rejection reason.
     pub fn reason(&self) -> &'static str {
         match self {
             RunError::Trap { .. } | RunError::Plugin { .. } | RunError::Unavailable { .. } => {

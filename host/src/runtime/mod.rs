@@ -19,7 +19,7 @@ pub mod error;
 pub mod sandbox;
 pub mod schema;
 
-use crate::basket::LineItem;
+use crate::model::Line;
 use bindings::{types as wire, Scenario, ScenarioPre};
 pub use cache::CacheStats;
 use cache::CodeCache;
@@ -50,7 +50,7 @@ const MAX_PARAM_PROBLEMS: usize = 100;
 /// The longest text (pointer or message) of one parameter problem.
 const MAX_PROBLEM_TEXT: usize = 1_024;
 
-/// Per-plugin limits on one evaluation (SPEC.md's defaults).
+/// Per-plugin limits on one evaluation (docs/plugin-contract.md's defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Limits {
     /// Fuel (about one unit per wasm instruction) for a basket of up to 200 lines.
@@ -412,7 +412,7 @@ impl Plugin {
     /// `input` the same basket lowered by [`encode`]).
     pub fn evaluate(
         &self,
-        lines: &[LineItem],
+        lines: &[Line],
         input: &WireInput,
         campaigns: &[&PreparedParams],
     ) -> Evaluation {
@@ -429,7 +429,7 @@ impl Plugin {
     /// start at or after `until` is a timeout without a sandbox.
     pub fn evaluate_until(
         &self,
-        lines: &[LineItem],
+        lines: &[Line],
         input: &WireInput,
         campaigns: &[&PreparedParams],
         until: Instant,
@@ -506,7 +506,7 @@ impl Plugin {
     fn check_answer(
         &self,
         answer: Result<Vec<wire::Effect>, wire::ScenarioError>,
-        lines: &[LineItem],
+        lines: &[Line],
     ) -> Result<Vec<Effect>, RunError> {
         let effects = answer.map_err(|error| {
             let (kind, message) = match error {

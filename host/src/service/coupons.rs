@@ -1,5 +1,5 @@
 //! Coupon codes of a campaign: generated in bulk or chosen by marketing, and listed page
-//! by page with their uses (SPEC.md `POST/GET /v1/campaigns/{id}/coupons`).
+//! by page with their uses (docs/api.md `POST/GET /v1/campaigns/{id}/coupons`).
 //!
 //! Generated codes carry 60 random bits, so one colliding with a stored code is
 //! practically impossible; it is still handled: the store skips it (`ON CONFLICT DO
@@ -8,10 +8,9 @@
 //! 409 naming it.
 
 use super::{Service, ServiceError};
-use crate::coupons::{
-    self, CodeSource, CouponPage, CouponQuery, CouponView, CouponsCreated, CouponsRequest,
+use crate::model::coupon::{
+    self as coupons, CodeSource, CouponPage, CouponQuery, CreatedCoupons, NewCoupons,
 };
-use chrono::Utc;
 use std::collections::HashSet;
 use std::future::Future;
 
@@ -20,16 +19,13 @@ use std::future::Future;
 const GENERATION_ROUNDS: usize = 8;
 
 impl Service {
-    /// Creates the codes `request` asks for, for the campaign `campaign_id`.
-    pub async fn generate_coupons(
+    /// Creates the codes `new` asks for, for the campaign `campaign_id`.
+    pub async fn create_coupons(
         &self,
         campaign_id: &str,
-        request: CouponsRequest,
-    ) -> Result<CouponsCreated, ServiceError> {
+        new: NewCoupons,
+    ) -> Result<CreatedCoupons, ServiceError> {
         self.check_coupon_campaign(campaign_id).await?;
-        let new = request
-            .validate(Utc::now())
-            .map_err(ServiceError::Invalid)?;
         let codes = match new.source {
             CodeSource::Generate { count, prefix } => {
                 let (uses_per_code, expires_at) = (new.uses_per_code, new.expires_at);
@@ -44,9 +40,11 @@ impl Service {
                 if created.len() < count {
                     // Never seen: 60 random bits collide with a stored code once in ~10^12
                     // for a million stored codes. The codes created are kept and answered.
-                    eprintln!(
-                        "remise: campaign {campaign_id}: only {} of {count} codes generated",
-                        created.len()
+                    tracing::warn!(
+                        campaign = %campaign_id,
+                        created = created.len(),
+                        count,
+                        "fewer codes generated than asked"
                     );
                 }
                 created
@@ -72,9 +70,8 @@ impl Service {
                 codes
             }
         };
-        Ok(CouponsCreated {
+        Ok(CreatedCoupons {
             campaign: campaign_id.to_string(),
-            created: codes.len(),
             uses_per_code: new.uses_per_code,
             expires_at: new.expires_at,
             codes,
@@ -106,7 +103,7 @@ impl Service {
         Ok(CouponPage {
             campaign: campaign_id.to_string(),
             total: self.store.coupon_count(campaign_id).await?,
-            coupons: page.into_iter().map(CouponView::from).collect(),
+            coupons: page,
             next,
         })
     }

@@ -9,6 +9,7 @@
 //! through the store's generation ([`sync`]).
 
 mod coupons;
+mod evaluator;
 mod plugins;
 mod redemptions;
 mod stats;
@@ -22,19 +23,18 @@ pub use sync::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use watch::{watch_plugin_dir, WATCH_INTERVAL};
 
 use crate::auth::{hash_key, KeyInfo, Role};
-use crate::basket::{EvaluateRequest, FieldProblem};
-use crate::campaign::{Campaign, Status};
-use crate::engine::resolve::Policy;
 use crate::engine::response::EvaluateResponse;
-use crate::engine::usage::{CampaignUsage, Usage};
 use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
+use crate::model::campaign::{Campaign, Status};
+use crate::model::Policy;
+use crate::model::{Basket, FieldProblem};
 use crate::runtime::{LoadError, Plugin, Runtime};
 use crate::store::{Store, StoreError, StoredCampaign};
 use chrono::{DateTime, Utc};
+use evaluator::{Evaluator, Snapshot};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
 
@@ -63,7 +63,7 @@ impl From<StoreError> for ServiceError {
             }
             StoreError::NotFound(_) => ServiceError::NotFound(error.to_string()),
             other => {
-                eprintln!("remise: store: {other}");
+                tracing::warn!(error = %other, "store");
                 ServiceError::Unavailable("the database is unavailable".into())
             }
         }
@@ -214,50 +214,14 @@ impl Registry {
     }
 }
 
-/// What evaluations read: every campaign the plugins could prepare (indexed), and group
-/// policies.
-#[derive(Default)]
-struct Snapshot {
-    index: CampaignIndex,
-    policies: HashMap<String, Policy>,
-    /// Whether some live campaign caps uses per customer: only then does an evaluation
-    /// read the customer's past redemptions. Worked out once per snapshot.
-    caps_customers: bool,
-}
-
-impl Snapshot {
-    fn new(index: CampaignIndex, policies: HashMap<String, Policy>) -> Self {
-        let caps_customers = index
-            .all()
-            .iter()
-            .any(|live| live.campaign.limits.per_customer.is_some());
-        Snapshot {
-            index,
-            policies,
-            caps_customers,
-        }
-    }
-}
-
-/// What a write changes: the live campaigns and the group policies.
-struct Draft {
-    live: Vec<Arc<LiveCampaign>>,
-    policies: HashMap<String, Policy>,
-}
-
 /// The service.
 pub struct Service {
     store: Store,
     registry: RwLock<Registry>,
-    snapshot: RwLock<Arc<Snapshot>>,
+    /// What evaluations read, the threads they run on, and their counts.
+    evaluator: Evaluator,
     keys: RwLock<HashMap<String, KeyInfo>>,
     writes: tokio::sync::Mutex<()>,
-    evaluations: AtomicU64,
-    /// Every campaign's usage as last committed: what evaluations check caps and budgets
-    /// against (a commit re-reads it inside its transaction).
-    usage: RwLock<Arc<HashMap<String, CampaignUsage>>>,
-    /// Evaluation and application counts not yet written to the store.
-    pending_counts: Mutex<HashMap<String, (u64, u64)>>,
     /// Compiles uploaded plugins.
     runtime: Arc<Runtime>,
     /// The largest plugin an upload may send.
@@ -265,9 +229,6 @@ pub struct Service {
     /// Serialises this process's commits and cancels (SQLite's write lock, taken at the
     /// start of each, serialises them across processes).
     commits: tokio::sync::Mutex<()>,
-    /// Where evaluations run: one thread per core, off the async workers, so a slow plugin
-    /// never stalls the HTTP side, and a request's plugin groups can run in parallel.
-    evaluators: Arc<rayon::ThreadPool>,
     /// The store generation the cached campaigns, groups and plugins reflect ([`sync`]).
     generation: AtomicI64,
     /// One catch-up with other hosts' changes at a time.
@@ -296,23 +257,12 @@ impl Service {
         let service = Service {
             store,
             registry: RwLock::new(registry),
-            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            evaluator: Evaluator::new()?,
             keys: RwLock::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
-            evaluations: AtomicU64::new(0),
-            usage: RwLock::new(Arc::new(HashMap::new())),
-            pending_counts: Mutex::new(HashMap::new()),
             commits: tokio::sync::Mutex::new(()),
             runtime,
             max_plugin_bytes,
-            evaluators: Arc::new(
-                rayon::ThreadPoolBuilder::new()
-                    .thread_name(|i| format!("remise-eval-{i}"))
-                    .build()
-                    .map_err(|e| {
-                        ServiceError::Unavailable(format!("no evaluation threads: {e}"))
-                    })?,
-            ),
             generation: AtomicI64::new(generation),
             catching_up: tokio::sync::Mutex::new(()),
             unreachable_since: Mutex::new(None),
@@ -327,7 +277,7 @@ impl Service {
         let stored = self.store.campaigns().await?;
         let groups = self.store.groups().await?;
         let usage = self.store.usage().await?;
-        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
+        self.evaluator.set_usage(usage);
         let mut live = Vec::with_capacity(stored.len());
         for stored in stored {
             let id = stored.campaign.id.clone();
@@ -335,14 +285,15 @@ impl Service {
                 Ok(campaign) => live.push(Arc::new(campaign)),
                 // A campaign its plugin no longer accepts stays stored; it is reported on
                 // its next write and set aside until then.
-                Err(problems) => eprintln!("remise: campaign {id} set aside: {problems:?}"),
+                Err(problems) => {
+                    tracing::warn!(campaign = %id, ?problems, "campaign set aside: its plugin refuses it")
+                }
             }
         }
-        let snapshot = Snapshot::new(CampaignIndex::new(live), groups.into_iter().collect());
-        *self
-            .snapshot
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+        self.evaluator.set_snapshot(Snapshot::new(
+            CampaignIndex::new(live),
+            groups.into_iter().collect(),
+        ));
         Ok(())
     }
 
@@ -389,59 +340,24 @@ impl Service {
     /// time spent waiting for a free evaluation thread is part of it.
     pub async fn evaluate(
         &self,
-        request: EvaluateRequest,
+        basket: Basket,
+        explain: bool,
     ) -> Result<EvaluateResponse, ServiceError> {
         self.ensure_fresh().await;
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
-        let snapshot = self.snapshot();
-        let usage = self.usage_for_evaluation(&request, &snapshot).await?;
-        let (_, response) = self.run_engine(request, snapshot, usage, deadline).await?;
-        self.count(&response);
+        let snapshot = self.evaluator.snapshot();
+        let usage = self.usage_for_evaluation(&basket, &snapshot).await?;
+        let (_, response) = self
+            .evaluator
+            .run(basket, explain, snapshot, usage, deadline)
+            .await?;
+        self.evaluator.count(&response);
         Ok(response)
     }
 
-    /// The live campaigns and group policies, as of now.
-    fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Runs the engine on an evaluation thread; gives the request back with the answer.
-    async fn run_engine(
-        &self,
-        request: EvaluateRequest,
-        snapshot: Arc<Snapshot>,
-        usage: Usage,
-        deadline: Instant,
-    ) -> Result<(EvaluateRequest, EvaluateResponse), ServiceError> {
-        let number = self.evaluations.fetch_add(1, Ordering::Relaxed);
-        let id = format!("ev_{:x}_{number:x}", Utc::now().timestamp_millis());
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        self.evaluators.spawn(move || {
-            let policies = &snapshot.policies;
-            let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
-            let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                engine::evaluate(
-                    &request,
-                    &snapshot.index,
-                    policy,
-                    &usage,
-                    Utc::now(),
-                    deadline,
-                    id,
-                )
-            }));
-            // The request may have gone (client disconnected): nobody to tell.
-            let _ = answer.send(result.map(|result| result.map(|response| (request, response))));
-        });
-        match answered.await {
-            Ok(Ok(result)) => Ok(result?),
-            Ok(Err(_)) | Err(_) => Err(ServiceError::Unavailable(
-                "the evaluation failed unexpectedly".into(),
-            )),
-        }
+    /// Closes the store (on shutdown, once the counters are saved).
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     /// Every stored campaign.
@@ -469,7 +385,7 @@ impl Service {
         let _write = self.writes.lock().await;
         let live = self.prepare(campaign).map_err(ServiceError::Invalid)?;
         let stored = self.store.create_campaign(&live.campaign).await?;
-        self.swap_in(live);
+        self.evaluator.swap_in(live);
         self.changed().await;
         Ok(stored.into())
     }
@@ -502,7 +418,7 @@ impl Service {
             .store
             .replace_campaign(&live.campaign, expected_revision)
             .await?;
-        self.swap_in(live);
+        self.evaluator.swap_in(live);
         self.changed().await;
         Ok(stored.into())
     }
@@ -534,7 +450,8 @@ impl Service {
         if !self.store.delete_campaign(id).await? {
             return Err(ServiceError::NotFound(format!("campaign {id} not found")));
         }
-        self.update_snapshot(|draft| draft.live.retain(|live| live.campaign.id != id));
+        self.evaluator
+            .update_snapshot(|draft| draft.live.retain(|live| live.campaign.id != id));
         self.changed().await;
         Ok(())
     }
@@ -568,7 +485,7 @@ impl Service {
     pub async fn set_group(&self, name: &str, policy: Policy) -> Result<(), ServiceError> {
         let _write = self.writes.lock().await;
         self.store.set_group(name, policy).await?;
-        self.update_snapshot(|draft| {
+        self.evaluator.update_snapshot(|draft| {
             draft.policies.insert(name.to_string(), policy);
         });
         self.changed().await;
@@ -621,40 +538,6 @@ impl Service {
             prepared,
         })
     }
-
-    /// Puts `live` in the snapshot in place of the campaign with its id.
-    fn swap_in(&self, live: LiveCampaign) {
-        let live = Arc::new(live);
-        self.update_snapshot(|draft| {
-            match draft
-                .live
-                .iter_mut()
-                .find(|l| l.campaign.id == live.campaign.id)
-            {
-                Some(slot) => *slot = live.clone(),
-                None => {
-                    draft.live.push(live.clone());
-                    draft.live.sort_by(|a, b| a.campaign.id.cmp(&b.campaign.id));
-                }
-            }
-        });
-    }
-
-    fn update_snapshot(&self, change: impl FnOnce(&mut Draft)) {
-        let mut slot = self
-            .snapshot
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut draft = Draft {
-            live: slot.index.all().to_vec(),
-            policies: slot.policies.clone(),
-        };
-        change(&mut draft);
-        *slot = Arc::new(Snapshot::new(
-            CampaignIndex::new(draft.live),
-            draft.policies,
-        ));
-    }
 }
 
 /// RFC 7396 JSON merge patch.
@@ -692,7 +575,7 @@ pub fn load_plugins(
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(error) => {
-                eprintln!("remise: plugin dir {}: {error}", dir.display());
+                tracing::warn!(dir = %dir.display(), %error, "plugin folder unreadable");
                 return Ok(plugins);
             }
         };
@@ -708,7 +591,9 @@ pub fn load_plugins(
                     });
                 match loaded {
                     Ok(plugin) => plugins.push(plugin),
-                    Err(error) => eprintln!("remise: {} ignored: {error}", path.display()),
+                    Err(error) => {
+                        tracing::warn!(file = %path.display(), %error, "plugin file ignored")
+                    }
                 }
             }
         }

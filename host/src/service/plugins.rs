@@ -9,9 +9,9 @@
 //! started with, the next one sees the new version. A refused upload changes nothing.
 
 use super::{Registry, Service, ServiceError};
-use crate::basket::FieldProblem;
-use crate::campaign::Campaign;
 use crate::engine::LiveCampaign;
+use crate::model::campaign::Campaign;
+use crate::model::FieldProblem;
 use crate::runtime::{Limits, Plugin, Runtime};
 use crate::store::Store;
 use sha2::{Digest, Sha256};
@@ -73,9 +73,11 @@ pub(super) async fn load_uploaded(
                 |(version, component)| match runtime.load(&component, Limits::default()) {
                     Ok(plugin) => Some((plugin, version.uploaded_at)),
                     Err(error) => {
-                        eprintln!(
-                            "remise: stored plugin {}@{} skipped: {error}",
-                            version.name, version.version
+                        tracing::warn!(
+                            plugin = %version.name,
+                            version = %version.version,
+                            %error,
+                            "stored plugin version skipped"
                         );
                         None
                     }
@@ -340,7 +342,7 @@ impl Service {
         name: &str,
         plugin: &Arc<Plugin>,
     ) -> Result<Vec<LiveCampaign>, ServiceError> {
-        let snapshot = self.snapshot();
+        let snapshot = self.evaluator.snapshot();
         let mut followers = Vec::new();
         let mut problems = Vec::new();
         for live in snapshot.index.all() {
@@ -389,7 +391,7 @@ impl Service {
 
     /// Puts every campaign of `followers` in the snapshot in one swap.
     fn swap_all(&self, followers: Vec<LiveCampaign>) {
-        self.update_snapshot(|draft| {
+        self.evaluator.update_snapshot(|draft| {
             for live in followers {
                 let live = Arc::new(live);
                 if let Some(slot) = draft

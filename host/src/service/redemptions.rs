@@ -8,18 +8,19 @@
 //! process, SQLite's write lock across processes), so concurrent orders never grant more
 //! than a budget or a cap allows.
 
-use super::{Service, ServiceError, Snapshot};
-use crate::basket::EvaluateRequest;
+use super::evaluator::Snapshot;
+use super::{Service, ServiceError};
 use crate::engine::response::EvaluateResponse;
 use crate::engine::usage::{self, Usage};
 use crate::engine::{self, EvaluateError};
+use crate::model::Basket;
 use crate::money::currency;
 use crate::store::{CampaignTake, NewRedemption};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The longest order id accepted.
@@ -50,14 +51,10 @@ impl Service {
     /// and the basket's coupon codes.
     pub(super) async fn usage_for_evaluation(
         &self,
-        request: &EvaluateRequest,
+        request: &Basket,
         snapshot: &Snapshot,
     ) -> Result<Usage, ServiceError> {
-        let campaigns = self
-            .usage
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let campaigns = self.evaluator.usage();
         let customer = match &request.customer {
             Some(customer) if snapshot.caps_customers => {
                 within_read_timeout(self.store.customer_uses(&customer.id)).await?
@@ -83,7 +80,8 @@ impl Service {
     pub async fn redeem(
         &self,
         order_id: String,
-        request: EvaluateRequest,
+        request: Basket,
+        explain: bool,
     ) -> Result<Redeemed, ServiceError> {
         let request_hash = fingerprint(&request);
         let _commit = self.commits.lock().await;
@@ -109,7 +107,7 @@ impl Service {
             });
         }
 
-        let snapshot = self.snapshot();
+        let snapshot = self.evaluator.snapshot();
         let campaigns = Arc::new(tx.usage().await?);
         let customer = match &request.customer {
             Some(customer) => tx.customer_uses(&customer.id).await?,
@@ -129,7 +127,8 @@ impl Service {
         // the commits ahead of this one is not plugin time.
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let (mut request, mut response) = self
-            .run_engine(request, snapshot.clone(), usage.clone(), deadline)
+            .evaluator
+            .run(request, explain, snapshot.clone(), usage.clone(), deadline)
             .await?;
         // A plugin that ran out of time may only have been starved of CPU: an order must
         // not lose a discount for that, so the basket gets one more run with a new budget.
@@ -137,7 +136,8 @@ impl Service {
         if timed_out(&response) {
             let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
             (request, response) = self
-                .run_engine(request, snapshot.clone(), usage, deadline)
+                .evaluator
+                .run(request, explain, snapshot.clone(), usage, deadline)
                 .await?;
         }
 
@@ -190,8 +190,8 @@ impl Service {
             used.redemptions += 1;
             used.granted_minor += take.discount_minor;
         }
-        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(after);
-        self.count(&response);
+        self.evaluator.set_usage(after);
+        self.evaluator.count(&response);
         Ok(Redeemed {
             response: body,
             replayed: false,
@@ -217,71 +217,30 @@ impl Service {
         tx.cancel(order_id, cancelled_at).await?;
         tx.commit().await?;
         let usage = self.store.usage().await?;
-        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
+        self.evaluator.set_usage(usage);
         Ok(Cancelled {
             order_id: order_id.to_string(),
             cancelled_at,
         })
     }
 
-    /// Counts an evaluation for the stats: each campaign whose plugin ran, and each that
-    /// applied. Written to the store by [`Service::flush_counts`].
-    pub(super) fn count(&self, response: &EvaluateResponse) {
-        let mut pending = self
-            .pending_counts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for id in &response.considered {
-            pending.entry(id.clone()).or_default().0 += 1;
-        }
-        for applied in &response.applied {
-            pending.entry(applied.campaign.clone()).or_default().1 += 1;
-        }
-    }
-
     /// Writes the evaluation counts gathered since the last flush to the store (every
     /// second while serving, and on shutdown). On failure they are kept for the next.
     pub async fn flush_counts(&self) -> Result<(), ServiceError> {
-        let counts: Vec<(String, u64, u64)> = std::mem::take(
-            &mut *self
-                .pending_counts
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
-        .into_iter()
-        .map(|(id, (evaluations, applications))| (id, evaluations, applications))
-        .collect();
+        let counts = self.evaluator.take_counts();
         if counts.is_empty() {
             return Ok(());
         }
         if let Err(error) = self.store.add_evaluation_counts(&counts).await {
-            let mut pending = self
-                .pending_counts
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            for (id, evaluations, applications) in counts {
-                let entry = pending.entry(id).or_default();
-                entry.0 += evaluations;
-                entry.1 += applications;
-            }
+            self.evaluator.restore_counts(counts);
             return Err(error.into());
         }
         Ok(())
     }
-
-    /// Counts not yet flushed for `campaign_id`: (evaluations, applications).
-    pub(super) fn pending_counts_of(&self, campaign_id: &str) -> (u64, u64) {
-        self.pending_counts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(campaign_id)
-            .copied()
-            .unwrap_or_default()
-    }
 }
 
 /// The basket's coupon codes, normalized, once each.
-fn codes(request: &EvaluateRequest) -> Vec<String> {
+fn codes(request: &Basket) -> Vec<String> {
     let mut codes: Vec<String> = request
         .coupons
         .iter()
@@ -294,7 +253,7 @@ fn codes(request: &EvaluateRequest) -> Vec<String> {
 
 /// What tells a retry from another basket under the same order id: SHA-256 of the basket
 /// as parsed (so spacing and key order do not matter).
-fn fingerprint(request: &EvaluateRequest) -> String {
+fn fingerprint(request: &Basket) -> String {
     let canonical = serde_json::to_string(request).unwrap_or_default();
     format!("{:x}", Sha256::digest(canonical.as_bytes()))
 }

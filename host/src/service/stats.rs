@@ -81,7 +81,7 @@ impl Service {
             .campaign;
         let row = self.store.usage_of(id).await?;
         let rows = self.store.redemptions_by_day(id).await?;
-        let (pending_evaluations, pending_applications) = self.pending_counts_of(id);
+        let (pending_evaluations, pending_applications) = self.evaluator.pending_counts_of(id);
         let decimals = row
             .usage
             .currency

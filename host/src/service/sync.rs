@@ -65,7 +65,9 @@ impl Service {
                 );
             }
             // The write itself is stored; other hosts see it at their next reload.
-            Err(error) => eprintln!("remise: the change could not be announced: {error}"),
+            Err(error) => {
+                tracing::warn!(%error, "the change could not be announced to other hosts")
+            }
         }
     }
 
@@ -110,7 +112,7 @@ impl Service {
                 self.mark_reachable();
                 if generation > self.generation.load(Ordering::Acquire) {
                     if let Err(error) = self.catch_up(generation).await {
-                        eprintln!("remise: reloading changes made elsewhere failed: {error}");
+                        tracing::warn!(%error, "reloading changes made on other hosts failed");
                         return false;
                     }
                 }
@@ -153,7 +155,7 @@ impl Service {
     /// Re-reads every campaign's budget and cap usage, which other hosts' commits move.
     async fn refresh_usage(&self) -> Result<(), ServiceError> {
         let usage = self.store.usage().await?;
-        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
+        self.evaluator.set_usage(usage);
         Ok(())
     }
 
@@ -221,7 +223,7 @@ pub fn keep_in_sync(service: &Arc<Service>) {
             if let Ok(Err(error)) =
                 tokio::time::timeout(POLL_INTERVAL * 4, service.refresh_usage()).await
             {
-                eprintln!("remise: budget usage not refreshed: {error}");
+                tracing::warn!(%error, "budget usage not refreshed");
             }
         }
     });

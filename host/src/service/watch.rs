@@ -57,13 +57,13 @@ async fn load(service: &Service, path: &Path) {
     let bytes = match tokio::fs::read(path).await {
         Ok(bytes) => bytes,
         Err(error) => {
-            eprintln!("remise: plugin folder: {file} unreadable, ignored: {error}");
+            tracing::warn!(%file, %error, "plugin folder: file unreadable, ignored");
             return;
         }
     };
     match service.load_dropped_plugin(&file, bytes).await {
-        Ok((name, _)) => eprintln!("remise: plugin folder: {file} loaded as {name}"),
-        Err(error) => eprintln!("remise: plugin folder: {file} ignored: {error:?}"),
+        Ok((name, _)) => tracing::info!(%file, plugin = %name, "plugin folder: file loaded"),
+        Err(error) => tracing::warn!(%file, ?error, "plugin folder: file ignored"),
     }
 }
 

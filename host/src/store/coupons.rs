@@ -1,6 +1,6 @@
 //! Coupon codes in the `coupons` table (`migrations/sqlite/0002_redemptions.sql`).
 //!
-//! Codes arrive normalized (upper-case, [`crate::coupons::normalize`]); the primary key on
+//! Codes arrive normalized (upper-case, [`crate::model::coupon::normalize`]); the primary key on
 //! `code` makes them unique across campaigns. Bulk inserts are multi-row
 //! `INSERT … ON CONFLICT (code) DO NOTHING RETURNING code` statements in one transaction,
 //! so a code that exists already is skipped and reported rather than failing the batch,
@@ -10,8 +10,8 @@
 //! it too; there, `code` wants `COLLATE "C"` so that code order is byte order, as here.
 
 use super::{now, parse_timestamp, timestamp, Store, StoreError};
+use crate::model::coupon::Coupon;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use std::collections::HashSet;
 
 /// The most parameters one statement binds: SQLite's limit (32,766) with room to spare;
@@ -29,23 +29,6 @@ const COUPON_COLUMNS: &str = "code, campaign_id, uses_per_code, uses, expires_at
 
 /// A coupon row: code, campaign_id, uses_per_code, uses, expires_at, created_at.
 type CouponRow = (String, String, i64, i64, Option<String>, String);
-
-/// A coupon code as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Coupon {
-    /// The code, upper-case.
-    pub code: String,
-    /// The campaign it unlocks.
-    pub campaign_id: String,
-    /// How many redemptions it allows.
-    pub uses_per_code: u32,
-    /// How many redemptions used it.
-    pub uses: u32,
-    /// When it stops working; never when `None`.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// When it was created (microsecond precision).
-    pub created_at: DateTime<Utc>,
-}
 
 impl Store {
     /// Stores `codes` (normalized) for `campaign_id` in one transaction; a code that exists

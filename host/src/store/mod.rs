@@ -1,4 +1,4 @@
-//! Storage (SPEC.md "Storage and deployment"): campaigns, group policies, API keys,
+//! Storage (docs/api.md "Storage and deployment"): campaigns, group policies, API keys,
 //! redemptions, coupons and plugin versions, in one SQLite file (the embedded default,
 //! created and migrated on first start) or in PostgreSQL shared by many hosts.
 //!
@@ -16,8 +16,8 @@
 //! at build time, so building needs no database.
 
 use crate::auth::{KeyInfo, Role};
-use crate::campaign::Campaign;
-use crate::engine::resolve::Policy;
+use crate::model::campaign::Campaign;
+use crate::model::Policy;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
@@ -35,7 +35,7 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use coupons::Coupon;
+pub use crate::model::coupon::Coupon;
 pub use plugins::StoredPlugin;
 pub use redemptions::{
     CampaignTake, CommitTx, NewRedemption, RedemptionRow, StoredRedemption, UsageRow,
@@ -241,6 +241,16 @@ impl Store {
     /// Closes every connection, waiting for those in use to be given back (on shutdown, so
     /// the WAL is checkpointed into the database file).
     pub async fn close(&self) {
+        if self.backend == Backend::Sqlite {
+            // Every change of the WAL goes into the database file now, not at some later
+            // start: a copy of the file alone is then the whole database.
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await
+            {
+                tracing::warn!(%error, "the WAL could not be checkpointed at shutdown");
+            }
+        }
         self.pool.close().await;
     }
 

@@ -8,7 +8,7 @@
 //! Money is INTEGER minor units; every query is plain SQL that PostgreSQL also speaks.
 
 use super::{now, parse_timestamp, timestamp, Backend, Store, StoreError};
-use crate::engine::usage::{CampaignUsage, CouponState, CustomerUse};
+use crate::model::usage::{CampaignUsage, CouponState, CustomerUse};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;

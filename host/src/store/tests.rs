@@ -6,7 +6,7 @@ use crate::auth::hash_key;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-/// SPEC.md's example campaign.
+/// The example campaign of docs/api.md.
 fn spec_example() -> Value {
     json!({
       "id": "ten-from-100",
@@ -29,7 +29,7 @@ fn spec_example() -> Value {
 }
 
 fn example() -> Campaign {
-    serde_json::from_value(spec_example()).expect("SPEC.md's campaign parses")
+    serde_json::from_value(spec_example()).expect("the example campaign parses")
 }
 
 fn minimal(id: &str) -> Campaign {

@@ -1,10 +1,10 @@
 //! What the integration tests share: one `Runtime` for the whole test binary (as the
-//! service has one per process), baskets built from the SPEC.md evaluate-request JSON, and
+//! service has one per process), baskets built from the docs/api.md evaluate-request JSON, and
 //! shorthands for the effects a test expects. Nothing here computes an expected value.
 #![allow(dead_code)]
 
-use remise::basket::{EvaluateRequest, DEFAULT_MAX_LINES};
-use remise::runtime::effects::{DiscountValue, LineTarget, Target};
+use remise::model::basket::{Basket, DEFAULT_MAX_LINES};
+use remise::model::effect::{DiscountValue, LineTarget, Target};
 use remise::runtime::{encode, Effect, Evaluation, Limits, Plugin, PreparedParams, RunError};
 use remise::runtime::{Runtime, WireInput};
 use rust_decimal::Decimal;
@@ -41,13 +41,13 @@ pub fn dec(literal: &str) -> Decimal {
 
 /// An evaluate request, checked and lowered for the plugins as the service does.
 pub struct TestBasket {
-    pub request: EvaluateRequest,
+    pub request: Basket,
     pub input: WireInput,
 }
 
 /// Parses, validates and lowers an evaluate request. Tests always give `at`.
 pub fn basket(json: Value) -> TestBasket {
-    let request: EvaluateRequest = serde_json::from_value(json).expect("a well-formed request");
+    let request: Basket = serde_json::from_value(json).expect("a well-formed request");
     request
         .validate(DEFAULT_MAX_LINES)
         .unwrap_or_else(|problems| panic!("a valid request: {problems:?}"));

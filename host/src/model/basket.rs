@@ -1,5 +1,5 @@
-//! The basket a channel sends: the `POST /v1/evaluate` request of SPEC.md, parsed and
-//! checked. Every problem names its field with a JSON pointer.
+//! The basket a channel prices: its lines, its customer, its coupon codes, when and where
+//! it is priced; checked, every problem named by a JSON pointer.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
@@ -15,10 +15,10 @@ const MAX_TEXT: usize = 256;
 /// The most coupon codes a basket may carry.
 pub const MAX_COUPONS: usize = 100;
 
-/// A basket to price.
+/// A basket to price: the body of `POST /v1/evaluate` less the request's options.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct EvaluateRequest {
+pub struct Basket {
     /// ISO 4217 code of every amount, such as `EUR`.
     pub currency: String,
     /// The sales channel, such as `web`, `store` or `app`.
@@ -31,21 +31,18 @@ pub struct EvaluateRequest {
     pub at: Option<DateTime<FixedOffset>>,
     /// The customer; absent for an anonymous basket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer: Option<CustomerInfo>,
+    pub customer: Option<Customer>,
     /// Coupon codes the customer entered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coupons: Vec<String>,
     /// The lines.
-    pub lines: Vec<LineItem>,
-    /// List the campaigns the prefilter set aside too.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub explain: bool,
+    pub lines: Vec<Line>,
 }
 
-/// The customer.
+/// The customer, as the channel knows them.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct CustomerInfo {
+pub struct Customer {
     /// The retailer's customer id.
     pub id: String,
     /// Loyalty tier, such as `gold`.
@@ -62,10 +59,10 @@ pub struct CustomerInfo {
     pub attributes: BTreeMap<String, String>,
 }
 
-/// One line.
+/// One line of a basket.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct LineItem {
+pub struct Line {
     /// The channel's line id, unique in the basket.
     pub id: String,
     /// The product's SKU.
@@ -85,26 +82,9 @@ pub struct LineItem {
     pub attributes: BTreeMap<String, String>,
 }
 
-/// A problem with one field of a request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FieldProblem {
-    /// JSON pointer to the field, such as `/lines/3/quantity`.
-    pub pointer: String,
-    /// What is wrong.
-    pub message: String,
-}
+use super::field_problem::FieldProblem;
 
-impl FieldProblem {
-    /// A problem at `pointer`.
-    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl EvaluateRequest {
+impl Basket {
     /// Checks what serde cannot: ranges, uniqueness, sizes. Every problem is reported.
     pub fn validate(&self, max_lines: usize) -> Result<(), Vec<FieldProblem>> {
         let mut problems = Vec::new();
@@ -232,7 +212,7 @@ fn attributes(
 mod tests {
     use super::*;
 
-    fn request(json: serde_json::Value) -> EvaluateRequest {
+    fn request(json: serde_json::Value) -> Basket {
         serde_json::from_value(json).expect("well-formed request")
     }
 

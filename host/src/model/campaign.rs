@@ -1,7 +1,7 @@
-//! The campaign of SPEC.md: one use of a plugin with its parameters, targeting, schedule,
+//! The campaign of docs/api.md: one use of a plugin with its parameters, targeting, schedule,
 //! limits and stacking, parsed strictly (unknown fields refused) and checked field by field.
 
-use crate::basket::FieldProblem;
+use super::field_problem::FieldProblem;
 use chrono::{DateTime, FixedOffset, NaiveTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -416,7 +416,7 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
-    /// The campaign of SPEC.md, verbatim.
+    /// The campaign of docs/api.md, verbatim.
     fn spec_example() -> Value {
         json!({
           "id": "ten-from-100",
@@ -466,7 +466,7 @@ mod tests {
 
     #[test]
     fn spec_example_parses_validates_and_round_trips() {
-        let campaign = parse(spec_example()).expect("SPEC.md's campaign parses");
+        let campaign = parse(spec_example()).expect("the example campaign parses");
         assert_eq!(campaign.validate(), Ok(()));
         assert_eq!(campaign.plugin_version, Some(semver::Version::new(1, 0, 0)));
         assert_eq!(campaign.schedule.timezone(), chrono_tz::Europe::Paris);

@@ -1,0 +1,114 @@
+//! Stage 2: each plugin group runs once, in one sandbox for all of its candidates, none
+//! past the request's deadline. What each candidate proposed, or why it did not.
+
+use super::prefilter::{Reason, Rejection};
+use super::response::RejectedCampaign;
+use super::select::{rejected_campaign, PluginGroup};
+use super::{EvaluateError, LiveCampaign, Request};
+use crate::metrics;
+use crate::model::Effect;
+use crate::runtime::{encode, Evaluation, PreparedParams};
+use chrono::{FixedOffset, Offset, Utc};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// A campaign whose plugin answered with effects.
+pub struct Proposal<'a> {
+    /// The campaign.
+    pub live: &'a LiveCampaign,
+    /// What its plugin proposed, checked.
+    pub effects: Vec<Effect>,
+}
+
+/// What the plugins answered.
+pub struct Proposals<'a> {
+    /// The campaigns that proposed effects, in group order.
+    pub proposals: Vec<Proposal<'a>>,
+    /// The campaigns that proposed nothing, or whose plugin failed or never ran.
+    pub rejected: Vec<RejectedCampaign>,
+}
+
+/// Runs every group of `groups` for `request`. Groups run in parallel on the current
+/// rayon pool when it has idle threads; under load its threads are busy, nothing is
+/// stolen, and the groups run one after the other on the thread that took the request,
+/// with no hand-off cost.
+pub fn run_plugins<'a>(
+    request: Request<'_>,
+    groups: &[PluginGroup<'a>],
+) -> Result<Proposals<'a>, EvaluateError> {
+    let mut out = Proposals {
+        proposals: Vec::new(),
+        rejected: Vec::new(),
+    };
+    if groups.is_empty() {
+        return Ok(out);
+    }
+    let (basket, at) = (request.basket, request.at);
+    let input =
+        encode(basket, at.fixed_offset()).map_err(|e| EvaluateError::OutOfRange(e.to_string()))?;
+    let run_group = |group: &PluginGroup<'a>| -> Option<Evaluation> {
+        if Instant::now() >= request.deadline {
+            return None;
+        }
+        // Offsets come from the timezone database (within a day): UTC is never used.
+        let tz = FixedOffset::east_opt(group.offset_minutes * 60).unwrap_or(Utc.fix());
+        let mut input = input.clone();
+        input.set_time(at.with_timezone(&tz));
+        let prepared: Vec<&PreparedParams> = group.members.iter().map(|l| &l.prepared).collect();
+        Some(group.members[0].plugin.evaluate_until(
+            &basket.lines,
+            &input,
+            &prepared,
+            request.deadline,
+        ))
+    };
+    // One group runs where it is: handing it to the pool would only add a hop.
+    let runs: Vec<Option<Evaluation>> = if groups.len() > 1 {
+        groups.par_iter().map(run_group).collect()
+    } else {
+        groups.iter().map(run_group).collect()
+    };
+    for (group, run) in groups.iter().zip(runs) {
+        collect(group, run, &mut out);
+    }
+    Ok(out)
+}
+
+/// Sorts one group's run (`None`: it never started) into proposals and rejections.
+fn collect<'a>(group: &PluginGroup<'a>, run: Option<Evaluation>, out: &mut Proposals<'a>) {
+    let plugin = group.members[0].plugin.metadata();
+    let Some(run) = run else {
+        for live in &group.members {
+            metrics::plugin_failed(plugin, "timeout");
+            let detail = format!(
+                "the request's time for plugins was spent before {} ran",
+                live.campaign.plugin
+            );
+            out.rejected.push(rejected_campaign(
+                live,
+                Rejection::new(Reason::Timeout, detail),
+            ));
+        }
+        return;
+    };
+    metrics::plugin_ran(plugin, &run.report);
+    for (live, result) in group.members.iter().copied().zip(run.results) {
+        match result {
+            Ok(effects) if effects.is_empty() => out.rejected.push(rejected_campaign(
+                live,
+                Rejection::not_eligible(format!(
+                    "{} proposed nothing for this basket",
+                    live.campaign.plugin
+                )),
+            )),
+            Ok(effects) => out.proposals.push(Proposal { live, effects }),
+            Err(error) => {
+                metrics::plugin_failed(plugin, error.reason());
+                out.rejected.push(rejected_campaign(
+                    live,
+                    Rejection::new(Reason::from_run_error(&error), error.to_string()),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The evaluator: owns what every evaluation reads (the snapshot of live campaigns and
+//! group policies, the usage of every campaign as last committed), the threads
+//! evaluations run on, and the evaluation counts not yet written for the stats.
+//!
+//! Writes replace the snapshot (one `Arc` swap), so the very next evaluation sees the
+//! change and an evaluation in flight finishes on what it started with.
+
+use super::ServiceError;
+use crate::engine::response::EvaluateResponse;
+use crate::engine::{self, CampaignIndex, LiveCampaign};
+use crate::model::usage::{CampaignUsage, Usage};
+use crate::model::{Basket, Policy};
+use chrono::Utc;
+use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Instant;
+
+/// What evaluations read: every campaign the plugins could prepare (indexed), and group
+/// policies.
+#[derive(Default)]
+pub(super) struct Snapshot {
+    pub(super) index: CampaignIndex,
+    pub(super) policies: HashMap<String, Policy>,
+    /// Whether some live campaign caps uses per customer: only then does an evaluation
+    /// read the customer's past redemptions. Worked out once per snapshot.
+    pub(super) caps_customers: bool,
+}
+
+impl Snapshot {
+    pub(super) fn new(index: CampaignIndex, policies: HashMap<String, Policy>) -> Self {
+        let caps_customers = index
+            .all()
+            .iter()
+            .any(|live| live.campaign.limits.per_customer.is_some());
+        Snapshot {
+            index,
+            policies,
+            caps_customers,
+        }
+    }
+}
+
+/// What a write changes: the live campaigns and the group policies.
+pub(super) struct Draft {
+    pub(super) live: Vec<Arc<LiveCampaign>>,
+    pub(super) policies: HashMap<String, Policy>,
+}
+
+/// What evaluations read, where they run, and what they counted.
+pub(super) struct Evaluator {
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// Every campaign's usage as last committed: what evaluations check caps and budgets
+    /// against (a commit re-reads it inside its transaction).
+    usage: RwLock<Arc<HashMap<String, CampaignUsage>>>,
+    /// Where evaluations run: one thread per core, off the async workers, so a slow plugin
+    /// never stalls the HTTP side, and a request's plugin groups can run in parallel.
+    pool: rayon::ThreadPool,
+    /// Evaluations started, for their ids.
+    evaluations: AtomicU64,
+    /// Evaluation and application counts not yet written to the store.
+    pending_counts: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+impl Evaluator {
+    /// An evaluator with nothing live yet and one thread per core.
+    pub(super) fn new() -> Result<Self, ServiceError> {
+        Ok(Evaluator {
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            usage: RwLock::new(Arc::new(HashMap::new())),
+            pool: rayon::ThreadPoolBuilder::new()
+                .thread_name(|i| format!("remise-eval-{i}"))
+                .build()
+                .map_err(|e| ServiceError::Unavailable(format!("no evaluation threads: {e}")))?,
+            evaluations: AtomicU64::new(0),
+            pending_counts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The live campaigns and group policies, as of now.
+    pub(super) fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Runs the engine on an evaluation thread; gives the request back with the answer.
+    pub(super) async fn run(
+        &self,
+        basket: Basket,
+        explain: bool,
+        snapshot: Arc<Snapshot>,
+        usage: Usage,
+        deadline: Instant,
+    ) -> Result<(Basket, EvaluateResponse), ServiceError> {
+        let number = self.evaluations.fetch_add(1, Ordering::Relaxed);
+        let id = format!("ev_{:x}_{number:x}", Utc::now().timestamp_millis());
+        tracing::Span::current().record("evaluation_id", id.as_str());
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.pool.spawn(move || {
+            let policies = &snapshot.policies;
+            let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                let request = engine::Request::new(&basket, explain, Utc::now(), deadline);
+                engine::evaluate(request, &snapshot.index, policy, &usage, id)
+            }));
+            // The request may have gone (client disconnected): nobody to tell.
+            let _ = answer.send(result.map(|result| result.map(|response| (basket, response))));
+        });
+        match answered.await {
+            Ok(Ok(result)) => Ok(result?),
+            Ok(Err(_)) | Err(_) => Err(ServiceError::Unavailable(
+                "the evaluation failed unexpectedly".into(),
+            )),
+        }
+    }
+
+    /// Replaces the snapshot.
+    pub(super) fn set_snapshot(&self, snapshot: Snapshot) {
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+    }
+
+    /// Every campaign's committed usage, as last seen.
+    pub(super) fn usage(&self) -> Arc<HashMap<String, CampaignUsage>> {
+        self.usage
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces every campaign's committed usage.
+    pub(super) fn set_usage(&self, usage: HashMap<String, CampaignUsage>) {
+        *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
+    }
+
+    /// Puts `live` in the snapshot in place of the campaign with its id.
+    pub(super) fn swap_in(&self, live: LiveCampaign) {
+        let live = Arc::new(live);
+        self.update_snapshot(|draft| {
+            match draft
+                .live
+                .iter_mut()
+                .find(|l| l.campaign.id == live.campaign.id)
+            {
+                Some(slot) => *slot = live.clone(),
+                None => {
+                    draft.live.push(live.clone());
+                    draft.live.sort_by(|a, b| a.campaign.id.cmp(&b.campaign.id));
+                }
+            }
+        });
+    }
+
+    pub(super) fn update_snapshot(&self, change: impl FnOnce(&mut Draft)) {
+        let mut slot = self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut draft = Draft {
+            live: slot.index.all().to_vec(),
+            policies: slot.policies.clone(),
+        };
+        change(&mut draft);
+        *slot = Arc::new(Snapshot::new(
+            CampaignIndex::new(draft.live),
+            draft.policies,
+        ));
+    }
+
+    /// Counts an evaluation for the stats: each campaign whose plugin ran, and each that
+    /// applied.
+    pub(super) fn count(&self, response: &EvaluateResponse) {
+        let mut pending = self
+            .pending_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for id in &response.considered {
+            pending.entry(id.clone()).or_default().0 += 1;
+        }
+        for applied in &response.applied {
+            pending.entry(applied.campaign.clone()).or_default().1 += 1;
+        }
+    }
+
+    /// The counts gathered since last taken: (campaign, evaluations, applications).
+    pub(super) fn take_counts(&self) -> Vec<(String, u64, u64)> {
+        std::mem::take(
+            &mut *self
+                .pending_counts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+        .into_iter()
+        .map(|(id, (evaluations, applications))| (id, evaluations, applications))
+        .collect()
+    }
+
+    /// Gives back counts that could not be written, for the next try.
+    pub(super) fn restore_counts(&self, counts: Vec<(String, u64, u64)>) {
+        let mut pending = self
+            .pending_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (id, evaluations, applications) in counts {
+            let entry = pending.entry(id).or_default();
+            entry.0 += evaluations;
+            entry.1 += applications;
+        }
+    }
+
+    /// Counts not yet written for `campaign_id`: (evaluations, applications).
+    pub(super) fn pending_counts_of(&self, campaign_id: &str) -> (u64, u64) {
+        self.pending_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(campaign_id)
+            .copied()
+            .unwrap_or_default()
+    }
+}
