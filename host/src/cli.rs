@@ -2,8 +2,10 @@
 //! inspect` run a real `.wasm` locally, the way Shopify's function-runner does, and print
 //! what it proposed and what it cost.
 
-use crate::basket::{EvaluateRequest, DEFAULT_MAX_LINES};
+use crate::api::evaluate::EvaluateRequest;
 use crate::catalogue;
+use crate::logging::{self, LogFormat};
+use crate::model::basket::{Basket, DEFAULT_MAX_LINES};
 use crate::runtime::{self, Limits, Plugin, Runtime};
 use crate::serve::{self, ServeOptions};
 use crate::store::PoolSettings;
@@ -21,6 +23,10 @@ use tokio::net::TcpListener;
 #[derive(Debug, Parser)]
 #[command(name = "remise", version, about)]
 pub struct Cli {
+    /// How logs are written to stderr: `text` or `json` (one object per line). `RUST_LOG`
+    /// filters them (default `info`; `debug` shows requests, SQL statements and hyper).
+    #[arg(long, global = true, env = "REMISE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -29,7 +35,7 @@ pub struct Cli {
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API (SPEC.md) with the catalogue plugins loaded.
+    /// Serve the HTTP API (docs/api.md) with the catalogue plugins loaded.
     Serve(ServeArgs),
     /// Work with scenario plugins.
     #[command(subcommand)]
@@ -119,6 +125,7 @@ pub struct RunArgs {
 /// Runs the CLI; the exit code is 0 on success, 1 when the plugin failed (the typed
 /// reason is printed), 2 when the input was refused.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    logging::init(cli.log_format);
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Plugin(PluginCommand::Run(args)) => run_plugin(args),
@@ -171,7 +178,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = TcpListener::bind(options.listen)
             .await
             .with_context(|| format!("listening on {}", options.listen))?;
-        println!("remise: serving on http://{}", listener.local_addr()?);
+        let address = listener.local_addr()?;
+        tracing::info!(%address, database = %logging::redact_url(&options.database_url), "serving");
+        println!("remise: serving on http://{address}");
         serve::run(listener, started.service, shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -218,8 +227,8 @@ fn run_plugin(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let params = read(&args.params)?;
     let basket = read(&args.basket)?;
-    let request: EvaluateRequest = match serde_json::from_str(&basket) {
-        Ok(request) => request,
+    let request: Basket = match serde_json::from_str::<EvaluateRequest>(&basket) {
+        Ok(request) => request.into_parts().0,
         Err(error) => {
             return refused(
                 &format!("basket {}: {error}", args.basket.display()),
@@ -280,7 +289,7 @@ fn failed(
         "error": { "reason": error.reason(), "detail": error.to_string() },
         "report": report_json(plugin, report),
     }))?;
-    eprintln!("remise: {}: {error}", error.reason());
+    tracing::error!(reason = error.reason(), "the plugin failed: {error}");
     Ok(ExitCode::from(1))
 }
 
@@ -288,7 +297,7 @@ fn refused(what: &str, problems: serde_json::Value) -> anyhow::Result<ExitCode> 
     print_json(
         &json!({ "error": { "reason": "invalid_input", "detail": what, "problems": problems } }),
     )?;
-    eprintln!("remise: {what}");
+    tracing::error!(reason = "invalid_input", "{what}");
     Ok(ExitCode::from(2))
 }
 

@@ -8,6 +8,10 @@ use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
 use crate::service::{keep_in_sync, load_plugins, watch_plugin_dir, Service, ServiceError};
 use crate::store::{PoolSettings, Store, StoreError};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use serde::Deserialize;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -165,7 +169,8 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
     })
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes, then lets requests in flight
+/// finish for at most [`SHUTDOWN_GRACE`], saves the counters and closes the store.
 pub async fn run(
     listener: TcpListener,
     service: Arc<Service>,
@@ -181,20 +186,63 @@ pub async fn run(
             loop {
                 every.tick().await;
                 if let Err(error) = service.flush_counts().await {
-                    eprintln!("remise: evaluation counters not saved yet: {error}");
+                    tracing::warn!(%error, "evaluation counters not saved yet");
                 }
             }
         })
     };
-    let served = axum::serve(listener, app(Arc::clone(&service), ApiLimits::default()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = app(Arc::clone(&service), ApiLimits::default());
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing the requests in flight");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_ms = SHUTDOWN_GRACE.as_millis() as u64,
+            "requests still in flight at the end of the grace period were dropped"
+        );
+    }
     flusher.abort();
     if let Err(error) = service.flush_counts().await {
-        eprintln!("remise: evaluation counters lost at shutdown: {error}");
+        tracing::error!(%error, "evaluation counters lost at shutdown");
     }
-    served
+    service.close().await;
+    Ok(())
 }
+
+/// How long a client may take to send a request's headers before its connection is
+/// closed (a slow-headers client holds no more than this).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long requests in flight may take to finish once shutdown starts.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// How often the campaigns' evaluation counters are written to the store.
 pub const COUNTS_FLUSH_INTERVAL: Duration = Duration::from_secs(1);

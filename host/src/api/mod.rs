@@ -1,4 +1,4 @@
-//! The HTTP API v1 of SPEC.md, over axum: [`app`] builds the whole router from one table,
+//! The HTTP API v1 of docs/api.md, over axum: [`app`] builds the whole router from one table,
 //! [`ROUTES`] (method, path, roles, handler), which the OpenAPI test checks too, and adds
 //! the marketing console's files ([`console`]), which are no part of the API: not in
 //! [`ROUTES`], not in the OpenAPI document, no key.
@@ -7,7 +7,11 @@
 //!   by its JSON pointer; a body over the limit is a 413, one not declared JSON a 415.
 //! - [`auth`]: `Authorization: Bearer <key>` and the roles each route accepts.
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457).
-//! - [`openapi`]: the OpenAPI 3.1 document served at `GET /openapi.json`.
+//! - [`edge`]: request ids, the access log, the request timeout, panics as 500s,
+//!   compression, sensitive headers (tower-http).
+//! - [`openapi`]: the OpenAPI 3.1 document served at `GET /openapi.json`, and its
+//!   browsable view at `GET /docs` (Swagger UI, no key, no part of the API either);
+//!   [`schemas`]: the schemas of its bodies.
 //! - [`metrics`]: `GET /metrics`, and the middleware that counts and times every request
 //!   by route template.
 //! - [`console`]: the marketing console (`GET /`, `/assets/…`), built from `web/` by
@@ -18,8 +22,9 @@
 pub mod auth;
 mod campaigns;
 pub mod console;
-mod coupons;
-mod evaluate;
+pub mod coupons;
+pub mod edge;
+pub mod evaluate;
 pub mod extract;
 mod groups;
 mod health;
@@ -30,10 +35,11 @@ pub mod openapi;
 mod plugins;
 pub mod problem;
 mod redemptions;
+pub mod schemas;
 mod stats;
 
 use crate::auth::Role;
-use crate::basket::DEFAULT_MAX_LINES;
+use crate::model::basket::DEFAULT_MAX_LINES;
 use crate::service::Service;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
@@ -50,6 +56,8 @@ pub struct ApiLimits {
     pub max_body_bytes: usize,
     /// The most lines a basket may have (422 beyond); 1,000 by default.
     pub max_lines: usize,
+    /// The longest a request may take before it is answered 503; 30 s by default.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for ApiLimits {
@@ -57,6 +65,7 @@ impl Default for ApiLimits {
         Self {
             max_body_bytes: 1 << 20,
             max_lines: DEFAULT_MAX_LINES,
+            request_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -223,7 +232,7 @@ pub(crate) const ROUTES: &[Route] = &[
 ];
 
 /// The whole API over `service`: every route of [`ROUTES`] behind its roles, the console's
-/// files ([`console::routes`]), problem+json for unknown routes (404) and methods (405),
+/// files ([`console::routes`]), the document's browsable view ([`openapi::docs`]), problem+json for unknown routes (404) and methods (405),
 /// the body limit of `limits`, and every request counted and timed for `GET /metrics` (the
 /// process's recorder is installed on first call).
 pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
@@ -240,13 +249,15 @@ pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
         }
         router = router.route(route.path, handler);
     }
-    router
+    let router = router
         .merge(console::routes())
+        .merge(openapi::docs())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(from_fn(metrics::track))
-        .with_state(AppState { service, limits })
+        .with_state(AppState { service, limits });
+    edge::wrap(router, limits.request_timeout)
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -4,7 +4,7 @@
 //! body. A 5xx never says more than that something failed on our side: the real error goes
 //! to stderr.
 
-use crate::basket::FieldProblem;
+use crate::model::FieldProblem;
 use crate::service::ServiceError;
 use axum::http::header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::StatusCode;
@@ -149,6 +149,10 @@ pub struct Problem {
     pub detail: String,
     /// The fields at fault; empty when the problem is not about one field.
     pub errors: Vec<ProblemField>,
+    /// This occurrence: the request id (`x-request-id`) the answer carries, to find the
+    /// request in the logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// A field at fault.
@@ -245,7 +249,7 @@ impl ApiError {
 
     /// 503; `cause` goes to stderr, the client learns only that we are unavailable.
     pub fn unavailable(cause: impl fmt::Display) -> Self {
-        eprintln!("remise api: 503: {cause}");
+        tracing::warn!(%cause, "answered 503");
         Self::new(
             ProblemKind::Unavailable,
             "the service cannot answer right now; try again shortly",
@@ -254,7 +258,7 @@ impl ApiError {
 
     /// 500; `cause` goes to stderr, the client learns nothing of it.
     pub fn internal(cause: impl fmt::Display) -> Self {
-        eprintln!("remise api: 500: {cause}");
+        tracing::error!(%cause, "answered 500");
         Self::new(ProblemKind::Internal, "an internal error occurred")
     }
 
@@ -293,6 +297,7 @@ impl ApiError {
                     message: p.message.clone(),
                 })
                 .collect(),
+            instance: None,
         }
     }
 }
