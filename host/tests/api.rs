@@ -1,6 +1,6 @@
 //! The HTTP API over real HTTP: `remise serve`'s own entry points on a loopback port, a
 //! temporary SQLite file, the catalogue plugins embedded in the binary. Expected amounts
-//! are worked out by hand from SPEC.md.
+//! are worked out by hand from docs/api.md.
 
 use remise::api::console;
 use remise::serve::{run, start, ServeOptions};

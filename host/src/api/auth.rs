@@ -1,4 +1,4 @@
-//! `Authorization: Bearer <key>` on every route that needs a role (SPEC.md
+//! `Authorization: Bearer <key>` on every route that needs a role (docs/api.md
 //! "Authentication"): no or a malformed header, or an unknown key, is 401 with a
 //! `WWW-Authenticate: Bearer` challenge; a key whose role the route does not accept is
 //! 403. A route accepts one role or a few; `admin` may use every route

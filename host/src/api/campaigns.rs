@@ -4,11 +4,11 @@
 
 use super::extract::{IfMatch, Path};
 use super::json::Json;
-use super::openapi::{CampaignSchema, CampaignViewSchema, MergePatchSchema};
 use super::problem::{ApiError, Problem};
+use super::schemas;
 use super::AppState;
-use crate::basket::FieldProblem;
-use crate::campaign::{Campaign, Status};
+use crate::model::campaign::{Campaign, Status};
+use crate::model::FieldProblem;
 use crate::service::CampaignView;
 use axum::extract::State;
 use axum::http::header::{ETAG, LOCATION};
@@ -32,7 +32,7 @@ fn answer(status: StatusCode, view: CampaignView) -> Response {
     get,
     path = "/v1/campaigns",
     tag = "campaigns",
-    responses((status = 200, description = "Every campaign", body = Vec<CampaignViewSchema>)),
+    responses((status = 200, description = "Every campaign", body = Vec<schemas::StoredCampaign>)),
     security(("bearer" = []))
 )]
 pub(crate) async fn list(
@@ -49,9 +49,9 @@ pub(crate) async fn list(
     post,
     path = "/v1/campaigns",
     tag = "campaigns",
-    request_body(content = CampaignSchema, content_type = "application/json"),
+    request_body(content = schemas::Campaign, content_type = "application/json"),
     responses(
-        (status = 201, description = "Created", body = CampaignViewSchema,
+        (status = 201, description = "Created", body = schemas::StoredCampaign,
             headers(
                 ("Location" = String, description = "/v1/campaigns/{id}"),
                 ("ETag" = String, description = "The revision, quoted: \"1\"")
@@ -84,7 +84,7 @@ pub(crate) async fn create(
     tag = "campaigns",
     params(("id" = String, Path, description = "The campaign id")),
     responses(
-        (status = 200, description = "The campaign", body = CampaignViewSchema,
+        (status = 200, description = "The campaign", body = schemas::StoredCampaign,
             headers(("ETag" = String, description = "The revision, quoted"))),
         (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
     ),
@@ -109,9 +109,9 @@ pub(crate) async fn get(
         ("id" = String, Path, description = "The campaign id"),
         ("If-Match" = Option<String>, Header, description = "The revision the write replaces, quoted: \"3\"; a stale one is a 409"),
     ),
-    request_body(content = CampaignSchema, content_type = "application/json"),
+    request_body(content = schemas::Campaign, content_type = "application/json"),
     responses(
-        (status = 200, description = "The campaign as stored", body = CampaignViewSchema,
+        (status = 200, description = "The campaign as stored", body = schemas::StoredCampaign,
             headers(("ETag" = String, description = "The new revision, quoted"))),
         (status = 400, description = "The body is not JSON, or If-Match is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
@@ -147,9 +147,9 @@ pub(crate) async fn replace(
         ("id" = String, Path, description = "The campaign id"),
         ("If-Match" = Option<String>, Header, description = "The revision the write replaces, quoted: \"3\"; a stale one is a 409"),
     ),
-    request_body(content = MergePatchSchema, content_type = "application/merge-patch+json"),
+    request_body(content = schemas::CampaignMergePatch, content_type = "application/merge-patch+json"),
     responses(
-        (status = 200, description = "The campaign as stored", body = CampaignViewSchema,
+        (status = 200, description = "The campaign as stored", body = schemas::StoredCampaign,
             headers(("ETag" = String, description = "The new revision, quoted"))),
         (status = 400, description = "The body is not JSON, or If-Match is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
@@ -215,7 +215,7 @@ async fn set_status(state: AppState, id: String, status: Status) -> Result<Respo
     tag = "campaigns",
     params(("id" = String, Path, description = "The campaign id")),
     responses(
-        (status = 200, description = "The campaign, active", body = CampaignViewSchema),
+        (status = 200, description = "The campaign, active", body = schemas::StoredCampaign),
         (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The change conflicts with the campaign's state", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The campaign is no longer valid (its plugin refuses it)", body = Problem, content_type = "application/problem+json"),
@@ -238,7 +238,7 @@ pub(crate) async fn activate(
     tag = "campaigns",
     params(("id" = String, Path, description = "The campaign id")),
     responses(
-        (status = 200, description = "The campaign, paused", body = CampaignViewSchema),
+        (status = 200, description = "The campaign, paused", body = schemas::StoredCampaign),
         (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The change conflicts with the campaign's state", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The campaign is no longer valid (its plugin refuses it)", body = Problem, content_type = "application/problem+json"),
@@ -261,7 +261,7 @@ pub(crate) async fn pause(
     tag = "campaigns",
     params(("id" = String, Path, description = "The campaign id")),
     responses(
-        (status = 200, description = "The campaign, ended", body = CampaignViewSchema),
+        (status = 200, description = "The campaign, ended", body = schemas::StoredCampaign),
         (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The change conflicts with the campaign's state", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The campaign is no longer valid (its plugin refuses it)", body = Problem, content_type = "application/problem+json"),

@@ -106,12 +106,14 @@ pub fn route_label(matched: &str) -> Option<&'static str> {
 }
 
 /// Whether a file of the build outside [`ASSETS_PREFIX`] gets its own route: not a path of
-/// the API (nor under `/v1/`), and no `{` or `}`, which axum reads as parameters.
+/// the API (nor under `/v1/`), nor of the document's browsable view (`/docs`), and no `{`
+/// or `}`, which axum reads as parameters.
 pub fn routable(path: &str) -> bool {
     !path.starts_with(ASSETS_PREFIX)
         && !path.starts_with("/v1/")
         && !path.contains(['{', '}'])
         && !ROUTES.iter().any(|route| route.path == path)
+        && !super::openapi::is_docs_path(path)
 }
 
 /// The file of `path`, if the build has it (`/` is [`INDEX`]).

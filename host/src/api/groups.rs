@@ -3,10 +3,10 @@
 
 use super::extract::Path;
 use super::json::Json;
-use super::openapi::PolicySchema;
 use super::problem::{ApiError, Problem};
+use super::schemas::PolicySchema;
 use super::AppState;
-use crate::engine::resolve::Policy;
+use crate::model::Policy;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -9,10 +9,10 @@
 //!   pointer names that field itself (`/lines/0/colour`), not the object holding it.
 
 use super::problem::{ApiError, ProblemKind};
-use crate::basket::FieldProblem;
 use crate::json_pointer::pointer;
 #[cfg(test)]
 use crate::json_pointer::{named_field, NamedField};
+use crate::model::FieldProblem;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -116,8 +116,8 @@ fn message(error: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::basket::EvaluateRequest;
-    use crate::campaign::Campaign;
+    use crate::api::evaluate::EvaluateRequest;
+    use crate::model::campaign::Campaign;
     use axum::http::HeaderValue;
 
     fn problem<T: DeserializeOwned + std::fmt::Debug>(json: &str) -> ApiError {

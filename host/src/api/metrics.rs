@@ -16,7 +16,7 @@ pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Metrics
 ///
 /// Every metric in the Prometheus text format: HTTP requests and latency by route
-/// template, method and status; evaluations; plugin runs, fuel and failures (by SPEC.md
+/// template, method and status; evaluations; plugin runs, fuel and failures (by docs/api.md
 /// reason); committed redemptions; plugin reloads.
 #[utoipa::path(
     get,

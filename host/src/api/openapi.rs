@@ -1,184 +1,37 @@
 //! The OpenAPI 3.1 description of every route (`GET /openapi.json`), built with utoipa from
-//! the `#[utoipa::path]` of each handler. Bodies whose types live in other modules (the
-//! basket, the campaign, the evaluate response, the catalogue) are described as objects
-//! with a description pointing to SPEC.md rather than field by field.
+//! the `#[utoipa::path]` of each handler, and its browsable view (`GET /docs`, Swagger UI,
+//! embedded in the binary: [`docs`]). Bodies whose types live in the model, the engine or
+//! the service (which know nothing of utoipa) are described field by field by the mirror
+//! types of [`super::schemas`]; `host/tests/openapi_answers.rs` checks real answers of
+//! every route against the document.
 //!
 //! A test checks that every route of [`super::ROUTES`] (what the router serves, beside the
 //! console's files, which are no part of the API) is in the document, with the same method
 //! and whether it needs a key, and the other way round. The 403 answer of each operation
 //! names the roles [`super::ROUTES`] gives it, so the document cannot drift from the router.
 
+use super::coupons::{CouponPage, CouponView, CouponsCreated, CouponsRequest};
+use super::groups::{GroupBody, GroupView};
+use super::health::Health;
+use super::me::Me;
 use super::problem::{Problem, ProblemField};
+use super::schemas;
 use super::{
     auth, campaigns, coupons, evaluate, groups, health, me, metrics, plugins, redemptions, stats,
     ROUTES,
 };
 use crate::auth::Role;
-use crate::coupons::{CouponPage, CouponView, CouponsCreated, CouponsRequest};
-use crate::engine::resolve::Policy;
-use std::borrow::Cow;
+use axum::http::header::{HeaderName, HeaderValue};
+use axum::middleware::map_response;
+use axum::response::Response;
+use axum::Router;
 use std::sync::LazyLock;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ObjectBuilder, Ref, Schema, Type};
+use utoipa::openapi::schema::Ref;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
-
-/// Declares a documentation-only schema: an object named `$name` with a description.
-macro_rules! described_object {
-    ($(#[$doc:meta])* $type:ident, $name:literal, $description:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug)]
-        pub struct $type;
-
-        impl PartialSchema for $type {
-            fn schema() -> RefOr<Schema> {
-                ObjectBuilder::new()
-                    .schema_type(Type::Object)
-                    .description(Some($description))
-                    .into()
-            }
-        }
-
-        impl ToSchema for $type {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed($name)
-            }
-        }
-    };
-}
-
-described_object!(
-    /// The schema of [`crate::basket::EvaluateRequest`].
-    EvaluateRequestSchema,
-    "EvaluateRequest",
-    "A basket to price (SPEC.md \"Evaluate: request\"): `currency` (ISO 4217), `channel`, \
-     `lines` [{`id`, `sku`, `quantity` (positive integer), `unit_price` (decimal string), \
-     `categories`, `brand`, `attributes`}] are required; `store`, `at` (RFC 3339, now when \
-     absent), `customer` {`id`, `loyalty_tier`, `segments`, `birthdate`, `attributes`}, \
-     `coupons` and `explain` (list the campaigns the prefilter set aside) are optional. \
-     Unknown fields are refused."
-);
-
-described_object!(
-    /// The schema of [`crate::engine::response::EvaluateResponse`].
-    EvaluateResponseSchema,
-    "EvaluateResponse",
-    "A priced basket (SPEC.md \"Evaluate: response\"): `evaluation_id`, `currency`, \
-     `subtotal`, `discount_total`, `total` (decimal strings), `lines` [{`id`, `subtotal`, \
-     `discount`, `total`}], `applied` [{`campaign`, `plugin`, `discount`, `effects`, \
-     `messages`, `coupon` (the code it took, if any)}], `gifts` [{`campaign`, `sku`, \
-     `quantity`}], `points` [{`campaign`, `points`}], `rejected` [{`campaign`, `reason`, \
-     `detail`}], and when the basket has coupon codes `coupons` [{`code`, `status` \
-     (applied, not_applied, unknown, expired, used_up), `campaign`}]."
-);
-
-described_object!(
-    /// The schema of a commit's body.
-    RedemptionRequestSchema,
-    "RedemptionRequest",
-    "An order to commit: `order_id` (1 to 128 bytes, the channel's id of the order; the \
-     key of idempotency) and every field of an EvaluateRequest beside it."
-);
-
-described_object!(
-    /// The schema of a commit's answer.
-    RedemptionResponseSchema,
-    "RedemptionResponse",
-    "The committed order: `order_id` and every field of an EvaluateResponse, with what \
-     each applied campaign took from its budget."
-);
-
-described_object!(
-    /// The schema of [`crate::service::Cancelled`].
-    CancelledSchema,
-    "Cancelled",
-    "A cancelled order: `order_id` and `cancelled_at` (RFC 3339)."
-);
-
-described_object!(
-    /// The schema of [`crate::service::CampaignStats`].
-    CampaignStatsSchema,
-    "CampaignStats",
-    "A campaign's stats: `campaign`, `evaluations`, `applications`, `redemptions`, \
-     `currency` (of its redemptions; absent before the first), `discount_granted`, \
-     `budget` and `budget_left`, `redemptions_cap` and `redemptions_left` (each when it \
-     has one), `objective_met`, `by_channel` [{`channel`, `redemptions`, `discount`}] and \
-     `by_day` [{`date`, `redemptions`, `discount`}], days in the campaign's timezone."
-);
-
-described_object!(
-    /// The schema of [`crate::campaign::Campaign`].
-    CampaignSchema,
-    "Campaign",
-    "A campaign (SPEC.md \"Campaign\"): `id`, `name`, `plugin` and `params` (checked \
-     against the plugin's parameter schema) are required; `plugin_version` (latest when \
-     absent), `status` (draft, active, paused, ended), `schedule`, `audience`, \
-     `coupon_required`, `priority`, `group`, `exclusive` and `limits` are optional. \
-     Unknown fields are refused."
-);
-
-described_object!(
-    /// The schema of [`crate::service::CampaignView`].
-    CampaignViewSchema,
-    "StoredCampaign",
-    "A stored campaign: every field of a Campaign, plus `revision` (1 when created, one \
-     more per write; send it back in If-Match), `created_at` and `updated_at`."
-);
-
-described_object!(
-    /// The schema of a JSON merge patch of a campaign.
-    MergePatchSchema,
-    "CampaignMergePatch",
-    "An RFC 7396 JSON merge patch of a Campaign: members given replace, `null` removes, \
-     objects merge. The patched campaign is checked as a whole."
-);
-
-described_object!(
-    /// The schema of [`crate::service::PluginView`].
-    PluginSchema,
-    "Plugin",
-    "A plugin of the catalogue: `name`, `latest` (the version campaigns without a pin run \
-     on) and `versions` [{`version`, `sha256`, `size_bytes`, `description`, \
-     `params_schema` (a JSON Schema)}]."
-);
-
-described_object!(
-    /// The schema of this document.
-    OpenApiSchema,
-    "OpenApiDocument",
-    "This OpenAPI 3.1 document."
-);
-
-/// The schema of [`Policy`]: one of its JSON names.
-#[derive(Clone, Copy, Debug)]
-pub struct PolicySchema;
-
-impl PartialSchema for PolicySchema {
-    fn schema() -> RefOr<Schema> {
-        let names = [
-            Policy::BestForCustomer,
-            Policy::BestForMerchant,
-            Policy::Priority,
-        ]
-        .map(Policy::as_str);
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(names))
-            .description(Some(
-                "How an exclusivity group picks its one campaign: best_for_customer (largest \
-                 discount), best_for_merchant (smallest discount) or priority (lowest \
-                 priority number).",
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for PolicySchema {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Policy")
-    }
-}
+use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// The document.
 #[derive(OpenApi)]
@@ -222,11 +75,52 @@ impl ToSchema for PolicySchema {
     components(schemas(
         Problem,
         ProblemField,
-        PolicySchema,
+        schemas::DecimalString,
+        schemas::EvaluateRequest,
+        schemas::Customer,
+        schemas::Line,
+        schemas::EvaluateResponse,
+        schemas::LineResult,
+        schemas::AppliedCampaign,
+        schemas::PricedEffect,
+        schemas::Target,
+        schemas::LineTarget,
+        schemas::DiscountValue,
+        schemas::GiftResult,
+        schemas::PointsResult,
+        schemas::RejectedCampaign,
+        schemas::Reason,
+        schemas::CouponResult,
+        schemas::CouponStatus,
+        schemas::RedemptionRequest,
+        schemas::RedemptionResponse,
+        schemas::Cancelled,
+        schemas::CampaignStats,
+        schemas::ChannelStats,
+        schemas::DayStats,
+        schemas::Campaign,
+        schemas::StoredCampaign,
+        schemas::Status,
+        schemas::Schedule,
+        schemas::Weekday,
+        schemas::HourRange,
+        schemas::Audience,
+        schemas::CampaignLimits,
+        schemas::Period,
+        schemas::CampaignMergePatch,
+        schemas::Plugin,
+        schemas::PluginVersion,
+        schemas::PolicySchema,
+        GroupView,
+        GroupBody,
         CouponsRequest,
         CouponsCreated,
         CouponPage,
-        CouponView
+        CouponView,
+        Me,
+        Role,
+        Health,
+        schemas::OpenApiDocument
     )),
     modifiers(&Security),
     tags(
@@ -346,10 +240,62 @@ static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(ApiDoc::open
     get,
     path = "/openapi.json",
     tag = "meta",
-    responses((status = 200, description = "This document", body = OpenApiSchema))
+    responses((status = 200, description = "This document", body = schemas::OpenApiDocument))
 )]
 pub(crate) async fn document() -> axum::Json<&'static utoipa::openapi::OpenApi> {
     axum::Json(&DOCUMENT)
+}
+
+/// The document as pretty JSON, as `GET /openapi.json` serves it (`web/openapi.json`, which
+/// the console's typed client is generated from, is this text).
+pub fn document_json() -> String {
+    serde_json::to_string_pretty(&*DOCUMENT).unwrap_or_default()
+}
+
+/// Where the browsable view of the document is: `GET /docs` redirects to `/docs/`, the page;
+/// its files are under `/docs/`.
+pub const DOCS: &str = "/docs";
+
+/// What the browsable view may load and run: only its own files (Swagger UI's, embedded in
+/// the binary: nothing comes from a CDN), and `connect-src 'self'` for the document and
+/// "Try it out". Swagger UI's page has no inline script; React sets `style` attributes.
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Whether `path` is the browsable view's (the console may not route a file there).
+pub fn is_docs_path(path: &str) -> bool {
+    path == DOCS || path.starts_with("/docs/")
+}
+
+/// `GET /docs`: Swagger UI over `/openapi.json`, no key (as the document itself), its files
+/// vendored in `utoipa-swagger-ui` and embedded in the binary, so the page works without
+/// any network but this server's. No part of the API: not in [`ROUTES`] nor in the
+/// document. Every answer carries [`DOCS_CONTENT_SECURITY_POLICY`] and the console's other
+/// security headers.
+pub fn docs<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    let config = Config::from("/openapi.json")
+        // No badge fetched from validator.swagger.io.
+        .validator_url("none")
+        .display_request_duration(true)
+        .persist_authorization(false);
+    Router::from(SwaggerUi::new(DOCS).config(config)).layer(map_response(docs_headers))
+}
+
+async fn docs_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let security = [
+        ("content-security-policy", DOCS_CONTENT_SECURITY_POLICY),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+    ];
+    for (name, value) in security {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    response
 }
 
 #[cfg(test)]
@@ -427,6 +373,89 @@ mod tests {
             }
         }
         assert!(extra.is_empty(), "documented but not routed: {extra:?}");
+    }
+
+    #[test]
+    fn the_document_names_no_file_outside_the_repository() {
+        let text = document().to_string();
+        assert!(!text.contains("SPEC.md"), "the document mentions SPEC.md");
+    }
+
+    #[test]
+    fn request_bodies_refuse_unknown_fields_as_the_server_does() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "EvaluateRequest",
+            "RedemptionRequest",
+            "Customer",
+            "Line",
+            "Campaign",
+            "Schedule",
+            "HourRange",
+            "Audience",
+            "CampaignLimits",
+            "GroupBody",
+            "CouponsRequest",
+        ] {
+            assert_eq!(
+                schemas[name]["additionalProperties"],
+                Value::Bool(false),
+                "{name} does not refuse unknown fields"
+            );
+        }
+    }
+
+    /// The property names of component `name`.
+    fn properties(doc: &Value, name: &str) -> Vec<String> {
+        let mut names: Vec<String> = doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn bodies_built_from_others_have_their_fields_and_theirs_only() {
+        let doc = document();
+        for (name, base, extra) in [
+            ("RedemptionRequest", "EvaluateRequest", &["order_id"][..]),
+            ("RedemptionResponse", "EvaluateResponse", &["order_id"][..]),
+            (
+                "StoredCampaign",
+                "Campaign",
+                &["created_at", "revision", "updated_at"][..],
+            ),
+        ] {
+            let mut expected = properties(&doc, base);
+            assert!(!expected.is_empty(), "{base} has no properties");
+            expected.extend(extra.iter().map(|field| field.to_string()));
+            expected.sort();
+            assert_eq!(properties(&doc, name), expected, "{name}");
+        }
+    }
+
+    /// `web/openapi.json`, from which the console's typed client is generated.
+    fn web_copy() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/openapi.json")
+    }
+
+    #[test]
+    fn the_console_copy_of_the_document_is_up_to_date() {
+        let copy = std::fs::read_to_string(web_copy()).unwrap_or_default();
+        assert!(
+            copy.trim_end() == document_json(),
+            "web/openapi.json is not the document: run `cargo test --release -p remise --lib \
+             api::openapi::tests::write_the_console_copy -- --ignored` and commit it"
+        );
+    }
+
+    #[test]
+    #[ignore = "writes web/openapi.json"]
+    fn write_the_console_copy() {
+        std::fs::write(web_copy(), format!("{}\n", document_json()))
+            .expect("web/openapi.json is writable");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! for ops.
 
 use super::extract::Path;
-use super::openapi::PluginSchema;
 use super::problem::{ApiError, Problem, ProblemKind};
+use super::schemas;
 use super::AppState;
 use crate::service::{PluginView, Uploaded};
 use axum::body::Body;
@@ -20,7 +20,7 @@ use axum::http::StatusCode;
     get,
     path = "/v1/plugins",
     tag = "plugins",
-    responses((status = 200, description = "The catalogue, by name", body = Vec<PluginSchema>)),
+    responses((status = 200, description = "The catalogue, by name", body = Vec<schemas::Plugin>)),
     security(("bearer" = []))
 )]
 pub(crate) async fn list(State(state): State<AppState>) -> axum::Json<Vec<PluginView>> {
@@ -34,7 +34,7 @@ pub(crate) async fn list(State(state): State<AppState>) -> axum::Json<Vec<Plugin
     tag = "plugins",
     params(("name" = String, Path, description = "The plugin's name, such as threshold-discount")),
     responses(
-        (status = 200, description = "The plugin", body = PluginSchema),
+        (status = 200, description = "The plugin", body = schemas::Plugin),
         (status = 404, description = "No such plugin", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -61,8 +61,8 @@ pub(crate) async fn get(
     params(("name" = String, Path, description = "The plugin's name, as its metadata says")),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
     responses(
-        (status = 201, description = "A new version, now current", body = PluginSchema),
-        (status = 200, description = "A version already loaded, current again", body = PluginSchema),
+        (status = 201, description = "A new version, now current", body = schemas::Plugin),
+        (status = 200, description = "A version already loaded, current again", body = schemas::Plugin),
         (status = 413, description = "The component is over the size limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid plugin, another name, a version already loaded, or a following campaign refused", body = Problem, content_type = "application/problem+json"),
     ),
@@ -98,7 +98,7 @@ pub(crate) async fn upload(
     tag = "plugins",
     params(("name" = String, Path, description = "The plugin's name")),
     responses(
-        (status = 200, description = "The plugin, its previous version current", body = PluginSchema),
+        (status = 200, description = "The plugin, its previous version current", body = schemas::Plugin),
         (status = 404, description = "No such plugin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No version before the current one", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A following campaign's params are refused by the previous version", body = Problem, content_type = "application/problem+json"),

@@ -1,12 +1,13 @@
 //! `POST /v1/redemptions` (commit an order: `order_id` plus the basket) and `DELETE
 //! /v1/redemptions/{order_id}` (cancel or return it).
 
+use super::evaluate::EvaluateRequest;
 use super::extract::Path;
 use super::json::{self, Json};
-use super::openapi::{CancelledSchema, RedemptionRequestSchema, RedemptionResponseSchema};
 use super::problem::{ApiError, Problem};
+use super::schemas;
 use super::AppState;
-use crate::basket::{EvaluateRequest, FieldProblem};
+use crate::model::{Basket, FieldProblem};
 use crate::service::{Cancelled, MAX_ORDER_ID};
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -27,10 +28,10 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
     post,
     path = "/v1/redemptions",
     tag = "redemptions",
-    request_body(content = RedemptionRequestSchema, content_type = "application/json"),
+    request_body(content = schemas::RedemptionRequest, content_type = "application/json"),
     responses(
-        (status = 201, description = "Committed", body = RedemptionResponseSchema),
-        (status = 200, description = "Already committed with this basket: the first answer", body = RedemptionResponseSchema),
+        (status = 201, description = "Committed", body = schemas::RedemptionResponse),
+        (status = 200, description = "Already committed with this basket: the first answer", body = schemas::RedemptionResponse),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The order was committed with another basket, or cancelled", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"),
@@ -43,11 +44,11 @@ pub(crate) async fn redeem(
     State(state): State<AppState>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let (order_id, request) = split(body)?;
-    request
+    let (order_id, basket, explain) = split(body)?;
+    basket
         .validate(state.limits.max_lines)
         .map_err(ApiError::validation)?;
-    let redeemed = state.service.redeem(order_id, request).await?;
+    let redeemed = state.service.redeem(order_id, basket, explain).await?;
     let mut response = axum::Json(redeemed.response).into_response();
     if redeemed.replayed {
         response
@@ -69,7 +70,7 @@ pub(crate) async fn redeem(
     tag = "redemptions",
     params(("order_id" = String, Path, description = "The order id the commit gave")),
     responses(
-        (status = 200, description = "Cancelled", body = CancelledSchema),
+        (status = 200, description = "Cancelled", body = schemas::Cancelled),
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -85,7 +86,7 @@ pub(crate) async fn cancel(
 
 /// The order id and the basket of a commit's body. The basket is read with the same rules
 /// (and pointers) as an evaluation's.
-fn split(body: Value) -> Result<(String, EvaluateRequest), ApiError> {
+fn split(body: Value) -> Result<(String, Basket, bool), ApiError> {
     let Value::Object(mut fields) = body else {
         return Err(ApiError::validation(vec![FieldProblem::new(
             "",
@@ -115,5 +116,6 @@ fn split(body: Value) -> Result<(String, EvaluateRequest), ApiError> {
     };
     let basket = serde_json::to_vec(&Value::Object(fields))
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    Ok((order_id, json::parse(&basket)?))
+    let (basket, explain) = json::parse::<EvaluateRequest>(&basket)?.into_parts();
+    Ok((order_id, basket, explain))
 }

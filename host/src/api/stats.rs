@@ -2,8 +2,8 @@
 //! discount granted, budget and cap left, per channel and per day.
 
 use super::extract::Path;
-use super::openapi::CampaignStatsSchema;
 use super::problem::{ApiError, Problem};
+use super::schemas;
 use super::AppState;
 use crate::service::CampaignStats;
 use axum::extract::State;
@@ -20,7 +20,7 @@ use axum::extract::State;
     tag = "campaigns",
     params(("id" = String, Path, description = "The campaign's id")),
     responses(
-        (status = 200, description = "Its stats", body = CampaignStatsSchema),
+        (status = 200, description = "Its stats", body = schemas::CampaignStats),
         (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
