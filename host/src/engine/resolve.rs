@@ -135,6 +135,17 @@ pub fn resolve(candidates: &[Candidate<'_>], policy: impl Fn(&str) -> Policy) ->
     Resolution { applied, lost }
 }
 
+/// Orders two candidates of one group under `policy`: `Less` when `a` is preferred. Ties
+/// break by priority, then id.
+fn rank(policy: Policy, a: &Candidate<'_>, b: &Candidate<'_>) -> Ordering {
+    let by_policy = match policy {
+        Policy::BestForCustomer => b.discount.cmp(&a.discount),
+        Policy::BestForMerchant => a.discount.cmp(&b.discount),
+        Policy::Priority => Ordering::Equal,
+    };
+    by_policy.then_with(|| application_order(a, b))
+}
+
 #[cfg(test)]
 mod tests {
     //! Every expectation below is worked out by hand from the rules in the module docs.
@@ -656,15 +667,4 @@ mod tests {
             assert_eq!(lost_ids, again_lost);
         }
     }
-}
-
-/// Orders two candidates of one group under `policy`: `Less` when `a` is preferred. Ties
-/// break by priority, then id.
-fn rank(policy: Policy, a: &Candidate<'_>, b: &Candidate<'_>) -> Ordering {
-    let by_policy = match policy {
-        Policy::BestForCustomer => b.discount.cmp(&a.discount),
-        Policy::BestForMerchant => a.discount.cmp(&b.discount),
-        Policy::Priority => Ordering::Equal,
-    };
-    by_policy.then_with(|| application_order(a, b))
 }
