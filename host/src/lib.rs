@@ -15,16 +15,20 @@
 //!   `remise:scenario@1.0.0` (`wit/v1`), and runs them in a fresh store per evaluation
 //!   under fuel, memory, deadline and output limits; [`runtime::encode`] lowers a basket
 //!   into the WIT's flat shape once per evaluation; [`runtime::effects`] checks what a
-//!   plugin answered; [`runtime::cache`] keeps compiled plugins. [`catalogue`] embeds the
+//!   plugin answered. [`catalogue`] embeds the
 //!   six plugins of `plugins/`, built from source by `build.rs`.
 //! - [`engine`]: one evaluation in five named stages: [`engine::select`] (the prefilter),
 //!   [`engine::run`] (plugins), [`engine::settle`] (conflicts and budgets), price
 //!   ([`money`]), [`engine::answer`]. [`metrics`] counts what they do.
 //! - [`store`]: campaigns (with revisions), groups, keys, coupons, redemptions and plugin
 //!   versions, in SQLite or PostgreSQL, migrated on start.
-//! - [`service`]: campaigns checked against their plugin and stored, the snapshot of live
-//!   campaigns every evaluation reads, evaluation threads, redemptions, coupons, stats,
-//!   plugin uploads, the watched plugin folder, and keeping hosts in step.
+//! - [`registry`]: every loaded plugin version, the version unpinned campaigns follow,
+//!   loading the catalogue, the plugin folder and uploaded versions through the
+//!   compiled-code cache ([`registry::cache`]); the watched folder ([`registry::watch`]).
+//! - [`service`]: campaigns checked against their plugin and stored, one file per
+//!   resource (campaigns, groups, keys, redemptions, coupons, stats, plugin uploads), the
+//!   [`service`]'s evaluator (snapshot, usage, evaluation threads), and keeping hosts in
+//!   step.
 //! - [`api`]: the HTTP API v1 over axum: the HTTP bodies, one route table, bearer keys and
 //!   roles, problem+json errors with JSON pointers, the OpenAPI document, the edge layers
 //!   (request ids, access log, timeout, panics, compression) and the console's files.
@@ -42,6 +46,7 @@ pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod money;
+pub mod registry;
 pub mod runtime;
 pub mod serve;
 pub mod service;

@@ -4,9 +4,11 @@
 
 use crate::api::{app, ApiLimits};
 use crate::auth::{new_key, Role};
+use crate::registry::watch::watch_plugin_dir;
+use crate::registry::{load_plugins, Loader};
 use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
-use crate::service::{keep_in_sync, load_plugins, watch_plugin_dir, Service, ServiceError};
+use crate::service::{keep_in_sync, Service, ServiceError};
 use crate::store::{PoolSettings, Store, StoreError};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -125,16 +127,16 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
     let store = Store::open_with(&options.database_url, options.pool).await?;
     let plugin_dir = options.plugin_dir.clone();
     let cache_dir = cache_dir(options);
-    let (runtime, plugins) = tokio::task::spawn_blocking(move || {
-        let runtime = Runtime::with_cache_dir(PoolSize::default(), cache_dir)
-            .map_err(|e| format!("{e:#}"))?;
-        let plugins = load_plugins(&runtime, plugin_dir.as_deref()).map_err(|e| e.to_string())?;
-        Ok::<_, String>((Arc::new(runtime), plugins))
+    let (loader, plugins) = tokio::task::spawn_blocking(move || {
+        let runtime = Runtime::with_pool(PoolSize::default()).map_err(|e| format!("{e:#}"))?;
+        let loader = Loader::new(Arc::new(runtime), cache_dir);
+        let plugins = load_plugins(&loader, plugin_dir.as_deref()).map_err(|e| e.to_string())?;
+        Ok::<_, String>((Arc::new(loader), plugins))
     })
     .await
     .map_err(|e| StartError::Plugins(e.to_string()))?
     .map_err(StartError::Plugins)?;
-    let service = Service::start(store, runtime, plugins, options.max_plugin_bytes)
+    let service = Service::start(store, loader, plugins, options.max_plugin_bytes)
         .await
         .map_err(StartError::Service)?;
     for key in &config.keys {
@@ -169,12 +171,43 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
     })
 }
 
+/// How the server treats connections and requests.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerSettings {
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// How long requests in flight may take to finish once shutdown starts.
+    pub shutdown_grace: Duration,
+    /// Body size, lines and the request timeout.
+    pub limits: ApiLimits,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            shutdown_grace: SHUTDOWN_GRACE,
+            limits: ApiLimits::default(),
+        }
+    }
+}
+
 /// Serves the API on `listener` until `shutdown` completes, then lets requests in flight
 /// finish for at most [`SHUTDOWN_GRACE`], saves the counters and closes the store.
 pub async fn run(
     listener: TcpListener,
     service: Arc<Service>,
     shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    run_with(listener, service, shutdown, ServerSettings::default()).await
+}
+
+/// [`run`] with `settings`.
+pub async fn run_with(
+    listener: TcpListener,
+    service: Arc<Service>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    settings: ServerSettings,
 ) -> std::io::Result<()> {
     // The campaigns' evaluation counters reach the store every second, and once more
     // when serving ends (a crash loses at most the last second's counts; redemptions are
@@ -191,7 +224,7 @@ pub async fn run(
             }
         })
     };
-    let app = app(Arc::clone(&service), ApiLimits::default());
+    let app = app(Arc::clone(&service), settings.limits);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -209,7 +242,7 @@ pub async fn run(
         };
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(settings.header_read_timeout)
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -220,12 +253,12 @@ pub async fn run(
     }
     drop(listener);
     tracing::info!("shutting down: finishing the requests in flight");
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    if tokio::time::timeout(settings.shutdown_grace, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!(
-            grace_ms = SHUTDOWN_GRACE.as_millis() as u64,
+            grace_ms = settings.shutdown_grace.as_millis() as u64,
             "requests still in flight at the end of the grace period were dropped"
         );
     }

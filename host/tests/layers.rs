@@ -49,6 +49,11 @@ const RULES: &[Rule] = &[
         only: None,
     },
     Rule {
+        module: "registry",
+        forbidden: &["api", "service", "serve", "cli", "engine"],
+        only: None,
+    },
+    Rule {
         module: "metrics.rs",
         forbidden: ABOVE_ENGINE,
         only: None,

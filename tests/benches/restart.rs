@@ -15,11 +15,13 @@
 //! `--bench`), it loads 12 plugins once each way, as a smoke run.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use remise::registry::Loader;
 use remise::runtime::engine::PoolSize;
 use remise::runtime::{Limits, Plugin, Runtime};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Whether this is `cargo bench` (criterion's measurements) rather than a smoke run.
@@ -56,12 +58,12 @@ fn plugins(count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn runtime(cache_dir: Option<&Path>) -> Runtime {
-    Runtime::with_cache_dir(PoolSize::default(), cache_dir.map(Path::to_path_buf))
-        .expect("the runtime starts")
+fn runtime(cache_dir: Option<&Path>) -> Loader {
+    let runtime = Runtime::with_pool(PoolSize::default()).expect("the runtime starts");
+    Loader::new(Arc::new(runtime), cache_dir.map(Path::to_path_buf))
 }
 
-fn load_all(runtime: &Runtime, plugins: &[Vec<u8>]) -> Vec<Plugin> {
+fn load_all(runtime: &Loader, plugins: &[Vec<u8>]) -> Vec<Plugin> {
     plugins
         .iter()
         .map(|bytes| runtime.load(bytes, Limits::default()).expect("loads"))

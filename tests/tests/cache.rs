@@ -1,18 +1,21 @@
-//! The compiled-code cache of `Runtime::load`: known bytes are never compiled twice by one
-//! runtime, a fresh runtime maps what an earlier one left in the cache directory, a
+//! The registry's compiled-code cache (`Loader::load`): known bytes are never compiled twice
+//! by one loader, a fresh loader maps what an earlier one left in the cache directory, a
 //! damaged file is compiled again, and a directory that cannot be written costs nothing
 //! but the disk copy. Each test has runtimes of its own, so the counters are its own.
 
 mod support;
 
+use remise::registry::{CacheStats, Loader};
 use remise::runtime::engine::PoolSize;
-use remise::runtime::{CacheStats, Limits, LoadError, Runtime};
+use remise::runtime::{Limits, LoadError, Runtime};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use support::*;
 
-fn runtime_with(cache_dir: Option<PathBuf>) -> Runtime {
-    Runtime::with_cache_dir(PoolSize { instances: 4 }, cache_dir).expect("the runtime starts")
+fn runtime_with(cache_dir: Option<PathBuf>) -> Loader {
+    let runtime = Runtime::with_pool(PoolSize { instances: 4 }).expect("the runtime starts");
+    Loader::new(Arc::new(runtime), cache_dir)
 }
 
 fn threshold() -> &'static [u8] {

@@ -1,8 +1,9 @@
 //! The sandbox: loads plugin components and runs them, each evaluation in a fresh `Store`.
 //!
-//! One [`Runtime`] per process holds the `Engine` (configured in [`engine`]), a linker
-//! that offers plugins one import, the bounded log, and the compiled-code cache ([`cache`]).
-//! [`Runtime::load`] compiles a component (or finds it compiled in the cache), checks its imports and its exports against `remise:scenario@1.0.0`, pre-instantiates it,
+//! One [`Runtime`] per process holds the `Engine` (configured in [`engine`]) and a linker
+//! that offers plugins one import, the bounded log. [`Runtime::load`] compiles a component
+//! ([`Runtime::check`] takes one the registry's cache already compiled), checks its imports
+//! and its exports against `remise:scenario@1.0.0`, pre-instantiates it,
 //! reads its metadata and compiles its params JSON Schema ([`schema`]), which
 //! [`Plugin::check_params`] applies after the plugin's own check. [`Plugin::evaluate`] then
 //! runs every campaign that uses the plugin in one fresh sandbox (instantiation is most of a
@@ -11,7 +12,6 @@
 //! again alone, so one campaign's failure never costs its siblings.
 
 pub mod bindings;
-pub mod cache;
 pub mod effects;
 pub mod encode;
 pub mod engine;
@@ -21,8 +21,6 @@ pub mod schema;
 
 use crate::model::Line;
 use bindings::{types as wire, Scenario, ScenarioPre};
-pub use cache::CacheStats;
-use cache::CodeCache;
 pub use effects::Effect;
 pub use encode::{encode, WireInput};
 pub use error::{LoadError, RunError};
@@ -30,9 +28,9 @@ use sandbox::{LogLine, Sandbox};
 use schema::ParamsSchema;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+
 use std::time::{Duration, Instant};
-use wasmtime::component::{ComponentExportIndex, HasSelf, Instance, Linker, TypedFunc};
+use wasmtime::component::{Component, ComponentExportIndex, HasSelf, Instance, Linker, TypedFunc};
 use wasmtime::{Engine, Store, Trap};
 
 /// The `evaluate` export, typed.
@@ -161,41 +159,21 @@ pub struct Evaluation {
 pub struct Runtime {
     engine: Engine,
     linker: Linker<Sandbox>,
-    cache: CodeCache,
 }
 
 impl Runtime {
-    /// A runtime with the default sandbox pool, and the compiled-code cache in memory only.
+    /// A runtime with the default sandbox pool.
     pub fn new() -> wasmtime::Result<Self> {
         Self::with_pool(engine::PoolSize::default())
     }
 
-    /// A runtime whose pool holds `pool.instances` sandboxes at once, and the compiled-code
-    /// cache in memory only.
+    /// A runtime whose pool holds `pool.instances` sandboxes at once.
     pub fn with_pool(pool: engine::PoolSize) -> wasmtime::Result<Self> {
-        Self::with_cache_dir(pool, None)
-    }
-
-    /// A runtime whose pool holds `pool.instances` sandboxes at once, keeping compiled
-    /// components in `cache_dir` too (created if needed) when it is given, so the next
-    /// process loads them without compiling. The directory must be private to the
-    /// service: whoever can write it can run code in this process. One that cannot be
-    /// created is reported on stderr and the runtime keeps compiled code in memory only;
-    /// one that cannot be written is reported once; loading never fails because of it.
-    pub fn with_cache_dir(
-        pool: engine::PoolSize,
-        cache_dir: Option<PathBuf>,
-    ) -> wasmtime::Result<Self> {
         let engine = engine::build_engine(pool)?;
         engine::spawn_epoch_ticker(&engine)?;
         let mut linker = Linker::new(&engine);
         bindings::remise::scenario::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
-        let cache = CodeCache::new(&engine, cache_dir);
-        Ok(Self {
-            engine,
-            linker,
-            cache,
-        })
+        Ok(Self { engine, linker })
     }
 
     /// The engine plugins are compiled for.
@@ -203,29 +181,24 @@ impl Runtime {
         &self.engine
     }
 
-    /// The directory compiled components are kept in, if the runtime has a usable one.
-    pub fn cache_dir(&self) -> Option<&Path> {
-        self.cache.dir()
-    }
-
-    /// What the compiled-code cache has done so far.
-    pub fn cache_stats(&self) -> CacheStats {
-        self.cache.stats()
-    }
-
-    /// Compiles and checks a component, and reads its metadata.
-    ///
-    /// Bytes loaded before (by this runtime, or into its cache directory by an earlier one)
-    /// are not compiled again; every check below still runs on them.
+    /// Compiles and checks a component, and reads its metadata. (The registry's
+    /// compiled-code cache skips the compilation for bytes it has seen.)
     pub fn load(&self, bytes: &[u8], limits: Limits) -> Result<Plugin, LoadError> {
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| LoadError::NotAComponent(format!("{e:#}")))?;
+        self.check(&component, bytes, limits)
+    }
+
+    /// Checks `component`, compiled from `bytes` for this runtime's engine: it imports
+    /// nothing but the host interface (WASI imports become traps), exports the scenario
+    /// world, and its metadata and parameter schema read well.
+    pub fn check(
+        &self,
+        component: &Component,
+        bytes: &[u8],
+        limits: Limits,
+    ) -> Result<Plugin, LoadError> {
         let digest = Sha256::digest(bytes);
-        let mut sha256 = [0u8; 32];
-        sha256.copy_from_slice(&digest);
-        let found = self
-            .cache
-            .find(&self.engine, &sha256, bytes)
-            .map_err(LoadError::NotAComponent)?;
-        let component = &found.component;
         let mut linker = self.linker.clone();
         let imports: Vec<String> = component
             .component_type()
@@ -272,7 +245,6 @@ impl Runtime {
         let (metadata, params_schema) = plugin.read_metadata()?;
         plugin.metadata = metadata;
         plugin.params_schema = params_schema;
-        self.cache.keep(&sha256, &found);
         Ok(plugin)
     }
 }

@@ -8,12 +8,13 @@
 //! those campaigns in one snapshot: an evaluation in flight finishes on the version it
 //! started with, the next one sees the new version. A refused upload changes nothing.
 
-use super::{Registry, Service, ServiceError};
+use super::{Service, ServiceError};
 use crate::engine::LiveCampaign;
 use crate::model::campaign::Campaign;
 use crate::model::FieldProblem;
-use crate::runtime::{Limits, Plugin, Runtime};
-use crate::store::Store;
+use crate::registry::watch::DroppedPlugins;
+use crate::registry::PluginView;
+use crate::runtime::{Limits, Plugin};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, PoisonError};
 
@@ -29,81 +30,23 @@ pub enum Uploaded {
     Known,
 }
 
-/// Registers every uploaded version in the store, and each plugin's current version.
-/// Only the components not already in `registry` with the same bytes are fetched and
-/// compiled, so a host catching up with another's change pays for new uploads alone. A
-/// stored version that no longer loads is logged and skipped.
-pub(super) async fn load_uploaded(
-    store: &Store,
-    runtime: &Arc<Runtime>,
-    registry: &mut Registry,
-) -> Result<(), ServiceError> {
-    let mut missing = Vec::new();
-    for version in store.plugin_versions().await? {
-        let loaded = semver::Version::parse(&version.version)
-            .ok()
-            .filter(|parsed| {
-                registry
-                    .plugins
-                    .get(&version.name)
-                    .and_then(|versions| versions.get(parsed))
-                    .is_some_and(|plugin| plugin.sha256() == version.sha256)
-            });
-        match loaded {
-            Some(parsed) => {
-                registry
-                    .uploaded
-                    .insert((version.name, parsed), version.uploaded_at);
-            }
-            None => {
-                if let Some(component) = store
-                    .plugin_component(&version.name, &version.version)
-                    .await?
-                {
-                    missing.push((version, component));
-                }
-            }
-        }
-    }
-    let runtime = Arc::clone(runtime);
-    let loaded = tokio::task::spawn_blocking(move || {
-        missing
-            .into_iter()
-            .filter_map(
-                |(version, component)| match runtime.load(&component, Limits::default()) {
-                    Ok(plugin) => Some((plugin, version.uploaded_at)),
-                    Err(error) => {
-                        tracing::warn!(
-                            plugin = %version.name,
-                            version = %version.version,
-                            %error,
-                            "stored plugin version skipped"
-                        );
-                        None
-                    }
-                },
-            )
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|e| ServiceError::Unavailable(format!("loading stored plugins: {e}")))?;
-    for (plugin, uploaded_at) in loaded {
-        let plugin = registry.add(plugin);
-        let metadata = plugin.metadata();
-        registry.uploaded.insert(
-            (metadata.name.clone(), metadata.version.clone()),
-            uploaded_at,
-        );
-    }
-    for (name, version) in store.current_plugin_versions().await? {
-        if let Ok(version) = semver::Version::parse(&version) {
-            registry.current.insert(name, version);
-        }
-    }
-    Ok(())
-}
-
 impl Service {
+    /// The catalogue.
+    pub fn plugins(&self) -> Vec<PluginView> {
+        let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
+        registry
+            .plugins
+            .keys()
+            .filter_map(|name| registry.view(name))
+            .collect()
+    }
+
+    /// One plugin of the catalogue.
+    pub fn plugin(&self, name: &str) -> Option<PluginView> {
+        let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
+        registry.view(name)
+    }
+
     /// The largest plugin an upload may send.
     pub fn max_plugin_bytes(&self) -> usize {
         self.max_plugin_bytes
@@ -164,9 +107,9 @@ impl Service {
             return Ok((name, Uploaded::Known));
         }
 
-        let runtime = Arc::clone(&self.runtime);
+        let loader = Arc::clone(&self.loader);
         let plugin = tokio::task::spawn_blocking(move || {
-            runtime.load(&bytes, Limits::default()).map(|p| (p, bytes))
+            loader.load(&bytes, Limits::default()).map(|p| (p, bytes))
         })
         .await
         .map_err(|e| ServiceError::Unavailable(format!("compiling the plugin: {e}")))?;
@@ -408,4 +351,14 @@ impl Service {
 
 fn refused(message: String) -> ServiceError {
     ServiceError::Invalid(vec![FieldProblem::new("", message)])
+}
+
+impl DroppedPlugins for Service {
+    type Error = ServiceError;
+
+    async fn load_dropped(&self, file: &str, bytes: Vec<u8>) -> Result<String, ServiceError> {
+        self.load_dropped_plugin(file, bytes)
+            .await
+            .map(|(name, _)| name)
+    }
 }

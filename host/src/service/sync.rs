@@ -13,7 +13,8 @@
 //! degraded until the poll reaches the database again; commits, which must reach the
 //! database, fail with a 503.
 
-use super::{plugins, Service, ServiceError};
+use super::{Service, ServiceError};
+use crate::registry;
 use crate::store::Backend;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::sync::atomic::Ordering;
@@ -142,7 +143,7 @@ impl Service {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        plugins::load_uploaded(&self.store, &self.runtime, &mut registry).await?;
+        registry::load_uploaded(&self.store, &self.loader, &mut registry).await?;
         *self
             .registry
             .write()

@@ -1,13 +1,15 @@
 //! The watched plugin folder (`--plugin-dir`): a `.wasm` file dropped or replaced there is
-//! loaded the way an upload is (checked, stored, swapped in at once). A broken file is
-//! logged and ignored, and the version before it keeps serving.
+//! handed to a [`DroppedPlugins`] (the service loads it the way an upload is: checked,
+//! stored, swapped in at once). A broken file is logged and ignored, and the version before
+//! it keeps serving.
 //!
 //! The folder is polled (no platform file-event API to depend on), and a file is read
 //! only once its size and modification time held still for one poll, so a copy still
 //! being written is not read half-way.
 
-use super::Service;
 use std::collections::HashMap;
+use std::fmt::Debug;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -18,9 +20,25 @@ pub const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 /// What tells a file changed: its size and modification time.
 type Stamp = (u64, Option<SystemTime>);
 
+/// What takes the plugins dropped in the folder.
+pub trait DroppedPlugins: Send + Sync + 'static {
+    /// Why a file was refused.
+    type Error: Debug + Send;
+
+    /// Loads the component `bytes` of file `file`; the plugin's name on success.
+    fn load_dropped(
+        &self,
+        file: &str,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<String, Self::Error>> + Send;
+}
+
 /// Watches `dir` for as long as `service` is alive. The files there now were loaded at
 /// start.
-pub fn watch_plugin_dir(service: &Arc<Service>, dir: PathBuf) -> tokio::task::JoinHandle<()> {
+pub fn watch_plugin_dir<S: DroppedPlugins>(
+    service: &Arc<S>,
+    dir: PathBuf,
+) -> tokio::task::JoinHandle<()> {
     let service = Arc::downgrade(service);
     // Taken now, not when the task first runs: a file dropped in between is new.
     let mut handled = scan(&dir);
@@ -40,7 +58,7 @@ pub fn watch_plugin_dir(service: &Arc<Service>, dir: PathBuf) -> tokio::task::Jo
                 let settled = last.get(path) == Some(stamp);
                 if settled && handled.get(path) != Some(stamp) {
                     handled.insert(path.clone(), *stamp);
-                    load(&service, path).await;
+                    load(service.as_ref(), path).await;
                 }
             }
             handled.retain(|path, _| now.contains_key(path));
@@ -49,7 +67,7 @@ pub fn watch_plugin_dir(service: &Arc<Service>, dir: PathBuf) -> tokio::task::Jo
     })
 }
 
-async fn load(service: &Service, path: &Path) {
+async fn load<S: DroppedPlugins>(service: &S, path: &Path) {
     let file = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
@@ -61,8 +79,8 @@ async fn load(service: &Service, path: &Path) {
             return;
         }
     };
-    match service.load_dropped_plugin(&file, bytes).await {
-        Ok((name, _)) => tracing::info!(%file, plugin = %name, "plugin folder: file loaded"),
+    match service.load_dropped(&file, bytes).await {
+        Ok(name) => tracing::info!(%file, plugin = %name, "plugin folder: file loaded"),
         Err(error) => tracing::warn!(%file, ?error, "plugin folder: file ignored"),
     }
 }

@@ -1,7 +1,8 @@
-//! The compiled-code cache: plugin components by the sha256 of their bytes, in memory and, optionally, on disk.
+//! The compiled-code cache: plugin components by the sha256 of their bytes, in memory and,
+//! optionally, on disk, so loading known bytes never compiles them again.
 //!
-//! [`Runtime::load`](super::Runtime::load) asks the cache for a component before it
-//! compiles one. The memory cache (`moka`) holds compiled [`Component`]s, cheap to clone,
+//! [`Loader::load`] asks the cache for a component before it compiles one, then has the
+//! runtime check it ([`Runtime::check`]). The memory cache (`moka`) holds compiled [`Component`]s, cheap to clone,
 //! so loading known bytes again costs no compilation. The disk cache, when the runtime has
 //! a cache directory, holds [`Component::serialize`]'s output in one file per component,
 //! named by the sha256 of the source bytes and a key of the engine's configuration and
@@ -12,6 +13,7 @@
 //! used is deleted and its component compiled again; a directory that cannot be read or
 //! written is reported once and then only counted: the cache never makes a load fail.
 
+use crate::runtime::{Limits, LoadError, Plugin, Runtime};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -34,7 +36,56 @@ const LAYOUT_VERSION: &str = "remise-code-cache-v1";
 /// The suffix of a cache file.
 const EXTENSION: &str = "cwasm";
 
-/// What the cache has done since the runtime started.
+/// The runtime and its compiled-code cache: what loads every plugin version.
+pub struct Loader {
+    runtime: std::sync::Arc<Runtime>,
+    cache: CodeCache,
+}
+
+impl Loader {
+    /// A loader over `runtime`, keeping compiled components in `cache_dir` too (created if
+    /// needed) when it is given, so the next process loads them without compiling. The
+    /// directory must be private to the service: whoever can write it can run code in this
+    /// process. One that cannot be created is reported and compiled code is kept in memory
+    /// only; one that cannot be written is reported once; loading never fails because of it.
+    pub fn new(runtime: std::sync::Arc<Runtime>, cache_dir: Option<PathBuf>) -> Self {
+        let cache = CodeCache::new(runtime.engine(), cache_dir);
+        Loader { runtime, cache }
+    }
+
+    /// Compiles (or finds compiled) and checks a component, and reads its metadata. Bytes
+    /// loaded before (by this loader, or into its cache directory by an earlier one) are
+    /// not compiled again; every check still runs on them.
+    pub fn load(&self, bytes: &[u8], limits: Limits) -> Result<Plugin, LoadError> {
+        let digest = Sha256::digest(bytes);
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(&digest);
+        let found = self
+            .cache
+            .find(self.runtime.engine(), &sha256, bytes)
+            .map_err(LoadError::NotAComponent)?;
+        let plugin = self.runtime.check(&found.component, bytes, limits)?;
+        self.cache.keep(&sha256, &found);
+        Ok(plugin)
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The directory compiled components are kept in, if there is a usable one.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache.dir()
+    }
+
+    /// What the compiled-code cache has done so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+}
+
+/// What the cache has done since the loader started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CacheStats {
     /// Loads whose component was in memory: no compilation, no disk access.

@@ -1,0 +1,180 @@
+//! Campaigns: listed, read, created, replaced, merge-patched, deleted, activated, paused
+//! and ended; every write checked against its plugin, stored, then swapped into the
+//! evaluator's snapshot.
+
+use super::{Service, ServiceError};
+use crate::model::campaign::{Campaign, Status};
+use crate::model::FieldProblem;
+use crate::store::StoredCampaign;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A stored campaign, as the API shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CampaignView {
+    /// The campaign.
+    #[serde(flatten)]
+    pub campaign: Campaign,
+    /// Its revision: 1 when created, one more per write (`If-Match`).
+    pub revision: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<StoredCampaign> for CampaignView {
+    fn from(stored: StoredCampaign) -> Self {
+        Self {
+            campaign: stored.campaign,
+            revision: stored.revision,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+        }
+    }
+}
+
+impl Service {
+    /// Every stored campaign.
+    pub async fn campaigns(&self) -> Result<Vec<CampaignView>, ServiceError> {
+        Ok(self
+            .store
+            .campaigns()
+            .await?
+            .into_iter()
+            .map(CampaignView::from)
+            .collect())
+    }
+
+    /// One stored campaign.
+    pub async fn campaign(&self, id: &str) -> Result<CampaignView, ServiceError> {
+        self.store
+            .campaign(id)
+            .await?
+            .map(CampaignView::from)
+            .ok_or_else(|| ServiceError::NotFound(format!("campaign {id} not found")))
+    }
+
+    /// Checks and stores a new campaign.
+    pub async fn create_campaign(&self, campaign: Campaign) -> Result<CampaignView, ServiceError> {
+        let _write = self.writes.lock().await;
+        let live = self.prepare(campaign).map_err(ServiceError::Invalid)?;
+        let stored = self.store.create_campaign(&live.campaign).await?;
+        self.evaluator.swap_in(live);
+        self.changed().await;
+        Ok(stored.into())
+    }
+
+    /// Checks and replaces a campaign (`expected_revision`: the `If-Match` of the request).
+    pub async fn replace_campaign(
+        &self,
+        id: &str,
+        campaign: Campaign,
+        expected_revision: Option<i64>,
+    ) -> Result<CampaignView, ServiceError> {
+        let _write = self.writes.lock().await;
+        self.replace_locked(id, campaign, expected_revision).await
+    }
+
+    async fn replace_locked(
+        &self,
+        id: &str,
+        campaign: Campaign,
+        expected_revision: Option<i64>,
+    ) -> Result<CampaignView, ServiceError> {
+        if campaign.id != id {
+            return Err(ServiceError::Invalid(vec![FieldProblem::new(
+                "/id",
+                format!("the body names campaign {:?}, the path {id:?}", campaign.id),
+            )]));
+        }
+        let live = self.prepare(campaign).map_err(ServiceError::Invalid)?;
+        let stored = self
+            .store
+            .replace_campaign(&live.campaign, expected_revision)
+            .await?;
+        self.evaluator.swap_in(live);
+        self.changed().await;
+        Ok(stored.into())
+    }
+
+    /// Applies an RFC 7396 merge patch to a campaign, then checks and stores it.
+    pub async fn patch_campaign(
+        &self,
+        id: &str,
+        merge_patch: serde_json::Value,
+        expected_revision: Option<i64>,
+    ) -> Result<CampaignView, ServiceError> {
+        let _write = self.writes.lock().await;
+        let current = self.campaign(id).await?;
+        let mut body = serde_json::to_value(&current.campaign)
+            .map_err(|e| ServiceError::Unavailable(format!("cannot read campaign {id}: {e}")))?;
+        merge(&mut body, merge_patch);
+        let campaign: Campaign = serde_path_to_error::deserialize(body).map_err(|error| {
+            let message = error.inner().to_string();
+            let pointer = crate::json_pointer::pointer(error.path().iter(), &message);
+            ServiceError::Invalid(vec![FieldProblem::new(pointer, message)])
+        })?;
+        self.replace_locked(id, campaign, expected_revision.or(Some(current.revision)))
+            .await
+    }
+
+    /// Deletes a campaign.
+    pub async fn delete_campaign(&self, id: &str) -> Result<(), ServiceError> {
+        let _write = self.writes.lock().await;
+        if !self.store.delete_campaign(id).await? {
+            return Err(ServiceError::NotFound(format!("campaign {id} not found")));
+        }
+        self.evaluator
+            .update_snapshot(|draft| draft.live.retain(|live| live.campaign.id != id));
+        self.changed().await;
+        Ok(())
+    }
+
+    /// Activates, pauses or ends a campaign at once.
+    pub async fn set_status(&self, id: &str, status: Status) -> Result<CampaignView, ServiceError> {
+        let _write = self.writes.lock().await;
+        let current = self.campaign(id).await?;
+        let mut campaign = current.campaign;
+        campaign.status = status;
+        self.replace_locked(id, campaign, Some(current.revision))
+            .await
+    }
+}
+
+/// RFC 7396 JSON merge patch.
+fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
+    match patch {
+        serde_json::Value::Object(fields) => {
+            if !target.is_object() {
+                *target = serde_json::Value::Object(Default::default());
+            }
+            if let serde_json::Value::Object(target) = target {
+                for (key, value) in fields {
+                    if value.is_null() {
+                        target.remove(&key);
+                    } else {
+                        merge(target.entry(key).or_insert(serde_json::Value::Null), value);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut target = json!({ "a": "b", "c": { "d": "e", "f": "g" } });
+        merge(&mut target, json!({ "a": "z", "c": { "f": null } }));
+        assert_eq!(target, json!({ "a": "z", "c": { "d": "e" } }));
+        let mut target = json!({ "a": [1, 2] });
+        merge(&mut target, json!({ "a": [3] }));
+        assert_eq!(target, json!({ "a": [3] }));
+    }
+}
