@@ -136,3 +136,145 @@ async fn timed_out_as_problem(request: Request, next: Next) -> Response<Body> {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use std::net::SocketAddr;
+
+    /// Serves `router`, wrapped in the edge with a `timeout`, on a loopback port.
+    async fn serve(router: Router, timeout: Duration) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        let app = wrap(router, timeout);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        address
+    }
+
+    fn router() -> Router {
+        Router::new()
+            .route("/fine", get(|| async { "fine" }))
+            .route(
+                "/panics",
+                get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("a bug in a handler");
+                    }
+                    "never"
+                }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "too late"
+                }),
+            )
+            .route(
+                "/refused",
+                get(|| async { ApiError::not_found("nothing here") }),
+            )
+    }
+
+    async fn fetch(address: SocketAddr, path: &str, id: Option<&str>) -> reqwest::Response {
+        let mut request = reqwest::Client::new().get(format!("http://{address}{path}"));
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        request.send().await.expect("an answer")
+    }
+
+    fn id_of(response: &reqwest::Response) -> String {
+        response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("every answer carries a request id")
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn every_answer_carries_a_request_id_made_or_echoed() {
+        let address = serve(router(), Duration::from_secs(5)).await;
+        let made = id_of(&fetch(address, "/fine", None).await);
+        assert_eq!(made.len(), 36, "a UUID: {made}");
+        let again = id_of(&fetch(address, "/fine", None).await);
+        assert_ne!(made, again, "one id per request");
+        let echoed = id_of(&fetch(address, "/fine", Some("till-42-0007")).await);
+        assert_eq!(echoed, "till-42-0007");
+    }
+
+    #[tokio::test]
+    async fn a_problem_names_its_request_as_instance() {
+        let address = serve(router(), Duration::from_secs(5)).await;
+        let response = fetch(address, "/refused", Some("req-1")).await;
+        assert_eq!(response.status(), 404);
+        let problem: serde_json::Value = response.json().await.expect("problem+json");
+        assert_eq!(problem["instance"], "req-1");
+        assert_eq!(problem["detail"], "nothing here");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_and_the_server_keeps_serving() {
+        let address = serve(router(), Duration::from_secs(5)).await;
+        let response = fetch(address, "/panics", Some("req-2")).await;
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some(PROBLEM_JSON)
+        );
+        let problem: serde_json::Value = response.json().await.expect("problem+json");
+        assert_eq!(problem["instance"], "req-2");
+        assert!(
+            !problem.to_string().contains("a bug in a handler"),
+            "the cause stays in the log: {problem}"
+        );
+        assert_eq!(fetch(address, "/fine", None).await.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_request_past_the_timeout_is_a_503_problem() {
+        let address = serve(router(), Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        let response = fetch(address, "/slow", Some("req-3")).await;
+        assert!(started.elapsed() < Duration::from_secs(4), "cut short");
+        assert_eq!(response.status(), 503);
+        let problem: serde_json::Value = response.json().await.expect("problem+json");
+        assert_eq!(problem["instance"], "req-3");
+        assert_eq!(problem["status"], 503);
+    }
+
+    #[tokio::test]
+    async fn json_answers_are_compressed_for_clients_that_ask() {
+        let big = "x".repeat(10_000);
+        let router = Router::new().route(
+            "/big",
+            get(move || {
+                let big = big.clone();
+                async move { axum::Json(serde_json::json!({ "text": big })) }
+            }),
+        );
+        let address = serve(router, Duration::from_secs(5)).await;
+        let response = reqwest::Client::new()
+            .get(format!("http://{address}/big"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(
+            response
+                .headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            Some("gzip")
+        );
+        let plain = fetch(address, "/big", None).await;
+        assert!(plain.headers().get("content-encoding").is_none());
+    }
+}
