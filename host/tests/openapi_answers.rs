@@ -1595,6 +1595,23 @@ async fn the_docs_page_is_served_with_everything_it_loads() {
         "{initializer}"
     );
     assert!(!initializer.contains("petstore"), "{initializer}");
+    // Its requests are counted under its own routes, not as unmatched ones.
+    let metrics = server
+        .client
+        .get(format!("{}/metrics", server.base))
+        .bearer_auth(OPS)
+        .send()
+        .await
+        .expect("the server answers")
+        .text()
+        .await
+        .expect("a body");
+    for route in remise::api::openapi::DOCS_ROUTES {
+        assert!(
+            metrics.contains(&format!("route=\"{route}\"")),
+            "no requests counted for {route}"
+        );
+    }
     // The document is unchanged by the page beside it.
     let (status, _, document) = fetch("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);

@@ -90,7 +90,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
 }
 
 /// The route template a console request matched (`matched`, axum's), as a metrics label:
-/// `/`, [`ASSETS_ROUTE`] or a file's path, a set bounded by the build; `None` for any other
+/// `/`, [`ASSETS_ROUTE`] or a file's path, a set bounded by the build; the routes of the
+/// document's browsable view ([`super::openapi::DOCS_ROUTES`]) too; `None` for any other
 /// template.
 pub fn route_label(matched: &str) -> Option<&'static str> {
     if matched == "/" {
@@ -98,6 +99,9 @@ pub fn route_label(matched: &str) -> Option<&'static str> {
     }
     if matched == ASSETS_ROUTE {
         return Some(ASSETS_ROUTE);
+    }
+    if let Some(docs) = super::openapi::DOCS_ROUTES.iter().find(|r| **r == matched) {
+        return Some(docs);
     }
     ASSETS
         .iter()

@@ -246,8 +246,8 @@ pub(crate) async fn document() -> axum::Json<&'static utoipa::openapi::OpenApi> 
     axum::Json(&DOCUMENT)
 }
 
-/// The document as pretty JSON, as `GET /openapi.json` serves it (`web/openapi.json`, which
-/// the console's typed client is generated from, is this text).
+/// The document `GET /openapi.json` serves, as pretty JSON: `web/openapi.json`, from which
+/// the console's typed client is generated, is this text.
 pub fn document_json() -> String {
     serde_json::to_string_pretty(&*DOCUMENT).unwrap_or_default()
 }
@@ -262,6 +262,10 @@ pub const DOCS: &str = "/docs";
 pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The route templates of the browsable view, as [`docs`] routes them (metrics count its
+/// requests under these).
+pub const DOCS_ROUTES: [&str; 3] = ["/docs", "/docs/", "/docs/{*rest}"];
 
 /// Whether `path` is the browsable view's (the console may not route a file there).
 pub fn is_docs_path(path: &str) -> bool {
@@ -434,6 +438,47 @@ mod tests {
             expected.sort();
             assert_eq!(properties(&doc, name), expected, "{name}");
         }
+    }
+
+    /// Whether `instance` is valid against `schema`, a schema of the document (its `$ref`s
+    /// resolved in the document's `components`); the problems when not.
+    fn check(doc: &Value, schema: &Value, instance: &Value) -> Result<(), Vec<String>> {
+        let mut root = schema.as_object().cloned().unwrap_or_default();
+        root.insert("components".into(), doc["components"].clone());
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&Value::Object(root))
+            .expect("the schema compiles");
+        let problems: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    #[test]
+    fn every_example_is_valid_against_its_schema() {
+        let doc = document();
+        let mut checked = 0;
+        for (name, schema) in doc["components"]["schemas"].as_object().expect("schemas") {
+            let mut examples = vec![(name.clone(), schema)];
+            for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+                examples.push((format!("{name}.{field}"), property));
+            }
+            for (what, schema) in examples {
+                if let Some(example) = schema.get("example") {
+                    let valid = check(&doc, schema, example);
+                    assert!(valid.is_ok(), "the example of {what}: {valid:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20, "only {checked} examples");
     }
 
     /// `web/openapi.json`, from which the console's typed client is generated.

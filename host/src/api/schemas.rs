@@ -33,8 +33,8 @@ macro_rules! basket_body {
         $(#[$meta:meta])*
         $name:ident { $($(#[$field_meta:meta])* $field:ident: $ty:ty,)* }
     ) => {
-        $(#[$meta])*
         #[derive(ToSchema)]
+        $(#[$meta])*
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$field_meta])* pub $field: $ty,)*
@@ -77,12 +77,14 @@ basket_body!(
     /// The body of `POST /v1/evaluate`: a basket to price, and whether to explain. Unknown
     /// fields are refused, each named by its JSON pointer. See docs/api.md, "Evaluate a
     /// basket".
+    #[schema(example = json!(example_basket(None)))]
     EvaluateRequest {}
 );
 
 basket_body!(
     /// The body of `POST /v1/redemptions`: the order's id beside every field of an
     /// EvaluateRequest. Unknown fields are refused. See docs/api.md, "Redemptions".
+    #[schema(example = json!(example_basket(Some("web-100234"))))]
     RedemptionRequest {
         /// The channel's id of the order, 1 to 128 bytes: the key of idempotency (the same
         /// order with the same basket answers the first answer again).
@@ -90,6 +92,24 @@ basket_body!(
         order_id: String,
     }
 );
+
+/// The basket of docs/api.md's example, with `order_id` when given.
+fn example_basket(order_id: Option<&str>) -> serde_json::Value {
+    let mut basket = serde_json::json!({
+        "currency": "EUR", "channel": "store", "store": "paris-rivoli",
+        "at": "2026-03-08T17:30:00+01:00",
+        "customer": { "id": "c-123", "loyalty_tier": "gold", "segments": ["card-holder"],
+                      "birthdate": "1990-03-10", "attributes": { "gender": "f" } },
+        "coupons": ["WELCOME10"],
+        "lines": [ { "id": "1", "sku": "TSHIRT-M", "quantity": 2, "unit_price": "19.90",
+                     "categories": ["apparel", "tops"], "brand": "acme",
+                     "attributes": { "color": "red" } } ]
+    });
+    if let Some(order_id) = order_id {
+        basket["order_id"] = order_id.into();
+    }
+    basket
+}
 
 /// The customer, as the channel knows them. Unknown fields are refused.
 #[derive(ToSchema)]
@@ -147,8 +167,8 @@ macro_rules! priced_basket {
         $(#[$meta:meta])*
         $name:ident { $($(#[$field_meta:meta])* $field:ident: $ty:ty,)* }
     ) => {
-        $(#[$meta])*
         #[derive(ToSchema)]
+        $(#[$meta])*
         pub struct $name {
             $($(#[$field_meta])* pub $field: $ty,)*
             /// Unique id of this evaluation, `ev_…`.
