@@ -71,8 +71,10 @@ fn basket() -> Value {
     })
 }
 
+/// The docs' example params, "10 % dès 100 €": the file docs/plugin-contract.md runs.
 fn ten_from_100() -> Value {
-    json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] })
+    serde_json::from_str(include_str!("../../examples/ten-from-100.json"))
+        .expect("examples/ten-from-100.json is JSON")
 }
 
 #[test]

@@ -1,7 +1,17 @@
-//! Shared helpers of the integration tests: the test guests built by `build.rs`, and the
-//! catalogue plugins as the `remise` binary embeds them.
+//! Shared helpers of the integration tests: the test guests built by `build.rs`, the
+//! catalogue plugins as the `remise` binary embeds them, the docs' example params, and
+//! [`http`], the one harness of every test that talks to a real server over HTTP.
+
+pub mod http;
 
 include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+
+/// The params of the docs' example campaign "10 % dès 100 €" (10 % off from 100.00):
+/// `examples/ten-from-100.json`, the file docs/plugin-contract.md runs.
+pub fn ten_from_100_params() -> serde_json::Value {
+    serde_json::from_str(include_str!("../../examples/ten-from-100.json"))
+        .expect("examples/ten-from-100.json is JSON")
+}
 
 /// The component bytes of test guest `name` (a crate of `tests/guests/`).
 pub fn guest(name: &str) -> Vec<u8> {

@@ -5,6 +5,7 @@
 mod support;
 
 use remise::runtime::{Limits, RunError};
+use remise_tests::ten_from_100_params;
 use serde_json::json;
 use support::*;
 
@@ -25,10 +26,6 @@ fn tshirts_and_jeans() -> TestBasket {
         { "id": "2", "sku": "JEANS-32", "quantity": 1, "unit_price": "79.90",
           "categories": ["apparel", "bottoms"] }
     ]))
-}
-
-fn ten_from_100() -> serde_json::Value {
-    json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] })
 }
 
 #[test]
@@ -53,13 +50,13 @@ fn threshold_discount_not_reached_gives_nothing() {
         { "id": "1", "sku": "A", "quantity": 3, "unit_price": "33.33" }
     ]));
     // 99.99 < 100.00.
-    assert_eq!(effects_of(plugin, ten_from_100(), &basket), vec![]);
+    assert_eq!(effects_of(plugin, ten_from_100_params(), &basket), vec![]);
     // Exactly at the threshold counts.
     let basket = lines(json!([
         { "id": "1", "sku": "A", "quantity": 4, "unit_price": "25.00" }
     ]));
     assert_eq!(
-        effects_of(plugin, ten_from_100(), &basket),
+        effects_of(plugin, ten_from_100_params(), &basket),
         vec![order(percent("10"))]
     );
 }
@@ -265,7 +262,7 @@ fn points_multiplier_counts_units_of_eligible_lines() {
 fn two_campaigns_of_one_plugin_in_one_call_get_their_own_answers() {
     let plugin = catalogue_plugin("threshold-discount");
     let campaigns = [
-        ten_from_100(),
+        ten_from_100_params(),
         json!({ "tiers": [ { "min_subtotal": "50.00", "amount_off": "5.00" } ] }),
         json!({ "tiers": [ { "min_subtotal": "500.00", "percent_off": "20" } ] }),
     ];
@@ -432,7 +429,7 @@ fn a_tight_evaluation_budget_still_loads_and_checks_params() {
         let plugin = support::runtime()
             .load(remise_tests::catalogue("threshold-discount"), limits)
             .unwrap_or_else(|e| panic!("loads with fuel {fuel}: {e}"));
-        let result = run(&plugin, ten_from_100(), &tshirts_and_jeans());
+        let result = run(&plugin, ten_from_100_params(), &tshirts_and_jeans());
         if expect_effects {
             assert_eq!(succeeded(result), vec![order(percent("10"))]);
         } else {

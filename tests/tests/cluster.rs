@@ -4,11 +4,9 @@
 //! uploaded or rolled back on one host is served by the other within a second. Skipped
 //! unless the suite runs on PostgreSQL (`scripts/with-postgres.sh`).
 
-mod http;
-
-use http::*;
 use remise::store::testing::postgres_server;
 use remise::store::PoolSettings;
+use remise_tests::http::*;
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -41,35 +39,6 @@ fn basket(price: &str) -> Value {
         fields.remove("order_id");
     }
     basket
-}
-
-impl Server {
-    async fn commit(&self, order: Value) -> Answer {
-        self.send(Method::POST, "/v1/redemptions", CHANNEL, Some(order))
-            .await
-    }
-
-    async fn stats(&self, campaign: &str) -> Value {
-        let path = format!("/v1/campaigns/{campaign}/stats");
-        let (status, body) = self.call(Method::GET, &path, MARKETING, None).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-
-    /// The discount `campaign` gets on `basket` in this host's evaluation, if it applies.
-    async fn discount_on(&self, basket: Value, campaign: &str) -> Option<String> {
-        let answer = self.evaluate(basket).await;
-        discount_of(&answer, campaign).map(str::to_string)
-    }
-}
-
-/// The discount `campaign` got in an answer, if it applied.
-fn discount_of<'a>(answer: &'a Value, campaign: &str) -> Option<&'a str> {
-    answer["applied"]
-        .as_array()?
-        .iter()
-        .find(|a| a["campaign"] == campaign)
-        .and_then(|a| a["discount"].as_str())
 }
 
 fn money(text: &str) -> Decimal {

@@ -3,9 +3,7 @@
 //! Playwright driving Debian's headless Chromium against it. Screenshots of each main page
 //! are kept in `target/console-screenshots/`.
 
-mod http;
-
-use http::{Server, CHANNEL, MARKETING, OPS};
+use remise_tests::http::{Server, CHANNEL, MARKETING, OPS};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 

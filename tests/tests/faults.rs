@@ -5,10 +5,8 @@
 //! `REMISE_TEST_POSTGRES_CTL`, which `scripts/with-postgres.sh` sets) and starts it again,
 //! even when it fails midway. Skipped unless the suite runs on PostgreSQL.
 
-mod http;
-
-use http::*;
 use remise::store::testing::postgres_server;
+use remise_tests::http::*;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -130,16 +128,6 @@ async fn timed(
     (answer, started.elapsed())
 }
 
-/// The discount `campaign` got in an answer, if it applied.
-fn discount_of(answer: &Value, campaign: &str) -> Option<String> {
-    answer["applied"]
-        .as_array()?
-        .iter()
-        .find(|a| a["campaign"] == campaign)
-        .and_then(|a| a["discount"].as_str())
-        .map(str::to_string)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_evaluates_from_cache_and_refuses_commits_promptly_while_postgres_is_down() {
     if postgres_server().is_none() {
@@ -164,7 +152,7 @@ async fn a_host_evaluates_from_cache_and_refuses_commits_promptly_while_postgres
         }))
         .await;
     assert_eq!(
-        discount_of(&server.evaluate(hundred()).await, "steady").as_deref(),
+        discount_of(&server.evaluate(hundred()).await, "steady"),
         Some("10.00")
     );
     let (status, body) = server
@@ -204,7 +192,11 @@ async fn a_host_evaluates_from_cache_and_refuses_commits_promptly_while_postgres
                 let (status, discount, body) = match answer {
                     Some((status, _, text)) => {
                         let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                        (Some(status), discount_of(&json, "steady"), text)
+                        (
+                            Some(status),
+                            discount_of(&json, "steady").map(str::to_string),
+                            text,
+                        )
                     }
                     None => (None, None, String::new()),
                 };

@@ -2,35 +2,9 @@
 //! counted by reason (docs/api.md), beside the campaigns that behave, and committed orders are
 //! counted once.
 
-mod http;
-
-use http::*;
+use remise_tests::http::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// The value of the one sample of `name` whose labels include every `labels` pair.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines()
-        .filter(|line| {
-            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
-        })
-        .find(|line| {
-            labels
-                .iter()
-                .all(|(key, value)| line.contains(&format!("{key}=\"{value}\"")))
-        })
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-}
-
-async fn metrics(server: &Server) -> String {
-    let (status, body) = server.call(Method::GET, "/metrics", ADMIN, None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    match body {
-        Value::String(text) => text,
-        other => panic!("text, not {other}"),
-    }
-}
 
 fn basket() -> Value {
     json!({
@@ -74,7 +48,7 @@ async fn plugin_failures_are_counted_by_reason_and_commits_once() {
         assert_eq!(status, expected, "{body}");
     }
 
-    let text = metrics(&server).await;
+    let text = server.metrics().await;
     // The evaluation and the commit's re-evaluation: each hostile campaign failed twice.
     let panics = [
         ("plugin", "hostile"),

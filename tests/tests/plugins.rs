@@ -4,21 +4,12 @@
 //! `flip` 1.0.0 takes 10 % off the order and 2.0.0 takes 20 %, so an answer shows which
 //! version priced it.
 
-mod http;
-
-use http::*;
+use remise_tests::http::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 fn guest_bytes(name: &str) -> Vec<u8> {
     remise_tests::guest(name)
-}
-
-impl Server {
-    async fn rollback(&self, name: &str) -> (StatusCode, Value) {
-        let path = format!("/v1/plugins/{name}/rollback");
-        self.call(Method::POST, &path, ADMIN, None).await
-    }
 }
 
 /// 100.00 on the web: 10 % is 10.00, 20 % is 20.00.
@@ -241,14 +232,13 @@ async fn a_file_dropped_in_the_plugin_folder_is_loaded_and_a_broken_one_ignored(
     // A broken file is refused (the metrics count it) and changes nothing.
     std::fs::write(dir.join("broken.wasm"), b"not a component").expect("dropped");
     eventually("broken.wasm refused", || async {
-        let (_, text) = server.call(Method::GET, "/metrics", ADMIN, None).await;
-        text.as_str().is_some_and(|text| {
-            text.lines().any(|line| {
-                line.starts_with("remise_plugin_reloads_total")
-                    && line.contains("plugin=\"broken.wasm\"")
-                    && line.contains("result=\"failed\"")
-            })
-        })
+        let refused = [("plugin", "broken.wasm"), ("result", "failed")];
+        sample(
+            &server.metrics().await,
+            "remise_plugin_reloads_total",
+            &refused,
+        )
+        .is_some()
     })
     .await;
     assert_eq!(latest().await.as_deref(), Some("1.0.0"));
@@ -264,7 +254,7 @@ async fn a_file_dropped_in_the_plugin_folder_is_loaded_and_a_broken_one_ignored(
         ("flip@2.0.0".into(), "20.00".into())
     );
     std::fs::write(dir.join("flip.wasm"), b"garbage").expect("replaced");
-    tokio::time::sleep(remise::service::WATCH_INTERVAL * 4).await;
+    tokio::time::sleep(remise::registry::watch::WATCH_INTERVAL * 4).await;
     assert_eq!(latest().await.as_deref(), Some("2.0.0"));
     assert_eq!(
         priced_by(&server.evaluate(hundred()).await),

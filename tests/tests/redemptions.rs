@@ -3,9 +3,7 @@
 //! per-customer limits counted in the campaign's timezone, and stats that survive a
 //! restart. Every expected amount is worked out by hand in the comment next to it.
 
-mod http;
-
-use http::*;
+use remise_tests::http::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -20,34 +18,6 @@ fn order(id: &str, customer: &str, price: &str, at: &str) -> Value {
 }
 
 const SUNDAY_NOON_PARIS: &str = "2026-03-08T12:00:00+01:00";
-
-impl Server {
-    async fn commit(&self, order: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, "/v1/redemptions", CHANNEL, Some(order))
-            .await
-    }
-
-    async fn cancel(&self, order_id: &str) -> (StatusCode, Value) {
-        let path = format!("/v1/redemptions/{order_id}");
-        self.call(Method::DELETE, &path, CHANNEL, None).await
-    }
-
-    async fn stats(&self, campaign: &str) -> Value {
-        let path = format!("/v1/campaigns/{campaign}/stats");
-        let (status, body) = self.call(Method::GET, &path, MARKETING, None).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-}
-
-/// The discount `campaign` got in a commit's answer, if it applied.
-fn discount_of<'a>(answer: &'a Value, campaign: &str) -> Option<&'a str> {
-    answer["applied"]
-        .as_array()?
-        .iter()
-        .find(|a| a["campaign"] == campaign)
-        .and_then(|a| a["discount"].as_str())
-}
 
 fn rejection_of(answer: &Value, campaign: &str) -> Option<(String, String)> {
     answer["rejected"].as_array()?.iter().find_map(|r| {
@@ -74,7 +44,11 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
         .await;
 
     // 10 % of 50.00 = 5.00.
-    let (status, first) = server
+    let Answer {
+        status,
+        body: first,
+        ..
+    } = server
         .commit(order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
@@ -102,7 +76,11 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
     assert_eq!(again, first);
 
     // The same order id with another basket.
-    let (status, problem) = server
+    let Answer {
+        status,
+        body: problem,
+        ..
+    } = server
         .commit(order("o-1", "c-1", "60.00", SUNDAY_NOON_PARIS))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
@@ -122,12 +100,16 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
     );
 
     // Two a day per customer: o-2 applies, o-3 does not.
-    let (status, second) = server
+    let Answer {
+        status,
+        body: second,
+        ..
+    } = server
         .commit(order("o-2", "c-1", "20.00", SUNDAY_NOON_PARIS))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
     assert_eq!(discount_of(&second, "ten-off"), Some("2.00"));
-    let (_, third) = server
+    let Answer { body: third, .. } = server
         .commit(order("o-3", "c-1", "20.00", SUNDAY_NOON_PARIS))
         .await;
     assert_eq!(discount_of(&third, "ten-off"), None);
@@ -139,7 +121,7 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
         ))
     );
     // 23:30 UTC is already Monday in Paris: a new day for the customer.
-    let (_, monday) = server
+    let Answer { body: monday, .. } = server
         .commit(order("o-4", "c-1", "20.00", "2026-03-08T23:30:00Z"))
         .await;
     assert_eq!(discount_of(&monday, "ten-off"), Some("2.00"));
@@ -152,7 +134,11 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
     assert_eq!(twice, cancelled);
     let (status, problem) = server.cancel("never-committed").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
-    let (status, problem) = server
+    let Answer {
+        status,
+        body: problem,
+        ..
+    } = server
         .commit(order("o-2", "c-1", "20.00", SUNDAY_NOON_PARIS))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
@@ -161,7 +147,7 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
     assert_eq!(stats["redemptions"], 2);
     assert_eq!(stats["discount_granted"], "7.00");
     assert_eq!(stats["budget_left"], "93.00");
-    let (_, fifth) = server
+    let Answer { body: fifth, .. } = server
         .commit(order("o-5", "c-1", "30.00", SUNDAY_NOON_PARIS))
         .await;
     assert_eq!(discount_of(&fifth, "ten-off"), Some("3.00"));
@@ -258,7 +244,7 @@ async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() 
     assert_eq!(partial["objective_met"], true);
 
     // Every order that did not get "budget" was told why.
-    let (_, late) = server
+    let Answer { body: late, .. } = server
         .commit(order("late", "c-late", "100.00", SUNDAY_NOON_PARIS))
         .await;
     assert_eq!(
@@ -313,12 +299,16 @@ async fn coupon_uses_are_taken_by_commits_and_given_back_by_cancels() {
     };
 
     for id in ["o-1", "o-2"] {
-        let (status, answer) = server.commit(with_code(id, "twice")).await;
+        let Answer {
+            status,
+            body: answer,
+            ..
+        } = server.commit(with_code(id, "twice")).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
         assert_eq!(discount_of(&answer, "welcome"), Some("5.00"));
         assert_eq!(answer["applied"][0]["coupon"], "TWICE");
     }
-    let (_, third) = server.commit(with_code("o-3", "TWICE")).await;
+    let Answer { body: third, .. } = server.commit(with_code("o-3", "TWICE")).await;
     assert_eq!(discount_of(&third, "welcome"), None);
     assert_eq!(
         third["coupons"],
@@ -334,7 +324,7 @@ async fn coupon_uses_are_taken_by_commits_and_given_back_by_cancels() {
     // A basket of June 2027 comes after the code's end.
     let mut june = with_code("o-4", "old");
     june["at"] = json!("2027-06-01T12:00:00+02:00");
-    let (_, old) = server.commit(june).await;
+    let Answer { body: old, .. } = server.commit(june).await;
     assert_eq!(
         old["coupons"],
         json!([{ "code": "old", "status": "expired", "campaign": "welcome" }])
@@ -343,7 +333,7 @@ async fn coupon_uses_are_taken_by_commits_and_given_back_by_cancels() {
     // A cancel gives the use back.
     let (status, _) = server.cancel("o-1").await;
     assert_eq!(status, StatusCode::OK);
-    let (_, fifth) = server.commit(with_code("o-5", "TWICE")).await;
+    let Answer { body: fifth, .. } = server.commit(with_code("o-5", "TWICE")).await;
     assert_eq!(discount_of(&fifth, "welcome"), Some("5.00"));
     let (status, page) = server
         .call(
@@ -378,13 +368,13 @@ async fn stats_count_evaluations_and_survive_a_restart() {
     for price in ["10.00", "20.00", "30.00"] {
         server.evaluate(basket(price)).await;
     }
-    let (status, _) = server
+    let Answer { status, .. } = server
         .commit(order("o-1", "c-1", "40.00", SUNDAY_NOON_PARIS))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let mut store_order = order("o-2", "c-2", "80.00", "2026-03-09T09:00:00+01:00");
     store_order["channel"] = json!("store");
-    let (status, _) = server.commit(store_order).await;
+    let Answer { status, .. } = server.commit(store_order).await;
     assert_eq!(status, StatusCode::CREATED);
 
     let before = server.stats("from-30").await;

@@ -5,9 +5,7 @@
 //! Every expected amount is worked out by hand from docs/money.md, in the comment next
 //! to it; nothing here asks the code under test what the answer should be.
 
-mod http;
-
-use http::*;
+use remise_tests::http::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,9 +1,9 @@
-//! The HTTP harness the integration tests share: a real `remise serve` (its own `start`
-//! and `run`) on a loopback port with a fresh database (a temporary SQLite file, or a new
-//! PostgreSQL database under `scripts/with-postgres.sh`) and test guests in its plugin
-//! folder, more hosts on the same database, and shorthands for calling it with each role's
-//! key.
-#![allow(dead_code)]
+//! The one HTTP harness of the integration tests, so that the server options, the keys,
+//! the problem+json pointers, the `/metrics` sample reader and the docs' example campaign
+//! are each written once: a real `remise serve` (its own `start` and `run`) on a loopback
+//! port with a fresh database (a temporary SQLite file, or a new PostgreSQL database under
+//! `scripts/with-postgres.sh`) and test guests in its plugin folder, more hosts on the same
+//! database, and shorthands for calling it with each role's key.
 
 use remise::serve::{run, start, ServeOptions};
 use remise::store::testing::fresh_database_url;
@@ -16,14 +16,36 @@ use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub const ADMIN: &str = "scenarios-admin-key";
-pub const CHANNEL: &str = "scenarios-channel-key";
-pub const MARKETING: &str = "scenarios-marketing-key";
-pub const OPS: &str = "scenarios-ops-key";
+/// The admin key, given as `REMISE_ADMIN_KEY` would be (`/v1/me` labels it so).
+pub const ADMIN: &str = "test-admin-key";
+/// A channel key, labelled "web shop".
+pub const CHANNEL: &str = "test-channel-key";
+/// A marketing key, configured without a label.
+pub const MARKETING: &str = "test-marketing-key";
+/// An ops key, labelled "ops on call".
+pub const OPS: &str = "test-ops-key";
+
+/// The options every test server starts from: a loopback port of the OS's choosing, the
+/// database `database_url`, the default plugin size limit, pool and compiled-plugin folder;
+/// no plugin folder, no configuration file, no admin key (a first start creates one).
+pub fn options(database_url: String) -> ServeOptions {
+    ServeOptions {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url,
+        plugin_dir: None,
+        config: None,
+        admin_key: None,
+        max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
+        cache_dir: None,
+        pool: PoolSettings::default(),
+    }
+}
 
 /// A running server, with test guests (the hostile one unless told) in its plugin folder.
 pub struct Server {
+    /// `http://127.0.0.1:{port}`, to which a path is appended.
     pub base: String,
+    /// A client for requests the shorthands do not cover.
     pub client: Client,
     stop: oneshot::Sender<()>,
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -80,6 +102,7 @@ impl Server {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// A server with the hostile guest in its plugin folder.
     pub async fn start() -> Server {
         Server::start_with(&["hostile"]).await
     }
@@ -143,12 +166,13 @@ impl Server {
         database_url: String,
         pool: PoolSettings,
     ) -> Server {
+        // One key per role but admin, the admin's given as `REMISE_ADMIN_KEY` would be.
         let config = dir.path().join("remise.toml");
         std::fs::write(
             &config,
             format!(
-                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\n\n\
-                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\nlabel = \"marketing team\"\n\n\
+                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\nlabel = \"web shop\"\n\n\
+                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n\n\
                  [[keys]]\nkey = \"{OPS}\"\nrole = \"ops\"\nlabel = \"ops on call\"\n"
             ),
         )
@@ -156,7 +180,7 @@ impl Server {
         let plugins = dir.path().join("plugins");
         std::fs::create_dir_all(&plugins).expect("a plugin folder");
         for guest in &guests {
-            let (_, wasm) = remise_tests::GUESTS
+            let (_, wasm) = crate::GUESTS
                 .iter()
                 .find(|(name, _)| name == guest)
                 .unwrap_or_else(|| panic!("the {guest} guest is built"));
@@ -164,16 +188,17 @@ impl Server {
                 .unwrap_or_else(|e| panic!("{guest}.wasm copied: {e}"));
         }
         let options = ServeOptions {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: database_url.clone(),
             plugin_dir: Some(plugins),
             config: Some(config),
             admin_key: Some(ADMIN.into()),
-            max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
-            cache_dir: None,
             pool,
+            ..options(database_url.clone())
         };
         let started = start(&options).await.expect("the service starts");
+        assert!(
+            started.created_admin_key.is_none(),
+            "an admin key was given"
+        );
         let listener = TcpListener::bind(options.listen)
             .await
             .expect("a loopback port");
@@ -199,11 +224,14 @@ impl Server {
         self.dir.path().join("plugins")
     }
 
-    pub async fn call(
+    /// `method path` with `key` as its bearer token (a key, or `None` for no
+    /// `Authorization` header) and `body` as JSON: the status and the body, JSON when it
+    /// parses, else a string, `null` when empty.
+    pub async fn call<'k>(
         &self,
         method: Method,
         path: &str,
-        key: &str,
+        key: impl Into<Option<&'k str>>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
         let answer = self.send(method, path, key, body).await;
@@ -211,11 +239,17 @@ impl Server {
     }
 
     /// [`Server::call`] keeping the answer's headers.
-    pub async fn send(&self, method: Method, path: &str, key: &str, body: Option<Value>) -> Answer {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(key);
+    pub async fn send<'k>(
+        &self,
+        method: Method,
+        path: &str,
+        key: impl Into<Option<&'k str>>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key.into() {
+            request = request.bearer_auth(key);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -235,13 +269,16 @@ impl Server {
         }
     }
 
-    pub async fn create(&self, campaign: Value) {
+    /// Creates `campaign` with the marketing key: the campaign as stored.
+    pub async fn create(&self, campaign: Value) -> Value {
         let (status, body) = self
             .call(Method::POST, "/v1/campaigns", MARKETING, Some(campaign))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
     }
 
+    /// Replaces the campaign of `campaign`'s id with it, with the marketing key.
     pub async fn replace(&self, campaign: Value) {
         let path = format!("/v1/campaigns/{}", campaign["id"].as_str().expect("an id"));
         let (status, body) = self
@@ -250,6 +287,7 @@ impl Server {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
+    /// Sets the policy of `group` with the marketing key.
     pub async fn set_policy(&self, group: &str, policy: &str) {
         let (status, body) = self
             .call(
@@ -262,12 +300,56 @@ impl Server {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
+    /// Evaluates `basket` with the channel key: the answer.
     pub async fn evaluate(&self, basket: Value) -> Value {
         let (status, body) = self
             .call(Method::POST, "/v1/evaluate", CHANNEL, Some(basket))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
+    }
+
+    /// Commits `order` with the channel key (`POST /v1/redemptions`): the answer with its
+    /// headers, a replay's `Idempotent-Replayed` among them.
+    pub async fn commit(&self, order: Value) -> Answer {
+        self.send(Method::POST, "/v1/redemptions", CHANNEL, Some(order))
+            .await
+    }
+
+    /// Cancels order `order_id` with the channel key (`DELETE /v1/redemptions/{id}`).
+    pub async fn cancel(&self, order_id: &str) -> (StatusCode, Value) {
+        let path = format!("/v1/redemptions/{order_id}");
+        self.call(Method::DELETE, &path, CHANNEL, None).await
+    }
+
+    /// The stats of `campaign`, read with the marketing key.
+    pub async fn stats(&self, campaign: &str) -> Value {
+        let path = format!("/v1/campaigns/{campaign}/stats");
+        let (status, body) = self.call(Method::GET, &path, MARKETING, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Rolls plugin `name` back to its previous version with the admin key.
+    pub async fn rollback(&self, name: &str) -> (StatusCode, Value) {
+        let path = format!("/v1/plugins/{name}/rollback");
+        self.call(Method::POST, &path, ADMIN, None).await
+    }
+
+    /// The discount `campaign` gets on `basket` in this host's evaluation, if it applies.
+    pub async fn discount_on(&self, basket: Value, campaign: &str) -> Option<String> {
+        let answer = self.evaluate(basket).await;
+        discount_of(&answer, campaign).map(str::to_string)
+    }
+
+    /// `GET /metrics` with the admin key: the Prometheus text, to read with [`sample`].
+    pub async fn metrics(&self) -> String {
+        let (status, body) = self.call(Method::GET, "/metrics", ADMIN, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        match body {
+            Value::String(text) => text,
+            other => panic!("text, not {other}"),
+        }
     }
 
     /// Posts `body` to `path` and expects a 422 problem naming exactly `pointers`.
@@ -283,10 +365,22 @@ impl Server {
     }
 }
 
+/// `guests` as owned names, kept for [`Server::restart`].
 fn names(guests: &[&str]) -> Vec<String> {
     guests.iter().map(|g| g.to_string()).collect()
 }
 
+/// The discount `campaign` got in an evaluation's or a commit's answer, if it applied.
+pub fn discount_of<'a>(answer: &'a Value, campaign: &str) -> Option<&'a str> {
+    answer["applied"]
+        .as_array()?
+        .iter()
+        .find(|a| a["campaign"] == campaign)
+        .and_then(|a| a["discount"].as_str())
+}
+
+/// The JSON pointers of a problem+json answer's `errors`, in order (`?` for an error
+/// without one); none when it has no `errors`.
 pub fn pointers(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
@@ -297,4 +391,31 @@ pub fn pointers(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The value of the one sample of `name` whose labels include every `labels` pair, or
+/// `None` when no such line is in the Prometheus exposition `text` (`GET /metrics`).
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+        })
+        .find(|line| {
+            labels
+                .iter()
+                .all(|(key, value)| line.contains(&format!("{key}=\"{value}\"")))
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+/// The example campaign of docs/api.md, "10 % dès 100 €": `threshold-discount` with the
+/// params of `examples/ten-from-100.json` (10 % off from 100.00), active, for everyone.
+pub fn ten_from_100() -> Value {
+    json!({
+        "id": "ten-from-100", "name": "10 % dès 100 €", "plugin": "threshold-discount",
+        "params": crate::ten_from_100_params(),
+        "status": "active"
+    })
 }

@@ -1,141 +1,27 @@
 //! The HTTP API over real HTTP: `remise serve`'s own entry points on a loopback port, a
-//! temporary SQLite file, the catalogue plugins embedded in the binary. Expected amounts
-//! are worked out by hand from docs/api.md.
+//! fresh database, the catalogue plugins embedded in the binary and nothing else. Expected
+//! amounts are worked out by hand from docs/api.md.
 
 use remise::api::console;
-use remise::serve::{run, start, ServeOptions};
+use remise::serve::start;
 use remise::store::testing::fresh_database_url;
+use remise_tests::http::{
+    options, pointers, sample, ten_from_100, Server, ADMIN, CHANNEL, MARKETING, OPS,
+};
 use reqwest::header::HeaderMap;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::net::SocketAddr;
-use tempfile::TempDir;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-const ADMIN: &str = "test-admin-key";
-const CHANNEL: &str = "test-channel-key";
-const MARKETING: &str = "test-marketing-key";
-const OPS: &str = "test-ops-key";
-
-/// A running server and what a test needs to talk to it.
-struct Server {
-    base: String,
-    client: Client,
-    _stop: oneshot::Sender<()>,
-    _dir: TempDir,
+/// A server with the catalogue only: no test guest in its plugin folder.
+async fn catalogue_server() -> Server {
+    Server::start_with(&[]).await
 }
 
-impl Server {
-    async fn start() -> Server {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let config = dir.path().join("remise.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\nlabel = \"web shop\"\n\n\
-                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n\n\
-                 [[keys]]\nkey = \"{OPS}\"\nrole = \"ops\"\nlabel = \"ops on call\"\n"
-            ),
-        )
-        .expect("config written");
-        let options = ServeOptions {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: fresh_database_url(dir.path(), "remise").await,
-            plugin_dir: None,
-            config: Some(config),
-            admin_key: Some(ADMIN.into()),
-            max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
-            cache_dir: None,
-            pool: Default::default(),
-        };
-        let started = start(&options).await.expect("the service starts");
-        assert!(
-            started.created_admin_key.is_none(),
-            "an admin key was given"
-        );
-        let listener = TcpListener::bind(options.listen)
-            .await
-            .expect("a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("bound"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(run(listener, started.service, async {
-            let _ = stopped.await;
-        }));
-        Server {
-            base,
-            client: Client::new(),
-            _stop: stop,
-            _dir: dir,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, body)
-    }
-
-    async fn create(&self, campaign: Value) -> Value {
-        let (status, body) = self
-            .call(
-                Method::POST,
-                "/v1/campaigns",
-                Some(MARKETING),
-                Some(campaign),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body
-    }
-
-    async fn evaluate(&self, basket: Value) -> Value {
-        let (status, body) = self
-            .call(Method::POST, "/v1/evaluate", Some(CHANNEL), Some(basket))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-}
-
-fn pointers(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["pointer"].as_str().unwrap_or("?").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
+/// The docs' example campaign, on the web channel only.
 fn ten_from_100_web() -> Value {
-    json!({
-        "id": "ten-from-100", "name": "10 % dès 100 €", "plugin": "threshold-discount",
-        "params": { "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] },
-        "status": "active",
-        "audience": { "channels": ["web"] }
-    })
+    let mut campaign = ten_from_100();
+    campaign["audience"] = json!({ "channels": ["web"] });
+    campaign
 }
 
 fn basket(channel: &str, price: &str) -> Value {
@@ -147,7 +33,7 @@ fn basket(channel: &str, price: &str) -> Value {
 
 #[tokio::test]
 async fn keys_and_roles_gate_every_route() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     let (status, body) = server.call(Method::GET, "/v1/campaigns", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["status"], 401);
@@ -175,7 +61,7 @@ async fn keys_and_roles_gate_every_route() {
 
 #[tokio::test]
 async fn some_routes_accept_several_roles() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     server.create(ten_from_100_web()).await;
     // Marketing tries a basket in the console: evaluation changes nothing.
     let (status, body) = server
@@ -244,7 +130,7 @@ async fn some_routes_accept_several_roles() {
 
 #[tokio::test]
 async fn every_key_can_ask_who_it_is() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     let me = |key| server.call(Method::GET, "/v1/me", key, None);
     assert_eq!(
         me(Some(ADMIN)).await,
@@ -308,7 +194,7 @@ async fn fetch(
 
 #[tokio::test]
 async fn the_console_page_is_served_with_its_security_headers() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     let (status, headers, body) = fetch(&server, "/", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
@@ -349,7 +235,7 @@ async fn the_console_page_is_served_with_its_security_headers() {
 
 #[tokio::test]
 async fn console_assets_are_immutable_gzipped_when_asked_and_revalidated() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     if !console::BUILT {
         eprintln!("built with REMISE_SKIP_CONSOLE: no /assets/ to serve");
         return;
@@ -426,7 +312,7 @@ async fn console_assets_are_immutable_gzipped_when_asked_and_revalidated() {
 
 #[tokio::test]
 async fn ten_percent_from_100_on_the_web_only() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     server.create(ten_from_100_web()).await;
 
     let web = server.evaluate(basket("web", "120.00")).await;
@@ -465,7 +351,7 @@ async fn ten_percent_from_100_on_the_web_only() {
 
 #[tokio::test]
 async fn campaigns_are_managed_and_the_next_evaluation_sees_every_change() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     let created = server.create(ten_from_100_web()).await;
     assert_eq!(created["revision"], 1);
     assert_eq!(created["status"], "active");
@@ -568,7 +454,7 @@ async fn campaigns_are_managed_and_the_next_evaluation_sees_every_change() {
 
 #[tokio::test]
 async fn bad_campaigns_are_refused_with_pointers() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     let mut bad_params = ten_from_100_web();
     bad_params["params"] =
         json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "150" } ] });
@@ -648,7 +534,7 @@ async fn bad_campaigns_are_refused_with_pointers() {
 
 #[tokio::test]
 async fn a_group_policy_set_over_the_api_picks_the_winner() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     for (id, percent) in [("five", "5"), ("fifteen", "15")] {
         server
             .create(json!({
@@ -685,7 +571,7 @@ async fn a_group_policy_set_over_the_api_picks_the_winner() {
 
 #[tokio::test]
 async fn malformed_baskets_get_4xx_with_pointers() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     let mut zero = basket("web", "10.00");
     zero["lines"][0]["quantity"] = json!(0);
     let (status, body) = server
@@ -758,7 +644,7 @@ async fn malformed_baskets_get_4xx_with_pointers() {
 
 #[tokio::test]
 async fn the_openapi_document_is_served() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     let (status, body) = server.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -773,7 +659,7 @@ async fn the_openapi_document_is_served() {
 
 #[tokio::test]
 async fn the_catalogue_is_listed() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     let (status, body) = server
         .call(Method::GET, "/v1/plugins", Some(MARKETING), None)
         .await;
@@ -802,16 +688,7 @@ async fn the_catalogue_is_listed() {
 #[tokio::test]
 async fn a_first_start_creates_and_prints_an_admin_key_once() {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let options = ServeOptions {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database_url: fresh_database_url(dir.path(), "first").await,
-        plugin_dir: None,
-        config: None,
-        admin_key: None,
-        max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
-        cache_dir: None,
-        pool: Default::default(),
-    };
+    let options = options(fresh_database_url(dir.path(), "first").await);
     let first = start(&options).await.expect("starts");
     let key = first.created_admin_key.clone().expect("a key is created");
     assert!(key.starts_with("rk_"));
@@ -851,7 +728,7 @@ fn listed_codes(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn a_hundred_thousand_coupons_are_generated_in_one_request_and_listed() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     server.create(spring_sale()).await;
     let path = "/v1/campaigns/spring-sale/coupons";
 
@@ -938,7 +815,7 @@ async fn a_hundred_thousand_coupons_are_generated_in_one_request_and_listed() {
 
 #[tokio::test]
 async fn chosen_coupons_are_stored_upper_case_all_or_none() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     server.create(spring_sale()).await;
     let path = "/v1/campaigns/spring-sale/coupons";
     let (status, body) = server
@@ -1018,7 +895,7 @@ async fn chosen_coupons_are_stored_upper_case_all_or_none() {
 
 #[tokio::test]
 async fn bad_coupon_requests_get_4xx_with_pointers() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     server.create(spring_sale()).await;
     let path = "/v1/campaigns/spring-sale/coupons";
     for (body, pointer) in [
@@ -1115,26 +992,9 @@ async fn bad_coupon_requests_get_4xx_with_pointers() {
     assert_eq!(codes_of(&body).len(), 3);
 }
 
-/// The value of the one sample of `name` whose labels include every `labels` pair, or
-/// `None` when no such line is in the exposition `text`.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter(|line| {
-            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
-        })
-        .find(|line| {
-            labels
-                .iter()
-                .all(|(key, value)| line.contains(&format!("{key}=\"{value}\"")))
-        })
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-}
-
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_plugin_runs_with_their_fuel() {
-    let server = Server::start().await;
+    let server = catalogue_server().await;
     server.create(ten_from_100_web()).await;
     for price in ["120.00", "150.00", "50.00"] {
         server.evaluate(basket("web", price)).await;
