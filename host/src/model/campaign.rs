@@ -411,13 +411,13 @@ mod version {
     }
 }
 
+/// What the tests of several modules share about campaigns.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
     use serde_json::{json, Value};
 
-    /// The campaign of docs/api.md, verbatim.
-    fn spec_example() -> Value {
+    /// The example campaign of docs/api.md, verbatim.
+    pub fn spec_example() -> Value {
         json!({
           "id": "ten-from-100",
           "name": "10 % dès 100 €",
@@ -437,6 +437,13 @@ mod tests {
           "limits": { "budget": "5000.00", "redemptions": 1000, "per_customer": 1, "per_customer_period": "campaign" }
         })
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::spec_example;
+    use super::*;
+    use serde_json::{json, Value};
 
     fn minimal() -> Value {
         json!({ "id": "c1", "name": "C", "plugin": "free-gift", "params": {} })

@@ -3,30 +3,9 @@
 use super::testing::fresh_database_url;
 use super::*;
 use crate::auth::hash_key;
-use serde_json::{json, Value};
+use crate::model::campaign::testing::spec_example;
+use serde_json::json;
 use tempfile::TempDir;
-
-/// The example campaign of docs/api.md.
-fn spec_example() -> Value {
-    json!({
-      "id": "ten-from-100",
-      "name": "10 % dès 100 €",
-      "plugin": "threshold-discount",
-      "plugin_version": "1.0.0",
-      "params": { "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] },
-      "status": "draft",
-      "schedule": { "starts_at": "2026-03-01T00:00:00+01:00", "ends_at": "2026-03-31T23:59:59+02:00",
-                    "timezone": "Europe/Paris", "days_of_week": ["fri", "sat"],
-                    "hours": [ { "from": "17:00", "to": "20:00" } ] },
-      "audience": { "channels": ["web", "store"], "stores": ["paris-rivoli"], "segments": ["card-holder"],
-                    "loyalty_tiers": ["gold", "platinum"], "customers": [], "attributes": { "gender": ["f"] } },
-      "coupon_required": false,
-      "priority": 100,
-      "group": "seasonal",
-      "exclusive": false,
-      "limits": { "budget": "5000.00", "redemptions": 1000, "per_customer": 1, "per_customer_period": "campaign" }
-    })
-}
 
 fn example() -> Campaign {
     serde_json::from_value(spec_example()).expect("the example campaign parses")
