@@ -1,5 +1,5 @@
-//! The OpenAPI document against real answers: `remise serve`'s own entry points on a
-//! loopback port, a temporary SQLite file and the catalogue plugins embedded in the binary.
+//! The OpenAPI document against real answers: a real server from the shared harness
+//! (`remise_tests::http`: its keys, a fresh database, the catalogue plugins).
 //! Every route the document lists is called for real, and every answer is checked against
 //! what the document declares for its status: the status must be documented, the media
 //! type must be the one declared, and the body must validate against the declared schema
@@ -11,21 +11,11 @@
 //! whose answers stay open to new fields for clients), so a field the server starts to send
 //! without the document saying so fails here, as does a field it stops sending.
 
-use remise::serve::{run, start, ServeOptions};
-use remise::store::testing::fresh_database_url;
+use remise_tests::http::{self, ADMIN, CHANNEL, MARKETING, OPS};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use tempfile::TempDir;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-
-const ADMIN: &str = "test-admin-key";
-const CHANNEL: &str = "test-channel-key";
-const MARKETING: &str = "test-marketing-key";
-const OPS: &str = "test-ops-key";
 
 const JSON: &str = "application/json";
 const MERGE_PATCH: &str = "application/merge-patch+json";
@@ -210,44 +200,16 @@ fn close(schema: &mut Value) {
 /// A running server, and the contract each answer is checked against.
 struct Server {
     base: String,
+    /// A client that shows redirects rather than following them.
     client: Client,
     contract: Contract,
-    _stop: oneshot::Sender<()>,
-    _dir: TempDir,
+    _server: http::Server,
 }
 
 impl Server {
     async fn start() -> Server {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let config = dir.path().join("remise.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\nlabel = \"web shop\"\n\n\
-                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n\n\
-                 [[keys]]\nkey = \"{OPS}\"\nrole = \"ops\"\nlabel = \"ops on call\"\n"
-            ),
-        )
-        .expect("config written");
-        let options = ServeOptions {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: fresh_database_url(dir.path(), "remise").await,
-            plugin_dir: None,
-            config: Some(config),
-            admin_key: Some(ADMIN.into()),
-            max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
-            cache_dir: None,
-            pool: Default::default(),
-        };
-        let started = start(&options).await.expect("the service starts");
-        let listener = TcpListener::bind(options.listen)
-            .await
-            .expect("a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("bound"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(run(listener, started.service, async {
-            let _ = stopped.await;
-        }));
+        let server = http::Server::start_with(&[]).await;
+        let base = server.base.clone();
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -264,8 +226,7 @@ impl Server {
             base,
             client,
             contract: Contract::new(document),
-            _stop: stop,
-            _dir: dir,
+            _server: server,
         }
     }
 
@@ -377,8 +338,8 @@ fn json_body(value: Value) -> Body {
     Body::Json(value, JSON)
 }
 
-/// A campaign with every field set.
-fn ten_from_100() -> Value {
+/// A campaign with every field set (not the docs' example, `http::ten_from_100`).
+fn every_field_campaign() -> Value {
     json!({
         "id": "ten-from-100", "name": "10 % dès 100 €", "plugin": "threshold-discount",
         "plugin_version": "1.0.0",
@@ -606,7 +567,7 @@ async fn every_route_answers_as_the_document_says() {
             campaigns,
             campaigns,
             Some(MARKETING),
-            json_body(ten_from_100()),
+            json_body(every_field_campaign()),
         )
         .await;
     assert_eq!(created["revision"], 1);
@@ -629,10 +590,10 @@ async fn every_route_answers_as_the_document_says() {
             campaigns,
             campaigns,
             Some(MARKETING),
-            json_body(ten_from_100()),
+            json_body(every_field_campaign()),
         )
         .await;
-    let mut unknown = ten_from_100();
+    let mut unknown = every_field_campaign();
     unknown["id"] = json!("other");
     unknown["colour"] = json!("red");
     assert!(!server.contract.accepts_request(&post, campaigns, &unknown));
