@@ -1,13 +1,16 @@
 //! Where the process's events go: `tracing` events and spans, filtered by `RUST_LOG`
 //! (default `info`), written to stderr as text or JSON lines. Records of crates that log
 //! through the `log` facade (sqlx's statements among them) become events too, so
-//! `RUST_LOG=debug` shows them.
+//! `RUST_LOG=debug` shows them. hyper 1 emits no events of its own (its `tracing` is behind
+//! an unstable cfg): the server loop logs each connection hyper ends with an error (a
+//! header-read timeout, a malformed request) at `debug`.
 //!
 //! At `info`, no event carries a key, a password or a customer's id: keys are never
 //! logged, database URLs are shown without their password, and customer and order ids
 //! appear only at `debug`.
 
 use clap::ValueEnum;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// How events are written.
@@ -30,6 +33,8 @@ pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, never in a file or a collector.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(true);
     // Fails only when a subscriber is already installed: the first one stays.
     let _ = match format {
