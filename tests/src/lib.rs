@@ -28,6 +28,28 @@ pub fn catalogue(name: &str) -> &'static [u8] {
     remise::catalogue::plugin(name).unwrap_or_else(|| panic!("no catalogue plugin named {name}"))
 }
 
+/// Catalogue plugin `name` with its version `1.0.0` written `1.0.{patch}` (`patch` 1 to
+/// 9): the same plugin as a new version, for uploads, rollbacks and deletions that need
+/// one. The version is the one `1.0.0` of the component that is not a WIT package's
+/// (`…@1.0.0`).
+pub fn catalogue_version(name: &str, patch: u8) -> Vec<u8> {
+    assert!((1..=9).contains(&patch), "patch {patch} is one digit");
+    let mut bytes = catalogue(name).to_vec();
+    let at: Vec<usize> = bytes
+        .windows(5)
+        .enumerate()
+        .filter(|(i, window)| *window == b"1.0.0" && *i > 0 && bytes[i - 1] != b'@')
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        at.len(),
+        1,
+        "{name}'s component should hold its version once outside WIT package names"
+    );
+    bytes[at[0] + 4] = b'0' + patch;
+    bytes
+}
+
 /// `component` with a custom section `name` holding `payload` appended: the same
 /// component to wasmtime (custom sections carry no semantics and may end a component),
 /// but other bytes, so another sha256. Makes many distinct plugins out of a few.

@@ -434,28 +434,6 @@ fn strings(values: &Value, field: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// `free-gift`'s component with its version `1.0.0` written `1.0.1`: the same plugin as a
-/// new version, for the upload, rollback and delete that need one. The version is the one
-/// `1.0.0` of the component that is not a WIT package's (`…@1.0.0`).
-fn free_gift_1_0_1() -> Vec<u8> {
-    let mut bytes = remise::catalogue::plugin("free-gift")
-        .expect("free-gift is in the catalogue")
-        .to_vec();
-    let at: Vec<usize> = bytes
-        .windows(5)
-        .enumerate()
-        .filter(|(i, window)| *window == b"1.0.0" && *i > 0 && bytes[i - 1] != b'@')
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(
-        at.len(),
-        1,
-        "free-gift's component should hold its version once outside WIT package names"
-    );
-    bytes[at[0] + 4] = b'1';
-    bytes
-}
-
 #[tokio::test]
 async fn every_route_answers_as_the_document_says() {
     let mut server = Server::start().await;
@@ -1346,7 +1324,10 @@ async fn every_route_answers_as_the_document_says() {
             upload,
             "/v1/plugins/bundle-price",
             Some(OPS),
-            Body::Raw(free_gift_1_0_1(), "application/wasm"),
+            Body::Raw(
+                remise_tests::catalogue_version("free-gift", 1),
+                "application/wasm",
+            ),
         )
         .await;
     server
@@ -1380,7 +1361,10 @@ async fn every_route_answers_as_the_document_says() {
             upload,
             "/v1/plugins/free-gift",
             Some(OPS),
-            Body::Raw(free_gift_1_0_1(), "application/wasm"),
+            Body::Raw(
+                remise_tests::catalogue_version("free-gift", 1),
+                "application/wasm",
+            ),
         )
         .await;
     assert_eq!(uploaded["latest"], "1.0.1", "{uploaded}");
