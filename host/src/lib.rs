@@ -24,11 +24,12 @@
 //!   versions, in SQLite or PostgreSQL, migrated on start.
 //! - [`registry`]: every loaded plugin version, the version unpinned campaigns follow,
 //!   loading the catalogue, the plugin folder and uploaded versions through the
-//!   compiled-code cache ([`registry::cache`]); the watched folder ([`registry::watch`]).
+//!   compiled-code cache ([`registry::cache`]); the watched folder ([`registry::watch`]);
+//!   how every write reaches the other hosts on one database ([`registry::propagation`]).
 //! - [`service`]: campaigns checked against their plugin and stored, one file per
 //!   resource (campaigns, groups, keys, redemptions, coupons, stats, plugin uploads), the
-//!   [`service`]'s evaluator (snapshot, usage, evaluation threads), and keeping hosts in
-//!   step.
+//!   [`service`]'s evaluator (snapshot, usage, evaluation threads), and what a catch-up
+//!   with other hosts reloads.
 //! - [`api`]: the HTTP API v1 over axum: the HTTP bodies, one route table, bearer keys and
 //!   roles, problem+json errors with JSON pointers, the OpenAPI document, the edge layers
 //!   (request ids, access log, timeout, panics, compression) and the console's files.

@@ -1,7 +1,9 @@
 //! Many hosts on one PostgreSQL database (issue 8): caps and budgets stay exact under 400
 //! concurrent commits split between two hosts, an order counts once whichever host gets
 //! it, campaign writes on one host apply on the other's very next evaluation, and a plugin
-//! uploaded or rolled back on one host is served by the other within a second. Skipped
+//! uploaded, rolled back or deleted on one host is served (or not) by the other within a
+//! second, an upload is never lost to a catch-up running meanwhile, and a change the
+//! database would not announce at once reaches the others once it does. Skipped
 //! unless the suite runs on PostgreSQL (`scripts/with-postgres.sh`).
 
 use remise::store::testing::postgres_server;
@@ -482,6 +484,184 @@ async fn a_plugin_uploaded_or_rolled_back_on_one_host_is_served_by_the_other() {
     );
     // A serves what it was told at once.
     serves_flip(&a, "1.0.0", "10.00").await;
+}
+
+/// The versions `host` lists for plugin `name`.
+async fn versions(host: &Server, name: &str) -> Vec<String> {
+    let (status, view) = host
+        .call(Method::GET, &format!("/v1/plugins/{name}"), MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    view["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["version"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_version_deleted_on_one_host_is_gone_from_the_other() {
+    if !on_postgres() {
+        return;
+    }
+    let a = Server::start_with(&[]).await;
+    let b = Server::start_on(a.database_url(), &[]).await;
+    let (status, view) = a
+        .upload(
+            "free-gift",
+            remise_tests::catalogue_version("free-gift", 1),
+            OPS,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let (status, view) = a.rollback("free-gift").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let started = Instant::now();
+    // (Compiling it may take B a while on a loaded machine: not what this test is about.)
+    while !versions(&b, "free-gift")
+        .await
+        .contains(&"1.0.1".to_string())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "B never saw 1.0.1"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (status, body) = a
+        .call(
+            Method::DELETE,
+            "/v1/plugins/free-gift/versions/1.0.1",
+            OPS,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let started = Instant::now();
+    while versions(&b, "free-gift")
+        .await
+        .contains(&"1.0.1".to_string())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B still serves free-gift 1.0.1 a second after A deleted it"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // And B refuses a campaign pinned to it, as A does.
+    let pinned = json!({ "id": "pinned", "name": "pinned", "plugin": "free-gift",
+                         "plugin_version": "1.0.1",
+                         "params": { "min_subtotal": "10.00", "gift": { "sku": "TOTE" } } });
+    for host in [&a, &b] {
+        host.refused(
+            "/v1/campaigns",
+            MARKETING,
+            pinned.clone(),
+            &["/plugin_version"],
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_made_while_the_host_catches_up_is_never_lost() {
+    if !on_postgres() {
+        return;
+    }
+    let a = Server::start_with(&[]).await;
+    let b = Server::start_on(a.database_url(), &[]).await;
+    // Rounds of two uploads at once: B's makes A catch up (compiling B's version) while
+    // A's own upload lands. Each host's own version must stay listed from the moment its
+    // upload is answered.
+    for round in 0..4u8 {
+        let (mine, theirs) = (2 * round + 1, 2 * round + 2);
+        let on_b = b.upload(
+            "free-gift",
+            remise_tests::catalogue_version("free-gift", theirs),
+            OPS,
+        );
+        let on_a = async {
+            // Let B's upload start compiling first, so A's poll is catching up with it.
+            tokio::time::sleep(Duration::from_millis(20 * u64::from(round))).await;
+            a.upload(
+                "free-gift",
+                remise_tests::catalogue_version("free-gift", mine),
+                OPS,
+            )
+            .await
+        };
+        let ((status_b, view_b), (status_a, view_a)) = tokio::join!(on_b, on_a);
+        assert_eq!(status_b, StatusCode::CREATED, "{view_b}");
+        assert_eq!(status_a, StatusCode::CREATED, "{view_a}");
+        let own = format!("1.0.{mine}");
+        let watched = Instant::now();
+        while watched.elapsed() < Duration::from_millis(400) {
+            assert!(
+                versions(&a, "free-gift").await.contains(&own),
+                "round {round}: A lost its own upload {own} {} ms after answering it",
+                watched.elapsed().as_millis()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_not_announced_at_once_is_announced_once_the_database_takes_it() {
+    if !on_postgres() {
+        return;
+    }
+    let a = Server::start_with(&[]).await;
+    let b = Server::start_on(a.database_url(), &[]).await;
+    // The database refuses to move the generation on (the writes themselves go through).
+    use sqlx::Connection;
+    let mut admin = sqlx::postgres::PgConnection::connect(a.database_url())
+        .await
+        .expect("the test database answers");
+    sqlx::query(
+        "CREATE FUNCTION refuse_bump() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'generation frozen by the test'; END $$",
+    )
+    .execute(&mut admin)
+    .await
+    .expect("function created");
+    sqlx::query(
+        "CREATE TRIGGER refuse_bump BEFORE UPDATE ON state_generation \
+         FOR EACH ROW EXECUTE FUNCTION refuse_bump()",
+    )
+    .execute(&mut admin)
+    .await
+    .expect("trigger created");
+
+    a.create(offer("late", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    // A serves it; B cannot know yet, and A says a change of its is not announced.
+    assert_eq!(
+        a.discount_on(basket("100.00"), "late").await.as_deref(),
+        Some("10.00")
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(b.discount_on(basket("100.00"), "late").await, None);
+    let (status, ready) = a.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+    assert_eq!(ready["status"], "degraded", "{ready}");
+
+    sqlx::query("DROP TRIGGER refuse_bump ON state_generation")
+        .execute(&mut admin)
+        .await
+        .expect("trigger dropped");
+    let started = Instant::now();
+    while b.discount_on(basket("100.00"), "late").await.is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "B never saw the campaign A could not announce at once"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, ready) = a.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready["status"], "ready", "{ready}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

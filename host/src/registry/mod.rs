@@ -2,10 +2,12 @@
 //! campaigns follow, when ops uploaded each; loading the embedded catalogue, the plugin
 //! folder and the versions uploaded on any host ([`load_uploaded`]); and the watched
 //! plugin folder ([`watch`]); the compiled-code cache every load goes through
-//! ([`cache`]). Uploads, rollbacks and deletions, which also re-check campaigns, are the
+//! ([`cache`]); and the propagation of every write between hosts on one database
+//! ([`propagation`]). Uploads, rollbacks and deletions, which also re-check campaigns, are the
 //! service's ([`crate::service`]).
 
 pub mod cache;
+pub mod propagation;
 pub mod watch;
 
 pub use cache::{CacheStats, Loader};
@@ -141,17 +143,39 @@ impl Registry {
     }
 }
 
-/// Registers every uploaded version in the store, and each plugin's current version.
-/// Only the components not already in `registry` with the same bytes are fetched and
-/// compiled, so a host catching up with another's change pays for new uploads alone. A
-/// stored version that no longer loads is logged and skipped.
+/// Makes `registry`'s uploaded versions those of the store: registers every stored
+/// version, forgets those deleted since (on any host), and sets each plugin's current
+/// version. Only the components not already in `registry` with the same bytes are fetched
+/// and compiled, so a host catching up with another's change pays for new uploads alone.
+/// A stored version that no longer loads is logged and skipped.
 pub async fn load_uploaded(
     store: &Store,
     loader: &Arc<Loader>,
     registry: &mut Registry,
 ) -> Result<(), RegistryError> {
+    let stored = store.plugin_versions().await?;
+    let deleted: Vec<(String, semver::Version)> = registry
+        .uploaded
+        .keys()
+        .filter(|(name, version)| {
+            !stored
+                .iter()
+                .any(|s| &s.name == name && s.version == version.to_string())
+        })
+        .cloned()
+        .collect();
+    for (name, version) in deleted {
+        tracing::info!(plugin = %name, %version, "plugin version deleted on another host: unloaded");
+        if let Some(versions) = registry.plugins.get_mut(&name) {
+            versions.remove(&version);
+            if versions.is_empty() {
+                registry.plugins.remove(&name);
+            }
+        }
+        registry.uploaded.remove(&(name, version));
+    }
     let mut missing = Vec::new();
-    for version in store.plugin_versions().await? {
+    for version in stored {
         let loaded = semver::Version::parse(&version.version)
             .ok()
             .filter(|parsed| {

@@ -1,13 +1,13 @@
 //! The service behind the HTTP API, one file per resource: [`campaigns`] (checked against
 //! their plugin and stored), [`groups`], [`keys`], [`plugins`] (uploads, rollbacks), [`redemptions`],
 //! [`coupons`], [`stats`]; the [`evaluator`] that owns what evaluations read and the
-//! threads they run on; and [`sync`], which keeps hosts on one database in step.
+//! threads they run on; and [`sync`], what a catch-up with other hosts reloads.
 //!
 //! Writes go to the store first, then replace the snapshot (one `Arc` swap), so the very
 //! next evaluation sees the change and an evaluation in flight finishes on what it started
 //! with. Writes are serialised by one lock: they are rare, and it keeps the snapshot equal
 //! to the store. Hosts sharing a PostgreSQL database catch up with one another's writes
-//! through the store's generation ([`sync`]).
+//! through the store's generation ([`crate::registry::propagation`]).
 
 mod campaigns;
 mod coupons;
@@ -19,27 +19,26 @@ mod redemptions;
 mod stats;
 mod sync;
 
+pub use crate::registry::propagation::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use campaigns::CampaignView;
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, MAX_ORDER_ID};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
-pub use sync::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 
 use crate::auth::KeyInfo;
 use crate::engine::response::EvaluateResponse;
 use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
 use crate::model::campaign::Campaign;
 use crate::model::{Basket, FieldProblem};
+use crate::registry::propagation::Propagation;
 use crate::registry::Loader;
 use crate::registry::{self, Registry, RegistryError};
 pub use crate::registry::{PluginVersionView, PluginView};
 use crate::runtime::Plugin;
 use crate::store::{Store, StoreError};
-use chrono::{DateTime, Utc};
 use evaluator::{Evaluator, Snapshot};
 use std::collections::HashMap;
-use std::sync::atomic::AtomicI64;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 /// Why a service call failed, in terms the API maps to a status.
@@ -111,12 +110,8 @@ pub struct Service {
     /// Serialises this process's commits and cancels (SQLite's write lock, taken at the
     /// start of each, serialises them across processes).
     commits: tokio::sync::Mutex<()>,
-    /// The store generation the cached campaigns, groups and plugins reflect ([`sync`]).
-    generation: AtomicI64,
-    /// One catch-up with other hosts' changes at a time.
-    catching_up: tokio::sync::Mutex<()>,
-    /// Since when the database has not answered, while it does not.
-    unreachable_since: Mutex<Option<DateTime<Utc>>>,
+    /// This host's mark on the store's generation, and whether the database answers.
+    propagation: Propagation,
 }
 
 impl Service {
@@ -145,9 +140,7 @@ impl Service {
             commits: tokio::sync::Mutex::new(()),
             loader,
             max_plugin_bytes,
-            generation: AtomicI64::new(generation),
-            catching_up: tokio::sync::Mutex::new(()),
-            unreachable_since: Mutex::new(None),
+            propagation: Propagation::new(generation),
         };
         service.reload().await?;
         Ok(service)
@@ -155,7 +148,15 @@ impl Service {
 
     /// Reads campaigns, groups and keys from the store again.
     pub async fn reload(&self) -> Result<(), ServiceError> {
-        let _write = self.writes.lock().await;
+        let write = self.writes.lock().await;
+        self.reload_under(&write).await
+    }
+
+    /// [`Service::reload`], for a caller that holds the write lock (`_write`).
+    async fn reload_under(
+        &self,
+        _write: &tokio::sync::MutexGuard<'_, ()>,
+    ) -> Result<(), ServiceError> {
         let stored = self.store.campaigns().await?;
         let groups = self.store.groups().await?;
         let usage = self.store.usage().await?;
