@@ -163,6 +163,72 @@ test("the campaign is activated", async () => {
   assert.equal((await api("GET", "/v1/campaigns/ten-from-100", KEYS.marketing)).status, "active");
 });
 
+/** The innermost group of the parameters form around the input `id`: the field and its errors. */
+const paramField = (id) =>
+  page.locator(".params .rjsf-field:not(.rjsf-field-object):not(.rjsf-field-array)", {
+    has: page.locator(id),
+  });
+
+test("the API's field errors write into no prototype, whatever their pointers", async () => {
+  // A 400 that a broken or hostile server could answer: pointers into prototypes beside a
+  // real one.
+  const errors = [
+    { pointer: "/params/tiers/0/percent_off", message: "refusé par le serveur de test" },
+    { pointer: "/params/__proto__/polluted", message: "p1" },
+    { pointer: "/params/constructor/prototype/polluted", message: "p2" },
+    { pointer: "/params/tiers/__proto__/polluted", message: "p3" },
+    { pointer: "/__proto__", message: "p4" },
+    { pointer: "/__proto__/x", message: "p5" },
+    { pointer: "/constructor/prototype/y", message: "p6" },
+    { pointer: "__proto__", message: "p7" },
+    { pointer: "constructor", message: "p8" },
+  ];
+  await page.route("**/v1/campaigns", (route) =>
+    route.request().method() === "POST"
+      ? route.fulfill({
+          status: 400,
+          contentType: "application/problem+json",
+          body: JSON.stringify({
+            type: "about:blank",
+            title: "Invalid campaign",
+            status: 400,
+            detail: "the campaign is invalid",
+            errors,
+          }),
+        })
+      : route.continue(),
+  );
+  try {
+    await page.goto(BASE + "/#/campaigns/new");
+    await page.fill("input[name=id]", "never-stored");
+    await page.fill("input[name=name]", "Never stored");
+    await page.selectOption("select[name=plugin]", "threshold-discount");
+    await page
+      .locator("#root_tiers")
+      .getByRole("button", { name: /ajouter/i })
+      .first()
+      .click();
+    await page.fill("#root_tiers_0_min_subtotal", "100");
+    await page.fill("#root_tiers_0_percent_off", "10");
+    await page.click("button[type=submit]");
+    await paramField("#root_tiers_0_percent_off")
+      .getByText("refusé par le serveur de test")
+      .waitFor(WAIT);
+    // The pointers no field shows are listed in the banner, as they are.
+    await page.locator(".problem").getByText("p7").waitFor(WAIT);
+    const leaked = await page.evaluate(() =>
+      ["polluted", "x", "y", "__errors"].filter(
+        (name) => ({})[name] !== undefined || Object[name] !== undefined || [][name] !== undefined,
+      ),
+    );
+    assert.deepEqual(leaked, [], "nothing reached a prototype");
+  } finally {
+    await page.unroute("**/v1/campaigns");
+  }
+  await page.getByRole("link", { name: "Annuler" }).click();
+  await page.getByRole("heading", { name: "Campagnes" }).waitFor(WAIT);
+});
+
 test("a basket tried shows the discount and why another campaign did not apply", async () => {
   await api("POST", "/v1/campaigns", KEYS.marketing, {
     id: "stores-only",
