@@ -73,6 +73,7 @@ async fn the_console_works_in_a_real_browser() {
         "04-results",
         "05-coupons",
         "10-plugins",
+        "12-editor-checked-in-browser",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

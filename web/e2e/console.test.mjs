@@ -2,7 +2,8 @@
 // real `remise serve` (started by tests/tests/console.rs, which passes its address, keys and
 // the plugin to upload in the environment). The browser asks for French, as the retailers'
 // marketing teams' do: the console answers in French, money as "11,88 €"; one test switches
-// it to English and back. Screenshots of each main page go to $REMISE_SCREENSHOTS.
+// it to English and back. Screenshots of each main page go to $REMISE_SCREENSHOTS. Every
+// Content Security Policy violation of any page is collected, and none may happen.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, mkdir } from "node:fs/promises";
@@ -33,6 +34,8 @@ const NBSP = "\u00a0";
 let browser;
 let page;
 const downloaded = [];
+/** What the browser said about the Content Security Policy: each violation, on any page. */
+const policyProblems = [];
 
 /** Calls the API directly, as a channel or an admin would, outside the browser. */
 async function api(method, path, key, body) {
@@ -79,8 +82,24 @@ before(async () => {
     acceptDownloads: true,
     locale: "fr-FR",
   });
+  // Every page reports a Content Security Policy violation on its console, where the
+  // browser also writes the scripts it refused to run (eval, new Function).
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) =>
+      console.error(
+        `CSP violation: ${event.violatedDirective} refused ${event.blockedURI || "(inline)"}` +
+          ` at ${event.sourceFile}:${event.lineNumber}`,
+      ),
+    );
+  });
   page = await context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error));
+  page.on("console", (message) => {
+    const text = message.text();
+    if (/CSP violation|Content Security Policy|unsafe-eval|compiling schema/i.test(text)) {
+      policyProblems.push(text);
+    }
+  });
   page.on("download", (d) => downloaded.push(d));
 });
 
@@ -168,6 +187,47 @@ const paramField = (id) =>
   page.locator(".params .rjsf-field:not(.rjsf-field-object):not(.rjsf-field-array)", {
     has: page.locator(id),
   });
+
+test("the parameters form checks a field when it is left, in the browser, under a policy without 'unsafe-eval'", async () => {
+  await page.goto(BASE + "/#/campaigns/new");
+  const response = await page.reload();
+  const policy = response.headers()["content-security-policy"];
+  assert.ok(policy.includes("script-src 'self';"), policy);
+  assert.ok(!policy.includes("unsafe-eval"), policy);
+  const sent = [];
+  const onRequest = (request) => request.method() !== "GET" && sent.push(request.url());
+  page.on("request", onRequest);
+  await page.selectOption("select[name=plugin]", "threshold-discount");
+  await page
+    .locator("#root_tiers")
+    .getByRole("button", { name: /ajouter/i })
+    .first()
+    .click();
+  await page.fill("#root_tiers_0_min_subtotal", "cent euros");
+  // Leaving the field checks it against the plugin's schema (a decimal's pattern).
+  await page.focus("#root_tiers_0_percent_off");
+  const error = paramField("#root_tiers_0_min_subtotal").getByText("n'a pas la forme attendue");
+  await error.waitFor(WAIT);
+  await shot("12-editor-checked-in-browser");
+  await page.fill("#root_tiers_0_min_subtotal", "100");
+  await page.fill("#root_tiers_0_percent_off", "10");
+  await page.focus("input[name=budget]");
+  await error.waitFor({ state: "detached", ...WAIT });
+  // A schema with an anyOf (loyalty-reward's optional birthday: a $ref into $defs, or null)
+  // is matched by the same validator.
+  await page.selectOption("select[name=plugin]", "loyalty-reward");
+  // The Birthday branch's fields show once it is chosen (the form starts on it, empty).
+  await page.locator("#root_birthday__anyof_select").selectOption({ index: 1 });
+  await page.locator("#root_birthday__anyof_select").selectOption({ index: 0 });
+  await page.fill("#root_birthday_window_days", "3");
+  await page.focus("input[name=budget]");
+  await page.fill("#root_birthday_window_days", "");
+  await page.focus("input[name=budget]");
+  await paramField("#root_birthday_window_days").getByText("à renseigner").waitFor(WAIT);
+  page.off("request", onRequest);
+  assert.deepEqual(sent, [], "nothing was sent: the browser checked the params");
+  assert.deepEqual(policyProblems, []);
+});
 
 test("the API's field errors write into no prototype, whatever their pointers", async () => {
   // A 400 that a broken or hostile server could answer: pointers into prototypes beside a
@@ -454,4 +514,8 @@ test("a 401 or 403 from the API sends the person back to sign-in with the reason
   await page.getByText("Session fermée : cette clé n'a pas le droit de faire cela").waitFor(WAIT);
   await page.unroute("**/v1/plugins");
   await shot("11-signed-out");
+});
+
+test("no page broke the Content Security Policy", () => {
+  assert.deepEqual(policyProblems, []);
 });
