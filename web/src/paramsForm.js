@@ -7,6 +7,16 @@
 
 const KNOWN_FORMATS = new Set(["date", "date-time", "time", "email", "uri", "uuid"]);
 
+/**
+ * `out[key] = value` as an own property whatever the key: a plain assignment of "__proto__"
+ * (a key JSON.parse keeps as data) would set `out`'s prototype and lose the key.
+ * @param {object} out
+ * @param {string} key
+ * @param {unknown} value
+ */
+const setOwn = (out, key, value) =>
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+
 export function formSchema(schema) {
   if (Array.isArray(schema)) return schema.map(formSchema);
   if (!schema || typeof schema !== "object") return schema;
@@ -20,7 +30,7 @@ export function formSchema(schema) {
       out.type = types.includes("string") ? "string" : types.length === 1 ? types[0] : types;
       continue;
     }
-    out[key] = typeof value === "object" ? formSchema(value) : value;
+    setOwn(out, key, typeof value === "object" ? formSchema(value) : value);
   }
   return out;
 }
@@ -32,7 +42,7 @@ export function cleanParams(value) {
   const out = {};
   for (const [key, inner] of Object.entries(value)) {
     if (inner === null || inner === undefined || inner === "") continue;
-    out[key] = cleanParams(inner);
+    setOwn(out, key, cleanParams(inner));
   }
   return out;
 }
