@@ -432,7 +432,8 @@ test("a campaign is cloned, edited, activated, paused, ended and deleted", async
   await page.fill("input[name=starts_at]", "2026-03-01T00:00");
   await page.check("input[name=day-sat]");
   await page.getByRole("button", { name: "Enregistrer" }).click();
-  await page.getByRole("heading", { name: "Copy, renamed" }).waitFor(WAIT);
+  // Exactly: the editor's own heading, « Copy, renamed », holds the name as soon as it is typed.
+  await page.getByRole("heading", { name: "Copy, renamed", exact: true }).waitFor(WAIT);
   const edited = await api("GET", "/v1/campaigns/ten-from-100-copy", KEYS.marketing);
   assert.equal(
     edited.schedule.starts_at,
