@@ -1,6 +1,6 @@
 // ESLint 9 (flat config): the recommended JavaScript rules, React's and the rules of hooks,
-// for the console's sources, its build configuration and its browser test. `npm run lint`
-// allows no warning; formatting is prettier's business (npm run format:check).
+// for the console's sources, its build configuration, its unit tests and its browser test.
+// `npm run lint` allows no warning; formatting is prettier's business (npm run format:check).
 import js from "@eslint/js";
 import globals from "globals";
 import react from "eslint-plugin-react";
@@ -37,7 +37,7 @@ export default [
     },
   },
   {
-    files: ["*.js", "scripts/**/*.mjs", "e2e/**/*.mjs"],
+    files: ["*.js", "scripts/**/*.mjs", "e2e/**/*.mjs", "test/**/*.mjs"],
     languageOptions: { ecmaVersion: 2024, sourceType: "module", globals: globals.node },
   },
   {

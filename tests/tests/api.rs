@@ -201,7 +201,7 @@ async fn the_console_page_is_served_with_its_security_headers() {
     assert_eq!(header(&headers, "cache-control"), "no-cache");
     assert_eq!(
         header(&headers, "content-security-policy"),
-        "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; \
          base-uri 'none'; form-action 'self'"
     );

@@ -1,7 +1,8 @@
 //! The marketing console in a real browser: starts a real server (temporary SQLite, the
 //! catalogue, the `flip-v1` guest in its plugin folder) and runs `web/e2e/console.test.mjs`,
 //! Playwright driving Debian's headless Chromium against it. Screenshots of each main page
-//! are kept in `target/console-screenshots/`.
+//! are kept in `target/console-screenshots/`. Beside it, the console's own modules under
+//! node's test runner (`web/test/`).
 
 use remise_tests::http::{Server, CHANNEL, MARKETING, OPS};
 use std::path::{Path, PathBuf};
@@ -72,10 +73,41 @@ async fn the_console_works_in_a_real_browser() {
         "04-results",
         "05-coupons",
         "10-plugins",
+        "12-editor-checked-in-browser",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),
             "screenshot {page}.png was taken"
         );
     }
+}
+
+/// `web/test/` under node's test runner, as `npm run test:unit` runs it (the console's own
+/// modules, one test file each), with V8 refusing code made from strings (`eval`,
+/// `new Function`) as a browser does under a Content Security Policy without `'unsafe-eval'`.
+#[test]
+fn the_consoles_own_modules_pass_their_unit_tests() {
+    let web = workspace().join("web");
+    assert!(
+        web.join("node_modules").exists(),
+        "web/node_modules is installed by the build of the remise crate (host/build.rs runs npm ci)"
+    );
+    let output = std::process::Command::new("node")
+        .args([
+            "--disallow-code-generation-from-strings",
+            "--test",
+            "--test-reporter=spec",
+            "test/",
+        ])
+        .current_dir(&web)
+        .output()
+        .expect("node runs (Node.js 20+ is needed to build and test the console)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the console's unit tests failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
 }

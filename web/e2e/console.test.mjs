@@ -2,7 +2,8 @@
 // real `remise serve` (started by tests/tests/console.rs, which passes its address, keys and
 // the plugin to upload in the environment). The browser asks for French, as the retailers'
 // marketing teams' do: the console answers in French, money as "11,88 €"; one test switches
-// it to English and back. Screenshots of each main page go to $REMISE_SCREENSHOTS.
+// it to English and back. Screenshots of each main page go to $REMISE_SCREENSHOTS. Every
+// Content Security Policy violation of any page is collected, and none may happen.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, mkdir } from "node:fs/promises";
@@ -33,6 +34,8 @@ const NBSP = "\u00a0";
 let browser;
 let page;
 const downloaded = [];
+/** What the browser said about the Content Security Policy: each violation, on any page. */
+const policyProblems = [];
 
 /** Calls the API directly, as a channel or an admin would, outside the browser. */
 async function api(method, path, key, body) {
@@ -79,8 +82,24 @@ before(async () => {
     acceptDownloads: true,
     locale: "fr-FR",
   });
+  // Every page reports a Content Security Policy violation on its console, where the
+  // browser also writes the scripts it refused to run (eval, new Function).
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) =>
+      console.error(
+        `CSP violation: ${event.violatedDirective} refused ${event.blockedURI || "(inline)"}` +
+          ` at ${event.sourceFile}:${event.lineNumber}`,
+      ),
+    );
+  });
   page = await context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error));
+  page.on("console", (message) => {
+    const text = message.text();
+    if (/CSP violation|Content Security Policy|unsafe-eval|compiling schema/i.test(text)) {
+      policyProblems.push(text);
+    }
+  });
   page.on("download", (d) => downloaded.push(d));
 });
 
@@ -161,6 +180,113 @@ test("the campaign is activated", async () => {
   await page.getByRole("button", { name: "Activer" }).click();
   await page.locator(".badge.active").first().waitFor(WAIT);
   assert.equal((await api("GET", "/v1/campaigns/ten-from-100", KEYS.marketing)).status, "active");
+});
+
+/** The innermost group of the parameters form around the input `id`: the field and its errors. */
+const paramField = (id) =>
+  page.locator(".params .rjsf-field:not(.rjsf-field-object):not(.rjsf-field-array)", {
+    has: page.locator(id),
+  });
+
+test("the parameters form checks a field when it is left, in the browser, under a policy without 'unsafe-eval'", async () => {
+  await page.goto(BASE + "/#/campaigns/new");
+  const response = await page.reload();
+  const policy = response.headers()["content-security-policy"];
+  assert.ok(policy.includes("script-src 'self';"), policy);
+  assert.ok(!policy.includes("unsafe-eval"), policy);
+  const sent = [];
+  const onRequest = (request) => request.method() !== "GET" && sent.push(request.url());
+  page.on("request", onRequest);
+  await page.selectOption("select[name=plugin]", "threshold-discount");
+  await page
+    .locator("#root_tiers")
+    .getByRole("button", { name: /ajouter/i })
+    .first()
+    .click();
+  await page.fill("#root_tiers_0_min_subtotal", "cent euros");
+  // Leaving the field checks it against the plugin's schema (a decimal's pattern).
+  await page.focus("#root_tiers_0_percent_off");
+  const error = paramField("#root_tiers_0_min_subtotal").getByText("n'a pas la forme attendue");
+  await error.waitFor(WAIT);
+  await shot("12-editor-checked-in-browser");
+  await page.fill("#root_tiers_0_min_subtotal", "100");
+  await page.fill("#root_tiers_0_percent_off", "10");
+  await page.focus("input[name=budget]");
+  await error.waitFor({ state: "detached", ...WAIT });
+  // A schema with an anyOf (loyalty-reward's optional birthday: a $ref into $defs, or null)
+  // is matched by the same validator.
+  await page.selectOption("select[name=plugin]", "loyalty-reward");
+  // The Birthday branch's fields show once it is chosen (the form starts on it, empty).
+  await page.locator("#root_birthday__anyof_select").selectOption({ index: 1 });
+  await page.locator("#root_birthday__anyof_select").selectOption({ index: 0 });
+  await page.fill("#root_birthday_window_days", "3");
+  await page.focus("input[name=budget]");
+  await page.fill("#root_birthday_window_days", "");
+  await page.focus("input[name=budget]");
+  await paramField("#root_birthday_window_days").getByText("à renseigner").waitFor(WAIT);
+  page.off("request", onRequest);
+  assert.deepEqual(sent, [], "nothing was sent: the browser checked the params");
+  assert.deepEqual(policyProblems, []);
+});
+
+test("the API's field errors write into no prototype, whatever their pointers", async () => {
+  // A 400 that a broken or hostile server could answer: pointers into prototypes beside a
+  // real one.
+  const errors = [
+    { pointer: "/params/tiers/0/percent_off", message: "refusé par le serveur de test" },
+    { pointer: "/params/__proto__/polluted", message: "p1" },
+    { pointer: "/params/constructor/prototype/polluted", message: "p2" },
+    { pointer: "/params/tiers/__proto__/polluted", message: "p3" },
+    { pointer: "/__proto__", message: "p4" },
+    { pointer: "/__proto__/x", message: "p5" },
+    { pointer: "/constructor/prototype/y", message: "p6" },
+    { pointer: "__proto__", message: "p7" },
+    { pointer: "constructor", message: "p8" },
+  ];
+  await page.route("**/v1/campaigns", (route) =>
+    route.request().method() === "POST"
+      ? route.fulfill({
+          status: 400,
+          contentType: "application/problem+json",
+          body: JSON.stringify({
+            type: "about:blank",
+            title: "Invalid campaign",
+            status: 400,
+            detail: "the campaign is invalid",
+            errors,
+          }),
+        })
+      : route.continue(),
+  );
+  try {
+    await page.goto(BASE + "/#/campaigns/new");
+    await page.fill("input[name=id]", "never-stored");
+    await page.fill("input[name=name]", "Never stored");
+    await page.selectOption("select[name=plugin]", "threshold-discount");
+    await page
+      .locator("#root_tiers")
+      .getByRole("button", { name: /ajouter/i })
+      .first()
+      .click();
+    await page.fill("#root_tiers_0_min_subtotal", "100");
+    await page.fill("#root_tiers_0_percent_off", "10");
+    await page.click("button[type=submit]");
+    await paramField("#root_tiers_0_percent_off")
+      .getByText("refusé par le serveur de test")
+      .waitFor(WAIT);
+    // The pointers no field shows are listed in the banner, as they are.
+    await page.locator(".problem").getByText("p7").waitFor(WAIT);
+    const leaked = await page.evaluate(() =>
+      ["polluted", "x", "y", "__errors"].filter(
+        (name) => ({})[name] !== undefined || Object[name] !== undefined || [][name] !== undefined,
+      ),
+    );
+    assert.deepEqual(leaked, [], "nothing reached a prototype");
+  } finally {
+    await page.unroute("**/v1/campaigns");
+  }
+  await page.getByRole("link", { name: "Annuler" }).click();
+  await page.getByRole("heading", { name: "Campagnes" }).waitFor(WAIT);
 });
 
 test("a basket tried shows the discount and why another campaign did not apply", async () => {
@@ -306,7 +432,8 @@ test("a campaign is cloned, edited, activated, paused, ended and deleted", async
   await page.fill("input[name=starts_at]", "2026-03-01T00:00");
   await page.check("input[name=day-sat]");
   await page.getByRole("button", { name: "Enregistrer" }).click();
-  await page.getByRole("heading", { name: "Copy, renamed" }).waitFor(WAIT);
+  // Exactly: the editor's own heading, « Copy, renamed », holds the name as soon as it is typed.
+  await page.getByRole("heading", { name: "Copy, renamed", exact: true }).waitFor(WAIT);
   const edited = await api("GET", "/v1/campaigns/ten-from-100-copy", KEYS.marketing);
   assert.equal(
     edited.schedule.starts_at,
@@ -388,4 +515,8 @@ test("a 401 or 403 from the API sends the person back to sign-in with the reason
   await page.getByText("Session fermée : cette clé n'a pas le droit de faire cela").waitFor(WAIT);
   await page.unroute("**/v1/plugins");
   await shot("11-signed-out");
+});
+
+test("no page broke the Content Security Policy", () => {
+  assert.deepEqual(policyProblems, []);
 });

@@ -113,14 +113,17 @@ export async function call(method, route, options) {
 }
 
 /**
- * Errors keyed by JSON pointer, for fields to show next to themselves.
+ * Errors keyed by JSON pointer, for fields to show next to themselves. The pointers are the
+ * server's: the map has no prototype, so "__proto__" or "constructor" is only a key, and a
+ * field reads nothing that the server did not send.
  * @param {{ errors?: FieldError[] } | null | undefined} error
  */
 export function errorsByPointer(error) {
   /** @type {Record<string, string[]>} */
-  const map = {};
+  const map = Object.create(null);
   for (const { pointer, message } of error?.errors || []) {
-    (map[pointer] ||= []).push(message);
+    if (typeof pointer !== "string") continue;
+    (map[pointer] ??= []).push(message);
   }
   return map;
 }

@@ -60,12 +60,13 @@ const NO_CACHE: &str = "no-cache";
 /// The cache policy of content-hashed files: a new content is a new name.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// What the console may load and run: only its own files and its own API. `'unsafe-eval'`
-/// is there because the form library's JSON-Schema validator (ajv, under
-/// `@rjsf/validator-ajv8`) compiles each plugin's parameter schema into a function at run
-/// time (`new Function`); `'unsafe-inline'` styles because React sets `style` attributes.
+/// What the console may load and run: only its own files and its own API. Scripts are its
+/// own files and nothing else: no `'unsafe-eval'`, so no code made from a string at run time
+/// (the parameters form checks a plugin's JSON Schema with a validator that interprets it,
+/// `web/src/schemaValidator.js`, where Ajv would compile it with `new Function`);
+/// `'unsafe-inline'` styles because React sets `style` attributes.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
-     script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+     script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
@@ -283,6 +284,21 @@ mod tests {
                 "a Vite build has /assets/"
             );
         }
+    }
+
+    #[test]
+    fn scripts_are_the_consoles_own_files_and_nothing_made_from_a_string() {
+        let directives: Vec<&str> = CONTENT_SECURITY_POLICY.split(';').map(str::trim).collect();
+        let script = directives
+            .iter()
+            .find(|d| d.starts_with("script-src "))
+            .expect("the policy names where scripts come from");
+        assert_eq!(*script, "script-src 'self'");
+        assert!(
+            !CONTENT_SECURITY_POLICY.contains("unsafe-eval"),
+            "{CONTENT_SECURITY_POLICY}"
+        );
+        assert!(directives.contains(&"default-src 'self'"));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 // Create, edit or clone a campaign. The parameters form is generated from the plugin's JSON
-// Schema by react-jsonschema-form; targeting, schedule, limits and stacking have their own
-// sections. The API validates; its problem+json errors are shown next to the field their
-// JSON pointer names.
+// Schema by react-jsonschema-form, which checks a field against it when the field is left
+// (schemaValidator.js, no code generated from the schema); targeting, schedule, limits and
+// stacking have their own sections. The API validates; its problem+json errors are shown
+// next to the field their JSON pointer names.
 import { useEffect, useMemo, useState } from "react";
-import Form from "@rjsf/core";
-import validator from "@rjsf/validator-ajv8";
+// The component itself: the package's index also exports a test helper that imports Ajv's
+// validator (@rjsf/validator-ajv8), which the console does not install.
+import Form from "@rjsf/core/lib/components/Form.js";
 import { call, errorsByPointer } from "../api.js";
 import { go, href } from "../router.js";
 import { useI18n } from "../i18n/I18n.jsx";
@@ -13,6 +15,7 @@ import { formStrings } from "../i18n/rjsf.js";
 import { periodName } from "../campaignActions.js";
 import { Field, ListInput, Problem } from "../components/ui.jsx";
 import { cleanParams, formSchema, paramsErrorSchema } from "../paramsForm.js";
+import { schemaValidator } from "../schemaValidator.js";
 import { TIMEZONES, instantToWall, wallToInstant } from "../zone.js";
 
 /** @typedef {import("../campaignActions.js").StoredCampaign} StoredCampaign */
@@ -182,6 +185,7 @@ export default function CampaignEditor({ mode, id }) {
   const [error, setError] = useState(/** @type {ApiError | null} */ (null));
   const [saving, setSaving] = useState(false);
   const translateString = useMemo(() => formStrings(t), [t]);
+  const validator = useMemo(() => schemaValidator(t), [t]);
 
   useEffect(() => {
     call("GET", "/v1/plugins").then(setPlugins, setError);
@@ -354,6 +358,7 @@ export default function CampaignEditor({ mode, id }) {
             translateString={translateString}
             onChange={({ formData }) => set(["params"], formData)}
             extraErrors={paramsErrors}
+            liveValidate="onBlur"
             showErrorList={false}
             noHtml5Validate
             uiSchema={{
