@@ -123,15 +123,17 @@ impl<'a> Basket<'a> {
         self.lines().filter(move |line| line.in_category(category))
     }
 
-    /// Units of the lines `eligible` accepts, cheapest unit price first (ties: earlier
-    /// line first), grouped per line. Buy-X-get-Y and bundles start from this.
+    /// Units of the lines `eligible` accepts, cheapest unit price first (ties: the smaller
+    /// line id first, so the choice does not depend on the order of the lines), grouped per
+    /// line. Buy-X-get-Y and bundles start from this.
     pub fn units_by_price(&self, eligible: impl Fn(&Line<'a>) -> bool) -> Vec<UnitPick> {
-        let mut picks: Vec<(Decimal, UnitPick)> = self
+        let mut picks: Vec<(Decimal, &str, UnitPick)> = self
             .lines()
             .filter(|line| eligible(line))
             .map(|line| {
                 (
                     line.unit_price(),
+                    line.id(),
                     UnitPick {
                         line: line.index(),
                         units: line.quantity(),
@@ -139,8 +141,8 @@ impl<'a> Basket<'a> {
                 )
             })
             .collect();
-        picks.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.line.cmp(&b.1.line)));
-        picks.into_iter().map(|(_, pick)| pick).collect()
+        picks.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
+        picks.into_iter().map(|(_, _, pick)| pick).collect()
     }
 
     /// The `count` cheapest units among the lines `eligible` accepts (fewer when the

@@ -7,7 +7,8 @@
 //! same base (the subtotal after line discounts; they do not compound), their sum clamped
 //! at that base; then the order discount is allocated to lines in proportion to their
 //! discounted totals. Rounding happens per effect amount, then allocation; an allocation's
-//! remainder goes to the line with the largest total (the first such line on a tie).
+//! remainder goes to the line with the largest total (on a tie, the smallest line id, so
+//! the answer does not depend on the order of the lines).
 //! Campaigns are applied in the order given (the conflict resolver's order): when a clamp
 //! bites, the later campaign gets what room is left.
 
@@ -119,7 +120,8 @@ pub fn price_capped(
                 .zip(&bases)
                 .map(|(t, base)| (subtotals[t.index] - line_discounts[t.index]).min(*base))
                 .collect();
-            let shares = allocate(amount, &bases, &rooms, decimals);
+            let ids: Vec<&str> = targets.iter().map(|t| lines[t.index].id.as_str()).collect();
+            let shares = allocate(amount, &bases, &rooms, &ids, decimals);
             for (t, share) in targets.iter().zip(shares) {
                 line_discounts[t.index] += share;
                 amounts[c][e] += share;
@@ -152,7 +154,8 @@ pub fn price_capped(
         }
     }
     let order_discount = order_base - order_room;
-    let order_shares = allocate(order_discount, &after_lines, &after_lines, decimals);
+    let ids: Vec<&str> = lines.iter().map(|line| line.id.as_str()).collect();
+    let order_shares = allocate(order_discount, &after_lines, &after_lines, &ids, decimals);
 
     let lines: Vec<LinePrice> = subtotals
         .iter()
@@ -195,7 +198,10 @@ fn take(cap: &mut Option<Decimal>, amount: Decimal) -> Decimal {
 /// The amount of a discount value on `base`, rounded, between 0 and `base`.
 fn value_amount(value: DiscountValue, base: Decimal, decimals: u32) -> Decimal {
     let amount = match value {
-        DiscountValue::Percent(percent) => base * percent / Decimal::ONE_HUNDRED,
+        DiscountValue::Percent(percent) => base
+            .checked_mul(percent)
+            .map(|product| product / Decimal::ONE_HUNDRED)
+            .unwrap_or_else(|| base * (percent / Decimal::ONE_HUNDRED)),
         DiscountValue::Amount(amount) => amount,
         DiscountValue::FixedPrice(price) => base - round(price, decimals),
     };
@@ -205,13 +211,15 @@ fn value_amount(value: DiscountValue, base: Decimal, decimals: u32) -> Decimal {
 /// Splits `amount` over parts in proportion to `weights`, none above its `cap`.
 ///
 /// Each share is first rounded toward zero to the minor unit; the remainder goes to the
-/// part with the largest weight (the first on a tie), and only what does not fit under its
-/// cap spills to the next largest. The shares add up to `amount` exactly when the caps
+/// part with the largest weight (on a tie, the one whose `ids` entry sorts first, so the
+/// result does not depend on the order of the lines), and only what does not fit under
+/// its cap spills to the next largest. The shares add up to `amount` exactly when the caps
 /// allow it.
 pub fn allocate(
     amount: Decimal,
     weights: &[Decimal],
     caps: &[Decimal],
+    ids: &[&str],
     decimals: u32,
 ) -> Vec<Decimal> {
     let total: Decimal = weights.iter().sum();
@@ -222,7 +230,12 @@ pub fn allocate(
         .iter()
         .zip(caps)
         .map(|(weight, cap)| {
-            (amount * weight / total)
+            // The exact share; beyond the range of a decimal (never for a basket within
+            // `model::basket::MAX_SUBTOTAL`), the weight's fraction of the amount.
+            amount
+                .checked_mul(*weight)
+                .and_then(|product| product.checked_div(total))
+                .unwrap_or_else(|| amount * (*weight / total))
                 .round_dp_with_strategy(decimals, RoundingStrategy::ToZero)
                 .min(*cap)
                 .max(Decimal::ZERO)
@@ -230,7 +243,12 @@ pub fn allocate(
         .collect();
     let mut remainder = amount - shares.iter().sum::<Decimal>();
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| weights[b].cmp(&weights[a]).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        weights[b]
+            .cmp(&weights[a])
+            .then_with(|| ids.get(a).cmp(&ids.get(b)))
+            .then(a.cmp(&b))
+    });
     for i in order {
         if remainder <= Decimal::ZERO {
             break;

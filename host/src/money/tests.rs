@@ -204,8 +204,23 @@ fn an_amount_above_its_target_is_clamped() {
 #[test]
 fn allocation_spills_past_a_full_line() {
     let cent = dec("0.01");
-    let shares = allocate(dec("0.02"), &[cent, cent, cent], &[cent, cent, cent], 2);
+    let shares = allocate(
+        dec("0.02"),
+        &[cent, cent, cent],
+        &[cent, cent, cent],
+        &["a", "b", "c"],
+        2,
+    );
     assert_eq!(shares, [cent, cent, Decimal::ZERO]);
+    // On a tie the remainder goes by line id, not by position.
+    let shares = allocate(
+        dec("0.02"),
+        &[cent, cent, cent],
+        &[cent, cent, cent],
+        &["c", "b", "a"],
+        2,
+    );
+    assert_eq!(shares, [Decimal::ZERO, cent, cent]);
 }
 
 #[test]

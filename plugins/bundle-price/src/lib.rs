@@ -2,7 +2,7 @@
 //! the basket holds (capped by `max_bundles`) sell for `price` each, as one fixed-price
 //! effect over all their units; the host spreads the discount over the lines.
 //!
-//! Units of a SKU are taken from its lines in basket order. When the chosen units already
+//! Units of a SKU are taken from its dearest lines first (ties by line id). When the chosen units already
 //! cost `price × bundles` or less, the bundle offers nothing. Each SKU appears once in
 //! `items`: two quantities of one product are one item with their sum.
 
@@ -103,7 +103,15 @@ impl Scenario for BundlePrice {
         let mut cost = Decimal::ZERO;
         for item in &params.items {
             let mut needed = bundles * u64::from(item.quantity);
-            for line in basket.lines_with_sku(&item.sku) {
+            // The dearest units first (the bundle price replaces them: best for the
+            // customer), ties by line id, so the order of the lines changes nothing.
+            let mut lines: Vec<_> = basket.lines_with_sku(&item.sku).collect();
+            lines.sort_by(|a, b| {
+                b.unit_price()
+                    .cmp(&a.unit_price())
+                    .then_with(|| a.id().cmp(b.id()))
+            });
+            for line in lines {
                 if needed == 0 {
                     break;
                 }
@@ -216,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn units_of_one_sku_come_from_its_lines_in_basket_order() {
+    fn units_of_one_sku_come_from_its_dearest_lines_first() {
         let params = json!({
             "items": [ { "sku": "TIE", "quantity": 2 }, { "sku": "JACKET", "quantity": 1 } ],
             "price": "19.90"

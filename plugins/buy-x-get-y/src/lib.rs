@@ -4,7 +4,7 @@
 //!
 //! The rule: a unit counts once, either as bought or as a reward, never both. The number of
 //! applications is the most the basket can complete (capped by `max_applications`); the
-//! rewards are then the cheapest get-units (ties: the earlier line first), and the dearer
+//! rewards are then the cheapest get-units (ties: the smaller line id first), and the dearer
 //! units pay. When the buy and get sets overlap ("buy 2 get 1" on one category), a shared
 //! unit becomes a reward only if enough buy-units are left to pay for every application,
 //! so 3 shared units make one application and the cheapest of them is the reward.
