@@ -8,7 +8,14 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
-/// Path parameters; a segment that cannot be decoded (such as invalid UTF-8) is a 400.
+/// Whether a percent-encoded path or query holds an encoded NUL (`%00`), which no name
+/// or code of the API may carry and PostgreSQL cannot store.
+fn encodes_nul(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| w == b"%00")
+}
+
+/// Path parameters; a segment that cannot be decoded (such as invalid UTF-8) or that
+/// holds U+0000 is a 400.
 #[derive(Clone, Debug)]
 pub struct Path<T>(pub T);
 
@@ -20,6 +27,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if encodes_nul(parts.uri.path()) {
+            return Err(ApiError::bad_request(
+                "a path segment must not contain the NUL character (%00)",
+            ));
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(rejection) if rejection.status().is_server_error() => {
@@ -31,7 +43,7 @@ where
 }
 
 /// The query string as its `name=value` pairs, percent-decoded, in order (repeats kept,
-/// so a handler can refuse them). A query that cannot be decoded is a 400.
+/// so a handler can refuse them). A query that cannot be decoded or holds U+0000 is a 400.
 #[derive(Clone, Debug, Default)]
 pub struct QueryPairs(pub Vec<(String, String)>);
 
@@ -39,6 +51,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.query().is_some_and(encodes_nul) {
+            return Err(ApiError::bad_request(
+                "the query must not contain the NUL character (%00)",
+            ));
+        }
         match axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state).await
         {
             Ok(axum::extract::Query(pairs)) => Ok(QueryPairs(pairs)),

@@ -9,9 +9,9 @@
 //!   pointer names that field itself (`/lines/0/colour`), not the object holding it.
 
 use super::problem::{ApiError, ProblemKind};
-use crate::json_pointer::pointer;
 #[cfg(test)]
 use crate::json_pointer::{named_field, NamedField};
+use crate::json_pointer::{pointer, push_token};
 use crate::model::FieldProblem;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -76,8 +76,15 @@ pub fn is_json(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Parses `bytes` as one JSON document of type `T`.
+/// Parses `bytes` as one JSON document of type `T`. A string or key holding U+0000 is a
+/// 422 at its pointer: no field of the API may carry it, and PostgreSQL cannot store it.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Some(at) = nul_pointer(bytes) {
+        return Err(ApiError::validation(vec![FieldProblem::new(
+            at,
+            crate::model::basket::NO_NUL,
+        )]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| shape_error(error.path(), error.inner()))?;
@@ -85,6 +92,39 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         .end()
         .map_err(|error| shape_error(&[], &error))?;
     Ok(value)
+}
+
+/// The pointer of the first string or key of the JSON document `bytes` that holds U+0000
+/// (which JSON can only spell `\u0000`), if any. Documents without that escape are not
+/// parsed twice.
+fn nul_pointer(bytes: &[u8]) -> Option<String> {
+    const ESCAPE: &[u8] = b"\\u0000";
+    if !bytes.windows(ESCAPE.len()).any(|window| window == ESCAPE) {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    find_nul(&value, String::new())
+}
+
+fn find_nul(value: &serde_json::Value, at: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then_some(at),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let mut here = at.clone();
+            push_token(&mut here, &i.to_string());
+            find_nul(item, here)
+        }),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let mut here = at.clone();
+            push_token(&mut here, key);
+            if key.contains('\0') {
+                Some(here)
+            } else {
+                find_nul(item, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The problem for a serde error found at `path`.
@@ -132,6 +172,25 @@ mod tests {
 
     fn basket(lines: &str) -> String {
         format!(r#"{{ "currency": "EUR", "channel": "web", "lines": [{lines}] }}"#)
+    }
+
+    #[test]
+    fn a_nul_character_anywhere_is_named_by_its_pointer() {
+        let body = r#"{"currency":"EUR","channel":"web","customer":{"id":"a\u0000b"},"coupons":["ok"],"lines":[]}"#;
+        assert_eq!(
+            pointers(&problem::<EvaluateRequest>(body)),
+            ["/customer/id"]
+        );
+        let body = r#"{"currency":"EUR","channel":"web","coupons":["ok","x\u0000"],"lines":[]}"#;
+        assert_eq!(pointers(&problem::<EvaluateRequest>(body)), ["/coupons/1"]);
+        let body = r#"{"a/b\u0000":1}"#;
+        assert_eq!(
+            pointers(&problem::<serde_json::Value>(body)),
+            ["/a~1b\u{0}"]
+        );
+        // An escaped backslash before "u0000" is no NUL.
+        let body = r#"{"currency":"EUR","channel":"web\\u0000","lines":[]}"#;
+        assert!(parse::<EvaluateRequest>(body.as_bytes()).is_ok());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The basket a channel prices: its lines, its customer, its coupon codes, when and where
 //! it is priced; checked, every problem named by a JSON pointer.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -11,7 +11,16 @@ pub const DEFAULT_MAX_LINES: usize = 1_000;
 /// The largest unit price or quantity the engine prices: beyond, totals could overflow.
 const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(0xA764_0000, 0x0DE0_B6B3, 0, false, 0); // 10^18
 const MAX_QUANTITY: u32 = 1_000_000;
+/// The largest basket subtotal (sum of unit price × quantity) the engine prices: every
+/// discount, allocation and total of a smaller basket is computed exactly, without
+/// overflow, whatever the campaigns.
+pub const MAX_SUBTOTAL: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0); // 10^15
+/// The years an `at` may fall in: time zone rules are known, and every date computed from
+/// it (a week, a birthday window) stays representable.
+pub const AT_YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
 const MAX_TEXT: usize = 256;
+/// Why a text holding U+0000 is refused (PostgreSQL cannot store it).
+pub const NO_NUL: &str = "must not contain the NUL character (U+0000)";
 /// The most coupon codes a basket may carry.
 pub const MAX_COUPONS: usize = 100;
 
@@ -97,6 +106,18 @@ impl Basket {
             ));
         }
         text(&mut problems, "/channel", &self.channel, false);
+        if let Some(at) = self.at {
+            if !AT_YEARS.contains(&at.year()) {
+                problems.push(FieldProblem::new(
+                    "/at",
+                    format!(
+                        "must fall in the years {} to {}",
+                        AT_YEARS.start(),
+                        AT_YEARS.end()
+                    ),
+                ));
+            }
+        }
         if let Some(store) = &self.store {
             text(&mut problems, "/store", store, false);
         }
@@ -145,6 +166,14 @@ impl Basket {
             }
             attributes(&mut problems, &at("attributes"), &line.attributes);
         }
+        if problems.is_empty() && self.subtotal_within_range().is_none() {
+            problems.push(FieldProblem::new(
+                "/lines",
+                format!(
+                    "the basket's subtotal (unit prices × quantities) must be below {MAX_SUBTOTAL}"
+                ),
+            ));
+        }
         if let Some(customer) = &self.customer {
             text(&mut problems, "/customer/id", &customer.id, false);
             if let Some(tier) = &customer.loyalty_tier {
@@ -176,6 +205,16 @@ impl Basket {
         }
     }
 
+    /// The basket's subtotal when it is below [`MAX_SUBTOTAL`].
+    fn subtotal_within_range(&self) -> Option<Decimal> {
+        self.lines.iter().try_fold(Decimal::ZERO, |sum, line| {
+            line.unit_price
+                .checked_mul(Decimal::from(line.quantity))
+                .and_then(|subtotal| sum.checked_add(subtotal))
+                .filter(|sum| *sum < MAX_SUBTOTAL)
+        })
+    }
+
     /// The basket's subtotal: the sum of unit price × quantity.
     pub fn subtotal(&self) -> Decimal {
         self.lines
@@ -188,6 +227,8 @@ impl Basket {
 fn text(problems: &mut Vec<FieldProblem>, pointer: &str, value: &str, may_be_empty: bool) {
     if value.is_empty() && !may_be_empty {
         problems.push(FieldProblem::new(pointer, "must not be empty"));
+    } else if value.contains('\0') {
+        problems.push(FieldProblem::new(pointer, NO_NUL));
     } else if value.len() > MAX_TEXT {
         problems.push(FieldProblem::new(
             pointer,
