@@ -50,9 +50,11 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     /// The database: `sqlite://file.db` (created and migrated on first start), or
     /// `postgres://user:password@host/database` shared by many hosts (migrated on start).
+    // Its password never shows in `--help` (the environment's value is hidden) nor in logs.
     #[arg(
         long,
         env = "REMISE_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://remise.db"
     )]
     pub database_url: String,

@@ -5,7 +5,7 @@
 use crate::api::{app, ApiLimits};
 use crate::auth::{new_key, Role};
 use crate::registry::watch::watch_plugin_dir;
-use crate::registry::{load_plugins, Loader};
+use crate::registry::{load_plugins, CacheDirError, Loader};
 use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
 use crate::service::{keep_in_sync, Service, ServiceError};
@@ -96,6 +96,9 @@ pub enum StartError {
     /// The sandbox cannot start or a catalogue plugin cannot be loaded.
     #[error("plugins: {0}")]
     Plugins(String),
+    /// The compiled-plugin cache folder is not private to the service.
+    #[error("{0}")]
+    CacheDir(#[from] CacheDirError),
     /// The service cannot read its state.
     #[error("service: {0:?}")]
     Service(ServiceError),
@@ -128,14 +131,15 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
     let plugin_dir = options.plugin_dir.clone();
     let cache_dir = cache_dir(options);
     let (loader, plugins) = tokio::task::spawn_blocking(move || {
-        let runtime = Runtime::with_pool(PoolSize::default()).map_err(|e| format!("{e:#}"))?;
-        let loader = Loader::new(Arc::new(runtime), cache_dir);
-        let plugins = load_plugins(&loader, plugin_dir.as_deref()).map_err(|e| e.to_string())?;
-        Ok::<_, String>((Arc::new(loader), plugins))
+        let runtime = Runtime::with_pool(PoolSize::default())
+            .map_err(|e| StartError::Plugins(format!("{e:#}")))?;
+        let loader = Loader::new(Arc::new(runtime), cache_dir)?;
+        let plugins = load_plugins(&loader, plugin_dir.as_deref())
+            .map_err(|e| StartError::Plugins(e.to_string()))?;
+        Ok::<_, StartError>((Arc::new(loader), plugins))
     })
     .await
-    .map_err(|e| StartError::Plugins(e.to_string()))?
-    .map_err(StartError::Plugins)?;
+    .map_err(|e| StartError::Plugins(e.to_string()))??;
     let service = Service::start(store, loader, plugins, options.max_plugin_bytes)
         .await
         .map_err(StartError::Service)?;

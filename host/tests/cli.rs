@@ -219,3 +219,49 @@ fn list_names_the_six_catalogue_plugins() {
         ]
     );
 }
+
+#[test]
+fn serve_help_never_prints_the_database_password() {
+    for (env, args) in [
+        (true, vec!["serve", "--help"]),
+        (true, vec!["serve", "-h"]),
+        (true, vec!["help", "serve"]),
+        (false, vec!["serve", "--help"]),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_remise"));
+        command.args(&args);
+        if env {
+            command.env("REMISE_DATABASE_URL", "postgres://u:s3cret@h/db");
+        }
+        let output = command.output().expect("the remise binary runs");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stdout.contains("--database-url") && stdout.contains("REMISE_DATABASE_URL"),
+            "{args:?}: the flag and its variable are documented: {stdout}"
+        );
+        assert!(
+            !stdout.contains("s3cret") && !stderr.contains("s3cret"),
+            "{args:?}: the password is shown: {stdout}{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_database_url_of_another_scheme_is_refused_without_its_password() {
+    let output = Command::new(env!("CARGO_BIN_EXE_remise"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("REMISE_DATABASE_URL", "mysql://u:s3cret@h/db")
+        .env("REMISE_ADMIN_KEY", "cli-test-admin-key")
+        .output()
+        .expect("the remise binary runs");
+    assert!(!output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mysql://u:***@h/db"), "{stderr}");
+    assert!(
+        !stdout.contains("s3cret") && !stderr.contains("s3cret"),
+        "{stdout}{stderr}"
+    );
+}

@@ -61,6 +61,7 @@ fn plugins(count: usize) -> Vec<Vec<u8>> {
 fn runtime(cache_dir: Option<&Path>) -> Loader {
     let runtime = Runtime::with_pool(PoolSize::default()).expect("the runtime starts");
     Loader::new(Arc::new(runtime), cache_dir.map(Path::to_path_buf))
+        .expect("the cache dir is private")
 }
 
 fn load_all(runtime: &Loader, plugins: &[Vec<u8>]) -> Vec<Plugin> {

@@ -15,7 +15,7 @@ use support::*;
 
 fn runtime_with(cache_dir: Option<PathBuf>) -> Loader {
     let runtime = Runtime::with_pool(PoolSize { instances: 4 }).expect("the runtime starts");
-    Loader::new(Arc::new(runtime), cache_dir)
+    Loader::new(Arc::new(runtime), cache_dir).expect("the cache dir is private")
 }
 
 fn threshold() -> &'static [u8] {
@@ -260,4 +260,121 @@ fn a_custom_section_appended_makes_other_bytes_of_the_same_plugin() {
         "other bytes, compiled apart"
     );
     prices_correctly(&plugin);
+}
+
+#[test]
+fn a_flipped_byte_in_a_cache_file_is_compiled_again_never_run() {
+    let temp = tempfile::tempdir().expect("a temporary dir");
+    let dir = temp.path().to_path_buf();
+    runtime_with(Some(dir.clone()))
+        .load(threshold(), Limits::default())
+        .expect("loads");
+    let file = only_file(&dir);
+    let image = std::fs::read(&file).expect("the cache file");
+
+    // The first byte, one in the middle of the compiled code, the last one.
+    for at in [0, image.len() / 2, image.len() - 1] {
+        let mut damaged = image.clone();
+        damaged[at] ^= 0x01;
+        std::fs::write(&file, &damaged).expect("damaging the cache file");
+        let runtime = runtime_with(Some(dir.clone()));
+        let plugin = runtime
+            .load(threshold(), Limits::default())
+            .unwrap_or_else(|e| panic!("byte {at}: loads anyway: {e}"));
+        assert_eq!(
+            runtime.cache_stats(),
+            CacheStats {
+                compiled: 1,
+                disk_writes: 1,
+                disk_discarded: 1,
+                ..CacheStats::default()
+            },
+            "byte {at} of {} flipped: refused and compiled again, not deserialized",
+            image.len()
+        );
+        prices_correctly(&plugin);
+        let next = runtime_with(Some(dir.clone()));
+        prices_correctly(&next.load(threshold(), Limits::default()).expect("loads"));
+        assert_eq!(next.cache_stats().disk_hits, 1, "byte {at}: written again");
+    }
+}
+
+/// `dir` created with mode `mode` (whatever the umask).
+#[cfg(unix)]
+fn dir_with_mode(dir: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).expect("a dir");
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_dir_others_can_write_is_refused() {
+    let temp = tempfile::tempdir().expect("a temporary dir");
+    for mode in [0o777, 0o770, 0o702, 0o1777] {
+        let dir = temp.path().join(format!("cache-{mode:o}"));
+        dir_with_mode(&dir, mode);
+        let runtime = Runtime::with_pool(PoolSize { instances: 4 }).expect("the runtime starts");
+        match Loader::new(Arc::new(runtime), Some(dir.clone())) {
+            Err(error) => {
+                let message = error.to_string();
+                assert!(
+                    message.contains(&dir.display().to_string())
+                        && message.contains("writable by group or others"),
+                    "{mode:o}: {message}"
+                );
+            }
+            Ok(_) => panic!("mode {mode:o}: a cache dir others can write must be refused"),
+        }
+    }
+    // Its own dir, private, is fine.
+    let private = temp.path().join("private");
+    dir_with_mode(&private, 0o700);
+    assert_eq!(
+        runtime_with(Some(private.clone())).cache_dir(),
+        Some(private.as_path())
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_does_not_start_on_a_world_writable_cache_dir() {
+    let temp = tempfile::tempdir().expect("a temporary dir");
+    let dir = temp.path().join("cache");
+    dir_with_mode(&dir, 0o777);
+    let database_url = remise::store::testing::fresh_database_url(temp.path(), "remise").await;
+    let options = remise::serve::ServeOptions {
+        cache_dir: Some(dir.clone()),
+        ..remise_tests::http::options(database_url)
+    };
+    match remise::serve::start(&options).await {
+        Err(error) => {
+            let message = error.to_string();
+            assert!(
+                message.contains(&dir.display().to_string())
+                    && message.contains("writable by group or others")
+                    && message.contains("chmod 700"),
+                "a clear message: {message}"
+            );
+        }
+        Ok(_) => panic!("the service must not start on a world-writable cache dir"),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_dir_another_user_owns_is_refused() {
+    let temp = tempfile::tempdir().expect("a temporary dir");
+    let dir = temp.path().join("cache");
+    dir_with_mode(&dir, 0o700);
+    // Only root may give a folder away; elsewhere there is nothing to test.
+    if let Err(error) = std::os::unix::fs::chown(&dir, Some(65_534), None) {
+        eprintln!("skipped: cannot give the folder to another user ({error})");
+        return;
+    }
+    let runtime = Runtime::with_pool(PoolSize { instances: 4 }).expect("the runtime starts");
+    match Loader::new(Arc::new(runtime), Some(dir.clone())) {
+        Err(error) => assert!(error.to_string().contains("owned by uid 65534"), "{error}"),
+        Ok(_) => panic!("a cache dir another user owns must be refused"),
+    }
 }

@@ -6,7 +6,14 @@
 //! so loading known bytes again costs no compilation. The disk cache, when the runtime has
 //! a cache directory, holds [`Component::serialize`]'s output in one file per component,
 //! named by the sha256 of the source bytes and a key of the engine's configuration and
-//! wasmtime version, so a restart maps the compiled code instead of compiling it again.
+//! wasmtime version, so a restart loads the compiled code instead of compiling it again.
+//!
+//! Loading compiled code is unsafe (wasmtime runs it as it finds it), so a file is checked
+//! before wasmtime sees it: it opens with a header holding the sha256 of the compiled image
+//! that follows, and an image whose hash differs (a flipped bit, a truncated or foreign
+//! file) is deleted and compiled again, never deserialized. The directory itself must be
+//! private to the service: [`Loader::new`] refuses one that group or others may write, or
+//! that another user owns ([`CacheDirError`]), and creates a missing one with mode 0700.
 //!
 //! Only components that passed every check of `load` are kept (in memory and on disk);
 //! every check still runs on a hit, only the compilation is skipped. A file that cannot be
@@ -31,7 +38,13 @@ use wasmtime::Engine;
 pub const MEMORY_CAPACITY_BYTES: u64 = 256 << 20;
 
 /// Changes whenever this module changes what it writes; part of every file name.
-const LAYOUT_VERSION: &str = "remise-code-cache-v1";
+const LAYOUT_VERSION: &str = "remise-code-cache-v2";
+
+/// The first bytes of every cache file, before the sha256 of the image.
+const MAGIC: &[u8; 16] = b"remise-cwasm-v2\n";
+
+/// The header of a cache file: [`MAGIC`], then the sha256 of the compiled image after it.
+const HEADER_LEN: usize = MAGIC.len() + 32;
 
 /// The suffix of a cache file.
 const EXTENSION: &str = "cwasm";
@@ -43,14 +56,19 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// A loader over `runtime`, keeping compiled components in `cache_dir` too (created if
-    /// needed) when it is given, so the next process loads them without compiling. The
-    /// directory must be private to the service: whoever can write it can run code in this
-    /// process. One that cannot be created is reported and compiled code is kept in memory
-    /// only; one that cannot be written is reported once; loading never fails because of it.
-    pub fn new(runtime: std::sync::Arc<Runtime>, cache_dir: Option<PathBuf>) -> Self {
-        let cache = CodeCache::new(runtime.engine(), cache_dir);
-        Loader { runtime, cache }
+    /// A loader over `runtime`, keeping compiled components in `cache_dir` too (created
+    /// with mode 0700 if needed) when it is given, so the next process loads them without
+    /// compiling. The directory must be private to the service: whoever can write it can
+    /// run code in this process, so one that group or others may write, or that another
+    /// user owns, is refused. One that cannot be created is reported and compiled code is
+    /// kept in memory only; one that cannot be written is reported once; loading never
+    /// fails because of it.
+    pub fn new(
+        runtime: std::sync::Arc<Runtime>,
+        cache_dir: Option<PathBuf>,
+    ) -> Result<Self, CacheDirError> {
+        let cache = CodeCache::new(runtime.engine(), cache_dir)?;
+        Ok(Loader { runtime, cache })
     }
 
     /// Compiles (or finds compiled) and checks a component, and reads its metadata. Bytes
@@ -85,6 +103,40 @@ impl Loader {
     }
 }
 
+/// Why a cache directory is refused: someone else could put code in it that this process
+/// would run.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheDirError {
+    /// Group or others may write the directory.
+    #[error(
+        "plugin cache folder {} is writable by group or others (mode {mode:03o}): whoever \
+         can write there can run code in this service; make it private (chmod 700) or \
+         choose another --cache-dir",
+        dir.display()
+    )]
+    Writable {
+        /// The directory.
+        dir: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Another user owns the directory.
+    #[error(
+        "plugin cache folder {} is owned by uid {owner}, not by the uid this service runs \
+         as ({user}): whoever owns it can put code there that this service would run; \
+         give it to the service's user (chown) or choose another --cache-dir",
+        dir.display()
+    )]
+    Owner {
+        /// The directory.
+        dir: PathBuf,
+        /// Its owner's uid.
+        owner: u32,
+        /// The service's effective uid.
+        user: u32,
+    },
+}
+
 /// What the cache has done since the loader started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CacheStats {
@@ -98,7 +150,8 @@ pub struct CacheStats {
     pub disk_writes: u64,
     /// Components that could not be written to the cache directory.
     pub disk_write_failures: u64,
-    /// Cache files that could not be used, deleted and compiled again.
+    /// Cache files that could not be used (a checksum that does not match, a file wasmtime
+    /// refuses), deleted and compiled again.
     pub disk_discarded: u64,
 }
 
@@ -141,25 +194,30 @@ struct DiskCache {
 
 impl CodeCache {
     /// A cache for components compiled by `engine`; on disk too when `dir` is given and can
-    /// be created (if it cannot, that is reported and only the memory cache is used).
-    pub fn new(engine: &Engine, dir: Option<PathBuf>) -> Self {
-        let disk = dir.and_then(|dir| match create_private_dir(&dir) {
-            Ok(()) => Some(DiskCache {
-                dir,
-                engine_key: engine_key(engine),
-                problem_reported: AtomicBool::new(false),
-                next_temp: AtomicU64::new(0),
-            }),
-            Err(error) => {
-                tracing::warn!(
-                    dir = %dir.display(),
-                    %error,
-                    "plugin cache folder unusable: compiled code is not kept on disk"
-                );
-                None
-            }
-        });
-        Self {
+    /// be created (if it cannot, that is reported and only the memory cache is used). A
+    /// directory others could write code into is refused.
+    pub fn new(engine: &Engine, dir: Option<PathBuf>) -> Result<Self, CacheDirError> {
+        let disk = match dir {
+            None => None,
+            Some(dir) => match create_private_dir(&dir) {
+                Ok(()) => Some(DiskCache {
+                    dir,
+                    engine_key: engine_key(engine),
+                    problem_reported: AtomicBool::new(false),
+                    next_temp: AtomicU64::new(0),
+                }),
+                Err(DirProblem::Unsafe(refused)) => return Err(refused),
+                Err(DirProblem::Io(error)) => {
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        %error,
+                        "plugin cache folder unusable: compiled code is not kept on disk"
+                    );
+                    None
+                }
+            },
+        };
+        Ok(Self {
             memory: moka::sync::Cache::builder()
                 .max_capacity(MEMORY_CAPACITY_BYTES)
                 .weigher(|_, component: &Component| code_size(component))
@@ -171,7 +229,7 @@ impl CodeCache {
             disk_writes: AtomicU64::new(0),
             disk_write_failures: AtomicU64::new(0),
             disk_discarded: AtomicU64::new(0),
-        }
+        })
     }
 
     /// The cache directory in use, if any.
@@ -245,7 +303,8 @@ impl CodeCache {
     }
 
     /// The component of `sha256` from the cache directory, if a usable file holds it. A
-    /// file that cannot be deserialized is deleted (and the component compiled again).
+    /// file whose checksum does not match, or that wasmtime refuses, is deleted (and the
+    /// component compiled again); its code is never run.
     fn read(&self, disk: &DiskCache, engine: &Engine, sha256: &[u8; 32]) -> Option<Component> {
         let path = disk.path(sha256);
         match fs::symlink_metadata(&path) {
@@ -263,42 +322,78 @@ impl CodeCache {
                 return None;
             }
         }
-        // SAFETY: `deserialize_file` trusts the file to hold code wasmtime compiled, and
-        // maps it, so the file must also never change while the component lives. Both hold:
-        // - Only `DiskCache::write` creates files under these names: the output of this
+        // Read whole, checked, and handed to wasmtime from this copy: what runs is what was
+        // checked, whatever happens to the file afterwards.
+        let file = match fs::read(&path) {
+            Ok(file) => file,
+            Err(error) => {
+                disk.report_once(&format!("{}: {error}", path.display()));
+                return None;
+            }
+        };
+        let image = match checked_image(&file) {
+            Ok(image) => image,
+            Err(problem) => {
+                self.discard(&path, problem);
+                return None;
+            }
+        };
+        // SAFETY: `deserialize` trusts its bytes to be code wasmtime compiled (it copies
+        // them, so nothing here must outlive the call). They are:
+        // - The file's header holds the sha256 of the image, checked just above on this
+        //   very copy: a file damaged since it was written (a flipped bit, a truncation, a
+        //   partial write) is refused before wasmtime sees it.
+        // - Only `DiskCache::write` writes files under these names: the output of this
         //   process's own `Component::serialize`, written to a fresh temporary file of the
-        //   same directory (`create_new`), synced, then renamed, so a name never shows a
-        //   partial file.
+        //   same directory (`create_new`), synced, then renamed.
         // - The name is the sha256 of the source bytes and a sha256 of the engine's
         //   `precompile_compatibility_hash` (target, compiler flags, tunables, wasm
         //   features, wasmtime version) and of `LAYOUT_VERSION`: a file is only read for
         //   exactly the bytes it was compiled from, by an engine that compiles them the
-        //   same way. wasmtime checks its header, version and flags again, and a file that
-        //   fails to deserialize is deleted and the component compiled again.
-        // - Files are never written in place: a rename or a delete leaves a mapped file's
-        //   contents as they were, so a component in use keeps the code it was loaded with.
-        // - What is left is anyone else writing into the directory: whoever can write it
-        //   can run code in this process. The cache directory must be private to the
-        //   service (it is created with mode 0700; `create_private_dir` warns when an
-        //   existing one is writable by group or others).
+        //   same way. wasmtime checks its header, version and flags again.
+        // - The checksum stops accidents, not an attacker who can write the directory (they
+        //   can write a matching checksum too): the directory must be private to the
+        //   service, and `create_private_dir` refuses one that group or others may write
+        //   or that another user owns.
         #[allow(unsafe_code)]
-        let loaded = unsafe { Component::deserialize_file(engine, &path) };
+        let loaded = unsafe { Component::deserialize(engine, image) };
         match loaded {
             Ok(component) => Some(component),
             Err(error) => {
-                self.disk_discarded.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    file = %path.display(),
-                    error = format!("{error:#}"),
-                    "cached plugin unusable: deleted and compiled again"
-                );
-                if let Err(error) = fs::remove_file(&path) {
-                    tracing::warn!(file = %path.display(), %error, "cached plugin not deleted");
-                }
+                self.discard(&path, format!("{error:#}"));
                 None
             }
         }
     }
+
+    /// Counts, reports and deletes a cache file that cannot be used.
+    fn discard(&self, path: &Path, problem: String) {
+        self.disk_discarded.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            file = %path.display(),
+            problem,
+            "cached plugin unusable: deleted and compiled again, not run"
+        );
+        if let Err(error) = fs::remove_file(path) {
+            tracing::warn!(file = %path.display(), %error, "cached plugin not deleted");
+        }
+    }
+}
+
+/// The compiled image of a cache file, if its header is [`MAGIC`] and the sha256 of the
+/// image; else what is wrong.
+fn checked_image(file: &[u8]) -> Result<&[u8], String> {
+    let (header, image) = file
+        .split_at_checked(HEADER_LEN)
+        .ok_or_else(|| format!("{} bytes, shorter than a header", file.len()))?;
+    let (magic, expected) = header.split_at(MAGIC.len());
+    if magic != MAGIC {
+        return Err("not a cache file of this layout".into());
+    }
+    if Sha256::digest(image).as_slice() != expected {
+        return Err("checksum mismatch: the compiled code changed since it was written".into());
+    }
+    Ok(image)
 }
 
 impl DiskCache {
@@ -320,10 +415,15 @@ impl DiskCache {
             .join(format!("{}-{}.{EXTENSION}", hex(sha256), self.engine_key))
     }
 
-    /// Writes `component` under its name, atomically: a temporary file of the same
-    /// directory, synced, then renamed (a name never shows a partial file).
+    /// Writes `component` under its name, after a header holding the sha256 of its image,
+    /// atomically: a temporary file of the same directory, synced, then renamed (a name
+    /// never shows a partial file).
     fn write(&self, sha256: &[u8; 32], component: &Component) -> io::Result<()> {
-        let image = component.serialize().map_err(io::Error::other)?;
+        let compiled = component.serialize().map_err(io::Error::other)?;
+        let mut image = Vec::with_capacity(HEADER_LEN + compiled.len());
+        image.extend_from_slice(MAGIC);
+        image.extend_from_slice(&Sha256::digest(&compiled));
+        image.extend_from_slice(&compiled);
         let path = self.path(sha256);
         let temp = self.dir.join(format!(
             ".{}.{}.{}.tmp",
@@ -351,9 +451,23 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
-/// Creates `dir` and its parents (the last with mode 0700 on Unix); warns when it already
-/// exists and group or others may write it.
-fn create_private_dir(dir: &Path) -> io::Result<()> {
+/// Why a cache directory is not used.
+enum DirProblem {
+    /// It cannot be created or read: reported, and the cache stays in memory.
+    Io(io::Error),
+    /// Someone else could write code into it: refused.
+    Unsafe(CacheDirError),
+}
+
+impl From<io::Error> for DirProblem {
+    fn from(error: io::Error) -> Self {
+        DirProblem::Io(error)
+    }
+}
+
+/// Creates `dir` and its parents (with mode 0700 on Unix), and checks that it is private:
+/// owned by this process's user, not writable by group or others.
+fn create_private_dir(dir: &Path) -> Result<(), DirProblem> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -361,19 +475,38 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)?;
     let meta = fs::metadata(dir)?;
     if !meta.is_dir() {
-        return Err(io::Error::other("not a directory"));
+        return Err(io::Error::other("not a directory").into());
     }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o022 != 0 {
-            tracing::warn!(
-                dir = %dir.display(),
-                "plugin cache folder is writable by group or others: it must be private to the service"
-            );
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return Err(DirProblem::Unsafe(CacheDirError::Writable {
+                dir: dir.to_path_buf(),
+                mode,
+            }));
+        }
+        let user = effective_uid();
+        if meta.uid() != user {
+            return Err(DirProblem::Unsafe(CacheDirError::Owner {
+                dir: dir.to_path_buf(),
+                owner: meta.uid(),
+                user,
+            }));
         }
     }
     Ok(())
+}
+
+/// The effective uid of this process: the owner of the files it creates.
+#[cfg(unix)]
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions, touches no memory of ours and cannot fail.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::geteuid()
+    }
 }
 
 /// The bytes of compiled code a component holds (the memory cache's weight).

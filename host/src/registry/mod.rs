@@ -10,7 +10,7 @@ pub mod cache;
 pub mod propagation;
 pub mod watch;
 
-pub use cache::{CacheStats, Loader};
+pub use cache::{CacheDirError, CacheStats, Loader};
 
 use crate::model::campaign::Campaign;
 use crate::model::FieldProblem;

@@ -5,6 +5,10 @@
 //! deadline, the pooling allocator so a fresh sandbox costs a few microseconds, and the
 //! first 192 KiB of each linear memory kept resident between sandboxes (plugins link with a
 //! 64 KiB stack, so one evaluation's pages are all in there and never fault).
+//!
+//! NaN canonicalisation is on: every float operation that may produce a NaN produces the one
+//! canonical NaN, so a plugin computing with floats answers the same bits on every host
+//! whatever its CPU (x86-64 and aarch64 produce NaNs of different signs and payloads).
 
 use std::thread;
 use std::time::Duration;
@@ -37,6 +41,8 @@ pub fn build_engine(pool: PoolSize) -> wasmtime::Result<Engine> {
         .wasm_component_model(true)
         .consume_fuel(true)
         .epoch_interruption(true)
+        // The same NaN bits on every CPU, so every host answers alike (docs/plugin-contract.md).
+        .cranelift_nan_canonicalization(true)
         .wasm_backtrace_max_frames(None)
         .parallel_compilation(true);
     let mut pooling = PoolingAllocationConfig::default();
@@ -66,4 +72,44 @@ pub fn spawn_epoch_ticker(engine: &Engine) -> std::io::Result<()> {
             }
         })
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::{Instance, Module, Store};
+
+    /// A core module exporting `div(f32, f32) -> i32`: the bits of the quotient.
+    const DIV_BITS: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+        0x01, 0x07, 0x01, 0x60, 0x02, 0x7d, 0x7d, 0x01, 0x7f, // type: (f32, f32) -> i32
+        0x03, 0x02, 0x01, 0x00, // function 0 of type 0
+        0x07, 0x07, 0x01, 0x03, b'd', b'i', b'v', 0x00, 0x00, // export "div"
+        0x0a, 0x0a, 0x01, 0x08, 0x00, // code: one body, no locals
+        // local.get 0, local.get 1, f32.div, i32.reinterpret_f32, end
+        0x20, 0x00, 0x20, 0x01, 0x95, 0xbc, 0x0b,
+    ];
+
+    #[test]
+    fn a_nan_has_the_canonical_bits_on_every_cpu() {
+        let engine = build_engine(PoolSize { instances: 2 }).expect("the engine");
+        let module = Module::new(&engine, DIV_BITS).expect("a valid module");
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(1_000_000).expect("fuel is on");
+        store.set_epoch_deadline(1_000_000);
+        let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+        let div = instance
+            .get_typed_func::<(f32, f32), i32>(&mut store, "div")
+            .expect("div");
+        let bits = div.call(&mut store, (0.0, 0.0)).expect("0 / 0 runs") as u32;
+        // x86-64 alone gives 0xffc00000 (its "default NaN" has the sign bit set).
+        assert_eq!(
+            bits, 0x7fc0_0000,
+            "0 / 0 is the canonical NaN, got {bits:#010x}"
+        );
+        let bits = div
+            .call(&mut store, (f32::INFINITY, f32::NEG_INFINITY))
+            .expect("runs") as u32;
+        assert_eq!(bits, 0x7fc0_0000, "inf / -inf too, got {bits:#010x}");
+    }
 }

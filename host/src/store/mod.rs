@@ -72,8 +72,9 @@ impl Backend {
         } else {
             Err(sqlx::Error::Configuration(
                 format!(
-                    "{url:?} is neither a SQLite URL (sqlite://path/to/file.db, sqlite::memory:) \
-                     nor a PostgreSQL one (postgres://user:password@host/database)"
+                    "{:?} is neither a SQLite URL (sqlite://path/to/file.db, sqlite::memory:) \
+                     nor a PostgreSQL one (postgres://user:password@host/database)",
+                    crate::logging::redact_url(url)
                 )
                 .into(),
             )
@@ -169,8 +170,10 @@ impl Store {
         Store::open_with(url, PoolSettings::default()).await
     }
 
-    /// Opens `sqlite://path/to/file.db` (created if missing, WAL journal, foreign keys on),
-    /// `sqlite::memory:`, or `postgres://…`, and runs the migrations.
+    /// Opens `sqlite://path/to/file.db` (created if missing, WAL journal synced at every
+    /// commit, foreign keys on), `sqlite::memory:`, or `postgres://…` (its `sslmode`
+    /// honoured: `require` and the `verify-*` modes speak TLS or fail), and runs the
+    /// migrations.
     ///
     /// A SQLite file's directory must exist: a missing one is an error, as is a URL of
     /// another scheme.
@@ -198,15 +201,15 @@ impl Store {
                     .max_lifetime(None)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            // WAL with synchronous NORMAL syncs the WAL at checkpoints, not
-                            // at every commit: a committed transaction survives a crash of
-                            // the process (the OS holds the written pages), which is what
-                            // redemptions need, "no request loses committed data"; only a
-                            // power loss or OS crash may lose the last commits. FULL would
-                            // survive those too, at one fsync per commit.
+                            // WAL with synchronous FULL syncs the WAL at every commit, so a
+                            // redemption acknowledged has reached the disk: it survives a
+                            // power loss or an OS crash, not only a crash of the process
+                            // (NORMAL would sync only at checkpoints and could lose the
+                            // last commits to a power loss). It costs one fsync per commit
+                            // (docs/operations.md, "SQLite: one host").
                             conn.execute(
                                 format!(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                                      PRAGMA foreign_keys = ON; \
                                      PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
                                 )

@@ -318,22 +318,108 @@ async fn an_unreadable_stored_campaign_is_corrupt_not_a_panic() {
 }
 
 #[tokio::test]
-async fn sqlite_connections_use_wal_normal_sync_and_foreign_keys() {
+async fn every_sqlite_connection_uses_wal_full_sync_and_foreign_keys() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite://{}", dir.path().join("remise.db").display());
-    let store = Store::open(&url).await.expect("the store opens");
-    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(&store.pool)
+    let settings = PoolSettings {
+        max_connections: Some(4),
+        ..PoolSettings::default()
+    };
+    let store = Store::open_with(&url, settings)
         .await
-        .expect("journal_mode");
-    let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
-        .fetch_one(&store.pool)
+        .expect("the store opens");
+    // Every connection of the pool at once, so none is checked twice.
+    let mut connections = Vec::new();
+    for _ in 0..4 {
+        connections.push(store.pool.acquire().await.expect("a connection"));
+    }
+    for conn in &mut connections {
+        let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("journal_mode");
+        let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("synchronous");
+        let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("foreign_keys");
+        // synchronous: 2 is FULL (the WAL is synced at every commit), 1 NORMAL.
+        assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
+    }
+}
+
+/// A PostgreSQL server that answers its first message, an SSLRequest, with `answer` and
+/// sends what the client sends next (up to 5 bytes) on `seen`.
+async fn fake_postgres(answer: u8) -> (String, tokio::sync::mpsc::Receiver<Vec<u8>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .expect("synchronous");
-    let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
-        .fetch_one(&store.pool)
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("bound");
+    let (seen, received) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 8];
+            if socket.read_exact(&mut request).await.is_err() {
+                continue;
+            }
+            // Length 8, then the SSLRequest code 80877103.
+            assert_eq!(
+                request,
+                [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f],
+                "an SSLRequest"
+            );
+            if socket.write_all(&[answer]).await.is_err() {
+                continue;
+            }
+            let mut next = vec![0u8; 5];
+            let read = socket.read(&mut next).await.unwrap_or(0);
+            next.truncate(read);
+            let _ = seen.send(next).await;
+        }
+    });
+    (
+        format!("postgres://remise:s3cret@{address}/remise"),
+        received,
+    )
+}
+
+#[tokio::test]
+async fn sslmode_require_speaks_tls_or_refuses_a_server_without_it() {
+    let settings = PoolSettings {
+        max_connections: Some(1),
+        acquire_timeout: std::time::Duration::from_secs(2),
+    };
+    // A server that accepts TLS: what follows the SSLRequest is a TLS handshake record.
+    let (url, mut seen) = fake_postgres(b'S').await;
+    let opened = Store::open_with(&format!("{url}?sslmode=require"), settings).await;
+    assert!(
+        opened.is_err(),
+        "the fake server never finishes a handshake"
+    );
+    let next = seen
+        .recv()
         .await
-        .expect("foreign_keys");
-    // synchronous: 1 is NORMAL.
-    assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 1, 1));
+        .expect("the client went on after the SSLRequest");
+    assert_eq!(
+        next.first(),
+        Some(&0x16),
+        "a TLS ClientHello, not clear text: {next:?}"
+    );
+
+    // A server without TLS: refused with a clear error, never a connection in clear.
+    let (url, _seen) = fake_postgres(b'N').await;
+    match Store::open_with(&format!("{url}?sslmode=require"), settings).await {
+        Err(error) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("TLS") && !message.contains("s3cret"),
+                "{message}"
+            );
+        }
+        Ok(_) => panic!("sslmode=require must not connect in clear"),
+    }
 }
