@@ -153,6 +153,58 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
     assert_eq!(discount_of(&fifth, "ten-off"), Some("3.00"));
 }
 
+#[tokio::test]
+async fn a_retry_that_means_the_same_basket_replays_the_first_answer() {
+    // Issue 15 item 12: idempotency is about meaning, not spelling.
+    let server = Server::start().await;
+    server
+        .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    let spelled = |price: &str, code: &str, at: &str| {
+        let mut order = order("o-1", "c-1", price, at);
+        order["coupons"] = json!([code]);
+        order
+    };
+
+    // 10 % of 19.90 = 1.99.
+    let first = server
+        .commit(spelled("19.9", "welcome", "2026-03-08T12:00:00+01:00"))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(discount_of(&first.body, "ten-off"), Some("1.99"));
+
+    // The same order, spelled otherwise: 19.90 for 19.9, the code as it is matched
+    // (upper case, spaces around it ignored), the same instant written in UTC.
+    let again = server
+        .commit(spelled("19.90", " WELCOME ", "2026-03-08T11:00:00Z"))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
+    let trailing = server
+        .commit(spelled("19.900000", "Welcome", "2026-03-08T11:00:00.000Z"))
+        .await;
+    assert_eq!(trailing.status, StatusCode::OK, "{}", trailing.body);
+    assert_eq!(trailing.body, first.body);
+
+    // What means another basket is still a conflict: another price, another code, another
+    // instant.
+    for (price, code, at) in [
+        ("19.91", "welcome", "2026-03-08T12:00:00+01:00"),
+        ("19.9", "welcome2", "2026-03-08T12:00:00+01:00"),
+        ("19.9", "welcome", "2026-03-08T12:00:01+01:00"),
+    ] {
+        let other = server.commit(spelled(price, code, at)).await;
+        assert_eq!(
+            other.status,
+            StatusCode::CONFLICT,
+            "{price} {code} {at}: {}",
+            other.body
+        );
+    }
+    assert_eq!(server.stats("ten-off").await["redemptions"], 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() {
     let server = Server::start().await;

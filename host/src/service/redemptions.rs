@@ -93,7 +93,7 @@ impl Service {
                     "order {order_id} was cancelled; a new order needs a new order_id"
                 )));
             }
-            if existing.request_hash != request_hash {
+            if !same_basket(&existing.request_hash, &request) {
                 return Err(ServiceError::Conflict(format!(
                     "order {order_id} was committed with another basket"
                 )));
@@ -251,11 +251,36 @@ fn codes(request: &Basket) -> Vec<String> {
     codes
 }
 
-/// What tells a retry from another basket under the same order id: SHA-256 of the basket
-/// as parsed (so spacing and key order do not matter).
+/// The mark of the fingerprints [`fingerprint`] writes. Rows committed before it carry a
+/// bare [`legacy_fingerprint`].
+const FINGERPRINT_V2: &str = "v2:";
+
+/// What tells a retry from another basket under the same order id: SHA-256 of the basket's
+/// [`Basket::canonical`] form as JSON, so `"19.9"` and `"19.90"`, `welcome` and
+/// `WELCOME`, or one instant written with two offsets are the same order, as are spacing
+/// and key order; marked [`FINGERPRINT_V2`].
 fn fingerprint(request: &Basket) -> String {
-    let canonical = serde_json::to_string(request).unwrap_or_default();
-    format!("{:x}", Sha256::digest(canonical.as_bytes()))
+    let canonical = serde_json::to_string(&request.canonical()).unwrap_or_default();
+    format!("{FINGERPRINT_V2}{:x}", Sha256::digest(canonical.as_bytes()))
+}
+
+/// The fingerprint of rows committed before [`fingerprint`]: SHA-256 of the basket as
+/// parsed, decimals with the scale they were written with.
+fn legacy_fingerprint(request: &Basket) -> String {
+    let parsed = serde_json::to_string(request).unwrap_or_default();
+    format!("{:x}", Sha256::digest(parsed.as_bytes()))
+}
+
+/// Whether `request` is the basket an order was committed with, by the order's stored
+/// fingerprint. A row committed before fingerprints were canonical only knows how its
+/// basket was spelled: a retry spelled the same way still replays it; one spelled
+/// otherwise is a conflict, as it was when the row was written.
+fn same_basket(stored: &str, request: &Basket) -> bool {
+    if stored.starts_with(FINGERPRINT_V2) {
+        stored == fingerprint(request)
+    } else {
+        stored == legacy_fingerprint(request)
+    }
 }
 
 /// How long an evaluation waits for the reads it needs from the database (a customer's
@@ -280,4 +305,37 @@ fn timed_out(response: &EvaluateResponse) -> bool {
         .rejected
         .iter()
         .any(|rejected| rejected.rejection.reason == engine::prefilter::Reason::Timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn basket(price: &str, code: &str) -> Basket {
+        serde_json::from_value(json!({
+            "currency": "EUR", "channel": "web", "coupons": [code],
+            "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": price } ]
+        }))
+        .expect("a basket")
+    }
+
+    #[test]
+    fn fingerprints_are_marked_and_ignore_spelling() {
+        let stored = fingerprint(&basket("19.9", "welcome"));
+        assert!(stored.starts_with(FINGERPRINT_V2), "{stored}");
+        assert_eq!(stored.len(), FINGERPRINT_V2.len() + 64);
+        assert!(same_basket(&stored, &basket("19.90", " WELCOME")));
+        assert!(!same_basket(&stored, &basket("19.91", "welcome")));
+    }
+
+    #[test]
+    fn a_row_stored_before_canonical_fingerprints_replays_its_own_spelling() {
+        // What rows committed before version 2 hold: the bare SHA-256 of the parsed basket.
+        let stored = legacy_fingerprint(&basket("19.9", "welcome"));
+        assert_eq!(stored.len(), 64);
+        assert!(same_basket(&stored, &basket("19.9", "welcome")));
+        assert!(!same_basket(&stored, &basket("19.90", "welcome")));
+        assert!(!same_basket(&stored, &basket("19.9", "WELCOME")));
+    }
 }
