@@ -185,8 +185,10 @@ impl Service {
         let mut after = (*campaigns).clone();
         for take in &takes {
             let used = after.entry(take.campaign_id.to_string()).or_default();
-            used.currency
-                .get_or_insert_with(|| request.currency.clone());
+            if take.discount_minor > 0 {
+                used.currency
+                    .get_or_insert_with(|| request.currency.clone());
+            }
             used.redemptions += 1;
             used.granted_minor += take.discount_minor;
         }

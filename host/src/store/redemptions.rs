@@ -271,7 +271,9 @@ impl CommitTx {
             .bind(take.coupon)
             .execute(&mut *self.tx)
             .await?;
-            // The budget's currency is set by the first redemption that grants money.
+            // The currency of what it granted is that of the first order that grants money:
+            // an order without a discount fixes none.
+            let granted_in = (take.discount_minor > 0).then_some(redemption.currency);
             sqlx::query(
                 "INSERT INTO campaign_usage (campaign_id, currency, redemptions, granted_minor) \
                  VALUES ($1, $2, 1, $3) ON CONFLICT (campaign_id) DO UPDATE SET \
@@ -280,7 +282,7 @@ impl CommitTx {
                  granted_minor = campaign_usage.granted_minor + excluded.granted_minor",
             )
             .bind(take.campaign_id)
-            .bind(redemption.currency)
+            .bind(granted_in)
             .bind(take.discount_minor)
             .execute(&mut *self.tx)
             .await?;
@@ -317,9 +319,12 @@ impl CommitTx {
         .fetch_all(&mut *self.tx)
         .await?;
         for (campaign_id, discount_minor, coupon) in &takes {
+            // Once everything it granted is given back, its grants are in no currency.
             sqlx::query(
                 "UPDATE campaign_usage SET redemptions = redemptions - 1, \
-                 granted_minor = granted_minor - $2 WHERE campaign_id = $1",
+                 granted_minor = granted_minor - $2, \
+                 currency = CASE WHEN granted_minor = $2 THEN NULL ELSE currency END \
+                 WHERE campaign_id = $1",
             )
             .bind(campaign_id)
             .bind(discount_minor)

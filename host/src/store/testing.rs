@@ -41,3 +41,27 @@ pub async fn fresh_database_url(dir: &Path, name: &str) -> String {
         }
     }
 }
+
+/// Runs `sql` (one or more statements, no parameters) on the database at `url`, as an
+/// operator's client would: for tests that set the stored data as an older version of
+/// Remise left it.
+///
+/// # Panics
+/// When the database cannot be reached or refuses the statements.
+pub async fn execute(url: &str, sql: &str) {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url} answers: {e}"));
+    // The server may be writing (its counters, every second): wait for its lock.
+    let sql = if url.starts_with("sqlite:") {
+        format!("PRAGMA busy_timeout = 5000; {sql}")
+    } else {
+        sql.to_string()
+    };
+    sqlx::raw_sql(&sql)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
+}
