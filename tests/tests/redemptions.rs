@@ -530,6 +530,119 @@ async fn a_budget_stored_without_its_currency_still_loads_and_keeps_the_old_rule
 }
 
 #[tokio::test]
+async fn an_order_belongs_to_the_channel_key_that_committed_it() {
+    // Issue 15 item 13: another channel's key can neither cancel an order nor read it by
+    // replaying it; it is answered as if the order did not exist (404), or, for a commit
+    // under a taken order id, a 409 that gives nothing of the order away. An admin key
+    // may still cancel it.
+    let server = Server::start().await;
+    server
+        .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    let web = server
+        .commit(order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(web.status, StatusCode::CREATED, "{}", web.body);
+
+    // The store's key: no replay, no answer, no cancel.
+    let replay = server
+        .commit_with(
+            STORE_CHANNEL,
+            order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS),
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::CONFLICT, "{}", replay.body);
+    assert_eq!(replay.header("idempotent-replayed"), None);
+    assert_eq!(replay.body["type"], "https://remise.dev/problems/conflict");
+    assert!(!replay.body.to_string().contains("c-1"), "{}", replay.body);
+    assert!(replay.body.get("applied").is_none(), "{}", replay.body);
+    let (status, problem) = server.cancel_with(STORE_CHANNEL, "o-1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    let (status, never) = server.cancel_with(STORE_CHANNEL, "o-never").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{never}");
+    assert_eq!(
+        problem["detail"]
+            .as_str()
+            .map(|d| d.replace("o-1", "o-never")),
+        never["detail"].as_str().map(str::to_string),
+        "told apart from an order that does not exist"
+    );
+    let stats = server.stats("ten-off").await;
+    assert_eq!(
+        (&stats["redemptions"], &stats["discount_granted"]),
+        (&json!(1), &json!("5.00"))
+    );
+
+    // The key that committed it still replays it.
+    let again = server
+        .commit(order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body, web.body);
+
+    // Stored: the key's hash, never the key.
+    let stored = remise::store::testing::strings(
+        server.database_url(),
+        "SELECT key_hash FROM redemptions WHERE order_id = 'o-1'",
+    )
+    .await;
+    assert_eq!(stored, [Some(remise::auth::hash_key(CHANNEL))]);
+
+    // An ops key may not cancel orders at all; the admin key cancels anyone's.
+    let (status, _) = server.cancel_with(OPS, "o-1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, cancelled) = server.cancel_with(ADMIN, "o-1").await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(server.cancel("o-1").await, (StatusCode::OK, cancelled));
+    assert_eq!(server.stats("ten-off").await["redemptions"], 0);
+
+    // The store's key commits orders of its own, which the web's key cannot cancel.
+    let store = server
+        .commit_with(
+            STORE_CHANNEL,
+            order("s-1", "c-2", "20.00", SUNDAY_NOON_PARIS),
+        )
+        .await;
+    assert_eq!(store.status, StatusCode::CREATED, "{}", store.body);
+    assert_eq!(server.cancel("s-1").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        server.cancel_with(STORE_CHANNEL, "s-1").await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn an_order_committed_before_orders_named_their_key_is_any_channels() {
+    // Issue 15 item 13: rows of before migration 6 have no key: every channel key may
+    // replay and cancel them, as every one could then.
+    let server = Server::start().await;
+    server
+        .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    let first = server
+        .commit(order("o-old", "c-1", "50.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    remise::store::testing::execute(
+        server.database_url(),
+        "UPDATE redemptions SET key_hash = NULL WHERE order_id = 'o-old'",
+    )
+    .await;
+    let replay = server
+        .commit_with(
+            STORE_CHANNEL,
+            order("o-old", "c-1", "50.00", SUNDAY_NOON_PARIS),
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    assert_eq!(replay.body, first.body);
+    assert_eq!(
+        server.cancel_with(STORE_CHANNEL, "o-old").await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn coupon_uses_are_taken_by_commits_and_given_back_by_cancels() {
     let server = Server::start().await;
     server

@@ -7,9 +7,14 @@
 //! ran, and it is durable before it is answered. Commits are serialised (a mutex in this
 //! process, SQLite's write lock across processes), so concurrent orders never grant more
 //! than a budget or a cap allows.
+//!
+//! An order belongs to the key that committed it (its id is recorded, never the key):
+//! another channel's key can neither replay it (which would read its answer) nor cancel
+//! it ([`may_see`]).
 
 use super::evaluator::Snapshot;
 use super::{Service, ServiceError};
+use crate::auth::{KeyInfo, Role};
 use crate::engine::response::EvaluateResponse;
 use crate::engine::usage::{self, Usage};
 use crate::engine::{self, EvaluateError};
@@ -73,21 +78,31 @@ impl Service {
         })
     }
 
-    /// Commits order `order_id` for a validated basket: re-evaluates it against what is
-    /// left of every budget, cap and coupon, records what applied, and answers once it is
-    /// durable. The same order with the same basket answers the first answer again and
-    /// counts once; with another basket, or after a cancel, it is a conflict.
+    /// Commits order `order_id` for a validated basket with the key `caller`:
+    /// re-evaluates it against what is left of every budget, cap and coupon, records what
+    /// applied and which key committed it, and answers once it is durable. The same order
+    /// with the same basket, from a key that may see it ([`may_see`]), answers the first
+    /// answer again and counts once; with another basket, or after a cancel, it is a
+    /// conflict. From a key that may not see it, it is a conflict that says nothing of the
+    /// order: its answer is another channel's.
     pub async fn redeem(
         &self,
         order_id: String,
         request: Basket,
         explain: bool,
+        caller: &KeyInfo,
     ) -> Result<Redeemed, ServiceError> {
         let request_hash = fingerprint(&request);
         let _commit = self.commits.lock().await;
         self.ensure_fresh_for_commit().await?;
         let mut tx = self.store.begin_commit().await?;
         if let Some(existing) = tx.redemption(&order_id).await? {
+            if !may_see(existing.key_hash.as_deref(), caller) {
+                return Err(ServiceError::Conflict(format!(
+                    "order id {order_id} is taken by another key's order; order ids are \
+                     unique across channels"
+                )));
+            }
             if existing.cancelled_at.is_some() {
                 return Err(ServiceError::Conflict(format!(
                     "order {order_id} was cancelled; a new order needs a new order_id"
@@ -175,6 +190,7 @@ impl Service {
             response: &stored,
             customer_id: request.customer.as_ref().map(|c| c.id.as_str()),
             channel: &request.channel,
+            key_hash: &caller.id,
             currency: &request.currency,
             campaigns: takes.clone(),
         })
@@ -200,14 +216,21 @@ impl Service {
         })
     }
 
-    /// Cancels (or returns) order `order_id`: gives every budget, cap, per-customer use
-    /// and coupon use back. Cancelling again answers the first cancel.
-    pub async fn cancel_redemption(&self, order_id: &str) -> Result<Cancelled, ServiceError> {
+    /// Cancels (or returns) order `order_id` with the key `caller`: gives every budget,
+    /// cap, per-customer use and coupon use back. Cancelling again answers the first
+    /// cancel. An order `caller` may not see ([`may_see`]) is not found, as one never
+    /// committed.
+    pub async fn cancel_redemption(
+        &self,
+        order_id: &str,
+        caller: &KeyInfo,
+    ) -> Result<Cancelled, ServiceError> {
         let _commit = self.commits.lock().await;
         let mut tx = self.store.begin_commit().await?;
         let existing = tx
             .redemption(order_id)
             .await?
+            .filter(|existing| may_see(existing.key_hash.as_deref(), caller))
             .ok_or_else(|| ServiceError::NotFound(format!("order {order_id} not found")))?;
         if let Some(cancelled_at) = existing.cancelled_at {
             return Ok(Cancelled {
@@ -239,6 +262,14 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// Whether the key `caller` may see (replay, cancel) an order the key `owner` committed:
+/// the same key, or an admin key (which holds every role, and cancels for any channel, for
+/// instance once a channel's key was replaced). An order committed before orders recorded
+/// their key (`owner` is `None`) is every channel's, as it was when it was committed.
+fn may_see(owner: Option<&str>, caller: &KeyInfo) -> bool {
+    caller.role == Role::Admin || owner.is_none_or(|owner| owner == &*caller.id)
 }
 
 /// The basket's coupon codes, normalized, once each.
@@ -329,6 +360,19 @@ mod tests {
         assert_eq!(stored.len(), FINGERPRINT_V2.len() + 64);
         assert!(same_basket(&stored, &basket("19.90", " WELCOME")));
         assert!(!same_basket(&stored, &basket("19.91", "welcome")));
+    }
+
+    #[test]
+    fn an_order_is_seen_by_its_key_an_admin_key_and_for_old_rows_every_key() {
+        let (web, store) = (
+            KeyInfo::new("web", Role::Channel, ""),
+            KeyInfo::new("store", Role::Channel, ""),
+        );
+        let admin = KeyInfo::new("root", Role::Admin, "");
+        assert!(may_see(Some("web"), &web));
+        assert!(!may_see(Some("web"), &store));
+        assert!(may_see(Some("web"), &admin));
+        assert!(may_see(None, &store));
     }
 
     #[test]

@@ -65,3 +65,21 @@ pub async fn execute(url: &str, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let _ = conn.close().await;
 }
+
+/// The text values `sql` (a query of one text column, no parameters) reads from the
+/// database at `url`, `None` for NULL: for tests that check what is stored.
+///
+/// # Panics
+/// When the database cannot be reached or refuses the query.
+pub async fn strings(url: &str, sql: &str) -> Vec<Option<String>> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url} answers: {e}"));
+    let values = sqlx::query_scalar::<_, Option<String>>(sql)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
+    values
+}

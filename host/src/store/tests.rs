@@ -230,12 +230,13 @@ async fn keys_are_found_by_hash_and_upserted() {
     assert_eq!(store.key_count().await.expect("count"), 2);
     assert_eq!(
         store.key(&admin).await.expect("key"),
-        Some(KeyInfo::new(Role::Admin, "first run"))
+        Some(KeyInfo::new(&admin, Role::Admin, "first run"))
     );
     // The new role and label; an empty label is none.
     assert_eq!(
         store.key(&channel).await.expect("key"),
         Some(KeyInfo {
+            id: channel.as_str().into(),
             role: Role::Channel,
             label: None
         })
@@ -272,7 +273,7 @@ async fn data_survives_reopening_the_database() {
     );
     assert_eq!(
         store.key(&hash_key("k")).await.expect("key"),
-        Some(KeyInfo::new(Role::Ops, "ops"))
+        Some(KeyInfo::new(&hash_key("k"), Role::Ops, "ops"))
     );
 }
 
