@@ -131,7 +131,7 @@ def setup(port, work):
     status, answer = call(port, "POST", "/v1/campaigns",
         {"id": HOT, "name": "hot budget row", "plugin": "threshold-discount", "status": "active",
          "params": {"tiers": [{"min_subtotal": "100.00", "percent_off": "10"}]},
-         "audience": {"channels": ["app"]}, "limits": {"budget": str(BUDGET)}})
+         "audience": {"channels": ["app"]}, "limits": {"budget": str(BUDGET), "budget_currency": "EUR"}})
     if status != 201:
         sys.exit(f"creating campaign {HOT}: {status} {answer}")
     open(f"{work}/evaluate.json", "w").write(json.dumps(basket("store")))

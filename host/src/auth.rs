@@ -65,10 +65,13 @@ impl FromStr for Role {
     }
 }
 
-/// What is known of a key: its role, and the label people gave it (`None` when it has
-/// none).
+/// What is known of a key: its id, its role, and the label people gave it (`None` when it
+/// has none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyInfo {
+    /// The key's id: the hex SHA-256 it is stored under ([`hash_key`]), never the key.
+    /// What a redemption records as the key that committed it.
+    pub id: Arc<str>,
     /// What the key may do.
     pub role: Role,
     /// A name for people, such as `web shop`.
@@ -76,10 +79,11 @@ pub struct KeyInfo {
 }
 
 impl KeyInfo {
-    /// A key with `role` and `label`; an empty label (keys are stored with `""` when
-    /// configured without one) is none.
-    pub fn new(role: Role, label: &str) -> Self {
+    /// The key stored under `id` (its [`hash_key`]) with `role` and `label`; an empty label
+    /// (keys are stored with `""` when configured without one) is none.
+    pub fn new(id: &str, role: Role, label: &str) -> Self {
         Self {
+            id: Arc::from(id),
             role,
             label: (!label.is_empty()).then(|| Arc::from(label)),
         }
@@ -125,11 +129,10 @@ mod tests {
 
     #[test]
     fn an_empty_label_is_none() {
-        assert_eq!(KeyInfo::new(Role::Ops, "").label, None);
-        assert_eq!(
-            KeyInfo::new(Role::Ops, "night shift").label.as_deref(),
-            Some("night shift")
-        );
+        assert_eq!(KeyInfo::new("00", Role::Ops, "").label, None);
+        let key = KeyInfo::new("00", Role::Ops, "night shift");
+        assert_eq!(key.label.as_deref(), Some("night shift"));
+        assert_eq!(&*key.id, "00");
     }
 
     #[test]

@@ -105,7 +105,7 @@ fn every_acknowledged_redemption_survives_sigkill() {
         "/v1/campaigns",
         Some(json!({
             "id": "ten-off", "name": "ten-off", "plugin": "threshold-discount",
-            "status": "active", "limits": { "budget": "1000.00" },
+            "status": "active", "limits": { "budget": "1000.00", "budget_currency": "EUR" },
             "params": { "tiers": [ { "min_subtotal": "0", "percent_off": "10" } ] }
         })),
     );

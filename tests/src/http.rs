@@ -20,6 +20,9 @@ use tokio::sync::oneshot;
 pub const ADMIN: &str = "test-admin-key";
 /// A channel key, labelled "web shop".
 pub const CHANNEL: &str = "test-channel-key";
+/// Another channel's key, labelled "store tills": orders one channel commits are not
+/// another's.
+pub const STORE_CHANNEL: &str = "test-store-channel-key";
 /// A marketing key, configured without a label.
 pub const MARKETING: &str = "test-marketing-key";
 /// An ops key, labelled "ops on call".
@@ -172,6 +175,7 @@ impl Server {
             &config,
             format!(
                 "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\nlabel = \"web shop\"\n\n\
+                 [[keys]]\nkey = \"{STORE_CHANNEL}\"\nrole = \"channel\"\nlabel = \"store tills\"\n\n\
                  [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n\n\
                  [[keys]]\nkey = \"{OPS}\"\nrole = \"ops\"\nlabel = \"ops on call\"\n"
             ),
@@ -312,14 +316,24 @@ impl Server {
     /// Commits `order` with the channel key (`POST /v1/redemptions`): the answer with its
     /// headers, a replay's `Idempotent-Replayed` among them.
     pub async fn commit(&self, order: Value) -> Answer {
-        self.send(Method::POST, "/v1/redemptions", CHANNEL, Some(order))
+        self.commit_with(CHANNEL, order).await
+    }
+
+    /// Commits `order` with `key`.
+    pub async fn commit_with(&self, key: &str, order: Value) -> Answer {
+        self.send(Method::POST, "/v1/redemptions", key, Some(order))
             .await
     }
 
     /// Cancels order `order_id` with the channel key (`DELETE /v1/redemptions/{id}`).
     pub async fn cancel(&self, order_id: &str) -> (StatusCode, Value) {
+        self.cancel_with(CHANNEL, order_id).await
+    }
+
+    /// Cancels order `order_id` with `key`.
+    pub async fn cancel_with(&self, key: &str, order_id: &str) -> (StatusCode, Value) {
         let path = format!("/v1/redemptions/{order_id}");
-        self.call(Method::DELETE, &path, CHANNEL, None).await
+        self.call(Method::DELETE, &path, key, None).await
     }
 
     /// The stats of `campaign`, read with the marketing key.

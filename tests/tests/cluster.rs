@@ -85,13 +85,13 @@ async fn caps_and_budgets_stay_exact_under_commits_split_between_two_hosts() {
     a.create(offer(
         "budget",
         json!({ "amount_off": "3.70" }),
-        json!({ "limits": { "budget": "100.00" } }),
+        json!({ "limits": { "budget": "100.00", "budget_currency": "EUR" } }),
     ))
     .await;
     a.create(offer(
         "partial",
         json!({ "amount_off": "3.70" }),
-        json!({ "limits": { "budget": "50.00", "partial": true } }),
+        json!({ "limits": { "budget": "50.00", "budget_currency": "EUR", "partial": true } }),
     ))
     .await;
 
@@ -230,7 +230,7 @@ async fn an_order_counts_once_whichever_host_gets_it() {
     a.create(offer(
         "ten-off",
         json!({ "percent_off": "10" }),
-        json!({ "limits": { "budget": "1000.00" } }),
+        json!({ "limits": { "budget": "1000.00", "budget_currency": "EUR" } }),
     ))
     .await;
 

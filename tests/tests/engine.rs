@@ -401,7 +401,7 @@ fn a_group_winner_over_its_budget_gives_way_to_the_next_best() {
         "twenty",
         "threshold-discount",
         json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "20" } ] }),
-        json!({ "group": "g", "limits": { "budget": "450.00" } }),
+        json!({ "group": "g", "limits": { "budget": "450.00", "budget_currency": "EUR" } }),
     );
     let ten = live(
         "ten",
@@ -441,7 +441,7 @@ fn a_group_winner_over_its_budget_gives_way_to_the_next_best() {
         "twenty",
         "threshold-discount",
         json!({ "tiers": [ { "min_subtotal": "0", "percent_off": "20" } ] }),
-        json!({ "group": "g", "limits": { "budget": "450.00", "partial": true } }),
+        json!({ "group": "g", "limits": { "budget": "450.00", "budget_currency": "EUR", "partial": true } }),
     );
     let response = run_with(
         &pants_and_shirt(),

@@ -358,7 +358,7 @@ fn every_field_campaign() -> Value {
         },
         "coupon_required": false, "priority": 10, "group": "seasonal", "exclusive": false,
         "limits": {
-            "budget": "5000.00", "redemptions": 1000, "per_customer": 5,
+            "budget": "5000.00", "budget_currency": "EUR", "redemptions": 1000, "per_customer": 5,
             "per_customer_period": "day", "partial": true
         }
     })

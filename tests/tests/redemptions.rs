@@ -33,7 +33,7 @@ fn rejection_of(answer: &Value, campaign: &str) -> Option<(String, String)> {
 #[tokio::test]
 async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
     let server = Server::start().await;
-    let limits = json!({ "budget": "100.00", "redemptions": 10, "per_customer": 2,
+    let limits = json!({ "budget": "100.00", "budget_currency": "EUR", "redemptions": 10, "per_customer": 2,
                          "per_customer_period": "day" });
     server
         .create(offer(
@@ -153,6 +153,58 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
     assert_eq!(discount_of(&fifth, "ten-off"), Some("3.00"));
 }
 
+#[tokio::test]
+async fn a_retry_that_means_the_same_basket_replays_the_first_answer() {
+    // Issue 15 item 12: idempotency is about meaning, not spelling.
+    let server = Server::start().await;
+    server
+        .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    let spelled = |price: &str, code: &str, at: &str| {
+        let mut order = order("o-1", "c-1", price, at);
+        order["coupons"] = json!([code]);
+        order
+    };
+
+    // 10 % of 19.90 = 1.99.
+    let first = server
+        .commit(spelled("19.9", "welcome", "2026-03-08T12:00:00+01:00"))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(discount_of(&first.body, "ten-off"), Some("1.99"));
+
+    // The same order, spelled otherwise: 19.90 for 19.9, the code as it is matched
+    // (upper case, spaces around it ignored), the same instant written in UTC.
+    let again = server
+        .commit(spelled("19.90", " WELCOME ", "2026-03-08T11:00:00Z"))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
+    let trailing = server
+        .commit(spelled("19.900000", "Welcome", "2026-03-08T11:00:00.000Z"))
+        .await;
+    assert_eq!(trailing.status, StatusCode::OK, "{}", trailing.body);
+    assert_eq!(trailing.body, first.body);
+
+    // What means another basket is still a conflict: another price, another code, another
+    // instant.
+    for (price, code, at) in [
+        ("19.91", "welcome", "2026-03-08T12:00:00+01:00"),
+        ("19.9", "welcome2", "2026-03-08T12:00:00+01:00"),
+        ("19.9", "welcome", "2026-03-08T12:00:01+01:00"),
+    ] {
+        let other = server.commit(spelled(price, code, at)).await;
+        assert_eq!(
+            other.status,
+            StatusCode::CONFLICT,
+            "{price} {code} {at}: {}",
+            other.body
+        );
+    }
+    assert_eq!(server.stats("ten-off").await["redemptions"], 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() {
     let server = Server::start().await;
@@ -170,14 +222,14 @@ async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() 
         .create(offer(
             "budget",
             json!({ "amount_off": "3.70" }),
-            json!({ "limits": { "budget": "100.00" } }),
+            json!({ "limits": { "budget": "100.00", "budget_currency": "EUR" } }),
         ))
         .await;
     server
         .create(offer(
             "partial",
             json!({ "amount_off": "3.70" }),
-            json!({ "limits": { "budget": "50.00", "partial": true } }),
+            json!({ "limits": { "budget": "50.00", "budget_currency": "EUR", "partial": true } }),
         ))
         .await;
 
@@ -261,6 +313,332 @@ async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() 
     assert_eq!(
         rejection_of(&late, "partial").map(|r| r.0),
         Some("budget_exhausted".into())
+    );
+}
+
+/// `order` in `currency`.
+fn order_in(currency: &str, id: &str, price: &str) -> Value {
+    let mut order = order(id, id, price, SUNDAY_NOON_PARIS);
+    order["currency"] = json!(currency);
+    order
+}
+
+#[tokio::test]
+async fn a_budget_names_its_currency_and_only_baskets_in_it_spend_it() {
+    // Issue 15 item 11.
+    let server = Server::start().await;
+    let budget = |limits: Value| {
+        offer(
+            "eur",
+            json!({ "percent_off": "10" }),
+            json!({ "limits": limits }),
+        )
+    };
+    // A budget without its currency, or with one that is not an active ISO 4217 code.
+    for limits in [
+        json!({ "budget": "10.00" }),
+        json!({ "budget": "10.00", "budget_currency": "eur" }),
+        json!({ "budget": "10.00", "budget_currency": "EUX" }),
+        json!({ "budget_currency": "EUR" }),
+    ] {
+        server
+            .refused(
+                "/v1/campaigns",
+                MARKETING,
+                budget(limits),
+                &["/limits/budget_currency"],
+            )
+            .await;
+    }
+    server
+        .create(budget(
+            json!({ "budget": "10.00", "budget_currency": "EUR" }),
+        ))
+        .await;
+    let stats = server.stats("eur").await;
+    assert_eq!(
+        (&stats["currency"], &stats["budget_left"]),
+        (&json!("EUR"), &json!("10.00"))
+    );
+
+    // A basket in dollars, first: the campaign does not apply to it, and says why.
+    let mut basket = order_in("USD", "-", "50.00");
+    if let Some(fields) = basket.as_object_mut() {
+        fields.remove("order_id");
+    }
+    for answer in [
+        server.evaluate(basket).await,
+        server.commit(order_in("USD", "o-usd", "50.00")).await.body,
+    ] {
+        assert_eq!(discount_of(&answer, "eur"), None, "{answer}");
+        assert_eq!(
+            rejection_of(&answer, "eur"),
+            Some((
+                "not_eligible".into(),
+                "its budget is in EUR, the basket is in USD".into()
+            ))
+        );
+    }
+    // Euros spend it: 10 % of 50.00 = 5.00.
+    let euros = server.commit(order_in("EUR", "o-eur", "50.00")).await;
+    assert_eq!(
+        discount_of(&euros.body, "eur"),
+        Some("5.00"),
+        "{}",
+        euros.body
+    );
+    let stats = server.stats("eur").await;
+    assert_eq!(stats["budget_left"], "5.00");
+    assert_eq!(stats["redemptions"], 1);
+
+    // Spent in euros, it cannot move to dollars; given back, it can.
+    let mut dollars = budget(json!({ "budget": "10.00", "budget_currency": "USD" }));
+    let (status, problem) = server
+        .call(
+            Method::PUT,
+            "/v1/campaigns/eur",
+            MARKETING,
+            Some(dollars.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/limits/budget_currency"]);
+    assert_eq!(server.cancel("o-eur").await.0, StatusCode::OK);
+    assert_eq!(server.stats("eur").await["budget_left"], "10.00");
+    dollars["name"] = json!("now in dollars");
+    server.replace(dollars).await;
+    let usd = server.commit(order_in("USD", "o-usd-2", "30.00")).await;
+    assert_eq!(discount_of(&usd.body, "eur"), Some("3.00"), "{}", usd.body);
+    let stats = server.stats("eur").await;
+    assert_eq!(
+        (&stats["currency"], &stats["budget_left"]),
+        (&json!("USD"), &json!("7.00"))
+    );
+}
+
+#[tokio::test]
+async fn orders_without_a_discount_and_cancels_fix_no_currency() {
+    // Issue 15 item 11: the currency a campaign's grants count in is that of its first
+    // order that granted money.
+    let server = Server::start().await;
+    server
+        .create(offer("any", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    // 10 % of 0.04 is 0.004, 0.00 once rounded: the campaign applies, grants nothing, and
+    // fixes no currency.
+    let free = server.commit(order_in("USD", "o-free", "0.04")).await;
+    assert_eq!(
+        discount_of(&free.body, "any"),
+        Some("0.00"),
+        "{}",
+        free.body
+    );
+    let stats = server.stats("any").await;
+    assert_eq!(stats["redemptions"], 1);
+    assert_eq!(stats.get("currency"), None, "{stats}");
+    let euros = server.commit(order_in("EUR", "o-eur", "20.00")).await;
+    assert_eq!(discount_of(&euros.body, "any"), Some("2.00"));
+    assert_eq!(server.stats("any").await["currency"], "EUR");
+    // Every grant given back: no currency any more; the next order that grants fixes it.
+    assert_eq!(server.cancel("o-eur").await.0, StatusCode::OK);
+    let stats = server.stats("any").await;
+    assert_eq!(
+        (stats.get("currency"), &stats["discount_granted"]),
+        (None, &json!("0.00"))
+    );
+    let yen = server.commit(order_in("JPY", "o-jpy", "1000")).await;
+    assert_eq!(discount_of(&yen.body, "any"), Some("100"), "{}", yen.body);
+    let stats = server.stats("any").await;
+    assert_eq!(
+        (&stats["currency"], &stats["discount_granted"]),
+        (&json!("JPY"), &json!("100"))
+    );
+}
+
+#[tokio::test]
+async fn a_budget_stored_without_its_currency_still_loads_and_keeps_the_old_rule() {
+    // Issue 15 item 11: campaigns stored before budgets named their currency (those whose
+    // budget migration 5 found unspent) load, spend in the currency of their first order
+    // that grants money, can be paused, and must name the currency on their next write.
+    let server = Server::start().await;
+    let legacy = offer(
+        "legacy",
+        json!({ "percent_off": "10" }),
+        json!({ "limits": { "budget": "10.00" } }),
+    );
+    let mut written = legacy.clone();
+    written["limits"]["budget_currency"] = json!("EUR");
+    server.create(written).await;
+    let body = legacy.to_string().replace('\'', "''");
+    remise::store::testing::execute(
+        server.database_url(),
+        &format!("UPDATE campaigns SET body = '{body}' WHERE id = 'legacy'"),
+    )
+    .await;
+    let server = server.restart().await;
+    let (status, stored) = server
+        .call(Method::GET, "/v1/campaigns/legacy", MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(stored["limits"], json!({ "budget": "10.00" }));
+
+    // An order without a discount in dollars (10 % of 0.04 rounds to 0.00) fixes nothing;
+    // euros that grant do.
+    let free = server.commit(order_in("USD", "o-free", "0.04")).await;
+    assert_eq!(
+        discount_of(&free.body, "legacy"),
+        Some("0.00"),
+        "{}",
+        free.body
+    );
+    let euros = server.commit(order_in("EUR", "o-eur", "20.00")).await;
+    assert_eq!(
+        discount_of(&euros.body, "legacy"),
+        Some("2.00"),
+        "{}",
+        euros.body
+    );
+    let stats = server.stats("legacy").await;
+    assert_eq!(
+        (&stats["currency"], &stats["budget_left"]),
+        (&json!("EUR"), &json!("8.00"))
+    );
+    let dollars = server.commit(order_in("USD", "o-usd", "20.00")).await;
+    assert_eq!(
+        rejection_of(&dollars.body, "legacy"),
+        Some((
+            "not_eligible".into(),
+            "its budget is in EUR, the basket is in USD".into()
+        ))
+    );
+
+    // Pausing changes only the status; any other write names the currency.
+    let (status, paused) = server
+        .call(Method::POST, "/v1/campaigns/legacy/pause", MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{paused}");
+    let (status, problem) = server
+        .call(
+            Method::PATCH,
+            "/v1/campaigns/legacy",
+            MARKETING,
+            Some(json!({ "name": "renamed" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/limits/budget_currency"]);
+}
+
+#[tokio::test]
+async fn an_order_belongs_to_the_channel_key_that_committed_it() {
+    // Issue 15 item 13: another channel's key can neither cancel an order nor read it by
+    // replaying it; it is answered as if the order did not exist (404), or, for a commit
+    // under a taken order id, a 409 that gives nothing of the order away. An admin key
+    // may still cancel it.
+    let server = Server::start().await;
+    server
+        .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    let web = server
+        .commit(order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(web.status, StatusCode::CREATED, "{}", web.body);
+
+    // The store's key: no replay, no answer, no cancel.
+    let replay = server
+        .commit_with(
+            STORE_CHANNEL,
+            order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS),
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::CONFLICT, "{}", replay.body);
+    assert_eq!(replay.header("idempotent-replayed"), None);
+    assert_eq!(replay.body["type"], "https://remise.dev/problems/conflict");
+    assert!(!replay.body.to_string().contains("c-1"), "{}", replay.body);
+    assert!(replay.body.get("applied").is_none(), "{}", replay.body);
+    let (status, problem) = server.cancel_with(STORE_CHANNEL, "o-1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    let (status, never) = server.cancel_with(STORE_CHANNEL, "o-never").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{never}");
+    assert_eq!(
+        problem["detail"]
+            .as_str()
+            .map(|d| d.replace("o-1", "o-never")),
+        never["detail"].as_str().map(str::to_string),
+        "told apart from an order that does not exist"
+    );
+    let stats = server.stats("ten-off").await;
+    assert_eq!(
+        (&stats["redemptions"], &stats["discount_granted"]),
+        (&json!(1), &json!("5.00"))
+    );
+
+    // The key that committed it still replays it.
+    let again = server
+        .commit(order("o-1", "c-1", "50.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body, web.body);
+
+    // Stored: the key's hash, never the key.
+    let stored = remise::store::testing::strings(
+        server.database_url(),
+        "SELECT key_hash FROM redemptions WHERE order_id = 'o-1'",
+    )
+    .await;
+    assert_eq!(stored, [Some(remise::auth::hash_key(CHANNEL))]);
+
+    // An ops key may not cancel orders at all; the admin key cancels anyone's.
+    let (status, _) = server.cancel_with(OPS, "o-1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, cancelled) = server.cancel_with(ADMIN, "o-1").await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(server.cancel("o-1").await, (StatusCode::OK, cancelled));
+    assert_eq!(server.stats("ten-off").await["redemptions"], 0);
+
+    // The store's key commits orders of its own, which the web's key cannot cancel.
+    let store = server
+        .commit_with(
+            STORE_CHANNEL,
+            order("s-1", "c-2", "20.00", SUNDAY_NOON_PARIS),
+        )
+        .await;
+    assert_eq!(store.status, StatusCode::CREATED, "{}", store.body);
+    assert_eq!(server.cancel("s-1").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        server.cancel_with(STORE_CHANNEL, "s-1").await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn an_order_committed_before_orders_named_their_key_is_any_channels() {
+    // Issue 15 item 13: rows of before migration 6 have no key: every channel key may
+    // replay and cancel them, as every one could then.
+    let server = Server::start().await;
+    server
+        .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
+        .await;
+    let first = server
+        .commit(order("o-old", "c-1", "50.00", SUNDAY_NOON_PARIS))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    remise::store::testing::execute(
+        server.database_url(),
+        "UPDATE redemptions SET key_hash = NULL WHERE order_id = 'o-old'",
+    )
+    .await;
+    let replay = server
+        .commit_with(
+            STORE_CHANNEL,
+            order("o-old", "c-1", "50.00", SUNDAY_NOON_PARIS),
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    assert_eq!(replay.body, first.body);
+    assert_eq!(
+        server.cancel_with(STORE_CHANNEL, "o-old").await.0,
+        StatusCode::OK
     );
 }
 

@@ -161,7 +161,16 @@ test("a threshold campaign is created through the generated form, with the API's
   await page.fill("#root_tiers_0_percent_off", "150");
   await page.fill("input[name=budget]", "500.00");
   await page.click("button[type=submit]");
-  // The API refuses percent_off 150 with a pointer; the form shows it next to that field.
+  // The API refuses a budget without its currency with a pointer; the form shows it next
+  // to the currency's field.
+  await page
+    .locator(".field", { has: page.locator("input[name=budget_currency]") })
+    .getByRole("alert")
+    .getByText("missing: a budget names its ISO 4217 currency, such as EUR")
+    .waitFor(WAIT);
+  await page.fill("input[name=budget_currency]", "eur");
+  await page.click("button[type=submit]");
+  // Then percent_off 150, next to that field of the generated form.
   const fieldError = page
     .locator(".params .form-group", { has: page.locator("#root_tiers_0_percent_off") })
     .getByText("must be above 0 and at most 100");
@@ -173,6 +182,7 @@ test("a threshold campaign is created through the generated form, with the API's
   const stored = await api("GET", "/v1/campaigns/ten-from-100", KEYS.marketing);
   assert.deepEqual(stored.params.tiers, [{ min_subtotal: "100", percent_off: "10" }]);
   assert.equal(stored.limits.budget, "500.00");
+  assert.equal(stored.limits.budget_currency, "EUR");
   assert.equal(stored.status, "draft");
 });
 

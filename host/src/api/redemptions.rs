@@ -7,11 +7,13 @@ use super::json::{self, Json};
 use super::problem::{ApiError, Problem};
 use super::schemas;
 use super::AppState;
+use crate::auth::KeyInfo;
 use crate::model::{Basket, FieldProblem};
 use crate::service::{Cancelled, MAX_ORDER_ID};
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde_json::Value;
 
 /// The header that marks the answer to a retry: the first answer, given again.
@@ -20,10 +22,11 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// Commit an order
 ///
 /// Re-evaluates the basket against what is left of every budget, cap, per-customer limit
-/// and coupon, records what applied, and answers once it is durable: 201 with the priced
-/// basket and its `order_id`. The same `order_id` with the same basket answers the first
-/// answer again (200, `Idempotent-Replayed: true`) and counts once; with another basket,
-/// or once cancelled, it is a 409.
+/// and coupon, records what applied and which key committed it, and answers once it is
+/// durable: 201 with the priced basket and its `order_id`. The same `order_id` with the
+/// same basket answers the first answer again (200, `Idempotent-Replayed: true`) and
+/// counts once; with another basket, or once cancelled, it is a 409. An order id another
+/// channel's key committed is a 409 that tells nothing of that order.
 #[utoipa::path(
     post,
     path = "/v1/redemptions",
@@ -33,7 +36,7 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
         (status = 201, description = "Committed", body = schemas::RedemptionResponse),
         (status = 200, description = "Already committed with this basket: the first answer", body = schemas::RedemptionResponse),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order was committed with another basket, or cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order was committed with another basket, or cancelled, or by another key", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not declared as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The order id or the basket is not valid, each field at fault named by a pointer", body = Problem, content_type = "application/problem+json"),
@@ -42,13 +45,18 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 )]
 pub(crate) async fn redeem(
     State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
+    let key = caller(key)?;
     let (order_id, basket, explain) = split(body)?;
     basket
         .validate(state.limits.max_lines)
         .map_err(ApiError::validation)?;
-    let redeemed = state.service.redeem(order_id, basket, explain).await?;
+    let redeemed = state
+        .service
+        .redeem(order_id, basket, explain, &key)
+        .await?;
     let mut response = axum::Json(redeemed.response).into_response();
     if redeemed.replayed {
         response
@@ -63,7 +71,8 @@ pub(crate) async fn redeem(
 /// Cancel or return an order
 ///
 /// Gives back every budget, cap, per-customer use and coupon use the order took.
-/// Cancelling again answers the first cancel; an order never committed is a 404.
+/// Cancelling again answers the first cancel; an order never committed is a 404, and so is
+/// an order another channel's key committed. An admin key may cancel any order.
 #[utoipa::path(
     delete,
     path = "/v1/redemptions/{order_id}",
@@ -71,17 +80,25 @@ pub(crate) async fn redeem(
     params(("order_id" = String, Path, description = "The order id the commit gave")),
     responses(
         (status = 200, description = "Cancelled", body = schemas::Cancelled),
-        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or another key's", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub(crate) async fn cancel(
     State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
     Path(order_id): Path<String>,
 ) -> Result<axum::Json<Cancelled>, ApiError> {
+    let key = caller(key)?;
     Ok(axum::Json(
-        state.service.cancel_redemption(&order_id).await?,
+        state.service.cancel_redemption(&order_id, &key).await?,
     ))
+}
+
+/// The key of the request, which the route's key check put there.
+fn caller(key: Option<Extension<KeyInfo>>) -> Result<KeyInfo, ApiError> {
+    key.map(|Extension(key)| key)
+        .ok_or_else(|| ApiError::internal("a redemption route without its key check"))
 }
 
 /// The order id and the basket of a commit's body. The basket is read with the same rules

@@ -368,15 +368,17 @@ pub struct RejectedCampaign {
 }
 
 /// Why a campaign did not apply: `not_eligible` (a targeting, schedule, status or coupon
-/// condition does not hold, or the plugin proposed nothing), `lost_conflict` (another
-/// campaign won its group, or an exclusive one won), `budget_exhausted`, `limit_reached`
-/// (redemption cap, per-customer cap or coupon uses), `plugin_error`, `fuel_exhausted`,
-/// `memory_exceeded`, `timeout`, `invalid_effects` (the plugin's answer broke the
-/// contract). See docs/api.md, "Rejection reasons".
+/// condition does not hold, the basket is not in its budget's currency, or the plugin
+/// proposed nothing), `lost_conflict` (another campaign won its group, or an exclusive one
+/// won), `budget_exhausted`, `limit_reached` (redemption cap, per-customer cap or coupon
+/// uses), `plugin_error`, `fuel_exhausted`, `memory_exceeded`, `timeout`,
+/// `invalid_effects` (the plugin's answer broke the contract). See docs/api.md, "Rejection
+/// reasons".
 #[derive(ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
-    /// A targeting or schedule condition does not hold.
+    /// A targeting or schedule condition does not hold, or the basket is not in its
+    /// budget's currency.
     NotEligible,
     /// Another campaign won its group, or an exclusive campaign won.
     LostConflict,
@@ -447,8 +449,8 @@ pub struct CampaignStats {
     pub applications: u64,
     /// Orders committed with it (cancelled ones given back).
     pub redemptions: u64,
-    /// The currency of its redemptions (its budget is kept in it); absent before the
-    /// first.
+    /// The currency of its amounts: its budget's, or for a campaign without a budget, that
+    /// of the first order it granted a discount to; absent while neither is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
@@ -740,10 +742,19 @@ pub struct Audience {
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignLimits {
-    /// Total discount it may grant, in the currency of its first redemption: 0 or more,
-    /// below 10^18, at most 4 decimals.
+    /// Total discount it may grant, in `budget_currency`: 0 or more, below 10^18, at most 4
+    /// decimals.
     #[serde(default)]
     pub budget: Option<DecimalString>,
+    /// The currency of `budget`: an active ISO 4217 code, such as `EUR`. Required with a
+    /// budget, refused without one. Only baskets in it spend the budget; to a basket in
+    /// another currency the campaign does not apply (`not_eligible`). Absent from a
+    /// campaign stored before budgets named their currency whose budget was never spent:
+    /// its budget is kept in the currency of the first order that spends it, and its next
+    /// write must name the currency (pausing or ending it need not).
+    #[serde(default)]
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
+    pub budget_currency: Option<String>,
     /// Total redemptions (orders) it may have.
     #[serde(default)]
     pub redemptions: Option<u64>,

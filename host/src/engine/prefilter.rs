@@ -16,7 +16,8 @@ const LISTED: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
-    /// A targeting or schedule condition does not hold.
+    /// A targeting or schedule condition does not hold, or the basket is not in its
+    /// budget's currency.
     NotEligible,
     /// Another campaign won its group, or an exclusive campaign won.
     LostConflict,

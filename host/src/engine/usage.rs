@@ -92,6 +92,18 @@ impl Usage {
     ) -> Result<Option<String>, Rejection> {
         let used = self.campaigns.get(&campaign.id);
         let limits = &campaign.limits;
+        if limits.budget.is_some() {
+            // A budget is money in one currency: a basket in another is outside the
+            // campaign, as a channel it does not target is, and never spends it.
+            if let Some(kept_in) = budget_currency(campaign, used) {
+                if kept_in != request.currency {
+                    return Err(Rejection::not_eligible(format!(
+                        "its budget is in {kept_in}, the basket is in {}",
+                        request.currency
+                    )));
+                }
+            }
+        }
         if let Some(cap) = limits.redemptions {
             let redemptions = used.map_or(0, |u| u.redemptions);
             if redemptions >= cap {
@@ -102,24 +114,24 @@ impl Usage {
             }
         }
         if limits.budget.is_some() {
-            match self.budget_left(campaign, &request.currency) {
-                Some(left) if left > Decimal::ZERO => {}
-                Some(_) => {
-                    return Err(Rejection::new(
-                        Reason::BudgetExhausted,
-                        "its budget is spent",
-                    ))
-                }
-                None => {
-                    let kept_in = used.and_then(|u| u.currency.as_deref()).unwrap_or("?");
-                    return Err(Rejection::new(
-                        Reason::BudgetExhausted,
-                        format!(
-                            "its budget is kept in {kept_in}, the basket is in {}",
-                            request.currency
-                        ),
-                    ));
-                }
+            if let Some(granted_in) = granted_elsewhere(campaign, used) {
+                return Err(Rejection::new(
+                    Reason::BudgetExhausted,
+                    format!(
+                        "it granted discounts in {granted_in}, which its budget in {} \
+                         cannot count",
+                        request.currency
+                    ),
+                ));
+            }
+            if self
+                .budget_left(campaign, &request.currency)
+                .is_none_or(|left| left <= Decimal::ZERO)
+            {
+                return Err(Rejection::new(
+                    Reason::BudgetExhausted,
+                    "its budget is spent",
+                ));
             }
         }
         if let Some(cap) = limits.per_customer {
@@ -197,21 +209,60 @@ impl Usage {
     /// `None` when the budget is kept in another currency. Unlimited budgets are `None`
     /// too: call only for campaigns with a budget.
     pub fn budget_left(&self, campaign: &Campaign, currency: &str) -> Option<Decimal> {
-        let budget = campaign.limits.budget?;
-        let decimals = currency::minor_unit(currency)?;
-        let used = self.campaigns.get(&campaign.id);
-        if let Some(kept_in) = used.and_then(|u| u.currency.as_deref()) {
-            if kept_in != currency {
-                return None;
-            }
-        }
-        let budget_minor = to_minor(budget, decimals)?;
-        let granted = used.map_or(0, |u| u.granted_minor);
-        Some(from_minor(
-            budget_minor.saturating_sub(granted).max(0),
-            decimals,
-        ))
+        budget_left(campaign, self.campaigns.get(&campaign.id), currency)
     }
+}
+
+/// The currency `campaign`'s budget is kept in: the one it names, or for a campaign stored
+/// before budgets named their currency, that of the first order that spent some of it
+/// (`used.currency`); `None` while such a campaign has spent nothing.
+pub fn budget_currency<'a>(
+    campaign: &'a Campaign,
+    used: Option<&'a CampaignUsage>,
+) -> Option<&'a str> {
+    campaign
+        .limits
+        .budget_currency
+        .as_deref()
+        .or_else(|| used.and_then(|u| u.currency.as_deref()))
+}
+
+/// The currency `campaign` granted its discounts in when it is not its budget's: a
+/// campaign whose budget was moved to another currency by a write racing a commit (writes
+/// refuse that move once the budget is spent). Such grants cannot be counted in the
+/// budget's currency, so the budget is taken as spent, never as untouched.
+pub fn granted_elsewhere<'a>(
+    campaign: &Campaign,
+    used: Option<&'a CampaignUsage>,
+) -> Option<&'a str> {
+    let used = used.filter(|u| u.granted_minor > 0)?;
+    let granted_in = used.currency.as_deref()?;
+    let kept_in = campaign.limits.budget_currency.as_deref()?;
+    (granted_in != kept_in).then_some(granted_in)
+}
+
+/// What is left of `campaign`'s budget, having `used` what it did, for a basket in
+/// `currency`, in that currency: `None` without a budget or when the budget is kept in
+/// another currency, zero when it is spent.
+pub fn budget_left(
+    campaign: &Campaign,
+    used: Option<&CampaignUsage>,
+    currency: &str,
+) -> Option<Decimal> {
+    let budget = campaign.limits.budget?;
+    let decimals = currency::minor_unit(currency)?;
+    if budget_currency(campaign, used).is_some_and(|kept_in| kept_in != currency) {
+        return None;
+    }
+    if granted_elsewhere(campaign, used).is_some() {
+        return Some(from_minor(0, decimals));
+    }
+    let budget_minor = to_minor(budget, decimals)?;
+    let granted = used.map_or(0, |u| u.granted_minor);
+    Some(from_minor(
+        budget_minor.saturating_sub(granted).max(0),
+        decimals,
+    ))
 }
 
 /// `amount` in minor units of a currency with `decimals` decimals, rounded down (a budget
@@ -302,7 +353,7 @@ mod tests {
 
     #[test]
     fn budget_left_is_in_minor_units_of_its_currency() {
-        let c = campaign(json!({ "limits": { "budget": "100.00" } }));
+        let c = campaign(json!({ "limits": { "budget": "100.00", "budget_currency": "EUR" } }));
         let usage = used(3, 9_990);
         assert_eq!(usage.budget_left(&c, "EUR"), Some(Decimal::new(10, 2)));
         assert_eq!(usage.budget_left(&c, "USD"), None);
@@ -311,19 +362,76 @@ mod tests {
             .check(&c, &basket(json!({})), at("2026-03-08T12:00:00Z"))
             .expect_err("spent");
         assert_eq!(rejection.reason, Reason::BudgetExhausted);
-        let dollars = used(3, 9_990)
-            .check(
-                &c,
-                &basket(json!({ "currency": "USD" })),
-                at("2026-03-08T12:00:00Z"),
-            )
-            .expect_err("another currency");
-        assert_eq!(
-            dollars.detail,
-            "its budget is kept in EUR, the basket is in USD"
-        );
+        assert_eq!(rejection.detail, "its budget is spent");
         assert_eq!(to_minor(Decimal::new(10_005, 3), 2), Some(1_000));
         assert_eq!(to_minor(Decimal::new(5_000, 0), 0), Some(5_000));
+    }
+
+    #[test]
+    fn a_basket_in_another_currency_than_the_budget_is_not_eligible() {
+        let now = at("2026-03-08T12:00:00Z");
+        let dollars = basket(json!({ "currency": "USD" }));
+        let c = campaign(json!({ "limits": { "budget": "100.00", "budget_currency": "EUR" } }));
+        // Before any order, and whatever the first order was in.
+        for usage in [Usage::default(), used(3, 9_990)] {
+            let rejection = usage.check(&c, &dollars, now).expect_err("USD");
+            assert_eq!(rejection.reason, Reason::NotEligible);
+            assert_eq!(
+                rejection.detail,
+                "its budget is in EUR, the basket is in USD"
+            );
+            assert_eq!(usage.check(&c, &basket(json!({})), now), Ok(None));
+        }
+        // Orders that granted nothing fixed no currency: a budget in USD counts from zero.
+        let c = campaign(json!({ "limits": { "budget": "10.00", "budget_currency": "USD" } }));
+        let nothing = Usage {
+            campaigns: Arc::new(HashMap::from([(
+                "c".to_string(),
+                CampaignUsage {
+                    currency: None,
+                    redemptions: 2,
+                    granted_minor: 0,
+                },
+            )])),
+            ..Usage::default()
+        };
+        assert_eq!(nothing.check(&c, &dollars, now), Ok(None));
+        assert_eq!(nothing.budget_left(&c, "USD"), Some(Decimal::new(1_000, 2)));
+        // Granted in EUR, then moved to USD by a racing write: taken as spent.
+        let moved = used(1, 500).check(&c, &dollars, now).expect_err("moved");
+        assert_eq!(moved.reason, Reason::BudgetExhausted);
+        assert_eq!(
+            moved.detail,
+            "it granted discounts in EUR, which its budget in USD cannot count"
+        );
+        assert_eq!(
+            used(1, 500).budget_left(&c, "USD"),
+            Some(Decimal::new(0, 2))
+        );
+    }
+
+    #[test]
+    fn a_budget_stored_without_its_currency_is_kept_in_that_of_its_first_discount() {
+        let now = at("2026-03-08T12:00:00Z");
+        let c = campaign(json!({ "limits": { "budget": "100.00" } }));
+        let dollars = basket(json!({ "currency": "USD" }));
+        // Nothing spent yet: any currency may spend it.
+        assert_eq!(Usage::default().check(&c, &dollars, now), Ok(None));
+        assert_eq!(
+            Usage::default().budget_left(&c, "USD"),
+            Some(Decimal::new(10_000, 2))
+        );
+        // Once spent in EUR, it is kept in EUR.
+        let rejection = used(3, 9_990).check(&c, &dollars, now).expect_err("USD");
+        assert_eq!(rejection.reason, Reason::NotEligible);
+        assert_eq!(
+            rejection.detail,
+            "its budget is in EUR, the basket is in USD"
+        );
+        assert_eq!(
+            used(3, 9_990).budget_left(&c, "EUR"),
+            Some(Decimal::new(10, 2))
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The basket a channel prices: its lines, its customer, its coupon codes, when and where
 //! it is priced; checked, every problem named by a JSON pointer.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -215,6 +215,26 @@ impl Basket {
         })
     }
 
+    /// The basket as it is meant rather than as it is spelled, for telling a retry from
+    /// another basket: every unit price without trailing zeros (`19.9` for `"19.90"`),
+    /// every coupon code as it is matched ([`super::coupon::normalize`]: trimmed, upper
+    /// case), and `at` in UTC (the instant prices; plugins see each campaign's own offset,
+    /// never the one `at` was written with). Two baskets with the same canonical form get
+    /// the same answer. Everything else is compared as written: ids, channels, segments and
+    /// attributes are matched exactly, case included, and the order of lines and codes
+    /// can change what applies.
+    pub fn canonical(&self) -> Basket {
+        let mut basket = self.clone();
+        basket.at = basket.at.map(|at| at.with_timezone(&Utc).fixed_offset());
+        for code in &mut basket.coupons {
+            *code = super::coupon::normalize(code);
+        }
+        for line in &mut basket.lines {
+            line.unit_price = line.unit_price.normalize();
+        }
+        basket
+    }
+
     /// The basket's subtotal: the sum of unit price × quantity.
     pub fn subtotal(&self) -> Decimal {
         self.lines
@@ -287,6 +307,39 @@ mod tests {
                 "/lines/1/unit_price"
             ]
         );
+    }
+
+    #[test]
+    fn the_canonical_form_keeps_the_meaning_and_drops_the_spelling() {
+        let spelled = |price: &str, code: &str, at: &str| {
+            request(serde_json::json!({
+                "currency": "EUR", "channel": "web", "at": at, "coupons": [code],
+                "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": price } ]
+            }))
+            .canonical()
+        };
+        let json = |basket: Basket| serde_json::to_value(basket).expect("json");
+        let first = json(spelled("19.9", "welcome", "2026-03-08T12:00:00+01:00"));
+        assert_eq!(first["lines"][0]["unit_price"], "19.9");
+        assert_eq!(first["coupons"], serde_json::json!(["WELCOME"]));
+        assert_eq!(first["at"], "2026-03-08T11:00:00Z");
+        for (price, code, at) in [
+            ("19.90", " WELCOME ", "2026-03-08T11:00:00Z"),
+            ("19.900000000", "Welcome", "2026-03-08T06:00:00-05:00"),
+        ] {
+            assert_eq!(json(spelled(price, code, at)), first, "{price} {code} {at}");
+        }
+        assert_eq!(
+            json(spelled("-0.00", "A", "2026-03-08T11:00:00Z"))["lines"][0]["unit_price"],
+            "0"
+        );
+        for (price, code, at) in [
+            ("19.91", "welcome", "2026-03-08T12:00:00+01:00"),
+            ("19.9", "welcome2", "2026-03-08T12:00:00+01:00"),
+            ("19.9", "welcome", "2026-03-08T12:00:00+02:00"),
+        ] {
+            assert_ne!(json(spelled(price, code, at)), first, "{price} {code} {at}");
+        }
     }
 
     #[test]

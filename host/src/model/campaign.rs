@@ -1,6 +1,7 @@
 //! The campaign of docs/api.md: one use of a plugin with its parameters, targeting, schedule,
 //! limits and stacking, parsed strictly (unknown fields refused) and checked field by field.
 
+use super::currency;
 use super::field_problem::FieldProblem;
 use chrono::{DateTime, FixedOffset, NaiveTime};
 use rust_decimal::Decimal;
@@ -197,9 +198,14 @@ pub struct Audience {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CampaignLimits {
-    /// Total discount it may grant, in the currency of the baskets.
+    /// Total discount it may grant, in `budget_currency`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<Decimal>,
+    /// The ISO 4217 currency of `budget`, such as `EUR`: only baskets in it may spend the
+    /// budget. Required with a budget, but absent from campaigns stored before budgets named
+    /// their currency (see [`Campaign::validate_stored`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_currency: Option<String>,
     /// Total redemptions (orders) it may have.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redemptions: Option<u64>,
@@ -231,8 +237,21 @@ pub enum Period {
 
 impl Campaign {
     /// Checks what serde cannot: formats, ranges, consistency. Every problem is reported,
-    /// each named by its JSON pointer.
+    /// each named by its JSON pointer. What every write must pass.
     pub fn validate(&self) -> Result<(), Vec<FieldProblem>> {
+        self.check(true)
+    }
+
+    /// [`Campaign::validate`] for a campaign as stored, which may have been written before
+    /// budgets named their currency: a budget without `budget_currency` is accepted (it is
+    /// kept in the currency of the first order that spends it). Its next write must name
+    /// the currency.
+    pub fn validate_stored(&self) -> Result<(), Vec<FieldProblem>> {
+        self.check(false)
+    }
+
+    /// `budget_currency_required`: whether a budget must name its currency.
+    fn check(&self, budget_currency_required: bool) -> Result<(), Vec<FieldProblem>> {
         let mut problems = Vec::new();
         let mut problem = |pointer: &str, message: &str| {
             problems.push(FieldProblem::new(pointer, message));
@@ -315,6 +334,21 @@ impl Campaign {
                 let bounds = "must be below 10^18 with at most 4 decimals";
                 problem("/limits/budget", bounds);
             }
+        }
+        match (&limits.budget, &limits.budget_currency) {
+            (_, Some(code)) if currency::minor_unit(code).is_none() => {
+                let iso = "must be an active ISO 4217 code in upper case, such as EUR";
+                problem("/limits/budget_currency", iso);
+            }
+            (None, Some(_)) => {
+                let needs = "needs budget, the amount it is the currency of";
+                problem("/limits/budget_currency", needs);
+            }
+            (Some(_), None) if budget_currency_required => {
+                let missing = "missing: a budget names its ISO 4217 currency, such as EUR";
+                problem("/limits/budget_currency", missing);
+            }
+            _ => {}
         }
         if limits.per_customer == Some(0) {
             problem("/limits/per_customer", "must be 1 or more");
@@ -434,7 +468,8 @@ pub(crate) mod testing {
           "priority": 100,
           "group": "seasonal",
           "exclusive": false,
-          "limits": { "budget": "5000.00", "redemptions": 1000, "per_customer": 1, "per_customer_period": "campaign" }
+          "limits": { "budget": "5000.00", "budget_currency": "EUR", "redemptions": 1000, "per_customer": 1,
+                      "per_customer_period": "campaign" }
         })
     }
 }
@@ -481,6 +516,7 @@ mod tests {
         let eight_pm = NaiveTime::from_hms_opt(20, 0, 0).expect("time");
         assert_eq!(campaign.schedule.hours[0].to, eight_pm);
         assert_eq!(campaign.limits.budget, Some(Decimal::new(500_000, 2)));
+        assert_eq!(campaign.limits.budget_currency.as_deref(), Some("EUR"));
         assert_eq!(campaign.limits.per_customer_period, Some(Period::Campaign));
         let back = serde_json::to_value(&campaign).expect("serializes");
         assert_eq!(back, spec_example());
@@ -577,9 +613,72 @@ mod tests {
             ("/limits/per_customer", json!(0), ""),
             ("/limits/per_customer_period", json!("day"), ""),
         ] {
-            let found = pointers(with(minimal(), pointer, value.clone()));
+            let found = pointers(with(base_for(pointer), pointer, value.clone()));
             assert_eq!(found, [format!("{pointer}{under}")], "{pointer} = {value}");
         }
+    }
+
+    /// [`minimal`], with a budget of 100.00 EUR when `pointer` is under the budget's.
+    fn base_for(pointer: &str) -> Value {
+        if pointer.starts_with("/limits/budget") {
+            let budget = json!({ "budget": "100.00", "budget_currency": "EUR" });
+            with(minimal(), "/limits", budget)
+        } else {
+            minimal()
+        }
+    }
+
+    #[test]
+    fn a_budget_names_an_iso_4217_currency() {
+        let limits = |limits: Value| with(minimal(), "/limits", limits);
+        let currency = "/limits/budget_currency";
+        for (body, found) in [
+            (json!({ "budget": "100.00" }), vec![currency]),
+            (json!({ "budget_currency": "EUR" }), vec![currency]),
+            (
+                json!({ "budget": "100.00", "budget_currency": "EUR" }),
+                vec![],
+            ),
+            (
+                json!({ "budget": "5000", "budget_currency": "JPY" }),
+                vec![],
+            ),
+            (
+                json!({ "budget": "100.00", "budget_currency": "eur" }),
+                vec![currency],
+            ),
+            (
+                json!({ "budget": "100.00", "budget_currency": "EUX" }),
+                vec![currency],
+            ),
+            (
+                json!({ "budget": "100.00", "budget_currency": "XAU" }),
+                vec![currency],
+            ),
+            (
+                json!({ "budget": "100.00", "budget_currency": "" }),
+                vec![currency],
+            ),
+            (
+                json!({ "budget": "-1", "budget_currency": "EURO" }),
+                vec!["/limits/budget", currency],
+            ),
+        ] {
+            assert_eq!(pointers(limits(body.clone())), found, "{body}");
+        }
+        let error = parse(limits(json!({ "budget": "1", "budget_currency": 978 })))
+            .expect_err("a number is no currency");
+        assert!(error.to_string().contains("expected a string"), "{error}");
+
+        // A campaign stored before budgets named their currency still reads and validates
+        // as stored; a write must name it.
+        let stored = parse(limits(json!({ "budget": "100.00" }))).expect("parses");
+        assert_eq!(stored.validate_stored(), Ok(()));
+        let missing = stored.validate().expect_err("a write names the currency");
+        assert_eq!(missing[0].pointer, currency);
+        assert!(missing[0].message.contains("ISO 4217"), "{:?}", missing[0]);
+        let orphan = parse(limits(json!({ "budget_currency": "EUR" }))).expect("parses");
+        assert!(orphan.validate_stored().is_err());
     }
 
     #[test]
@@ -592,14 +691,20 @@ mod tests {
         let limits = json!({ "budget": "0.12345", "per_customer": 0 });
         let value = with(value, "/limits", limits);
         let expected = ["/id", "/name", "/schedule/ends_at", "/schedule/timezone"];
-        let expected = [&expected[..], &["/limits/budget", "/limits/per_customer"]].concat();
+        let limits = [
+            "/limits/budget",
+            "/limits/budget_currency",
+            "/limits/per_customer",
+        ];
+        let expected = [&expected[..], &limits[..]].concat();
         assert_eq!(pointers(value), expected);
     }
 
     #[test]
     fn values_at_their_bounds_are_accepted() {
         let hours = json!([{ "from": "22:00", "to": "00:00" }]);
-        let limits = json!({ "budget": "0", "per_customer": 1, "per_customer_period": "month" });
+        let limits = json!({ "budget": "0", "budget_currency": "CLF", "per_customer": 1,
+                             "per_customer_period": "month" });
         for (pointer, value) in [
             ("/id", json!("a_b-".repeat(16))),
             ("/name", json!("n".repeat(200))),
@@ -609,7 +714,7 @@ mod tests {
             ("/limits", limits),
             ("/limits/budget", json!("99.1234")),
         ] {
-            let found = pointers(with(minimal(), pointer, value.clone()));
+            let found = pointers(with(base_for(pointer), pointer, value.clone()));
             assert!(found.is_empty(), "{pointer} = {value}: {found:?}");
         }
     }

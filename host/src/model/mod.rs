@@ -1,11 +1,13 @@
 //! The ground floor: what Remise talks about (a basket and its lines and customer, a
 //! campaign, an effect a plugin proposes, a group's policy, what campaigns have used, a
-//! coupon) and the rules that need nothing but the values themselves. Every other module
-//! imports from here; this module imports from none of them but [`crate::json_pointer`].
+//! coupon, the ISO 4217 currencies) and the rules that need nothing but the values
+//! themselves. Every other module imports from here; this module imports from none of them
+//! but [`crate::json_pointer`].
 
 pub mod basket;
 pub mod campaign;
 pub mod coupon;
+pub mod currency;
 pub mod effect;
 pub mod field_problem;
 pub mod policy;

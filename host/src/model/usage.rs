@@ -20,7 +20,9 @@ pub struct Usage {
 /// One campaign's running totals.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CampaignUsage {
-    /// The currency its budget is kept in: that of its first redemption.
+    /// The currency `granted_minor` counts in: that of its first order that granted a
+    /// discount; `None` while it has granted nothing (orders without a discount, and
+    /// cancels that give everything back, fix no currency).
     pub currency: Option<String>,
     /// Orders committed.
     pub redemptions: u64,

@@ -12,7 +12,9 @@
 //! Campaigns are applied in the order given (the conflict resolver's order): when a clamp
 //! bites, the later campaign gets what room is left.
 
-pub mod currency;
+/// ISO 4217 codes and their minor units: a fact about values, kept on the ground floor
+/// ([`crate::model::currency`]) so a campaign can check its budget's currency.
+pub use crate::model::currency;
 
 use crate::model::effect::{DiscountValue, Effect, Target};
 use crate::model::Line;

@@ -2,9 +2,11 @@
 //! and ended; every write checked against its plugin, stored, then swapped into the
 //! evaluator's snapshot.
 
-use super::{Service, ServiceError};
+use super::{Checked, Service, ServiceError};
+use crate::engine::usage;
 use crate::model::campaign::{Campaign, Status};
 use crate::model::FieldProblem;
+use crate::money::currency;
 use crate::store::StoredCampaign;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -58,7 +60,10 @@ impl Service {
     /// Checks and stores a new campaign.
     pub async fn create_campaign(&self, campaign: Campaign) -> Result<CampaignView, ServiceError> {
         let _write = self.writes.lock().await;
-        let live = self.prepare(campaign).map_err(ServiceError::Invalid)?;
+        let live = self
+            .prepare(campaign, Checked::AsWritten)
+            .map_err(ServiceError::Invalid)?;
+        self.check_budget_currency(&live.campaign).await?;
         let stored = self.store.create_campaign(&live.campaign).await?;
         self.evaluator.swap_in(live);
         self.changed().await;
@@ -73,7 +78,8 @@ impl Service {
         expected_revision: Option<i64>,
     ) -> Result<CampaignView, ServiceError> {
         let _write = self.writes.lock().await;
-        self.replace_locked(id, campaign, expected_revision).await
+        self.replace_locked(id, campaign, expected_revision, Checked::AsWritten)
+            .await
     }
 
     async fn replace_locked(
@@ -81,6 +87,7 @@ impl Service {
         id: &str,
         campaign: Campaign,
         expected_revision: Option<i64>,
+        checked: Checked,
     ) -> Result<CampaignView, ServiceError> {
         if campaign.id != id {
             return Err(ServiceError::Invalid(vec![FieldProblem::new(
@@ -88,7 +95,10 @@ impl Service {
                 format!("the body names campaign {:?}, the path {id:?}", campaign.id),
             )]));
         }
-        let live = self.prepare(campaign).map_err(ServiceError::Invalid)?;
+        let live = self
+            .prepare(campaign, checked)
+            .map_err(ServiceError::Invalid)?;
+        self.check_budget_currency(&live.campaign).await?;
         let stored = self
             .store
             .replace_campaign(&live.campaign, expected_revision)
@@ -115,8 +125,13 @@ impl Service {
             let pointer = crate::json_pointer::pointer(error.path().iter(), &message);
             ServiceError::Invalid(vec![FieldProblem::new(pointer, message)])
         })?;
-        self.replace_locked(id, campaign, expected_revision.or(Some(current.revision)))
-            .await
+        self.replace_locked(
+            id,
+            campaign,
+            expected_revision.or(Some(current.revision)),
+            Checked::AsWritten,
+        )
+        .await
     }
 
     /// Deletes a campaign.
@@ -137,8 +152,35 @@ impl Service {
         let current = self.campaign(id).await?;
         let mut campaign = current.campaign;
         campaign.status = status;
-        self.replace_locked(id, campaign, Some(current.revision))
+        // Only the status changes: a campaign stored before a rule can still be paused or
+        // ended at once, its other fields checked as they were stored.
+        self.replace_locked(id, campaign, Some(current.revision), Checked::AsStored)
             .await
+    }
+
+    /// Refuses a budget in another currency than the one the campaign's discounts were
+    /// granted in (a campaign id may also carry the usage of a deleted campaign of that
+    /// id): what it granted could not be counted against it.
+    async fn check_budget_currency(&self, campaign: &Campaign) -> Result<(), ServiceError> {
+        let Some(kept_in) = &campaign.limits.budget_currency else {
+            return Ok(());
+        };
+        if campaign.limits.budget.is_none() {
+            return Ok(());
+        }
+        let used = self.store.usage_of(&campaign.id).await?.usage;
+        let Some(granted_in) = usage::granted_elsewhere(campaign, Some(&used)) else {
+            return Ok(());
+        };
+        let decimals = currency::minor_unit(granted_in).unwrap_or(2);
+        let granted = usage::from_minor(used.granted_minor, decimals);
+        Err(ServiceError::Invalid(vec![FieldProblem::new(
+            "/limits/budget_currency",
+            format!(
+                "it has granted {granted} {granted_in} already, which a budget in {kept_in} \
+                 cannot count: keep {granted_in}, or end this campaign and start another"
+            ),
+        )]))
     }
 }
 

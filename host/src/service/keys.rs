@@ -12,7 +12,7 @@ impl Service {
         self.keys
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(hash, KeyInfo::new(role, label));
+            .insert(hash.clone(), KeyInfo::new(&hash, role, label));
         Ok(())
     }
 

@@ -95,6 +95,17 @@ impl From<EvaluateError> for ServiceError {
     }
 }
 
+/// How strictly a campaign is checked before it goes live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checked {
+    /// A body a client wrote (create, replace, merge patch): every rule of
+    /// [`Campaign::validate`].
+    AsWritten,
+    /// A body as stored, read back or only given a new status: it may predate a rule
+    /// ([`Campaign::validate_stored`]), and must still load.
+    AsStored,
+}
+
 /// The service.
 pub struct Service {
     store: Store,
@@ -164,7 +175,7 @@ impl Service {
         let mut live = Vec::with_capacity(stored.len());
         for stored in stored {
             let id = stored.campaign.id.clone();
-            match self.prepare(stored.campaign) {
+            match self.prepare(stored.campaign, Checked::AsStored) {
                 Ok(campaign) => live.push(Arc::new(campaign)),
                 // A campaign its plugin no longer accepts stays stored; it is reported on
                 // its next write and set aside until then.
@@ -206,9 +217,17 @@ impl Service {
         self.store.close().await;
     }
 
-    /// Checks a campaign against its plugin and prepares its parameters.
-    fn prepare(&self, campaign: Campaign) -> Result<LiveCampaign, Vec<FieldProblem>> {
-        campaign.validate()?;
+    /// Checks a campaign (as `checked` says) and against its plugin, and prepares its
+    /// parameters.
+    fn prepare(
+        &self,
+        campaign: Campaign,
+        checked: Checked,
+    ) -> Result<LiveCampaign, Vec<FieldProblem>> {
+        match checked {
+            Checked::AsWritten => campaign.validate()?,
+            Checked::AsStored => campaign.validate_stored()?,
+        }
         let plugin = self
             .registry
             .read()

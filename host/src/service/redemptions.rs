@@ -7,9 +7,14 @@
 //! ran, and it is durable before it is answered. Commits are serialised (a mutex in this
 //! process, SQLite's write lock across processes), so concurrent orders never grant more
 //! than a budget or a cap allows.
+//!
+//! An order belongs to the key that committed it (its id is recorded, never the key):
+//! another channel's key can neither replay it (which would read its answer) nor cancel
+//! it ([`may_see`]).
 
 use super::evaluator::Snapshot;
 use super::{Service, ServiceError};
+use crate::auth::{KeyInfo, Role};
 use crate::engine::response::EvaluateResponse;
 use crate::engine::usage::{self, Usage};
 use crate::engine::{self, EvaluateError};
@@ -73,27 +78,37 @@ impl Service {
         })
     }
 
-    /// Commits order `order_id` for a validated basket: re-evaluates it against what is
-    /// left of every budget, cap and coupon, records what applied, and answers once it is
-    /// durable. The same order with the same basket answers the first answer again and
-    /// counts once; with another basket, or after a cancel, it is a conflict.
+    /// Commits order `order_id` for a validated basket with the key `caller`:
+    /// re-evaluates it against what is left of every budget, cap and coupon, records what
+    /// applied and which key committed it, and answers once it is durable. The same order
+    /// with the same basket, from a key that may see it ([`may_see`]), answers the first
+    /// answer again and counts once; with another basket, or after a cancel, it is a
+    /// conflict. From a key that may not see it, it is a conflict that says nothing of the
+    /// order: its answer is another channel's.
     pub async fn redeem(
         &self,
         order_id: String,
         request: Basket,
         explain: bool,
+        caller: &KeyInfo,
     ) -> Result<Redeemed, ServiceError> {
         let request_hash = fingerprint(&request);
         let _commit = self.commits.lock().await;
         self.ensure_fresh_for_commit().await?;
         let mut tx = self.store.begin_commit().await?;
         if let Some(existing) = tx.redemption(&order_id).await? {
+            if !may_see(existing.key_hash.as_deref(), caller) {
+                return Err(ServiceError::Conflict(format!(
+                    "order id {order_id} is taken by another key's order; order ids are \
+                     unique across channels"
+                )));
+            }
             if existing.cancelled_at.is_some() {
                 return Err(ServiceError::Conflict(format!(
                     "order {order_id} was cancelled; a new order needs a new order_id"
                 )));
             }
-            if existing.request_hash != request_hash {
+            if !same_basket(&existing.request_hash, &request) {
                 return Err(ServiceError::Conflict(format!(
                     "order {order_id} was committed with another basket"
                 )));
@@ -175,6 +190,7 @@ impl Service {
             response: &stored,
             customer_id: request.customer.as_ref().map(|c| c.id.as_str()),
             channel: &request.channel,
+            key_hash: &caller.id,
             currency: &request.currency,
             campaigns: takes.clone(),
         })
@@ -185,8 +201,10 @@ impl Service {
         let mut after = (*campaigns).clone();
         for take in &takes {
             let used = after.entry(take.campaign_id.to_string()).or_default();
-            used.currency
-                .get_or_insert_with(|| request.currency.clone());
+            if take.discount_minor > 0 {
+                used.currency
+                    .get_or_insert_with(|| request.currency.clone());
+            }
             used.redemptions += 1;
             used.granted_minor += take.discount_minor;
         }
@@ -198,14 +216,21 @@ impl Service {
         })
     }
 
-    /// Cancels (or returns) order `order_id`: gives every budget, cap, per-customer use
-    /// and coupon use back. Cancelling again answers the first cancel.
-    pub async fn cancel_redemption(&self, order_id: &str) -> Result<Cancelled, ServiceError> {
+    /// Cancels (or returns) order `order_id` with the key `caller`: gives every budget,
+    /// cap, per-customer use and coupon use back. Cancelling again answers the first
+    /// cancel. An order `caller` may not see ([`may_see`]) is not found, as one never
+    /// committed.
+    pub async fn cancel_redemption(
+        &self,
+        order_id: &str,
+        caller: &KeyInfo,
+    ) -> Result<Cancelled, ServiceError> {
         let _commit = self.commits.lock().await;
         let mut tx = self.store.begin_commit().await?;
         let existing = tx
             .redemption(order_id)
             .await?
+            .filter(|existing| may_see(existing.key_hash.as_deref(), caller))
             .ok_or_else(|| ServiceError::NotFound(format!("order {order_id} not found")))?;
         if let Some(cancelled_at) = existing.cancelled_at {
             return Ok(Cancelled {
@@ -239,6 +264,14 @@ impl Service {
     }
 }
 
+/// Whether the key `caller` may see (replay, cancel) an order the key `owner` committed:
+/// the same key, or an admin key (which holds every role, and cancels for any channel, for
+/// instance once a channel's key was replaced). An order committed before orders recorded
+/// their key (`owner` is `None`) is every channel's, as it was when it was committed.
+fn may_see(owner: Option<&str>, caller: &KeyInfo) -> bool {
+    caller.role == Role::Admin || owner.is_none_or(|owner| owner == &*caller.id)
+}
+
 /// The basket's coupon codes, normalized, once each.
 fn codes(request: &Basket) -> Vec<String> {
     let mut codes: Vec<String> = request
@@ -251,11 +284,36 @@ fn codes(request: &Basket) -> Vec<String> {
     codes
 }
 
-/// What tells a retry from another basket under the same order id: SHA-256 of the basket
-/// as parsed (so spacing and key order do not matter).
+/// The mark of the fingerprints [`fingerprint`] writes. Rows committed before it carry a
+/// bare [`legacy_fingerprint`].
+const FINGERPRINT_V2: &str = "v2:";
+
+/// What tells a retry from another basket under the same order id: SHA-256 of the basket's
+/// [`Basket::canonical`] form as JSON, so `"19.9"` and `"19.90"`, `welcome` and
+/// `WELCOME`, or one instant written with two offsets are the same order, as are spacing
+/// and key order; marked [`FINGERPRINT_V2`].
 fn fingerprint(request: &Basket) -> String {
-    let canonical = serde_json::to_string(request).unwrap_or_default();
-    format!("{:x}", Sha256::digest(canonical.as_bytes()))
+    let canonical = serde_json::to_string(&request.canonical()).unwrap_or_default();
+    format!("{FINGERPRINT_V2}{:x}", Sha256::digest(canonical.as_bytes()))
+}
+
+/// The fingerprint of rows committed before [`fingerprint`]: SHA-256 of the basket as
+/// parsed, decimals with the scale they were written with.
+fn legacy_fingerprint(request: &Basket) -> String {
+    let parsed = serde_json::to_string(request).unwrap_or_default();
+    format!("{:x}", Sha256::digest(parsed.as_bytes()))
+}
+
+/// Whether `request` is the basket an order was committed with, by the order's stored
+/// fingerprint. A row committed before fingerprints were canonical only knows how its
+/// basket was spelled: a retry spelled the same way still replays it; one spelled
+/// otherwise is a conflict, as it was when the row was written.
+fn same_basket(stored: &str, request: &Basket) -> bool {
+    if stored.starts_with(FINGERPRINT_V2) {
+        stored == fingerprint(request)
+    } else {
+        stored == legacy_fingerprint(request)
+    }
 }
 
 /// How long an evaluation waits for the reads it needs from the database (a customer's
@@ -280,4 +338,50 @@ fn timed_out(response: &EvaluateResponse) -> bool {
         .rejected
         .iter()
         .any(|rejected| rejected.rejection.reason == engine::prefilter::Reason::Timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn basket(price: &str, code: &str) -> Basket {
+        serde_json::from_value(json!({
+            "currency": "EUR", "channel": "web", "coupons": [code],
+            "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": price } ]
+        }))
+        .expect("a basket")
+    }
+
+    #[test]
+    fn fingerprints_are_marked_and_ignore_spelling() {
+        let stored = fingerprint(&basket("19.9", "welcome"));
+        assert!(stored.starts_with(FINGERPRINT_V2), "{stored}");
+        assert_eq!(stored.len(), FINGERPRINT_V2.len() + 64);
+        assert!(same_basket(&stored, &basket("19.90", " WELCOME")));
+        assert!(!same_basket(&stored, &basket("19.91", "welcome")));
+    }
+
+    #[test]
+    fn an_order_is_seen_by_its_key_an_admin_key_and_for_old_rows_every_key() {
+        let (web, store) = (
+            KeyInfo::new("web", Role::Channel, ""),
+            KeyInfo::new("store", Role::Channel, ""),
+        );
+        let admin = KeyInfo::new("root", Role::Admin, "");
+        assert!(may_see(Some("web"), &web));
+        assert!(!may_see(Some("web"), &store));
+        assert!(may_see(Some("web"), &admin));
+        assert!(may_see(None, &store));
+    }
+
+    #[test]
+    fn a_row_stored_before_canonical_fingerprints_replays_its_own_spelling() {
+        // What rows committed before version 2 hold: the bare SHA-256 of the parsed basket.
+        let stored = legacy_fingerprint(&basket("19.9", "welcome"));
+        assert_eq!(stored.len(), 64);
+        assert!(same_basket(&stored, &basket("19.9", "welcome")));
+        assert!(!same_basket(&stored, &basket("19.90", "welcome")));
+        assert!(!same_basket(&stored, &basket("19.9", "WELCOME")));
+    }
 }

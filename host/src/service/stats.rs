@@ -4,7 +4,7 @@
 //! last second's evaluation counts comes from the store, so the stats survive a restart.
 
 use super::{Service, ServiceError};
-use crate::engine::usage::from_minor;
+use crate::engine::usage::{self, from_minor};
 use crate::money::currency;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -22,8 +22,8 @@ pub struct CampaignStats {
     pub applications: u64,
     /// Orders committed with it (cancelled ones given back).
     pub redemptions: u64,
-    /// The currency of its redemptions (its budget is kept in it); absent before the
-    /// first.
+    /// The currency of its amounts: its budget's, or without one, that of the first order
+    /// it granted a discount to; absent while neither is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Discount granted by committed orders.
@@ -82,12 +82,13 @@ impl Service {
         let row = self.store.usage_of(id).await?;
         let rows = self.store.redemptions_by_day(id).await?;
         let (pending_evaluations, pending_applications) = self.evaluator.pending_counts_of(id);
-        let decimals = row
-            .usage
-            .currency
-            .as_deref()
-            .and_then(currency::minor_unit)
-            .unwrap_or(2);
+        let limits = &campaign.limits;
+        let in_currency = if limits.budget.is_some() {
+            usage::budget_currency(&campaign, Some(&row.usage))
+        } else {
+            row.usage.currency.as_deref()
+        };
+        let decimals = in_currency.and_then(currency::minor_unit).unwrap_or(2);
         let money = |minor: i64| from_minor(minor, decimals);
 
         let mut by_channel: BTreeMap<&str, (u64, i64)> = BTreeMap::new();
@@ -102,13 +103,12 @@ impl Service {
             day.1 += r.discount_minor;
         }
 
-        let limits = &campaign.limits;
-        let budget_left = limits.budget.map(|budget| {
-            let budget = match &row.usage.currency {
-                Some(_) => budget.trunc_with_scale(decimals),
-                None => budget,
-            };
-            (budget - money(row.usage.granted_minor)).max(Decimal::ZERO)
+        let budget_left = limits.budget.map(|budget| match in_currency {
+            Some(code) => {
+                usage::budget_left(&campaign, Some(&row.usage), code).unwrap_or(Decimal::ZERO)
+            }
+            // A budget stored without its currency, not spent yet.
+            None => budget,
         });
         let redemptions_left = limits
             .redemptions
@@ -120,7 +120,7 @@ impl Service {
             evaluations: u64::try_from(row.evaluations).unwrap_or(0) + pending_evaluations,
             applications: u64::try_from(row.applications).unwrap_or(0) + pending_applications,
             redemptions: row.usage.redemptions,
-            currency: row.usage.currency.clone(),
+            currency: in_currency.map(str::to_string),
             discount_granted: money(row.usage.granted_minor),
             budget: limits.budget,
             budget_left,

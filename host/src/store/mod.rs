@@ -438,7 +438,7 @@ impl Store {
                 .await?;
         row.map(|(role, label)| {
             Role::from_str(&role)
-                .map(|role| KeyInfo::new(role, &label))
+                .map(|role| KeyInfo::new(key_hash, role, &label))
                 .map_err(|why| column_error("api_keys.role", why))
         })
         .transpose()

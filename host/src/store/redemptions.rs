@@ -22,6 +22,9 @@ pub struct StoredRedemption {
     pub response: String,
     /// When it was cancelled, if it was.
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// The id of the key that committed it ([`crate::auth::KeyInfo::id`]); `None` for
+    /// orders committed before orders recorded their key.
+    pub key_hash: Option<String>,
 }
 
 /// An order to record.
@@ -37,6 +40,8 @@ pub struct NewRedemption<'a> {
     pub customer_id: Option<&'a str>,
     /// The channel.
     pub channel: &'a str,
+    /// The id of the key that commits it ([`crate::auth::KeyInfo::id`]), never the key.
+    pub key_hash: &'a str,
     /// The basket's currency.
     pub currency: &'a str,
     /// What each applied campaign took.
@@ -198,19 +203,22 @@ impl CommitTx {
         &mut self,
         order_id: &str,
     ) -> Result<Option<StoredRedemption>, StoreError> {
-        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT request_hash, response, cancelled_at FROM redemptions WHERE order_id = $1",
+        type Row = (String, String, Option<String>, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT request_hash, response, cancelled_at, key_hash FROM redemptions \
+             WHERE order_id = $1",
         )
         .bind(order_id)
         .fetch_optional(&mut *self.tx)
         .await?;
-        row.map(|(request_hash, response, cancelled_at)| {
+        row.map(|(request_hash, response, cancelled_at, key_hash)| {
             Ok(StoredRedemption {
                 request_hash,
                 response,
                 cancelled_at: cancelled_at
                     .map(|t| parse_timestamp(&t).map_err(|e| column("cancelled_at", e)))
                     .transpose()?,
+                key_hash,
             })
         })
         .transpose()
@@ -246,7 +254,7 @@ impl CommitTx {
     pub async fn record(&mut self, redemption: &NewRedemption<'_>) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO redemptions (order_id, request_hash, response, customer_id, channel, \
-             currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             currency, created_at, key_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(redemption.order_id)
         .bind(redemption.request_hash)
@@ -255,6 +263,7 @@ impl CommitTx {
         .bind(redemption.channel)
         .bind(redemption.currency)
         .bind(timestamp(now()))
+        .bind(redemption.key_hash)
         .execute(&mut *self.tx)
         .await?;
         for take in &redemption.campaigns {
@@ -271,7 +280,9 @@ impl CommitTx {
             .bind(take.coupon)
             .execute(&mut *self.tx)
             .await?;
-            // The budget's currency is set by the first redemption that grants money.
+            // The currency of what it granted is that of the first order that grants money:
+            // an order without a discount fixes none.
+            let granted_in = (take.discount_minor > 0).then_some(redemption.currency);
             sqlx::query(
                 "INSERT INTO campaign_usage (campaign_id, currency, redemptions, granted_minor) \
                  VALUES ($1, $2, 1, $3) ON CONFLICT (campaign_id) DO UPDATE SET \
@@ -280,7 +291,7 @@ impl CommitTx {
                  granted_minor = campaign_usage.granted_minor + excluded.granted_minor",
             )
             .bind(take.campaign_id)
-            .bind(redemption.currency)
+            .bind(granted_in)
             .bind(take.discount_minor)
             .execute(&mut *self.tx)
             .await?;
@@ -317,9 +328,12 @@ impl CommitTx {
         .fetch_all(&mut *self.tx)
         .await?;
         for (campaign_id, discount_minor, coupon) in &takes {
+            // Once everything it granted is given back, its grants are in no currency.
             sqlx::query(
                 "UPDATE campaign_usage SET redemptions = redemptions - 1, \
-                 granted_minor = granted_minor - $2 WHERE campaign_id = $1",
+                 granted_minor = granted_minor - $2, \
+                 currency = CASE WHEN granted_minor = $2 THEN NULL ELSE currency END \
+                 WHERE campaign_id = $1",
             )
             .bind(campaign_id)
             .bind(discount_minor)

@@ -41,3 +41,45 @@ pub async fn fresh_database_url(dir: &Path, name: &str) -> String {
         }
     }
 }
+
+/// Runs `sql` (one or more statements, no parameters) on the database at `url`, as an
+/// operator's client would: for tests that set the stored data as an older version of
+/// Remise left it.
+///
+/// # Panics
+/// When the database cannot be reached or refuses the statements.
+pub async fn execute(url: &str, sql: &str) {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url} answers: {e}"));
+    // The server may be writing (its counters, every second): wait for its lock.
+    let sql = if url.starts_with("sqlite:") {
+        format!("PRAGMA busy_timeout = 5000; {sql}")
+    } else {
+        sql.to_string()
+    };
+    sqlx::raw_sql(&sql)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
+}
+
+/// The text values `sql` (a query of one text column, no parameters) reads from the
+/// database at `url`, `None` for NULL: for tests that check what is stored.
+///
+/// # Panics
+/// When the database cannot be reached or refuses the query.
+pub async fn strings(url: &str, sql: &str) -> Vec<Option<String>> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url} answers: {e}"));
+    let values = sqlx::query_scalar::<_, Option<String>>(sql)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
+    values
+}

@@ -230,12 +230,13 @@ async fn keys_are_found_by_hash_and_upserted() {
     assert_eq!(store.key_count().await.expect("count"), 2);
     assert_eq!(
         store.key(&admin).await.expect("key"),
-        Some(KeyInfo::new(Role::Admin, "first run"))
+        Some(KeyInfo::new(&admin, Role::Admin, "first run"))
     );
     // The new role and label; an empty label is none.
     assert_eq!(
         store.key(&channel).await.expect("key"),
         Some(KeyInfo {
+            id: channel.as_str().into(),
             role: Role::Channel,
             label: None
         })
@@ -272,7 +273,7 @@ async fn data_survives_reopening_the_database() {
     );
     assert_eq!(
         store.key(&hash_key("k")).await.expect("key"),
-        Some(KeyInfo::new(Role::Ops, "ops"))
+        Some(KeyInfo::new(&hash_key("k"), Role::Ops, "ops"))
     );
 }
 
@@ -422,4 +423,136 @@ async fn sslmode_require_speaks_tls_or_refuses_a_server_without_it() {
         }
         Ok(_) => panic!("sslmode=require must not connect in clear"),
     }
+}
+
+/// A database at `url` with the migrations up to `version` only, as the Remise of then
+/// left it: a pool on it.
+async fn migrated_up_to(url: &str, version: u32, dir: &std::path::Path) -> AnyPool {
+    let backend = Backend::of_url(url).expect("a database URL");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(match backend {
+        Backend::Sqlite => "migrations/sqlite",
+        Backend::Postgres => "migrations/postgres",
+    });
+    let then = dir.join(format!("migrations-{version}"));
+    std::fs::create_dir_all(&then).expect("a folder");
+    for entry in std::fs::read_dir(&source).expect("the migrations") {
+        let path = entry.expect("an entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let number: u32 = name
+            .get(..4)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(u32::MAX);
+        if number <= version {
+            std::fs::copy(&path, then.join(name)).expect("copied");
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let url = match backend {
+        Backend::Sqlite => sqlite_creating(url),
+        Backend::Postgres => url.to_string(),
+    };
+    let pool = AnyPool::connect(&url).await.expect("the database opens");
+    Migrator::new(then.as_path())
+        .await
+        .expect("the migrations read")
+        .run(&pool)
+        .await
+        .expect("migrated");
+    pool
+}
+
+#[tokio::test]
+async fn migration_5_names_the_currency_each_spent_budget_was_spent_in() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = fresh_database_url(dir.path(), "remise").await;
+    let pool = migrated_up_to(&url, 4, dir.path()).await;
+    // As Remise left them before budgets named their currency: a budget spent in EUR; one
+    // whose currency an order without a discount fixed to USD; a campaign without a budget
+    // that granted EUR.
+    let campaigns = [
+        ("spent", json!({ "budget": "100.00" }), Some("EUR"), 500),
+        (
+            "unspent",
+            json!({ "budget": "50.00", "partial": true }),
+            Some("USD"),
+            0,
+        ),
+        ("no-budget", json!({ "redemptions": 10 }), Some("EUR"), 300),
+        ("never-used", json!({ "budget": "10.00" }), None, 0),
+    ];
+    let at = "2026-03-01T00:00:00.000000Z";
+    for (id, limits, currency, granted) in &campaigns {
+        let body = json!({ "id": id, "name": "C", "plugin": "free-gift", "params": {},
+                           "limits": limits });
+        sqlx::query(
+            "INSERT INTO campaigns (id, body, revision, created_at, updated_at) \
+             VALUES ($1, $2, 1, $3, $3)",
+        )
+        .bind(*id)
+        .bind(body.to_string())
+        .bind(at)
+        .execute(&pool)
+        .await
+        .expect("a campaign of then");
+        if let Some(currency) = currency {
+            sqlx::query(
+                "INSERT INTO campaign_usage (campaign_id, currency, redemptions, granted_minor) \
+                 VALUES ($1, $2, 2, $3)",
+            )
+            .bind(*id)
+            .bind(*currency)
+            .bind(*granted)
+            .execute(&pool)
+            .await
+            .expect("its usage");
+        }
+    }
+    pool.close().await;
+
+    // Today's Remise opens it: migration 5 runs, and every campaign still loads.
+    let store = Store::open(&url)
+        .await
+        .expect("the store opens and migrates");
+    let mut stored = store.campaigns().await.expect("every campaign reads");
+    stored.sort_by(|a, b| a.campaign.id.cmp(&b.campaign.id));
+    let found: Vec<(&str, Option<&str>, i64)> = stored
+        .iter()
+        .map(|s| {
+            let limits = &s.campaign.limits;
+            (
+                s.campaign.id.as_str(),
+                limits.budget_currency.as_deref(),
+                s.revision,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("never-used", None, 1),
+            ("no-budget", None, 1),
+            ("spent", Some("EUR"), 2),
+            ("unspent", None, 1),
+        ]
+    );
+    for s in &stored {
+        assert_eq!(s.campaign.validate_stored(), Ok(()), "{}", s.campaign.id);
+    }
+    let spent = &stored[2].campaign.limits;
+    assert_eq!(spent.budget, Some(rust_decimal::Decimal::new(10_000, 2)));
+    assert_eq!(store.generation().await.expect("generation"), 1);
+
+    let usage = store.usage().await.expect("usage");
+    let currency = |id: &str| usage.get(id).and_then(|u| u.currency.as_deref());
+    assert_eq!(currency("spent"), Some("EUR"));
+    assert_eq!(
+        currency("unspent"),
+        None,
+        "fixed by an order that granted nothing"
+    );
+    assert_eq!(currency("no-budget"), Some("EUR"));
+    assert_eq!(usage["unspent"].redemptions, 2);
 }

@@ -172,7 +172,10 @@ const en = {
   "editor.hoursAdd": "Add hours",
   "editor.limits": "Limits",
   "editor.budget": "Budget",
-  "editor.budgetHint": "Discount to grant in all, in the basket's currency; empty: none.",
+  "editor.budgetHint": "Discount to grant in all, in the budget's currency; empty: none.",
+  "editor.budgetCurrency": "Budget currency",
+  "editor.budgetCurrencyHint":
+    "ISO 4217 code, such as EUR; needed with a budget. Only baskets in this currency spend it.",
   "editor.partial": "Grant what is left",
   "editor.partialHint": "The last order gets the rest of the budget instead of nothing.",
   "editor.redemptions": "Redemptions",

@@ -183,7 +183,10 @@ export default {
   "editor.limits": "Limites",
   "editor.budget": "Budget",
   "editor.budgetHint":
-    "Montant total de remise à accorder, dans la devise des paniers ; vide : sans limite.",
+    "Montant total de remise à accorder, dans la devise du budget ; vide : sans limite.",
+  "editor.budgetCurrency": "Devise du budget",
+  "editor.budgetCurrencyHint":
+    "Code ISO 4217, par exemple EUR ; requis avec un budget. Seuls les paniers dans cette devise le consomment.",
   "editor.partial": "Accorder le reliquat",
   "editor.partialHint": "La dernière commande reçoit ce qui reste du budget au lieu de rien.",
   "editor.redemptions": "Utilisations",

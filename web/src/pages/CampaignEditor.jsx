@@ -26,6 +26,8 @@ import { TIMEZONES, instantToWall, wallToInstant } from "../zone.js";
 /** @typedef {"create" | "edit" | "clone"} Mode */
 
 const PERIODS = ["campaign", "day", "week", "month"];
+/** Currencies offered for a budget; any active ISO 4217 code may be typed. */
+const CURRENCY_HINTS = ["EUR", "USD", "GBP", "CHF", "CAD", "JPY"];
 const CHANNEL_HINTS = ["web", "store", "app", "call-centre"];
 
 /**
@@ -72,6 +74,7 @@ const EMPTY = {
   limits: {
     /** @type {string | number} */
     budget: "",
+    budget_currency: "",
     /** @type {string | number} */
     redemptions: "",
     /** @type {string | number} */
@@ -124,8 +127,12 @@ function toBody(draft) {
   if (draft.schedule.ends_at) schedule.ends_at = wallToInstant(draft.schedule.ends_at, zone);
   /** @type {CampaignBody["limits"]} */
   const limits = {};
-  const { budget, redemptions, per_customer, per_customer_period, partial } = draft.limits;
+  const { budget, budget_currency, redemptions, per_customer, per_customer_period, partial } =
+    draft.limits;
   if (budget !== "" && budget != null) limits.budget = String(budget).trim();
+  // Sent whenever typed, so that a currency without a budget is explained by the API.
+  const currency = (budget_currency || "").trim().toUpperCase();
+  if (currency) limits.budget_currency = currency;
   if (redemptions !== "" && redemptions != null) limits.redemptions = Number(redemptions);
   if (per_customer !== "" && per_customer != null) limits.per_customer = Number(per_customer);
   if (per_customer_period) {
@@ -577,6 +584,25 @@ export default function CampaignEditor({ mode, id }) {
               value={draft.limits.budget ?? ""}
               onChange={(e) => set(["limits", "budget"], e.target.value)}
             />
+          </Field>
+          <Field
+            label={t("editor.budgetCurrency")}
+            hint={t("editor.budgetCurrencyHint")}
+            errors={errs("/limits/budget_currency")}
+          >
+            <input
+              name="budget_currency"
+              list="currencies"
+              maxLength={3}
+              autoCapitalize="characters"
+              value={draft.limits.budget_currency ?? ""}
+              onChange={(e) => set(["limits", "budget_currency"], e.target.value)}
+            />
+            <datalist id="currencies">
+              {CURRENCY_HINTS.map((code) => (
+                <option key={code} value={code} />
+              ))}
+            </datalist>
           </Field>
           <Field
             label={t("editor.partial")}
