@@ -70,6 +70,10 @@ pub struct ServeArgs {
     /// The largest plugin an upload (`PUT /v1/plugins/{name}`) may send, in bytes.
     #[arg(long, env = "REMISE_MAX_PLUGIN_BYTES", default_value_t = crate::service::DEFAULT_MAX_PLUGIN_BYTES)]
     pub max_plugin_bytes: usize,
+    /// How far a commit's `at` may be from the server's clock, in seconds, before the
+    /// commit is refused (422): a commit is always priced at the server's time.
+    #[arg(long, env = "REMISE_MAX_CLOCK_SKEW", default_value_t = crate::service::DEFAULT_MAX_CLOCK_SKEW.as_secs())]
+    pub max_clock_skew: u64,
     /// Where compiled plugins are kept across restarts, so a restart compiles nothing
     /// (default: beside the SQLite file, `remise.db-compiled/`). It must be private to the
     /// service: whoever can write there can run code in it.
@@ -160,6 +164,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config: args.config,
         admin_key: args.admin_key,
         max_plugin_bytes: args.max_plugin_bytes,
+        max_clock_skew: std::time::Duration::from_secs(args.max_clock_skew),
+        clock: crate::clock::Clock::system(),
         cache_dir: args.cache_dir,
         pool: PoolSettings {
             max_connections: args.db_max_connections,

@@ -7,7 +7,8 @@
 //! - [`model`]: what Remise talks about: the basket ([`model::Basket`], its lines and
 //!   customer), the campaign, the effects a plugin proposes, a group's policy, what
 //!   campaigns have used, coupon codes; and their checks, each problem named by a JSON
-//!   pointer ([`json_pointer`]). [`auth`] hashes and makes API keys.
+//!   pointer ([`json_pointer`]). [`auth`] hashes and makes API keys. [`clock`] is the
+//!   server's clock, which commits are priced at.
 //! - [`money`]: exact amounts from the applied effects: clamping, allocation of order
 //!   discounts with the remainder rule, rounding to the currency's minor unit
 //!   ([`money::currency`], ISO 4217), totals (docs/money.md).
@@ -41,6 +42,7 @@ pub mod api;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;
+pub mod clock;
 pub mod engine;
 pub mod json_pointer;
 pub mod logging;

@@ -4,6 +4,7 @@
 
 use crate::api::{app, ApiLimits};
 use crate::auth::{new_key, Role};
+use crate::clock::Clock;
 use crate::registry::watch::watch_plugin_dir;
 use crate::registry::{load_plugins, CacheDirError, Loader};
 use crate::runtime::engine::PoolSize;
@@ -37,6 +38,10 @@ pub struct ServeOptions {
     pub admin_key: Option<String>,
     /// The largest plugin an upload may send, in bytes (`REMISE_MAX_PLUGIN_BYTES`).
     pub max_plugin_bytes: usize,
+    /// How far a commit's `at` may be from the server's clock (`REMISE_MAX_CLOCK_SKEW`).
+    pub max_clock_skew: Duration,
+    /// The server's clock (the system's; tests may hold it still).
+    pub clock: Clock,
     /// Where compiled plugins are kept across restarts (`REMISE_CACHE_DIR`); by default
     /// beside a SQLite file (`remise.db` → `remise.db-compiled/`), none for `:memory:`.
     pub cache_dir: Option<PathBuf>,
@@ -142,7 +147,9 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
     .map_err(|e| StartError::Plugins(e.to_string()))??;
     let service = Service::start(store, loader, plugins, options.max_plugin_bytes)
         .await
-        .map_err(StartError::Service)?;
+        .map_err(StartError::Service)?
+        .with_max_clock_skew(options.max_clock_skew)
+        .with_clock(options.clock.clone());
     for key in &config.keys {
         service
             .add_key(&key.key, key.role, &key.label)
@@ -296,6 +303,8 @@ mod tests {
             config: None,
             admin_key: None,
             max_plugin_bytes: crate::service::DEFAULT_MAX_PLUGIN_BYTES,
+            max_clock_skew: crate::service::DEFAULT_MAX_CLOCK_SKEW,
+            clock: Clock::system(),
             cache_dir: cache_dir.map(PathBuf::from),
             pool: PoolSettings::default(),
         }

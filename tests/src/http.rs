@@ -5,6 +5,7 @@
 //! `scripts/with-postgres.sh`) and test guests in its plugin folder, more hosts on the same
 //! database, and shorthands for calling it with each role's key.
 
+use remise::clock::Clock;
 use remise::serve::{run, start, ServeOptions};
 use remise::store::testing::fresh_database_url;
 use remise::store::PoolSettings;
@@ -39,6 +40,8 @@ pub fn options(database_url: String) -> ServeOptions {
         config: None,
         admin_key: None,
         max_plugin_bytes: remise::service::DEFAULT_MAX_PLUGIN_BYTES,
+        max_clock_skew: remise::service::DEFAULT_MAX_CLOCK_SKEW,
+        clock: Clock::system(),
         cache_dir: None,
         pool: PoolSettings::default(),
     }
@@ -56,6 +59,7 @@ pub struct Server {
     guests: Vec<String>,
     database_url: String,
     pool: PoolSettings,
+    clock: Clock,
 }
 
 /// An answer with its headers.
@@ -119,7 +123,31 @@ impl Server {
     pub async fn start_with_pool(guests: &[&str], pool: PoolSettings) -> Server {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let database_url = fresh_database_url(dir.path(), "remise").await;
-        Server::start_in(dir, names(guests), database_url, pool).await
+        Server::start_in(dir, names(guests), database_url, pool, Clock::system()).await
+    }
+
+    /// A server (with no test guest) whose clock is held at `at` (RFC 3339): commits are
+    /// priced at it, until [`Server::set_clock`] moves it.
+    pub async fn start_held_at(at: &str) -> Server {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let database_url = fresh_database_url(dir.path(), "remise").await;
+        let clock = Clock::held_at(rfc3339(at));
+        Server::start_in(
+            dir,
+            Vec::new(),
+            database_url,
+            PoolSettings::default(),
+            clock,
+        )
+        .await
+    }
+
+    /// Moves the clock of a server started by [`Server::start_held_at`] to `at`.
+    pub fn set_clock(&self, at: &str) {
+        assert!(
+            self.clock.set(rfc3339(at)),
+            "set_clock needs a server started held at a time"
+        );
     }
 
     /// Another host on the database `database_url` (another server's
@@ -136,7 +164,14 @@ impl Server {
         pool: PoolSettings,
     ) -> Server {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        Server::start_in(dir, names(guests), database_url.to_string(), pool).await
+        Server::start_in(
+            dir,
+            names(guests),
+            database_url.to_string(),
+            pool,
+            Clock::system(),
+        )
+        .await
     }
 
     /// The database this server runs on, for [`Server::start_on`].
@@ -153,6 +188,7 @@ impl Server {
             guests,
             database_url,
             pool,
+            clock,
             ..
         } = self;
         let _ = stop.send(());
@@ -160,7 +196,7 @@ impl Server {
             .await
             .expect("the server task ends")
             .expect("the server stops cleanly");
-        Server::start_in(dir, guests, database_url, pool).await
+        Server::start_in(dir, guests, database_url, pool, clock).await
     }
 
     async fn start_in(
@@ -168,6 +204,7 @@ impl Server {
         guests: Vec<String>,
         database_url: String,
         pool: PoolSettings,
+        clock: Clock,
     ) -> Server {
         // One key per role but admin, the admin's given as `REMISE_ADMIN_KEY` would be.
         let config = dir.path().join("remise.toml");
@@ -196,6 +233,7 @@ impl Server {
             config: Some(config),
             admin_key: Some(ADMIN.into()),
             pool,
+            clock: clock.clone(),
             ..options(database_url.clone())
         };
         let started = start(&options).await.expect("the service starts");
@@ -220,6 +258,7 @@ impl Server {
             guests,
             database_url,
             pool,
+            clock,
         }
     }
 
@@ -432,4 +471,11 @@ pub fn ten_from_100() -> Value {
         "params": crate::ten_from_100_params(),
         "status": "active"
     })
+}
+
+/// `at`, an RFC 3339 time, in UTC.
+fn rfc3339(at: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap_or_else(|e| panic!("{at} is not RFC 3339: {e}"))
+        .with_timezone(&chrono::Utc)
 }

@@ -25,10 +25,10 @@ fn on_postgres() -> bool {
     true
 }
 
-/// One line of `sku` at `price`, on the web, for `customer`, on a Sunday noon in Paris.
+/// One line of `sku` at `price`, on the web, for `customer`, priced now.
 fn order(id: &str, customer: &str, sku: &str, price: &str) -> Value {
     json!({
-        "order_id": id, "currency": "EUR", "channel": "web", "at": "2026-03-08T12:00:00+01:00",
+        "order_id": id, "currency": "EUR", "channel": "web",
         "customer": { "id": customer },
         "lines": [ { "id": "1", "sku": sku, "quantity": 1, "unit_price": price } ]
     })

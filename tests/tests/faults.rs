@@ -65,7 +65,7 @@ impl Drop for Postgres {
 
 /// 100.00 on the web: the campaign takes 10 %, 10.00.
 fn hundred() -> Value {
-    json!({ "currency": "EUR", "channel": "web", "at": "2026-03-08T12:00:00Z",
+    json!({ "currency": "EUR", "channel": "web",
             "customer": { "id": "c-1" },
             "lines": [ { "id": "1", "sku": "SKU-1", "quantity": 1, "unit_price": "100.00" } ] })
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 fn basket() -> Value {
     json!({
-        "currency": "EUR", "channel": "web", "at": "2026-03-08T12:00:00+01:00",
+        "currency": "EUR", "channel": "web",
         "lines": [ { "id": "1", "sku": "SKU-1", "quantity": 1, "unit_price": "40.00" } ]
     })
 }

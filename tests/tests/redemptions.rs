@@ -32,7 +32,7 @@ fn rejection_of(answer: &Value, campaign: &str) -> Option<(String, String)> {
 
 #[tokio::test]
 async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     let limits = json!({ "budget": "100.00", "budget_currency": "EUR", "redemptions": 10, "per_customer": 2,
                          "per_customer_period": "day" });
     server
@@ -121,10 +121,12 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
         ))
     );
     // 23:30 UTC is already Monday in Paris: a new day for the customer.
+    server.set_clock("2026-03-08T23:30:00Z");
     let Answer { body: monday, .. } = server
         .commit(order("o-4", "c-1", "20.00", "2026-03-08T23:30:00Z"))
         .await;
     assert_eq!(discount_of(&monday, "ten-off"), Some("2.00"));
+    server.set_clock(SUNDAY_NOON_PARIS);
 
     // Cancelling o-2 gives back its redemption, its 2.00 and the customer's use.
     let (status, cancelled) = server.cancel("o-2").await;
@@ -156,7 +158,7 @@ async fn a_commit_is_idempotent_and_a_cancel_gives_everything_back() {
 #[tokio::test]
 async fn a_retry_that_means_the_same_basket_replays_the_first_answer() {
     // Issue 15 item 12: idempotency is about meaning, not spelling.
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     server
         .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
         .await;
@@ -207,7 +209,7 @@ async fn a_retry_that_means_the_same_basket_replays_the_first_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() {
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     // A cap of 50 redemptions; a budget of 100.00 at 3.70 an order (27 × 3.70 = 99.90,
     // then 0.10 cannot cover 3.70); a budget of 50.00 that may grant part (13 × 3.70 =
     // 48.10, then the 14th gets the 1.90 left).
@@ -326,7 +328,7 @@ fn order_in(currency: &str, id: &str, price: &str) -> Value {
 #[tokio::test]
 async fn a_budget_names_its_currency_and_only_baskets_in_it_spend_it() {
     // Issue 15 item 11.
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     let budget = |limits: Value| {
         offer(
             "eur",
@@ -420,7 +422,7 @@ async fn a_budget_names_its_currency_and_only_baskets_in_it_spend_it() {
 async fn orders_without_a_discount_and_cancels_fix_no_currency() {
     // Issue 15 item 11: the currency a campaign's grants count in is that of its first
     // order that granted money.
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     server
         .create(offer("any", json!({ "percent_off": "10" }), json!({})))
         .await;
@@ -460,7 +462,7 @@ async fn a_budget_stored_without_its_currency_still_loads_and_keeps_the_old_rule
     // Issue 15 item 11: campaigns stored before budgets named their currency (those whose
     // budget migration 5 found unspent) load, spend in the currency of their first order
     // that grants money, can be paused, and must name the currency on their next write.
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     let legacy = offer(
         "legacy",
         json!({ "percent_off": "10" }),
@@ -535,7 +537,7 @@ async fn an_order_belongs_to_the_channel_key_that_committed_it() {
     // replaying it; it is answered as if the order did not exist (404), or, for a commit
     // under a taken order id, a 409 that gives nothing of the order away. An admin key
     // may still cancel it.
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     server
         .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
         .await;
@@ -615,7 +617,7 @@ async fn an_order_belongs_to_the_channel_key_that_committed_it() {
 async fn an_order_committed_before_orders_named_their_key_is_any_channels() {
     // Issue 15 item 13: rows of before migration 6 have no key: every channel key may
     // replay and cancel them, as every one could then.
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     server
         .create(offer("ten-off", json!({ "percent_off": "10" }), json!({})))
         .await;
@@ -644,7 +646,7 @@ async fn an_order_committed_before_orders_named_their_key_is_any_channels() {
 
 #[tokio::test]
 async fn coupon_uses_are_taken_by_commits_and_given_back_by_cancels() {
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     server
         .create(offer(
             "welcome",
@@ -702,7 +704,9 @@ async fn coupon_uses_are_taken_by_commits_and_given_back_by_cancels() {
     // A basket of June 2027 comes after the code's end.
     let mut june = with_code("o-4", "old");
     june["at"] = json!("2027-06-01T12:00:00+02:00");
+    server.set_clock("2027-06-01T12:00:00+02:00");
     let Answer { body: old, .. } = server.commit(june).await;
+    server.set_clock(SUNDAY_NOON_PARIS);
     assert_eq!(
         old["coupons"],
         json!([{ "code": "old", "status": "expired", "campaign": "welcome" }])
@@ -728,7 +732,7 @@ async fn coupon_uses_are_taken_by_commits_and_given_back_by_cancels() {
 
 #[tokio::test]
 async fn stats_count_evaluations_and_survive_a_restart() {
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     server
         .create(offer(
             "from-30",
@@ -752,6 +756,7 @@ async fn stats_count_evaluations_and_survive_a_restart() {
     assert_eq!(status, StatusCode::CREATED);
     let mut store_order = order("o-2", "c-2", "80.00", "2026-03-09T09:00:00+01:00");
     store_order["channel"] = json!("store");
+    server.set_clock("2026-03-09T09:00:00+01:00");
     let Answer { status, .. } = server.commit(store_order).await;
     assert_eq!(status, StatusCode::CREATED);
 
@@ -787,7 +792,7 @@ async fn stats_count_evaluations_and_survive_a_restart() {
 
 #[tokio::test]
 async fn malformed_commits_get_422_with_the_pointer_of_the_field() {
-    let server = Server::start().await;
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
     let good = order("o-1", "c-1", "10.00", SUNDAY_NOON_PARIS);
     let mut cases: Vec<(Value, &str)> = Vec::new();
     let mut missing = good.clone();

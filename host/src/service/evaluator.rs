@@ -10,7 +10,7 @@ use crate::engine::response::EvaluateResponse;
 use crate::engine::{self, CampaignIndex, LiveCampaign};
 use crate::model::usage::{CampaignUsage, Usage};
 use crate::model::{Basket, Policy};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -93,6 +93,7 @@ impl Evaluator {
         explain: bool,
         snapshot: Arc<Snapshot>,
         usage: Usage,
+        now: DateTime<Utc>,
         deadline: Instant,
     ) -> Result<(Basket, EvaluateResponse), ServiceError> {
         let number = self.evaluations.fetch_add(1, Ordering::Relaxed);
@@ -103,7 +104,7 @@ impl Evaluator {
             let policies = &snapshot.policies;
             let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                let request = engine::Request::new(&basket, explain, Utc::now(), deadline);
+                let request = engine::Request::new(&basket, explain, now, deadline);
                 engine::evaluate(request, &snapshot.index, policy, &usage, id)
             }));
             // The request may have gone (client disconnected): nobody to tell.

@@ -22,10 +22,11 @@ mod sync;
 pub use crate::registry::propagation::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use campaigns::CampaignView;
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
-pub use redemptions::{Cancelled, Redeemed, MAX_ORDER_ID};
+pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 
 use crate::auth::KeyInfo;
+use crate::clock::Clock;
 use crate::engine::response::EvaluateResponse;
 use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
 use crate::model::campaign::Campaign;
@@ -118,6 +119,10 @@ pub struct Service {
     loader: Arc<Loader>,
     /// The largest plugin an upload may send.
     max_plugin_bytes: usize,
+    /// How far a commit's `at` may be from the server's clock.
+    max_clock_skew: std::time::Duration,
+    /// The server's clock: commits are priced at it, and evaluations without an `at`.
+    clock: Clock,
     /// Serialises this process's commits and cancels (SQLite's write lock, taken at the
     /// start of each, serialises them across processes).
     commits: tokio::sync::Mutex<()>,
@@ -151,10 +156,25 @@ impl Service {
             commits: tokio::sync::Mutex::new(()),
             loader,
             max_plugin_bytes,
+            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+            clock: Clock::system(),
             propagation: Propagation::new(generation),
         };
         service.reload().await?;
         Ok(service)
+    }
+
+    /// The service with commits refused when their `at` is further than `skew` from the
+    /// server's clock.
+    pub fn with_max_clock_skew(mut self, skew: std::time::Duration) -> Self {
+        self.max_clock_skew = skew;
+        self
+    }
+
+    /// The service priced by `clock` instead of the system's clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Reads campaigns, groups and keys from the store again.
@@ -206,7 +226,7 @@ impl Service {
         let usage = self.usage_for_evaluation(&basket, &snapshot).await?;
         let (_, response) = self
             .evaluator
-            .run(basket, explain, snapshot, usage, deadline)
+            .run(basket, explain, snapshot, usage, self.clock.now(), deadline)
             .await?;
         self.evaluator.count(&response);
         Ok(response)

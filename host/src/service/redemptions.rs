@@ -18,10 +18,10 @@ use crate::auth::{KeyInfo, Role};
 use crate::engine::response::EvaluateResponse;
 use crate::engine::usage::{self, Usage};
 use crate::engine::{self, EvaluateError};
-use crate::model::Basket;
+use crate::model::{Basket, FieldProblem};
 use crate::money::currency;
 use crate::store::{CampaignTake, NewRedemption};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Offset, SubsecRound, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -30,6 +30,10 @@ use std::time::{Duration, Instant};
 
 /// The longest order id accepted.
 pub const MAX_ORDER_ID: usize = 128;
+
+/// How far a commit's `at` may be from the server's clock by default: a till's clock a few
+/// minutes off is not refused, a back-dated commit is.
+pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// The answer to a commit: the priced basket with its `order_id`, and whether it is the
 /// answer first given to an earlier commit of the same order.
@@ -122,6 +126,10 @@ impl Service {
             });
         }
 
+        // The server's clock decides what a commit grants: its schedules, coupon expiry,
+        // per-customer periods and the day it is recorded on.
+        let now = self.clock.now();
+        let request = at_server_time(request, now, self.max_clock_skew)?;
         let snapshot = self.evaluator.snapshot();
         let campaigns = Arc::new(tx.usage().await?);
         let customer = match &request.customer {
@@ -143,7 +151,14 @@ impl Service {
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let (mut request, mut response) = self
             .evaluator
-            .run(request, explain, snapshot.clone(), usage.clone(), deadline)
+            .run(
+                request,
+                explain,
+                snapshot.clone(),
+                usage.clone(),
+                now,
+                deadline,
+            )
             .await?;
         // A plugin that ran out of time may only have been starved of CPU: an order must
         // not lose a discount for that, so the basket gets one more run with a new budget.
@@ -152,15 +167,13 @@ impl Service {
             let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
             (request, response) = self
                 .evaluator
-                .run(request, explain, snapshot.clone(), usage, deadline)
+                .run(request, explain, snapshot.clone(), usage, now, deadline)
                 .await?;
         }
 
         let decimals = currency::minor_unit(&request.currency)
             .ok_or_else(|| EvaluateError::UnknownCurrency(request.currency.clone()))?;
-        let at = request
-            .at
-            .map_or_else(Utc::now, |at| at.with_timezone(&Utc));
+        let at = now;
         let mut takes = Vec::with_capacity(response.applied.len());
         for applied in &response.applied {
             let timezone = snapshot
@@ -238,7 +251,7 @@ impl Service {
                 cancelled_at,
             });
         }
-        let cancelled_at = Utc::now().trunc_subsecs(6);
+        let cancelled_at = self.clock.now().trunc_subsecs(6);
         tx.cancel(order_id, cancelled_at).await?;
         tx.commit().await?;
         let usage = self.store.usage().await?;
@@ -270,6 +283,37 @@ impl Service {
 /// their key (`owner` is `None`) is every channel's, as it was when it was committed.
 fn may_see(owner: Option<&str>, caller: &KeyInfo) -> bool {
     caller.role == Role::Admin || owner.is_none_or(|owner| owner == &*caller.id)
+}
+
+/// `basket` priced at the server's time `now` (in the basket's own offset), or a 422 on
+/// `/at` when the `at` it names is further than `skew` from `now`: a commit cannot be
+/// back-dated to redeem an expired coupon or take a once-a-day offer twice.
+fn at_server_time(
+    mut basket: Basket,
+    now: DateTime<Utc>,
+    skew: Duration,
+) -> Result<Basket, ServiceError> {
+    let offset = match basket.at {
+        Some(at) => {
+            let drift = (at.with_timezone(&Utc) - now).abs();
+            if drift.to_std().map_or(true, |drift| drift > skew) {
+                return Err(ServiceError::Invalid(vec![FieldProblem::new(
+                    "/at",
+                    format!(
+                        "is {} s from the server's clock ({}); a commit is priced at the \
+                         server's time and accepts an `at` at most {} s from it",
+                        drift.num_seconds(),
+                        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        skew.as_secs()
+                    ),
+                )]));
+            }
+            *at.offset()
+        }
+        None => Utc.fix(),
+    };
+    basket.at = Some(now.with_timezone(&offset));
+    Ok(basket)
 }
 
 /// The basket's coupon codes, normalized, once each.
