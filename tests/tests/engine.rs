@@ -10,7 +10,7 @@ use remise::engine::{
 };
 use remise::model::usage::{CampaignUsage, Usage};
 use remise::model::{Basket, Campaign, Policy};
-use remise::runtime::{Limits, Runtime};
+use remise::runtime::{Limits, Plugin, Runtime};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -89,8 +89,18 @@ fn run_on_budget(
     campaigns: &[Arc<LiveCampaign>],
     policy: Policy,
 ) -> EvaluateResponse {
+    run_within(request, campaigns, policy, PLUGIN_TIME_BUDGET)
+}
+
+/// [`run_on_budget`] with `budget` for plugins.
+fn run_within(
+    request: &Basket,
+    campaigns: &[Arc<LiveCampaign>],
+    policy: Policy,
+    budget: Duration,
+) -> EvaluateResponse {
     let index = CampaignIndex::new(campaigns.to_vec());
-    let deadline = Instant::now() + PLUGIN_TIME_BUDGET;
+    let deadline = Instant::now() + budget;
     let usage = Usage::default();
     let request = Request::new(request, false, now(), deadline);
     evaluate(request, &index, |_| policy, &usage, "ev_test".into()).expect("priced")
@@ -300,38 +310,70 @@ fn an_unknown_currency_is_refused() {
     assert_eq!(error, EvaluateError::UnknownCurrency("EUX".into()));
 }
 
-/// Three campaigns of a plugin that may loop for ever on fuel, so only the wall clock
-/// stops it; three timezones make three sandboxes.
+/// The hostile guest with fuel enough to loop for ever, so only the wall clock stops it.
+fn unbounded_hostile() -> Arc<Plugin> {
+    static SLOW: LazyLock<Arc<Plugin>> = LazyLock::new(|| {
+        let unbounded = Limits {
+            fuel: u64::MAX / 4,
+            ..Limits::default()
+        };
+        Arc::new(
+            runtime()
+                .load(&remise_tests::guest("hostile"), unbounded)
+                .expect("the hostile guest loads"),
+        )
+    });
+    SLOW.clone()
+}
+
+/// [`unbounded_hostile`] with a 1 s deadline: time shares of hundreds of milliseconds,
+/// which a loaded machine's scheduling cannot blur.
+fn patient_hostile() -> Arc<Plugin> {
+    static PATIENT: LazyLock<Arc<Plugin>> = LazyLock::new(|| {
+        let limits = Limits {
+            fuel: u64::MAX / 4,
+            deadline: Duration::from_secs(1),
+            ..Limits::default()
+        };
+        Arc::new(
+            runtime()
+                .load(&remise_tests::guest("hostile"), limits)
+                .expect("the hostile guest loads"),
+        )
+    });
+    PATIENT.clone()
+}
+
+/// A campaign of the unbounded hostile guest in `mode` (`loop`: only the clock stops it;
+/// `ok`: 10 % off the order), in `timezone`: one sandbox per timezone.
+fn hostile_campaign(id: &str, mode: &str, timezone: &str) -> Arc<LiveCampaign> {
+    campaign_of(unbounded_hostile(), id, mode, timezone)
+}
+
+/// A campaign of `plugin` (the hostile guest) in `mode`, in `timezone`.
+fn campaign_of(plugin: Arc<Plugin>, id: &str, mode: &str, timezone: &str) -> Arc<LiveCampaign> {
+    let campaign: Campaign = serde_json::from_value(json!({
+        "id": id, "name": id, "plugin": "hostile", "status": "active",
+        "params": { "mode": mode }, "schedule": { "timezone": timezone }
+    }))
+    .expect("a campaign");
+    let prepared = plugin
+        .check_params(&campaign.params.to_string())
+        .expect("runs")
+        .expect("accepted");
+    Arc::new(LiveCampaign {
+        campaign,
+        plugin,
+        prepared,
+    })
+}
+
+/// Three looping campaigns in three timezones: three sandboxes.
 fn three_looping_campaigns() -> [Arc<LiveCampaign>; 3] {
-    let unbounded = Limits {
-        fuel: u64::MAX / 4,
-        ..Limits::default()
-    };
-    let slow = Arc::new(
-        runtime()
-            .load(&remise_tests::guest("hostile"), unbounded)
-            .expect("the hostile guest loads"),
-    );
-    let looping = |id: &str, timezone: &str| {
-        let campaign: Campaign = serde_json::from_value(json!({
-            "id": id, "name": id, "plugin": "hostile", "status": "active",
-            "params": { "mode": "loop" }, "schedule": { "timezone": timezone }
-        }))
-        .expect("a campaign");
-        let prepared = slow
-            .check_params(&campaign.params.to_string())
-            .expect("runs")
-            .expect("accepted");
-        Arc::new(LiveCampaign {
-            campaign,
-            plugin: slow.clone(),
-            prepared,
-        })
-    };
     [
-        looping("loop-utc", "UTC"),
-        looping("loop-tokyo", "Asia/Tokyo"),
-        looping("loop-new-york", "America/New_York"),
+        hostile_campaign("loop-utc", "loop", "UTC"),
+        hostile_campaign("loop-tokyo", "loop", "Asia/Tokyo"),
+        hostile_campaign("loop-new-york", "loop", "America/New_York"),
     ]
 }
 
@@ -352,15 +394,96 @@ fn slow_plugins_one_after_the_other_never_hold_a_request_past_its_plugin_budget(
         .rejected
         .iter()
         .all(|r| r.rejection.reason == Reason::Timeout));
-    // On one thread, the first sandbox runs into the plugin's 50 ms, the second into what
-    // is left of the request's 100 ms; the third never starts.
+    // On one thread, each sandbox runs into its fair share of the request's 100 ms (a
+    // third of what is left when it starts): every one runs, none past the budget.
     let never_ran: Vec<&str> = response
         .rejected
         .iter()
         .filter(|r| r.rejection.detail.contains("was spent before"))
         .map(|r| r.campaign.as_str())
         .collect();
-    assert_eq!(never_ran.len(), 1, "{:?}", response.rejected);
+    assert_eq!(never_ran, Vec::<&str>::new(), "{:?}", response.rejected);
+}
+
+/// The campaigns `response` applied, by id.
+fn applied_ids(response: &EvaluateResponse) -> Vec<&str> {
+    response
+        .applied
+        .iter()
+        .map(|a| a.campaign.as_str())
+        .collect()
+}
+
+/// Why `response` set `campaign` aside, if it did.
+fn reason_of(response: &EvaluateResponse, campaign: &str) -> Option<Reason> {
+    response
+        .rejected
+        .iter()
+        .find(|r| r.campaign == campaign)
+        .map(|r| r.rejection.reason)
+}
+
+#[test]
+fn one_slow_plugin_in_two_timezones_leaves_every_other_plugin_its_share() {
+    // Issue 15 item 4. On one thread (a loaded machine), the slow plugin's two sandboxes
+    // (New York, Paris) run first: each used to take the plugin's whole deadline (1 s
+    // here), and the request's 2 s were gone before the Tokyo sandbox started. Each now
+    // takes its share: a third, then half of what is left.
+    let campaigns = [
+        campaign_of(
+            patient_hostile(),
+            "loop-new-york",
+            "loop",
+            "America/New_York",
+        ),
+        campaign_of(patient_hostile(), "loop-paris", "loop", "Europe/Paris"),
+        campaign_of(patient_hostile(), "ok-tokyo", "ok", "Asia/Tokyo"),
+        live(
+            "ten-off",
+            "threshold-discount",
+            json!({ "tiers": [{ "min_subtotal": "0", "percent_off": "10" }] }),
+            json!({}),
+        ),
+    ];
+    let response = threads(1).install(|| {
+        run_within(
+            &pants_and_shirt(),
+            &campaigns,
+            Policy::BestForCustomer,
+            Duration::from_secs(2),
+        )
+    });
+    let mut applied = applied_ids(&response);
+    applied.sort_unstable();
+    assert_eq!(applied, ["ok-tokyo", "ten-off"], "{:?}", response.rejected);
+    assert_eq!(reason_of(&response, "loop-new-york"), Some(Reason::Timeout));
+    assert_eq!(reason_of(&response, "loop-paris"), Some(Reason::Timeout));
+}
+
+#[test]
+fn a_slow_campaign_in_a_shared_sandbox_times_out_alone() {
+    // Issue 15 item 4. Both campaigns are one plugin in one timezone: one sandbox. It used
+    // to time out for both; now the shared run stops at half the plugin's 1 s deadline,
+    // and each campaign runs alone on a share of the other half.
+    let campaigns = [
+        campaign_of(patient_hostile(), "loop-paris", "loop", "Europe/Paris"),
+        campaign_of(patient_hostile(), "ok-paris", "ok", "Europe/Paris"),
+    ];
+    let response = threads(1).install(|| {
+        run_within(
+            &pants_and_shirt(),
+            &campaigns,
+            Policy::BestForCustomer,
+            Duration::from_secs(2),
+        )
+    });
+    assert_eq!(
+        applied_ids(&response),
+        ["ok-paris"],
+        "{:?}",
+        response.rejected
+    );
+    assert_eq!(reason_of(&response, "loop-paris"), Some(Reason::Timeout));
 }
 
 #[test]

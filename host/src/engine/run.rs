@@ -1,5 +1,6 @@
 //! Stage 2: each plugin group runs once, in one sandbox for all of its candidates, none
-//! past the request's deadline. What each candidate proposed, or why it did not.
+//! past the request's deadline and each within its fair share of the request's time. What
+//! each candidate proposed, or why it did not.
 
 use super::prefilter::{Reason, Rejection};
 use super::response::RejectedCampaign;
@@ -7,9 +8,10 @@ use super::select::{rejected_campaign, PluginGroup};
 use super::{EvaluateError, LiveCampaign, Request};
 use crate::metrics;
 use crate::model::Effect;
-use crate::runtime::{encode, Evaluation, PreparedParams};
+use crate::runtime::{encode, fair_share_end, Evaluation, PreparedParams};
 use chrono::{FixedOffset, Offset, Utc};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// A campaign whose plugin answered with effects.
@@ -32,6 +34,12 @@ pub struct Proposals<'a> {
 /// rayon pool when it has idle threads; under load its threads are busy, nothing is
 /// stolen, and the groups run one after the other on the thread that took the request,
 /// with no hand-off cost.
+///
+/// Each group gets its fair share of the request's time: when it starts, an equal part of
+/// what is left for the groups not yet done ([`fair_share_end`]). A group that needs less
+/// leaves the rest to those after it, so one slow plugin (even one in several groups, as
+/// in campaigns of two timezones) runs out of its own share and never leaves the other
+/// plugins `timeout`.
 pub fn run_plugins<'a>(
     request: Request<'_>,
     groups: &[PluginGroup<'a>],
@@ -46,21 +54,25 @@ pub fn run_plugins<'a>(
     let (basket, at) = (request.basket, request.at);
     let input =
         encode(basket, at.fixed_offset()).map_err(|e| EvaluateError::OutOfRange(e.to_string()))?;
+    let done = AtomicUsize::new(0);
     let run_group = |group: &PluginGroup<'a>| -> Option<Evaluation> {
-        if Instant::now() >= request.deadline {
+        let now = Instant::now();
+        if now >= request.deadline {
             return None;
         }
+        let not_done = groups.len() - done.load(Ordering::Acquire);
+        let until = fair_share_end(now, request.deadline, not_done);
         // Offsets come from the timezone database (within a day): UTC is never used.
         let tz = FixedOffset::east_opt(group.offset_minutes * 60).unwrap_or(Utc.fix());
         let mut input = input.clone();
         input.set_time(at.with_timezone(&tz));
         let prepared: Vec<&PreparedParams> = group.members.iter().map(|l| &l.prepared).collect();
-        Some(group.members[0].plugin.evaluate_until(
-            &basket.lines,
-            &input,
-            &prepared,
-            request.deadline,
-        ))
+        let evaluation =
+            group.members[0]
+                .plugin
+                .evaluate_until(&basket.lines, &input, &prepared, until);
+        done.fetch_add(1, Ordering::AcqRel);
+        Some(evaluation)
     };
     // One group runs where it is: handing it to the pool would only add a hop.
     let runs: Vec<Option<Evaluation>> = if groups.len() > 1 {

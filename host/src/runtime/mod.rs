@@ -82,6 +82,14 @@ impl Limits {
     }
 }
 
+/// When a run that starts at `now` must end: an equal share, among the `not_done` runs
+/// still to finish (this one included), of the time left before `deadline`.
+pub fn fair_share_end(now: Instant, deadline: Instant, not_done: usize) -> Instant {
+    let left = deadline.saturating_duration_since(now);
+    let runs = u32::try_from(not_done.max(1)).unwrap_or(u32::MAX);
+    now + left / runs
+}
+
 /// `deadline` in epoch ticks, never less than `deadline`.
 fn deadline_ticks(deadline: Duration) -> u64 {
     let tick = engine::EPOCH_TICK.as_nanos().max(1);
@@ -399,6 +407,11 @@ impl Plugin {
     /// [`Plugin::evaluate`] that ends by the instant `until` (and never runs longer than the
     /// plugin's own deadline): what a request has left of its budget. A run that would
     /// start at or after `until` is a timeout without a sandbox.
+    ///
+    /// Several campaigns share one sandbox for at most half of that time. If that shared
+    /// run times out, one of them is slow but which one is unknown: each campaign then runs
+    /// alone, in turn, on an equal share of the other half ([`fair_share_end`]), so the
+    /// slow one times out on its own and its siblings still answer.
     pub fn evaluate_until(
         &self,
         lines: &[Line],
@@ -406,9 +419,16 @@ impl Plugin {
         campaigns: &[&PreparedParams],
         until: Instant,
     ) -> Evaluation {
-        let deadline = until
-            .saturating_duration_since(Instant::now())
+        let start = Instant::now();
+        let available = until
+            .saturating_duration_since(start)
             .min(self.limits.deadline);
+        let until = start + available;
+        let deadline = if campaigns.len() > 1 {
+            available / 2
+        } else {
+            available
+        };
         if deadline.is_zero() {
             let error = RunError::Timeout {
                 limit_ms: self.limits.deadline.as_millis() as u64,
@@ -454,13 +474,16 @@ impl Plugin {
                 };
                 vec![Err(error); campaigns.len()]
             }
-            // A timeout already cost the deadline once: running each campaign alone
-            // could cost it again per campaign, so they all share the verdict.
-            Err(error) if campaigns.len() > 1 && !matches!(error, RunError::Timeout { .. }) => {
+            // Each campaign alone, on the time left: an equal share of it for each one not
+            // yet run, what one leaves unused going to those after it.
+            Err(error) if campaigns.len() > 1 => {
+                let count = campaigns.len();
                 campaigns
                     .iter()
-                    .map(|campaign| {
-                        let alone = self.evaluate_until(lines, input, &[*campaign], until);
+                    .enumerate()
+                    .map(|(done, campaign)| {
+                        let share = fair_share_end(Instant::now(), until, count - done);
+                        let alone = self.evaluate_until(lines, input, &[*campaign], share);
                         report.absorb(alone.report);
                         alone
                             .results
@@ -608,4 +631,22 @@ fn cut(mut text: String) -> String {
         text.truncate(end);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_run_not_done_gets_an_equal_share_of_what_is_left() {
+        let now = Instant::now();
+        let deadline = now + Duration::from_millis(90);
+        assert_eq!(
+            fair_share_end(now, deadline, 3),
+            now + Duration::from_millis(30)
+        );
+        assert_eq!(fair_share_end(now, deadline, 1), deadline);
+        assert_eq!(fair_share_end(now, deadline, 0), deadline);
+        assert_eq!(fair_share_end(deadline, now, 2), deadline);
+    }
 }
