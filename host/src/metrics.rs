@@ -25,6 +25,7 @@
 //! | `remise_plugin_failures_total` | counter | `plugin`, `version`, `reason` |
 //! | `remise_redemptions_total` | counter | |
 //! | `remise_plugin_reloads_total` | counter | `plugin`, `result` (`ok`, `failed`) |
+//! | `remise_campaigns_set_aside` | gauge | `status` (`serving_previous`, `suspended`) |
 
 use crate::runtime::{Metadata, RunReport};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -50,6 +51,10 @@ pub const PLUGIN_FAILURES: &str = "remise_plugin_failures_total";
 pub const REDEMPTIONS: &str = "remise_redemptions_total";
 /// Plugin uploads and reloads, by plugin and result (`ok` or `failed`).
 pub const PLUGIN_RELOADS: &str = "remise_plugin_reloads_total";
+
+/// Stored campaigns this host does not serve as stored (their check failed here), by
+/// status: `serving_previous` (their last good version serves) or `suspended`.
+pub const CAMPAIGNS_SET_ASIDE: &str = "remise_campaigns_set_aside";
 
 /// The route label of a request no route serves.
 pub const UNMATCHED: &str = "unmatched";
@@ -108,7 +113,7 @@ fn builder() -> PrometheusBuilder {
 
 /// `# HELP` lines, and the unlabelled counters at 0 so they show before their first event.
 fn describe() {
-    use ::metrics::{describe_counter, describe_histogram, Unit};
+    use ::metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by route template, method and status."
@@ -137,8 +142,20 @@ fn describe() {
         PLUGIN_RELOADS,
         "Plugin uploads and reloads, by plugin and result (ok, failed)."
     );
+    describe_gauge!(
+        CAMPAIGNS_SET_ASIDE,
+        "Stored campaigns this host does not serve as stored, by status (serving_previous, suspended)."
+    );
     ::metrics::counter!(EVALUATIONS).absolute(0);
     ::metrics::counter!(REDEMPTIONS).absolute(0);
+}
+
+/// This host now sets aside `serving_previous` campaigns served at their last good
+/// version and `suspended` ones served not at all.
+pub fn campaigns_set_aside(serving_previous: usize, suspended: usize) {
+    ::metrics::gauge!(CAMPAIGNS_SET_ASIDE, "status" => "serving_previous")
+        .set(serving_previous as f64);
+    ::metrics::gauge!(CAMPAIGNS_SET_ASIDE, "status" => "suspended").set(suspended as f64);
 }
 
 /// Records a plugin upload or reload of plugin `name`: `ok` is `true` when the new version

@@ -179,6 +179,17 @@ impl Server {
         &self.database_url
     }
 
+    /// Stops serving and starts again on the same database with the test guests `guests`
+    /// (only) in its plugin folder.
+    pub async fn restart_with(self, guests: &[&str]) -> Server {
+        for guest in &self.guests {
+            let _ = std::fs::remove_file(self.plugin_dir().join(format!("{guest}.wasm")));
+        }
+        let mut server = self;
+        server.guests = names(guests);
+        server.restart().await
+    }
+
     /// Stops serving (gracefully, as on SIGTERM) and starts again on the same database.
     pub async fn restart(self) -> Server {
         let Server {

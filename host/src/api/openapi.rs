@@ -100,6 +100,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::DayStats,
         schemas::Campaign,
         schemas::StoredCampaign,
+        schemas::SetAside,
+        schemas::SetAsideStatus,
         schemas::Status,
         schemas::Schedule,
         schemas::Weekday,

@@ -372,7 +372,8 @@ pub struct RejectedCampaign {
 /// proposed nothing), `lost_conflict` (another campaign won its group, or an exclusive one
 /// won), `budget_exhausted`, `limit_reached` (redemption cap, per-customer cap or coupon
 /// uses), `plugin_error`, `fuel_exhausted`, `memory_exceeded`, `timeout`,
-/// `invalid_effects` (the plugin's answer broke the contract). See docs/api.md, "Rejection
+/// `invalid_effects` (the plugin's answer broke the contract), `suspended` (its check failed
+/// on this host: its campaign's `set_aside` says why). See docs/api.md, "Rejection
 /// reasons".
 #[derive(ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -396,6 +397,9 @@ pub enum Reason {
     Timeout,
     /// The plugin's answer broke the contract.
     InvalidEffects,
+    /// Its check failed on this host, which serves it on no basket; its campaign's
+    /// `set_aside` says why.
+    Suspended,
 }
 
 /// A coupon code of the basket and what became of it.
@@ -637,6 +641,35 @@ pub struct StoredCampaign {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Present when this host does not serve the campaign as stored: its check against
+    /// its plugin failed here (the plugin version is missing on this host, refuses the
+    /// params, or could not check them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub set_aside: Option<SetAside>,
+}
+
+/// Why a host does not serve a stored campaign as stored.
+#[derive(ToSchema)]
+pub struct SetAside {
+    /// `serving_previous`: the last good version this host checked still serves;
+    /// `suspended`: nothing serves it on this host (evaluations with `explain` list it
+    /// with reason `suspended`).
+    pub status: SetAsideStatus,
+    /// Why its check failed on this host.
+    pub reason: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
+}
+
+/// How a campaign whose check failed on this host is served.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SetAsideStatus {
+    /// Its last good version still serves.
+    ServingPrevious,
+    /// Nothing serves it here.
+    Suspended,
 }
 
 /// Where a campaign is in its life: `draft` (being prepared; never applies), `active`,
@@ -975,6 +1008,7 @@ mod tests {
             MemoryExceeded,
             Timeout,
             InvalidEffects,
+            Suspended,
         ];
         let reason_index = |r: &RealReason| match r {
             NotEligible => 0,
@@ -986,6 +1020,7 @@ mod tests {
             MemoryExceeded => 6,
             Timeout => 7,
             InvalidEffects => 8,
+            Suspended => 9,
         };
         assert_eq!(values::<Reason>(), names(&reasons, reason_index));
 
@@ -1018,6 +1053,17 @@ mod tests {
             RealStatus::Ended => 3,
         };
         assert_eq!(values::<Status>(), names(&lives, life_index));
+
+        use crate::service::SetAsideStatus as RealSetAside;
+        let set_aside = [RealSetAside::ServingPrevious, RealSetAside::Suspended];
+        let set_aside_index = |s: &RealSetAside| match s {
+            RealSetAside::ServingPrevious => 0,
+            RealSetAside::Suspended => 1,
+        };
+        assert_eq!(
+            values::<SetAsideStatus>(),
+            names(&set_aside, set_aside_index)
+        );
 
         let days = [
             RealWeekday::Mon,

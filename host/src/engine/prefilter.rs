@@ -35,6 +35,10 @@ pub enum Reason {
     Timeout,
     /// The plugin's answer broke the contract.
     InvalidEffects,
+    /// Its check failed on this host (its plugin is missing here, or refused or could not
+    /// check its params), so it runs on no basket here; its campaign's `set_aside` says
+    /// why.
+    Suspended,
 }
 
 impl Reason {

@@ -2,7 +2,7 @@
 //! and ended; every write checked against its plugin, stored, then swapped into the
 //! evaluator's snapshot.
 
-use super::{Checked, Service, ServiceError};
+use super::{Checked, Service, ServiceError, SetAside};
 use crate::engine::usage;
 use crate::model::campaign::{Campaign, Status};
 use crate::model::FieldProblem;
@@ -23,6 +23,9 @@ pub struct CampaignView {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Why this host does not serve it as stored (its check failed here), if it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<SetAside>,
 }
 
 impl From<StoredCampaign> for CampaignView {
@@ -32,6 +35,7 @@ impl From<StoredCampaign> for CampaignView {
             revision: stored.revision,
             created_at: stored.created_at,
             updated_at: stored.updated_at,
+            set_aside: None,
         }
     }
 }
@@ -44,8 +48,17 @@ impl Service {
             .campaigns()
             .await?
             .into_iter()
-            .map(CampaignView::from)
+            .map(|stored| self.view(stored))
             .collect())
+    }
+
+    /// `stored` as the API shows it on this host.
+    fn view(&self, stored: StoredCampaign) -> CampaignView {
+        let set_aside = self.set_aside_of(&stored.campaign.id);
+        CampaignView {
+            set_aside,
+            ..CampaignView::from(stored)
+        }
     }
 
     /// One stored campaign.
@@ -53,7 +66,7 @@ impl Service {
         self.store
             .campaign(id)
             .await?
-            .map(CampaignView::from)
+            .map(|stored| self.view(stored))
             .ok_or_else(|| ServiceError::NotFound(format!("campaign {id} not found")))
     }
 
@@ -62,9 +75,11 @@ impl Service {
         let _write = self.writes.lock().await;
         let live = self
             .prepare(campaign, Checked::AsWritten)
+            .await
             .map_err(ServiceError::Invalid)?;
         self.check_budget_currency(&live.campaign).await?;
         let stored = self.store.create_campaign(&live.campaign).await?;
+        self.clear_set_aside(&live.campaign.id);
         self.evaluator.swap_in(live);
         self.changed().await;
         Ok(stored.into())
@@ -97,12 +112,14 @@ impl Service {
         }
         let live = self
             .prepare(campaign, checked)
+            .await
             .map_err(ServiceError::Invalid)?;
         self.check_budget_currency(&live.campaign).await?;
         let stored = self
             .store
             .replace_campaign(&live.campaign, expected_revision)
             .await?;
+        self.clear_set_aside(&live.campaign.id);
         self.evaluator.swap_in(live);
         self.changed().await;
         Ok(stored.into())
@@ -142,6 +159,7 @@ impl Service {
         }
         self.evaluator
             .update_snapshot(|draft| draft.live.retain(|live| live.campaign.id != id));
+        self.clear_set_aside(id);
         self.changed().await;
         Ok(())
     }

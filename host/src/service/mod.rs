@@ -10,6 +10,7 @@
 //! through the store's generation ([`crate::registry::propagation`]).
 
 mod campaigns;
+mod checks;
 mod coupons;
 mod evaluator;
 mod groups;
@@ -21,6 +22,7 @@ mod sync;
 
 pub use crate::registry::propagation::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use campaigns::CampaignView;
+pub use checks::{SetAside, SetAsideStatus};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
@@ -28,8 +30,7 @@ pub use stats::{CampaignStats, ChannelStats, DayStats};
 use crate::auth::KeyInfo;
 use crate::clock::Clock;
 use crate::engine::response::EvaluateResponse;
-use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
-use crate::model::campaign::Campaign;
+use crate::engine::{self, CampaignIndex, EvaluateError};
 use crate::model::{Basket, FieldProblem};
 use crate::registry::propagation::Propagation;
 use crate::registry::Loader;
@@ -39,7 +40,7 @@ use crate::runtime::Plugin;
 use crate::store::{Store, StoreError};
 use evaluator::{Evaluator, Snapshot};
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 /// Why a service call failed, in terms the API maps to a status.
@@ -128,6 +129,8 @@ pub struct Service {
     commits: tokio::sync::Mutex<()>,
     /// This host's mark on the store's generation, and whether the database answers.
     propagation: Propagation,
+    /// The stored campaigns this host does not serve as stored, and why.
+    set_aside: RwLock<HashMap<String, SetAside>>,
 }
 
 impl Service {
@@ -159,6 +162,7 @@ impl Service {
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             clock: Clock::system(),
             propagation: Propagation::new(generation),
+            set_aside: RwLock::new(HashMap::new()),
         };
         service.reload().await?;
         Ok(service)
@@ -192,18 +196,9 @@ impl Service {
         let groups = self.store.groups().await?;
         let usage = self.store.usage().await?;
         self.evaluator.set_usage(usage);
-        let mut live = Vec::with_capacity(stored.len());
-        for stored in stored {
-            let id = stored.campaign.id.clone();
-            match self.prepare(stored.campaign, Checked::AsStored) {
-                Ok(campaign) => live.push(Arc::new(campaign)),
-                // A campaign its plugin no longer accepts stays stored; it is reported on
-                // its next write and set aside until then.
-                Err(problems) => {
-                    tracing::warn!(campaign = %id, ?problems, "campaign set aside: its plugin refuses it")
-                }
-            }
-        }
+        let live = self
+            .recheck(stored.into_iter().map(|s| s.campaign).collect())
+            .await;
         self.evaluator.set_snapshot(Snapshot::new(
             CampaignIndex::new(live),
             groups.into_iter().collect(),
@@ -229,50 +224,15 @@ impl Service {
             .run(basket, explain, snapshot, usage, self.clock.now(), deadline)
             .await?;
         self.evaluator.count(&response);
+        let mut response = response;
+        if explain {
+            self.explain_set_aside(&mut response);
+        }
         Ok(response)
     }
 
     /// Closes the store (on shutdown, once the counters are saved).
     pub async fn close(&self) {
         self.store.close().await;
-    }
-
-    /// Checks a campaign (as `checked` says) and against its plugin, and prepares its
-    /// parameters.
-    fn prepare(
-        &self,
-        campaign: Campaign,
-        checked: Checked,
-    ) -> Result<LiveCampaign, Vec<FieldProblem>> {
-        match checked {
-            Checked::AsWritten => campaign.validate()?,
-            Checked::AsStored => campaign.validate_stored()?,
-        }
-        let plugin = self
-            .registry
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .for_campaign(&campaign)
-            .map_err(|problem| vec![problem])?;
-        let prepared = match plugin.check_params(&campaign.params.to_string()) {
-            Ok(Ok(prepared)) => prepared,
-            Ok(Err(problems)) => {
-                return Err(problems
-                    .into_iter()
-                    .map(|p| FieldProblem::new(format!("/params{}", p.pointer), p.message))
-                    .collect())
-            }
-            Err(error) => {
-                return Err(vec![FieldProblem::new(
-                    "/params",
-                    format!("the plugin could not check them: {error}"),
-                )])
-            }
-        };
-        Ok(LiveCampaign {
-            campaign,
-            plugin,
-            prepared,
-        })
     }
 }

@@ -57,6 +57,8 @@ const en = {
   "campaigns.none": "No campaign yet: create the first one.",
   "campaigns.col.name": "Name",
   "campaigns.col.status": "Status",
+  "campaigns.suspended": "Suspended on this server",
+  "campaigns.servingPrevious": "Previous version served on this server",
   "campaigns.col.plugin": "Plugin",
   "campaigns.col.schedule": "Schedule",
   "campaigns.col.group": "Group",
@@ -359,6 +361,7 @@ const en = {
   "reason.memory_exceeded": "Memory limit exceeded",
   "reason.timeout": "Timed out",
   "reason.invalid_effects": "Invalid answer from the plugin",
+  "reason.suspended": "Suspended on this server",
 
   "couponStatus.applied": "applied",
   "couponStatus.not_applied": "not applied",

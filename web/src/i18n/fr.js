@@ -60,6 +60,8 @@ export default {
   "campaigns.none": "Aucune campagne pour l'instant : créez la première.",
   "campaigns.col.name": "Nom",
   "campaigns.col.status": "Statut",
+  "campaigns.suspended": "Suspendue sur ce serveur",
+  "campaigns.servingPrevious": "Version précédente servie sur ce serveur",
   "campaigns.col.plugin": "Mécanique",
   "campaigns.col.schedule": "Calendrier",
   "campaigns.col.group": "Groupe",
@@ -383,6 +385,7 @@ export default {
   "reason.memory_exceeded": "Mémoire dépassée",
   "reason.timeout": "Délai dépassé",
   "reason.invalid_effects": "Réponse invalide de la mécanique",
+  "reason.suspended": "Suspendue sur ce serveur",
 
   "couponStatus.applied": "appliqué",
   "couponStatus.not_applied": "non appliqué",

@@ -445,6 +445,8 @@ function reasonName(t, reason) {
       return t("reason.timeout");
     case "invalid_effects":
       return t("reason.invalid_effects");
+    case "suspended":
+      return t("reason.suspended");
     default:
       return reason;
   }
