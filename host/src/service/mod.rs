@@ -21,11 +21,11 @@ mod sync;
 
 pub use crate::registry::propagation::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use campaigns::CampaignView;
+pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, MAX_ORDER_ID};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 
-use crate::auth::KeyInfo;
 use crate::engine::response::EvaluateResponse;
 use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
 use crate::model::campaign::Campaign;
@@ -37,7 +37,6 @@ pub use crate::registry::{PluginVersionView, PluginView};
 use crate::runtime::Plugin;
 use crate::store::{Store, StoreError};
 use evaluator::{Evaluator, Snapshot};
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
@@ -112,7 +111,8 @@ pub struct Service {
     registry: RwLock<Registry>,
     /// What evaluations read, the threads they run on, and their counts.
     evaluator: Evaluator,
-    keys: RwLock<HashMap<String, KeyInfo>>,
+    /// The active keys, and what tells an unknown key fast ([`keys`]).
+    keys: keys::KeyCache,
     writes: tokio::sync::Mutex<()>,
     /// Compiles uploaded plugins.
     loader: Arc<Loader>,
@@ -146,7 +146,7 @@ impl Service {
             store,
             registry: RwLock::new(registry),
             evaluator: Evaluator::new()?,
-            keys: RwLock::new(HashMap::new()),
+            keys: keys::KeyCache::new(),
             writes: tokio::sync::Mutex::new(()),
             commits: tokio::sync::Mutex::new(()),
             loader,
@@ -157,7 +157,7 @@ impl Service {
         Ok(service)
     }
 
-    /// Reads campaigns, groups and keys from the store again.
+    /// Reads keys, campaigns and groups from the store again.
     pub async fn reload(&self) -> Result<(), ServiceError> {
         let write = self.writes.lock().await;
         self.reload_under(&write).await
@@ -168,6 +168,7 @@ impl Service {
         &self,
         _write: &tokio::sync::MutexGuard<'_, ()>,
     ) -> Result<(), ServiceError> {
+        self.reload_keys().await?;
         let stored = self.store.campaigns().await?;
         let groups = self.store.groups().await?;
         let usage = self.store.usage().await?;
