@@ -32,7 +32,7 @@ DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 PORT=${PORT:-}
-KEY=cluster-load-admin-key
+KEY=cluster-load-admin-key-0123456789abcdef
 # A loopback port nobody listens on now.
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -88,7 +88,7 @@ cat > "$work/cluster.py" <<'PY'
 import json, sys, urllib.error, urllib.request
 from decimal import Decimal
 
-KEY = "cluster-load-admin-key"
+KEY = "cluster-load-admin-key-0123456789abcdef"
 HOT = "hot-budget"
 BUDGET = Decimal("1000000000.00")
 

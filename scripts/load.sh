@@ -12,7 +12,7 @@ DURATION=${DURATION:-30}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18181}
-KEY=load-test-admin-key
+KEY=load-test-admin-key-0123456789abcdef
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 BIN=${BIN:-}

@@ -65,13 +65,14 @@ impl FromStr for Role {
     }
 }
 
-/// What is known of a key: its id, its role, and the label people gave it (`None` when it
-/// has none).
+/// What a request's key is: its hash, its role, and the label people gave it (`None` when
+/// it has none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyInfo {
-    /// The key's id: the hex SHA-256 it is stored under ([`hash_key`]), never the key.
-    /// What a redemption records as the key that committed it.
-    pub id: Arc<str>,
+    /// The hex SHA-256 the key is stored under ([`hash_key`]), never the key. What a
+    /// redemption records as the key that committed it. (The public id of
+    /// `DELETE /v1/keys/{id}` is another, [`new_key_id`].)
+    pub hash: Arc<str>,
     /// What the key may do.
     pub role: Role,
     /// A name for people, such as `web shop`.
@@ -79,16 +80,55 @@ pub struct KeyInfo {
 }
 
 impl KeyInfo {
-    /// The key stored under `id` (its [`hash_key`]) with `role` and `label`; an empty label
-    /// (keys are stored with `""` when configured without one) is none.
-    pub fn new(id: &str, role: Role, label: &str) -> Self {
+    /// The key stored under `hash` (its [`hash_key`]) with `role` and `label`; an empty
+    /// label (keys are stored with `""` when configured without one) is none.
+    pub fn new(hash: &str, role: Role, label: &str) -> Self {
         Self {
-            id: Arc::from(id),
+            hash: Arc::from(hash),
             role,
             label: (!label.is_empty()).then(|| Arc::from(label)),
         }
     }
 }
+
+/// Where a key comes from, which decides what ends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// The configuration file or `REMISE_ADMIN_KEY`: revoked by a start whose configuration
+    /// no longer names it.
+    Configured,
+    /// Created by `POST /v1/keys`, or by the first start: lasts until revoked.
+    Created,
+}
+
+impl KeySource {
+    /// The source's name, as stored and answered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySource::Configured => "configured",
+            KeySource::Created => "created",
+        }
+    }
+}
+
+impl FromStr for KeySource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "configured" => Ok(KeySource::Configured),
+            "created" => Ok(KeySource::Created),
+            other => Err(format!(
+                "unknown key source {other:?} (configured, created)"
+            )),
+        }
+    }
+}
+
+/// The fewest characters a key may have: a configured key shorter is refused at start
+/// (ours are 67).
+pub const MIN_KEY_CHARS: usize = 32;
 
 /// The stored form of a key: its SHA-256, in hex.
 pub fn hash_key(key: &str) -> String {
@@ -101,6 +141,14 @@ pub fn new_key() -> String {
     rand::rng().fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("rk_{hex}")
+}
+
+/// A new public key id: 16 hex digits (64 random bits), what lists show and
+/// `DELETE /v1/keys/{id}` names; it tells nothing of the key.
+pub fn new_key_id() -> String {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -132,7 +180,7 @@ mod tests {
         assert_eq!(KeyInfo::new("00", Role::Ops, "").label, None);
         let key = KeyInfo::new("00", Role::Ops, "night shift");
         assert_eq!(key.label.as_deref(), Some("night shift"));
-        assert_eq!(&*key.id, "00");
+        assert_eq!(&*key.hash, "00");
     }
 
     #[test]
@@ -142,5 +190,9 @@ mod tests {
         assert_eq!(a.len(), 67);
         assert_eq!(hash_key("k"), hash_key("k"));
         assert_ne!(hash_key(&a), hash_key(&b));
+        let id = new_key_id();
+        assert_eq!(id.len(), 16);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(id, new_key_id());
     }
 }

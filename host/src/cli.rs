@@ -179,7 +179,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let started = serve::start(&options).await?;
         if let Some(key) = &started.created_admin_key {
             println!(
-                "remise: no API key was configured, so this admin key was created (shown once):"
+                "remise: no API key is active (none configured), so this admin key was created (shown once):"
             );
             println!("{key}");
         }

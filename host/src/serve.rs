@@ -3,13 +3,13 @@
 //! mini-redis shape): `main` only parses flags.
 
 use crate::api::{app, ApiLimits};
-use crate::auth::{new_key, Role};
+use crate::auth::{Role, MIN_KEY_CHARS};
 use crate::clock::Clock;
 use crate::registry::watch::watch_plugin_dir;
 use crate::registry::{load_plugins, CacheDirError, Loader};
 use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
-use crate::service::{keep_in_sync, Service, ServiceError};
+use crate::service::{keep_in_sync, Service, ServiceError, FIRST_START_LABEL};
 use crate::store::{PoolSettings, Store, StoreError};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -95,6 +95,9 @@ pub enum StartError {
         /// What is wrong.
         detail: String,
     },
+    /// A configured key is too short to be safe: which one (never the key itself).
+    #[error("{0}")]
+    ShortKey(String),
     /// The database cannot be opened or migrated.
     #[error("database: {0}")]
     Store(#[from] StoreError),
@@ -109,7 +112,8 @@ pub enum StartError {
     Service(ServiceError),
 }
 
-/// A started service, and the admin key it created on a first run (to print once).
+/// A started service, and the admin key it created because no key was active (to print
+/// once).
 pub struct Started {
     /// The service.
     pub service: Arc<Service>,
@@ -126,12 +130,54 @@ fn read_config(path: &Path) -> Result<ConfigFile, StartError> {
     toml::from_str(&text).map_err(|e| error(e.to_string()))
 }
 
-/// Opens everything `options` names and makes sure an admin key exists.
+/// Refuses a configured key shorter than [`MIN_KEY_CHARS`], naming it by where it is
+/// configured (never by its value).
+fn check_key_lengths(options: &ServeOptions, config: &ConfigFile) -> Result<(), StartError> {
+    let short = |what: String, key: &str| {
+        StartError::ShortKey(format!(
+            "{what} has {} characters: a key needs {MIN_KEY_CHARS} or more \
+             (`openssl rand -hex 32` makes one)",
+            key.chars().count()
+        ))
+    };
+    if let Some(key) = &options.admin_key {
+        if key.chars().count() < MIN_KEY_CHARS {
+            return Err(short("REMISE_ADMIN_KEY (--admin-key)".to_string(), key));
+        }
+    }
+    let file = options
+        .config
+        .as_deref()
+        .map(|path| path.display().to_string())
+        .unwrap_or_default();
+    for (index, entry) in config.keys.iter().enumerate() {
+        if entry.key.chars().count() < MIN_KEY_CHARS {
+            let label = if entry.label.is_empty() {
+                String::new()
+            } else {
+                format!(", labelled {:?}", entry.label)
+            };
+            return Err(short(
+                format!(
+                    "configuration {file}: key {} of [[keys]] (role {}{label})",
+                    index + 1,
+                    entry.role.as_str()
+                ),
+                &entry.key,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Opens everything `options` names, registers the configured keys (revoking the
+/// configured keys it no longer names), and makes sure an admin key exists.
 pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
     let config = match &options.config {
         Some(path) => read_config(path)?,
         None => ConfigFile::default(),
     };
+    check_key_lengths(options, &config)?;
     let store = Store::open_with(&options.database_url, options.pool).await?;
     let plugin_dir = options.plugin_dir.clone();
     let cache_dir = cache_dir(options);
@@ -150,26 +196,32 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
         .map_err(StartError::Service)?
         .with_max_clock_skew(options.max_clock_skew)
         .with_clock(options.clock.clone());
+    let mut configured: Vec<&str> = Vec::new();
     for key in &config.keys {
         service
-            .add_key(&key.key, key.role, &key.label)
+            .configure_key(&key.key, key.role, &key.label)
             .await
             .map_err(StartError::Service)?;
+        configured.push(&key.key);
     }
     if let Some(key) = &options.admin_key {
         service
-            .add_key(key, Role::Admin, "REMISE_ADMIN_KEY")
+            .configure_key(key, Role::Admin, "REMISE_ADMIN_KEY")
             .await
             .map_err(StartError::Service)?;
+        configured.push(key);
     }
+    service
+        .revoke_unconfigured_keys(&configured)
+        .await
+        .map_err(StartError::Service)?;
     let mut created_admin_key = None;
     if service.key_count().await.map_err(StartError::Service)? == 0 {
-        let key = new_key();
-        service
-            .add_key(&key, Role::Admin, "created on first start")
+        let created = service
+            .create_key(Role::Admin, FIRST_START_LABEL)
             .await
             .map_err(StartError::Service)?;
-        created_admin_key = Some(key);
+        created_admin_key = Some(created.key);
     }
     let service = Arc::new(service);
     keep_in_sync(&service);

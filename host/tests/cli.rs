@@ -253,7 +253,7 @@ fn a_database_url_of_another_scheme_is_refused_without_its_password() {
     let output = Command::new(env!("CARGO_BIN_EXE_remise"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("REMISE_DATABASE_URL", "mysql://u:s3cret@h/db")
-        .env("REMISE_ADMIN_KEY", "cli-test-admin-key")
+        .env("REMISE_ADMIN_KEY", "cli-test-admin-key-0123456789abcdef")
         .output()
         .expect("the remise binary runs");
     assert!(!output.status.success(), "{output:?}");
@@ -264,4 +264,53 @@ fn a_database_url_of_another_scheme_is_refused_without_its_password() {
         !stdout.contains("s3cret") && !stderr.contains("s3cret"),
         "{stdout}{stderr}"
     );
+}
+
+#[test]
+fn a_configured_key_shorter_than_32_characters_is_refused_at_start() {
+    let dir = scratch("short-key");
+    let database = dir.join("remise.db");
+    let _ = std::fs::remove_file(&database);
+    let config = dir.join("remise.toml");
+    std::fs::write(
+        &config,
+        "[[keys]]\nkey = \"0123456789abcdef0123456789abcdef-long\"\nrole = \"ops\"\n\n\
+         [[keys]]\nkey = \"tills-short-key\"\nrole = \"channel\"\nlabel = \"tills\"\n",
+    )
+    .expect("the configuration is written");
+    let url = format!("sqlite://{}", database.display());
+    let serve = |admin_key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_remise"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
+            .arg("--config")
+            .arg(&config)
+            .env("REMISE_ADMIN_KEY", admin_key)
+            .output()
+            .expect("the remise binary runs")
+    };
+    // The admin key first: 31 characters.
+    let output = serve("change-me-this-key-is-too-short");
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("REMISE_ADMIN_KEY") && stderr.contains("31 characters"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("change-me-this-key"),
+        "the key is shown: {stderr}"
+    );
+    // Then the second key of the file, named by its place and label, never by its value.
+    let output = serve("cli-test-admin-key-0123456789abcdef");
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("key 2 of [[keys]]") && stderr.contains("\"tills\""),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("tills-short-key"),
+        "the key is shown: {stderr}"
+    );
+    assert!(!database.exists(), "refused before the database is opened");
 }

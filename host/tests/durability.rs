@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-const KEY: &str = "durability-admin-key";
+const KEY: &str = "durability-admin-key-0123456789abcdef";
 
 /// A `remise serve` process on a free loopback port over `database_url`.
 struct Serve {

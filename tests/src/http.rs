@@ -6,7 +6,7 @@
 //! database, and shorthands for calling it with each role's key.
 
 use remise::clock::Clock;
-use remise::serve::{run, start, ServeOptions};
+use remise::serve::{run, start, ServeOptions, StartError};
 use remise::store::testing::fresh_database_url;
 use remise::store::PoolSettings;
 use reqwest::header::HeaderMap;
@@ -18,16 +18,16 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 /// The admin key, given as `REMISE_ADMIN_KEY` would be (`/v1/me` labels it so).
-pub const ADMIN: &str = "test-admin-key";
+pub const ADMIN: &str = "test-admin-key-0123456789abcdef0123";
 /// A channel key, labelled "web shop".
-pub const CHANNEL: &str = "test-channel-key";
+pub const CHANNEL: &str = "test-channel-key-0123456789abcdef01";
 /// Another channel's key, labelled "store tills": orders one channel commits are not
 /// another's.
-pub const STORE_CHANNEL: &str = "test-store-channel-key";
+pub const STORE_CHANNEL: &str = "test-store-channel-key-0123456789abcdef";
 /// A marketing key, configured without a label.
-pub const MARKETING: &str = "test-marketing-key";
+pub const MARKETING: &str = "test-marketing-key-0123456789abcdef01";
 /// An ops key, labelled "ops on call".
-pub const OPS: &str = "test-ops-key";
+pub const OPS: &str = "test-ops-key-0123456789abcdef012345";
 
 /// The options every test server starts from: a loopback port of the OS's choosing, the
 /// database `database_url`, the default plugin size limit, pool and compiled-plugin folder;
@@ -60,6 +60,32 @@ pub struct Server {
     database_url: String,
     pool: PoolSettings,
     clock: Clock,
+    keys: Keys,
+}
+
+/// The keys a server is configured with: its configuration file's text and its
+/// `REMISE_ADMIN_KEY`.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    /// The TOML of the configuration file (`[[keys]]` entries).
+    pub config: String,
+    /// The admin key, given as `REMISE_ADMIN_KEY` would be.
+    pub admin_key: Option<String>,
+}
+
+impl Default for Keys {
+    /// One key per role but admin in the file, [`ADMIN`] as `REMISE_ADMIN_KEY`.
+    fn default() -> Self {
+        Keys {
+            config: format!(
+                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\nlabel = \"web shop\"\n\n\
+                 [[keys]]\nkey = \"{STORE_CHANNEL}\"\nrole = \"channel\"\nlabel = \"store tills\"\n\n\
+                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n\n\
+                 [[keys]]\nkey = \"{OPS}\"\nrole = \"ops\"\nlabel = \"ops on call\"\n"
+            ),
+            admin_key: Some(ADMIN.into()),
+        }
+    }
 }
 
 /// An answer with its headers.
@@ -123,7 +149,16 @@ impl Server {
     pub async fn start_with_pool(guests: &[&str], pool: PoolSettings) -> Server {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let database_url = fresh_database_url(dir.path(), "remise").await;
-        Server::start_in(dir, names(guests), database_url, pool, Clock::system()).await
+        Server::start_in(
+            dir,
+            names(guests),
+            database_url,
+            pool,
+            Keys::default(),
+            Clock::system(),
+        )
+        .await
+        .expect("the service starts")
     }
 
     /// A server (with no test guest) whose clock is held at `at` (RFC 3339): commits are
@@ -137,9 +172,11 @@ impl Server {
             Vec::new(),
             database_url,
             PoolSettings::default(),
+            Keys::default(),
             clock,
         )
         .await
+        .expect("the service starts")
     }
 
     /// Moves the clock of a server started by [`Server::start_held_at`] to `at`.
@@ -169,9 +206,11 @@ impl Server {
             names(guests),
             database_url.to_string(),
             pool,
+            Keys::default(),
             Clock::system(),
         )
         .await
+        .expect("the service starts")
     }
 
     /// The database this server runs on, for [`Server::start_on`].
@@ -192,6 +231,15 @@ impl Server {
 
     /// Stops serving (gracefully, as on SIGTERM) and starts again on the same database.
     pub async fn restart(self) -> Server {
+        let keys = self.keys.clone();
+        self.restart_with_keys(keys)
+            .await
+            .expect("the service starts again")
+    }
+
+    /// Stops serving (gracefully, as on SIGTERM) and starts again on the same database with
+    /// the configured keys `keys`: the start's error when it refuses them.
+    pub async fn restart_with_keys(self, keys: Keys) -> Result<Server, StartError> {
         let Server {
             stop,
             serving,
@@ -207,7 +255,7 @@ impl Server {
             .await
             .expect("the server task ends")
             .expect("the server stops cleanly");
-        Server::start_in(dir, guests, database_url, pool, clock).await
+        Server::start_in(dir, guests, database_url, pool, keys, clock).await
     }
 
     async fn start_in(
@@ -215,20 +263,11 @@ impl Server {
         guests: Vec<String>,
         database_url: String,
         pool: PoolSettings,
+        keys: Keys,
         clock: Clock,
-    ) -> Server {
-        // One key per role but admin, the admin's given as `REMISE_ADMIN_KEY` would be.
+    ) -> Result<Server, StartError> {
         let config = dir.path().join("remise.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[[keys]]\nkey = \"{CHANNEL}\"\nrole = \"channel\"\nlabel = \"web shop\"\n\n\
-                 [[keys]]\nkey = \"{STORE_CHANNEL}\"\nrole = \"channel\"\nlabel = \"store tills\"\n\n\
-                 [[keys]]\nkey = \"{MARKETING}\"\nrole = \"marketing\"\n\n\
-                 [[keys]]\nkey = \"{OPS}\"\nrole = \"ops\"\nlabel = \"ops on call\"\n"
-            ),
-        )
-        .expect("config written");
+        std::fs::write(&config, &keys.config).expect("config written");
         let plugins = dir.path().join("plugins");
         std::fs::create_dir_all(&plugins).expect("a plugin folder");
         for guest in &guests {
@@ -242,14 +281,14 @@ impl Server {
         let options = ServeOptions {
             plugin_dir: Some(plugins),
             config: Some(config),
-            admin_key: Some(ADMIN.into()),
+            admin_key: keys.admin_key.clone(),
             pool,
             clock: clock.clone(),
             ..options(database_url.clone())
         };
-        let started = start(&options).await.expect("the service starts");
+        let started = start(&options).await?;
         assert!(
-            started.created_admin_key.is_none(),
+            started.created_admin_key.is_none() || keys.admin_key.is_none(),
             "an admin key was given"
         );
         let listener = TcpListener::bind(options.listen)
@@ -260,7 +299,7 @@ impl Server {
         let serving = tokio::spawn(run(listener, started.service, async {
             let _ = stopped.await;
         }));
-        Server {
+        Ok(Server {
             base,
             client: Client::new(),
             stop,
@@ -270,7 +309,8 @@ impl Server {
             database_url,
             pool,
             clock,
-        }
+            keys,
+        })
     }
 
     /// The folder the server watches for plugins (`--plugin-dir`).

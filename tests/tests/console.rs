@@ -4,7 +4,7 @@
 //! are kept in `target/console-screenshots/`. Beside it, the console's own modules under
 //! node's test runner (`web/test/`).
 
-use remise_tests::http::{Server, CHANNEL, MARKETING, OPS};
+use remise_tests::http::{Server, ADMIN, CHANNEL, MARKETING, OPS};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -49,6 +49,7 @@ async fn the_console_works_in_a_real_browser() {
         .env("REMISE_MARKETING_KEY", MARKETING)
         .env("REMISE_OPS_KEY", OPS)
         .env("REMISE_CHANNEL_KEY", CHANNEL)
+        .env("REMISE_ADMIN_KEY", ADMIN)
         .env("REMISE_UPLOAD_WASM", upload)
         .env("REMISE_SCREENSHOTS", &screenshots)
         .env("REMISE_CHROMIUM", &chromium)
@@ -74,6 +75,7 @@ async fn the_console_works_in_a_real_browser() {
         "05-coupons",
         "10-plugins",
         "12-editor-checked-in-browser",
+        "13-keys",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

@@ -658,6 +658,68 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // Keys (admin): create (the key shown once), list, revoke.
+    let keys = "/v1/keys";
+    let created = server
+        .expect(
+            StatusCode::CREATED,
+            post.clone(),
+            keys,
+            keys,
+            Some(ADMIN),
+            Body::Json(json!({ "role": "channel", "label": "kiosk" }), JSON),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            post.clone(),
+            keys,
+            keys,
+            Some(ADMIN),
+            Body::Json(json!({ "role": "root" }), JSON),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::FORBIDDEN,
+            post.clone(),
+            keys,
+            keys,
+            Some(OPS),
+            Body::Json(json!({ "role": "ops" }), JSON),
+        )
+        .await;
+    let listed = server
+        .expect(ok, get.clone(), keys, keys, Some(ADMIN), Body::None)
+        .await;
+    assert!(
+        listed.as_array().is_some_and(|keys| keys.len() > 4),
+        "{listed}"
+    );
+    let key = "/v1/keys/{id}";
+    let id = created["id"].as_str().expect("an id");
+    server
+        .expect(
+            StatusCode::NO_CONTENT,
+            delete.clone(),
+            key,
+            &format!("/v1/keys/{id}"),
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            delete.clone(),
+            key,
+            "/v1/keys/0000000000000000",
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+
     // Groups.
     let groups = "/v1/groups";
     let group = "/v1/groups/{name}";

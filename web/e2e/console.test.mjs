@@ -23,6 +23,7 @@ const KEYS = {
   marketing: env("REMISE_MARKETING_KEY"),
   ops: env("REMISE_OPS_KEY"),
   channel: env("REMISE_CHANNEL_KEY"),
+  admin: env("REMISE_ADMIN_KEY"),
 };
 const UPLOAD = env("REMISE_UPLOAD_WASM");
 const SHOTS = env("REMISE_SCREENSHOTS");
@@ -506,6 +507,40 @@ test("ops uploads a plugin version and rolls it back", async () => {
   await page.getByText("flip : retour à la version 1.0.0").waitFor(WAIT);
   assert.equal(await flip.getByTestId("latest").innerText(), "1.0.0");
   assert.equal((await api("GET", "/v1/plugins/flip", KEYS.ops)).latest, "1.0.0");
+});
+
+test("an admin creates a key, sees it once, and revokes it", async () => {
+  await page.click("text=Se déconnecter");
+  await signIn(KEYS.admin);
+  await page.getByRole("heading", { name: "Campagnes" }).waitFor(WAIT);
+  await page.locator("nav").getByRole("link", { name: "Clés" }).click();
+  await page.getByRole("heading", { name: "Clés" }).waitFor(WAIT);
+  // The configured keys are listed, never their value.
+  await page.getByText("ops on call").waitFor(WAIT);
+  const listed = await page.locator("main").innerText();
+  for (const key of Object.values(KEYS)) assert.ok(!listed.includes(key), "a key is shown");
+  await page.selectOption("form.create-key select[name=role]", "channel");
+  await page.fill("form.create-key input[name=label]", "Caisses de Lyon");
+  await page.getByRole("button", { name: "Créer la clé" }).click();
+  await page.getByText("elle ne sera plus jamais affichée").waitFor(WAIT);
+  const key = (await page.getByTestId("new-key").innerText()).trim();
+  assert.match(key, /^rk_[0-9a-f]{64}$/);
+  const me = (k) => fetch(BASE + "/v1/me", { headers: { Authorization: `Bearer ${k}` } });
+  assert.equal((await me(key)).status, 200, "the new key works");
+  const row = page.locator("tr", { hasText: "Caisses de Lyon" });
+  await row.getByText("active").waitFor(WAIT);
+  await shot("13-keys");
+  // Gone once acknowledged: the key is never shown again.
+  await page.getByRole("button", { name: "C'est noté" }).click();
+  assert.equal(await page.getByTestId("new-key").count(), 0);
+  await page.reload();
+  await page.getByRole("heading", { name: "Clés" }).waitFor(WAIT);
+  assert.ok(!(await page.locator("main").innerText()).includes(key), "shown again");
+  page.once("dialog", (dialog) => dialog.accept());
+  await row.getByRole("button", { name: "Révoquer" }).click();
+  await page.getByText("La clé « Caisses de Lyon » est révoquée.").waitFor(WAIT);
+  await row.getByText("révoquée le").waitFor(WAIT);
+  assert.equal((await me(key)).status, 401, "the revoked key is refused");
 });
 
 test("a 401 or 403 from the API sends the person back to sign-in with the reason", async () => {

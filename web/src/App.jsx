@@ -9,6 +9,7 @@ import { Campaigns } from "./pages/Campaigns.jsx";
 import { TryBasket } from "./pages/TryBasket.jsx";
 import { Plugins } from "./pages/Plugins.jsx";
 import { Coupons } from "./pages/Coupons.jsx";
+import { Keys } from "./pages/Keys.jsx";
 
 // The form library (and its JSON Schema validator) and the charts load only when needed.
 const CampaignEditor = lazy(() => import("./pages/CampaignEditor.jsx"));
@@ -19,6 +20,8 @@ const CampaignResults = lazy(() => import("./pages/CampaignResults.jsx"));
 
 /** @param {string} role */
 export const canMarket = (role) => role === "marketing" || role === "admin";
+/** @param {string} role */
+export const canManageKeys = (role) => role === "admin";
 /** @param {string} role */
 export const canOperate = (role) => role === "ops" || role === "admin";
 
@@ -67,7 +70,8 @@ function Shell({ session, onSignOut }) {
   const { role } = session;
   const home = canMarket(role) ? "campaigns" : "plugins";
   const [section, id, view] = route.length ? route : [home];
-  const allowed = section === "plugins" || canMarket(role);
+  const allowed =
+    section === "plugins" || (section === "keys" ? canManageKeys(role) : canMarket(role));
 
   useEffect(() => {
     if (!allowed) go(`/${home}`);
@@ -85,6 +89,7 @@ function Shell({ session, onSignOut }) {
   else if (section === "campaigns") page = <CampaignResults id={id} />;
   else if (section === "try") page = <TryBasket />;
   else if (section === "plugins") page = <Plugins name={id} canUpload={canOperate(role)} />;
+  else if (section === "keys") page = <Keys />;
   else page = <p className="empty">{t("app.notFound")}</p>;
 
   return (
@@ -107,6 +112,11 @@ function Shell({ session, onSignOut }) {
           <a className={section === "plugins" ? "active" : ""} href="#/plugins">
             {t("nav.plugins")}
           </a>
+          {canManageKeys(role) && (
+            <a className={section === "keys" ? "active" : ""} href="#/keys">
+              {t("nav.keys")}
+            </a>
+          )}
         </nav>
         <span className="who" title={session.label || ""}>
           {session.label ? `${session.label} · ` : ""}

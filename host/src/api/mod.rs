@@ -29,6 +29,7 @@ pub mod extract;
 mod groups;
 mod health;
 pub mod json;
+mod keys;
 mod me;
 mod metrics;
 pub mod openapi;
@@ -145,6 +146,8 @@ const OPS: Option<&[Role]> = Some(&[Role::Ops]);
 const CHANNEL_OR_MARKETING: Option<&[Role]> = Some(&[Role::Channel, Role::Marketing]);
 /// Catalogue reads: marketing picks plugins for campaigns, ops sees what is loaded.
 const MARKETING_OR_OPS: Option<&[Role]> = Some(&[Role::Marketing, Role::Ops]);
+/// Admin keys only (`admin` may use every route, even one that lists no role).
+const ADMIN: Option<&[Role]> = Some(&[]);
 /// Any valid key.
 const ANY_KEY: Option<&[Role]> = Some(&Role::ALL);
 
@@ -223,6 +226,11 @@ pub(crate) const ROUTES: &[Route] = &[
         |m| on(m, plugins::delete_version),
     ),
     route(Verb::Get, "/v1/me", ANY_KEY, |m| on(m, me::me)),
+    route(Verb::Post, "/v1/keys", ADMIN, |m| on(m, keys::create)),
+    route(Verb::Get, "/v1/keys", ADMIN, |m| on(m, keys::list)),
+    route(Verb::Delete, "/v1/keys/{id}", ADMIN, |m| {
+        on(m, keys::revoke)
+    }),
     route(Verb::Get, "/healthz", None, |m| on(m, health::healthz)),
     route(Verb::Get, "/readyz", None, |m| on(m, health::readyz)),
     route(Verb::Get, "/openapi.json", None, |m| {

@@ -13,12 +13,13 @@
 use super::coupons::{CouponPage, CouponView, CouponsCreated, CouponsRequest};
 use super::groups::{GroupBody, GroupView};
 use super::health::Health;
+use super::keys::{KeyCreated, KeyRequest, KeyView};
 use super::me::Me;
 use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
-    auth, campaigns, coupons, evaluate, groups, health, me, metrics, plugins, redemptions, stats,
-    ROUTES,
+    auth, campaigns, coupons, evaluate, groups, health, keys, me, metrics, plugins, redemptions,
+    stats, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -67,6 +68,9 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         plugins::rollback,
         plugins::delete_version,
         me::me,
+        keys::create,
+        keys::list,
+        keys::revoke,
         health::healthz,
         health::readyz,
         metrics::metrics,
@@ -121,6 +125,10 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         CouponView,
         Me,
         Role,
+        crate::auth::KeySource,
+        KeyView,
+        KeyCreated,
+        KeyRequest,
         Health,
         schemas::OpenApiDocument
     )),
@@ -133,7 +141,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "groups", description = "Exclusivity group policies (role marketing)"),
         (name = "plugins", description = "The plugin catalogue (reads: role marketing or ops; \
                                            uploads, rollbacks and deletes: role ops)"),
-        (name = "keys", description = "The calling key (any key)"),
+        (name = "keys", description = "The calling key (any key); creating, listing and \
+                                        revoking keys (role admin)"),
         (name = "health", description = "Liveness and readiness (no key)"),
         (name = "ops", description = "Metrics (role ops)"),
         (name = "meta", description = "This document (no key)"),

@@ -23,11 +23,11 @@ mod sync;
 pub use crate::registry::propagation::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use campaigns::CampaignView;
 pub use checks::{SetAside, SetAsideStatus};
+pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 
-use crate::auth::KeyInfo;
 use crate::clock::Clock;
 use crate::engine::response::EvaluateResponse;
 use crate::engine::{self, CampaignIndex, EvaluateError};
@@ -40,7 +40,7 @@ use crate::runtime::Plugin;
 use crate::store::{Store, StoreError};
 use evaluator::{Evaluator, Snapshot};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 /// Why a service call failed, in terms the API maps to a status.
@@ -114,7 +114,8 @@ pub struct Service {
     registry: RwLock<Registry>,
     /// What evaluations read, the threads they run on, and their counts.
     evaluator: Evaluator,
-    keys: RwLock<HashMap<String, KeyInfo>>,
+    /// The active keys, and what tells an unknown key fast ([`keys`]).
+    keys: keys::KeyCache,
     writes: tokio::sync::Mutex<()>,
     /// Compiles uploaded plugins.
     loader: Arc<Loader>,
@@ -154,7 +155,7 @@ impl Service {
             store,
             registry: RwLock::new(registry),
             evaluator: Evaluator::new()?,
-            keys: RwLock::new(HashMap::new()),
+            keys: keys::KeyCache::new(),
             writes: tokio::sync::Mutex::new(()),
             commits: tokio::sync::Mutex::new(()),
             loader,
@@ -181,7 +182,7 @@ impl Service {
         self
     }
 
-    /// Reads campaigns, groups and keys from the store again.
+    /// Reads keys, campaigns and groups from the store again.
     pub async fn reload(&self) -> Result<(), ServiceError> {
         let write = self.writes.lock().await;
         self.reload_under(&write).await
@@ -192,6 +193,7 @@ impl Service {
         &self,
         _write: &tokio::sync::MutexGuard<'_, ()>,
     ) -> Result<(), ServiceError> {
+        self.reload_keys().await?;
         let stored = self.store.campaigns().await?;
         let groups = self.store.groups().await?;
         let usage = self.store.usage().await?;

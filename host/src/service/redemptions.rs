@@ -203,7 +203,7 @@ impl Service {
             response: &stored,
             customer_id: request.customer.as_ref().map(|c| c.id.as_str()),
             channel: &request.channel,
-            key_hash: &caller.id,
+            key_hash: &caller.hash,
             currency: &request.currency,
             campaigns: takes.clone(),
         })
@@ -282,7 +282,7 @@ impl Service {
 /// instance once a channel's key was replaced). An order committed before orders recorded
 /// their key (`owner` is `None`) is every channel's, as it was when it was committed.
 fn may_see(owner: Option<&str>, caller: &KeyInfo) -> bool {
-    caller.role == Role::Admin || owner.is_none_or(|owner| owner == &*caller.id)
+    caller.role == Role::Admin || owner.is_none_or(|owner| owner == &*caller.hash)
 }
 
 /// `basket` priced at the server's time `now` (in the basket's own offset), or a 422 on

@@ -20,7 +20,8 @@ impl Replica for Service {
         &self.propagation
     }
 
-    /// Reloads plugins, campaigns and groups written elsewhere. Holds the write lock
+    /// Reloads plugins, keys, campaigns and groups written elsewhere (a key revoked
+    /// elsewhere is refused from then on). Holds the write lock
     /// throughout, so an upload or a campaign write made on this host meanwhile is never
     /// overwritten by the copy the catch-up started from.
     async fn catch_up(&self) -> Result<(), ServiceError> {
@@ -46,7 +47,7 @@ impl Replica for Service {
 }
 
 impl Service {
-    /// Tells other hosts that campaigns, groups or plugins were just written (under the
+    /// Tells other hosts that campaigns, groups, plugins or keys were just written (under the
     /// write lock, after the write is stored).
     pub(super) async fn changed(&self) {
         self.propagation.announce(&self.store).await;

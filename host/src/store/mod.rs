@@ -15,7 +15,6 @@
 //! ([`Store::begin_commit`]) differ. Queries are checked at run time (`sqlx::query`), not
 //! at build time, so building needs no database.
 
-use crate::auth::{KeyInfo, Role};
 use crate::model::campaign::Campaign;
 use crate::model::Policy;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
@@ -23,11 +22,11 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
 use sqlx::Executor;
-use std::str::FromStr;
 use std::sync::Once;
 use std::time::Duration;
 
 mod coupons;
+mod keys;
 mod plugins;
 mod redemptions;
 #[doc(hidden)]
@@ -36,6 +35,7 @@ pub mod testing;
 mod tests;
 
 pub use crate::model::coupon::Coupon;
+pub use keys::{Revoked, StoredKey};
 pub use plugins::StoredPlugin;
 pub use redemptions::{
     CampaignTake, CommitTx, NewRedemption, RedemptionRow, StoredRedemption, UsageRow,
@@ -413,37 +413,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records a key by its hash ([`crate::auth::hash_key`]); an existing hash gets the new
-    /// role and label (and keeps its creation time).
-    pub async fn add_key(&self, key_hash: &str, role: Role, label: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO api_keys (key_hash, role, label, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key_hash) DO UPDATE SET role = excluded.role, label = excluded.label",
-        )
-        .bind(key_hash)
-        .bind(role.as_str())
-        .bind(label)
-        .bind(timestamp(now()))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The role and label of the key with this hash, if it is known.
-    pub async fn key(&self, key_hash: &str) -> Result<Option<KeyInfo>, StoreError> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT role, label FROM api_keys WHERE key_hash = $1")
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|(role, label)| {
-            Role::from_str(&role)
-                .map(|role| KeyInfo::new(key_hash, role, &label))
-                .map_err(|why| column_error("api_keys.role", why))
-        })
-        .transpose()
-    }
-
     /// The generation of campaigns, groups and plugins: moved on by every write of them
     /// ([`Store::bump_generation`]), by whichever host.
     pub async fn generation(&self) -> Result<i64, StoreError> {
@@ -463,14 +432,6 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(generation)
-    }
-
-    /// How many keys are stored (none on a first run: one is then created and printed).
-    pub async fn key_count(&self) -> Result<i64, StoreError> {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(count)
     }
 }
 

@@ -22,7 +22,7 @@ pub struct StoredRedemption {
     pub response: String,
     /// When it was cancelled, if it was.
     pub cancelled_at: Option<DateTime<Utc>>,
-    /// The id of the key that committed it ([`crate::auth::KeyInfo::id`]); `None` for
+    /// The id of the key that committed it ([`crate::auth::KeyInfo::hash`]); `None` for
     /// orders committed before orders recorded their key.
     pub key_hash: Option<String>,
 }
@@ -40,7 +40,7 @@ pub struct NewRedemption<'a> {
     pub customer_id: Option<&'a str>,
     /// The channel.
     pub channel: &'a str,
-    /// The id of the key that commits it ([`crate::auth::KeyInfo::id`]), never the key.
+    /// The id of the key that commits it ([`crate::auth::KeyInfo::hash`]), never the key.
     pub key_hash: &'a str,
     /// The basket's currency.
     pub currency: &'a str,

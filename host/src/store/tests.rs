@@ -2,7 +2,7 @@
 
 use super::testing::fresh_database_url;
 use super::*;
-use crate::auth::hash_key;
+use crate::auth::{hash_key, KeyInfo, Role};
 use crate::model::campaign::testing::spec_example;
 use serde_json::json;
 use tempfile::TempDir;
@@ -216,15 +216,15 @@ async fn keys_are_found_by_hash_and_upserted() {
     assert_eq!(store.key_count().await.expect("count"), 0);
     let (admin, channel) = (hash_key("rk_admin"), hash_key("rk_till"));
     store
-        .add_key(&admin, Role::Admin, "first run")
+        .configure_key(&admin, "a0", Role::Admin, "first run")
         .await
         .expect("add");
     store
-        .add_key(&channel, Role::Marketing, "tills")
+        .configure_key(&channel, "c0", Role::Marketing, "tills")
         .await
         .expect("add");
     store
-        .add_key(&channel, Role::Channel, "")
+        .configure_key(&channel, "c1", Role::Channel, "")
         .await
         .expect("re-add");
     assert_eq!(store.key_count().await.expect("count"), 2);
@@ -236,7 +236,7 @@ async fn keys_are_found_by_hash_and_upserted() {
     assert_eq!(
         store.key(&channel).await.expect("key"),
         Some(KeyInfo {
-            id: channel.as_str().into(),
+            hash: channel.as_str().into(),
             role: Role::Channel,
             label: None
         })
@@ -244,6 +244,66 @@ async fn keys_are_found_by_hash_and_upserted() {
     assert_eq!(store.key(&hash_key("rk_nobody")).await.expect("key"), None);
     // The key itself is not a hash of anything stored.
     assert_eq!(store.key("rk_admin").await.expect("key"), None);
+    // A re-configured key keeps its first id.
+    let ids: Vec<String> = store
+        .keys()
+        .await
+        .expect("keys")
+        .into_iter()
+        .map(|key| key.id)
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"c0".to_string()), "{ids:?}");
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_listed_but_never_found_again() {
+    let (store, _dir) = fresh().await;
+    let (configured, created) = (hash_key("rk_configured"), hash_key("rk_created"));
+    store
+        .configure_key(&configured, "1111", Role::Ops, "ops")
+        .await
+        .expect("configure");
+    let made = store
+        .create_key(&created, "2222", Role::Channel, "tills")
+        .await
+        .expect("create");
+    assert_eq!(made.source, crate::auth::KeySource::Created);
+    assert_eq!(store.active_keys().await.expect("active").len(), 2);
+    // A start whose configuration names no key revokes the configured one only.
+    let revoked = store
+        .revoke_configured_keys_except(&[])
+        .await
+        .expect("revoke");
+    assert_eq!(revoked, [(configured.clone(), "ops".to_string())]);
+    assert_eq!(store.key(&configured).await.expect("key"), None);
+    assert!(store.key(&created).await.expect("key").is_some());
+    // Configured again, it stays revoked.
+    assert!(!store
+        .configure_key(&configured, "3333", Role::Ops, "ops")
+        .await
+        .expect("configure"));
+    assert_eq!(store.key(&configured).await.expect("key"), None);
+    assert_eq!(
+        store.revoke_key("2222").await.expect("revoke"),
+        Revoked::Now(created.clone())
+    );
+    assert_eq!(
+        store.revoke_key("2222").await.expect("revoke"),
+        Revoked::Already
+    );
+    assert_eq!(
+        store.revoke_key("9999").await.expect("revoke"),
+        Revoked::Unknown
+    );
+    assert_eq!(store.key_count().await.expect("count"), 0);
+    store.touch_key(&configured).await.expect("touch");
+    let keys = store.keys().await.expect("keys");
+    assert_eq!(keys.len(), 2);
+    assert!(keys.iter().all(|key| key.revoked_at.is_some()), "{keys:?}");
+    assert!(keys
+        .iter()
+        .any(|key| key.id == "1111" && key.last_used_at.is_some()));
 }
 
 #[tokio::test]
@@ -258,7 +318,7 @@ async fn data_survives_reopening_the_database() {
             .await
             .expect("set");
         store
-            .add_key(&hash_key("k"), Role::Ops, "ops")
+            .configure_key(&hash_key("k"), "k0", Role::Ops, "ops")
             .await
             .expect("add");
         store.close().await;
