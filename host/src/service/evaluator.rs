@@ -57,6 +57,10 @@ pub(super) struct Evaluator {
     /// Where evaluations run: one thread per core, off the async workers, so a slow plugin
     /// never stalls the HTTP side, and a request's plugin groups can run in parallel.
     pool: rayon::ThreadPool,
+    /// Where commits' re-evaluations run: a thread of their own (commits are serialised,
+    /// one at a time is all they need), so that evaluations queued on `pool`, however
+    /// many, never make a commit wait or spend its plugins' time.
+    commit_pool: rayon::ThreadPool,
     /// Evaluations started, for their ids.
     evaluations: AtomicU64,
     /// Evaluation and application counts not yet written to the store.
@@ -73,6 +77,11 @@ impl Evaluator {
                 .thread_name(|i| format!("remise-eval-{i}"))
                 .build()
                 .map_err(|e| ServiceError::Unavailable(format!("no evaluation threads: {e}")))?,
+            commit_pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "remise-commit".to_string())
+                .build()
+                .map_err(|e| ServiceError::Unavailable(format!("no commit thread: {e}")))?,
             evaluations: AtomicU64::new(0),
             pending_counts: Mutex::new(HashMap::new()),
         })
@@ -86,7 +95,8 @@ impl Evaluator {
             .clone()
     }
 
-    /// Runs the engine on an evaluation thread; gives the request back with the answer.
+    /// Runs the engine on an evaluation thread, its plugins done by `deadline`; gives the
+    /// request back with the answer.
     pub(super) async fn run(
         &self,
         basket: Basket,
@@ -95,11 +105,44 @@ impl Evaluator {
         usage: Usage,
         deadline: Instant,
     ) -> Result<(Basket, EvaluateResponse), ServiceError> {
+        self.run_on(&self.pool, basket, explain, snapshot, usage, move || {
+            deadline
+        })
+        .await
+    }
+
+    /// Runs the engine for a commit on the commits' own thread; its plugins have
+    /// [`engine::PLUGIN_TIME_BUDGET`] from when it starts there.
+    pub(super) async fn run_commit(
+        &self,
+        basket: Basket,
+        explain: bool,
+        snapshot: Arc<Snapshot>,
+        usage: Usage,
+    ) -> Result<(Basket, EvaluateResponse), ServiceError> {
+        self.run_on(&self.commit_pool, basket, explain, snapshot, usage, || {
+            Instant::now() + engine::PLUGIN_TIME_BUDGET
+        })
+        .await
+    }
+
+    /// Runs the engine on a thread of `pool`, with the deadline `deadline` gives when the
+    /// run starts there.
+    async fn run_on(
+        &self,
+        pool: &rayon::ThreadPool,
+        basket: Basket,
+        explain: bool,
+        snapshot: Arc<Snapshot>,
+        usage: Usage,
+        deadline: impl FnOnce() -> Instant + Send + 'static,
+    ) -> Result<(Basket, EvaluateResponse), ServiceError> {
         let number = self.evaluations.fetch_add(1, Ordering::Relaxed);
         let id = format!("ev_{:x}_{number:x}", Utc::now().timestamp_millis());
         tracing::Span::current().record("evaluation_id", id.as_str());
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.pool.spawn(move || {
+        pool.spawn(move || {
+            let deadline = deadline();
             let policies = &snapshot.policies;
             let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
