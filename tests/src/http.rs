@@ -5,7 +5,7 @@
 //! `scripts/with-postgres.sh`) and test guests in its plugin folder, more hosts on the same
 //! database, and shorthands for calling it with each role's key.
 
-use remise::serve::{run, start, ServeOptions};
+use remise::serve::{run_with, start, ServeOptions, ServerSettings};
 use remise::store::testing::fresh_database_url;
 use remise::store::PoolSettings;
 use reqwest::header::HeaderMap;
@@ -56,6 +56,7 @@ pub struct Server {
     guests: Vec<String>,
     database_url: String,
     pool: PoolSettings,
+    settings: ServerSettings,
 }
 
 /// An answer with its headers.
@@ -117,9 +118,19 @@ impl Server {
 
     /// A server with the test guests `guests` and the database pool `pool`.
     pub async fn start_with_pool(guests: &[&str], pool: PoolSettings) -> Server {
+        Server::start_with_settings(guests, pool, ServerSettings::default()).await
+    }
+
+    /// A server with the test guests `guests`, the database pool `pool` and the server
+    /// settings `settings` (limits on requests in progress, timeouts).
+    pub async fn start_with_settings(
+        guests: &[&str],
+        pool: PoolSettings,
+        settings: ServerSettings,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let database_url = fresh_database_url(dir.path(), "remise").await;
-        Server::start_in(dir, names(guests), database_url, pool).await
+        Server::start_in(dir, names(guests), database_url, pool, settings).await
     }
 
     /// Another host on the database `database_url` (another server's
@@ -136,7 +147,14 @@ impl Server {
         pool: PoolSettings,
     ) -> Server {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        Server::start_in(dir, names(guests), database_url.to_string(), pool).await
+        Server::start_in(
+            dir,
+            names(guests),
+            database_url.to_string(),
+            pool,
+            ServerSettings::default(),
+        )
+        .await
     }
 
     /// The database this server runs on, for [`Server::start_on`].
@@ -153,6 +171,7 @@ impl Server {
             guests,
             database_url,
             pool,
+            settings,
             ..
         } = self;
         let _ = stop.send(());
@@ -160,7 +179,7 @@ impl Server {
             .await
             .expect("the server task ends")
             .expect("the server stops cleanly");
-        Server::start_in(dir, guests, database_url, pool).await
+        Server::start_in(dir, guests, database_url, pool, settings).await
     }
 
     async fn start_in(
@@ -168,6 +187,7 @@ impl Server {
         guests: Vec<String>,
         database_url: String,
         pool: PoolSettings,
+        settings: ServerSettings,
     ) -> Server {
         // One key per role but admin, the admin's given as `REMISE_ADMIN_KEY` would be.
         let config = dir.path().join("remise.toml");
@@ -208,9 +228,14 @@ impl Server {
             .expect("a loopback port");
         let base = format!("http://{}", listener.local_addr().expect("bound"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(run(listener, started.service, async {
-            let _ = stopped.await;
-        }));
+        let serving = tokio::spawn(run_with(
+            listener,
+            started.service,
+            async {
+                let _ = stopped.await;
+            },
+            settings,
+        ));
         Server {
             base,
             client: Client::new(),
@@ -220,6 +245,7 @@ impl Server {
             guests,
             database_url,
             pool,
+            settings,
         }
     }
 
