@@ -122,7 +122,9 @@ async fn commits_go_through_a_flood_of_unknown_keys_and_readiness_checks() {
     // it busy, and a commit or a readiness check that queued behind them would time out.
     let pool = PoolSettings {
         max_connections: Some(1),
-        acquire_timeout: Duration::from_millis(100),
+        // Short, yet long enough for a reserved connection on a loaded 2-core machine
+        // running PostgreSQL too (100 ms was not).
+        acquire_timeout: Duration::from_millis(500),
         ..PoolSettings::default()
     };
     let settings = ServerSettings {
