@@ -3,11 +3,12 @@
 //! what it proposed and what it cost.
 
 use crate::api::evaluate::EvaluateRequest;
+use crate::api::ApiLimits;
 use crate::catalogue;
 use crate::logging::{self, LogFormat};
 use crate::model::basket::{Basket, DEFAULT_MAX_LINES};
 use crate::runtime::{self, Limits, Plugin, Runtime};
-use crate::serve::{self, ServeOptions};
+use crate::serve::{self, ServeOptions, ServerSettings};
 use crate::store::PoolSettings;
 use anyhow::{anyhow, bail, Context as _};
 use chrono::Utc;
@@ -86,6 +87,26 @@ pub struct ServeArgs {
     /// milliseconds.
     #[arg(long, env = "REMISE_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub db_acquire_timeout_ms: u64,
+    /// How long one PostgreSQL statement may run before the database cancels it and the
+    /// request fails with a 503, in milliseconds (SQLite has no such limit).
+    #[arg(long, env = "REMISE_DB_STATEMENT_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_statement_timeout_ms: u64,
+    /// How long a commit or cancel waits for the database's commit lock, or for its turn on
+    /// this host while no commit ahead of it finishes, before it fails with a 503 and
+    /// `Retry-After`, in milliseconds.
+    #[arg(long, env = "REMISE_COMMIT_LOCK_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub commit_lock_timeout_ms: u64,
+    /// Requests in progress at once, commits and health checks apart; beyond, a request
+    /// waits `--queue-timeout-ms` for a slot, then is answered 503 with `Retry-After`.
+    #[arg(long, env = "REMISE_MAX_REQUESTS_IN_FLIGHT", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_requests_in_flight: u32,
+    /// Commits and cancels in progress at once (a lane of their own, so other traffic never
+    /// takes their slots).
+    #[arg(long, env = "REMISE_MAX_COMMITS_IN_FLIGHT", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_commits_in_flight: u32,
+    /// How long a request beyond those limits waits for a slot, in milliseconds.
+    #[arg(long, env = "REMISE_QUEUE_TIMEOUT_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub queue_timeout_ms: u64,
 }
 
 /// `remise plugin …`.
@@ -156,7 +177,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+/// What `remise serve`'s flags ask for: the service's options and the server's settings.
+fn serve_settings(args: ServeArgs) -> (ServeOptions, ServerSettings) {
     let options = ServeOptions {
         listen: args.listen,
         database_url: args.database_url,
@@ -169,9 +191,25 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cache_dir: args.cache_dir,
         pool: PoolSettings {
             max_connections: args.db_max_connections,
-            acquire_timeout: std::time::Duration::from_millis(args.db_acquire_timeout_ms),
+            acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
+            statement_timeout: Duration::from_millis(args.db_statement_timeout_ms),
+            commit_lock_timeout: Duration::from_millis(args.commit_lock_timeout_ms),
         },
     };
+    let settings = ServerSettings {
+        limits: ApiLimits {
+            max_requests_in_flight: args.max_requests_in_flight as usize,
+            max_commits_in_flight: args.max_commits_in_flight as usize,
+            queue_timeout: Duration::from_millis(args.queue_timeout_ms),
+            ..ApiLimits::default()
+        },
+        ..ServerSettings::default()
+    };
+    (options, settings)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let (options, settings) = serve_settings(args);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -189,7 +227,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let address = listener.local_addr()?;
         tracing::info!(%address, database = %logging::redact_url(&options.database_url), "serving");
         println!("remise: serving on http://{address}");
-        serve::run(listener, started.service, shutdown_signal()).await?;
+        serve::run_with(listener, started.service, shutdown_signal(), settings).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -326,4 +364,58 @@ fn read(path: &Path) -> anyhow::Result<String> {
 fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let cli =
+            Cli::try_parse_from(["remise", "serve"].iter().chain(flags)).expect("the flags parse");
+        match cli.command {
+            Command::Serve(args) => args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_libraries_defaults() {
+        let (options, settings) = serve_settings(serve_args(&[]));
+        assert_eq!(options.pool, PoolSettings::default());
+        assert_eq!(settings.limits, ApiLimits::default());
+    }
+
+    #[test]
+    fn the_limits_and_timeouts_are_flags() {
+        let (options, settings) = serve_settings(serve_args(&[
+            "--db-statement-timeout-ms",
+            "250",
+            "--commit-lock-timeout-ms",
+            "750",
+            "--max-requests-in-flight",
+            "8",
+            "--max-commits-in-flight",
+            "4",
+            "--queue-timeout-ms",
+            "20",
+        ]));
+        assert_eq!(options.pool.statement_timeout, Duration::from_millis(250));
+        assert_eq!(options.pool.commit_lock_timeout, Duration::from_millis(750));
+        assert_eq!(settings.limits.max_requests_in_flight, 8);
+        assert_eq!(settings.limits.max_commits_in_flight, 4);
+        assert_eq!(settings.limits.queue_timeout, Duration::from_millis(20));
+        for zero in [
+            "--max-requests-in-flight",
+            "--max-commits-in-flight",
+            "--queue-timeout-ms",
+            "--commit-lock-timeout-ms",
+            "--db-statement-timeout-ms",
+        ] {
+            assert!(
+                Cli::try_parse_from(["remise", "serve", zero, "0"]).is_err(),
+                "{zero} 0 is refused"
+            );
+        }
+    }
 }

@@ -26,6 +26,8 @@
 //! | `remise_redemptions_total` | counter | |
 //! | `remise_plugin_reloads_total` | counter | `plugin`, `result` (`ok`, `failed`) |
 //! | `remise_campaigns_set_aside` | gauge | `status` (`serving_previous`, `suspended`) |
+//! | `remise_requests_shed_total` | counter | `lane` (`requests`, `commits`) |
+//! | `remise_commit_lock_timeouts_total` | counter | |
 
 use crate::runtime::{Metadata, RunReport};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -55,6 +57,13 @@ pub const PLUGIN_RELOADS: &str = "remise_plugin_reloads_total";
 /// Stored campaigns this host does not serve as stored (their check failed here), by
 /// status: `serving_previous` (their last good version serves) or `suspended`.
 pub const CAMPAIGNS_SET_ASIDE: &str = "remise_campaigns_set_aside";
+
+/// Requests answered 503 at once because too many were in progress, by lane (`requests`
+/// or `commits`).
+pub const REQUESTS_SHED: &str = "remise_requests_shed_total";
+/// Commits and cancels answered 503 because no commit finished while they waited for
+/// their turn, or the database's commit lock was held longer than they may wait.
+pub const COMMIT_LOCK_TIMEOUTS: &str = "remise_commit_lock_timeouts_total";
 
 /// The route label of a request no route serves.
 pub const UNMATCHED: &str = "unmatched";
@@ -146,8 +155,17 @@ fn describe() {
         CAMPAIGNS_SET_ASIDE,
         "Stored campaigns this host does not serve as stored, by status (serving_previous, suspended)."
     );
+    describe_counter!(
+        REQUESTS_SHED,
+        "Requests answered 503 because too many were in progress, by lane (requests, commits)."
+    );
+    describe_counter!(
+        COMMIT_LOCK_TIMEOUTS,
+        "Commits and cancels answered 503 because the commit lock was not theirs in time."
+    );
     ::metrics::counter!(EVALUATIONS).absolute(0);
     ::metrics::counter!(REDEMPTIONS).absolute(0);
+    ::metrics::counter!(COMMIT_LOCK_TIMEOUTS).absolute(0);
 }
 
 /// This host now sets aside `serving_previous` campaigns served at their last good
@@ -207,6 +225,16 @@ pub(crate) fn plugin_failed(plugin: &Metadata, reason: &'static str) {
         &[name, version, ("reason", reason.to_string())]
     )
     .increment(1);
+}
+
+/// Records a request shed in `lane` (`requests` or `commits`).
+pub(crate) fn request_shed(lane: &'static str) {
+    ::metrics::counter!(REQUESTS_SHED, "lane" => lane).increment(1);
+}
+
+/// Records a commit or cancel whose wait for the commit lock ran out.
+pub(crate) fn commit_lock_timed_out() {
+    ::metrics::counter!(COMMIT_LOCK_TIMEOUTS).increment(1);
 }
 
 /// Records a committed order.

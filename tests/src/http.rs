@@ -6,7 +6,7 @@
 //! database, and shorthands for calling it with each role's key.
 
 use remise::clock::Clock;
-use remise::serve::{run, start, ServeOptions, StartError};
+use remise::serve::{run_with, start, ServeOptions, ServerSettings, StartError};
 use remise::store::testing::fresh_database_url;
 use remise::store::PoolSettings;
 use reqwest::header::HeaderMap;
@@ -61,6 +61,7 @@ pub struct Server {
     pool: PoolSettings,
     clock: Clock,
     keys: Keys,
+    settings: ServerSettings,
 }
 
 /// The keys a server is configured with: its configuration file's text and its
@@ -147,6 +148,16 @@ impl Server {
 
     /// A server with the test guests `guests` and the database pool `pool`.
     pub async fn start_with_pool(guests: &[&str], pool: PoolSettings) -> Server {
+        Server::start_with_settings(guests, pool, ServerSettings::default()).await
+    }
+
+    /// A server with the test guests `guests`, the database pool `pool` and the server
+    /// settings `settings` (limits on requests in progress, timeouts).
+    pub async fn start_with_settings(
+        guests: &[&str],
+        pool: PoolSettings,
+        settings: ServerSettings,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let database_url = fresh_database_url(dir.path(), "remise").await;
         Server::start_in(
@@ -156,6 +167,7 @@ impl Server {
             pool,
             Keys::default(),
             Clock::system(),
+            settings,
         )
         .await
         .expect("the service starts")
@@ -174,6 +186,7 @@ impl Server {
             PoolSettings::default(),
             Keys::default(),
             clock,
+            ServerSettings::default(),
         )
         .await
         .expect("the service starts")
@@ -208,6 +221,7 @@ impl Server {
             pool,
             Keys::default(),
             Clock::system(),
+            ServerSettings::default(),
         )
         .await
         .expect("the service starts")
@@ -248,6 +262,7 @@ impl Server {
             database_url,
             pool,
             clock,
+            settings,
             ..
         } = self;
         let _ = stop.send(());
@@ -255,7 +270,7 @@ impl Server {
             .await
             .expect("the server task ends")
             .expect("the server stops cleanly");
-        Server::start_in(dir, guests, database_url, pool, keys, clock).await
+        Server::start_in(dir, guests, database_url, pool, keys, clock, settings).await
     }
 
     async fn start_in(
@@ -265,6 +280,7 @@ impl Server {
         pool: PoolSettings,
         keys: Keys,
         clock: Clock,
+        settings: ServerSettings,
     ) -> Result<Server, StartError> {
         let config = dir.path().join("remise.toml");
         std::fs::write(&config, &keys.config).expect("config written");
@@ -296,9 +312,14 @@ impl Server {
             .expect("a loopback port");
         let base = format!("http://{}", listener.local_addr().expect("bound"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(run(listener, started.service, async {
-            let _ = stopped.await;
-        }));
+        let serving = tokio::spawn(run_with(
+            listener,
+            started.service,
+            async {
+                let _ = stopped.await;
+            },
+            settings,
+        ));
         Ok(Server {
             base,
             client: Client::new(),
@@ -310,6 +331,7 @@ impl Server {
             pool,
             clock,
             keys,
+            settings,
         })
     }
 

@@ -66,10 +66,12 @@ async fn caps_and_budgets_stay_exact_under_commits_split_between_two_hosts() {
     if !on_postgres() {
         return;
     }
-    // 400 commits queue for the pool's connections while the campaigns' rows are locked in
-    // turn: wait for a connection as long as it takes.
+    // 400 commits queue for the pool's connections and the commit lock while the
+    // campaigns' rows are locked in turn: wait for a connection and the lock as long as it
+    // takes.
     let pool = PoolSettings {
         acquire_timeout: Duration::from_secs(60),
+        commit_lock_timeout: Duration::from_secs(60),
         ..PoolSettings::default()
     };
     let a = Server::start_with_pool(&[], pool).await;

@@ -5,6 +5,8 @@
 //!
 //! - [`json`]: the JSON body extractor; every serde error is a 400 or 422 naming the field
 //!   by its JSON pointer; a body over the limit is a 413, one not declared JSON a 415.
+//! - [`admission`]: how many requests are in progress at once (commits in a lane of their
+//!   own, health routes free), 503 with `Retry-After` beyond.
 //! - [`auth`]: `Authorization: Bearer <key>` and the roles each route accepts.
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457).
 //! - [`edge`]: request ids, the access log, the request timeout, panics as 500s,
@@ -19,6 +21,7 @@
 //!
 //! Handlers are thin: they parse, call [`Service`], and answer.
 
+pub mod admission;
 pub mod auth;
 mod campaigns;
 pub mod console;
@@ -59,6 +62,14 @@ pub struct ApiLimits {
     pub max_lines: usize,
     /// The longest a request may take before it is answered 503; 30 s by default.
     pub request_timeout: std::time::Duration,
+    /// Requests in progress at once, commits and health checks apart; 512 by default.
+    pub max_requests_in_flight: usize,
+    /// Commits and cancels in progress at once (they run one at a time; the others wait
+    /// their turn); 256 by default.
+    pub max_commits_in_flight: usize,
+    /// How long a request beyond those limits waits for a slot before it is answered 503
+    /// with `Retry-After`; 1 s by default.
+    pub queue_timeout: std::time::Duration,
 }
 
 impl Default for ApiLimits {
@@ -67,6 +78,9 @@ impl Default for ApiLimits {
             max_body_bytes: 1 << 20,
             max_lines: DEFAULT_MAX_LINES,
             request_timeout: std::time::Duration::from_secs(30),
+            max_requests_in_flight: 512,
+            max_commits_in_flight: 256,
+            queue_timeout: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -264,7 +278,11 @@ pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(from_fn(metrics::track))
-        .with_state(AppState { service, limits });
+        .with_state(AppState { service, limits })
+        .layer(from_fn_with_state(
+            admission::Admission::new(&limits),
+            admission::admit,
+        ));
     edge::wrap(router, limits.request_timeout)
 }
 

@@ -6,7 +6,7 @@
 
 use crate::model::FieldProblem;
 use crate::service::ServiceError;
-use axum::http::header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -18,6 +18,11 @@ pub const PROBLEM_BASE: &str = "https://remise.dev/problems/";
 
 /// The media type of every error response.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The `Retry-After` of every 503, in seconds: what makes a 503 unavailable was a wait that
+/// ran out (a database connection, the commit lock, a slot among the requests in
+/// progress), which a second later is usually over.
+pub const RETRY_AFTER_SECONDS: &str = "1";
 
 /// The longest `detail` or error message sent back: serde messages quote the input, which
 /// may be a megabyte long.
@@ -323,6 +328,9 @@ impl IntoResponse for ApiError {
         if let Some(challenge) = self.challenge {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
+        if self.kind == ProblemKind::Unavailable {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
         response
     }
 }
@@ -334,6 +342,13 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Conflict(why) => ApiError::new(ProblemKind::Conflict, why),
             ServiceError::Unavailable(why) => ApiError::unavailable(why),
+            ServiceError::Busy(why) => {
+                tracing::warn!(cause = %why, "answered 503");
+                ApiError::new(
+                    ProblemKind::Unavailable,
+                    "commits are waiting on one that does not finish; try again shortly",
+                )
+            }
         }
     }
 }

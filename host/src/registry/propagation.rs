@@ -23,7 +23,7 @@ use std::fmt::Display;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long an evaluation waits to learn the generation before going on with the cache.
 /// Long enough that a loaded database still answers in time (50 ms was not, under the
@@ -41,6 +41,11 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How long a readiness check waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long one readiness probe's finding answers `/readyz`: the database is asked at
+/// most this often, however often `/readyz` is called, and on a connection reserved for
+/// commits and the probe, so a burst of `/readyz` costs the pool nothing.
+pub const READINESS_MAX_AGE: Duration = Duration::from_secs(1);
 
 /// Whether the host can serve, for `/readyz`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +91,10 @@ pub struct Propagation {
     announcements_owed: AtomicU64,
     /// Since when the database has not answered, while it does not.
     unreachable_since: Mutex<Option<DateTime<Utc>>>,
+    /// The last readiness probe: when it ended, and whether the database answered it.
+    last_probe: Mutex<Option<(Instant, bool)>>,
+    /// One readiness probe at a time.
+    probing: tokio::sync::Mutex<()>,
 }
 
 impl Propagation {
@@ -96,6 +105,8 @@ impl Propagation {
             catching_up: tokio::sync::Mutex::new(()),
             announcements_owed: AtomicU64::new(0),
             unreachable_since: Mutex::new(None),
+            last_probe: Mutex::new(None),
+            probing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -178,30 +189,75 @@ impl Propagation {
             .get_or_insert_with(Utc::now)
     }
 
-    /// Whether the host can serve: the database answers, or it is degraded.
+    /// Whether the host can serve: the database answers, or it is degraded. The database
+    /// is asked at most once per [`READINESS_MAX_AGE`]; meanwhile, and while another call
+    /// asks it, the last finding answers.
     pub async fn readiness(&self, store: &Store) -> Readiness {
-        match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
-            Ok(Ok(())) if self.owes_announcement() => Readiness::Degraded {
+        let answered = match self.last_probe(true) {
+            Some(answered) => answered,
+            None => match self.probing.try_lock() {
+                Ok(_probing) => self.probe(store).await,
+                // Another call is asking: its last finding, or (on the very first) its own.
+                Err(_) => match self.last_probe(false) {
+                    Some(answered) => answered,
+                    None => {
+                        let _probing = self.probing.lock().await;
+                        match self.last_probe(false) {
+                            Some(answered) => answered,
+                            None => self.probe(store).await,
+                        }
+                    }
+                },
+            },
+        };
+        if !answered {
+            let since = self.mark_unreachable();
+            return Readiness::Degraded {
+                detail: format!(
+                    "the database has not answered since {}: evaluations are answered \
+                     from the campaigns cached then; commits and campaign changes fail \
+                     with 503 until it is back",
+                    since.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ),
+            };
+        }
+        if self.owes_announcement() {
+            return Readiness::Degraded {
                 detail: "a change made on this host has not reached the other hosts yet: \
                          it is retried until it does"
                     .into(),
-            },
-            Ok(Ok(())) => {
-                self.mark_reachable();
-                Readiness::Ready
-            }
-            Ok(Err(_)) | Err(_) => {
-                let since = self.mark_unreachable();
-                Readiness::Degraded {
-                    detail: format!(
-                        "the database has not answered since {}: evaluations are answered \
-                         from the campaigns cached then; commits and campaign changes fail \
-                         with 503 until it is back",
-                        since.to_rfc3339_opts(SecondsFormat::Secs, true)
-                    ),
-                }
-            }
+            };
         }
+        Readiness::Ready
+    }
+
+    /// Whether the database answered the last probe; `None` when there was none, or (if
+    /// `recent_only`) when it is older than [`READINESS_MAX_AGE`].
+    fn last_probe(&self, recent_only: bool) -> Option<bool> {
+        let last = *self
+            .last_probe
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        last.filter(|(at, _)| !recent_only || at.elapsed() < READINESS_MAX_AGE)
+            .map(|(_, answered)| answered)
+    }
+
+    /// Asks the database whether it answers, and remembers what it said.
+    async fn probe(&self, store: &Store) -> bool {
+        let answered = matches!(
+            tokio::time::timeout(READY_TIMEOUT, store.ping()).await,
+            Ok(Ok(()))
+        );
+        if answered {
+            self.mark_reachable();
+        } else {
+            self.mark_unreachable();
+        }
+        *self
+            .last_probe
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), answered));
+        answered
     }
 }
 
@@ -215,7 +271,7 @@ pub async fn ensure_fresh<R: Replica>(replica: &R) {
         return;
     }
     // A slow answer under load is not an outage: only an error marks the host degraded.
-    let _ = check(replica, FRESHNESS_TIMEOUT, false).await;
+    let _ = check(replica, FRESHNESS_TIMEOUT, false, Connections::Shared).await;
 }
 
 /// Makes sure a commit runs on state as new as the database's (PostgreSQL only): a commit
@@ -225,17 +281,38 @@ pub async fn ensure_fresh_for_commit<R: Replica>(replica: &R) -> bool {
     if replica.store().backend() == Backend::Sqlite {
         return true;
     }
-    // No timeout of its own: the pool's acquire timeout bounds the wait, as it does for
-    // the commit's transaction right after.
-    check(replica, Duration::MAX, true).await
+    // No timeout of its own: the pool's acquire timeout and the statement timeout bound
+    // the wait, as they do for the commit's transaction right after.
+    check(replica, Duration::MAX, true, Connections::Reserved).await
+}
+
+/// Which of the store's connections a check reads the generation on.
+#[derive(Clone, Copy)]
+enum Connections {
+    /// Those every request shares.
+    Shared,
+    /// Those reserved for commits ([`Store::generation_for_commit`]).
+    Reserved,
 }
 
 /// Reads the generation (waiting `timeout` at most) and catches up when it moved on;
 /// whether the state is now known to be fresh. An error marks the host degraded, and so
 /// does running out of time when `timeout_is_outage`.
-async fn check<R: Replica>(replica: &R, timeout: Duration, timeout_is_outage: bool) -> bool {
+async fn check<R: Replica>(
+    replica: &R,
+    timeout: Duration,
+    timeout_is_outage: bool,
+    connections: Connections,
+) -> bool {
     let propagation = replica.propagation();
-    match tokio::time::timeout(timeout, replica.store().generation()).await {
+    let store = replica.store();
+    let generation = async {
+        match connections {
+            Connections::Shared => store.generation().await,
+            Connections::Reserved => store.generation_for_commit().await,
+        }
+    };
+    match tokio::time::timeout(timeout, generation).await {
         Ok(Ok(generation)) => {
             propagation.mark_reachable();
             if generation > propagation.generation.load(Ordering::Acquire) {
@@ -285,7 +362,7 @@ pub fn keep_in_sync<R: Replica>(replica: &Arc<R>) {
                 .propagation()
                 .pay_owed_announcement(replica.store())
                 .await;
-            check(replica.as_ref(), POLL_TIMEOUT, true).await;
+            check(replica.as_ref(), POLL_TIMEOUT, true, Connections::Shared).await;
             if let Ok(Err(error)) =
                 tokio::time::timeout(POLL_INTERVAL * 4, replica.refresh_usage()).await
             {

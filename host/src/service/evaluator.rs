@@ -57,10 +57,24 @@ pub(super) struct Evaluator {
     /// Where evaluations run: one thread per core, off the async workers, so a slow plugin
     /// never stalls the HTTP side, and a request's plugin groups can run in parallel.
     pool: rayon::ThreadPool,
+    /// Where commits' re-evaluations run: a thread of their own (commits are serialised,
+    /// one at a time is all they need), so that evaluations queued on `pool`, however
+    /// many, never make a commit wait or spend its plugins' time.
+    commit_pool: rayon::ThreadPool,
     /// Evaluations started, for their ids.
     evaluations: AtomicU64,
     /// Evaluation and application counts not yet written to the store.
     pending_counts: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+/// What one engine run prices: the basket (with `explain`), on `snapshot` and `usage`, at
+/// `now` when the basket names no `at`.
+struct Run {
+    basket: Basket,
+    explain: bool,
+    snapshot: Arc<Snapshot>,
+    usage: Usage,
+    now: DateTime<Utc>,
 }
 
 impl Evaluator {
@@ -73,6 +87,11 @@ impl Evaluator {
                 .thread_name(|i| format!("remise-eval-{i}"))
                 .build()
                 .map_err(|e| ServiceError::Unavailable(format!("no evaluation threads: {e}")))?,
+            commit_pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "remise-commit".to_string())
+                .build()
+                .map_err(|e| ServiceError::Unavailable(format!("no commit thread: {e}")))?,
             evaluations: AtomicU64::new(0),
             pending_counts: Mutex::new(HashMap::new()),
         })
@@ -86,7 +105,8 @@ impl Evaluator {
             .clone()
     }
 
-    /// Runs the engine on an evaluation thread; gives the request back with the answer.
+    /// Runs the engine on an evaluation thread, its plugins done by `deadline`; gives the
+    /// request back with the answer.
     pub(super) async fn run(
         &self,
         basket: Basket,
@@ -96,11 +116,60 @@ impl Evaluator {
         now: DateTime<Utc>,
         deadline: Instant,
     ) -> Result<(Basket, EvaluateResponse), ServiceError> {
+        let run = Run {
+            basket,
+            explain,
+            snapshot,
+            usage,
+            now,
+        };
+        self.run_on(&self.pool, run, move || deadline).await
+    }
+
+    /// Runs the engine for a commit on the commits' own thread; its plugins have
+    /// [`engine::PLUGIN_TIME_BUDGET`] from when it starts there.
+    pub(super) async fn run_commit(
+        &self,
+        basket: Basket,
+        explain: bool,
+        snapshot: Arc<Snapshot>,
+        usage: Usage,
+        now: DateTime<Utc>,
+    ) -> Result<(Basket, EvaluateResponse), ServiceError> {
+        let run = Run {
+            basket,
+            explain,
+            snapshot,
+            usage,
+            now,
+        };
+        self.run_on(&self.commit_pool, run, || {
+            Instant::now() + engine::PLUGIN_TIME_BUDGET
+        })
+        .await
+    }
+
+    /// Runs the engine on a thread of `pool`, with the deadline `deadline` gives when the
+    /// run starts there.
+    async fn run_on(
+        &self,
+        pool: &rayon::ThreadPool,
+        run: Run,
+        deadline: impl FnOnce() -> Instant + Send + 'static,
+    ) -> Result<(Basket, EvaluateResponse), ServiceError> {
+        let Run {
+            basket,
+            explain,
+            snapshot,
+            usage,
+            now,
+        } = run;
         let number = self.evaluations.fetch_add(1, Ordering::Relaxed);
         let id = format!("ev_{:x}_{number:x}", Utc::now().timestamp_millis());
         tracing::Span::current().record("evaluation_id", id.as_str());
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.pool.spawn(move || {
+        pool.spawn(move || {
+            let deadline = deadline();
             let policies = &snapshot.policies;
             let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {

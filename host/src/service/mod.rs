@@ -58,6 +58,9 @@ pub enum ServiceError {
     /// The database cannot be reached: 503.
     #[error("{0}")]
     Unavailable(String),
+    /// A wait ran out (the commit lock, held too long): 503, to retry shortly.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl From<StoreError> for ServiceError {
@@ -128,6 +131,9 @@ pub struct Service {
     /// Serialises this process's commits and cancels (SQLite's write lock, taken at the
     /// start of each, serialises them across processes).
     commits: tokio::sync::Mutex<()>,
+    /// Commits and cancels that reached the database and ended: while it moves, those
+    /// waiting for their turn wait on.
+    commits_finished: std::sync::atomic::AtomicU64,
     /// This host's mark on the store's generation, and whether the database answers.
     propagation: Propagation,
     /// The stored campaigns this host does not serve as stored, and why.
@@ -158,6 +164,7 @@ impl Service {
             keys: keys::KeyCache::new(),
             writes: tokio::sync::Mutex::new(()),
             commits: tokio::sync::Mutex::new(()),
+            commits_finished: std::sync::atomic::AtomicU64::new(0),
             loader,
             max_plugin_bytes,
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,

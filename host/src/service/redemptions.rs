@@ -25,8 +25,9 @@ use chrono::{DateTime, Offset, SubsecRound, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The longest order id accepted.
 pub const MAX_ORDER_ID: usize = 128;
@@ -96,8 +97,23 @@ impl Service {
         explain: bool,
         caller: &KeyInfo,
     ) -> Result<Redeemed, ServiceError> {
+        let turn = self.commit_turn().await?;
+        let result = self
+            .redeem_in_turn(order_id, request, explain, caller)
+            .await;
+        turn.end(&result);
+        result
+    }
+
+    /// [`Service::redeem`], once this commit's turn has come.
+    async fn redeem_in_turn(
+        &self,
+        order_id: String,
+        request: Basket,
+        explain: bool,
+        caller: &KeyInfo,
+    ) -> Result<Redeemed, ServiceError> {
         let request_hash = fingerprint(&request);
-        let _commit = self.commits.lock().await;
         self.ensure_fresh_for_commit().await?;
         let mut tx = self.store.begin_commit().await?;
         if let Some(existing) = tx.redemption(&order_id).await? {
@@ -146,28 +162,20 @@ impl Service {
             customer,
             coupons,
         };
-        // The plugins' time counts from here, not from the request's arrival: waiting for
-        // the commits ahead of this one is not plugin time.
-        let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
+        // The plugins run on the commits' own thread, and their time counts from when they
+        // start there: neither waiting for the commits ahead of this one nor evaluations
+        // queued on the evaluation threads is plugin time.
         let (mut request, mut response) = self
             .evaluator
-            .run(
-                request,
-                explain,
-                snapshot.clone(),
-                usage.clone(),
-                now,
-                deadline,
-            )
+            .run_commit(request, explain, snapshot.clone(), usage.clone(), now)
             .await?;
         // A plugin that ran out of time may only have been starved of CPU: an order must
         // not lose a discount for that, so the basket gets one more run with a new budget.
         // A plugin too slow twice is set aside, as in an evaluation: it costs only itself.
         if timed_out(&response) {
-            let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
             (request, response) = self
                 .evaluator
-                .run(request, explain, snapshot.clone(), usage, now, deadline)
+                .run_commit(request, explain, snapshot.clone(), usage, now)
                 .await?;
         }
 
@@ -238,7 +246,18 @@ impl Service {
         order_id: &str,
         caller: &KeyInfo,
     ) -> Result<Cancelled, ServiceError> {
-        let _commit = self.commits.lock().await;
+        let turn = self.commit_turn().await?;
+        let result = self.cancel_in_turn(order_id, caller).await;
+        turn.end(&result);
+        result
+    }
+
+    /// [`Service::cancel_redemption`], once this cancel's turn has come.
+    async fn cancel_in_turn(
+        &self,
+        order_id: &str,
+        caller: &KeyInfo,
+    ) -> Result<Cancelled, ServiceError> {
         let mut tx = self.store.begin_commit().await?;
         let existing = tx
             .redemption(order_id)
@@ -253,13 +272,48 @@ impl Service {
         }
         let cancelled_at = self.clock.now().trunc_subsecs(6);
         tx.cancel(order_id, cancelled_at).await?;
+        // Read on the commit's own connection, as of the cancel.
+        let usage = tx.usage().await?;
         tx.commit().await?;
-        let usage = self.store.usage().await?;
         self.evaluator.set_usage(usage);
         Ok(Cancelled {
             order_id: order_id.to_string(),
             cancelled_at,
         })
+    }
+
+    /// Waits for this host's turn to commit or cancel (they are serialised). The wait
+    /// lasts while the commits ahead finish; once none has finished for
+    /// [`crate::store::PoolSettings::commit_lock_timeout`] (one is stuck, or the database
+    /// lock is held elsewhere), it ends with a 503 that asks to retry.
+    async fn commit_turn(&self) -> Result<CommitTurn<'_>, ServiceError> {
+        let patience = self.store.commit_lock_timeout();
+        let lock = self.commits.lock();
+        let mut lock = std::pin::pin!(lock);
+        let mut finished = self.commits_finished.load(Ordering::Acquire);
+        loop {
+            match tokio::time::timeout(patience, &mut lock).await {
+                Ok(guard) => {
+                    return Ok(CommitTurn {
+                        _guard: guard,
+                        finished: &self.commits_finished,
+                    })
+                }
+                Err(_) => {
+                    let now = self.commits_finished.load(Ordering::Acquire);
+                    if now == finished {
+                        crate::metrics::commit_lock_timed_out();
+                        return Err(ServiceError::Busy(format!(
+                            "no commit has finished on this host for {} ms: the commit \
+                             lock is held",
+                            patience.as_millis()
+                        )));
+                    }
+                    // Commits ahead are moving: keep this one's place in the queue.
+                    finished = now;
+                }
+            }
+        }
     }
 
     /// Writes the evaluation counts gathered since the last flush to the store (every
@@ -274,6 +328,27 @@ impl Service {
             return Err(error.into());
         }
         Ok(())
+    }
+}
+
+/// This host's turn to commit or cancel: the commit lock of this process, held until it is
+/// dropped.
+struct CommitTurn<'a> {
+    _guard: tokio::sync::MutexGuard<'a, ()>,
+    finished: &'a AtomicU64,
+}
+
+impl CommitTurn<'_> {
+    /// Ends the turn with `result`: one that reached the database (granted, replayed,
+    /// refused) tells the commits waiting behind it that commits are moving; one that
+    /// could not (a lock held elsewhere, a database that does not answer) does not.
+    fn end<T>(self, result: &Result<T, ServiceError>) {
+        if !matches!(
+            result,
+            Err(ServiceError::Unavailable(_) | ServiceError::Busy(_))
+        ) {
+            self.finished.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 

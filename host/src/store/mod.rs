@@ -38,7 +38,7 @@ pub use crate::model::coupon::Coupon;
 pub use keys::{Revoked, StoredKey};
 pub use plugins::StoredPlugin;
 pub use redemptions::{
-    CampaignTake, CommitTx, NewRedemption, RedemptionRow, StoredRedemption, UsageRow,
+    CampaignTake, CommitTx, NewRedemption, RedemptionRow, StoredRedemption, UsageRow, COMMIT_LOCK,
 };
 
 /// The SQLite migrations, embedded in the binary.
@@ -84,15 +84,24 @@ impl Backend {
 }
 
 /// The connection pool's size and patience (`--db-max-connections`,
-/// `--db-acquire-timeout-ms`).
+/// `--db-acquire-timeout-ms`, `--db-statement-timeout-ms`, `--commit-lock-timeout-ms`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettings {
     /// Connections at most; `None`: 4 for SQLite (it writes one at a time whatever the
-    /// count; a few let reads proceed beside a write), 16 for PostgreSQL.
+    /// count; a few let reads proceed beside a write), 16 for PostgreSQL. Commits and the
+    /// readiness probe have [`RESERVED_CONNECTIONS`] more of their own.
     pub max_connections: Option<u32>,
     /// How long a caller waits for a connection (a free one, or a new one while the
     /// database is unreachable) before its request fails with a 503.
     pub acquire_timeout: Duration,
+    /// How long one PostgreSQL statement may run before the database cancels it (the
+    /// request then fails with a 503); SQLite has no such limit.
+    pub statement_timeout: Duration,
+    /// How long a commit or a cancel waits for the database's commit lock (held by a
+    /// commit of another host, or of another process on a SQLite file), and how long it
+    /// waits for its turn on this host while no commit ahead of it finishes, before it
+    /// fails with a 503 and `Retry-After`.
+    pub commit_lock_timeout: Duration,
 }
 
 impl Default for PoolSettings {
@@ -100,8 +109,115 @@ impl Default for PoolSettings {
         PoolSettings {
             max_connections: None,
             acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(10),
+            commit_lock_timeout: Duration::from_secs(5),
         }
     }
+}
+
+/// The connections kept apart for commits, cancels and the readiness probe, so that no
+/// amount of other traffic (evaluations, unknown keys) can keep a commit waiting for a
+/// connection: commits take one at a time (they are serialised), the probe another.
+pub const RESERVED_CONNECTIONS: u32 = 2;
+
+/// What a pool is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// Every request but commits.
+    Shared,
+    /// Commits, cancels and the readiness probe ([`RESERVED_CONNECTIONS`]).
+    Reserved,
+}
+
+/// Opens a pool of at most `max` connections to `url` for `purpose`, each connection set
+/// up as the backend needs (SQLite: WAL, full sync, foreign keys, how long to wait for the
+/// write lock; PostgreSQL: the statement timeout and, for commits, the lock timeout).
+async fn connect(
+    backend: Backend,
+    url: &str,
+    settings: PoolSettings,
+    max: u32,
+    purpose: Use,
+) -> Result<AnyPool, StoreError> {
+    let options = AnyPoolOptions::new()
+        .acquire_timeout(settings.acquire_timeout)
+        .max_connections(max);
+    let lock_wait_ms = millis(settings.commit_lock_timeout);
+    let pool = match backend {
+        Backend::Sqlite => {
+            // A commit waits for another process's write lock no longer than it would for
+            // another host's commit lock; other writes keep SQLite's usual patience.
+            let busy_timeout_ms = match purpose {
+                Use::Shared => u128::from(SQLITE_BUSY_TIMEOUT_MS),
+                Use::Reserved => lock_wait_ms,
+            };
+            options
+                // An in-memory database lives as long as one of its connections: keep
+                // one open (the reserved ones all), and never retire them (nothing is
+                // gained by reconnecting to a local file).
+                .min_connections(match purpose {
+                    Use::Shared => 1,
+                    Use::Reserved => max,
+                })
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        // WAL with synchronous FULL syncs the WAL at every commit, so a
+                        // redemption acknowledged has reached the disk: it survives a
+                        // power loss or an OS crash, not only a crash of the process
+                        // (NORMAL would sync only at checkpoints and could lose the
+                        // last commits to a power loss). It costs one fsync per commit
+                        // (docs/operations.md, "SQLite: one host").
+                        conn.execute(
+                            format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = {busy_timeout_ms};"
+                            )
+                            .as_str(),
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect(&sqlite_creating(url))
+                .await?
+        }
+        Backend::Postgres => {
+            let statement_timeout_ms = millis(settings.statement_timeout);
+            // The commit lock is an advisory lock: `lock_timeout` bounds the wait for it
+            // (and for rows another host's commit holds). Other connections keep no lock
+            // timeout: the migrations' own advisory lock must wait for another host that
+            // is migrating.
+            let lock_timeout = match purpose {
+                Use::Shared => String::new(),
+                Use::Reserved => format!(" SET lock_timeout = {lock_wait_ms};"),
+            };
+            let setup = format!("SET statement_timeout = {statement_timeout_ms};{lock_timeout}");
+            let options = match purpose {
+                // Open before a commit or the probe needs them, and kept open.
+                Use::Reserved => options.min_connections(max),
+                Use::Shared => options,
+            };
+            options
+                .after_connect(move |conn, _| {
+                    let setup = setup.clone();
+                    Box::pin(async move {
+                        conn.execute(setup.as_str()).await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?
+        }
+    };
+    Ok(pool)
+}
+
+/// `duration` in whole milliseconds, at least 1 (0 would mean "no limit" to both databases).
+fn millis(duration: Duration) -> u128 {
+    duration.as_millis().max(1)
 }
 
 /// The columns of a campaign row, in the order the queries select them.
@@ -116,7 +232,11 @@ type CampaignRow = (String, String, i64, String, String);
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Commits, cancels and the readiness probe ([`RESERVED_CONNECTIONS`]); the same pool
+    /// as `pool` for an in-memory database.
+    reserved: AnyPool,
     backend: Backend,
+    commit_lock_timeout: Duration,
 }
 
 /// What can go wrong with the store.
@@ -181,64 +301,40 @@ impl Store {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = Backend::of_url(url)?;
-        let options = AnyPoolOptions::new().acquire_timeout(settings.acquire_timeout);
-        let pool = match backend {
-            Backend::Sqlite => {
-                // Each connection to `sqlite::memory:` through `Any` is a database of its
-                // own: an in-memory store has one connection.
-                let max = if url.contains(":memory:") {
-                    1
-                } else {
-                    settings.max_connections.unwrap_or(4)
-                };
-                options
-                    .max_connections(max)
-                    // An in-memory database lives as long as one of its connections: keep
-                    // one open, and never retire them (nothing is gained by reconnecting to
-                    // a local file).
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            // WAL with synchronous FULL syncs the WAL at every commit, so a
-                            // redemption acknowledged has reached the disk: it survives a
-                            // power loss or an OS crash, not only a crash of the process
-                            // (NORMAL would sync only at checkpoints and could lose the
-                            // last commits to a power loss). It costs one fsync per commit
-                            // (docs/operations.md, "SQLite: one host").
-                            conn.execute(
-                                format!(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                     PRAGMA foreign_keys = ON; \
-                                     PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
-                                )
-                                .as_str(),
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&sqlite_creating(url))
-                    .await?
-            }
-            Backend::Postgres => {
-                options
-                    .max_connections(settings.max_connections.unwrap_or(16))
-                    .connect(url)
-                    .await?
-            }
+        // Each connection to `sqlite::memory:` through `Any` is a database of its own: an
+        // in-memory store has one connection, shared by commits and everything else.
+        let in_memory = backend == Backend::Sqlite && url.contains(":memory:");
+        let max = match backend {
+            Backend::Sqlite if in_memory => 1,
+            Backend::Sqlite => settings.max_connections.unwrap_or(4),
+            Backend::Postgres => settings.max_connections.unwrap_or(16),
         };
+        let pool = connect(backend, url, settings, max, Use::Shared).await?;
         match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        let reserved = if in_memory {
+            pool.clone()
+        } else {
+            connect(backend, url, settings, RESERVED_CONNECTIONS, Use::Reserved).await?
+        };
+        Ok(Store {
+            pool,
+            reserved,
+            backend,
+            commit_lock_timeout: settings.commit_lock_timeout,
+        })
     }
 
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How long a commit waits for the commit lock ([`PoolSettings::commit_lock_timeout`]).
+    pub fn commit_lock_timeout(&self) -> Duration {
+        self.commit_lock_timeout
     }
 
     /// Closes every connection, waiting for those in use to be given back (on shutdown, so
@@ -255,11 +351,13 @@ impl Store {
             }
         }
         self.pool.close().await;
+        self.reserved.close().await;
     }
 
-    /// Whether the database answers (for `/readyz`).
+    /// Whether the database answers (for `/readyz`), through the reserved connections:
+    /// a pool busy with other traffic is not a database that does not answer.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.reserved).await?;
         Ok(())
     }
 
@@ -416,11 +514,13 @@ impl Store {
     /// The generation of campaigns, groups and plugins: moved on by every write of them
     /// ([`Store::bump_generation`]), by whichever host.
     pub async fn generation(&self) -> Result<i64, StoreError> {
-        let (generation,): (i64,) =
-            sqlx::query_as("SELECT generation FROM state_generation WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(generation)
+        generation(&self.pool).await
+    }
+
+    /// [`Store::generation`] through the connections reserved for commits, which read it
+    /// before they begin.
+    pub async fn generation_for_commit(&self) -> Result<i64, StoreError> {
+        generation(&self.reserved).await
     }
 
     /// Moves the generation on, after a write of campaigns, groups or plugins; the new one.
@@ -445,6 +545,14 @@ fn sqlite_creating(url: &str) -> String {
     } else {
         format!("{url}?mode=rwc")
     }
+}
+
+async fn generation(pool: &AnyPool) -> Result<i64, StoreError> {
+    let (generation,): (i64,) =
+        sqlx::query_as("SELECT generation FROM state_generation WHERE id = 1")
+            .fetch_one(pool)
+            .await?;
+    Ok(generation)
 }
 
 /// Now, to the microsecond: what the text form keeps, so a returned [`StoredCampaign`]

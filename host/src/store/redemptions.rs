@@ -96,12 +96,14 @@ pub struct CommitTx {
 }
 
 impl Store {
-    /// Starts a commit or a cancel: waits for the commit lock.
+    /// Starts a commit or a cancel, on a connection reserved for them: waits for the
+    /// commit lock at most [`Store::commit_lock_timeout`] (PostgreSQL's `lock_timeout`,
+    /// SQLite's busy timeout on these connections), then fails.
     pub async fn begin_commit(&self) -> Result<CommitTx, StoreError> {
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Sqlite => self.reserved.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.reserved.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(COMMIT_LOCK)
                     .execute(&mut *tx)

@@ -453,6 +453,7 @@ async fn sslmode_require_speaks_tls_or_refuses_a_server_without_it() {
     let settings = PoolSettings {
         max_connections: Some(1),
         acquire_timeout: std::time::Duration::from_secs(2),
+        ..PoolSettings::default()
     };
     // A server that accepts TLS: what follows the SSLRequest is a TLS handshake record.
     let (url, mut seen) = fake_postgres(b'S').await;
