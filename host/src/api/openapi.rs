@@ -66,6 +66,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         plugins::upload,
         plugins::rollback,
         plugins::delete_version,
+        plugins::set_limits,
         me::me,
         health::healthz,
         health::readyz,
@@ -110,6 +111,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::CampaignMergePatch,
         schemas::Plugin,
         schemas::PluginVersion,
+        schemas::PluginLimits,
+        schemas::PluginLimitsBody,
         schemas::PolicySchema,
         GroupView,
         GroupBody,
@@ -401,6 +404,7 @@ mod tests {
             "CampaignLimits",
             "GroupBody",
             "CouponsRequest",
+            "PluginLimitsBody",
         ] {
             assert_eq!(
                 schemas[name]["additionalProperties"],
