@@ -7,9 +7,11 @@ use crate::api::ApiLimits;
 use crate::catalogue;
 use crate::logging::{self, LogFormat};
 use crate::model::basket::{Basket, DEFAULT_MAX_LINES};
+use crate::model::plugin_limits::PluginLimits;
+use crate::registry::LimitsView;
 use crate::runtime::{self, Limits, Plugin, Runtime};
 use crate::serve::{self, ServeOptions, ServerSettings};
-use crate::store::PoolSettings;
+use crate::store::{PoolSettings, Store};
 use anyhow::{anyhow, bail, Context as _};
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
@@ -114,13 +116,25 @@ pub struct ServeArgs {
 pub enum PluginCommand {
     /// Run a plugin on one basket and print its effects and a resource report (JSON).
     Run(RunArgs),
-    /// Print a plugin's metadata and parameter schema (JSON).
-    Inspect {
-        /// The component: a `.wasm` path, or the name of a catalogue plugin.
-        plugin: String,
-    },
+    /// Print a plugin's metadata, parameter schema and limits (JSON).
+    Inspect(InspectArgs),
     /// List the catalogue plugins embedded in this binary.
     List,
+}
+
+/// Arguments of `remise plugin inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The component: a `.wasm` path, or the name of a catalogue plugin.
+    pub plugin: String,
+    /// A server's database: the limits are then those ops set on this plugin there
+    /// (`PUT /v1/plugins/{name}/limits`); without it, the defaults.
+    // Its password never shows in `--help`.
+    #[arg(long, env = "REMISE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The server's largest plugin upload, in bytes, which bounds the plugin's own.
+    #[arg(long, env = "REMISE_MAX_PLUGIN_BYTES", default_value_t = crate::service::DEFAULT_MAX_PLUGIN_BYTES)]
+    pub max_plugin_bytes: usize,
 }
 
 /// Arguments of `remise plugin run`.
@@ -156,18 +170,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Plugin(PluginCommand::Run(args)) => run_plugin(args),
-        Command::Plugin(PluginCommand::Inspect { plugin }) => {
-            let runtime = Runtime::new().map_err(|e| anyhow!("{e:#}"))?;
-            let plugin = load(&runtime, &plugin, Limits::default())?;
-            print_json(&json!({
-                "metadata": plugin.metadata(),
-                "sha256": plugin.sha256(),
-                "size_bytes": plugin.size(),
-                "imports": plugin.imports(),
-                "limits": plugin.limits(),
-            }))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Plugin(PluginCommand::Inspect(args)) => inspect(args),
         Command::Plugin(PluginCommand::List) => {
             for (name, bytes) in catalogue::PLUGINS {
                 println!("{name}\t{} bytes", bytes.len());
@@ -175,6 +178,45 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `remise plugin inspect`: the plugin's metadata, and the limits it runs under, those ops
+/// set on it in `--database-url`'s database over the defaults.
+fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let runtime = Runtime::new().map_err(|e| anyhow!("{e:#}"))?;
+    let plugin = load(&runtime, &args.plugin, Limits::default())?;
+    let configured = match &args.database_url {
+        None => PluginLimits::default(),
+        Some(url) => {
+            let name = plugin.metadata().name.clone();
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(async {
+                    let store = Store::open(url)
+                        .await
+                        .map_err(|e| anyhow!("opening {}: {e}", logging::redact_url(url)))?;
+                    let limits = store.plugin_limits().await;
+                    store.close().await;
+                    anyhow::Ok(
+                        limits?
+                            .into_iter()
+                            .find(|(stored, _)| *stored == name)
+                            .map(|(_, limits)| limits)
+                            .unwrap_or_default(),
+                    )
+                })?
+        }
+    };
+    print_json(&json!({
+        "metadata": plugin.metadata(),
+        "sha256": plugin.sha256(),
+        "size_bytes": plugin.size(),
+        "imports": plugin.imports(),
+        "limits": LimitsView::new(&configured, args.max_plugin_bytes),
+        "configured_limits": configured,
+    }))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What `remise serve`'s flags ask for: the service's options and the server's settings.

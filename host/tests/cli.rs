@@ -1,5 +1,5 @@
 //! The real `remise` binary, run as an integrator runs it: `remise plugin run` on JSON files
-//! and `remise plugin inspect`. Checks its exit codes (0 success, 1 the plugin failed, 2 the
+//! and `remise plugin inspect` (with the limits ops set in a server's database). Checks its exit codes (0 success, 1 the plugin failed, 2 the
 //! input was refused) and the JSON it prints; expected values are written out by hand.
 
 use serde_json::{json, Value};
@@ -24,6 +24,8 @@ fn write(dir: &std::path::Path, name: &str, value: &Value) -> PathBuf {
 fn remise(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_remise"))
         .args(args)
+        // `plugin inspect` reads a server's database when one is given.
+        .env_remove("REMISE_DATABASE_URL")
         .output()
         .expect("the remise binary runs")
 }
@@ -194,8 +196,63 @@ fn inspect_prints_the_metadata_and_the_params_schema() {
     assert_eq!(out["size_bytes"], size);
     assert_eq!(
         out["limits"],
-        json!({ "fuel": 10_000_000, "memory_bytes": 16 << 20, "deadline_ms": 50, "max_effects": 1_000 })
+        json!({ "fuel": 10_000_000, "memory_bytes": 16 << 20, "deadline_ms": 50,
+                "max_effects": 1_000, "upload_bytes": 4 << 20 })
     );
+    assert_eq!(out["configured_limits"], json!({}));
+}
+
+#[test]
+fn inspect_shows_the_limits_ops_set_in_the_servers_database() {
+    let dir = scratch("inspect_limits");
+    let path = dir.join("remise.db");
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite://{}", path.display());
+    let limits = remise::model::plugin_limits::PluginLimits {
+        fuel: Some(2_000_000),
+        deadline_ms: Some(20),
+        upload_bytes: Some(1 << 20),
+        ..Default::default()
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            let store = remise::store::Store::open(&url).await.expect("the store");
+            store
+                .set_plugin_limits("threshold-discount", &limits)
+                .await
+                .expect("stored");
+            store.close().await;
+        });
+    let output = Command::new(env!("CARGO_BIN_EXE_remise"))
+        .args([
+            "plugin",
+            "inspect",
+            "threshold-discount",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .expect("the remise binary runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let out = stdout_json(&output);
+    assert_eq!(
+        out["limits"],
+        json!({ "fuel": 2_000_000, "memory_bytes": 16 << 20, "deadline_ms": 20,
+                "max_effects": 1_000, "upload_bytes": 1 << 20 })
+    );
+    assert_eq!(
+        out["configured_limits"],
+        json!({ "fuel": 2_000_000, "deadline_ms": 20, "upload_bytes": 1 << 20 })
+    );
+    // Another plugin of the same database has none of them.
+    let output = Command::new(env!("CARGO_BIN_EXE_remise"))
+        .args(["plugin", "inspect", "free-gift", "--database-url", &url])
+        .output()
+        .expect("the remise binary runs");
+    assert_eq!(stdout_json(&output)["configured_limits"], json!({}));
 }
 
 #[test]

@@ -2,7 +2,10 @@
 //! components that are not scenarios at all. Every failure must end in its typed error, and
 //! the same `Runtime` must go on serving well-behaved plugins right after. Params schemas
 //! too: `schema-limits` states limits only in its schema, which the host must enforce, and
-//! `bad-schema` reports a schema that does not compile, which the host must refuse.
+//! `bad-schema` reports a schema that does not compile, which the host must refuse. And
+//! output: `bounded-output` hands the host far more than it may (effects aliasing one 15 MiB
+//! string, a log loop of 4 MiB messages, 15 MiB of prepared params), which the host must
+//! refuse before copying it.
 
 mod support;
 
@@ -23,7 +26,7 @@ fn hostile() -> &'static Plugin {
 }
 
 /// The hostile guest with the default fuel, memory and effect limits but a 10 s deadline,
-/// for the floods. 100,000 log calls or effects take about 11 ms of wall time on an idle
+/// for the floods. 100,000 log calls take about 11 ms of wall time on an idle
 /// machine, and a loaded 2-core CI machine can stretch that past the default 50 ms: those
 /// tests are about the log bound and the effect count, so the wall clock (which has its own
 /// test) must not decide them.
@@ -155,7 +158,7 @@ fn a_flood_of_effects_is_invalid() {
     let result = run(hostile_without_deadline(), mode("flood"), &small_basket());
     match &result {
         Err(RunError::InvalidEffects { detail }) => {
-            assert!(detail.contains("100000 effects"), "{detail}");
+            assert!(detail.contains("10000 effects"), "{detail}");
             assert!(detail.contains("1000"), "{detail}");
         }
         other => panic!("expected invalid effects, got {other:?}"),
@@ -380,4 +383,102 @@ fn every_guest_has_a_test() {
             "test guest {name} has no test in tests/hostile.rs"
         );
     }
+}
+
+/// The `bounded-output` guest with a 10 s deadline: filling 15 MiB in the guest must not
+/// turn into a timeout on a loaded machine; these tests are about the output bounds.
+fn bounded_output() -> &'static Plugin {
+    static BOUNDED: LazyLock<Plugin> = LazyLock::new(|| {
+        let limits = Limits {
+            deadline: Duration::from_secs(10),
+            ..Limits::default()
+        };
+        runtime()
+            .load(&remise_tests::guest("bounded-output"), limits)
+            .expect("the bounded-output guest is a valid scenario")
+    });
+    &BOUNDED
+}
+
+#[test]
+fn a_huge_answer_is_refused_before_it_is_copied() {
+    let started = Instant::now();
+    let evaluation = evaluate(
+        bounded_output(),
+        &[mode("alias"), mode("ok")],
+        &small_basket(),
+    );
+    let took = started.elapsed();
+    let mut results = evaluation.results.into_iter();
+    let alias = results.next().expect("a result");
+    assert!(
+        matches!(
+            alias,
+            Err(RunError::OutputTooLarge {
+                limit: remise::runtime::MAX_OUTPUT_BYTES
+            })
+        ),
+        "{alias:?}"
+    );
+    assert_eq!(alias.expect_err("failed").reason(), "invalid_effects");
+    assert_eq!(
+        succeeded(results.next().expect("a result")),
+        vec![order(percent("10"))],
+        "the sibling campaign, run alone, still answers"
+    );
+    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
+    still_serves();
+}
+
+#[test]
+fn a_log_loop_of_megabytes_ends_in_a_log_flood() {
+    let result = run(bounded_output(), mode("log-flood"), &small_basket());
+    assert!(
+        matches!(result, Err(RunError::LogFlood { limit: 1_048_576 })),
+        "{result:?}"
+    );
+    assert_eq!(result.expect_err("failed").reason(), "plugin_error");
+    still_serves();
+}
+
+#[test]
+fn huge_prepared_params_are_refused() {
+    let result = bounded_output().check_params(&mode("huge-params").to_string());
+    assert!(
+        matches!(
+            result,
+            Err(RunError::OutputTooLarge {
+                limit: remise::runtime::MAX_SETUP_OUTPUT_BYTES
+            })
+        ),
+        "{result:?}"
+    );
+    still_serves();
+}
+
+#[test]
+fn new_limits_apply_to_the_next_run() {
+    let plugin = runtime()
+        .load(&remise_tests::guest("hostile"), Limits::default())
+        .expect("loads");
+    let prepared = prepare(&plugin, &mode("ok"));
+    let basket = small_basket();
+    let run = |plugin: &Plugin| {
+        plugin
+            .evaluate(&basket.request.lines, &basket.input, &[&prepared])
+            .results
+            .remove(0)
+    };
+    assert_eq!(succeeded(run(&plugin)), vec![order(percent("10"))]);
+    plugin.set_limits(Limits {
+        fuel: 1_000,
+        ..Limits::default()
+    });
+    let result = run(&plugin);
+    assert!(
+        matches!(result, Err(RunError::FuelExhausted { limit: 1_000 })),
+        "{result:?}"
+    );
+    plugin.set_limits(Limits::default());
+    assert_eq!(succeeded(run(&plugin)), vec![order(percent("10"))]);
 }

@@ -233,6 +233,9 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Post, "/v1/plugins/{name}/rollback", OPS, |m| {
         on(m, plugins::rollback)
     }),
+    route(Verb::Put, "/v1/plugins/{name}/limits", OPS, |m| {
+        on(m, plugins::set_limits)
+    }),
     route(
         Verb::Delete,
         "/v1/plugins/{name}/versions/{version}",

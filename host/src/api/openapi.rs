@@ -67,6 +67,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         plugins::upload,
         plugins::rollback,
         plugins::delete_version,
+        plugins::set_limits,
         me::me,
         keys::create,
         keys::list,
@@ -116,6 +117,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::CampaignMergePatch,
         schemas::Plugin,
         schemas::PluginVersion,
+        schemas::PluginLimits,
+        schemas::PluginLimitsBody,
         schemas::PolicySchema,
         GroupView,
         GroupBody,
@@ -412,6 +415,7 @@ mod tests {
             "CampaignLimits",
             "GroupBody",
             "CouponsRequest",
+            "PluginLimitsBody",
         ] {
             assert_eq!(
                 schemas[name]["additionalProperties"],

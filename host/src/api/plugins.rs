@@ -1,12 +1,15 @@
 //! `GET /v1/plugins` and `GET /v1/plugins/{name}`: the catalogue, with every version's
 //! description and parameter schema; `PUT /v1/plugins/{name}` (upload a version),
-//! `POST /v1/plugins/{name}/rollback` and `DELETE /v1/plugins/{name}/versions/{version}`
-//! for ops.
+//! `POST /v1/plugins/{name}/rollback`, `DELETE /v1/plugins/{name}/versions/{version}` and
+//! `PUT /v1/plugins/{name}/limits` (the plugin's own fuel, memory, deadline and upload
+//! size) for ops.
 
 use super::extract::Path;
+use super::json::Json;
 use super::problem::{ApiError, Problem, ProblemKind};
 use super::schemas;
 use super::AppState;
+use crate::model::plugin_limits::PluginLimits;
 use crate::service::{PluginView, Uploaded};
 use axum::body::Body;
 use axum::extract::State;
@@ -48,7 +51,8 @@ pub(crate) async fn get(
 
 /// Upload a plugin version
 ///
-/// The body is the component (`.wasm`), at most 4 MiB unless configured otherwise. It
+/// The body is the component (`.wasm`), at most 4 MiB unless configured otherwise (for
+/// the server, `--max-plugin-bytes`, or for this plugin, its `upload_bytes` limit). It
 /// must implement `remise:scenario`, be named as the path, and carry a semver version
 /// not loaded yet; every campaign that follows the plugin (no pin) must still be accepted
 /// by it. It is compiled off the request threads, stored, and swapped in at once: 201. The
@@ -73,7 +77,7 @@ pub(crate) async fn upload(
     Path(name): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<PluginView>), ApiError> {
-    let limit = state.service.max_plugin_bytes();
+    let limit = state.service.max_upload_bytes(&name);
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
             ProblemKind::PayloadTooLarge,
@@ -137,6 +141,37 @@ pub(crate) async fn delete_version(
 ) -> Result<StatusCode, ApiError> {
     state.service.delete_plugin_version(&name, &version).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set a plugin's own limits
+///
+/// The limits every version of the plugin runs under, on every host: `fuel` (for a basket
+/// of up to 200 lines, from 1,000 to 1,000,000,000), `memory_bytes` (1 MiB to 256 MiB),
+/// `deadline_ms` (1 to 100) and `upload_bytes` (1 KiB to the server's
+/// `--max-plugin-bytes`). A field left out is the server's default; `{}` sets every one
+/// back to it. Runs in flight finish under the limits they started with.
+#[utoipa::path(
+    put,
+    path = "/v1/plugins/{name}/limits",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin's name")),
+    request_body(content = schemas::PluginLimitsBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The plugin, under its new limits", body = schemas::Plugin),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plugin", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not declared as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of its bounds, or an unknown field", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn set_limits(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(limits): Json<PluginLimits>,
+) -> Result<axum::Json<PluginView>, ApiError> {
+    state.service.set_plugin_limits(&name, limits).await?;
+    view(&state, &name).map(axum::Json)
 }
 
 /// Plugin `name` as the catalogue shows it now, or a 404.

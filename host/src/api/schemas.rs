@@ -864,6 +864,50 @@ pub struct Plugin {
         example = "1.0.0"
     )]
     pub latest: String,
+    /// The limits every version runs under (the server's defaults where ops set none).
+    pub limits: PluginLimits,
+    /// The limits ops set on this plugin (`PUT /v1/plugins/{name}/limits`), the others
+    /// being the server's defaults: `{}` when none.
+    pub configured_limits: PluginLimitsBody,
+}
+
+/// The limits a plugin runs and is uploaded under. See docs/plugin-contract.md, "Limits".
+#[derive(ToSchema)]
+pub struct PluginLimits {
+    /// Fuel for a basket of up to 200 lines (then scaled with the basket, ×10 at most).
+    #[schema(example = 10_000_000)]
+    pub fuel: u64,
+    /// Linear memory cap, in bytes.
+    #[schema(example = 16_777_216)]
+    pub memory_bytes: u64,
+    /// Wall-clock deadline of one run, in milliseconds.
+    #[schema(example = 50)]
+    pub deadline_ms: u64,
+    /// The most effects one campaign's answer may hold.
+    #[schema(example = 1000)]
+    pub max_effects: u64,
+    /// The largest component an upload of this plugin may send, in bytes.
+    #[schema(example = 4_194_304)]
+    pub upload_bytes: u64,
+}
+
+/// A plugin's own limits, as ops set them: each left out is the server's default.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginLimitsBody {
+    /// Fuel for a basket of up to 200 lines: 1,000 to 1,000,000,000.
+    #[schema(minimum = 1000, maximum = 1_000_000_000, nullable = false)]
+    pub fuel: Option<u64>,
+    /// Linear memory cap, in bytes: 1 MiB to 256 MiB.
+    #[schema(minimum = 1_048_576, maximum = 268_435_456, nullable = false)]
+    pub memory_bytes: Option<u64>,
+    /// Wall-clock deadline of one run, in milliseconds: 1 to 100.
+    #[schema(minimum = 1, maximum = 100, nullable = false)]
+    pub deadline_ms: Option<u64>,
+    /// The largest upload of this plugin, in bytes: 1 KiB to the server's
+    /// `--max-plugin-bytes`.
+    #[schema(minimum = 1024, nullable = false)]
+    pub upload_bytes: Option<u64>,
 }
 
 /// One version of a plugin.

@@ -32,7 +32,8 @@ use std::time::{Duration, Instant};
 /// The most wall-clock time one request spends in plugins, counted from its arrival:
 /// twice a plugin's default deadline, so one plugin that runs into its own deadline still
 /// leaves the others a full one, and several slow plugins never hold a request past it.
-pub const PLUGIN_TIME_BUDGET: Duration = Duration::from_millis(100);
+pub const PLUGIN_TIME_BUDGET: Duration =
+    Duration::from_millis(crate::model::plugin_limits::MAX_DEADLINE_MS);
 
 /// A campaign ready to evaluate: its definition, the plugin version it runs on, and its
 /// parameters as that version prepared them.

@@ -1,6 +1,6 @@
 //! The ground floor: what Remise talks about (a basket and its lines and customer, a
 //! campaign, an effect a plugin proposes, a group's policy, what campaigns have used, a
-//! coupon, the ISO 4217 currencies) and the rules that need nothing but the values
+//! coupon, the ISO 4217 currencies, a plugin's own limits) and the rules that need nothing but the values
 //! themselves. Every other module imports from here; this module imports from none of them
 //! but [`crate::json_pointer`].
 
@@ -10,6 +10,7 @@ pub mod coupon;
 pub mod currency;
 pub mod effect;
 pub mod field_problem;
+pub mod plugin_limits;
 pub mod policy;
 pub mod usage;
 

@@ -13,6 +13,7 @@ pub mod watch;
 pub use cache::{CacheDirError, CacheStats, Loader};
 
 use crate::model::campaign::Campaign;
+use crate::model::plugin_limits::PluginLimits;
 use crate::model::FieldProblem;
 use crate::runtime::{Limits, LoadError, Plugin};
 use crate::store::{Store, StoreError};
@@ -41,6 +42,41 @@ pub struct PluginView {
     pub versions: Vec<PluginVersionView>,
     /// The version campaigns without a pin run on.
     pub latest: String,
+    /// The limits every version runs under (the server's defaults where ops set none).
+    pub limits: LimitsView,
+    /// The limits ops set on this plugin (`PUT /v1/plugins/{name}/limits`); the others
+    /// are the server's defaults.
+    pub configured_limits: PluginLimits,
+}
+
+/// The limits a plugin runs and is uploaded under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LimitsView {
+    /// Fuel for a basket of up to 200 lines (then scaled with the basket, ×10 at most).
+    pub fuel: u64,
+    /// Linear memory cap, in bytes.
+    pub memory_bytes: usize,
+    /// Wall-clock deadline of one run, in milliseconds.
+    pub deadline_ms: u64,
+    /// The most effects one campaign's answer may hold.
+    pub max_effects: usize,
+    /// The largest component an upload of this plugin may send, in bytes.
+    pub upload_bytes: usize,
+}
+
+impl LimitsView {
+    /// The limits of a plugin whose own are `configured`, on a server whose uploads may
+    /// send at most `max_plugin_bytes`.
+    pub fn new(configured: &PluginLimits, max_plugin_bytes: usize) -> LimitsView {
+        let limits = Limits::configured(configured);
+        LimitsView {
+            fuel: limits.fuel,
+            memory_bytes: limits.memory_bytes,
+            deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
+            max_effects: limits.max_effects,
+            upload_bytes: configured.upload_limit(max_plugin_bytes),
+        }
+    }
 }
 
 /// One version of a plugin.
@@ -71,11 +107,45 @@ pub struct Registry {
     pub(crate) current: HashMap<String, semver::Version>,
     /// When ops uploaded each uploaded version.
     pub(crate) uploaded: HashMap<(String, semver::Version), DateTime<Utc>>,
+    /// The limits ops set on each plugin, by name (none: the defaults).
+    pub(crate) limits: HashMap<String, PluginLimits>,
 }
 
 impl Registry {
-    /// Adds a loaded version (replacing one with its name and version).
+    /// The limits ops set on plugin `name` (all unset when none).
+    pub fn configured_limits(&self, name: &str) -> PluginLimits {
+        self.limits.get(name).copied().unwrap_or_default()
+    }
+
+    /// Sets plugin `name`'s own limits, on every version loaded and every one to come.
+    pub fn set_limits(&mut self, name: &str, configured: PluginLimits) {
+        if configured == PluginLimits::default() {
+            self.limits.remove(name);
+        } else {
+            self.limits.insert(name.to_string(), configured);
+        }
+        let limits = Limits::configured(&configured);
+        for plugin in self
+            .plugins
+            .get(name)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+        {
+            plugin.set_limits(limits);
+        }
+    }
+
+    /// Gives `plugin` the limits ops set on its name.
+    pub fn apply_limits(&self, plugin: &Plugin) {
+        plugin.set_limits(Limits::configured(
+            &self.configured_limits(&plugin.metadata().name),
+        ));
+    }
+
+    /// Adds a loaded version (replacing one with its name and version), under the limits
+    /// ops set on its name.
     pub fn add(&mut self, plugin: Plugin) -> Arc<Plugin> {
+        self.apply_limits(&plugin);
         let plugin = Arc::new(plugin);
         let metadata = plugin.metadata();
         self.plugins
@@ -113,8 +183,9 @@ impl Registry {
         }
     }
 
-    /// The catalogue's view of plugin `name`.
-    pub fn view(&self, name: &str) -> Option<PluginView> {
+    /// The catalogue's view of plugin `name`, on a server whose uploads may send at most
+    /// `max_plugin_bytes`.
+    pub fn view(&self, name: &str, max_plugin_bytes: usize) -> Option<PluginView> {
         let versions = self.plugins.get(name)?;
         Some(PluginView {
             name: name.to_string(),
@@ -139,13 +210,15 @@ impl Registry {
                 .current(name)
                 .map(|plugin| plugin.metadata().version.to_string())
                 .unwrap_or_default(),
+            limits: LimitsView::new(&self.configured_limits(name), max_plugin_bytes),
+            configured_limits: self.configured_limits(name),
         })
     }
 }
 
 /// Makes `registry`'s uploaded versions those of the store: registers every stored
-/// version, forgets those deleted since (on any host), and sets each plugin's current
-/// version. Only the components not already in `registry` with the same bytes are fetched
+/// version, forgets those deleted since (on any host), sets each plugin's current
+/// version, and gives every version the limits ops set on its plugin. Only the components not already in `registry` with the same bytes are fetched
 /// and compiled, so a host catching up with another's change pays for new uploads alone.
 /// A stored version that no longer loads is logged and skipped.
 pub async fn load_uploaded(
@@ -154,6 +227,16 @@ pub async fn load_uploaded(
     registry: &mut Registry,
 ) -> Result<(), RegistryError> {
     let stored = store.plugin_versions().await?;
+    let configured: HashMap<String, PluginLimits> =
+        store.plugin_limits().await?.into_iter().collect();
+    for name in registry.limits.keys().cloned().collect::<Vec<_>>() {
+        if !configured.contains_key(&name) {
+            registry.set_limits(&name, PluginLimits::default());
+        }
+    }
+    for (name, limits) in configured {
+        registry.set_limits(&name, limits);
+    }
     let deleted: Vec<(String, semver::Version)> = registry
         .uploaded
         .keys()

@@ -19,7 +19,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// The largest linear memory any plugin may be configured for (per-plugin limits are
 /// enforced below it by the store's limiter).
-pub const MAX_MEMORY_CEILING: usize = 256 << 20;
+pub const MAX_MEMORY_CEILING: usize = crate::model::plugin_limits::MAX_MEMORY_BYTES as usize;
 
 /// Sizes of the sandbox pool.
 #[derive(Clone, Copy, Debug)]

@@ -55,6 +55,19 @@ pub enum RunError {
         /// What was wrong.
         detail: String,
     },
+    /// It handed the host more than it may in one call (an answer, prepared params,
+    /// metadata or one log message): the host refused to copy it.
+    #[error("the plugin handed the host more than {limit} bytes in one call")]
+    OutputTooLarge {
+        /// The most one call may hand the host, in bytes.
+        limit: usize,
+    },
+    /// It offered its log more than it may in one run.
+    #[error("plugin logged more than {limit} bytes")]
+    LogFlood {
+        /// The budget, in bytes.
+        limit: usize,
+    },
     /// The plugin itself reported an error (`scenario-error`).
     #[error("plugin error ({kind}): {message}")]
     Plugin {
@@ -75,13 +88,14 @@ impl RunError {
     /// the API's machine-readable rejection reason.
     pub fn reason(&self) -> &'static str {
         match self {
-            RunError::Trap { .. } | RunError::Plugin { .. } | RunError::Unavailable { .. } => {
-                "plugin_error"
-            }
+            RunError::Trap { .. }
+            | RunError::Plugin { .. }
+            | RunError::Unavailable { .. }
+            | RunError::LogFlood { .. } => "plugin_error",
             RunError::FuelExhausted { .. } => "fuel_exhausted",
             RunError::MemoryExceeded { .. } => "memory_exceeded",
             RunError::Timeout { .. } => "timeout",
-            RunError::InvalidEffects { .. } => "invalid_effects",
+            RunError::InvalidEffects { .. } | RunError::OutputTooLarge { .. } => "invalid_effects",
         }
     }
 }

@@ -10,6 +10,12 @@
 //! run's cost, so it is paid once per plugin per evaluation, not once per campaign) under
 //! fuel, memory, deadline and output limits. If that shared run fails, each campaign is run
 //! again alone, so one campaign's failure never costs its siblings.
+//!
+//! What a plugin hands the host is bounded before the host copies it: each call's results
+//! (and each log message) may take at most [`MAX_OUTPUT_BYTES`] (wasmtime's hostcall fuel,
+//! counted as the values are lifted, before each string or list is copied; prepared params
+//! and metadata [`MAX_SETUP_OUTPUT_BYTES`]), and the lifting counts against the deadline:
+//! a run whose answer is read after its deadline is a timeout.
 
 pub mod bindings;
 pub mod effects;
@@ -24,13 +30,14 @@ use bindings::{types as wire, Scenario, ScenarioPre};
 pub use effects::Effect;
 pub use encode::{encode, WireInput};
 pub use error::{LoadError, RunError};
-use sandbox::{LogLine, Sandbox};
+use sandbox::{LogFlood, LogLine, Sandbox};
 use schema::ParamsSchema;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, Instant};
-use wasmtime::component::{Component, ComponentExportIndex, HasSelf, Instance, Linker, TypedFunc};
+use wasmtime::component::{Component, ComponentExportIndex, Instance, Linker, TypedFunc};
 use wasmtime::{Engine, Store, Trap};
 
 /// The `evaluate` export, typed.
@@ -47,6 +54,16 @@ const TYPES_INTERFACE: &str = "remise:scenario/types@1.0.0";
 const MAX_PARAM_PROBLEMS: usize = 100;
 /// The longest text (pointer or message) of one parameter problem.
 const MAX_PROBLEM_TEXT: usize = 1_024;
+/// The most one call of `evaluate` (or one log message) may hand the host, in bytes as the
+/// host holds them: 1,000 effects of 1 KiB messages fit, a plugin pointing 100 effects at
+/// one 15 MiB string does not. A shared run over it fails, and each campaign runs alone.
+pub const MAX_OUTPUT_BYTES: usize = 4 << 20;
+/// The most `metadata` or `check-params` may hand the host: a params schema, or a
+/// campaign's prepared params (which every evaluation copies into the sandbox again).
+pub const MAX_SETUP_OUTPUT_BYTES: usize = 1 << 20;
+/// How wasmtime says a call handed the host more than its hostcall fuel (its error type
+/// is private; `a_huge_answer_is_refused_before_it_is_copied` fails if the words change).
+const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
 
 /// Per-plugin limits on one evaluation (docs/plugin-contract.md's defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -74,6 +91,36 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The default limits with a plugin's own (`configured`) set over them.
+    pub fn configured(configured: &crate::model::plugin_limits::PluginLimits) -> Limits {
+        let default = Limits::default();
+        Limits {
+            fuel: configured.fuel.unwrap_or(default.fuel),
+            memory_bytes: configured
+                .memory_bytes
+                .and_then(|bytes| usize::try_from(bytes).ok())
+                .unwrap_or(default.memory_bytes),
+            deadline: configured
+                .deadline_ms
+                .map_or(default.deadline, Duration::from_millis),
+            max_effects: default.max_effects,
+        }
+    }
+
+    /// What `metadata` and `check-params` run under: these limits, raised to the defaults.
+    /// They run once per plugin version or campaign save, not per evaluation, and parse
+    /// JSON and build a schema, so they may cost more than an evaluation: a plugin tuned
+    /// to tight evaluation limits must still load and check its params.
+    fn for_setup(self) -> Limits {
+        let default = Limits::default();
+        Limits {
+            fuel: self.fuel.max(default.fuel),
+            memory_bytes: self.memory_bytes.max(default.memory_bytes),
+            deadline: self.deadline.max(default.deadline),
+            max_effects: self.max_effects,
+        }
+    }
+
     /// The fuel for a basket of `lines` lines: ×1 up to 200 lines, then growing linearly
     /// with the basket, ×10 at most (like Shopify's 11M-instruction limit).
     pub fn fuel_for(&self, lines: usize) -> u64 {
@@ -180,7 +227,7 @@ impl Runtime {
         let engine = engine::build_engine(pool)?;
         engine::spawn_epoch_ticker(&engine)?;
         let mut linker = Linker::new(&engine);
-        bindings::remise::scenario::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        sandbox::add_log_to_linker(&mut linker)?;
         Ok(Self { engine, linker })
     }
 
@@ -246,7 +293,7 @@ impl Runtime {
             sha256: format!("{digest:x}"),
             size: bytes.len(),
             imports,
-            limits,
+            limits: RwLock::new(limits),
             pre,
             evaluate_export,
         };
@@ -265,7 +312,8 @@ pub struct Plugin {
     sha256: String,
     size: usize,
     imports: Vec<String>,
-    limits: Limits,
+    /// Set at load, and again when ops change the plugin's own limits.
+    limits: RwLock<Limits>,
     pre: ScenarioPre<Sandbox>,
     evaluate_export: ComponentExportIndex,
 }
@@ -294,23 +342,23 @@ impl Plugin {
 
     /// Its limits.
     pub fn limits(&self) -> Limits {
-        self.limits
+        *self.limits.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Fuel for the calls made once per plugin version or per campaign save (`metadata`,
-    /// `check-params`), not per evaluation: they parse JSON and build a schema, so they may
-    /// cost more than an evaluation. [`Limits::fuel`] budgets evaluations; a plugin tuned
-    /// to a tight evaluation budget must still load and check its params, so these get at
-    /// least the default budget (memory and deadline limits apply unchanged).
-    fn setup_fuel(&self) -> u64 {
-        self.limits.fuel.max(Limits::default().fuel)
+    /// Sets its limits: the next run is under them, a run in flight finishes under the
+    /// ones it started with.
+    pub fn set_limits(&self, limits: Limits) {
+        *self.limits.write().unwrap_or_else(PoisonError::into_inner) = limits;
     }
 
     /// Reads and checks the plugin's metadata, and compiles its params schema.
     fn read_metadata(&self) -> Result<(Metadata, ParamsSchema), LoadError> {
+        let limits = self.limits().for_setup();
         let (result, _) = self.sandboxed(
-            self.setup_fuel(),
-            self.limits.deadline,
+            &limits,
+            limits.fuel,
+            limits.deadline,
+            MAX_SETUP_OUTPUT_BYTES,
             |store, instance| Scenario::new(&mut *store, instance)?.call_metadata(store),
         );
         let raw = result.map_err(|e| LoadError::Metadata(e.to_string()))?;
@@ -356,9 +404,12 @@ impl Plugin {
         &self,
         params_json: &str,
     ) -> Result<Result<PreparedParams, Vec<ParamProblem>>, RunError> {
+        let limits = self.limits().for_setup();
         let (result, _) = self.sandboxed(
-            self.setup_fuel(),
-            self.limits.deadline,
+            &limits,
+            limits.fuel,
+            limits.deadline,
+            MAX_SETUP_OUTPUT_BYTES,
             |store, instance| {
                 Scenario::new(&mut *store, instance)?.call_check_params(store, params_json)
             },
@@ -400,7 +451,7 @@ impl Plugin {
             lines,
             input,
             campaigns,
-            Instant::now() + self.limits.deadline,
+            Instant::now() + self.limits().deadline,
         )
     }
 
@@ -419,10 +470,9 @@ impl Plugin {
         campaigns: &[&PreparedParams],
         until: Instant,
     ) -> Evaluation {
+        let limits = self.limits();
         let start = Instant::now();
-        let available = until
-            .saturating_duration_since(start)
-            .min(self.limits.deadline);
+        let available = until.saturating_duration_since(start).min(limits.deadline);
         let until = start + available;
         let deadline = if campaigns.len() > 1 {
             available / 2
@@ -431,14 +481,14 @@ impl Plugin {
         };
         if deadline.is_zero() {
             let error = RunError::Timeout {
-                limit_ms: self.limits.deadline.as_millis() as u64,
+                limit_ms: limits.deadline.as_millis() as u64,
             };
             return Evaluation {
                 results: vec![Err(error); campaigns.len()],
                 report: RunReport::default(),
             };
         }
-        let fuel = self.limits.fuel_for(lines.len());
+        let fuel = limits.fuel_for(lines.len());
         let wire_campaigns: Vec<wire::Campaign> = campaigns
             .iter()
             .map(|p| wire::Campaign {
@@ -451,18 +501,24 @@ impl Plugin {
         // looping campaign among 40 siblings burned 410M units, about the 50 ms deadline:
         // the same basket then got either `fuel_exhausted` for it alone or `timeout` for
         // all 41, and a campaign's fuel limit depended on how many siblings it had.
-        let (result, mut report) = self.sandboxed(fuel, deadline, |store, instance| {
-            self.evaluate_fn(store, instance)?
-                .call(
-                    &mut *store,
-                    (&*input.basket, input.context, &wire_campaigns),
-                )
-                .map(|(answers,)| answers)
-        });
+        let (result, mut report) = self.sandboxed(
+            &limits,
+            fuel,
+            deadline,
+            MAX_OUTPUT_BYTES,
+            |store, instance| {
+                self.evaluate_fn(store, instance)?
+                    .call(
+                        &mut *store,
+                        (&*input.basket, input.context, &wire_campaigns),
+                    )
+                    .map(|(answers,)| answers)
+            },
+        );
         let results = match result {
             Ok(answers) if answers.len() == campaigns.len() => answers
                 .into_iter()
-                .map(|answer| self.check_answer(answer, lines))
+                .map(|answer| check_answer(answer, lines, limits.max_effects))
                 .collect(),
             Ok(answers) => {
                 let error = RunError::InvalidEffects {
@@ -497,35 +553,36 @@ impl Plugin {
         };
         Evaluation { results, report }
     }
+}
 
-    fn check_answer(
-        &self,
-        answer: Result<Vec<wire::Effect>, wire::ScenarioError>,
-        lines: &[Line],
-    ) -> Result<Vec<Effect>, RunError> {
-        let effects = answer.map_err(|error| {
-            let (kind, message) = match error {
-                wire::ScenarioError::InvalidParams(m) => ("invalid_params", m),
-                wire::ScenarioError::Unsupported(m) => ("unsupported", m),
-                wire::ScenarioError::Failed(m) => ("failed", m),
-            };
-            RunError::Plugin {
-                kind,
-                message: cut(message),
-            }
-        })?;
-        if effects.len() > self.limits.max_effects {
-            return Err(RunError::InvalidEffects {
-                detail: format!(
-                    "{} effects; at most {} are accepted",
-                    effects.len(),
-                    self.limits.max_effects
-                ),
-            });
+fn check_answer(
+    answer: Result<Vec<wire::Effect>, wire::ScenarioError>,
+    lines: &[Line],
+    max_effects: usize,
+) -> Result<Vec<Effect>, RunError> {
+    let effects = answer.map_err(|error| {
+        let (kind, message) = match error {
+            wire::ScenarioError::InvalidParams(m) => ("invalid_params", m),
+            wire::ScenarioError::Unsupported(m) => ("unsupported", m),
+            wire::ScenarioError::Failed(m) => ("failed", m),
+        };
+        RunError::Plugin {
+            kind,
+            message: cut(message),
         }
-        Ok(effects::check_effects(effects, lines)?)
+    })?;
+    if effects.len() > max_effects {
+        return Err(RunError::InvalidEffects {
+            detail: format!(
+                "{} effects; at most {max_effects} are accepted",
+                effects.len(),
+            ),
+        });
     }
+    Ok(effects::check_effects(effects, lines)?)
+}
 
+impl Plugin {
     /// The `evaluate` export of a fresh instance, without type-checking it again.
     ///
     /// `Scenario::new` (what bindgen offers) looks up and type-checks all three exports on
@@ -546,25 +603,41 @@ impl Plugin {
         Ok(unsafe { EvaluateFn::new_unchecked(func) })
     }
 
-    /// Runs `call` in a fresh sandbox with `fuel` and `deadline`, and says what it cost.
+    /// Runs `call` in a fresh sandbox under `limits`' memory with `fuel` and `deadline`, the
+    /// call handing the host at most `output_bytes`, and says what it cost. The deadline
+    /// covers the whole call, the lifting of its results included: an answer read after it
+    /// is a timeout.
     fn sandboxed<R>(
         &self,
+        limits: &Limits,
         fuel: u64,
         deadline: Duration,
+        output_bytes: usize,
         call: impl FnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R>,
     ) -> (Result<R, RunError>, RunReport) {
         let started = Instant::now();
-        let mut store = Store::new(self.pre.engine(), Sandbox::new(self.limits.memory_bytes));
+        let mut store = Store::new(self.pre.engine(), Sandbox::new(limits.memory_bytes));
         store.limiter(|sandbox| sandbox);
         store.set_epoch_deadline(deadline_ticks(deadline));
         store.epoch_deadline_trap();
+        store.set_hostcall_fuel(output_bytes);
+        let name_error = |store: &Store<Sandbox>, error, called| {
+            classify(store, error, limits, fuel, deadline, output_bytes, called)
+        };
         let result = match store
             .set_fuel(fuel)
             .and_then(|()| self.pre.instance_pre().instantiate(&mut store))
         {
-            Ok(instance) => call(&mut store, &instance)
-                .map_err(|e| self.classify(&store, e, fuel, deadline, true)),
-            Err(error) => Err(self.classify(&store, error, fuel, deadline, false)),
+            Ok(instance) => match call(&mut store, &instance) {
+                // The epoch stops the plugin's code; the host's own work on its answer
+                // (lifting it) counts too, and up to one tick late like the epoch.
+                Ok(_) if started.elapsed() > deadline + engine::EPOCH_TICK => {
+                    Err(timeout(deadline))
+                }
+                Ok(answer) => Ok(answer),
+                Err(error) => Err(name_error(&store, error, true)),
+            },
+            Err(error) => Err(name_error(&store, error, false)),
         };
         let fuel_left = store.get_fuel().unwrap_or(0);
         let sandbox = store.into_data();
@@ -579,42 +652,59 @@ impl Plugin {
         };
         (result, report)
     }
+}
 
-    /// Names what went wrong in a sandbox.
-    fn classify(
-        &self,
-        store: &Store<Sandbox>,
-        error: wasmtime::Error,
-        fuel: u64,
-        deadline: Duration,
-        called: bool,
-    ) -> RunError {
-        if store.data().memory_refused {
-            return RunError::MemoryExceeded {
-                limit: self.limits.memory_bytes,
-            };
-        }
-        match error.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => RunError::FuelExhausted { limit: fuel },
-            Some(Trap::Interrupt) => RunError::Timeout {
-                // Rounded up: a request's remaining 19.6 ms is its 20 ms.
-                limit_ms: deadline.as_micros().div_ceil(1000) as u64,
+fn timeout(deadline: Duration) -> RunError {
+    RunError::Timeout {
+        // Rounded up: a request's remaining 19.6 ms is its 20 ms.
+        limit_ms: deadline.as_micros().div_ceil(1000) as u64,
+    }
+}
+
+/// Names what went wrong in a sandbox run under `limits` with `fuel`, `deadline` and
+/// `output_bytes`; `called` when the plugin was instantiated and called.
+fn classify(
+    store: &Store<Sandbox>,
+    error: wasmtime::Error,
+    limits: &Limits,
+    fuel: u64,
+    deadline: Duration,
+    output_bytes: usize,
+    called: bool,
+) -> RunError {
+    if store.data().memory_refused {
+        return RunError::MemoryExceeded {
+            limit: limits.memory_bytes,
+        };
+    }
+    if let Some(flood) = error.downcast_ref::<LogFlood>() {
+        return RunError::LogFlood { limit: flood.limit };
+    }
+    if error
+        .chain()
+        .any(|cause| cause.to_string().contains(HOSTCALL_FUEL_EXHAUSTED))
+    {
+        return RunError::OutputTooLarge {
+            limit: output_bytes,
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => RunError::FuelExhausted { limit: fuel },
+        Some(Trap::Interrupt) => timeout(deadline),
+        Some(trap) => RunError::Trap {
+            message: match store.data().panic_message() {
+                Some(panic) => format!("panicked: {}", cut(panic.to_string())),
+                None => trap.to_string(),
             },
-            Some(trap) => RunError::Trap {
-                message: match store.data().panic_message() {
-                    Some(panic) => format!("panicked: {}", cut(panic.to_string())),
-                    None => trap.to_string(),
-                },
-            },
-            // Not a trap: during a call, the plugin's answer could not be read (a bad
-            // pointer, invalid UTF-8); before it, no sandbox could be had.
-            None if called => RunError::InvalidEffects {
-                detail: cut(format!("{error:#}")),
-            },
-            None => RunError::Unavailable {
-                message: cut(format!("{error:#}")),
-            },
-        }
+        },
+        // Not a trap: during a call, the plugin's answer could not be read (a bad
+        // pointer, invalid UTF-8); before it, no sandbox could be had.
+        None if called => RunError::InvalidEffects {
+            detail: cut(format!("{error:#}")),
+        },
+        None => RunError::Unavailable {
+            message: cut(format!("{error:#}")),
+        },
     }
 }
 

@@ -1,13 +1,31 @@
 //! What one sandbox (one `Store`) holds: its limits, the bounded log, and the resource
 //! limiter that caps linear memory and remembers the peak and any refusal.
+//!
+//! The log import reads the plugin's message where it lies, in the plugin's memory, and
+//! copies only what the log keeps: a plugin logging megabytes in a loop makes the host
+//! allocate nothing, and once it has offered more than [`MAX_LOG_OFFERED_BYTES`] in all
+//! its run ends ([`LogFlood`]).
 
-use super::bindings::{remise::scenario::host, Level};
-use wasmtime::ResourceLimiter;
+use super::bindings::Level;
+use wasmtime::component::{Linker, WasmStr};
+use wasmtime::{ResourceLimiter, StoreContextMut};
 
 /// The log a plugin may write in one sandbox: the first lines only.
 pub const MAX_LOG_LINES: usize = 64;
 /// …and at most this many bytes in all.
 pub const MAX_LOG_BYTES: usize = 8 << 10;
+/// The most a plugin may offer the log in one run, kept or not: past it the run ends
+/// ([`LogFlood`]). 100,000 short lines are well inside it.
+pub const MAX_LOG_OFFERED_BYTES: usize = 1 << 20;
+
+/// A plugin offered the log more than [`MAX_LOG_OFFERED_BYTES`]: the error the log import
+/// ends the run with.
+#[derive(Debug, thiserror::Error)]
+#[error("the plugin logged more than {limit} bytes")]
+pub struct LogFlood {
+    /// The budget it went past.
+    pub limit: usize,
+}
 
 /// One line of a plugin's log.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -29,6 +47,8 @@ pub struct Sandbox {
     /// What the plugin logged.
     pub log: Vec<LogLine>,
     log_bytes: usize,
+    /// Bytes the plugin offered the log, kept or not.
+    log_offered: usize,
     /// Log lines dropped because the log was full.
     pub log_dropped: usize,
 }
@@ -43,6 +63,7 @@ impl Sandbox {
             memory_refused: false,
             log: Vec::new(),
             log_bytes: 0,
+            log_offered: 0,
             log_dropped: 0,
         }
     }
@@ -102,25 +123,55 @@ fn level_name(level: Level) -> &'static str {
     }
 }
 
-impl host::Host for Sandbox {
-    fn log(&mut self, level: Level, message: String) {
-        let room = MAX_LOG_BYTES.saturating_sub(self.log_bytes);
-        if self.log.len() >= MAX_LOG_LINES || room == 0 {
+impl Sandbox {
+    /// How many bytes of a message the log would keep now.
+    fn log_room(&self) -> usize {
+        if self.log.len() >= MAX_LOG_LINES {
+            0
+        } else {
+            MAX_LOG_BYTES.saturating_sub(self.log_bytes)
+        }
+    }
+
+    /// Counts `offered` bytes against the run's budget and keeps `kept` (at most
+    /// [`Sandbox::log_room`] bytes of the message).
+    fn log(&mut self, level: Level, offered: usize, kept: String) -> Result<(), LogFlood> {
+        self.log_offered = self.log_offered.saturating_add(offered);
+        if self.log_offered > MAX_LOG_OFFERED_BYTES {
+            return Err(LogFlood {
+                limit: MAX_LOG_OFFERED_BYTES,
+            });
+        }
+        if self.log_room() == 0 {
             self.log_dropped += 1;
-            return;
+            return Ok(());
         }
-        let mut message = message;
-        if message.len() > room {
-            let mut cut = room;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
-        self.log_bytes += message.len();
+        self.log_bytes += kept.len();
         self.log.push(LogLine {
             level: level_name(level),
-            message,
+            message: kept,
         });
+        Ok(())
     }
+}
+
+/// Offers `remise:scenario/host@1.0.0`'s `log` to plugins. Unlike the import bindgen
+/// generates, it lifts the message as a [`WasmStr`], a view of the plugin's memory, so the
+/// host copies only the part the log keeps.
+pub fn add_log_to_linker(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
+    linker.instance("remise:scenario/host@1.0.0")?.func_wrap(
+        "log",
+        |mut store: StoreContextMut<'_, Sandbox>, (level, message): (Level, WasmStr)| {
+            let (offered, kept) = {
+                let text = message.to_str(&store)?;
+                let mut cut = text.len().min(store.data().log_room());
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                (text.len(), text[..cut].to_string())
+            };
+            store.data_mut().log(level, offered, kept)?;
+            Ok(())
+        },
+    )
 }

@@ -11,6 +11,7 @@
 use super::{Service, ServiceError};
 use crate::engine::LiveCampaign;
 use crate::model::campaign::Campaign;
+use crate::model::plugin_limits::PluginLimits;
 use crate::model::FieldProblem;
 use crate::registry::watch::DroppedPlugins;
 use crate::registry::PluginView;
@@ -37,19 +38,58 @@ impl Service {
         registry
             .plugins
             .keys()
-            .filter_map(|name| registry.view(name))
+            .filter_map(|name| registry.view(name, self.max_plugin_bytes))
             .collect()
     }
 
     /// One plugin of the catalogue.
     pub fn plugin(&self, name: &str) -> Option<PluginView> {
         let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
-        registry.view(name)
+        registry.view(name, self.max_plugin_bytes)
     }
 
     /// The largest plugin an upload may send.
     pub fn max_plugin_bytes(&self) -> usize {
         self.max_plugin_bytes
+    }
+
+    /// The largest component an upload of plugin `name` may send: its own limit, never
+    /// above the server's.
+    pub fn max_upload_bytes(&self, name: &str) -> usize {
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .configured_limits(name)
+            .upload_limit(self.max_plugin_bytes)
+    }
+
+    /// Sets plugin `name`'s own limits (`PUT /v1/plugins/{name}/limits`): checked against
+    /// the server-wide bounds, stored, applied to every version at once (a run in flight
+    /// finishes under the limits it started with), and propagated to the other hosts.
+    pub async fn set_plugin_limits(
+        &self,
+        name: &str,
+        limits: PluginLimits,
+    ) -> Result<(), ServiceError> {
+        let max_upload = u64::try_from(self.max_plugin_bytes).unwrap_or(u64::MAX);
+        limits.validate(max_upload).map_err(ServiceError::Invalid)?;
+        let _write = self.writes.lock().await;
+        if !self
+            .registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .plugins
+            .contains_key(name)
+        {
+            return Err(ServiceError::NotFound(format!("plugin {name} not found")));
+        }
+        self.store.set_plugin_limits(name, &limits).await?;
+        self.registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_limits(name, limits);
+        self.changed().await;
+        Ok(())
     }
 
     /// Uploads `bytes` as a version of plugin `name` and makes it the version unpinned
@@ -115,7 +155,21 @@ impl Service {
         .map_err(|e| ServiceError::Unavailable(format!("compiling the plugin: {e}")))?;
         let (plugin, bytes) =
             plugin.map_err(|error| refused(format!("not a valid plugin: {error}")))?;
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .apply_limits(&plugin);
         let metadata = plugin.metadata();
+        // The route read at most the limit of the name in its path; a dropped file is
+        // only known by name now.
+        let limit = self.max_upload_bytes(&metadata.name);
+        if bytes.len() > limit {
+            return Err(refused(format!(
+                "{} is {} bytes; uploads of it may be at most {limit}",
+                metadata.name,
+                bytes.len()
+            )));
+        }
         if let Some(expected) = expected.filter(|expected| *expected != metadata.name) {
             return Err(refused(format!(
                 "the component is named {:?}, not {expected:?}",

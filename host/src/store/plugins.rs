@@ -1,6 +1,8 @@
-//! Uploaded plugin versions and each plugin's current version in the store.
+//! Uploaded plugin versions, each plugin's current version, and each plugin's own limits
+//! in the store.
 
 use super::{now, parse_timestamp, timestamp, Store, StoreError};
+use crate::model::plugin_limits::PluginLimits;
 use chrono::{DateTime, Utc};
 
 /// An uploaded plugin version, without its bytes ([`Store::plugin_component`]).
@@ -112,6 +114,69 @@ impl Store {
         Ok(sqlx::query_as("SELECT name, version FROM plugin_current")
             .fetch_all(&self.pool)
             .await?)
+    }
+}
+
+impl Store {
+    /// Every plugin's own limits, where ops set some.
+    pub async fn plugin_limits(&self) -> Result<Vec<(String, PluginLimits)>, StoreError> {
+        type Row = (String, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT name, fuel, memory_bytes, deadline_ms, upload_bytes FROM plugin_limits",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(name, fuel, memory_bytes, deadline_ms, upload_bytes)| {
+                let read = |column: &str, value: Option<i64>| {
+                    value
+                        .map(|value| {
+                            u64::try_from(value)
+                                .map_err(|_| super::column_error(column, format!("{value} < 0")))
+                        })
+                        .transpose()
+                };
+                let limits = PluginLimits {
+                    fuel: read("fuel", fuel)?,
+                    memory_bytes: read("memory_bytes", memory_bytes)?,
+                    deadline_ms: read("deadline_ms", deadline_ms)?,
+                    upload_bytes: read("upload_bytes", upload_bytes)?,
+                };
+                Ok((name, limits))
+            })
+            .collect()
+    }
+
+    /// Sets plugin `name`'s own limits (all unset: the defaults, and no row).
+    pub async fn set_plugin_limits(
+        &self,
+        name: &str,
+        limits: &PluginLimits,
+    ) -> Result<(), StoreError> {
+        if *limits == PluginLimits::default() {
+            sqlx::query("DELETE FROM plugin_limits WHERE name = $1")
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
+            return Ok(());
+        }
+        let column =
+            |value: Option<u64>| value.map(|value| i64::try_from(value).unwrap_or(i64::MAX));
+        sqlx::query(
+            "INSERT INTO plugin_limits (name, fuel, memory_bytes, deadline_ms, upload_bytes) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (name) DO UPDATE SET fuel = excluded.fuel, \
+             memory_bytes = excluded.memory_bytes, deadline_ms = excluded.deadline_ms, \
+             upload_bytes = excluded.upload_bytes",
+        )
+        .bind(name)
+        .bind(column(limits.fuel))
+        .bind(column(limits.memory_bytes))
+        .bind(column(limits.deadline_ms))
+        .bind(column(limits.upload_bytes))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 
