@@ -40,7 +40,7 @@ use crate::runtime::Plugin;
 use crate::store::{Store, StoreError};
 use evaluator::{Evaluator, Snapshot};
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 /// Why a service call failed, in terms the API maps to a status.
