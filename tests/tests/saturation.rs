@@ -29,7 +29,7 @@ const COMMITTERS: usize = 10;
 /// An order of one line at `price` on the web channel.
 fn order(id: &str, price: &str) -> Value {
     json!({
-        "order_id": id, "currency": "EUR", "channel": "web", "at": "2026-03-08T12:00:00+01:00",
+        "order_id": id, "currency": "EUR", "channel": "web",
         "lines": [ { "id": "1", "sku": "SKU-1", "quantity": 1, "unit_price": price } ]
     })
 }
