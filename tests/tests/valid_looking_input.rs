@@ -39,6 +39,12 @@ async fn valid_looking_input_is_a_422_with_its_pointer_never_a_5xx() {
             json!({ "lines": [ { "id": "1", "sku": "A\u{0}", "quantity": 1, "unit_price": "1" } ] }),
             "/lines/0/sku",
         ),
+        // Caught by the `basket_json` fuzz target's property: more significant digits than
+        // the plugin contract's 64-bit mantissa holds was refused at `/lines`, once lowered.
+        (
+            json!({ "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": "12345678901.123456789" } ] }),
+            "/lines/0/unit_price",
+        ),
     ];
     for (extra, pointer) in &cases {
         server
@@ -84,4 +90,10 @@ async fn valid_looking_input_is_a_422_with_its_pointer_never_a_5xx() {
         .await;
     assert_eq!(answer["discount_total"], "100000000000000.00", "{answer}");
     assert_eq!(answer["total"], "899999999999999.99", "{answer}");
+    // The most significant digits the plugin contract holds are priced too.
+    let answer = server
+        .evaluate(basket(json!({ "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": "9223372036.854775807" } ] })))
+        .await;
+    assert_eq!(answer["discount_total"], "922337203.69", "{answer}");
+    assert_eq!(answer["total"], "8301034833.16", "{answer}");
 }

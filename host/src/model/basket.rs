@@ -19,6 +19,9 @@ pub const MAX_SUBTOTAL: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 
 /// it (a week, a birthday window) stays representable.
 pub const AT_YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
 const MAX_TEXT: usize = 256;
+/// Why a unit price with too many significant digits is refused.
+const PRICE_DIGITS: &str = "has too many significant digits: without its trailing zeros, \
+                            its digits must make a number below 2^63 (9223372036854775808)";
 /// Why a text holding U+0000 is refused (PostgreSQL cannot store it).
 pub const NO_NUL: &str = "must not contain the NUL character (U+0000)";
 /// The most coupon codes a basket may carry.
@@ -152,6 +155,11 @@ impl Basket {
                     at("unit_price"),
                     "must be below 10^18 with at most 9 decimals",
                 ));
+            } else if i64::try_from(line.unit_price.normalize().mantissa()).is_err() {
+                // The plugin contract's decimal is a 64-bit mantissa and a scale: without
+                // this check, `12345678901.123456789` was valid here and then refused at
+                // `/lines` when lowered for the plugins.
+                problems.push(FieldProblem::new(at("unit_price"), PRICE_DIGITS));
             }
             for (j, category) in line.categories.iter().enumerate() {
                 text(
@@ -339,6 +347,33 @@ mod tests {
             ("19.9", "welcome", "2026-03-08T12:00:00+02:00"),
         ] {
             assert_ne!(json(spelled(price, code, at)), first, "{price} {code} {at}");
+        }
+    }
+
+    #[test]
+    fn a_unit_price_a_plugin_cannot_be_given_is_refused_at_its_pointer() {
+        // Caught by the `basket_json` fuzz target's property (a valid basket lowers for the
+        // plugins): valid here, then refused at `/lines` when lowered (a 64-bit mantissa).
+        let priced = |price: &str| {
+            request(serde_json::json!({
+                "currency": "EUR", "channel": "web",
+                "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": price } ]
+            }))
+        };
+        for price in ["10000000000.000000001", "12345678901.123456789"] {
+            let basket = priced(price);
+            assert_eq!(
+                basket.validate(10),
+                Err(vec![FieldProblem::new("/lines/0/unit_price", PRICE_DIGITS)]),
+                "{price}"
+            );
+        }
+        for price in [
+            "9223372036.854775807",
+            "1000000000.123456789",
+            "99999999999999.990000000",
+        ] {
+            assert_eq!(priced(price).validate(10), Ok(()), "{price}");
         }
     }
 
