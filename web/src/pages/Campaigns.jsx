@@ -169,7 +169,11 @@ function CampaignRow({ campaign: c, stats: s, onAction }) {
         <StatusBadge status={c.status} />
         {s?.objective_met && <div className="small met">{t("campaigns.objectiveMet")}</div>}
         {c.set_aside && (
-          <div className="small problem" data-set-aside={c.set_aside.status} title={c.set_aside.reason}>
+          <div
+            className="small problem"
+            data-set-aside={c.set_aside.status}
+            title={c.set_aside.reason}
+          >
             {t(
               c.set_aside.status === "suspended"
                 ? "campaigns.suspended"
