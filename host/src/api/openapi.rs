@@ -444,7 +444,7 @@ mod tests {
             (
                 "StoredCampaign",
                 "Campaign",
-                &["created_at", "revision", "updated_at"][..],
+                &["created_at", "revision", "set_aside", "updated_at"][..],
             ),
         ] {
             let mut expected = properties(&doc, base);
