@@ -1409,6 +1409,39 @@ async fn every_route_answers_as_the_document_says() {
             ),
         )
         .await;
+    // A plugin's own limits (issue 15 item 16): set, refused out of bounds, unknown plugin.
+    let limits = "/v1/plugins/{name}/limits";
+    let limited = server
+        .expect(
+            StatusCode::OK,
+            put.clone(),
+            limits,
+            "/v1/plugins/free-gift/limits",
+            Some(OPS),
+            Body::Json(json!({ "fuel": 5_000_000, "deadline_ms": 40 }), JSON),
+        )
+        .await;
+    assert_eq!(limited["name"], "free-gift", "{limited}");
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            put.clone(),
+            limits,
+            "/v1/plugins/free-gift/limits",
+            Some(OPS),
+            Body::Json(json!({ "deadline_ms": 0 }), JSON),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            put.clone(),
+            limits,
+            "/v1/plugins/no-such-plugin/limits",
+            Some(OPS),
+            Body::Json(json!({ "fuel": 5_000_000 }), JSON),
+        )
+        .await;
     let rollback = "/v1/plugins/{name}/rollback";
     server
         .expect(
