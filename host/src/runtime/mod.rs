@@ -533,12 +533,20 @@ impl Plugin {
             // Each campaign alone, on the time left: an equal share of it for each one not
             // yet run, what one leaves unused going to those after it.
             Err(error) if campaigns.len() > 1 => {
+                // After a timeout the slow one is unknown: each gets an equal share. After
+                // any other failure (fuel, a trap), which stops early, each may use all
+                // that is left, as the failing one stops as early alone.
+                let timed_out = matches!(error, RunError::Timeout { .. });
                 let count = campaigns.len();
                 campaigns
                     .iter()
                     .enumerate()
                     .map(|(done, campaign)| {
-                        let share = fair_share_end(Instant::now(), until, count - done);
+                        let share = if timed_out {
+                            fair_share_end(Instant::now(), until, count - done)
+                        } else {
+                            until
+                        };
                         let alone = self.evaluate_until(lines, input, &[*campaign], share);
                         report.absorb(alone.report);
                         alone
