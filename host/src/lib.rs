@@ -4,10 +4,13 @@
 //! A tour, from the ground floor up; each floor imports only the ones below it
 //! (`host/tests/layers.rs` checks it):
 //!
-//! - [`model`]: what Remise talks about: the basket ([`model::Basket`], its lines and
+//! - [`model`] (the `remise-model` crate, `model/`, re-exported here with [`money`] and
+//!   [`json_pointer`]): what Remise talks about: the basket ([`model::Basket`], its lines and
 //!   customer), the campaign, the effects a plugin proposes, a group's policy, what
 //!   campaigns have used, coupon codes; and their checks, each problem named by a JSON
-//!   pointer ([`json_pointer`]). [`auth`] hashes and makes API keys. [`clock`] is the
+//!   pointer ([`json_pointer`]): a JSON body read strictly ([`model::body`]), a plugin's
+//!   answer ([`model::proposal`]), a campaign's params against its plugin's schema
+//!   ([`model::params_schema`]). `fuzz/` fuzzes these three. [`auth`] hashes and makes API keys. [`clock`] is the
 //!   server's clock, which commits are priced at.
 //! - [`money`]: exact amounts from the applied effects: clamping, allocation of order
 //!   discounts with the remainder rule, rounding to the currency's minor unit
@@ -15,8 +18,8 @@
 //! - [`runtime`]: the sandbox. Loads plugin components, checks them against the world
 //!   `remise:scenario@1.0.0` (`wit/v1`), and runs them in a fresh store per evaluation
 //!   under fuel, memory, deadline and output limits; [`runtime::encode`] lowers a basket
-//!   into the WIT's flat shape once per evaluation; [`runtime::effects`] checks what a
-//!   plugin answered. [`catalogue`] embeds the
+//!   into the WIT's flat shape once per evaluation; [`runtime::effects`] hands what a
+//!   plugin answered to [`model::proposal`]'s checks. [`catalogue`] embeds the
 //!   six plugins of `plugins/`, built from source by `build.rs`.
 //! - [`engine`]: one evaluation in five named stages: [`engine::select`] (the prefilter),
 //!   [`engine::run`] (plugins), [`engine::settle`] (conflicts and budgets), price
@@ -38,17 +41,17 @@
 //!   graceful shutdown); [`cli`] parses every command; [`logging`] sets up `tracing`.
 #![warn(missing_docs)]
 
+pub use remise_model as model;
+pub use remise_model::{json_pointer, money};
+
 pub mod api;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod engine;
-pub mod json_pointer;
 pub mod logging;
 pub mod metrics;
-pub mod model;
-pub mod money;
 pub mod registry;
 pub mod runtime;
 pub mod serve;

@@ -11,15 +11,12 @@
 use super::problem::{ApiError, ProblemKind};
 #[cfg(test)]
 use crate::json_pointer::{named_field, NamedField};
-use crate::json_pointer::{pointer, push_token};
-use crate::model::FieldProblem;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
+use remise_model::body::{self, BodyError};
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
-use serde_path_to_error::Segment;
 
 /// A JSON body of type `T`, parsed strictly; rejections are problem+json.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,81 +73,17 @@ pub fn is_json(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Parses `bytes` as one JSON document of type `T`. A string or key holding U+0000 is a
-/// 422 at its pointer: no field of the API may carry it, and PostgreSQL cannot store it.
+/// Parses `bytes` as one JSON document of type `T` ([`remise_model::body::parse`]): a
+/// syntax error is a 400 at the whole body, a wrong shape or a NUL a 422 at its pointer.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if let Some(at) = nul_pointer(bytes) {
-        return Err(ApiError::validation(vec![FieldProblem::new(
-            at,
-            crate::model::basket::NO_NUL,
-        )]));
-    }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|error| shape_error(error.path(), error.inner()))?;
-    deserializer
-        .end()
-        .map_err(|error| shape_error(&[], &error))?;
-    Ok(value)
-}
-
-/// The pointer of the first string or key of the JSON document `bytes` that holds U+0000
-/// (which JSON can only spell `\u0000`), if any. Documents without that escape are not
-/// parsed twice.
-fn nul_pointer(bytes: &[u8]) -> Option<String> {
-    const ESCAPE: &[u8] = b"\\u0000";
-    if !bytes.windows(ESCAPE.len()).any(|window| window == ESCAPE) {
-        return None;
-    }
-    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    find_nul(&value, String::new())
-}
-
-fn find_nul(value: &serde_json::Value, at: String) -> Option<String> {
-    match value {
-        serde_json::Value::String(text) => text.contains('\0').then_some(at),
-        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            let mut here = at.clone();
-            push_token(&mut here, &i.to_string());
-            find_nul(item, here)
-        }),
-        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
-            let mut here = at.clone();
-            push_token(&mut here, key);
-            if key.contains('\0') {
-                Some(here)
-            } else {
-                find_nul(item, here)
-            }
-        }),
-        _ => None,
-    }
-}
-
-/// The problem for a serde error found at `path`.
-fn shape_error<'a>(
-    path: impl IntoIterator<Item = &'a Segment>,
-    error: &serde_json::Error,
-) -> ApiError {
-    let message = message(error);
-    match error.classify() {
-        Category::Data => {
-            ApiError::validation(vec![FieldProblem::new(pointer(path, &message), message)])
-        }
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::invalid_json(&message, error.line(), error.column())
-        }
-    }
-}
-
-/// serde_json's message without its ` at line L column C` suffix.
-fn message(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    let suffix = format!(" at line {} column {}", error.line(), error.column());
-    match text.strip_suffix(&suffix) {
-        Some(message) => message.to_string(),
-        None => text,
-    }
+    body::parse(bytes).map_err(|error| match error {
+        BodyError::Syntax {
+            message,
+            line,
+            column,
+        } => ApiError::invalid_json(&message, line, column),
+        BodyError::Field(problem) => ApiError::validation(vec![problem]),
+    })
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@ fn coupon_results(
     usage: &Usage,
     applied: &[AppliedCampaign],
 ) -> Vec<CouponResult> {
-    let mut results = usage.coupon_results(request.basket, request.at);
+    let mut results = super::usage::coupon_results(usage, request.basket, request.at);
     for result in &mut results {
         let code = usage::normalize_code(&result.code);
         if applied

@@ -57,7 +57,7 @@ pub fn select<'a>(
     let mut rejected = Vec::new();
     for live in looked_at {
         let checked = prefilter::check(&live.campaign, basket, at)
-            .and_then(|()| usage.check(&live.campaign, basket, at));
+            .and_then(|()| super::usage::check(usage, &live.campaign, basket, at));
         match checked {
             Ok(coupon) => {
                 if let Some(code) = coupon {

@@ -134,8 +134,7 @@ fn over_its_budget(
     applied.iter().zip(discounts).find_map(|(&i, discount)| {
         let campaign = &proposals[i].live.campaign;
         campaign.limits.budget?;
-        let left = usage
-            .budget_left(campaign, &basket.currency)
+        let left = super::usage::left_in_budget(usage, campaign, &basket.currency)
             .unwrap_or(Decimal::ZERO);
         (discount > left).then_some((i, discount, left))
     })

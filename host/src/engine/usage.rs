@@ -47,170 +47,166 @@ pub struct CouponResult {
 /// Normalizes a coupon code: matching is case-insensitive and ignores surrounding spaces.
 pub use crate::model::coupon::normalize as normalize_code;
 
-impl CouponState {
-    fn status_at(&self, at: DateTime<Utc>) -> CouponStatus {
-        if self.expires_at.is_some_and(|end| at >= end) {
-            CouponStatus::Expired
-        } else if self.uses >= self.uses_per_code {
-            CouponStatus::UsedUp
-        } else {
-            CouponStatus::NotApplied
-        }
+/// What a known coupon's status is at `at`, before any campaign applies.
+fn coupon_status(state: &CouponState, at: DateTime<Utc>) -> CouponStatus {
+    if state.expires_at.is_some_and(|end| at >= end) {
+        CouponStatus::Expired
+    } else if state.uses >= state.uses_per_code {
+        CouponStatus::UsedUp
+    } else {
+        CouponStatus::NotApplied
     }
 }
 
-impl Usage {
-    /// Each coupon code of `request` with its status before any campaign applies
-    /// (`not_applied` for the usable ones).
-    pub fn coupon_results(&self, request: &Basket, at: DateTime<Utc>) -> Vec<CouponResult> {
-        request
-            .coupons
+/// Each coupon code of `request` with its status before any campaign applies
+/// (`not_applied` for the usable ones).
+pub fn coupon_results(usage: &Usage, request: &Basket, at: DateTime<Utc>) -> Vec<CouponResult> {
+    request
+        .coupons
+        .iter()
+        .map(|code| match usage.coupons.get(&normalize_code(code)) {
+            Some(state) => CouponResult {
+                code: code.clone(),
+                status: coupon_status(state, at),
+                campaign: Some(state.campaign.clone()),
+            },
+            None => CouponResult {
+                code: code.clone(),
+                status: CouponStatus::Unknown,
+                campaign: None,
+            },
+        })
+        .collect()
+}
+
+/// Whether `campaign`'s caps, budget, per-customer frequency and coupon let it be a
+/// candidate for `request` at `at`. On success, the normalized coupon code it would
+/// use (when it requires one).
+pub fn check(
+    usage: &Usage,
+    campaign: &Campaign,
+    request: &Basket,
+    at: DateTime<Utc>,
+) -> Result<Option<String>, Rejection> {
+    let used = usage.campaigns.get(&campaign.id);
+    let limits = &campaign.limits;
+    if limits.budget.is_some() {
+        // A budget is money in one currency: a basket in another is outside the
+        // campaign, as a channel it does not target is, and never spends it.
+        if let Some(kept_in) = budget_currency(campaign, used) {
+            if kept_in != request.currency {
+                return Err(Rejection::not_eligible(format!(
+                    "its budget is in {kept_in}, the basket is in {}",
+                    request.currency
+                )));
+            }
+        }
+    }
+    if let Some(cap) = limits.redemptions {
+        let redemptions = used.map_or(0, |u| u.redemptions);
+        if redemptions >= cap {
+            return Err(Rejection::new(
+                Reason::LimitReached,
+                format!("{redemptions} of {cap} redemptions used"),
+            ));
+        }
+    }
+    if limits.budget.is_some() {
+        if let Some(granted_in) = granted_elsewhere(campaign, used) {
+            return Err(Rejection::new(
+                Reason::BudgetExhausted,
+                format!(
+                    "it granted discounts in {granted_in}, which its budget in {} \
+                     cannot count",
+                    request.currency
+                ),
+            ));
+        }
+        if left_in_budget(usage, campaign, &request.currency)
+            .is_none_or(|left| left <= Decimal::ZERO)
+        {
+            return Err(Rejection::new(
+                Reason::BudgetExhausted,
+                "its budget is spent",
+            ));
+        }
+    }
+    if let Some(cap) = limits.per_customer {
+        let Some(customer) = &request.customer else {
+            return Err(Rejection::not_eligible(
+                "a per-customer limit needs a customer id, the basket has none",
+            ));
+        };
+        let period = limits.per_customer_period.unwrap_or(Period::Campaign);
+        let today = at.with_timezone(&campaign.schedule.timezone()).date_naive();
+        let uses = usage
+            .customer
             .iter()
-            .map(|code| match self.coupons.get(&normalize_code(code)) {
-                Some(state) => CouponResult {
-                    code: code.clone(),
-                    status: state.status_at(at),
-                    campaign: Some(state.campaign.clone()),
-                },
-                None => CouponResult {
-                    code: code.clone(),
-                    status: CouponStatus::Unknown,
-                    campaign: None,
-                },
-            })
-            .collect()
+            .filter(|u| u.campaign == campaign.id && same_period(period, u.local_date, today))
+            .count();
+        if uses >= cap as usize {
+            return Err(Rejection::new(
+                Reason::LimitReached,
+                format!(
+                    "customer {} used it {uses} of {cap} times {}",
+                    customer.id,
+                    period_words(period)
+                ),
+            ));
+        }
     }
+    if campaign.coupon_required {
+        return coupon_for(usage, campaign, request, at).map(Some);
+    }
+    Ok(None)
+}
 
-    /// Whether `campaign`'s caps, budget, per-customer frequency and coupon let it be a
-    /// candidate for `request` at `at`. On success, the normalized coupon code it would
-    /// use (when it requires one).
-    pub fn check(
-        &self,
-        campaign: &Campaign,
-        request: &Basket,
-        at: DateTime<Utc>,
-    ) -> Result<Option<String>, Rejection> {
-        let used = self.campaigns.get(&campaign.id);
-        let limits = &campaign.limits;
-        if limits.budget.is_some() {
-            // A budget is money in one currency: a basket in another is outside the
-            // campaign, as a channel it does not target is, and never spends it.
-            if let Some(kept_in) = budget_currency(campaign, used) {
-                if kept_in != request.currency {
-                    return Err(Rejection::not_eligible(format!(
-                        "its budget is in {kept_in}, the basket is in {}",
-                        request.currency
-                    )));
-                }
+/// The first usable code of `campaign` in the basket, or why none is.
+fn coupon_for(
+    usage: &Usage,
+    campaign: &Campaign,
+    request: &Basket,
+    at: DateTime<Utc>,
+) -> Result<String, Rejection> {
+    let mut unusable = None;
+    for code in &request.coupons {
+        let normalized = normalize_code(code);
+        let Some(state) = usage.coupons.get(&normalized) else {
+            continue;
+        };
+        if state.campaign != campaign.id {
+            continue;
+        }
+        match coupon_status(state, at) {
+            CouponStatus::NotApplied => return Ok(normalized),
+            CouponStatus::Expired => {
+                unusable.get_or_insert_with(|| {
+                    Rejection::not_eligible(format!("coupon {normalized} has expired"))
+                });
+            }
+            _ => {
+                unusable.get_or_insert_with(|| {
+                    Rejection::new(
+                        Reason::LimitReached,
+                        format!(
+                            "coupon {normalized} is used up ({} of {} uses)",
+                            state.uses, state.uses_per_code
+                        ),
+                    )
+                });
             }
         }
-        if let Some(cap) = limits.redemptions {
-            let redemptions = used.map_or(0, |u| u.redemptions);
-            if redemptions >= cap {
-                return Err(Rejection::new(
-                    Reason::LimitReached,
-                    format!("{redemptions} of {cap} redemptions used"),
-                ));
-            }
-        }
-        if limits.budget.is_some() {
-            if let Some(granted_in) = granted_elsewhere(campaign, used) {
-                return Err(Rejection::new(
-                    Reason::BudgetExhausted,
-                    format!(
-                        "it granted discounts in {granted_in}, which its budget in {} \
-                         cannot count",
-                        request.currency
-                    ),
-                ));
-            }
-            if self
-                .budget_left(campaign, &request.currency)
-                .is_none_or(|left| left <= Decimal::ZERO)
-            {
-                return Err(Rejection::new(
-                    Reason::BudgetExhausted,
-                    "its budget is spent",
-                ));
-            }
-        }
-        if let Some(cap) = limits.per_customer {
-            let Some(customer) = &request.customer else {
-                return Err(Rejection::not_eligible(
-                    "a per-customer limit needs a customer id, the basket has none",
-                ));
-            };
-            let period = limits.per_customer_period.unwrap_or(Period::Campaign);
-            let today = at.with_timezone(&campaign.schedule.timezone()).date_naive();
-            let uses = self
-                .customer
-                .iter()
-                .filter(|u| u.campaign == campaign.id && same_period(period, u.local_date, today))
-                .count();
-            if uses >= cap as usize {
-                return Err(Rejection::new(
-                    Reason::LimitReached,
-                    format!(
-                        "customer {} used it {uses} of {cap} times {}",
-                        customer.id,
-                        period_words(period)
-                    ),
-                ));
-            }
-        }
-        if campaign.coupon_required {
-            return self.coupon_for(campaign, request, at).map(Some);
-        }
-        Ok(None)
     }
+    Err(unusable.unwrap_or_else(|| {
+        Rejection::not_eligible("coupon required, the basket has none of its codes")
+    }))
+}
 
-    /// The first usable code of `campaign` in the basket, or why none is.
-    fn coupon_for(
-        &self,
-        campaign: &Campaign,
-        request: &Basket,
-        at: DateTime<Utc>,
-    ) -> Result<String, Rejection> {
-        let mut unusable = None;
-        for code in &request.coupons {
-            let normalized = normalize_code(code);
-            let Some(state) = self.coupons.get(&normalized) else {
-                continue;
-            };
-            if state.campaign != campaign.id {
-                continue;
-            }
-            match state.status_at(at) {
-                CouponStatus::NotApplied => return Ok(normalized),
-                CouponStatus::Expired => {
-                    unusable.get_or_insert_with(|| {
-                        Rejection::not_eligible(format!("coupon {normalized} has expired"))
-                    });
-                }
-                _ => {
-                    unusable.get_or_insert_with(|| {
-                        Rejection::new(
-                            Reason::LimitReached,
-                            format!(
-                                "coupon {normalized} is used up ({} of {} uses)",
-                                state.uses, state.uses_per_code
-                            ),
-                        )
-                    });
-                }
-            }
-        }
-        Err(unusable.unwrap_or_else(|| {
-            Rejection::not_eligible("coupon required, the basket has none of its codes")
-        }))
-    }
-
-    /// What is left of `campaign`'s budget for a basket in `currency`, in that currency;
-    /// `None` when the budget is kept in another currency. Unlimited budgets are `None`
-    /// too: call only for campaigns with a budget.
-    pub fn budget_left(&self, campaign: &Campaign, currency: &str) -> Option<Decimal> {
-        budget_left(campaign, self.campaigns.get(&campaign.id), currency)
-    }
+/// What is left of `campaign`'s budget for a basket in `currency`, in that currency;
+/// `None` when the budget is kept in another currency. Unlimited budgets are `None`
+/// too: call only for campaigns with a budget.
+pub fn left_in_budget(usage: &Usage, campaign: &Campaign, currency: &str) -> Option<Decimal> {
+    budget_left(campaign, usage.campaigns.get(&campaign.id), currency)
 }
 
 /// The currency `campaign`'s budget is kept in: the one it names, or for a campaign stored
@@ -343,10 +339,8 @@ mod tests {
     fn a_redemption_cap_reached_is_limit_reached() {
         let c = campaign(json!({ "limits": { "redemptions": 50 } }));
         let now = at("2026-03-08T12:00:00Z");
-        assert_eq!(used(49, 0).check(&c, &basket(json!({})), now), Ok(None));
-        let rejection = used(50, 0)
-            .check(&c, &basket(json!({})), now)
-            .expect_err("capped");
+        assert_eq!(check(&used(49, 0), &c, &basket(json!({})), now), Ok(None));
+        let rejection = check(&used(50, 0), &c, &basket(json!({})), now).expect_err("capped");
         assert_eq!(rejection.reason, Reason::LimitReached);
         assert_eq!(rejection.detail, "50 of 50 redemptions used");
     }
@@ -355,12 +349,11 @@ mod tests {
     fn budget_left_is_in_minor_units_of_its_currency() {
         let c = campaign(json!({ "limits": { "budget": "100.00", "budget_currency": "EUR" } }));
         let usage = used(3, 9_990);
-        assert_eq!(usage.budget_left(&c, "EUR"), Some(Decimal::new(10, 2)));
-        assert_eq!(usage.budget_left(&c, "USD"), None);
+        assert_eq!(left_in_budget(&usage, &c, "EUR"), Some(Decimal::new(10, 2)));
+        assert_eq!(left_in_budget(&usage, &c, "USD"), None);
         let spent = used(4, 10_000);
-        let rejection = spent
-            .check(&c, &basket(json!({})), at("2026-03-08T12:00:00Z"))
-            .expect_err("spent");
+        let rejection =
+            check(&spent, &c, &basket(json!({})), at("2026-03-08T12:00:00Z")).expect_err("spent");
         assert_eq!(rejection.reason, Reason::BudgetExhausted);
         assert_eq!(rejection.detail, "its budget is spent");
         assert_eq!(to_minor(Decimal::new(10_005, 3), 2), Some(1_000));
@@ -374,13 +367,13 @@ mod tests {
         let c = campaign(json!({ "limits": { "budget": "100.00", "budget_currency": "EUR" } }));
         // Before any order, and whatever the first order was in.
         for usage in [Usage::default(), used(3, 9_990)] {
-            let rejection = usage.check(&c, &dollars, now).expect_err("USD");
+            let rejection = check(&usage, &c, &dollars, now).expect_err("USD");
             assert_eq!(rejection.reason, Reason::NotEligible);
             assert_eq!(
                 rejection.detail,
                 "its budget is in EUR, the basket is in USD"
             );
-            assert_eq!(usage.check(&c, &basket(json!({})), now), Ok(None));
+            assert_eq!(check(&usage, &c, &basket(json!({})), now), Ok(None));
         }
         // Orders that granted nothing fixed no currency: a budget in USD counts from zero.
         let c = campaign(json!({ "limits": { "budget": "10.00", "budget_currency": "USD" } }));
@@ -395,17 +388,20 @@ mod tests {
             )])),
             ..Usage::default()
         };
-        assert_eq!(nothing.check(&c, &dollars, now), Ok(None));
-        assert_eq!(nothing.budget_left(&c, "USD"), Some(Decimal::new(1_000, 2)));
+        assert_eq!(check(&nothing, &c, &dollars, now), Ok(None));
+        assert_eq!(
+            left_in_budget(&nothing, &c, "USD"),
+            Some(Decimal::new(1_000, 2))
+        );
         // Granted in EUR, then moved to USD by a racing write: taken as spent.
-        let moved = used(1, 500).check(&c, &dollars, now).expect_err("moved");
+        let moved = check(&used(1, 500), &c, &dollars, now).expect_err("moved");
         assert_eq!(moved.reason, Reason::BudgetExhausted);
         assert_eq!(
             moved.detail,
             "it granted discounts in EUR, which its budget in USD cannot count"
         );
         assert_eq!(
-            used(1, 500).budget_left(&c, "USD"),
+            left_in_budget(&used(1, 500), &c, "USD"),
             Some(Decimal::new(0, 2))
         );
     }
@@ -416,20 +412,20 @@ mod tests {
         let c = campaign(json!({ "limits": { "budget": "100.00" } }));
         let dollars = basket(json!({ "currency": "USD" }));
         // Nothing spent yet: any currency may spend it.
-        assert_eq!(Usage::default().check(&c, &dollars, now), Ok(None));
+        assert_eq!(check(&Usage::default(), &c, &dollars, now), Ok(None));
         assert_eq!(
-            Usage::default().budget_left(&c, "USD"),
+            left_in_budget(&Usage::default(), &c, "USD"),
             Some(Decimal::new(10_000, 2))
         );
         // Once spent in EUR, it is kept in EUR.
-        let rejection = used(3, 9_990).check(&c, &dollars, now).expect_err("USD");
+        let rejection = check(&used(3, 9_990), &c, &dollars, now).expect_err("USD");
         assert_eq!(rejection.reason, Reason::NotEligible);
         assert_eq!(
             rejection.detail,
             "its budget is in EUR, the basket is in USD"
         );
         assert_eq!(
-            used(3, 9_990).budget_left(&c, "EUR"),
+            left_in_budget(&used(3, 9_990), &c, "EUR"),
             Some(Decimal::new(10, 2))
         );
     }
@@ -453,20 +449,21 @@ mod tests {
         // ISO week, the same month.
         let monday_paris = at("2026-03-08T23:30:00Z");
         let sunday_paris = at("2026-03-08T22:30:00Z");
-        assert!(usage.check(&c("day"), &customer, sunday_paris).is_err());
-        assert_eq!(usage.check(&c("day"), &customer, monday_paris), Ok(None));
-        assert!(usage.check(&c("week"), &customer, sunday_paris).is_err());
-        assert_eq!(usage.check(&c("week"), &customer, monday_paris), Ok(None));
-        let month = usage
-            .check(&c("month"), &customer, monday_paris)
-            .expect_err("same month");
+        assert!(check(&usage, &c("day"), &customer, sunday_paris).is_err());
+        assert_eq!(check(&usage, &c("day"), &customer, monday_paris), Ok(None));
+        assert!(check(&usage, &c("week"), &customer, sunday_paris).is_err());
+        assert_eq!(check(&usage, &c("week"), &customer, monday_paris), Ok(None));
+        let month = check(&usage, &c("month"), &customer, monday_paris).expect_err("same month");
         assert_eq!(month.detail, "customer c-1 used it 1 of 1 times this month");
-        assert!(usage
-            .check(&c("campaign"), &customer, at("2027-01-01T00:00:00Z"))
-            .is_err());
-        let anonymous = usage
-            .check(&c("day"), &basket(json!({})), monday_paris)
-            .expect_err("no customer");
+        assert!(check(
+            &usage,
+            &c("campaign"),
+            &customer,
+            at("2027-01-01T00:00:00Z")
+        )
+        .is_err());
+        let anonymous =
+            check(&usage, &c("day"), &basket(json!({})), monday_paris).expect_err("no customer");
         assert_eq!(anonymous.reason, Reason::NotEligible);
     }
 
@@ -494,26 +491,22 @@ mod tests {
         let now = at("2026-03-08T12:00:00Z");
         let with = |codes: serde_json::Value| basket(json!({ "coupons": codes }));
         assert_eq!(
-            usage.check(&c, &with(json!(["other", "used", " good "])), now),
+            check(&usage, &c, &with(json!(["other", "used", " good "])), now),
             Ok(Some("GOOD".into()))
         );
-        let used_up = usage
-            .check(&c, &with(json!(["used", "old"])), now)
-            .expect_err("none usable");
+        let used_up =
+            check(&usage, &c, &with(json!(["used", "old"])), now).expect_err("none usable");
         assert_eq!(used_up.reason, Reason::LimitReached);
         assert_eq!(used_up.detail, "coupon USED is used up (1 of 1 uses)");
-        let expired = usage
-            .check(&c, &with(json!(["old"])), now)
-            .expect_err("expired");
+        let expired = check(&usage, &c, &with(json!(["old"])), now).expect_err("expired");
         assert_eq!(expired.detail, "coupon OLD has expired");
-        let foreign = usage
-            .check(&c, &with(json!(["OTHER", "nope"])), now)
-            .expect_err("none of its codes");
+        let foreign =
+            check(&usage, &c, &with(json!(["OTHER", "nope"])), now).expect_err("none of its codes");
         assert_eq!(
             foreign.detail,
             "coupon required, the basket has none of its codes"
         );
-        let results = usage.coupon_results(&with(json!(["nope", "used", "Good", "old"])), now);
+        let results = coupon_results(&usage, &with(json!(["nope", "used", "Good", "old"])), now);
         let statuses: Vec<CouponStatus> = results.iter().map(|r| r.status.clone()).collect();
         assert_eq!(
             statuses,

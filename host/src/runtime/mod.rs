@@ -4,7 +4,7 @@
 //! that offers plugins one import, the bounded log. [`Runtime::load`] compiles a component
 //! ([`Runtime::check`] takes one the registry's cache already compiled), checks its imports
 //! and its exports against `remise:scenario@1.0.0`, pre-instantiates it,
-//! reads its metadata and compiles its params JSON Schema ([`schema`]), which
+//! reads its metadata and compiles its params JSON Schema ([`ParamsSchema`]), which
 //! [`Plugin::check_params`] applies after the plugin's own check. [`Plugin::evaluate`] then
 //! runs every campaign that uses the plugin in one fresh sandbox (instantiation is most of a
 //! run's cost, so it is paid once per plugin per evaluation, not once per campaign) under
@@ -23,15 +23,15 @@ pub mod encode;
 pub mod engine;
 pub mod error;
 pub mod sandbox;
-pub mod schema;
 
 use crate::model::Line;
 use bindings::{types as wire, Scenario, ScenarioPre};
 pub use effects::Effect;
 pub use encode::{encode, WireInput};
 pub use error::{LoadError, RunError};
+use remise_model::params_schema::cut;
+pub use remise_model::params_schema::{ParamProblem, ParamsSchema, SchemaError};
 use sandbox::{LogFlood, LogLine, Sandbox};
-use schema::ParamsSchema;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -52,8 +52,6 @@ const HOST_INTERFACE: &str = "remise:scenario/host@1.0.0";
 const TYPES_INTERFACE: &str = "remise:scenario/types@1.0.0";
 /// The most parameter problems reported for one check, by the params schema or the plugin.
 const MAX_PARAM_PROBLEMS: usize = 100;
-/// The longest text (pointer or message) of one parameter problem.
-const MAX_PROBLEM_TEXT: usize = 1_024;
 /// The most one call of `evaluate` (or one log message) may hand the host, in bytes as the
 /// host holds them: 1,000 effects of 1 KiB messages fit, a plugin pointing 100 effects at
 /// one 15 MiB string does not. A shared run over it fails, and each campaign runs alone.
@@ -191,15 +189,6 @@ pub struct Metadata {
 /// A campaign's parameters as the plugin prepared them (see `check-params` in the WIT).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreparedParams(Vec<u8>);
-
-/// A problem the plugin found in a campaign's parameters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ParamProblem {
-    /// JSON pointer into the parameters.
-    pub pointer: String,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// The answer of one evaluation: one result per campaign, and what it cost.
 #[derive(Debug)]
@@ -718,17 +707,6 @@ fn classify(
 
 fn as_millis<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u128(value.as_millis())
-}
-
-fn cut(mut text: String) -> String {
-    if text.len() > MAX_PROBLEM_TEXT {
-        let mut end = MAX_PROBLEM_TEXT;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-    text
 }
 
 #[cfg(test)]

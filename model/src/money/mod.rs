@@ -13,11 +13,11 @@
 //! bites, the later campaign gets what room is left.
 
 /// ISO 4217 codes and their minor units: a fact about values, kept on the ground floor
-/// ([`crate::model::currency`]) so a campaign can check its budget's currency.
-pub use crate::model::currency;
+/// ([`crate::currency`]) so a campaign can check its budget's currency.
+pub use crate::currency;
 
-use crate::model::effect::{DiscountValue, Effect, Target};
-use crate::model::Line;
+use crate::effect::{DiscountValue, Effect, Target};
+use crate::Line;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// What a basket costs once the applied campaigns' effects are priced.

@@ -445,9 +445,9 @@ mod version {
     }
 }
 
-/// What the tests of several modules share about campaigns.
-#[cfg(test)]
-pub(crate) mod testing {
+/// The campaign of the spec, for tests here and in the host (feature `testing`).
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
     use serde_json::{json, Value};
 
     /// The example campaign of docs/api.md, verbatim.

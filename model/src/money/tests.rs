@@ -1,7 +1,7 @@
 //! Money rules, each expectation worked out by hand from docs/money.md.
 
 use super::*;
-use crate::model::effect::LineTarget;
+use crate::effect::LineTarget;
 use std::str::FromStr;
 
 fn dec(s: &str) -> Decimal {

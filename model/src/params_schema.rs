@@ -5,8 +5,33 @@
 //! read as 2020-12. Nothing outside the schema is ever fetched: the validator is built
 //! offline, so a `$ref` to a URL or a file makes the schema fail to compile.
 
-use super::ParamProblem;
+use serde::Serialize;
 use serde_json::Value;
+
+/// The longest text (pointer or message) of one parameter problem.
+pub const MAX_PROBLEM_TEXT: usize = 1_024;
+
+/// A problem the schema or the plugin found in a campaign's parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParamProblem {
+    /// JSON pointer into the parameters.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// `text` cut to at most [`MAX_PROBLEM_TEXT`] bytes, on a character boundary: what a plugin
+/// or a schema says is stored and shown, so it is bounded.
+pub fn cut(mut text: String) -> String {
+    if text.len() > MAX_PROBLEM_TEXT {
+        let mut end = MAX_PROBLEM_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
 
 /// Why a plugin's params schema cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +62,7 @@ impl ParamsSchema {
             .build(schema)
             .map_err(|error| SchemaError {
                 pointer: error.instance_path().as_str().to_owned(),
-                message: super::cut(error.to_string()),
+                message: cut(error.to_string()),
             })?;
         Ok(Self { validator })
     }
@@ -49,8 +74,8 @@ impl ParamsSchema {
             .iter_errors(params)
             .take(limit)
             .map(|error| ParamProblem {
-                pointer: super::cut(error.instance_path().as_str().to_owned()),
-                message: super::cut(error.to_string()),
+                pointer: cut(error.instance_path().as_str().to_owned()),
+                message: cut(error.to_string()),
             })
             .collect()
     }
