@@ -3,9 +3,8 @@
 //! once, not once per file (on two cores that saves minutes of every build). Run one
 //! subject with `cargo test --release -p remise-tests --test suite <module>::`.
 //!
-//! Five subjects keep a binary of their own: `metrics` and `suspended` read process-wide
-//! counters and gauges that another module's servers would move, `faults` stops and starts
-//! the test PostgreSQL server that every other module's servers use, `saturation` measures
+//! Four subjects keep a binary of their own: `metrics` and `suspended` read process-wide
+//! counters and gauges that another module's servers would move, `saturation` measures
 //! what a loaded server does, and `console` drives Chromium.
 
 #[path = "../support/mod.rs"]
@@ -19,6 +18,7 @@ mod clock;
 mod cluster;
 mod determinism;
 mod engine;
+mod faults;
 mod hostile;
 mod keys;
 mod openapi_answers;
