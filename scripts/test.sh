@@ -2,7 +2,7 @@
 # The whole test suite, on both databases: everything on SQLite (unit tests, real .wasm
 # plugins, hostile guests, CLI, the console in headless Chromium, bench smoke runs), then
 # every test again on a throwaway PostgreSQL (scripts/with-postgres.sh), where the
-# many-host tests (tests/tests/suite/cluster.rs, faults.rs) run too. Builds once, in release.
+# many-host tests (tests/tests/cluster.rs, faults.rs) run too. Builds once, in release.
 # Extra arguments go to both cargo test runs (e.g. --locked).
 set -euo pipefail
 cd "$(dirname "$0")/.."

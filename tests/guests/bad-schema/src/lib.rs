@@ -1,6 +1,6 @@
 //! `bad-schema`: a test plugin whose params schema does not compile: one property claims
 //! the JSON type `percentage`, which JSON Schema does not have. The runtime must refuse to
-//! load it (`tests/tests/suite/hostile.rs`) rather than serve a plugin whose params it cannot check.
+//! load it (`tests/tests/hostile.rs`) rather than serve a plugin whose params it cannot check.
 
 use remise_sdk::prelude::*;
 

@@ -1,6 +1,6 @@
 //! `bounded-output`: a scenario plugin, written against the raw WIT bindings (no SDK), that
 //! hands the host far more than its 16 MiB of linear memory could hold if the host copied
-//! everything it is pointed at; the adversary of `tests/tests/suite/bounded_output.rs`.
+//! everything it is pointed at; the adversary of `tests/tests/bounded_output.rs`.
 //!
 //! Its params are JSON text kept as they are; the mode is whichever of these words they
 //! contain:

@@ -1,5 +1,5 @@
 //! `hostile`: a scenario plugin that misbehaves on demand, the runtime's adversary in
-//! `tests/tests/suite/hostile.rs`. Its one parameter, `mode`, picks the attack: an endless loop, a
+//! `tests/tests/hostile.rs`. Its one parameter, `mode`, picks the attack: an endless loop, a
 //! memory bomb, a stack overflow, a panic, a flood of effects, an effect on a line that is not
 //! in the basket, a flood of log lines, a percentage above 100, or (`ok`) a well-behaved
 //! 10 % off the order, so one module shows both sides of every sandbox.

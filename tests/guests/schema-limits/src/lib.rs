@@ -1,7 +1,7 @@
 //! `schema-limits`: a test plugin whose parameter limits live only in its JSON Schema
 //! (schemars attributes), never in its code. Its `check` is the SDK's default, which finds
 //! nothing, so a campaign that breaks a limit is refused only by the host's own schema
-//! check (`tests/tests/suite/hostile.rs`, `tests/tests/suite/scenarios.rs`). Evaluated, it takes
+//! check (`tests/tests/hostile.rs`, `tests/tests/scenarios.rs`). Evaluated, it takes
 //! `percent_off` % off the order.
 
 use remise_sdk::prelude::*;

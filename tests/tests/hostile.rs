@@ -7,11 +7,13 @@
 //! string, a log loop of 4 MiB messages, 15 MiB of prepared params), which the host must
 //! refuse before copying it.
 
-use crate::support::*;
+mod support;
+
 use remise::runtime::{Limits, LoadError, ParamProblem, Plugin, RunError};
 use serde_json::json;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
+use support::*;
 
 /// The hostile guest, loaded once with the default limits.
 fn hostile() -> &'static Plugin {

@@ -2,10 +2,12 @@
 //! runtime on real baskets. Every expected effect is written out by hand from the plugin's
 //! rules (docs/api.md and the plugin's own doc comment), never computed by the code under test.
 
-use crate::support::*;
+mod support;
+
 use remise::runtime::{Limits, RunError};
 use remise_tests::ten_from_100_params;
 use serde_json::json;
+use support::*;
 
 const CATALOGUE: [&str; 6] = [
     "threshold-discount",
@@ -424,7 +426,7 @@ fn a_tight_evaluation_budget_still_loads_and_checks_params() {
             fuel,
             ..Limits::default()
         };
-        let plugin = crate::support::runtime()
+        let plugin = support::runtime()
             .load(remise_tests::catalogue("threshold-discount"), limits)
             .unwrap_or_else(|e| panic!("loads with fuel {fuel}: {e}"));
         let result = run(&plugin, ten_from_100_params(), &tshirts_and_jeans());

@@ -44,7 +44,7 @@ impl Child_ {
     fn start() -> Child_ {
         let mut child = Command::new(std::env::current_exe().expect("this test binary"))
             .args([
-                "bounded_output::serve_for_the_parent",
+                "serve_for_the_parent",
                 "--exact",
                 "--ignored",
                 "--nocapture",

@@ -3,13 +3,15 @@
 //! damaged file is compiled again, and a directory that cannot be written costs nothing
 //! but the disk copy. Each test has runtimes of its own, so the counters are its own.
 
-use crate::support::*;
+mod support;
+
 use remise::registry::{CacheStats, Loader};
 use remise::runtime::engine::PoolSize;
 use remise::runtime::{Limits, LoadError, Runtime};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use support::*;
 
 fn runtime_with(cache_dir: Option<PathBuf>) -> Loader {
     let runtime = Runtime::with_pool(PoolSize { instances: 4 }).expect("the runtime starts");
