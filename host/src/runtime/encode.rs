@@ -24,11 +24,6 @@ pub fn decimal(value: Decimal) -> Result<wire::Decimal, DecimalOutOfRange> {
     })
 }
 
-/// A wire decimal back into `rust_decimal`; `None` when its scale is above 28.
-pub fn from_wire(value: wire::Decimal) -> Option<Decimal> {
-    Decimal::try_from_i128_with_scale(i128::from(value.mantissa), u32::from(value.scale)).ok()
-}
-
 fn date(value: NaiveDate) -> wire::Date {
     wire::Date {
         year: value.year(),
