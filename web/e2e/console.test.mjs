@@ -548,9 +548,13 @@ test("a 401 or 403 from the API sends the person back to sign-in with the reason
   // API no longer knows (401), then with a key that lacks the role (403).
   const swapKey = (key) => (route) =>
     route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${key}` } });
+  // From a page that lists no plugins, one navigation makes the one refused call. (A reload
+  // after it raced the 401: landing first, the 401 signed out with the reason, and the
+  // reload then showed a bare sign-in page.)
+  await page.goto(BASE + "/#/keys");
+  await page.getByRole("heading", { name: "Clés" }).waitFor(WAIT);
   await page.route("**/v1/plugins", swapKey("revoked-key"));
   await page.goto(BASE + "/#/plugins");
-  await page.reload();
   await page.getByText("Session fermée : l'API n'accepte plus cette clé").waitFor(WAIT);
   await page.unroute("**/v1/plugins");
   await signIn(KEYS.ops);
