@@ -1,13 +1,14 @@
 //! Properties of every answer, over random baskets and random sets of real catalogue
 //! campaigns (proptest): the total is the subtotal less the discounts, no line goes below
 //! zero, every amount is exact to the currency's minor unit and the line discounts add up
-//! to the discount total, and the answer does not depend on the order of the lines.
+//! to the discount total, and the answer does not depend on the order of the lines. And
+//! the prefilter's index keeps every campaign its checks keep, over random targeting.
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use remise::engine::response::EvaluateResponse;
-use remise::engine::{evaluate, CampaignIndex, LiveCampaign, Request};
-use remise::model::usage::Usage;
+use remise::engine::{evaluate, select, CampaignIndex, LiveCampaign, Request};
+use remise::model::usage::{CampaignUsage, CouponState, Usage};
 use remise::model::{Basket, Campaign, Policy};
 use remise::runtime::{Limits, Plugin, Runtime};
 use rust_decimal::Decimal;
@@ -210,5 +211,162 @@ proptest! {
         reversed.lines.reverse();
         let again = price(&reversed, &live, policy);
         prop_assert_eq!(by_line_id(&answer), by_line_id(&again));
+    }
+}
+
+/// The values a random targeting or basket draws from.
+const CHANNELS: [&str; 3] = ["web", "store", "app"];
+const STORES: [&str; 3] = ["paris", "lyon", "lille"];
+const TIERS: [&str; 3] = ["silver", "gold", "platinum"];
+const SEGMENTS: [&str; 3] = ["card-holder", "student", "staff"];
+const CUSTOMERS: [&str; 3] = ["c-1", "c-2", "c-3"];
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// The entries of `values` whose bit is set in `mask`.
+fn picked(mask: u8, values: &[&str]) -> Vec<String> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, v)| v.to_string())
+        .collect()
+}
+
+/// A campaign of points-multiplier restricted by everything `t` draws, with what it used.
+fn targeted(id: usize, t: &[u8; 12]) -> (Arc<LiveCampaign>, Option<CampaignUsage>) {
+    // About half the draws restrict a dimension, among few values, so that baskets pass
+    // some sets and fail others.
+    let mask = |byte: u8| if byte & 0x80 == 0 { 0 } else { byte & 0x07 };
+    let hour = |byte: u8| i64::from(byte % 48) - 24;
+    let mut audience = json!({
+        "channels": picked(mask(t[0]), &CHANNELS), "stores": picked(mask(t[1]), &STORES),
+        "loyalty_tiers": picked(mask(t[2]), &TIERS), "segments": picked(mask(t[3]), &SEGMENTS),
+        "customers": picked(mask(t[4]), &CUSTOMERS),
+    });
+    if t[5] & 0x80 != 0 {
+        audience["attributes"] = json!({ "gender": picked(t[5] & 0x03, &["f", "m"]) });
+    }
+    let at = |h: i64| (now() + chrono::TimeDelta::hours(h)).to_rfc3339();
+    let zone = ["Europe/Paris", "UTC", "Asia/Tokyo"][t[6] as usize % 3];
+    let mut schedule = json!({ "timezone": zone });
+    if t[6] & 0x40 != 0 {
+        schedule["starts_at"] = json!(at(hour(t[7])));
+    }
+    if t[6] & 0x80 != 0 {
+        schedule["ends_at"] = json!(at(hour(t[7]) + i64::from(t[8] % 30)));
+    }
+    if t[9] & 0x80 != 0 {
+        schedule["days_of_week"] = json!(picked(t[9] & 0x7f, &DAYS));
+    }
+    if t[9] & 0x40 != 0 {
+        let (from, to) = (t[10] % 24, t[10] / 24 % 24);
+        schedule["hours"] =
+            json!([{ "from": format!("{from:02}:00"), "to": format!("{to:02}:30") }]);
+    }
+    let mut fields = json!({ "id": format!("c{id}"), "name": "c", "plugin": "points-multiplier",
+                             "params": { "points_per_unit": "1", "multiplier": "1" },
+                             "status": if t[11] & 0x01 == 0 { "active" } else { "paused" },
+                             "coupon_required": t[11] & 0x02 != 0,
+                             "audience": audience, "schedule": schedule });
+    let mut used = None;
+    if t[11] & 0x04 != 0 {
+        fields["limits"] = json!({ "redemptions": 2 });
+        let redemptions = u64::from(t[11] >> 6);
+        used = Some(CampaignUsage {
+            currency: None,
+            redemptions,
+            granted_minor: 0,
+        });
+    } else if t[11] & 0x08 != 0 {
+        fields["limits"] = json!({ "budget": "10.00", "budget_currency": "EUR" });
+        let granted_minor = [0, 500, 1_000, 2_000][usize::from(t[11] >> 6)];
+        let currency = Some(if t[11] & 0x10 != 0 { "USD" } else { "EUR" }.to_string());
+        used = Some(CampaignUsage {
+            currency,
+            redemptions: 1,
+            granted_minor,
+        });
+    }
+    let campaign: Campaign = serde_json::from_value(fields).expect("a campaign");
+    let plugin = plugin("points-multiplier");
+    let prepared = match plugin.check_params(&campaign.params.to_string()) {
+        Ok(Ok(prepared)) => prepared,
+        other => panic!("points-multiplier refused its params: {other:?}"),
+    };
+    (
+        Arc::new(LiveCampaign {
+            campaign,
+            plugin,
+            prepared,
+        }),
+        used,
+    )
+}
+
+/// A basket drawn from `b`, and the instant it is priced at.
+fn drawn_basket(b: &[u8; 6]) -> (Basket, DateTime<Utc>) {
+    let mut basket = json!({ "currency": if b[0] & 0x80 == 0 { "EUR" } else { "USD" },
+        "channel": CHANNELS[b[0] as usize % 3],
+        "lines": [ { "id": "1", "sku": "TEE", "quantity": 1, "unit_price": "20.00" } ] });
+    if b[1] & 0x80 != 0 {
+        basket["store"] = json!(STORES[b[1] as usize % 3]);
+    }
+    if b[1] & 0x40 != 0 {
+        // One campaign's code (see the usage of the test below), often an existing one.
+        basket["coupons"] = json!([format!("CODE{}", b[1] & 0x3f)]);
+    }
+    if b[2] & 0x80 != 0 {
+        let mut customer = json!({ "id": CUSTOMERS[b[2] as usize % 3],
+                                   "segments": picked(b[3] & 0x07, &SEGMENTS) });
+        if b[2] & 0x40 != 0 {
+            customer["loyalty_tier"] = json!(TIERS[b[3] as usize / 8 % 3]);
+        }
+        if b[2] & 0x20 != 0 {
+            let gender = ["f", "m", "x"][b[3] as usize / 32 % 3];
+            customer["attributes"] = json!({ "gender": gender });
+        }
+        basket["customer"] = customer;
+    }
+    let basket: Basket = serde_json::from_value(basket).expect("a basket");
+    // Hours and minutes apart, and some exactly on a boundary of the campaigns' hours.
+    let minutes = i64::from(u16::from_le_bytes([b[4], b[5]]) % 2_880) - 1_440;
+    (basket, now() + chrono::TimeDelta::minutes(minutes))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The index is only a shortcut: it keeps every campaign the prefilter's own checks keep,
+    /// whatever sets a campaign aside (status, schedule, channel, store, audience, coupon,
+    /// spent limits), over one index asked many times, as the service's is.
+    #[test]
+    fn the_index_sets_aside_only_what_the_checks_set_aside(
+        targets in prop::collection::vec(any::<[u8; 12]>(), 1..60),
+        baskets in prop::collection::vec(any::<[u8; 6]>(), 1..24),
+    ) {
+        let (live, used): (Vec<_>, Vec<_>) =
+            targets.iter().enumerate().map(|(i, t)| targeted(i, t)).unzip();
+        let campaigns: HashMap<String, CampaignUsage> = live
+            .iter()
+            .zip(used)
+            .filter_map(|(live, used)| Some((live.campaign.id.clone(), used?)))
+            .collect();
+        // Every campaign has a code, unused.
+        let coupons = (0..targets.len())
+            .map(|i| (format!("CODE{i}"), CouponState {
+                campaign: format!("c{i}"), uses: 0, uses_per_code: 1, expires_at: None,
+            }))
+            .collect();
+        let usage = Usage { campaigns: Arc::new(campaigns), coupons, ..Usage::default() };
+        let index = CampaignIndex::new(live);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for drawn in &baskets {
+            let (basket, at) = drawn_basket(drawn);
+            let kept = |explain: bool| {
+                let request = Request::new(&basket, explain, at, deadline);
+                select::select(request, &index, &usage).considered()
+            };
+            prop_assert_eq!(kept(false), kept(true), "at {}: {:?}", at, basket);
+        }
     }
 }

@@ -1,49 +1,178 @@
-//! The prefilter's index: which live campaigns can possibly concern a basket, so that
-//! 1,000 active campaigns of which 10 match cost little more than 10.
+//! The prefilter's index: which live campaigns can possibly concern a basket, so that a
+//! campaign that cannot apply costs nothing measurable, whatever the reason.
 //!
-//! Campaigns that are not `active` are never candidates; a campaign restricted to some
-//! channels is only looked at for baskets of those channels, and one restricted to some
-//! stores or loyalty tiers is dropped by a set lookup before any date arithmetic.
-//! Everything else is decided by [`super::prefilter::check`], campaign by campaign. With `explain`, every campaign is
-//! checked, so the answer can say why each one was set aside.
+//! Every reason a campaign is set aside for everyone at once (its status, its schedule, a
+//! spent cap or budget) or for a kind of basket (channel, store, customer, segment, loyalty
+//! tier, attribute, a required coupon the basket lacks) is a set of campaigns, kept as a bit
+//! set over their positions. A basket's candidates are the intersection of the sets it
+//! passes, computed word by word without looking at any campaign that is not in it. The
+//! schedule's set depends on the instant and the spent set on the usage: each is computed
+//! once, for the second (or less) it stays true and for one usage snapshot, then shared.
+//!
+//! The index may keep a campaign that the precise checks ([`super::prefilter::check`],
+//! [`super::usage::check`]) then set aside (a per-customer limit, for one), never the
+//! reverse. With `explain`, every campaign is checked, so the answer can say why each one
+//! was set aside.
 
 use super::LiveCampaign;
 use crate::model::campaign::Status;
+use crate::model::usage::CampaignUsage;
 use crate::model::Basket;
-use std::collections::HashMap;
-use std::sync::Arc;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono_tz::Tz;
+use fixedbitset::FixedBitSet;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
 
-/// The live campaigns, and where to look first.
+/// The live campaigns, and the sets that tell which of them a basket may concern.
 #[derive(Default)]
 pub struct CampaignIndex {
     all: Vec<Arc<LiveCampaign>>,
-    by_channel: HashMap<String, Vec<usize>>,
-    any_channel: Vec<usize>,
+    /// Each campaign's time zone, parsed once.
+    zones: Vec<Tz>,
+    /// Active campaigns.
+    active: FixedBitSet,
+    channel: Dimension,
+    store: Dimension,
+    customer: Dimension,
+    segment: Dimension,
+    tier: Dimension,
+    /// One dimension per attribute some campaign targets.
+    attributes: BTreeMap<String, Dimension>,
+    /// Campaigns that need a coupon.
+    coupon_required: FixedBitSet,
+    /// Campaigns whose schedule can set them aside (dates, days or hours).
+    scheduled: Vec<usize>,
+    /// Campaigns with a redemption cap or a budget.
+    limited: Vec<usize>,
+    schedule_cache: RwLock<Option<Arc<ScheduleWindow>>>,
+    spent_cache: RwLock<Option<SpentSet>>,
+}
+
+/// The campaigns one targeting condition lets through: those that set no restriction on
+/// it, and for each value, those that list it.
+#[derive(Default)]
+struct Dimension {
+    unrestricted: FixedBitSet,
+    by_value: HashMap<String, Vec<usize>>,
+}
+
+impl Dimension {
+    fn new(len: usize) -> Self {
+        let mut unrestricted = FixedBitSet::with_capacity(len);
+        unrestricted.insert_range(..);
+        Dimension {
+            unrestricted,
+            by_value: HashMap::new(),
+        }
+    }
+
+    /// Records that the campaign at `position` lets only `values` through (none: all).
+    fn restrict<'a>(&mut self, position: usize, values: impl IntoIterator<Item = &'a String>) {
+        let mut restricted = false;
+        for value in values {
+            restricted = true;
+            let positions = self.by_value.entry(value.clone()).or_default();
+            if positions.last() != Some(&position) {
+                positions.push(position);
+            }
+        }
+        if restricted {
+            self.unrestricted.set(position, false);
+        }
+    }
+
+    /// Keeps in `candidates` only the campaigns that let one of `values` through; `scratch`
+    /// is any set of the index's length.
+    fn keep<'a>(
+        &self,
+        candidates: &mut FixedBitSet,
+        values: impl IntoIterator<Item = &'a String>,
+        scratch: &mut FixedBitSet,
+    ) {
+        if self.by_value.is_empty() {
+            return;
+        }
+        scratch.clone_from(&self.unrestricted);
+        for value in values {
+            for &position in self.by_value.get(value).into_iter().flatten() {
+                scratch.insert(position);
+            }
+        }
+        candidates.intersect_with(scratch);
+    }
+}
+
+/// The scheduled campaigns in their schedule over `[from, until)`.
+struct ScheduleWindow {
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    /// Every campaign, less the scheduled ones out of their schedule.
+    open: FixedBitSet,
+}
+
+/// The limited campaigns that no basket can use any more, for one usage snapshot.
+struct SpentSet {
+    /// The snapshot, held so that its address is never reused while it is compared.
+    usage: Arc<HashMap<String, CampaignUsage>>,
+    /// Every campaign, less the spent ones.
+    left: Arc<FixedBitSet>,
 }
 
 impl CampaignIndex {
     /// Indexes `campaigns` (kept in the order given).
     pub fn new(campaigns: Vec<Arc<LiveCampaign>>) -> Self {
+        let len = campaigns.len();
         let mut index = CampaignIndex {
-            all: campaigns,
+            zones: campaigns
+                .iter()
+                .map(|live| live.campaign.schedule.timezone())
+                .collect(),
+            active: FixedBitSet::with_capacity(len),
+            channel: Dimension::new(len),
+            store: Dimension::new(len),
+            customer: Dimension::new(len),
+            segment: Dimension::new(len),
+            tier: Dimension::new(len),
+            coupon_required: FixedBitSet::with_capacity(len),
             ..CampaignIndex::default()
         };
-        for (position, live) in index.all.iter().enumerate() {
-            if live.campaign.status != Status::Active {
+        for (position, live) in campaigns.iter().enumerate() {
+            let campaign = &live.campaign;
+            if campaign.status != Status::Active {
                 continue;
             }
-            let channels = &live.campaign.audience.channels;
-            if channels.is_empty() {
-                index.any_channel.push(position);
-            }
-            for channel in channels {
+            index.active.insert(position);
+            let audience = &campaign.audience;
+            index.channel.restrict(position, &audience.channels);
+            index.store.restrict(position, &audience.stores);
+            index.customer.restrict(position, &audience.customers);
+            index.segment.restrict(position, &audience.segments);
+            index.tier.restrict(position, &audience.loyalty_tiers);
+            for (key, values) in &audience.attributes {
                 index
-                    .by_channel
-                    .entry(channel.clone())
-                    .or_default()
-                    .push(position);
+                    .attributes
+                    .entry(key.clone())
+                    .or_insert_with(|| Dimension::new(len))
+                    .restrict(position, values);
+            }
+            index
+                .coupon_required
+                .set(position, campaign.coupon_required);
+            let schedule = &campaign.schedule;
+            if schedule.starts_at.is_some()
+                || schedule.ends_at.is_some()
+                || !schedule.days_of_week.is_empty()
+                || !schedule.hours.is_empty()
+            {
+                index.scheduled.push(position);
+            }
+            let limits = &campaign.limits;
+            if limits.redemptions.is_some() || limits.budget.is_some() {
+                index.limited.push(position);
             }
         }
+        index.all = campaigns;
         index
     }
 
@@ -57,35 +186,128 @@ impl CampaignIndex {
         self.all.iter().find(|live| live.campaign.id == id)
     }
 
-    /// The active campaigns `request` may concern, in index order.
-    pub fn candidates(&self, request: &Basket) -> Vec<&Arc<LiveCampaign>> {
-        let specific = self
-            .by_channel
-            .get(&request.channel)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let mut positions: Vec<usize> = specific.iter().chain(&self.any_channel).copied().collect();
-        positions.sort_unstable();
-        positions.dedup();
-        let tier = request
-            .customer
-            .as_ref()
-            .and_then(|c| c.loyalty_tier.as_deref());
-        positions
-            .into_iter()
-            .filter_map(|p| self.all.get(p))
-            .filter(|live| {
-                let audience = &live.campaign.audience;
-                let store_ok = audience.stores.is_empty()
-                    || request
-                        .store
-                        .as_ref()
-                        .is_some_and(|s| audience.stores.contains(s));
-                let tier_ok = audience.loyalty_tiers.is_empty()
-                    || tier
-                        .is_some_and(|t| audience.loyalty_tiers.iter().any(|wanted| wanted == t));
-                store_ok && tier_ok
-            })
-            .collect()
+    /// The time zone of the campaign at `position` of [`Self::all`].
+    pub fn zone(&self, position: usize) -> Tz {
+        self.zones.get(position).copied().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// The positions, in [`Self::all`], of the active campaigns `request` may concern at
+    /// `at` with `usage`, in index order.
+    pub fn candidates(
+        &self,
+        request: &Basket,
+        at: DateTime<Utc>,
+        usage: &Arc<HashMap<String, CampaignUsage>>,
+    ) -> Vec<usize> {
+        let mut candidates = self.active.clone();
+        if request.coupons.is_empty() {
+            candidates.difference_with(&self.coupon_required);
+        }
+        let mut scratch = FixedBitSet::with_capacity(self.all.len());
+        self.channel
+            .keep(&mut candidates, [&request.channel], &mut scratch);
+        self.store
+            .keep(&mut candidates, request.store.as_ref(), &mut scratch);
+        let customer = request.customer.as_ref();
+        self.customer
+            .keep(&mut candidates, customer.map(|c| &c.id), &mut scratch);
+        self.segment.keep(
+            &mut candidates,
+            customer.into_iter().flat_map(|c| &c.segments),
+            &mut scratch,
+        );
+        self.tier.keep(
+            &mut candidates,
+            customer.and_then(|c| c.loyalty_tier.as_ref()),
+            &mut scratch,
+        );
+        for (key, dimension) in &self.attributes {
+            let value = customer.and_then(|c| c.attributes.get(key));
+            dimension.keep(&mut candidates, value, &mut scratch);
+        }
+        if !self.scheduled.is_empty() {
+            candidates.intersect_with(&self.schedule_window(at).open);
+        }
+        if !self.limited.is_empty() {
+            candidates.intersect_with(&self.left_with(usage));
+        }
+        candidates.ones().collect()
+    }
+
+    /// The schedule's set for `at`: the cached one when it covers `at`, else a new one.
+    fn schedule_window(&self, at: DateTime<Utc>) -> Arc<ScheduleWindow> {
+        let cached = self
+            .schedule_cache
+            .read()
+            .ok()
+            .and_then(|cache| cache.clone());
+        if let Some(window) = cached.filter(|w| w.from <= at && at < w.until) {
+            return window;
+        }
+        let window = Arc::new(self.compute_schedule_window(at));
+        if let Ok(mut cache) = self.schedule_cache.write() {
+            *cache = Some(Arc::clone(&window));
+        }
+        window
+    }
+
+    /// Which scheduled campaigns are in their schedule at `at`, and for how long that
+    /// holds: within one second of UTC (days and hours are whole minutes of a local time
+    /// whose offset is whole seconds), cut at any start or end that falls inside it.
+    fn compute_schedule_window(&self, at: DateTime<Utc>) -> ScheduleWindow {
+        let second = TimeDelta::seconds(1);
+        let mut from = at.duration_trunc(second).unwrap_or(at);
+        let mut until = from + second;
+        let mut open = FixedBitSet::with_capacity(self.all.len());
+        open.insert_range(..);
+        for &position in &self.scheduled {
+            let Some(live) = self.all.get(position) else {
+                continue;
+            };
+            let schedule = &live.campaign.schedule;
+            // The instants the answer changes at: a start, and just after an end.
+            let starts = schedule.starts_at.map(|s| s.with_timezone(&Utc));
+            let ends = schedule
+                .ends_at
+                .map(|e| e.with_timezone(&Utc) + TimeDelta::nanoseconds(1));
+            for boundary in starts.into_iter().chain(ends) {
+                if boundary <= at {
+                    from = from.max(boundary);
+                } else {
+                    until = until.min(boundary);
+                }
+            }
+            if !super::prefilter::in_schedule(schedule, self.zone(position), at) {
+                open.set(position, false);
+            }
+        }
+        ScheduleWindow { from, until, open }
+    }
+
+    /// Every campaign less the limited ones whose cap or budget `usage` shows spent.
+    fn left_with(&self, usage: &Arc<HashMap<String, CampaignUsage>>) -> Arc<FixedBitSet> {
+        if let Ok(cache) = self.spent_cache.read() {
+            if let Some(spent) = cache.as_ref().filter(|s| Arc::ptr_eq(&s.usage, usage)) {
+                return Arc::clone(&spent.left);
+            }
+        }
+        let mut left = FixedBitSet::with_capacity(self.all.len());
+        left.insert_range(..);
+        for &position in &self.limited {
+            if let Some(live) = self.all.get(position) {
+                let campaign = &live.campaign;
+                if super::usage::spent(campaign, usage.get(&campaign.id)) {
+                    left.set(position, false);
+                }
+            }
+        }
+        let left = Arc::new(left);
+        if let Ok(mut cache) = self.spent_cache.write() {
+            *cache = Some(SpentSet {
+                usage: Arc::clone(usage),
+                left: Arc::clone(&left),
+            });
+        }
+        left
     }
 }

@@ -2,10 +2,11 @@
 //! basket, decided natively in the host before any plugin runs, and if not, which condition
 //! failed, in words marketing can read.
 
-use crate::model::campaign::{Audience, Campaign, Status, Weekday};
+use crate::model::campaign::{Audience, Campaign, Schedule, Status, Weekday};
 use crate::model::Basket;
 use crate::runtime::RunError;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, Offset, SecondsFormat, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use std::fmt::Display;
 
@@ -84,13 +85,25 @@ impl Rejection {
 /// of week, hours), channel, store, audience (customers, segments, loyalty tiers,
 /// attributes), coupon. Budgets and caps are not checked here.
 pub fn check(campaign: &Campaign, request: &Basket, at: DateTime<Utc>) -> Result<(), Rejection> {
+    check_in(campaign, campaign.schedule.timezone(), request, at)
+}
+
+/// [`check`] for a campaign whose time zone, `zone`, is already parsed.
+pub fn check_in(
+    campaign: &Campaign,
+    zone: Tz,
+    request: &Basket,
+    at: DateTime<Utc>,
+) -> Result<(), Rejection> {
     if campaign.status != Status::Active {
         return Err(Rejection::not_eligible(format!(
             "status is {}",
             campaign.status.as_str()
         )));
     }
-    schedule(campaign, at)?;
+    if !in_schedule(&campaign.schedule, zone, at) {
+        schedule(campaign, zone, at)?;
+    }
     audience(&campaign.audience, request)?;
     // Any code will do for now: matching the campaign's own codes, and counting their
     // uses, comes with coupon management.
@@ -103,13 +116,35 @@ pub fn check(campaign: &Campaign, request: &Basket, at: DateTime<Utc>) -> Result
 /// The UTC offset, in minutes, of the campaign's time zone at `at` (60 in Paris in winter,
 /// 120 in summer); plugins receive it to reason in local time.
 pub fn local_offset_minutes(campaign: &Campaign, at: DateTime<Utc>) -> i32 {
-    let local = at.with_timezone(&campaign.schedule.timezone());
-    local.offset().fix().local_minus_utc() / 60
+    offset_minutes(campaign.schedule.timezone(), at)
 }
 
-fn schedule(campaign: &Campaign, at: DateTime<Utc>) -> Result<(), Rejection> {
+/// The UTC offset, in minutes, of `zone` at `at`.
+pub fn offset_minutes(zone: Tz, at: DateTime<Utc>) -> i32 {
+    at.with_timezone(&zone).offset().fix().local_minus_utc() / 60
+}
+
+/// Whether `schedule`, whose time zone is `zone`, holds at `at`: what [`schedule`] checks,
+/// without writing why not.
+pub fn in_schedule(schedule: &Schedule, zone: Tz, at: DateTime<Utc>) -> bool {
+    if schedule.starts_at.is_some_and(|start| at < start)
+        || schedule.ends_at.is_some_and(|end| at > end)
+    {
+        return false;
+    }
+    if schedule.days_of_week.is_empty() && schedule.hours.is_empty() {
+        return true;
+    }
+    let local = at.with_timezone(&zone);
+    let days = &schedule.days_of_week;
+    let hours = &schedule.hours;
+    (days.is_empty() || days.contains(&Weekday::from(local.weekday())))
+        && (hours.is_empty() || hours.iter().any(|h| h.contains(local.time())))
+}
+
+/// Why `campaign`'s schedule does not hold at `at`, or `Ok` when it does.
+fn schedule(campaign: &Campaign, zone: Tz, at: DateTime<Utc>) -> Result<(), Rejection> {
     let schedule = &campaign.schedule;
-    let zone = schedule.timezone();
     let (local, tz) = (at.with_timezone(&zone), zone.name());
     let stamp = |t: DateTime<FixedOffset>| t.to_rfc3339_opts(SecondsFormat::AutoSi, false);
     let fail = |what: String| {

@@ -7,7 +7,6 @@ use super::response::RejectedCampaign;
 use super::{CampaignIndex, LiveCampaign, Request};
 use crate::model::Usage;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 /// Candidates that run in one sandbox: one plugin version, one local time.
 pub struct PluginGroup<'a> {
@@ -47,23 +46,27 @@ pub fn select<'a>(
     usage: &Usage,
 ) -> Selection<'a> {
     let (basket, at) = (request.basket, request.at);
-    let looked_at: Vec<&'a Arc<LiveCampaign>> = if request.explain {
-        campaigns.all().iter().collect()
+    let looked_at: Vec<usize> = if request.explain {
+        (0..campaigns.all().len()).collect()
     } else {
-        campaigns.candidates(basket)
+        campaigns.candidates(basket, at, &usage.campaigns)
     };
     let mut groups: BTreeMap<(&str, i32), Vec<&'a LiveCampaign>> = BTreeMap::new();
     let mut coupons_taken = HashMap::new();
     let mut rejected = Vec::new();
-    for live in looked_at {
-        let checked = prefilter::check(&live.campaign, basket, at)
+    for position in looked_at {
+        let Some(live) = campaigns.all().get(position) else {
+            continue;
+        };
+        let zone = campaigns.zone(position);
+        let checked = prefilter::check_in(&live.campaign, zone, basket, at)
             .and_then(|()| super::usage::check(usage, &live.campaign, basket, at));
         match checked {
             Ok(coupon) => {
                 if let Some(code) = coupon {
                     coupons_taken.insert(live.campaign.id.as_str(), code);
                 }
-                let offset = prefilter::local_offset_minutes(&live.campaign, at);
+                let offset = prefilter::offset_minutes(zone, at);
                 groups
                     .entry((live.plugin.sha256(), offset))
                     .or_default()

@@ -209,6 +209,30 @@ pub fn left_in_budget(usage: &Usage, campaign: &Campaign, currency: &str) -> Opt
     budget_left(campaign, usage.campaigns.get(&campaign.id), currency)
 }
 
+/// Whether `campaign`, having `used` what it did, is out of redemptions or budget for
+/// every basket, whatever its currency: what [`check`] would refuse before looking at the
+/// basket's customer or coupons.
+pub fn spent(campaign: &Campaign, used: Option<&CampaignUsage>) -> bool {
+    let limits = &campaign.limits;
+    if limits
+        .redemptions
+        .is_some_and(|cap| used.map_or(0, |u| u.redemptions) >= cap)
+    {
+        return true;
+    }
+    if limits.budget.is_none() {
+        return false;
+    }
+    if granted_elsewhere(campaign, used).is_some() {
+        return true;
+    }
+    // Known only once the budget names its currency or spent some of it; before, a basket
+    // in any currency may still open it.
+    budget_currency(campaign, used).is_some_and(|kept_in| {
+        budget_left(campaign, used, kept_in).is_some_and(|left| left <= Decimal::ZERO)
+    })
+}
+
 /// The currency `campaign`'s budget is kept in: the one it names, or for a campaign stored
 /// before budgets named their currency, that of the first order that spent some of it
 /// (`used.currency`); `None` while such a campaign has spent nothing.
