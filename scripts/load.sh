@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
-# Load test of POST /v1/evaluate (issue 3): a 20-line basket, 10 matching campaigns among
-# 1,000 active ones, against a release `remise serve` on a loopback port with a fresh
-# SQLite file. Needs wrk (Debian: apt-get install wrk). Bounded: DURATION seconds of load.
+# Load test of POST /v1/evaluate (issues 3 and 16): a 20-line basket, 10 matching campaigns
+# among CAMPAIGNS active ones, against a release `remise serve` on a loopback port with a
+# fresh SQLite file. Needs wrk (Debian: apt-get install wrk). Bounded: DURATION seconds of
+# load per row.
 #
-#   scripts/load.sh                 # 30 s, 2 wrk threads, 32 connections
+# MIX says why the campaigns that do not match are set aside (several, space-separated, make
+# several rows, each on its own fresh database):
+#   thirds    other channel, other store or other loyalty tier, a third each (the default)
+#   channel   other channel          store     other store
+#   coupon    a coupon is required and the basket has none
+#   schedule  they start in four years
+#   mix       ten reasons in turn: channel, store, coupon, not started, ended, another
+#             day, other hours, loyalty tier, segment, customer list
+# VS names a second build of remise: each row then runs both, one after the other, on the
+# same database, and prints them side by side.
+#
+#   scripts/load.sh                                   # 30 s, 2 wrk threads, 32 connections
 #   DURATION=10 CONNECTIONS=64 scripts/load.sh
-#   BIN=/tmp/remise-variant scripts/load.sh   # another build of remise, side by side
+#   MIX="channel store coupon schedule mix" CAMPAIGNS="1000 10000" DURATION=10 scripts/load.sh
+#   VS=/tmp/remise-before scripts/load.sh             # another build, side by side
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18181}
+MIX=${MIX:-thirds}
+CAMPAIGNS=${CAMPAIGNS:-1000}
+VS=${VS:-}
 KEY=load-test-admin-key-0123456789abcdef
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
@@ -21,43 +37,77 @@ if [ -z "$BIN" ]; then
   BIN=./target/release/remise
 fi
 work=$(mktemp -d)
+server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-REMISE_ADMIN_KEY=$KEY "$BIN" serve --listen 127.0.0.1:$PORT \
-  --database-url "sqlite://$work/load.db" > "$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
-  sleep 0.2
-done
 
-# 10 campaigns that match the basket, 990 that the prefilter sets aside (other channel,
-# other store, other loyalty tier), all active.
-python3 - "$PORT" "$KEY" <<'PY'
-import json, sys, urllib.request
-port, key = sys.argv[1], sys.argv[2]
+# Starts `$1` on the database `$2`, and waits until it is ready.
+start() {
+  REMISE_ADMIN_KEY=$KEY "$1" serve --listen 127.0.0.1:$PORT \
+    --database-url "sqlite://$2" > "$work/serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && return 0
+    sleep 0.2
+  done
+  echo "the server did not start:" >&2; cat "$work/serve.log" >&2; exit 1
+}
+
+stop() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  server=
+}
+
+# Creates the campaigns of mix `$1`, `$2` in all, 10 of them matching the basket.
+campaigns() {
+  python3 - "$PORT" "$KEY" "$1" "$2" "$work/basket.json" <<'PY'
+import datetime, http.client, json, sys
+port, key, mix, total, basket_path = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+connection = http.client.HTTPConnection("127.0.0.1", int(port))
 def post(path, body):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-        headers={"authorization": f"Bearer {key}", "content-type": "application/json"}, method="POST")
-    urllib.request.urlopen(req).read()
+    connection.request("POST", path, json.dumps(body),
+                       {"authorization": f"Bearer {key}", "content-type": "application/json"})
+    answer = connection.getresponse()
+    text = answer.read()
+    if answer.status >= 300:
+        sys.exit(f"POST {path}: {answer.status} {text[:300]!r}")
+now = datetime.datetime.now(datetime.timezone.utc)
+stamp = lambda t: t.isoformat(timespec="seconds")
+later = lambda hours: (now + datetime.timedelta(hours=hours)).strftime("%H:00")
+other_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(now.weekday() + 3) % 7]
+# Each way of not matching: what the campaign sets beside its audience.
+ways = {
+    "channel": {"audience": {"channels": ["web"]}},
+    "store": {"audience": {"stores": ["lyon-part-dieu"]}},
+    "tier": {"audience": {"loyalty_tiers": ["platinum"]}},
+    "coupon": {"coupon_required": True},
+    "schedule": {"schedule": {"starts_at": stamp(now + datetime.timedelta(days=4 * 365))}},
+    "ended": {"schedule": {"starts_at": stamp(now - datetime.timedelta(days=30)),
+                           "ends_at": stamp(now - datetime.timedelta(days=7))}},
+    "day": {"schedule": {"days_of_week": [other_day], "timezone": "UTC"}},
+    "hours": {"schedule": {"hours": [{"from": later(2), "to": later(3)}], "timezone": "UTC"}},
+    "segment": {"audience": {"segments": ["staff"]}},
+    "customers": {"audience": {"customers": [f"c-{n}" for n in range(100, 150)]}},
+}
+cycle = {"thirds": ["channel", "store", "tier"],
+         "mix": ["channel", "store", "coupon", "schedule", "ended", "day", "hours", "tier",
+                 "segment", "customers"]}.get(mix, [mix])
+if any(way not in ways for way in cycle):
+    sys.exit(f"unknown MIX {mix!r}")
 params = {"tiers": [{"min_subtotal": "100.00", "percent_off": "1"}]}
-for i in range(1000):
-    if i < 10:
-        audience = {"channels": ["store"]}
-    else:
-        audience = [{"channels": ["web"]}, {"stores": ["lyon-part-dieu"]}, {"loyalty_tiers": ["platinum"]}][i % 3]
-    post("/v1/campaigns", {"id": f"c-{i:04d}", "name": f"campaign {i}", "plugin": "threshold-discount",
-                           "status": "active", "params": params, "audience": audience})
+for i in range(total):
+    body = {"id": f"c-{i:05d}", "name": f"campaign {i}", "plugin": "threshold-discount",
+            "status": "active", "params": params}
+    body.update({"audience": {"channels": ["store"]}} if i < 10 else ways[cycle[i % len(cycle)]])
+    post("/v1/campaigns", body)
 lines = [{"id": f"line-{i}", "sku": f"SKU-{i:02d}", "quantity": 1 + i % 3,
           "unit_price": f"{(236 + i * 1297 % 2453) // 100}.{(236 + i * 1297 % 2453) % 100:02d}",
           "categories": ["apparel"]} for i in range(20)]
 basket = {"currency": "EUR", "channel": "store", "store": "paris-rivoli",
           "customer": {"id": "c-1", "loyalty_tier": "gold", "segments": ["card-holder"]}, "lines": lines}
-open("basket.json.tmp", "w").write(json.dumps(basket))
+open(basket_path, "w").write(json.dumps(basket))
 PY
-mv basket.json.tmp "$work/basket.json"
-check=$(curl -s -X POST "http://127.0.0.1:$PORT/v1/evaluate" -H "authorization: Bearer $KEY" \
-  -H 'content-type: application/json' -d @"$work/basket.json")
-echo "one evaluation: $(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(len(r["applied"]), "applied, discount", r["discount_total"])' "$check")"
+}
 
 cat > "$work/evaluate.lua" <<LUA
 wrk.method = "POST"
@@ -67,6 +117,41 @@ local f = io.open("$work/basket.json", "r")
 wrk.body = f:read("*a")
 f:close()
 LUA
+
+# Checks one evaluation, then loads the server for DURATION seconds; prints wrk's output
+# and keeps "req/s p99" in $work/row.
+measure() {
+  local check
+  check=$(curl -s -X POST "http://127.0.0.1:$PORT/v1/evaluate" -H "authorization: Bearer $KEY" \
+    -H 'content-type: application/json' -d @"$work/basket.json")
+  echo "one evaluation: $(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(len(r["applied"]), "applied, discount", r["discount_total"])' "$check")"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/evaluate.lua" \
+    "http://127.0.0.1:$PORT/v1/evaluate" | tee "$work/wrk.out"
+  awk '/Requests\/sec/ { rps = $2 } $1 == "99%" { p99 = $2 } END { print rps, p99 }' \
+    "$work/wrk.out" > "$work/row"
+}
+
 echo "wrk: ${DURATION}s, $THREADS threads, $CONNECTIONS connections (server and load share the machine's $(nproc) cores)"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/evaluate.lua" \
-  "http://127.0.0.1:$PORT/v1/evaluate"
+table="| campaigns | set aside by | $BIN req/s | p99 |${VS:+ $VS req/s | p99 |}"
+table="$table"$'\n'"| ---: | --- | ---: | ---: |${VS:+ ---: | ---: |}"
+for total in $CAMPAIGNS; do
+  for mix in $MIX; do
+    rm -rf "$work"/load.db*
+    start "$BIN" "$work/load.db"
+    echo "== $total campaigns, set aside by $mix"
+    campaigns "$mix" "$total"
+    stop
+    row="| $total | $mix |"
+    for bin in "$BIN" $VS; do
+      start "$bin" "$work/load.db"
+      echo "-- $bin"
+      measure
+      stop
+      read -r rps p99 < "$work/row"
+      row="$row $rps | $p99 |"
+    done
+    table="$table"$'\n'"$row"
+  done
+done
+echo
+echo "$table"
