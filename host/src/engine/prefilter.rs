@@ -113,13 +113,8 @@ pub fn check_in(
     Ok(())
 }
 
-/// The UTC offset, in minutes, of the campaign's time zone at `at` (60 in Paris in winter,
-/// 120 in summer); plugins receive it to reason in local time.
-pub fn local_offset_minutes(campaign: &Campaign, at: DateTime<Utc>) -> i32 {
-    offset_minutes(campaign.schedule.timezone(), at)
-}
-
-/// The UTC offset, in minutes, of `zone` at `at`.
+/// The UTC offset, in minutes, of a campaign's time zone `zone` at `at` (60 in Paris in
+/// winter, 120 in summer); plugins receive it to reason in local time.
 pub fn offset_minutes(zone: Tz, at: DateTime<Utc>) -> i32 {
     at.with_timezone(&zone).offset().fix().local_minus_utc() / 60
 }
@@ -512,10 +507,17 @@ mod tests {
         ] {
             let c = campaign(json!({ "schedule": { "timezone": zone } }));
             let at = at.parse().expect("instant");
-            assert_eq!(local_offset_minutes(&c, at), minutes, "{zone} {at}");
+            assert_eq!(
+                offset_minutes(c.schedule.timezone(), at),
+                minutes,
+                "{zone} {at}"
+            );
         }
         let utc = campaign(json!({}));
-        assert_eq!(local_offset_minutes(&utc, NOON.parse().expect("i")), 0);
+        assert_eq!(
+            offset_minutes(utc.schedule.timezone(), NOON.parse().expect("i")),
+            0
+        );
     }
 
     #[test]
