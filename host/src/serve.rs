@@ -325,7 +325,10 @@ pub async fn run_with(
             "requests still in flight at the end of the grace period were dropped"
         );
     }
+    // Aborted and awaited: a flush cut off mid-way has given its connection back before
+    // the last one runs.
     flusher.abort();
+    let _ = flusher.await;
     if let Err(error) = service.flush_counts().await {
         tracing::error!(%error, "evaluation counters lost at shutdown");
     }

@@ -237,6 +237,9 @@ pub struct Store {
     reserved: AnyPool,
     backend: Backend,
     commit_lock_timeout: Duration,
+    /// The URL of a SQLite file, checkpointed at [`Store::close`]; `None` for PostgreSQL
+    /// and in-memory databases.
+    sqlite_file: Option<String>,
 }
 
 /// What can go wrong with the store.
@@ -324,6 +327,7 @@ impl Store {
             reserved,
             backend,
             commit_lock_timeout: settings.commit_lock_timeout,
+            sqlite_file: (backend == Backend::Sqlite && !in_memory).then(|| sqlite_creating(url)),
         })
     }
 
@@ -337,21 +341,21 @@ impl Store {
         self.commit_lock_timeout
     }
 
-    /// Closes every connection, waiting for those in use to be given back (on shutdown, so
-    /// the WAL is checkpointed into the database file).
+    /// Closes every connection, waiting for those in use to be given back, then (SQLite)
+    /// checkpoints the WAL into the database file, so a copy of the file alone is the
+    /// whole database.
     pub async fn close(&self) {
-        if self.backend == Backend::Sqlite {
-            // Every change of the WAL goes into the database file now, not at some later
-            // start: a copy of the file alone is then the whole database.
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&self.pool)
-                .await
-            {
+        self.pool.close().await;
+        self.reserved.close().await;
+        if let Some(url) = &self.sqlite_file {
+            // Once the pools are closed nothing else of this process writes: a write still
+            // in flight (a key's last use, say) has finished, and a later one is refused.
+            // The checkpoint then runs alone, and the last connection's close removes the
+            // emptied log.
+            if let Err(error) = checkpoint(url).await {
                 tracing::warn!(%error, "the WAL could not be checkpointed at shutdown");
             }
         }
-        self.pool.close().await;
-        self.reserved.close().await;
     }
 
     /// Whether the database answers (for `/readyz`), through the reserved connections:
@@ -537,6 +541,16 @@ impl Store {
 
 /// A SQLite URL that creates its file when missing (`mode=rwc`), unless it sets a mode
 /// or is in memory.
+/// Moves the whole WAL of the SQLite file at `url` into the database file and empties it.
+async fn checkpoint(url: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut connection = sqlx::AnyConnection::connect(url).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut connection)
+        .await?;
+    connection.close().await
+}
+
 fn sqlite_creating(url: &str) -> String {
     if url.contains(":memory:") || url.contains("mode=") {
         url.to_string()
