@@ -2,7 +2,8 @@
 //! campaigns (proptest): the total is the subtotal less the discounts, no line goes below
 //! zero, every amount is exact to the currency's minor unit and the line discounts add up
 //! to the discount total, and the answer does not depend on the order of the lines. And
-//! the prefilter's index keeps every campaign its checks keep, over random targeting.
+//! the prefilter's index keeps every campaign its checks keep, over random targeting, and an
+//! index patched write by write is the index built afresh.
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
@@ -13,7 +14,7 @@ use remise::model::{Basket, Campaign, Policy};
 use remise::runtime::{Limits, Plugin, Runtime};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -367,6 +368,57 @@ proptest! {
                 select::select(request, &index, &usage).considered()
             };
             prop_assert_eq!(kept(false), kept(true), "at {}: {:?}", at, basket);
+        }
+    }
+
+    /// A write patches the index ([`CampaignIndex::with`], [`CampaignIndex::without`]):
+    /// after any sequence of creates, edits, pauses and deletes, the patched index holds
+    /// the campaigns of an index built afresh from them, and gives every basket the same
+    /// candidates.
+    #[test]
+    fn an_index_patched_write_by_write_is_the_index_built_afresh(
+        first in prop::collection::vec(any::<[u8; 12]>(), 0..40),
+        writes in prop::collection::vec((any::<bool>(), 0..50usize, any::<[u8; 12]>()), 1..40),
+        baskets in prop::collection::vec(any::<[u8; 6]>(), 1..16),
+    ) {
+        let mut model: BTreeMap<String, (Arc<LiveCampaign>, Option<CampaignUsage>)> = first
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("c{i}"), targeted(i, t)))
+            .collect();
+        let mut patched =
+            CampaignIndex::new(model.values().map(|(live, _)| Arc::clone(live)).collect());
+        for (delete, id, t) in &writes {
+            if *delete {
+                model.remove(&format!("c{id}"));
+                patched = patched.without(&format!("c{id}"));
+            } else {
+                let drawn = targeted(*id, t);
+                patched = patched.with(Arc::clone(&drawn.0));
+                model.insert(format!("c{id}"), drawn);
+            }
+        }
+        let fresh = CampaignIndex::new(model.values().map(|(live, _)| Arc::clone(live)).collect());
+        let ids = |index: &CampaignIndex| -> Vec<String> {
+            index.all().iter().map(|live| live.campaign.id.clone()).collect()
+        };
+        prop_assert_eq!(ids(&patched), ids(&fresh));
+        for id in model.keys() {
+            prop_assert!(patched.get(id).is_some_and(|live| &live.campaign.id == id));
+        }
+        let usage: Arc<HashMap<String, CampaignUsage>> = Arc::new(
+            model
+                .iter()
+                .filter_map(|(id, (_, used))| Some((id.clone(), used.clone()?)))
+                .collect(),
+        );
+        for drawn in &baskets {
+            let (basket, at) = drawn_basket(drawn);
+            prop_assert_eq!(
+                patched.candidates(&basket, at, &usage),
+                fresh.candidates(&basket, at, &usage),
+                "at {}: {:?}", at, basket
+            );
         }
     }
 }

@@ -9,6 +9,11 @@
 //! schedule's set depends on the instant and the spent set on the usage: each is computed
 //! once, for the second (or less) it stays true and for one usage snapshot, then shared.
 //!
+//! A write changes one campaign: [`CampaignIndex::with`] and [`CampaignIndex::without`]
+//! copy the sets and patch that campaign's place in them (shifting the positions after it
+//! when one is added or removed), so a write among 10,000 campaigns costs a copy of the sets,
+//! not the indexing of every campaign again.
+//!
 //! The index may keep a campaign that the precise checks ([`super::prefilter::check`],
 //! [`super::usage::check`]) then set aside (a per-customer limit, for one), never the
 //! reverse. With `explain`, every campaign is checked, so the answer can say why each one
@@ -50,8 +55,8 @@ pub struct CampaignIndex {
 }
 
 /// The campaigns one targeting condition lets through: those that set no restriction on
-/// it, and for each value, those that list it.
-#[derive(Default)]
+/// it, and for each value, those that list it (positions in ascending order).
+#[derive(Default, Clone, PartialEq, Debug)]
 struct Dimension {
     unrestricted: FixedBitSet,
     by_value: HashMap<String, Vec<usize>>,
@@ -73,12 +78,43 @@ impl Dimension {
         for value in values {
             restricted = true;
             let positions = self.by_value.entry(value.clone()).or_default();
-            if positions.last() != Some(&position) {
-                positions.push(position);
+            if let Err(at) = positions.binary_search(&position) {
+                positions.insert(at, position);
             }
         }
         if restricted {
             self.unrestricted.set(position, false);
+        }
+    }
+
+    /// Forgets what the campaign at `position` restricted to `values`.
+    fn unrestrict<'a>(&mut self, position: usize, values: impl IntoIterator<Item = &'a String>) {
+        for value in values {
+            if let Some(positions) = self.by_value.get_mut(value) {
+                if let Ok(at) = positions.binary_search(&position) {
+                    positions.remove(at);
+                }
+                if positions.is_empty() {
+                    self.by_value.remove(value);
+                }
+            }
+        }
+        self.unrestricted.insert(position);
+    }
+
+    /// Makes room for a campaign at `position` (unrestricted until it is indexed).
+    fn open_slot(&mut self, position: usize) {
+        self.unrestricted = with_slot(&self.unrestricted, position, true);
+        for positions in self.by_value.values_mut() {
+            shift(positions, position, 1);
+        }
+    }
+
+    /// Closes the place of the campaign at `position`, already unrestricted.
+    fn close_slot(&mut self, position: usize) {
+        self.unrestricted = without_slot(&self.unrestricted, position);
+        for positions in self.by_value.values_mut() {
+            shift(positions, position, -1);
         }
     }
 
@@ -103,6 +139,44 @@ impl Dimension {
     }
 }
 
+/// Adds `position` to the ascending `positions`, once.
+fn insert_sorted(positions: &mut Vec<usize>, position: usize) {
+    if let Err(at) = positions.binary_search(&position) {
+        positions.insert(at, position);
+    }
+}
+
+/// `set` with a new bit, `value`, at `position`, the bits from there on one further.
+fn with_slot(set: &FixedBitSet, position: usize, value: bool) -> FixedBitSet {
+    let mut moved = FixedBitSet::with_capacity(set.len() + 1);
+    for one in set.ones() {
+        moved.insert(if one < position { one } else { one + 1 });
+    }
+    moved.set(position, value);
+    moved
+}
+
+/// `set` without its bit at `position`, the bits after it one nearer.
+fn without_slot(set: &FixedBitSet, position: usize) -> FixedBitSet {
+    let mut moved = FixedBitSet::with_capacity(set.len().saturating_sub(1));
+    for one in set.ones() {
+        if one < position {
+            moved.insert(one);
+        } else if one > position {
+            moved.insert(one - 1);
+        }
+    }
+    moved
+}
+
+/// Moves the `positions` at or after `from` by `by` (an added campaign: 1, a removed one:
+/// -1, whose own position is no longer listed).
+fn shift(positions: &mut [usize], from: usize, by: isize) {
+    for position in positions.iter_mut().filter(|p| **p >= from) {
+        *position = position.saturating_add_signed(by);
+    }
+}
+
 /// The scheduled campaigns in their schedule over `[from, until)`.
 struct ScheduleWindow {
     from: DateTime<Utc>,
@@ -120,8 +194,9 @@ struct SpentSet {
 }
 
 impl CampaignIndex {
-    /// Indexes `campaigns` (kept in the order given).
-    pub fn new(campaigns: Vec<Arc<LiveCampaign>>) -> Self {
+    /// Indexes `campaigns`, ordered by id (byte order).
+    pub fn new(mut campaigns: Vec<Arc<LiveCampaign>>) -> Self {
+        campaigns.sort_by(|a, b| a.campaign.id.cmp(&b.campaign.id));
         let len = campaigns.len();
         let mut index = CampaignIndex {
             zones: campaigns
@@ -135,45 +210,182 @@ impl CampaignIndex {
             segment: Dimension::new(len),
             tier: Dimension::new(len),
             coupon_required: FixedBitSet::with_capacity(len),
+            all: campaigns,
             ..CampaignIndex::default()
         };
-        for (position, live) in campaigns.iter().enumerate() {
-            let campaign = &live.campaign;
-            if campaign.status != Status::Active {
-                continue;
+        for position in 0..len {
+            index.enter(position);
+        }
+        index
+    }
+
+    /// A copy of this index with `live` in place of the campaign of its id, or added.
+    pub fn with(&self, live: Arc<LiveCampaign>) -> Self {
+        let mut next = self.copy_of_sets();
+        match self.position(&live.campaign.id) {
+            Ok(position) => {
+                next.leave(position);
+                next.zones[position] = live.campaign.schedule.timezone();
+                next.all[position] = live;
+                next.enter(position);
             }
-            index.active.insert(position);
-            let audience = &campaign.audience;
-            index.channel.restrict(position, &audience.channels);
-            index.store.restrict(position, &audience.stores);
-            index.customer.restrict(position, &audience.customers);
-            index.segment.restrict(position, &audience.segments);
-            index.tier.restrict(position, &audience.loyalty_tiers);
-            for (key, values) in &audience.attributes {
-                index
-                    .attributes
-                    .entry(key.clone())
-                    .or_insert_with(|| Dimension::new(len))
-                    .restrict(position, values);
-            }
-            index
-                .coupon_required
-                .set(position, campaign.coupon_required);
-            let schedule = &campaign.schedule;
-            if schedule.starts_at.is_some()
-                || schedule.ends_at.is_some()
-                || !schedule.days_of_week.is_empty()
-                || !schedule.hours.is_empty()
-            {
-                index.scheduled.push(position);
-            }
-            let limits = &campaign.limits;
-            if limits.redemptions.is_some() || limits.budget.is_some() {
-                index.limited.push(position);
+            Err(position) => {
+                next.open_slot(position, live);
+                next.enter(position);
             }
         }
-        index.all = campaigns;
-        index
+        next
+    }
+
+    /// This index indexed again with `replacements` in place of the campaigns of their ids
+    /// (one that is not there is left out): for many campaigns at once.
+    pub fn replacing(&self, replacements: Vec<Arc<LiveCampaign>>) -> Self {
+        let mut all = self.all.clone();
+        for live in replacements {
+            if let Ok(position) = self.position(&live.campaign.id) {
+                all[position] = live;
+            }
+        }
+        CampaignIndex::new(all)
+    }
+
+    /// A copy of this index without the campaign `id` (the same sets when it is not there).
+    pub fn without(&self, id: &str) -> Self {
+        let mut next = self.copy_of_sets();
+        if let Ok(position) = self.position(id) {
+            next.leave(position);
+            next.close_slot(position);
+        }
+        next
+    }
+
+    /// Where the campaign `id` is in [`Self::all`], or where it would go.
+    fn position(&self, id: &str) -> Result<usize, usize> {
+        self.all
+            .binary_search_by(|live| live.campaign.id.as_str().cmp(id))
+    }
+
+    /// The campaigns and their sets, with empty caches (they hold for these campaigns only).
+    fn copy_of_sets(&self) -> Self {
+        CampaignIndex {
+            all: self.all.clone(),
+            zones: self.zones.clone(),
+            active: self.active.clone(),
+            channel: self.channel.clone(),
+            store: self.store.clone(),
+            customer: self.customer.clone(),
+            segment: self.segment.clone(),
+            tier: self.tier.clone(),
+            attributes: self.attributes.clone(),
+            coupon_required: self.coupon_required.clone(),
+            scheduled: self.scheduled.clone(),
+            limited: self.limited.clone(),
+            schedule_cache: RwLock::new(None),
+            spent_cache: RwLock::new(None),
+        }
+    }
+
+    /// Puts the campaign at `position` of [`Self::all`] in the sets that concern it.
+    fn enter(&mut self, position: usize) {
+        let Some(live) = self.all.get(position).cloned() else {
+            return;
+        };
+        let campaign = &live.campaign;
+        if campaign.status != Status::Active {
+            return;
+        }
+        self.active.insert(position);
+        let audience = &campaign.audience;
+        self.channel.restrict(position, &audience.channels);
+        self.store.restrict(position, &audience.stores);
+        self.customer.restrict(position, &audience.customers);
+        self.segment.restrict(position, &audience.segments);
+        self.tier.restrict(position, &audience.loyalty_tiers);
+        let len = self.all.len();
+        for (key, values) in audience.attributes.iter().filter(|(_, v)| !v.is_empty()) {
+            self.attributes
+                .entry(key.clone())
+                .or_insert_with(|| Dimension::new(len))
+                .restrict(position, values);
+        }
+        self.coupon_required.set(position, campaign.coupon_required);
+        let schedule = &campaign.schedule;
+        if schedule.starts_at.is_some()
+            || schedule.ends_at.is_some()
+            || !schedule.days_of_week.is_empty()
+            || !schedule.hours.is_empty()
+        {
+            insert_sorted(&mut self.scheduled, position);
+        }
+        let limits = &campaign.limits;
+        if limits.redemptions.is_some() || limits.budget.is_some() {
+            insert_sorted(&mut self.limited, position);
+        }
+    }
+
+    /// Takes the campaign at `position` out of every set [`Self::enter`] put it in.
+    fn leave(&mut self, position: usize) {
+        let Some(live) = self.all.get(position).cloned() else {
+            return;
+        };
+        let audience = &live.campaign.audience;
+        self.active.set(position, false);
+        self.channel.unrestrict(position, &audience.channels);
+        self.store.unrestrict(position, &audience.stores);
+        self.customer.unrestrict(position, &audience.customers);
+        self.segment.unrestrict(position, &audience.segments);
+        self.tier.unrestrict(position, &audience.loyalty_tiers);
+        for (key, values) in &audience.attributes {
+            if let Some(dimension) = self.attributes.get_mut(key) {
+                dimension.unrestrict(position, values);
+                if dimension.by_value.is_empty() {
+                    // No campaign targets this attribute any more.
+                    self.attributes.remove(key);
+                }
+            }
+        }
+        self.coupon_required.set(position, false);
+        self.scheduled.retain(|&p| p != position);
+        self.limited.retain(|&p| p != position);
+    }
+
+    /// Adds `live` at `position` of [`Self::all`], indexed in no set yet.
+    fn open_slot(&mut self, position: usize, live: Arc<LiveCampaign>) {
+        self.zones
+            .insert(position, live.campaign.schedule.timezone());
+        self.all.insert(position, live);
+        self.active = with_slot(&self.active, position, false);
+        self.coupon_required = with_slot(&self.coupon_required, position, false);
+        for dimension in self.dimensions_mut() {
+            dimension.open_slot(position);
+        }
+        shift(&mut self.scheduled, position, 1);
+        shift(&mut self.limited, position, 1);
+    }
+
+    /// Removes the campaign at `position`, already out of every set.
+    fn close_slot(&mut self, position: usize) {
+        self.zones.remove(position);
+        self.all.remove(position);
+        self.active = without_slot(&self.active, position);
+        self.coupon_required = without_slot(&self.coupon_required, position);
+        for dimension in self.dimensions_mut() {
+            dimension.close_slot(position);
+        }
+        shift(&mut self.scheduled, position, -1);
+        shift(&mut self.limited, position, -1);
+    }
+
+    fn dimensions_mut(&mut self) -> impl Iterator<Item = &mut Dimension> {
+        [
+            &mut self.channel,
+            &mut self.store,
+            &mut self.customer,
+            &mut self.segment,
+            &mut self.tier,
+        ]
+        .into_iter()
+        .chain(self.attributes.values_mut())
     }
 
     /// Every campaign.
@@ -183,7 +395,9 @@ impl CampaignIndex {
 
     /// The campaign with `id`, if it is live.
     pub fn get(&self, id: &str) -> Option<&Arc<LiveCampaign>> {
-        self.all.iter().find(|live| live.campaign.id == id)
+        self.position(id)
+            .ok()
+            .and_then(|position| self.all.get(position))
     }
 
     /// The time zone of the campaign at `position` of [`Self::all`].

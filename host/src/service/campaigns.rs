@@ -157,8 +157,7 @@ impl Service {
         if !self.store.delete_campaign(id).await? {
             return Err(ServiceError::NotFound(format!("campaign {id} not found")));
         }
-        self.evaluator
-            .update_snapshot(|draft| draft.live.retain(|live| live.campaign.id != id));
+        self.evaluator.take_out(id);
         self.clear_set_aside(id);
         self.changed().await;
         Ok(())

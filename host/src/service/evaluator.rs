@@ -3,7 +3,9 @@
 //! evaluations run on, and the evaluation counts not yet written for the stats.
 //!
 //! Writes replace the snapshot (one `Arc` swap), so the very next evaluation sees the
-//! change and an evaluation in flight finishes on what it started with.
+//! change and an evaluation in flight finishes on what it started with. A writer builds the
+//! next snapshot beside the current one, holding only the writers' lock: evaluations never
+//! wait on a write, only on the swap itself.
 
 use super::ServiceError;
 use crate::engine::response::EvaluateResponse;
@@ -21,7 +23,7 @@ use std::time::Instant;
 /// policies.
 #[derive(Default)]
 pub(super) struct Snapshot {
-    pub(super) index: CampaignIndex,
+    pub(super) index: Arc<CampaignIndex>,
     pub(super) policies: HashMap<String, Policy>,
     /// Whether some live campaign caps uses per customer: only then does an evaluation
     /// read the customer's past redemptions. Worked out once per snapshot.
@@ -29,7 +31,7 @@ pub(super) struct Snapshot {
 }
 
 impl Snapshot {
-    pub(super) fn new(index: CampaignIndex, policies: HashMap<String, Policy>) -> Self {
+    pub(super) fn new(index: Arc<CampaignIndex>, policies: HashMap<String, Policy>) -> Self {
         let caps_customers = index
             .all()
             .iter()
@@ -42,15 +44,11 @@ impl Snapshot {
     }
 }
 
-/// What a write changes: the live campaigns and the group policies.
-pub(super) struct Draft {
-    pub(super) live: Vec<Arc<LiveCampaign>>,
-    pub(super) policies: HashMap<String, Policy>,
-}
-
 /// What evaluations read, where they run, and what they counted.
 pub(super) struct Evaluator {
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Held by whoever builds the next snapshot, so that each builds on the one before.
+    writer: Mutex<()>,
     /// Every campaign's usage as last committed: what evaluations check caps and budgets
     /// against (a commit re-reads it inside its transaction).
     usage: RwLock<Arc<HashMap<String, CampaignUsage>>>,
@@ -82,6 +80,7 @@ impl Evaluator {
     pub(super) fn new() -> Result<Self, ServiceError> {
         Ok(Evaluator {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            writer: Mutex::new(()),
             usage: RwLock::new(Arc::new(HashMap::new())),
             pool: rayon::ThreadPoolBuilder::new()
                 .thread_name(|i| format!("remise-eval-{i}"))
@@ -189,10 +188,7 @@ impl Evaluator {
 
     /// Replaces the snapshot.
     pub(super) fn set_snapshot(&self, snapshot: Snapshot) {
-        *self
-            .snapshot
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+        self.update_snapshot(|_| snapshot);
     }
 
     /// Every campaign's committed usage, as last seen.
@@ -208,38 +204,38 @@ impl Evaluator {
         *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
     }
 
-    /// Puts `live` in the snapshot in place of the campaign with its id.
+    /// Puts `live` in the snapshot in place of the campaign with its id, or adds it.
     pub(super) fn swap_in(&self, live: LiveCampaign) {
         let live = Arc::new(live);
-        self.update_snapshot(|draft| {
-            match draft
-                .live
-                .iter_mut()
-                .find(|l| l.campaign.id == live.campaign.id)
-            {
-                Some(slot) => *slot = live.clone(),
-                None => {
-                    draft.live.push(live.clone());
-                    draft.live.sort_by(|a, b| a.campaign.id.cmp(&b.campaign.id));
-                }
-            }
+        self.update_snapshot(|current| {
+            Snapshot::new(Arc::new(current.index.with(live)), current.policies.clone())
         });
     }
 
-    pub(super) fn update_snapshot(&self, change: impl FnOnce(&mut Draft)) {
-        let mut slot = self
-            .snapshot
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut draft = Draft {
-            live: slot.index.all().to_vec(),
-            policies: slot.policies.clone(),
-        };
-        change(&mut draft);
-        *slot = Arc::new(Snapshot::new(
-            CampaignIndex::new(draft.live),
-            draft.policies,
-        ));
+    /// Takes the campaign `id` out of the snapshot.
+    pub(super) fn take_out(&self, id: &str) {
+        self.update_snapshot(|current| {
+            Snapshot::new(
+                Arc::new(current.index.without(id)),
+                current.policies.clone(),
+            )
+        });
+    }
+
+    /// Replaces the snapshot with what `next` makes of the current one. `next` runs
+    /// beside the current snapshot, which evaluations keep reading until the swap.
+    pub(super) fn update_snapshot(&self, next: impl FnOnce(&Snapshot) -> Snapshot) {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = Arc::new(next(&self.snapshot()));
+        let previous = std::mem::replace(
+            &mut *self
+                .snapshot
+                .write()
+                .unwrap_or_else(PoisonError::into_inner),
+            next,
+        );
+        // Dropped once the lock is given back.
+        drop(previous);
     }
 
     /// Counts an evaluation for the stats: each campaign whose plugin ran, and each that

@@ -1,8 +1,10 @@
 //! Exclusivity groups: each group's policy, read and set; a change reaches the evaluator's
 //! snapshot at once.
 
+use super::evaluator::Snapshot;
 use super::{Service, ServiceError};
 use crate::model::Policy;
+use std::sync::Arc;
 
 impl Service {
     /// Every configured group.
@@ -24,8 +26,10 @@ impl Service {
     pub async fn set_group(&self, name: &str, policy: Policy) -> Result<(), ServiceError> {
         let _write = self.writes.lock().await;
         self.store.set_group(name, policy).await?;
-        self.evaluator.update_snapshot(|draft| {
-            draft.policies.insert(name.to_string(), policy);
+        self.evaluator.update_snapshot(|current| {
+            let mut policies = current.policies.clone();
+            policies.insert(name.to_string(), policy);
+            Snapshot::new(Arc::clone(&current.index), policies)
         });
         self.changed().await;
         Ok(())

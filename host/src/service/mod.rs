@@ -209,7 +209,7 @@ impl Service {
             .recheck(stored.into_iter().map(|s| s.campaign).collect())
             .await;
         self.evaluator.set_snapshot(Snapshot::new(
-            CampaignIndex::new(live),
+            Arc::new(CampaignIndex::new(live)),
             groups.into_iter().collect(),
         ));
         Ok(())

@@ -8,6 +8,7 @@
 //! those campaigns in one snapshot: an evaluation in flight finishes on the version it
 //! started with, the next one sees the new version. A refused upload changes nothing.
 
+use super::evaluator::Snapshot;
 use super::{Service, ServiceError};
 use crate::engine::LiveCampaign;
 use crate::model::campaign::Campaign;
@@ -388,17 +389,12 @@ impl Service {
 
     /// Puts every campaign of `followers` in the snapshot in one swap.
     fn swap_all(&self, followers: Vec<LiveCampaign>) {
-        self.evaluator.update_snapshot(|draft| {
-            for live in followers {
-                let live = Arc::new(live);
-                if let Some(slot) = draft
-                    .live
-                    .iter_mut()
-                    .find(|l| l.campaign.id == live.campaign.id)
-                {
-                    *slot = live;
-                }
-            }
+        let followers = followers.into_iter().map(Arc::new).collect();
+        self.evaluator.update_snapshot(|current| {
+            Snapshot::new(
+                Arc::new(current.index.replacing(followers)),
+                current.policies.clone(),
+            )
         });
     }
 }
