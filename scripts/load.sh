@@ -14,11 +14,15 @@
 #             day, other hours, loyalty tier, segment, customer list
 # VS names a second build of remise: each row then runs both, one after the other, on the
 # same database, and prints them side by side.
+# WRITES=N (issue 16): after each row's load, N creates, N edits (PUT) and N pauses, one at a
+# time, first alone, then again while wrk loads evaluations beside them; prints each write's
+# median and p99, and the evaluations' p99 during the writes beside the row's p99 without.
 #
 #   scripts/load.sh                                   # 30 s, 2 wrk threads, 32 connections
 #   DURATION=10 CONNECTIONS=64 scripts/load.sh
 #   MIX="channel store coupon schedule mix" CAMPAIGNS="1000 10000" DURATION=10 scripts/load.sh
 #   VS=/tmp/remise-before scripts/load.sh             # another build, side by side
+#   MIX=mix CAMPAIGNS=10000 WRITES=200 scripts/load.sh # writes among 10,000 campaigns
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
@@ -28,6 +32,7 @@ PORT=${PORT:-18181}
 MIX=${MIX:-thirds}
 CAMPAIGNS=${CAMPAIGNS:-1000}
 VS=${VS:-}
+WRITES=${WRITES:-0}
 KEY=load-test-admin-key-0123456789abcdef
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
@@ -38,7 +43,8 @@ if [ -z "$BIN" ]; then
 fi
 work=$(mktemp -d)
 server=
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+load=
+trap 'kill $server $load 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # Starts `$1` on the database `$2`, and waits until it is ready.
 start() {
@@ -131,7 +137,59 @@ measure() {
     "$work/wrk.out" > "$work/row"
 }
 
+# Times WRITES creates, edits and pauses of the ids tagged `$1` (unique per build, row and
+# round), one at a time; prints "create-p50 create-p99 edit-p50 edit-p99 pause-p50 pause-p99".
+time_writes() {
+  python3 - "$PORT" "$KEY" "$1" "$WRITES" "$total" <<'PY'
+import http.client, json, statistics, sys, time
+port, key, tag, count, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+connection = http.client.HTTPConnection("127.0.0.1", int(port))
+headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+def timed(method, path, body=None):
+    started = time.perf_counter()
+    connection.request(method, path, None if body is None else json.dumps(body), headers)
+    answer = connection.getresponse()
+    text = answer.read()
+    took = (time.perf_counter() - started) * 1000
+    if answer.status >= 300:
+        sys.exit(f"{method} {path}: {answer.status} {text[:300]!r}")
+    return took
+def campaign(id, percent):
+    return {"id": id, "name": f"write {id}", "plugin": "threshold-discount", "status": "active",
+            "audience": {"channels": ["web"]},
+            "params": {"tiers": [{"min_subtotal": "100.00", "percent_off": str(percent)}]}}
+# Edits and pauses take campaigns that do not match the basket, a range per tag.
+first = 10 + (int(tag) * 2 * count) % (total - 10 - 2 * count)
+created = [timed("POST", "/v1/campaigns", campaign(f"w{tag}-{i:05d}", 2)) for i in range(count)]
+edited = [timed("PUT", f"/v1/campaigns/c-{first + i:05d}", campaign(f"c-{first + i:05d}", 3))
+          for i in range(count)]
+paused = [timed("POST", f"/v1/campaigns/c-{first + count + i:05d}/pause") for i in range(count)]
+def cut(times):
+    times = sorted(times)
+    return f"{statistics.median(times):.2f}ms {times[min(len(times) - 1, int(len(times) * 0.99))]:.2f}ms"
+print(cut(created), cut(edited), cut(paused))
+PY
+}
+
+# The writes of build number `$1`: alone, then while wrk loads evaluations; keeps in
+# $work/writes the six figures of each round, then the evaluations' p99 during the writes.
+writes() {
+  time_writes "$(($1 * 2))" > "$work/writes-alone"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d600s --latency -s "$work/evaluate.lua" \
+    "http://127.0.0.1:$PORT/v1/evaluate" > "$work/wrk-writes.out" &
+  load=$!
+  sleep 1
+  time_writes "$(($1 * 2 + 1))" > "$work/writes-loaded"
+  kill -INT $load; wait $load || true
+  load=
+  { cat "$work/writes-alone" "$work/writes-loaded"
+    awk '$1 == "99%" { print $2 }' "$work/wrk-writes.out"; } | tr '\n' ' ' > "$work/writes"
+  echo >> "$work/writes"
+}
+
 echo "wrk: ${DURATION}s, $THREADS threads, $CONNECTIONS connections (server and load share the machine's $(nproc) cores)"
+written="| campaigns | set aside by | build | writes | create p50 / p99 | edit p50 / p99 | pause p50 / p99 | evaluation p99 |"
+written="$written"$'\n'"| ---: | --- | --- | --- | ---: | ---: | ---: | ---: |"
 table="| campaigns | set aside by | $BIN req/s | p99 |${VS:+ $VS req/s | p99 |}"
 table="$table"$'\n'"| ---: | --- | ---: | ---: |${VS:+ ---: | ---: |}"
 for total in $CAMPAIGNS; do
@@ -142,16 +200,31 @@ for total in $CAMPAIGNS; do
     campaigns "$mix" "$total"
     stop
     row="| $total | $mix |"
+    tag=0
     for bin in "$BIN" $VS; do
       start "$bin" "$work/load.db"
       echo "-- $bin"
       measure
-      stop
       read -r rps p99 < "$work/row"
       row="$row $rps | $p99 |"
+      if [ "$WRITES" -gt 0 ]; then
+        writes "$tag"
+        read -r c50 c99 e50 e99 p50 p99w l_c50 l_c99 l_e50 l_e99 l_p50 l_p99 evaluate99 \
+          < "$work/writes"
+        written="$written"$'\n'"| $total | $mix | $bin | alone | $c50 / $c99 | $e50 / $e99 | $p50 / $p99w | $p99 (no writes) |"
+        written="$written"$'\n'"| $total | $mix | $bin | under load | $l_c50 / $l_c99 | $l_e50 / $l_e99 | $l_p50 / $l_p99 | $evaluate99 |"
+      fi
+      stop
+      tag=$((tag + 1))
     done
     table="$table"$'\n'"$row"
   done
 done
 echo
 echo "$table"
+if [ "$WRITES" -gt 0 ]; then
+  echo
+  echo "$WRITES of each write, one at a time, while wrk loads evaluations ($CONNECTIONS connections):"
+  echo
+  echo "$written"
+fi
