@@ -41,6 +41,7 @@ pub mod problem;
 mod redemptions;
 pub mod schemas;
 mod stats;
+mod track;
 
 use crate::auth::Role;
 use crate::model::basket::DEFAULT_MAX_LINES;
@@ -280,7 +281,7 @@ pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(from_fn(metrics::track))
+        .layer(from_fn(track::track))
         .with_state(AppState { service, limits })
         .layer(from_fn_with_state(
             admission::Admission::new(&limits),
