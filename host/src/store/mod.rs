@@ -539,8 +539,6 @@ impl Store {
     }
 }
 
-/// A SQLite URL that creates its file when missing (`mode=rwc`), unless it sets a mode
-/// or is in memory.
 /// Moves the whole WAL of the SQLite file at `url` into the database file and empties it.
 async fn checkpoint(url: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
@@ -551,6 +549,8 @@ async fn checkpoint(url: &str) -> Result<(), sqlx::Error> {
     connection.close().await
 }
 
+/// A SQLite URL that creates its file when missing (`mode=rwc`), unless it sets a mode
+/// or is in memory.
 fn sqlite_creating(url: &str) -> String {
     if url.contains(":memory:") || url.contains("mode=") {
         url.to_string()
