@@ -255,6 +255,20 @@ impl<'a> Line<'a> {
     pub fn attribute(&self, key: &str) -> Option<&'a str> {
         find_pair(self.basket, self.raw.attributes, key)
     }
+
+    /// Every product attribute as `(key, value)`, in key order.
+    pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        pairs(self.basket, self.raw.attributes)
+    }
+}
+
+fn pairs<'a>(
+    basket: &'a raw::Basket,
+    range: raw::PoolRange,
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pool(&basket.pairs, range)
+        .iter()
+        .map(move |pair| (text(basket, pair.key), text(basket, pair.value)))
 }
 
 fn find_pair<'a>(basket: &'a raw::Basket, range: raw::PoolRange, key: &str) -> Option<&'a str> {
@@ -303,6 +317,11 @@ impl<'a> Customer<'a> {
     /// The value of the customer attribute `key`.
     pub fn attribute(&self, key: &str) -> Option<&'a str> {
         find_pair(self.basket, self.raw.attributes, key)
+    }
+
+    /// Every customer attribute as `(key, value)`, in key order.
+    pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        pairs(self.basket, self.raw.attributes)
     }
 }
 
