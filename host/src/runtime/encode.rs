@@ -3,6 +3,7 @@
 //! plugin call, so its cost is paid once however many plugins run.
 
 use super::bindings::types as wire;
+use super::lower::WireBasket;
 use crate::model::Basket;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
@@ -36,8 +37,8 @@ fn date(value: NaiveDate) -> wire::Date {
 /// reference count, so each plugin group of a request can have its own local time.
 #[derive(Clone)]
 pub struct WireInput {
-    /// The basket.
-    pub basket: Arc<wire::Basket>,
+    /// The basket, its record lists laid out for the sandbox.
+    pub basket: Arc<WireBasket>,
     /// Where and when.
     pub context: wire::Context,
 }
@@ -136,7 +137,7 @@ pub fn encode(request: &Basket, at: DateTime<FixedOffset>) -> Result<WireInput, 
         attributes: enc.pairs(&c.attributes),
     });
     let mut input = WireInput {
-        basket: Arc::new(wire::Basket {
+        basket: Arc::new(WireBasket::new(wire::Basket {
             text: enc.text,
             symbol_ends: enc.symbol_ends,
             currency,
@@ -144,7 +145,7 @@ pub fn encode(request: &Basket, at: DateTime<FixedOffset>) -> Result<WireInput, 
             refs: enc.refs,
             pairs: enc.pairs,
             customer,
-        }),
+        })),
         context: wire::Context {
             channel,
             store,

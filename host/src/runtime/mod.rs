@@ -22,6 +22,7 @@ pub mod effects;
 pub mod encode;
 pub mod engine;
 pub mod error;
+pub mod lower;
 pub mod sandbox;
 
 use crate::model::Line;
@@ -42,7 +43,7 @@ use wasmtime::{Engine, Store, Trap};
 
 /// The `evaluate` export, typed.
 type EvaluateFn<'a> = TypedFunc<
-    (&'a wire::Basket, wire::Context, &'a [wire::Campaign]),
+    (&'a lower::WireBasket, wire::Context, &'a [wire::Campaign]),
     (Vec<Result<Vec<wire::Effect>, wire::ScenarioError>>,),
 >;
 
