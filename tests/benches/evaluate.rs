@@ -20,6 +20,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The server's allocator (`host/src/main.rs`), so the figures are what the server pays.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn campaign(id: String, audience: Value, plugin: &Arc<Plugin>) -> Arc<LiveCampaign> {
     let params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "1" } ] });
     live(id, params, audience, plugin)

@@ -17,6 +17,10 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The server's allocator (`host/src/main.rs`), so the figures are what the server pays.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A catalogue plugin and the campaign the bench runs.
 struct Case {
     name: &'static str,
