@@ -172,7 +172,7 @@ macro_rules! priced_basket {
         pub struct $name {
             $($(#[$field_meta])* pub $field: $ty,)*
             /// Unique id of this evaluation, `ev_…`.
-            #[schema(pattern = "^ev_", example = "ev_19c7f2a3b10_2a")]
+            #[schema(pattern = "^ev_", example = "ev_19c7f2a3b10_5e0c13a72a")]
             pub evaluation_id: String,
             /// The basket's currency.
             #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]

@@ -61,6 +61,9 @@ pub(super) struct Evaluator {
     commit_pool: rayon::ThreadPool,
     /// Evaluations started, for their ids.
     evaluations: AtomicU64,
+    /// This host's random part of every evaluation id: two hosts that start the same
+    /// counter in the same millisecond still give distinct ids.
+    host_tag: u32,
     /// Evaluation and application counts not yet written to the store.
     pending_counts: Mutex<HashMap<String, (u64, u64)>>,
 }
@@ -92,6 +95,7 @@ impl Evaluator {
                 .build()
                 .map_err(|e| ServiceError::Unavailable(format!("no commit thread: {e}")))?,
             evaluations: AtomicU64::new(0),
+            host_tag: rand::random(),
             pending_counts: Mutex::new(HashMap::new()),
         })
     }
@@ -164,7 +168,8 @@ impl Evaluator {
             now,
         } = run;
         let number = self.evaluations.fetch_add(1, Ordering::Relaxed);
-        let id = format!("ev_{:x}_{number:x}", Utc::now().timestamp_millis());
+        let millis = Utc::now().timestamp_millis();
+        let id = format!("ev_{millis:x}_{:08x}{number:x}", self.host_tag);
         tracing::Span::current().record("evaluation_id", id.as_str());
         let (answer, answered) = tokio::sync::oneshot::channel();
         pool.spawn(move || {
