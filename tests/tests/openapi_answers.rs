@@ -207,8 +207,11 @@ struct Server {
 }
 
 impl Server {
+    /// Its clock is held at noon on a June day inside every schedule the test writes: a
+    /// commit is priced at the server's time, and `ten-from-100` runs from 06:00 to 02:00
+    /// in Paris until the end of 2026, so a real clock made the test fail at night.
     async fn start() -> Server {
-        let server = http::Server::start_with(&[]).await;
+        let server = http::Server::start_held_at("2026-06-16T12:00:00+02:00").await;
         let base = server.base.clone();
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
