@@ -18,7 +18,8 @@ pub const MAX_SUBTOTAL: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 
 /// The years an `at` may fall in: time zone rules are known, and every date computed from
 /// it (a week, a birthday window) stays representable.
 pub const AT_YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
-const MAX_TEXT: usize = 256;
+/// The longest text field (ids, names, segments, attribute keys and values), in bytes.
+pub const MAX_TEXT: usize = 256;
 /// Why a unit price with too many significant digits is refused.
 const PRICE_DIGITS: &str = "has too many significant digits: without its trailing zeros, \
                             its digits must make a number below 2^63 (9223372036854775808)";
@@ -252,7 +253,14 @@ impl Basket {
     }
 }
 
-fn text(problems: &mut Vec<FieldProblem>, pointer: &str, value: &str, may_be_empty: bool) {
+/// Checks one text field at `pointer`: not empty (unless `may_be_empty`), no NUL, at most
+/// [`MAX_TEXT`] bytes.
+pub(crate) fn text(
+    problems: &mut Vec<FieldProblem>,
+    pointer: &str,
+    value: &str,
+    may_be_empty: bool,
+) {
     if value.is_empty() && !may_be_empty {
         problems.push(FieldProblem::new(pointer, "must not be empty"));
     } else if value.contains('\0') {
@@ -265,7 +273,8 @@ fn text(problems: &mut Vec<FieldProblem>, pointer: &str, value: &str, may_be_emp
     }
 }
 
-fn attributes(
+/// Checks free attributes at `pointer`: each key a non-empty text, each value a text.
+pub(crate) fn attributes(
     problems: &mut Vec<FieldProblem>,
     pointer: &str,
     attributes: &BTreeMap<String, String>,

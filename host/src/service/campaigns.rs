@@ -136,7 +136,7 @@ impl Service {
         let current = self.campaign(id).await?;
         let mut body = serde_json::to_value(&current.campaign)
             .map_err(|e| ServiceError::Unavailable(format!("cannot read campaign {id}: {e}")))?;
-        merge(&mut body, merge_patch);
+        crate::model::merge_patch::merge(&mut body, merge_patch);
         let campaign: Campaign = serde_path_to_error::deserialize(body).map_err(|error| {
             let message = error.inner().to_string();
             let pointer = crate::json_pointer::pointer(error.path().iter(), &message);
@@ -198,42 +198,5 @@ impl Service {
                  cannot count: keep {granted_in}, or end this campaign and start another"
             ),
         )]))
-    }
-}
-
-/// RFC 7396 JSON merge patch.
-fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
-    match patch {
-        serde_json::Value::Object(fields) => {
-            if !target.is_object() {
-                *target = serde_json::Value::Object(Default::default());
-            }
-            if let serde_json::Value::Object(target) = target {
-                for (key, value) in fields {
-                    if value.is_null() {
-                        target.remove(&key);
-                    } else {
-                        merge(target.entry(key).or_insert(serde_json::Value::Null), value);
-                    }
-                }
-            }
-        }
-        other => *target = other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::merge;
-    use serde_json::json;
-
-    #[test]
-    fn merge_patch_follows_rfc_7396() {
-        let mut target = json!({ "a": "b", "c": { "d": "e", "f": "g" } });
-        merge(&mut target, json!({ "a": "z", "c": { "f": null } }));
-        assert_eq!(target, json!({ "a": "z", "c": { "d": "e" } }));
-        let mut target = json!({ "a": [1, 2] });
-        merge(&mut target, json!({ "a": [3] }));
-        assert_eq!(target, json!({ "a": [3] }));
     }
 }
