@@ -1,5 +1,5 @@
 //! Storage (docs/api.md "Storage and deployment"): campaigns, group policies, API keys,
-//! redemptions, coupons and plugin versions, in one SQLite file (the embedded default,
+//! redemptions, coupons, plugin versions and customer profiles, in one SQLite file (the embedded default,
 //! created and migrated on first start) or in PostgreSQL shared by many hosts.
 //!
 //! A campaign is stored whole, as the JSON of [`Campaign`], with a `revision` that starts
@@ -26,6 +26,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 mod coupons;
+mod customers;
 mod keys;
 mod plugins;
 mod redemptions;
@@ -35,6 +36,7 @@ pub mod testing;
 mod tests;
 
 pub use crate::model::coupon::Coupon;
+pub use customers::{encode_profile, Erased, StoredCustomer, Upserted};
 pub use keys::{Revoked, StoredKey};
 pub use plugins::StoredPlugin;
 pub use redemptions::{
