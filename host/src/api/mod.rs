@@ -26,6 +26,7 @@ pub mod auth;
 mod campaigns;
 pub mod console;
 pub mod coupons;
+mod customers;
 pub mod edge;
 pub mod evaluate;
 pub mod extract;
@@ -243,6 +244,27 @@ pub(crate) const ROUTES: &[Route] = &[
         OPS,
         |m| on(m, plugins::delete_version),
     ),
+    route(Verb::Get, "/v1/customers", MARKETING, |m| {
+        on(m, customers::list)
+    }),
+    route(Verb::Get, "/v1/customers/{id}", MARKETING, |m| {
+        on(m, customers::get)
+    }),
+    route(Verb::Put, "/v1/customers/{id}", MARKETING, |m| {
+        on(m, customers::put)
+    }),
+    route(Verb::Patch, "/v1/customers/{id}", MARKETING, |m| {
+        on(m, customers::patch)
+    }),
+    route(Verb::Delete, "/v1/customers/{id}", MARKETING, |m| {
+        on(m, customers::erase)
+    }),
+    route(Verb::Post, "/v1/imports/customers", MARKETING, |m| {
+        on(m, customers::import)
+    }),
+    route(Verb::Get, "/v1/exports/customers", MARKETING, |m| {
+        on(m, customers::export)
+    }),
     route(Verb::Get, "/v1/me", ANY_KEY, |m| on(m, me::me)),
     route(Verb::Post, "/v1/keys", ADMIN, |m| on(m, keys::create)),
     route(Verb::Get, "/v1/keys", ADMIN, |m| on(m, keys::list)),

@@ -18,8 +18,8 @@ use super::me::Me;
 use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
-    auth, campaigns, coupons, evaluate, groups, health, keys, me, metrics, plugins, redemptions,
-    stats, ROUTES,
+    auth, campaigns, coupons, customers, evaluate, groups, health, keys, me, metrics, plugins,
+    redemptions, stats, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -72,6 +72,13 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         keys::create,
         keys::list,
         keys::revoke,
+        customers::list,
+        customers::get,
+        customers::put,
+        customers::patch,
+        customers::erase,
+        customers::import,
+        customers::export,
         health::healthz,
         health::readyz,
         metrics::metrics,
@@ -133,6 +140,14 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         KeyCreated,
         KeyRequest,
         Health,
+        customers::CustomerProfile,
+        customers::CustomerConsentBody,
+        customers::StoredCustomer,
+        customers::CustomerConsent,
+        customers::CustomerList,
+        customers::CustomerErased,
+        customers::CustomerImport,
+        customers::ImportProblem,
         schemas::OpenApiDocument
     )),
     modifiers(&Security),
@@ -141,6 +156,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "redemptions", description = "Commit and cancel orders (role channel)"),
         (name = "campaigns", description = "Manage campaigns (role marketing)"),
         (name = "coupons", description = "Coupon codes of a campaign (role marketing)"),
+        (name = "customers", description = "Customer profiles: read, write, erase, import, \
+                                             export (role marketing)"),
         (name = "groups", description = "Exclusivity group policies (role marketing)"),
         (name = "plugins", description = "The plugin catalogue (reads: role marketing or ops; \
                                            uploads, rollbacks and deletes: role ops)"),
@@ -416,6 +433,8 @@ mod tests {
             "GroupBody",
             "CouponsRequest",
             "PluginLimitsBody",
+            "CustomerProfile",
+            "CustomerConsentBody",
         ] {
             assert_eq!(
                 schemas[name]["additionalProperties"],

@@ -1,6 +1,7 @@
 //! The service behind the HTTP API, one file per resource: [`campaigns`] (checked against
 //! their plugin and stored), [`groups`], [`keys`], [`plugins`] (uploads, rollbacks), [`redemptions`],
-//! [`coupons`], [`stats`]; the [`evaluator`] that owns what evaluations read and the
+//! [`coupons`], [`stats`], [`customers`] (profiles, and [`customer_import`] for imports in
+//! bulk); the [`evaluator`] that owns what evaluations read and the
 //! threads they run on; and [`sync`], what a catch-up with other hosts reloads.
 //!
 //! Writes go to the store first, then replace the snapshot (one `Arc` swap), so the very
@@ -12,6 +13,8 @@
 mod campaigns;
 mod checks;
 mod coupons;
+mod customer_import;
+mod customers;
 mod evaluator;
 mod groups;
 mod keys;
@@ -23,6 +26,8 @@ mod sync;
 pub use crate::registry::propagation::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use campaigns::CampaignView;
 pub use checks::{SetAside, SetAsideStatus};
+pub use customer_import::{Import, ImportFormat, ImportReport, LineProblem, IMPORT_BATCH};
+pub use customers::{CustomerPage, PROFILES_KEPT, PROFILE_FRESHNESS};
 pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
@@ -119,6 +124,8 @@ pub struct Service {
     evaluator: Evaluator,
     /// The active keys, and what tells an unknown key fast ([`keys`]).
     keys: keys::KeyCache,
+    /// The customer profiles evaluations read lately ([`customers`]).
+    customers: customers::ProfileCache,
     writes: tokio::sync::Mutex<()>,
     /// Compiles uploaded plugins.
     loader: Arc<Loader>,
@@ -162,6 +169,7 @@ impl Service {
             registry: RwLock::new(registry),
             evaluator: Evaluator::new()?,
             keys: keys::KeyCache::new(),
+            customers: customers::ProfileCache::new(),
             writes: tokio::sync::Mutex::new(()),
             commits: tokio::sync::Mutex::new(()),
             commits_finished: std::sync::atomic::AtomicU64::new(0),
@@ -225,6 +233,7 @@ impl Service {
         explain: bool,
     ) -> Result<EvaluateResponse, ServiceError> {
         self.ensure_fresh().await;
+        let basket = self.with_stored_profile(basket).await?;
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let snapshot = self.evaluator.snapshot();
         let usage = self.usage_for_evaluation(&basket, &snapshot).await?;

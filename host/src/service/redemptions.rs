@@ -146,6 +146,7 @@ impl Service {
         // per-customer periods and the day it is recorded on.
         let now = self.clock.now();
         let request = at_server_time(request, now, self.max_clock_skew)?;
+        let request = self.with_stored_profile(request).await?;
         let snapshot = self.evaluator.snapshot();
         let campaigns = Arc::new(tx.usage().await?);
         let customer = match &request.customer {
@@ -440,7 +441,7 @@ fn same_basket(stored: &str, request: &Basket) -> bool {
 pub const EVALUATION_READ_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// `read`, or a 503 when the database does not answer within [`EVALUATION_READ_TIMEOUT`].
-async fn within_read_timeout<T>(
+pub(super) async fn within_read_timeout<T>(
     read: impl std::future::Future<Output = Result<T, crate::store::StoreError>>,
 ) -> Result<T, ServiceError> {
     match tokio::time::timeout(EVALUATION_READ_TIMEOUT, read).await {
