@@ -293,7 +293,7 @@ impl Server {
         let text = response.text().await.expect("a body");
         let body = if text.is_empty() {
             Value::Null
-        } else if media_type.ends_with("json") {
+        } else if media_type == JSON || media_type.ends_with("+json") {
             serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("{method} {path}: a body declared JSON is not: {e}"))
         } else {
@@ -1544,6 +1544,280 @@ async fn every_route_answers_as_the_document_says() {
             "/v1/plugins/free-gift",
             Some(MARKETING),
             Body::Raw(free_gift, "application/wasm"),
+        )
+        .await;
+
+    // Customer profiles, imports and exports.
+    let customer = "/v1/customers/{id}";
+    let created = server
+        .expect(
+            StatusCode::CREATED,
+            put.clone(),
+            customer,
+            "/v1/customers/c-1",
+            Some(MARKETING),
+            json_body(json!({
+                "loyalty_tier": "gold", "segments": ["card-holder"], "birthdate": "1988-04-12",
+                "attributes": { "store": "lyon" }, "consent": { "email": true }
+            })),
+        )
+        .await;
+    assert_eq!(created["consent"], json!({ "email": true, "sms": false }));
+    server
+        .expect(
+            ok,
+            put.clone(),
+            customer,
+            "/v1/customers/c-1",
+            Some(MARKETING),
+            json_body(json!({ "id": "c-1", "loyalty_tier": "gold" })),
+        )
+        .await;
+    for (status, body) in [
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json_body(json!({ "colour": "red" })),
+        ),
+        (StatusCode::BAD_REQUEST, Body::Raw(b"{".to_vec(), JSON)),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Body::Raw(b"{}".to_vec(), "text/plain"),
+        ),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Body::Raw(vec![b' '; 2 << 20], JSON),
+        ),
+    ] {
+        server
+            .expect(
+                status,
+                put.clone(),
+                customer,
+                "/v1/customers/c-2",
+                Some(MARKETING),
+                body,
+            )
+            .await;
+    }
+    server
+        .expect(
+            ok,
+            get.clone(),
+            customer,
+            "/v1/customers/c-1",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            customer,
+            "/v1/customers/nobody",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    let patched = server
+        .expect(
+            ok,
+            patch.clone(),
+            customer,
+            "/v1/customers/c-1",
+            Some(MARKETING),
+            Body::Json(
+                json!({ "segments": null, "consent": { "sms": true } }),
+                MERGE_PATCH,
+            ),
+        )
+        .await;
+    assert_eq!(patched["segments"], json!([]), "{patched}");
+    for (status, path, body) in [
+        (StatusCode::NOT_FOUND, "/v1/customers/nobody", json!({})),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/v1/customers/c-1",
+            json!({ "birthdate": "soon" }),
+        ),
+    ] {
+        server
+            .expect(
+                status,
+                patch.clone(),
+                customer,
+                path,
+                Some(MARKETING),
+                Body::Json(body, MERGE_PATCH),
+            )
+            .await;
+    }
+    for (status, body) in [
+        (
+            StatusCode::BAD_REQUEST,
+            Body::Raw(b"{".to_vec(), MERGE_PATCH),
+        ),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Body::Raw(b"{}".to_vec(), "text/plain"),
+        ),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Body::Raw(vec![b' '; 2 << 20], MERGE_PATCH),
+        ),
+    ] {
+        server
+            .expect(
+                status,
+                patch.clone(),
+                customer,
+                "/v1/customers/c-1",
+                Some(MARKETING),
+                body,
+            )
+            .await;
+    }
+    let imports = "/v1/imports/customers";
+    let report = server
+        .expect(
+            ok,
+            post.clone(),
+            imports,
+            imports,
+            Some(MARKETING),
+            Body::Raw(
+                b"{\"id\":\"c-2\",\"segments\":[\"vip\"]}\n{\"id\":\"c-3\",\"birthdate\":\"x\"}\n"
+                    .to_vec(),
+                "application/x-ndjson",
+            ),
+        )
+        .await;
+    assert_eq!(
+        (report["imported"].clone(), report["rejected"].clone()),
+        (json!(1), json!(1))
+    );
+    server
+        .expect(
+            ok,
+            post.clone(),
+            imports,
+            imports,
+            Some(MARKETING),
+            Body::Raw(b"id,segments\nc-4,a|b\n".to_vec(), "text/csv"),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            post.clone(),
+            imports,
+            imports,
+            Some(MARKETING),
+            Body::Raw(b"id,colour\nc-5,red\n".to_vec(), "text/csv"),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            post.clone(),
+            imports,
+            imports,
+            Some(MARKETING),
+            Body::Raw(b"{}".to_vec(), JSON),
+        )
+        .await;
+    let list = "/v1/customers";
+    let page = server
+        .expect(
+            ok,
+            get.clone(),
+            list,
+            "/v1/customers?prefix=c-&limit=2",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert_eq!(page["next"], "c-2", "{page}");
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            get.clone(),
+            list,
+            "/v1/customers?limit=0",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    let exports = "/v1/exports/customers";
+    let ndjson = server
+        .expect(
+            ok,
+            get.clone(),
+            exports,
+            exports,
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        ndjson.as_str().map(|text| text.lines().count()),
+        Some(3),
+        "{ndjson}"
+    );
+    let csv = server
+        .expect(
+            ok,
+            get.clone(),
+            exports,
+            "/v1/exports/customers?format=csv",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert!(
+        csv.as_str()
+            .is_some_and(|text| text.starts_with("id,loyalty_tier,")),
+        "{csv}"
+    );
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            get.clone(),
+            exports,
+            "/v1/exports/customers?format=xml",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    let erased = server
+        .expect(
+            ok,
+            delete.clone(),
+            customer,
+            "/v1/customers/c-1",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert_eq!(erased["profile_erased"], true, "{erased}");
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            delete.clone(),
+            customer,
+            "/v1/customers/c-1",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::FORBIDDEN,
+            get.clone(),
+            customer,
+            "/v1/customers/c-2",
+            Some(CHANNEL),
+            Body::None,
         )
         .await;
 
