@@ -1,15 +1,21 @@
 //! `/v1/customers`, `/v1/imports/customers`, `/v1/exports/customers`: customer profiles
 //! (docs/customers.md), written whole or by merge patch, listed page by page, erased,
-//! imported in bulk from NDJSON or CSV read as the body arrives, and exported as a stream.
+//! imported in bulk from NDJSON or CSV read as the body arrives, and exported as a stream;
+//! and a customer's wallet of offers (`/v1/customers/{id}/offers`).
 
 use super::extract::{Path, QueryPairs};
 use super::json::Json;
 use super::problem::{ApiError, Problem, ProblemField, ProblemKind};
 use super::AppState;
+use crate::engine::response::money;
+use crate::engine::wallet::{Offer, Place};
 use crate::json_pointer::push_token;
+use crate::model::basket::{AT_YEARS, MAX_TEXT};
+use crate::model::campaign::Period;
 use crate::model::customer::CustomerProfile as Profile;
 use crate::model::customer_csv::{write_row, CsvColumns};
 use crate::model::FieldProblem;
+use crate::money::currency;
 use crate::service::{CustomerPage, ImportFormat, ImportReport, Service};
 use crate::store::{self, Erased};
 use axum::body::Body;
@@ -17,7 +23,7 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -208,6 +214,147 @@ impl From<ImportReport> for CustomerImport {
                 .collect(),
         }
     }
+}
+
+/// One offer of a customer's wallet: a campaign they can get, and what is left of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletOffer {
+    /// The campaign's id.
+    #[schema(example = "ten-from-100")]
+    pub campaign: String,
+    /// What marketing calls it.
+    #[schema(example = "10 % dès 100 €")]
+    pub name: String,
+    /// Its plugin.
+    #[schema(example = "threshold-discount")]
+    pub plugin: String,
+    /// Lower applies first on ties.
+    pub priority: i32,
+    /// Its exclusivity group, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// When it wins, no other campaign applies.
+    pub exclusive: bool,
+    /// When it ends, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<DateTime<chrono::FixedOffset>>,
+    /// The channels it is for (empty: every channel).
+    pub channels: Vec<String>,
+    /// The stores it is for (empty: every store).
+    pub stores: Vec<String>,
+    /// Uses left to this customer in the current period of its per-customer cap; absent
+    /// without a cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uses_left: Option<u32>,
+    /// The period of `uses_left`: `campaign`, `day`, `week` or `month`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "campaign")]
+    pub per_customer_period: Option<Period>,
+    /// Redemptions left to everyone; absent without a cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redemptions_left: Option<u64>,
+    /// Budget left, in `budget_currency`; absent without a budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "4820.00")]
+    pub budget_left: Option<rust_decimal::Decimal>,
+    /// The currency of `budget_left`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "EUR")]
+    pub budget_currency: Option<String>,
+}
+
+impl From<&Offer> for WalletOffer {
+    fn from(offer: &Offer) -> Self {
+        let campaign = &offer.live.campaign;
+        let limits = &campaign.limits;
+        let budget = offer.budget_left.as_ref();
+        WalletOffer {
+            campaign: campaign.id.clone(),
+            name: campaign.name.clone(),
+            plugin: campaign.plugin.clone(),
+            priority: campaign.priority,
+            group: campaign.group.clone(),
+            exclusive: campaign.exclusive,
+            ends_at: campaign.schedule.ends_at.map(|end| {
+                end.with_timezone(&campaign.schedule.timezone())
+                    .fixed_offset()
+            }),
+            channels: campaign.audience.channels.clone(),
+            stores: campaign.audience.stores.clone(),
+            uses_left: offer.uses_left,
+            per_customer_period: limits
+                .per_customer
+                .map(|_| limits.per_customer_period.unwrap_or(Period::Campaign)),
+            redemptions_left: offer.redemptions_left,
+            budget_left: budget
+                .map(|(left, currency)| money(*left, currency::minor_unit(currency).unwrap_or(2))),
+            budget_currency: budget.map(|(_, currency)| currency.clone()),
+        }
+    }
+}
+
+/// A customer's wallet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Wallet {
+    /// The customer id.
+    pub customer: String,
+    /// The instant the offers hold at.
+    pub at: DateTime<Utc>,
+    /// The channel asked for; absent: any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The store asked for; absent: any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    /// The offers, lowest priority value first, then by id.
+    pub offers: Vec<WalletOffer>,
+}
+
+/// A customer's wallet of offers
+///
+/// What this customer can get now (or at `at`) on a channel and in a store: every active
+/// campaign whose schedule, channel, store and audience let them in and whose caps, budget
+/// and per-customer uses leave them something, with what is left (docs/customers.md "The
+/// wallet"). What an app, a till or a call-centre agent shows before the basket exists.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/offers",
+    tag = "customers",
+    params(
+        ("id" = String, Path, description = "The customer id"),
+        ("channel" = Option<String>, Query, description = "The channel, such as `store`; absent: any"),
+        ("store" = Option<String>, Query, description = "The store; absent: any"),
+        ("currency" = Option<String>, Query, description = "The currency the customer pays in (ISO 4217): campaigns whose budget is kept in another are left out; absent: any"),
+        ("at" = Option<String>, Query, description = "When (RFC 3339); now when absent"),
+    ),
+    responses(
+        (status = 200, description = "The wallet", body = Wallet),
+        (status = 400, description = "The query string cannot be decoded", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No profile is stored for this id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is not valid (its pointer is its name: /at)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn offers(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<axum::Json<Wallet>, ApiError> {
+    let query = parse_query(&pairs, &["channel", "store", "currency", "at"])
+        .map_err(ApiError::invalid_query)?;
+    let place = Place {
+        channel: query.channel.as_deref(),
+        store: query.store.as_deref(),
+        currency: query.currency.as_deref(),
+    };
+    let offers = state.service.wallet(&id, place, query.at).await?;
+    Ok(axum::Json(Wallet {
+        customer: id,
+        at: query.at.unwrap_or_else(|| state.service.now()),
+        channel: query.channel.clone(),
+        store: query.store.clone(),
+        offers: offers.iter().map(WalletOffer::from).collect(),
+    }))
 }
 
 /// Get a customer's profile
@@ -573,12 +720,16 @@ fn encode_segment(id: &str) -> String {
     encoded
 }
 
-/// The query of a list or an export.
+/// The query of a list, an export or a wallet.
 struct CustomerQuery {
     prefix: Option<String>,
     after: Option<String>,
     limit: u32,
     format: ImportFormat,
+    channel: Option<String>,
+    store: Option<String>,
+    currency: Option<String>,
+    at: Option<DateTime<Utc>>,
 }
 
 /// Reads the `known` parameters from the query string's pairs; one unknown, repeated or
@@ -592,6 +743,10 @@ fn parse_query(
         after: None,
         limit: DEFAULT_LIMIT,
         format: ImportFormat::Ndjson,
+        channel: None,
+        store: None,
+        currency: None,
+        at: None,
     };
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
@@ -617,10 +772,42 @@ fn parse_query(
                     format!("must be an integer from 1 to {MAX_LIMIT}"),
                 )),
             },
-            _ => match value.as_str() {
+            "format" => match value.as_str() {
                 "ndjson" => query.format = ImportFormat::Ndjson,
                 "csv" => query.format = ImportFormat::Csv,
                 _ => problems.push(FieldProblem::new(pointer, "must be ndjson or csv")),
+            },
+            "channel" | "store" => {
+                if value.is_empty() || value.len() > MAX_TEXT || value.contains('\0') {
+                    problems.push(FieldProblem::new(
+                        pointer,
+                        format!("must be 1 to {MAX_TEXT} bytes, without NUL"),
+                    ));
+                } else if name == "channel" {
+                    query.channel = Some(value.clone());
+                } else {
+                    query.store = Some(value.clone());
+                }
+            }
+            "currency" => match currency::minor_unit(value) {
+                Some(_) => query.currency = Some(value.clone()),
+                None => problems.push(FieldProblem::new(
+                    pointer,
+                    "must be an ISO 4217 code such as EUR",
+                )),
+            },
+            _ => match DateTime::parse_from_rfc3339(value) {
+                Ok(at) if AT_YEARS.contains(&at.year()) => {
+                    query.at = Some(at.with_timezone(&Utc));
+                }
+                _ => problems.push(FieldProblem::new(
+                    pointer,
+                    format!(
+                        "must be an RFC 3339 instant with an offset, in the years {} to {}",
+                        AT_YEARS.start(),
+                        AT_YEARS.end()
+                    ),
+                )),
             },
         }
     }
@@ -657,6 +844,20 @@ mod tests {
         assert_eq!(pointers(&[("limit", "1001")], &list), ["/limit"]);
         assert_eq!(pointers(&[("format", "csv")], &list), ["/format"]);
         assert_eq!(pointers(&[("format", "xml")], &["format"]), ["/format"]);
+        let wallet = ["channel", "store", "currency", "at"];
+        assert_eq!(pointers(&[("channel", "")], &wallet), ["/channel"]);
+        assert_eq!(pointers(&[("currency", "EURO")], &wallet), ["/currency"]);
+        assert_eq!(pointers(&[("at", "2026-12-03")], &wallet), ["/at"]);
+        assert_eq!(
+            pointers(&[("at", "0001-01-01T00:00:00Z")], &wallet),
+            ["/at"]
+        );
+        let at = parse_query(&pairs(&[("at", "2026-12-03T10:00:00+01:00")]), &wallet)
+            .expect("a good instant");
+        assert_eq!(
+            at.at.map(|at| at.to_rfc3339()).as_deref(),
+            Some("2026-12-03T09:00:00+00:00")
+        );
         assert_eq!(
             pointers(&[("prefix", "a"), ("prefix", "b")], &list),
             ["/prefix"]

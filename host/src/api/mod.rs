@@ -250,6 +250,12 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Get, "/v1/customers/{id}", MARKETING, |m| {
         on(m, customers::get)
     }),
+    route(
+        Verb::Get,
+        "/v1/customers/{id}/offers",
+        CHANNEL_OR_MARKETING,
+        |m| on(m, customers::offers),
+    ),
     route(Verb::Put, "/v1/customers/{id}", MARKETING, |m| {
         on(m, customers::put)
     }),

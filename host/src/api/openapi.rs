@@ -74,6 +74,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         keys::revoke,
         customers::list,
         customers::get,
+        customers::offers,
         customers::put,
         customers::patch,
         customers::erase,
@@ -148,6 +149,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         customers::CustomerErased,
         customers::CustomerImport,
         customers::ImportProblem,
+        customers::Wallet,
+        customers::WalletOffer,
         schemas::OpenApiDocument
     )),
     modifiers(&Security),
@@ -157,7 +160,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "campaigns", description = "Manage campaigns (role marketing)"),
         (name = "coupons", description = "Coupon codes of a campaign (role marketing)"),
         (name = "customers", description = "Customer profiles: read, write, erase, import, \
-                                             export (role marketing)"),
+                                             export (role marketing); a customer's wallet of \
+                                             offers (role channel or marketing)"),
         (name = "groups", description = "Exclusivity group policies (role marketing)"),
         (name = "plugins", description = "The plugin catalogue (reads: role marketing or ops; \
                                            uploads, rollbacks and deletes: role ops)"),

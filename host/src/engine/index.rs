@@ -54,6 +54,15 @@ pub struct CampaignIndex {
     spent_cache: RwLock<Option<SpentSet>>,
 }
 
+/// Which of a request's places [`CampaignIndex::candidates_where`] takes as any.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Anywhere {
+    /// Any channel.
+    pub channel: bool,
+    /// Any store.
+    pub store: bool,
+}
+
 /// The campaigns one targeting condition lets through: those that set no restriction on
 /// it, and for each value, those that list it (positions in ascending order).
 #[derive(Default, Clone, PartialEq, Debug)]
@@ -413,15 +422,32 @@ impl CampaignIndex {
         at: DateTime<Utc>,
         usage: &Arc<HashMap<String, CampaignUsage>>,
     ) -> Vec<usize> {
+        self.candidates_where(request, Anywhere::default(), at, usage)
+    }
+
+    /// [`Self::candidates`], on any channel or in any store where `anywhere` says so
+    /// (`request`'s channel or store is then not looked at): what a customer's wallet may
+    /// offer before the basket exists.
+    pub fn candidates_where(
+        &self,
+        request: &Basket,
+        anywhere: Anywhere,
+        at: DateTime<Utc>,
+        usage: &Arc<HashMap<String, CampaignUsage>>,
+    ) -> Vec<usize> {
         let mut candidates = self.active.clone();
         if request.coupons.is_empty() {
             candidates.difference_with(&self.coupon_required);
         }
         let mut scratch = FixedBitSet::with_capacity(self.all.len());
-        self.channel
-            .keep(&mut candidates, [&request.channel], &mut scratch);
-        self.store
-            .keep(&mut candidates, request.store.as_ref(), &mut scratch);
+        if !anywhere.channel {
+            self.channel
+                .keep(&mut candidates, [&request.channel], &mut scratch);
+        }
+        if !anywhere.store {
+            self.store
+                .keep(&mut candidates, request.store.as_ref(), &mut scratch);
+        }
         let customer = request.customer.as_ref();
         self.customer
             .keep(&mut candidates, customer.map(|c| &c.id), &mut scratch);

@@ -8,7 +8,8 @@
 //! 4. price: [`crate::money::price_capped`] turns the applied effects into exact amounts;
 //! 5. [`answer`]: the answer, with every rejection.
 //!
-//! [`evaluate`] chains them. Evaluation changes nothing.
+//! [`evaluate`] chains them. Evaluation changes nothing. Beside it, [`wallet`] lists the
+//! offers a customer can get before any basket, by the same checks as stage 1.
 
 pub mod answer;
 pub mod index;
@@ -19,6 +20,7 @@ pub mod run;
 pub mod select;
 pub mod settle;
 pub mod usage;
+pub mod wallet;
 
 use crate::model::{Basket, Campaign, Effect, Policy, Usage};
 use crate::money::{self, currency};

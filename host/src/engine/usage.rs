@@ -138,12 +138,7 @@ pub fn check(
             ));
         };
         let period = limits.per_customer_period.unwrap_or(Period::Campaign);
-        let today = at.with_timezone(&campaign.schedule.timezone()).date_naive();
-        let uses = usage
-            .customer
-            .iter()
-            .filter(|u| u.campaign == campaign.id && same_period(period, u.local_date, today))
-            .count();
+        let uses = customer_uses(usage, campaign, at);
         if uses >= cap as usize {
             return Err(Rejection::new(
                 Reason::LimitReached,
@@ -159,6 +154,21 @@ pub fn check(
         return coupon_for(usage, campaign, request, at).map(Some);
     }
     Ok(None)
+}
+
+/// How many times the customer of `usage` redeemed `campaign` in the current period of its
+/// per-customer cap (its whole life when it names none) at `at`.
+pub fn customer_uses(usage: &Usage, campaign: &Campaign, at: DateTime<Utc>) -> usize {
+    let period = campaign
+        .limits
+        .per_customer_period
+        .unwrap_or(Period::Campaign);
+    let today = at.with_timezone(&campaign.schedule.timezone()).date_naive();
+    usage
+        .customer
+        .iter()
+        .filter(|u| u.campaign == campaign.id && same_period(period, u.local_date, today))
+        .count()
 }
 
 /// The first usable code of `campaign` in the basket, or why none is.

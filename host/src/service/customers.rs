@@ -11,8 +11,9 @@
 //! Another host's write is seen once the entry expires.
 
 use super::{Service, ServiceError};
+use crate::engine::wallet::{self, Offer, Place};
 use crate::model::customer::CustomerProfile;
-use crate::model::{Basket, FieldProblem};
+use crate::model::{Basket, Customer, FieldProblem, Usage};
 use crate::store::{Erased, StoredCustomer};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -209,6 +210,51 @@ impl Service {
                 .insert(id.to_string(), profile.clone());
         }
         Ok(profile)
+    }
+
+    /// The wallet of customer `id`: the offers they can get at `place` at `at` (now when
+    /// absent), with what is left of each for them; not found without a stored profile.
+    pub async fn wallet(
+        &self,
+        id: &str,
+        place: Place<'_>,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<Offer>, ServiceError> {
+        self.ensure_fresh().await;
+        let Some(profile) = self.stored_profile(id).await? else {
+            return Err(ServiceError::NotFound(format!("customer {id} not found")));
+        };
+        let customer = profile.under(&Customer {
+            id: id.to_string(),
+            loyalty_tier: None,
+            segments: Vec::new(),
+            birthdate: None,
+            attributes: Default::default(),
+        });
+        let snapshot = self.evaluator.snapshot();
+        let uses = if snapshot.caps_customers {
+            super::redemptions::within_read_timeout(self.store.customer_uses(id)).await?
+        } else {
+            Vec::new()
+        };
+        let usage = Usage {
+            campaigns: self.evaluator.usage(),
+            customer: uses,
+            coupons: Default::default(),
+        };
+        let at = at.unwrap_or_else(|| self.clock.now());
+        Ok(wallet::offers(
+            &snapshot.index,
+            &usage,
+            &customer,
+            place,
+            at,
+        ))
+    }
+
+    /// Now, by the server's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// Today, by the server's clock (UTC): the latest birth date a profile may give.
