@@ -1677,6 +1677,32 @@ async fn every_route_answers_as_the_document_says() {
             )
             .await;
     }
+    let offers = "/v1/customers/{id}/offers";
+    let wallet = server
+        .expect(
+            ok,
+            get.clone(),
+            offers,
+            "/v1/customers/c-1/offers?channel=web&currency=EUR",
+            Some(CHANNEL),
+            Body::None,
+        )
+        .await;
+    assert!(
+        wallet["offers"].as_array().is_some_and(|o| !o.is_empty()),
+        "{wallet}"
+    );
+    for (status, path) in [
+        (StatusCode::NOT_FOUND, "/v1/customers/nobody/offers"),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/v1/customers/c-1/offers?at=soon",
+        ),
+    ] {
+        server
+            .expect(status, get.clone(), offers, path, Some(CHANNEL), Body::None)
+            .await;
+    }
     let imports = "/v1/imports/customers";
     let report = server
         .expect(
