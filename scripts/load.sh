@@ -23,6 +23,11 @@
 #   MIX="channel store coupon schedule mix" CAMPAIGNS="1000 10000" DURATION=10 scripts/load.sh
 #   VS=/tmp/remise-before scripts/load.sh             # another build, side by side
 #   MIX=mix CAMPAIGNS=10000 WRITES=200 scripts/load.sh # writes among 10,000 campaigns
+#   WALLET=1 scripts/load.sh                           # the wallet too
+# WALLET=1 (issue 17): after each row's load, stores the basket's customer (c-1, gold,
+# card-holder) and loads GET /v1/customers/c-1/offers?channel=store&store=paris-rivoli for
+# DURATION seconds at the same connections; prints its req/s and p99 in a table of its own
+# (n/a for a build without the route).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
@@ -33,6 +38,7 @@ MIX=${MIX:-thirds}
 CAMPAIGNS=${CAMPAIGNS:-1000}
 VS=${VS:-}
 WRITES=${WRITES:-0}
+WALLET=${WALLET:-0}
 KEY=load-test-admin-key-0123456789abcdef
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
@@ -137,6 +143,33 @@ measure() {
     "$work/wrk.out" > "$work/row"
 }
 
+cat > "$work/wallet.lua" <<LUA
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer $KEY"
+LUA
+
+# Stores the basket's customer, checks one wallet, then loads the wallet route for DURATION
+# seconds; keeps "req/s p99 offers" in $work/wallet-row ("n/a n/a n/a" without the route).
+measure_wallet() {
+  local url="http://127.0.0.1:$PORT/v1/customers/c-1/offers?channel=store&store=paris-rivoli"
+  curl -s -o /dev/null -X PUT "http://127.0.0.1:$PORT/v1/customers/c-1" \
+    -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+    -d '{"loyalty_tier": "gold", "segments": ["card-holder"]}'
+  local check
+  check=$(curl -s -w '\n%{http_code}' "$url" -H "authorization: Bearer $KEY")
+  if [ "${check##*$'\n'}" != 200 ]; then
+    echo "n/a n/a n/a" > "$work/wallet-row"
+    return
+  fi
+  local offers
+  offers=$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])["offers"]))' "${check%$'\n'*}")
+  echo "one wallet: $offers offers"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/wallet.lua" "$url" \
+    | tee "$work/wrk-wallet.out"
+  awk -v offers="$offers" '/Requests\/sec/ { rps = $2 } $1 == "99%" { p99 = $2 } END { print rps, p99, offers }' \
+    "$work/wrk-wallet.out" > "$work/wallet-row"
+}
+
 # Times WRITES creates, edits and pauses of the ids tagged `$1` (unique per build, row and
 # round), one at a time; prints "create-p50 create-p99 edit-p50 edit-p99 pause-p50 pause-p99".
 time_writes() {
@@ -192,6 +225,8 @@ written="| campaigns | set aside by | build | writes | create p50 / p99 | edit p
 written="$written"$'\n'"| ---: | --- | --- | --- | ---: | ---: | ---: | ---: |"
 table="| campaigns | set aside by | $BIN req/s | p99 |${VS:+ $VS req/s | p99 |}"
 table="$table"$'\n'"| ---: | --- | ---: | ---: |${VS:+ ---: | ---: |}"
+wallets="| campaigns | set aside by | offers | $BIN req/s | p99 |${VS:+ $VS req/s | p99 |}"
+wallets="$wallets"$'\n'"| ---: | --- | ---: | ---: | ---: |${VS:+ ---: | ---: |}"
 for total in $CAMPAIGNS; do
   for mix in $MIX; do
     rm -rf "$work"/load.db*
@@ -200,6 +235,8 @@ for total in $CAMPAIGNS; do
     campaigns "$mix" "$total"
     stop
     row="| $total | $mix |"
+    wallet_row=""
+    offers="n/a"
     tag=0
     for bin in "$BIN" $VS; do
       start "$bin" "$work/load.db"
@@ -207,6 +244,12 @@ for total in $CAMPAIGNS; do
       measure
       read -r rps p99 < "$work/row"
       row="$row $rps | $p99 |"
+      if [ "$WALLET" -gt 0 ]; then
+        measure_wallet
+        read -r w_rps w_p99 w_offers < "$work/wallet-row"
+        [ "$w_offers" != n/a ] && offers=$w_offers
+        wallet_row="$wallet_row $w_rps | $w_p99 |"
+      fi
       if [ "$WRITES" -gt 0 ]; then
         writes "$tag"
         read -r c50 c99 e50 e99 p50 p99w l_c50 l_c99 l_e50 l_e99 l_p50 l_p99 evaluate99 \
@@ -218,10 +261,17 @@ for total in $CAMPAIGNS; do
       tag=$((tag + 1))
     done
     table="$table"$'\n'"$row"
+    wallets="$wallets"$'\n'"| $total | $mix | $offers |$wallet_row"
   done
 done
 echo
 echo "$table"
+if [ "$WALLET" -gt 0 ]; then
+  echo
+  echo "GET /v1/customers/c-1/offers (channel store, store paris-rivoli), wrk as above:"
+  echo
+  echo "$wallets"
+fi
 if [ "$WRITES" -gt 0 ]; then
   echo
   echo "$WRITES of each write, one at a time, while wrk loads evaluations ($CONNECTIONS connections):"
