@@ -59,7 +59,14 @@ pub struct Campaign {
     /// Budget and caps.
     #[serde(default)]
     pub limits: CampaignLimits,
+    /// How many days the loyalty points it grants stay usable after the order, 1 to
+    /// [`MAX_POINTS_VALID_DAYS`]; forever when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_valid_days: Option<u32>,
 }
+
+/// The longest points may stay usable: ten years.
+pub const MAX_POINTS_VALID_DAYS: u32 = 3_650;
 
 fn default_priority() -> i32 {
     100
@@ -270,6 +277,12 @@ impl Campaign {
         }
         if matches!(&self.group, Some(group) if !is_slug(group, true)) {
             problem("/group", SLUG);
+        }
+        if self
+            .points_valid_days
+            .is_some_and(|days| !(1..=MAX_POINTS_VALID_DAYS).contains(&days))
+        {
+            problem("/points_valid_days", "must be from 1 to 3650 days");
         }
 
         let schedule = &self.schedule;

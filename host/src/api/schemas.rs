@@ -591,6 +591,11 @@ pub struct Campaign {
     /// Budget and caps; none when absent.
     #[serde(default)]
     pub limits: CampaignLimits,
+    /// How many days the loyalty points it grants stay usable after the order (1 to
+    /// 3650); forever when absent.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650, example = 365)]
+    pub points_valid_days: Option<u32>,
 }
 
 /// A stored campaign, as the API answers it: every field of a Campaign (those with a
@@ -633,6 +638,10 @@ pub struct StoredCampaign {
     pub exclusive: bool,
     /// Budget and caps.
     pub limits: CampaignLimits,
+    /// How many days the loyalty points it grants stay usable; absent: forever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub points_valid_days: Option<u32>,
     /// Its revision: 1 when created, one more per write. Send it back, quoted, in
     /// `If-Match` (the answer's `ETag` carries it too).
     #[schema(minimum = 1, example = 1)]
