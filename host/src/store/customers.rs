@@ -199,6 +199,10 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("UPDATE points_lots SET customer_id = NULL WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Erased {
             profile: profile > 0,

@@ -1,5 +1,5 @@
 //! Storage (docs/api.md "Storage and deployment"): campaigns, group policies, API keys,
-//! redemptions, coupons, plugin versions and customer profiles, in one SQLite file (the embedded default,
+//! redemptions, coupons, plugin versions, customer profiles and points, in one SQLite file (the embedded default,
 //! created and migrated on first start) or in PostgreSQL shared by many hosts.
 //!
 //! A campaign is stored whole, as the JSON of [`Campaign`], with a `revision` that starts
@@ -29,6 +29,7 @@ mod coupons;
 mod customers;
 mod keys;
 mod plugins;
+mod points;
 mod redemptions;
 #[doc(hidden)]
 pub mod testing;
@@ -39,8 +40,10 @@ pub use crate::model::coupon::Coupon;
 pub use customers::{encode_profile, Erased, StoredCustomer, Upserted};
 pub use keys::{Revoked, StoredKey};
 pub use plugins::StoredPlugin;
+pub use points::StoredLot;
 pub use redemptions::{
-    CampaignTake, CommitTx, NewRedemption, RedemptionRow, StoredRedemption, UsageRow, COMMIT_LOCK,
+    CampaignTake, CommitTx, NewRedemption, PointsLot, RedemptionRow, StoredRedemption, UsageRow,
+    COMMIT_LOCK,
 };
 
 /// The SQLite migrations, embedded in the binary.

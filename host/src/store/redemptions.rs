@@ -46,6 +46,21 @@ pub struct NewRedemption<'a> {
     pub currency: &'a str,
     /// What each applied campaign took.
     pub campaigns: Vec<CampaignTake<'a>>,
+    /// The points each campaign granted the customer (recorded only with a customer).
+    pub points: Vec<PointsLot<'a>>,
+}
+
+/// Points one campaign granted an order's customer.
+#[derive(Clone, Debug)]
+pub struct PointsLot<'a> {
+    /// The campaign.
+    pub campaign_id: &'a str,
+    /// How many, at least 1.
+    pub points: i64,
+    /// When the order earned them: the commit's time by the server's clock.
+    pub earned_at: DateTime<Utc>,
+    /// When they stop counting; never when `None`.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// What one applied campaign took from an order.
@@ -268,6 +283,22 @@ impl CommitTx {
         .bind(redemption.key_hash)
         .execute(&mut *self.tx)
         .await?;
+        if let Some(customer_id) = redemption.customer_id {
+            for lot in &redemption.points {
+                sqlx::query(
+                    "INSERT INTO points_lots (order_id, campaign_id, customer_id, points, \
+                     remaining, earned_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5, $6)",
+                )
+                .bind(redemption.order_id)
+                .bind(lot.campaign_id)
+                .bind(customer_id)
+                .bind(lot.points)
+                .bind(timestamp(lot.earned_at))
+                .bind(lot.expires_at.map(timestamp))
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
         for take in &redemption.campaigns {
             sqlx::query(
                 "INSERT INTO redemption_campaigns (order_id, campaign_id, customer_id, channel, \
@@ -315,7 +346,8 @@ impl CommitTx {
     }
 
     /// Cancels the redemption of `order_id` at `at`: gives back every campaign's count,
-    /// discount and coupon use, and marks the order cancelled. Returns the campaigns it
+    /// discount and coupon use, reverses the points it granted, and marks the order
+    /// cancelled. Returns the campaigns it
     /// gave to.
     pub async fn cancel(
         &mut self,
@@ -348,6 +380,13 @@ impl CommitTx {
                     .await?;
             }
         }
+        sqlx::query(
+            "UPDATE points_lots SET reversed_at = $2 WHERE order_id = $1 AND reversed_at IS NULL",
+        )
+        .bind(order_id)
+        .bind(timestamp(at))
+        .execute(&mut *self.tx)
+        .await?;
         sqlx::query("DELETE FROM redemption_campaigns WHERE order_id = $1")
             .bind(order_id)
             .execute(&mut *self.tx)
