@@ -1,7 +1,8 @@
 //! `/v1/customers`, `/v1/imports/customers`, `/v1/exports/customers`: customer profiles
 //! (docs/customers.md), written whole or by merge patch, listed page by page, erased,
 //! imported in bulk from NDJSON or CSV read as the body arrives, and exported as a stream;
-//! and a customer's wallet of offers (`/v1/customers/{id}/offers`).
+//! a customer's wallet of offers (`/v1/customers/{id}/offers`) and points
+//! (`/v1/customers/{id}/points`).
 
 use super::extract::{Path, QueryPairs};
 use super::json::Json;
@@ -354,6 +355,98 @@ pub(crate) async fn offers(
         channel: query.channel.clone(),
         store: query.store.clone(),
         offers: offers.iter().map(WalletOffer::from).collect(),
+    }))
+}
+
+/// One lot of a customer's points: what one campaign granted one order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsLotView {
+    /// The order that earned it.
+    pub order_id: String,
+    /// The campaign that granted it.
+    pub campaign: String,
+    /// Points granted.
+    pub points: i64,
+    /// Points of it left to spend (0 once reversed or expired counts for nothing).
+    pub remaining: i64,
+    /// When the order was committed.
+    pub earned_at: DateTime<Utc>,
+    /// When it stops counting; absent: never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When its order was cancelled; absent unless it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed_at: Option<DateTime<Utc>>,
+    /// `active`, `expired` or `reversed`, at the answer's `at`.
+    #[schema(example = "active")]
+    pub state: &'static str,
+}
+
+/// A customer's points.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Points {
+    /// The customer id.
+    pub customer: String,
+    /// The instant the balance holds at.
+    pub at: DateTime<Utc>,
+    /// Points usable at `at`: what is left of the lots neither expired nor reversed.
+    pub balance: i64,
+    /// Every lot, newest first.
+    pub lots: Vec<PointsLotView>,
+}
+
+/// A customer's points
+///
+/// The balance and the history of lots: what each campaign granted each committed order,
+/// when it expires, and whether a cancel reversed it (docs/customers.md "Points").
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/points",
+    tag = "customers",
+    params(
+        ("id" = String, Path, description = "The customer id"),
+        ("at" = Option<String>, Query, description = "When (RFC 3339); now when absent"),
+    ),
+    responses(
+        (status = 200, description = "The balance and the lots", body = Points),
+        (status = 400, description = "The query string cannot be decoded", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Remise knows no profile and no points of this id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is not valid (its pointer is its name: /at)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn points(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<axum::Json<Points>, ApiError> {
+    let query = parse_query(&pairs, &["at"]).map_err(ApiError::invalid_query)?;
+    let at = query.at.unwrap_or_else(|| state.service.now());
+    let (balance, lots) = state.service.points(&id, at).await?;
+    let lots = lots
+        .into_iter()
+        .map(|lot| PointsLotView {
+            state: if lot.reversed_at.is_some() {
+                "reversed"
+            } else if lot.expires_at.is_some_and(|end| at >= end) {
+                "expired"
+            } else {
+                "active"
+            },
+            order_id: lot.order_id,
+            campaign: lot.campaign_id,
+            points: lot.points,
+            remaining: lot.remaining,
+            earned_at: lot.earned_at,
+            expires_at: lot.expires_at,
+            reversed_at: lot.reversed_at,
+        })
+        .collect();
+    Ok(axum::Json(Points {
+        customer: id,
+        at,
+        balance,
+        lots,
     }))
 }
 

@@ -256,6 +256,12 @@ pub(crate) const ROUTES: &[Route] = &[
         CHANNEL_OR_MARKETING,
         |m| on(m, customers::offers),
     ),
+    route(
+        Verb::Get,
+        "/v1/customers/{id}/points",
+        CHANNEL_OR_MARKETING,
+        |m| on(m, customers::points),
+    ),
     route(Verb::Put, "/v1/customers/{id}", MARKETING, |m| {
         on(m, customers::put)
     }),

@@ -75,6 +75,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         customers::list,
         customers::get,
         customers::offers,
+        customers::points,
         customers::put,
         customers::patch,
         customers::erase,
@@ -151,6 +152,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         customers::ImportProblem,
         customers::Wallet,
         customers::WalletOffer,
+        customers::Points,
+        customers::PointsLotView,
         schemas::OpenApiDocument
     )),
     modifiers(&Security),
@@ -161,7 +164,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "coupons", description = "Coupon codes of a campaign (role marketing)"),
         (name = "customers", description = "Customer profiles: read, write, erase, import, \
                                              export (role marketing); a customer's wallet of \
-                                             offers (role channel or marketing)"),
+                                             offers and points (role channel or marketing)"),
         (name = "groups", description = "Exclusivity group policies (role marketing)"),
         (name = "plugins", description = "The plugin catalogue (reads: role marketing or ops; \
                                            uploads, rollbacks and deletes: role ops)"),

@@ -5,8 +5,8 @@
 //! per-customer uses; whether the basket then reaches the plugin's own conditions (a
 //! threshold, a product) is for the evaluation to say.
 
-use super::usage::{self, budget_currency, customer_uses, left_in_budget};
 use super::index::Anywhere;
+use super::usage::{self, budget_currency, customer_uses, left_in_budget};
 use super::{prefilter, CampaignIndex, LiveCampaign};
 use crate::model::{Basket, Customer, Usage};
 use chrono::{DateTime, Utc};

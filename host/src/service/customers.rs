@@ -14,7 +14,7 @@ use super::{Service, ServiceError};
 use crate::engine::wallet::{self, Offer, Place};
 use crate::model::customer::CustomerProfile;
 use crate::model::{Basket, Customer, FieldProblem, Usage};
-use crate::store::{Erased, StoredCustomer};
+use crate::store::{Erased, StoredCustomer, StoredLot};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -250,6 +250,26 @@ impl Service {
             place,
             at,
         ))
+    }
+
+    /// The points of customer `id` at `at`: their balance (what is left of the lots
+    /// neither reversed nor expired) and every lot, newest first. Not found when Remise
+    /// knows neither a profile nor a lot of theirs.
+    pub async fn points(
+        &self,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(i64, Vec<StoredLot>), ServiceError> {
+        let lots = self.store.points_lots(id).await?;
+        if lots.is_empty() && self.store.customer(id).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("customer {id} not found")));
+        }
+        let balance = lots
+            .iter()
+            .filter(|lot| lot.reversed_at.is_none() && lot.expires_at.is_none_or(|end| at < end))
+            .map(|lot| lot.remaining)
+            .fold(0i64, i64::saturating_add);
+        Ok((balance, lots))
     }
 
     /// Now, by the server's clock.

@@ -20,7 +20,7 @@ use crate::engine::usage::{self, Usage};
 use crate::engine::{self, EvaluateError};
 use crate::model::{Basket, FieldProblem};
 use crate::money::currency;
-use crate::store::{CampaignTake, NewRedemption};
+use crate::store::{CampaignTake, NewRedemption, PointsLot};
 use chrono::{DateTime, Offset, SubsecRound, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -200,6 +200,20 @@ impl Service {
                 coupon: applied.coupon.as_deref(),
             });
         }
+        let mut lots = Vec::with_capacity(response.points.len());
+        for earned in &response.points {
+            let valid_days = snapshot
+                .index
+                .get(&earned.campaign)
+                .and_then(|live| live.campaign.points_valid_days);
+            lots.push(PointsLot {
+                campaign_id: &earned.campaign,
+                points: i64::try_from(earned.points).unwrap_or(i64::MAX),
+                earned_at: now.trunc_subsecs(6),
+                expires_at: valid_days
+                    .and_then(|days| now.checked_add_days(chrono::Days::new(u64::from(days)))),
+            });
+        }
         let mut body = serde_json::to_value(&response)
             .map_err(|e| ServiceError::Unavailable(format!("answer of {order_id}: {e}")))?;
         if let Some(fields) = body.as_object_mut() {
@@ -215,6 +229,7 @@ impl Service {
             key_hash: &caller.hash,
             currency: &request.currency,
             campaigns: takes.clone(),
+            points: lots,
         })
         .await?;
         tx.commit().await?;
