@@ -1703,6 +1703,29 @@ async fn every_route_answers_as_the_document_says() {
             .expect(status, get.clone(), offers, path, Some(CHANNEL), Body::None)
             .await;
     }
+    let points = "/v1/customers/{id}/points";
+    let balance = server
+        .expect(
+            ok,
+            get.clone(),
+            points,
+            "/v1/customers/c-1/points",
+            Some(CHANNEL),
+            Body::None,
+        )
+        .await;
+    assert_eq!(balance["balance"], 0, "{balance}");
+    for (status, path) in [
+        (StatusCode::NOT_FOUND, "/v1/customers/nobody/points"),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/v1/customers/c-1/points?at=soon",
+        ),
+    ] {
+        server
+            .expect(status, get.clone(), points, path, Some(CHANNEL), Body::None)
+            .await;
+    }
     let imports = "/v1/imports/customers";
     let report = server
         .expect(
