@@ -259,6 +259,19 @@ fn points_multiplier_counts_units_of_eligible_lines() {
 }
 
 #[test]
+fn points_multiplier_counts_what_eligible_lines_cost() {
+    let plugin = catalogue_plugin("points-multiplier");
+    let params =
+        json!({ "points_per_currency_unit": "1", "multiplier": "2", "categories": ["apparel"] });
+    let basket = lines(json!([
+        { "id": "1", "sku": "TEE", "quantity": 3, "unit_price": "15.99", "categories": ["apparel"] },
+        { "id": "2", "sku": "MUG", "quantity": 2, "unit_price": "8.00", "categories": ["home"] }
+    ]));
+    // 3 × 15.99 = 47.97 spent on apparel × 1 × 2 = 95.94 → 95; the mugs earn nothing.
+    assert_eq!(effects_of(plugin, params, &basket), vec![points(95)]);
+}
+
+#[test]
 fn two_campaigns_of_one_plugin_in_one_call_get_their_own_answers() {
     let plugin = catalogue_plugin("threshold-discount");
     let campaigns = [
@@ -388,14 +401,22 @@ fn every_plugin_describes_itself() {
         &["items", "max_bundles", "price"],
         &["birthday", "tiers"],
         &["gift", "min_subtotal", "required_skus"],
-        &["categories", "multiplier", "points_per_unit"],
+        &[
+            "categories",
+            "multiplier",
+            "points_per_currency_unit",
+            "points_per_unit",
+        ],
     ];
-    for (name, properties) in CATALOGUE.into_iter().zip(expected_properties) {
+    let versions = ["1.0.0", "1.0.0", "1.0.0", "1.0.0", "1.0.0", "1.1.0"];
+    for ((name, properties), version) in
+        CATALOGUE.into_iter().zip(expected_properties).zip(versions)
+    {
         let bytes = remise_tests::catalogue(name);
         let plugin = catalogue_plugin(name);
         let metadata = plugin.metadata();
         assert_eq!(metadata.name, name);
-        assert_eq!(metadata.version.to_string(), "1.0.0", "{name}");
+        assert_eq!(metadata.version.to_string(), version, "{name}");
         assert!(!metadata.description.is_empty(), "{name}");
         let schema = &metadata.params_schema;
         assert!(schema.is_object(), "{name}: {schema}");

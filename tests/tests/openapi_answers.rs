@@ -345,7 +345,7 @@ fn json_body(value: Value) -> Body {
 fn every_field_campaign() -> Value {
     json!({
         "id": "ten-from-100", "name": "10 % dès 100 €", "plugin": "threshold-discount",
-        "plugin_version": "1.0.0",
+        "plugin_version": "1.0.0", "points_valid_days": 365,
         "params": { "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] },
         "status": "active",
         "schedule": {

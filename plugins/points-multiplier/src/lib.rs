@@ -1,8 +1,10 @@
-//! `points-multiplier`: "double points on shoes". Loyalty points for every unit bought on
-//! the eligible lines: quantity × `points_per_unit` × `multiplier`, summed exactly in
-//! decimals and rounded down to whole points once, on the total, as loyalty programmes do.
-//! Both factors are decimal strings (`"1"`, `"1.5"`). No points, no effect; a total beyond
-//! what the host accepts in one effect (2^53 − 1) is capped there.
+//! `points-multiplier`: "double points on shoes". Loyalty points for what the eligible lines
+//! cost, as loyalty programmes count them: their price (unit price × quantity, before
+//! discounts) × `points_per_currency_unit` × `multiplier`; or, with `points_per_unit`
+//! instead, per unit bought: quantity × `points_per_unit` × `multiplier`. Summed exactly in
+//! decimals and rounded down to whole points once, on the total. Every factor is a decimal
+//! string (`"1"`, `"1.5"`). No points, no effect; a total beyond what the host accepts in
+//! one effect (2^53 − 1) is capped there.
 
 use remise_sdk::prelude::*;
 
@@ -10,8 +12,14 @@ use remise_sdk::prelude::*;
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    /// Points one unit earns before the multiplier, above 0, such as `"1"` or `"0.5"`.
-    pub points_per_unit: Decimal,
+    /// Points one unit of currency spent on the eligible lines earns before the multiplier,
+    /// above 0, such as `"1"` (a point per euro). Give this or `points_per_unit`.
+    #[serde(default)]
+    pub points_per_currency_unit: Option<Decimal>,
+    /// Points one unit bought earns before the multiplier, above 0, such as `"1"` or
+    /// `"0.5"`. Give this or `points_per_currency_unit`.
+    #[serde(default)]
+    pub points_per_unit: Option<Decimal>,
     /// The campaign's multiplier, above 0, such as `"2"` (double points) or `"1.5"`.
     pub multiplier: Decimal,
     /// When set, only lines in one of these categories earn points.
@@ -24,13 +32,30 @@ pub struct PointsMultiplier;
 
 impl Scenario for PointsMultiplier {
     type Params = Params;
-    const DESCRIPTION: &'static str = "Points multiplier: loyalty points per unit bought, \
-        multiplied, optionally only in some categories; rounded down to whole points.";
+    const DESCRIPTION: &'static str = "Points multiplier: loyalty points per currency unit \
+        spent (or per unit bought), multiplied, optionally only in some categories; rounded \
+        down to whole points.";
 
     fn check(params: &Params) -> Vec<ParamProblem> {
         let mut problems = Vec::new();
-        if params.points_per_unit <= Decimal::ZERO {
-            problems.push(ParamProblem::new("/points_per_unit", "must be above 0"));
+        match (params.points_per_currency_unit, params.points_per_unit) {
+            (Some(_), Some(_)) => problems.push(ParamProblem::new(
+                "/points_per_unit",
+                "give points_per_currency_unit or points_per_unit, not both",
+            )),
+            (None, None) => problems.push(ParamProblem::new(
+                "/points_per_currency_unit",
+                "give points_per_currency_unit (points per currency unit spent) or \
+                 points_per_unit (points per unit bought)",
+            )),
+            (Some(rate), None) if rate <= Decimal::ZERO => problems.push(ParamProblem::new(
+                "/points_per_currency_unit",
+                "must be above 0",
+            )),
+            (None, Some(rate)) if rate <= Decimal::ZERO => {
+                problems.push(ParamProblem::new("/points_per_unit", "must be above 0"));
+            }
+            _ => {}
         }
         if params.multiplier <= Decimal::ZERO {
             problems.push(ParamProblem::new("/multiplier", "must be above 0"));
@@ -51,13 +76,29 @@ impl Scenario for PointsMultiplier {
         basket: &Basket<'_>,
         _context: &Context<'_>,
     ) -> Result<Vec<Effect>, ScenarioError> {
-        let units: u64 = basket
-            .lines()
-            .filter(|line| params.categories.is_empty() || line.in_any_category(&params.categories))
-            .map(|line| u64::from(line.quantity()))
-            .sum();
-        let points = Decimal::from(units)
-            .checked_mul(params.points_per_unit)
+        let mut eligible = basket.lines().filter(|line| {
+            params.categories.is_empty() || line.in_any_category(&params.categories)
+        });
+        // What earns: the eligible lines' price, or their units; `None` beyond a decimal.
+        let (earning, rate) = match (params.points_per_currency_unit, params.points_per_unit) {
+            (Some(rate), _) => (
+                eligible.try_fold(Decimal::ZERO, |sum, line| {
+                    line.unit_price()
+                        .checked_mul(Decimal::from(line.quantity()))
+                        .and_then(|price| sum.checked_add(price))
+                }),
+                rate,
+            ),
+            (None, Some(rate)) => (
+                Some(Decimal::from(
+                    eligible.map(|line| u64::from(line.quantity())).sum::<u64>(),
+                )),
+                rate,
+            ),
+            (None, None) => return Ok(Vec::new()),
+        };
+        let points = earning
+            .and_then(|earning| earning.checked_mul(rate))
             .and_then(|points| points.checked_mul(params.multiplier))
             .map_or(limits::MAX_POINTS, |points| {
                 u64::try_from(points.floor())
@@ -80,6 +121,54 @@ mod tests {
 
     fn double_points() -> Value {
         json!({ "points_per_unit": "1", "multiplier": "2" })
+    }
+
+    #[test]
+    fn points_per_currency_unit_count_what_the_eligible_lines_cost() {
+        let params =
+            json!({ "points_per_currency_unit": "1", "multiplier": "2", "categories": ["shoes"] });
+        let lines = json!([
+            { "id": "1", "sku": "RUN", "quantity": 2, "unit_price": "49.99", "categories": ["shoes"] },
+            { "id": "2", "sku": "TEE", "quantity": 5, "unit_price": "10", "categories": ["tops"] },
+            { "id": "3", "sku": "SOCK", "quantity": 1, "unit_price": "0.50", "categories": ["shoes"] }
+        ]);
+        // (2 × 49.99 + 0.50) × 1 × 2 = 200.96 → 200.
+        assert_eq!(
+            run::<PointsMultiplier>(&params, &web_basket(lines)),
+            Ok(vec![effects::points(200)])
+        );
+        let tenth = json!({ "points_per_currency_unit": "0.1", "multiplier": "1" });
+        let lines = json!([{ "id": "1", "sku": "A", "quantity": 3, "unit_price": "3.33" }]);
+        // 9.99 × 0.1 = 0.999 → 0: no effect.
+        assert_eq!(
+            run::<PointsMultiplier>(&tenth, &web_basket(lines)),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn exactly_one_rate_is_given() {
+        let pointers = |params: Value| -> Vec<String> {
+            check::<PointsMultiplier>(&params)
+                .expect_err("refused")
+                .into_iter()
+                .map(|problem| problem.pointer)
+                .collect()
+        };
+        assert_eq!(
+            pointers(
+                json!({ "points_per_unit": "1", "points_per_currency_unit": "1", "multiplier": "1" })
+            ),
+            ["/points_per_unit"]
+        );
+        assert_eq!(
+            pointers(json!({ "multiplier": "1" })),
+            ["/points_per_currency_unit"]
+        );
+        assert_eq!(
+            pointers(json!({ "points_per_currency_unit": "0", "multiplier": "1" })),
+            ["/points_per_currency_unit"]
+        );
     }
 
     #[test]
