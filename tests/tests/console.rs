@@ -76,6 +76,7 @@ async fn the_console_works_in_a_real_browser() {
         "10-plugins",
         "12-editor-checked-in-browser",
         "13-keys",
+        "14-customer",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

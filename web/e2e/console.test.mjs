@@ -364,6 +364,150 @@ test("a campaign that met its objective says so", async () => {
   await page.getByText("1 sur 1", { exact: true }).waitFor(WAIT);
 });
 
+test("a customer is found by the start of their id, corrected, shown their wallet and erased", async () => {
+  // A campaign for card holders on the web, capped per customer, with a budget and an end.
+  await api("POST", "/v1/campaigns", KEYS.marketing, {
+    id: "card-holders",
+    name: "Porteurs de carte −5 %",
+    plugin: "threshold-discount",
+    params: { tiers: [{ min_subtotal: "10", percent_off: "5" }] },
+    audience: { channels: ["web"], segments: ["card-holder"] },
+    schedule: { ends_at: "2099-12-31T12:00:00Z" },
+    limits: {
+      per_customer: 2,
+      per_customer_period: "month",
+      redemptions: 50,
+      budget: "100.00",
+      budget_currency: "EUR",
+    },
+    status: "active",
+  });
+  await api("PUT", "/v1/customers/e2e-c-1042", KEYS.marketing, {
+    loyalty_tier: "silver",
+    segments: ["card-holder", "newsletter"],
+    birthdate: "1988-04-12",
+    attributes: { favourite_store: "lyon-3" },
+    consent: { email: true, sms: false },
+  });
+  await api("PUT", "/v1/customers/e2e-c-2001", KEYS.marketing, { loyalty_tier: "bronze" });
+  await api("PUT", "/v1/customers/walk-in-7", KEYS.marketing, {});
+  // One order of the first customer, who names only their id: the stored profile's segment
+  // lets the campaign in, and leaves them one use of two this month.
+  const order = await api("POST", "/v1/redemptions", KEYS.channel, {
+    order_id: "order-c-1",
+    currency: "EUR",
+    channel: "web",
+    customer: { id: "e2e-c-1042" },
+    lines: [{ id: "1", sku: "MUG", quantity: 2, unit_price: "12.00" }],
+  });
+  assert.deepEqual(
+    order.applied.map((a) => a.campaign),
+    ["card-holders"],
+  );
+
+  // The search: every profile at first, then those whose id starts with the text typed.
+  await page.goto(BASE + "/#/campaigns");
+  await page.locator("nav").getByRole("link", { name: "Clients" }).click();
+  await page.getByRole("heading", { name: "Clients" }).waitFor(WAIT);
+  await page.locator("tr[data-customer=walk-in-7]").waitFor(WAIT);
+  await page.fill("input[name=customer-search]", "e2e-c-");
+  await page.locator("tr[data-customer=walk-in-7]").waitFor({ state: "detached", ...WAIT });
+  const first = page.locator("tr[data-customer=e2e-c-1042]");
+  await first.getByText("silver").waitFor(WAIT);
+  await first.getByText("card-holder, newsletter").waitFor(WAIT);
+  await page.locator("tr[data-customer=e2e-c-2001]").getByText("bronze").waitFor(WAIT);
+  assert.equal(await page.locator("table.customer-list tbody tr").count(), 2);
+  // 25 more, imported: 20 are shown at a time, then the rest.
+  const ndjson = Array.from(
+    { length: 25 },
+    (_, i) => JSON.stringify({ id: `e2e-many-${String(i).padStart(2, "0")}` }) + "\n",
+  ).join("");
+  const imported = await fetch(BASE + "/v1/imports/customers", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${KEYS.marketing}`, "Content-Type": "application/x-ndjson" },
+    body: ndjson,
+  });
+  assert.equal(imported.status, 200, await imported.text());
+  await page.fill("input[name=customer-search]", "e2e-many-");
+  await page.getByText("20 profils affichés").waitFor(WAIT);
+  assert.equal(await page.locator("table.customer-list tbody tr").count(), 20);
+  await page.getByRole("button", { name: "Afficher plus" }).click();
+  await page.getByText("25 profils affichés").waitFor(WAIT);
+  await page.locator("tr[data-customer=e2e-many-24]").waitFor(WAIT);
+  assert.equal(await page.getByRole("button", { name: "Afficher plus" }).count(), 0);
+
+  // One customer: the profile, dates and consents for French readers.
+  await page.fill("input[name=customer-search]", "e2e-c-");
+  await first.getByRole("link", { name: "e2e-c-1042" }).click();
+  await page.getByRole("heading", { name: "e2e-c-1042" }).waitFor(WAIT);
+  const profile = page.locator("dl.profile");
+  await profile.getByText("12 avr. 1988").waitFor(WAIT);
+  await profile.getByText("lyon-3").waitFor(WAIT);
+  await profile.getByText("e-mail : oui · SMS : non").waitFor(WAIT);
+  assert.equal(await page.getByTestId("tier").innerText(), "silver");
+
+  // The wallet, on any channel: the card holders' offer with what is left of it, and the
+  // campaign for everyone with its budget left.
+  const offer = page.locator("tr[data-offer=card-holders]");
+  await offer.getByText("1 par mois").waitFor(WAIT);
+  await offer.getByText("49", { exact: true }).waitFor(WAIT);
+  await offer.getByText(`98,80${NBSP}€`).waitFor(WAIT);
+  await offer.getByText("2099").waitFor(WAIT);
+  await page.locator("tr[data-offer=ten-from-100]").getByText("488,12 €").waitFor(WAIT);
+  await shot("14-customer");
+  // In a store, the web's offer goes; the stores' one stays.
+  await page.fill("input[name=wallet-channel]", "store");
+  await offer.waitFor({ state: "detached", ...WAIT });
+  await page.locator("tr[data-offer=stores-only]").waitFor(WAIT);
+  await page.fill("input[name=wallet-channel]", "");
+  await offer.waitFor(WAIT);
+
+  // The edit form: the API's error shown next to its field, nothing saved; then saved.
+  await page.fill("input[name=loyalty_tier]", "gold");
+  await page.fill("input[name=birthdate]", "1899-12-31");
+  await page.getByRole("button", { name: "Enregistrer le profil" }).click();
+  await page
+    .locator(".field", { has: page.locator("input[name=birthdate]") })
+    .getByRole("alert")
+    .getByText("must be from 1900-01-01")
+    .waitFor(WAIT);
+  assert.equal(
+    (await api("GET", "/v1/customers/e2e-c-1042", KEYS.marketing)).loyalty_tier,
+    "silver",
+    "a refused patch changes nothing",
+  );
+  await page.fill("input[name=birthdate]", "1988-04-12");
+  await page.check("input[name=consent_sms]");
+  await page.getByRole("button", { name: "Enregistrer le profil" }).click();
+  await page.getByText("Profil enregistré.").waitFor(WAIT);
+  await page.getByTestId("tier").getByText("gold", { exact: true }).waitFor(WAIT);
+  await profile.getByText("e-mail : oui · SMS : oui").waitFor(WAIT);
+  const stored = await api("GET", "/v1/customers/e2e-c-1042", KEYS.marketing);
+  assert.equal(stored.loyalty_tier, "gold");
+  assert.deepEqual(stored.segments, ["card-holder", "newsletter"]);
+  assert.equal(stored.birthdate, "1988-04-12");
+  assert.deepEqual(stored.consent, { email: true, sms: true });
+  assert.deepEqual(stored.attributes, { favourite_store: "lyon-3" });
+
+  // Erased, once confirmed: the profile gone, the order anonymised.
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Effacer le client" }).click();
+  await page
+    .getByTestId("erased")
+    .getByText("Client « e2e-c-1042 » effacé : profil supprimé, 1 commande anonymisée.")
+    .waitFor(WAIT);
+  const gone = await fetch(BASE + "/v1/customers/e2e-c-1042", {
+    headers: { Authorization: `Bearer ${KEYS.marketing}` },
+  });
+  assert.equal(gone.status, 404);
+  await page.locator("nav").getByRole("link", { name: "Clients" }).click();
+  await page.fill("input[name=customer-search]", "e2e-c-");
+  await page.locator("tr[data-customer=e2e-c-2001]").waitFor(WAIT);
+  assert.equal(await page.locator("tr[data-customer=e2e-c-1042]").count(), 0);
+  assert.deepEqual(policyProblems, []);
+  await api("POST", "/v1/campaigns/card-holders/end", KEYS.marketing);
+});
+
 test("coupons are generated with progress, listed, searched and downloaded as CSV", async () => {
   await page.goto(BASE + "/#/campaigns/ten-from-100/coupons");
   await page.fill("input[name=count]", "12000");

@@ -10,6 +10,7 @@ import { TryBasket } from "./pages/TryBasket.jsx";
 import { Plugins } from "./pages/Plugins.jsx";
 import { Coupons } from "./pages/Coupons.jsx";
 import { Keys } from "./pages/Keys.jsx";
+import { Customer, Customers } from "./pages/Customers.jsx";
 
 // The form library (and its JSON Schema validator) and the charts load only when needed.
 const CampaignEditor = lazy(() => import("./pages/CampaignEditor.jsx"));
@@ -87,6 +88,8 @@ function Shell({ session, onSignOut }) {
     page = <CampaignEditor mode="clone" id={id} />;
   else if (section === "campaigns" && view === "coupons") page = <Coupons id={id} />;
   else if (section === "campaigns") page = <CampaignResults id={id} />;
+  else if (section === "customers" && !id) page = <Customers />;
+  else if (section === "customers") page = <Customer key={id} id={id} />;
   else if (section === "try") page = <TryBasket />;
   else if (section === "plugins") page = <Plugins name={id} canUpload={canOperate(role)} />;
   else if (section === "keys") page = <Keys />;
@@ -106,6 +109,9 @@ function Shell({ session, onSignOut }) {
               </a>
               <a className={section === "try" ? "active" : ""} href="#/try">
                 {t("nav.try")}
+              </a>
+              <a className={section === "customers" ? "active" : ""} href="#/customers">
+                {t("nav.customers")}
               </a>
             </>
           )}
