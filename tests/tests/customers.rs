@@ -1168,3 +1168,89 @@ async fn a_large_import_streams_without_the_body_limit() {
     assert_eq!(status, StatusCode::OK, "{listed}");
     assert_eq!(listed["customers"].as_array().map(Vec::len), Some(10));
 }
+
+#[tokio::test]
+async fn a_customers_orders_are_listed_newest_first_as_committed() {
+    let server = Server::start_with(&[]).await;
+    server
+        .create(offer(
+            "five-off",
+            json!({ "amount_off": "5.00" }),
+            json!({}),
+        ))
+        .await;
+    let orders_of = |id: &str, query: &str| {
+        let path = format!("/v1/customers/{id}/orders{query}");
+        let server = &server;
+        async move { server.call(Method::GET, &path, MARKETING, None).await }
+    };
+    let (status, _) = orders_of("c-buyer", "").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "nothing known of c-buyer yet"
+    );
+    for order_id in ["b-1", "b-2", "b-3"] {
+        let answer = server
+            .commit(order(order_id, json!({ "id": "c-buyer" })))
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    }
+    server
+        .commit(order("other-1", json!({ "id": "c-other" })))
+        .await;
+    let (status, cancelled) = server.cancel("b-2").await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+
+    let (status, listed) = orders_of("c-buyer", "").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let orders = listed["orders"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<&str> = orders
+        .iter()
+        .filter_map(|o| o["order_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["b-3", "b-2", "b-1"], "{listed}");
+    let newest = &orders[0];
+    assert_eq!(
+        (
+            &newest["channel"],
+            &newest["currency"],
+            &newest["subtotal"],
+            &newest["discount_total"],
+            &newest["total"],
+            &newest["campaigns"]
+        ),
+        (
+            &json!("web"),
+            &json!("EUR"),
+            &json!("50.00"),
+            &json!("5.00"),
+            &json!("45.00"),
+            &json!(["five-off"])
+        ),
+        "{newest}"
+    );
+    assert!(newest["cancelled_at"].is_null(), "{newest}");
+    assert!(
+        orders[1]["cancelled_at"].is_string(),
+        "b-2 was cancelled: {listed}"
+    );
+
+    let (_, one) = orders_of("c-buyer", "?limit=1").await;
+    assert_eq!(one["orders"].as_array().map(Vec::len), Some(1), "{one}");
+    let (status, problem) = orders_of("c-buyer", "?limit=0").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(pointers(&problem), ["/limit"]);
+    let (status, _) = server
+        .call(Method::GET, "/v1/customers/c-buyer/orders", CHANNEL, None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "orders are for marketing keys"
+    );
+
+    // Erased, c-buyer has no orders any more: they no longer name them.
+    assert_eq!(erase(&server, "c-buyer").await.0, StatusCode::OK);
+    assert_eq!(orders_of("c-buyer", "").await.0, StatusCode::NOT_FOUND);
+}

@@ -1726,6 +1726,35 @@ async fn every_route_answers_as_the_document_says() {
             .expect(status, get.clone(), points, path, Some(CHANNEL), Body::None)
             .await;
     }
+    let orders = "/v1/customers/{id}/orders";
+    server
+        .expect(
+            ok,
+            get.clone(),
+            orders,
+            "/v1/customers/c-1/orders?limit=10",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    for (status, path) in [
+        (StatusCode::NOT_FOUND, "/v1/customers/nobody/orders"),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/v1/customers/c-1/orders?limit=0",
+        ),
+    ] {
+        server
+            .expect(
+                status,
+                get.clone(),
+                orders,
+                path,
+                Some(MARKETING),
+                Body::None,
+            )
+            .await;
+    }
     let imports = "/v1/imports/customers";
     let report = server
         .expect(

@@ -1,8 +1,8 @@
 //! `/v1/customers`, `/v1/imports/customers`, `/v1/exports/customers`: customer profiles
 //! (docs/customers.md), written whole or by merge patch, listed page by page, erased,
 //! imported in bulk from NDJSON or CSV read as the body arrives, and exported as a stream;
-//! a customer's wallet of offers (`/v1/customers/{id}/offers`) and points
-//! (`/v1/customers/{id}/points`).
+//! a customer's wallet of offers (`/v1/customers/{id}/offers`), points
+//! (`/v1/customers/{id}/points`) and orders (`/v1/customers/{id}/orders`).
 
 use super::extract::{Path, QueryPairs};
 use super::json::Json;
@@ -18,7 +18,7 @@ use crate::model::customer_csv::{write_row, CsvColumns};
 use crate::model::FieldProblem;
 use crate::money::currency;
 use crate::service::{CustomerPage, ImportFormat, ImportReport, Service};
-use crate::store::{self, Erased};
+use crate::store::{self, CustomerOrder, Erased};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
@@ -447,6 +447,110 @@ pub(crate) async fn points(
         at,
         balance,
         lots,
+    }))
+}
+
+/// One of a customer's orders.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerOrderView {
+    /// The channel's order id.
+    pub order_id: String,
+    /// The channel it was committed on.
+    pub channel: String,
+    /// When it was committed.
+    pub committed_at: DateTime<Utc>,
+    /// When it was cancelled; absent unless it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Its currency.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// Sum of the line subtotals, as committed.
+    #[schema(value_type = String, example = "120.00")]
+    pub subtotal: String,
+    /// Sum of every discount, as committed.
+    #[schema(value_type = String, example = "12.00")]
+    pub discount_total: String,
+    /// What the customer paid.
+    #[schema(value_type = String, example = "108.00")]
+    pub total: String,
+    /// The campaigns that applied.
+    pub campaigns: Vec<String>,
+    /// The loyalty points it earned.
+    pub points: u64,
+}
+
+impl From<CustomerOrder> for CustomerOrderView {
+    fn from(order: CustomerOrder) -> Self {
+        let answer: serde_json::Value = serde_json::from_str(&order.response).unwrap_or_default();
+        let text = |field: &str| answer[field].as_str().unwrap_or_default().to_string();
+        let campaigns = answer["applied"]
+            .as_array()
+            .map(|applied| {
+                applied
+                    .iter()
+                    .filter_map(|a| a["campaign"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let points = answer["points"]
+            .as_array()
+            .map(|points| points.iter().filter_map(|p| p["points"].as_u64()).sum())
+            .unwrap_or_default();
+        CustomerOrderView {
+            currency: text("currency"),
+            subtotal: text("subtotal"),
+            discount_total: text("discount_total"),
+            total: text("total"),
+            order_id: order.order_id,
+            channel: order.channel,
+            committed_at: order.created_at,
+            cancelled_at: order.cancelled_at,
+            campaigns,
+            points,
+        }
+    }
+}
+
+/// A customer's orders.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerOrders {
+    /// The customer id.
+    pub customer: String,
+    /// The newest orders, newest first.
+    pub orders: Vec<CustomerOrderView>,
+}
+
+/// A customer's orders
+///
+/// Their newest committed orders, cancelled ones included: totals, the campaigns that
+/// applied and the points earned, as committed.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/orders",
+    tag = "customers",
+    params(
+        ("id" = String, Path, description = "The customer id"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "The most orders answered, 1 to 1000; 100 when absent"),
+    ),
+    responses(
+        (status = 200, description = "The orders", body = CustomerOrders),
+        (status = 400, description = "The query string cannot be decoded", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Remise knows no profile and no order of this id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is not valid (its pointer is its name: /limit)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn orders(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<axum::Json<CustomerOrders>, ApiError> {
+    let query = parse_query(&pairs, &["limit"]).map_err(ApiError::invalid_query)?;
+    let orders = state.service.customer_orders(&id, query.limit).await?;
+    Ok(axum::Json(CustomerOrders {
+        customer: id,
+        orders: orders.into_iter().map(CustomerOrderView::from).collect(),
     }))
 }
 

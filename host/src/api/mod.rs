@@ -262,6 +262,9 @@ pub(crate) const ROUTES: &[Route] = &[
         CHANNEL_OR_MARKETING,
         |m| on(m, customers::points),
     ),
+    route(Verb::Get, "/v1/customers/{id}/orders", MARKETING, |m| {
+        on(m, customers::orders)
+    }),
     route(Verb::Put, "/v1/customers/{id}", MARKETING, |m| {
         on(m, customers::put)
     }),

@@ -76,6 +76,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         customers::get,
         customers::offers,
         customers::points,
+        customers::orders,
         customers::put,
         customers::patch,
         customers::erase,
@@ -154,6 +155,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         customers::WalletOffer,
         customers::Points,
         customers::PointsLotView,
+        customers::CustomerOrders,
+        customers::CustomerOrderView,
         schemas::OpenApiDocument
     )),
     modifiers(&Security),

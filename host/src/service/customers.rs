@@ -14,7 +14,7 @@ use super::{Service, ServiceError};
 use crate::engine::wallet::{self, Offer, Place};
 use crate::model::customer::CustomerProfile;
 use crate::model::{Basket, Customer, FieldProblem, Usage};
-use crate::store::{Erased, StoredCustomer, StoredLot};
+use crate::store::{CustomerOrder, Erased, StoredCustomer, StoredLot};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -270,6 +270,20 @@ impl Service {
             .map(|lot| lot.remaining)
             .fold(0i64, i64::saturating_add);
         Ok((balance, lots))
+    }
+
+    /// The newest `limit` orders of customer `id`, newest first. Not found when Remise
+    /// knows neither a profile nor an order of theirs.
+    pub async fn customer_orders(
+        &self,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<CustomerOrder>, ServiceError> {
+        let orders = self.store.customer_orders(id, limit).await?;
+        if orders.is_empty() && self.store.customer(id).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("customer {id} not found")));
+        }
+        Ok(orders)
     }
 
     /// Now, by the server's clock.

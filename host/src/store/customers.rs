@@ -29,6 +29,21 @@ pub struct Erased {
     pub orders: u64,
 }
 
+/// One of a customer's orders, as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerOrder {
+    /// The channel's order id.
+    pub order_id: String,
+    /// The channel it was committed on.
+    pub channel: String,
+    /// When it was committed.
+    pub created_at: DateTime<Utc>,
+    /// When it was cancelled, if it was.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// The answer given, as JSON text.
+    pub response: String,
+}
+
 /// What an upsert of many profiles did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Upserted {
@@ -169,6 +184,38 @@ impl Store {
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.into_iter().map(decode_customer).collect()
+    }
+
+    /// The newest `limit` orders of `customer_id`, newest first.
+    pub async fn customer_orders(
+        &self,
+        customer_id: &str,
+        limit: u32,
+    ) -> Result<Vec<CustomerOrder>, StoreError> {
+        let rows: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT order_id, channel, created_at, cancelled_at, response FROM redemptions \
+             WHERE customer_id = $1 ORDER BY created_at DESC, order_id LIMIT $2",
+        )
+        .bind(customer_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(order_id, channel, created_at, cancelled_at, response)| {
+                let when = |text: &str| {
+                    parse_timestamp(text).map_err(|why| {
+                        column_error("redemptions", format!("order {order_id}: {why}"))
+                    })
+                };
+                Ok(CustomerOrder {
+                    created_at: when(&created_at)?,
+                    cancelled_at: cancelled_at.as_deref().map(when).transpose()?,
+                    order_id: order_id.clone(),
+                    channel,
+                    response,
+                })
+            })
+            .collect()
     }
 
     /// Erases the customer `id`: deletes the profile and takes the id off their orders (and

@@ -37,7 +37,7 @@ pub mod testing;
 mod tests;
 
 pub use crate::model::coupon::Coupon;
-pub use customers::{encode_profile, Erased, StoredCustomer, Upserted};
+pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
 pub use keys::{Revoked, StoredKey};
 pub use plugins::StoredPlugin;
 pub use points::StoredLot;
