@@ -364,7 +364,7 @@ test("a campaign that met its objective says so", async () => {
   await page.getByText("1 sur 1", { exact: true }).waitFor(WAIT);
 });
 
-test("a customer is found by the start of their id, corrected, shown their wallet and erased", async () => {
+test("a customer is found by the start of their id, corrected, shown their wallet, points and orders, and erased", async () => {
   // A campaign for card holders on the web, capped per customer, with a budget and an end.
   await api("POST", "/v1/campaigns", KEYS.marketing, {
     id: "card-holders",
@@ -382,6 +382,17 @@ test("a customer is found by the start of their id, corrected, shown their walle
     },
     status: "active",
   });
+  // A point per euro spent on the web, valid 30 days, for everyone: created before the
+  // order below, which earns it.
+  await api("POST", "/v1/campaigns", KEYS.marketing, {
+    id: "points-per-euro",
+    name: "Un point par euro",
+    plugin: "points-multiplier",
+    params: { points_per_currency_unit: "1", multiplier: "1" },
+    audience: { channels: ["web"] },
+    points_valid_days: 30,
+    status: "active",
+  });
   await api("PUT", "/v1/customers/e2e-c-1042", KEYS.marketing, {
     loyalty_tier: "silver",
     segments: ["card-holder", "newsletter"],
@@ -392,17 +403,28 @@ test("a customer is found by the start of their id, corrected, shown their walle
   await api("PUT", "/v1/customers/e2e-c-2001", KEYS.marketing, { loyalty_tier: "bronze" });
   await api("PUT", "/v1/customers/walk-in-7", KEYS.marketing, {});
   // One order of the first customer, who names only their id: the stored profile's segment
-  // lets the campaign in, and leaves them one use of two this month.
-  const order = await api("POST", "/v1/redemptions", KEYS.channel, {
+  // lets the campaign in, and leaves them one use of two this month. It earns a point per
+  // whole euro of its subtotal (before discounts).
+  const basket = {
     order_id: "order-c-1",
     currency: "EUR",
     channel: "web",
     customer: { id: "e2e-c-1042" },
     lines: [{ id: "1", sku: "MUG", quantity: 2, unit_price: "12.00" }],
-  });
+  };
+  const order = await api("POST", "/v1/redemptions", KEYS.channel, basket);
   assert.deepEqual(
     order.applied.map((a) => a.campaign),
-    ["card-holders"],
+    ["card-holders", "points-per-euro"],
+  );
+  const cents = basket.lines.reduce(
+    (sum, line) => sum + line.quantity * Math.round(Number(line.unit_price) * 100),
+    0,
+  );
+  const spent = Math.floor(cents / 100);
+  assert.deepEqual(
+    order.points.map((p) => [p.campaign, p.points]),
+    [["points-per-euro", spent]],
   );
 
   // The search: every profile at first, then those whose id starts with the text typed.
@@ -454,6 +476,24 @@ test("a customer is found by the start of their id, corrected, shown their walle
   await offer.getByText(`98,80${NBSP}€`).waitFor(WAIT);
   await offer.getByText("2099").waitFor(WAIT);
   await page.locator("tr[data-offer=ten-from-100]").getByText("488,12 €").waitFor(WAIT);
+
+  // The points: the balance the order earned, and its lot, with its campaign and an expiry.
+  await page.getByRole("heading", { name: "Points", exact: true }).waitFor(WAIT);
+  await page.getByTestId("points-balance").getByText(`${spent} points`).waitFor(WAIT);
+  const lot = page.locator("table.points tr[data-lot=order-c-1]");
+  await lot.getByRole("link", { name: "points-per-euro" }).waitFor(WAIT);
+  await lot.getByText("actif", { exact: true }).waitFor(WAIT);
+  assert.deepEqual(await lot.locator("td.num").allInnerTexts(), [String(spent), String(spent)]);
+  assert.equal(await lot.getByText("sans expiration").count(), 0, "valid 30 days");
+  assert.equal(await page.locator("table.points tbody tr").count(), 1);
+  // The order as committed: its total in euros, the campaigns that applied, its points.
+  await page.getByRole("heading", { name: "Commandes" }).waitFor(WAIT);
+  const orderRow = page.locator("table.orders tr[data-order=order-c-1]");
+  await orderRow.getByText(`${order.total.replace(".", ",")}${NBSP}€`).waitFor(WAIT);
+  await orderRow.getByRole("link", { name: "card-holders" }).waitFor(WAIT);
+  await orderRow.getByRole("link", { name: "points-per-euro" }).waitFor(WAIT);
+  assert.equal(await orderRow.locator("td.num").last().innerText(), String(spent));
+  assert.equal(await page.locator("table.orders tbody tr").count(), 1);
   await shot("14-customer");
   // In a store, the web's offer goes; the stores' one stays.
   await page.fill("input[name=wallet-channel]", "store");
@@ -500,12 +540,18 @@ test("a customer is found by the start of their id, corrected, shown their walle
     headers: { Authorization: `Bearer ${KEYS.marketing}` },
   });
   assert.equal(gone.status, 404);
+  // Asked again, the points and the orders are gone with the customer: none, no error.
+  await page.getByTestId("points-empty").waitFor(WAIT);
+  await page.getByTestId("orders-empty").waitFor(WAIT);
+  assert.equal(await page.getByTestId("points-balance").count(), 0);
+  assert.equal(await page.locator(".customer .problem").count(), 0);
   await page.locator("nav").getByRole("link", { name: "Clients" }).click();
   await page.fill("input[name=customer-search]", "e2e-c-");
   await page.locator("tr[data-customer=e2e-c-2001]").waitFor(WAIT);
   assert.equal(await page.locator("tr[data-customer=e2e-c-1042]").count(), 0);
   assert.deepEqual(policyProblems, []);
   await api("POST", "/v1/campaigns/card-holders/end", KEYS.marketing);
+  await api("POST", "/v1/campaigns/points-per-euro/end", KEYS.marketing);
 });
 
 test("coupons are generated with progress, listed, searched and downloaded as CSV", async () => {

@@ -1,6 +1,7 @@
 // Customer profiles, for a store or call-centre agent: search them by the start of their id,
 // open one to read its profile, correct its tier, segments, birth date and consents (a merge
-// patch), see its wallet (what it can get now, on a channel, in a store), or erase it.
+// patch), see its wallet (what it can get now, on a channel, in a store), its points (balance
+// and lots) and its newest orders, or erase it.
 import { useEffect, useMemo, useState } from "react";
 import { call, errorsByPointer } from "../api.js";
 import { go, href } from "../router.js";
@@ -13,12 +14,18 @@ import { Field, Problem } from "../components/ui.jsx";
 /** @typedef {import("../apiTypes").Answer<"/v1/customers/{id}", "DELETE">} Erased */
 /** @typedef {import("../apiTypes").Answer<"/v1/customers/{id}/offers", "GET">} Wallet */
 /** @typedef {Wallet["offers"][number]} Offer */
+/** @typedef {import("../apiTypes").Answer<"/v1/customers/{id}/points", "GET">} Points */
+/** @typedef {Points["lots"][number]} Lot */
+/** @typedef {import("../apiTypes").Answer<"/v1/customers/{id}/orders", "GET">} Orders */
+/** @typedef {Orders["orders"][number]} Order */
 /** @typedef {import("../i18n/I18n.jsx").I18n} I18n */
 /** @typedef {{ prefix: string, customers: StoredCustomer[], next: string | null }} Found */
 /** @typedef {{ loyalty_tier: string, segments: string, birthdate: string, email: boolean, sms: boolean }} Draft */
 
 /** Profiles per page of the search. */
 const PAGE = 20;
+/** The newest orders the customer page shows. */
+const ORDERS = 20;
 /** Channels offered in the wallet's field; any other can be typed. */
 const CHANNEL_HINTS = ["web", "store", "app", "call-centre"];
 /** The pointers the edit form shows next to its fields. */
@@ -156,7 +163,8 @@ export function Customers() {
 }
 
 /**
- * One customer: the profile, its edit form, the wallet, and erasure.
+ * One customer: the profile, its edit form, the wallet, the points, the newest orders, and
+ * erasure.
  * @param {{ id: string }} props
  */
 export function Customer({ id }) {
@@ -170,6 +178,8 @@ export function Customer({ id }) {
   const [notice, setNotice] = useState(/** @type {string | null} */ (null));
   const [erased, setErased] = useState(/** @type {Erased | null} */ (null));
   const [erasing, setErasing] = useState(false);
+  // Counts the erasures: the points and the orders are asked again after one.
+  const [erasures, setErasures] = useState(0);
 
   useEffect(() => {
     let current = true;
@@ -195,6 +205,7 @@ export function Customer({ id }) {
       const answer = await call("DELETE", "/v1/customers/{id}", { path: { id } });
       setErased(answer);
       setProfile(null);
+      setErasures((n) => n + 1);
     } catch (e) {
       setError(e);
     } finally {
@@ -269,6 +280,8 @@ export function Customer({ id }) {
           <WalletView id={id} version={profile.updated_at} />
         </>
       )}
+      <PointsView id={id} version={erasures} />
+      <OrdersView id={id} version={erasures} />
     </section>
   );
 }
@@ -604,6 +617,240 @@ function WalletView({ id, version }) {
       )}
       {wallet && (
         <p className="muted small">{t("customers.wallet.at", { at: i18n.dateTime(wallet.at) })}</p>
+      )}
+    </>
+  );
+}
+
+/** A lot's state, in words. @param {I18n["t"]} t @param {string} state */
+function lotState(t, state) {
+  switch (state) {
+    case "active":
+      return t("customers.points.state.active");
+    case "expired":
+      return t("customers.points.state.expired");
+    case "reversed":
+      return t("customers.points.state.reversed");
+    default:
+      return state;
+  }
+}
+
+/** The badge class of a lot's state: usable, gone with time, taken back by a cancel. */
+const LOT_BADGES = /** @type {Record<string, string>} */ ({
+  active: "badge active",
+  expired: "badge ended",
+  reversed: "badge paused",
+});
+
+/**
+ * The customer's points: the balance, and every lot their orders earned, newest first.
+ * @param {{ id: string, version: number }} props `version` changes when the customer is erased
+ */
+function PointsView({ id, version }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  // undefined: loading; null: Remise knows no points of this id (nor a profile).
+  const [points, setPoints] = useState(/** @type {Points | null | undefined} */ (undefined));
+  const [error, setError] = useState(null);
+
+  useEffect(() => {
+    let current = true;
+    call("GET", "/v1/customers/{id}/points", { path: { id } }).then(
+      (answer) => {
+        if (!current) return;
+        setError(null);
+        setPoints(answer);
+      },
+      (e) => {
+        if (!current) return;
+        if (e?.status === 404) {
+          setError(null);
+          setPoints(null);
+        } else setError(e);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [id, version]);
+
+  const when = (/** @type {string} */ instant) => i18n.dateTime(instant);
+
+  return (
+    <>
+      <h2>{t("customers.points.title")}</h2>
+      <Problem error={error} />
+      {points === undefined ? (
+        !error && <p className="empty">{t("common.loading")}</p>
+      ) : (
+        <>
+          {points && (
+            <div className="tiles">
+              <div className="tile" data-testid="points-balance">
+                <span className="label">{t("customers.points.balance")}</span>
+                <strong>{t("customers.points.count", { count: points.balance })}</strong>
+              </div>
+            </div>
+          )}
+          {!points || points.lots.length === 0 ? (
+            <p className="empty" data-testid="points-empty">
+              {t("customers.points.empty")}
+            </p>
+          ) : (
+            <div className="table-wrap">
+              <table className="points">
+                <thead>
+                  <tr>
+                    <th>{t("customers.points.col.earned")}</th>
+                    <th>{t("customers.points.col.order")}</th>
+                    <th>{t("customers.points.col.campaign")}</th>
+                    <th className="num">{t("customers.points.col.points")}</th>
+                    <th className="num">{t("customers.points.col.remaining")}</th>
+                    <th>{t("customers.points.col.expires")}</th>
+                    <th>{t("customers.points.col.state")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {points.lots.map((lot) => (
+                    <tr
+                      key={`${lot.order_id} ${lot.campaign}`}
+                      data-lot={lot.order_id}
+                      data-campaign={lot.campaign}
+                    >
+                      <td className="small">{when(lot.earned_at)}</td>
+                      <td>
+                        <code>{lot.order_id}</code>
+                      </td>
+                      <td>
+                        <a href={href("campaigns", lot.campaign)}>{lot.campaign}</a>
+                      </td>
+                      <td className="num">{i18n.number(lot.points)}</td>
+                      <td className="num">{i18n.number(lot.remaining)}</td>
+                      <td className="small">
+                        {lot.expires_at ? (
+                          when(lot.expires_at)
+                        ) : (
+                          <span className="muted">{t("customers.points.noExpiry")}</span>
+                        )}
+                      </td>
+                      <td className="small">
+                        <span className={LOT_BADGES[lot.state] ?? "badge"}>
+                          {lotState(t, lot.state)}
+                        </span>
+                        {lot.reversed_at && <div className="muted">{when(lot.reversed_at)}</div>}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </>
+      )}
+      {points && <p className="muted small">{t("customers.points.at", { at: when(points.at) })}</p>}
+    </>
+  );
+}
+
+/**
+ * The customer's newest orders as committed, cancelled ones included.
+ * @param {{ id: string, version: number }} props `version` changes when the customer is erased
+ */
+function OrdersView({ id, version }) {
+  const i18n = useI18n();
+  const { t, money } = i18n;
+  // undefined: loading; null: Remise knows no order of this id (nor a profile).
+  const [orders, setOrders] = useState(/** @type {Orders | null | undefined} */ (undefined));
+  const [error, setError] = useState(null);
+
+  useEffect(() => {
+    let current = true;
+    call("GET", "/v1/customers/{id}/orders", { path: { id }, query: { limit: ORDERS } }).then(
+      (answer) => {
+        if (!current) return;
+        setError(null);
+        setOrders(answer);
+      },
+      (e) => {
+        if (!current) return;
+        if (e?.status === 404) {
+          setError(null);
+          setOrders(null);
+        } else setError(e);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [id, version]);
+
+  const when = (/** @type {string} */ instant) => i18n.dateTime(instant);
+
+  return (
+    <>
+      <h2>{t("customers.orders.title")}</h2>
+      <p className="muted small">{t("customers.orders.hint", { count: ORDERS })}</p>
+      <Problem error={error} />
+      {orders === undefined ? (
+        !error && <p className="empty">{t("common.loading")}</p>
+      ) : orders === null || orders.orders.length === 0 ? (
+        <p className="empty" data-testid="orders-empty">
+          {t("customers.orders.empty")}
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table className="orders">
+            <thead>
+              <tr>
+                <th>{t("customers.orders.col.date")}</th>
+                <th>{t("customers.orders.col.order")}</th>
+                <th>{t("customers.orders.col.channel")}</th>
+                <th className="num">{t("customers.orders.col.subtotal")}</th>
+                <th className="num">{t("customers.orders.col.discount")}</th>
+                <th className="num">{t("customers.orders.col.total")}</th>
+                <th>{t("customers.orders.col.campaigns")}</th>
+                <th className="num">{t("customers.orders.col.points")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {orders.orders.map((o) => (
+                <tr key={o.order_id} data-order={o.order_id}>
+                  <td className="small">
+                    {when(o.committed_at)}
+                    {o.cancelled_at && (
+                      <div>
+                        <span className="badge ended">
+                          {t("customers.orders.cancelledOn", { when: when(o.cancelled_at) })}
+                        </span>
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    <code>{o.order_id}</code>
+                  </td>
+                  <td>{o.channel}</td>
+                  <td className="num">{money(o.subtotal, o.currency)}</td>
+                  <td className="num">{money(o.discount_total, o.currency)}</td>
+                  <td className="num">{money(o.total, o.currency)}</td>
+                  <td className="small">
+                    {o.campaigns.length ? (
+                      o.campaigns.map((c, i) => (
+                        <span key={c}>
+                          {i > 0 && ", "}
+                          <a href={href("campaigns", c)}>{c}</a>
+                        </span>
+                      ))
+                    ) : (
+                      <span className="muted">{t("customers.orders.noCampaign")}</span>
+                    )}
+                  </td>
+                  <td className="num">{i18n.number(o.points)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </>
   );
