@@ -26,6 +26,8 @@ pub mod auth;
 mod campaigns;
 pub mod console;
 pub mod coupons;
+mod customer_account;
+mod customer_files;
 mod customers;
 pub mod edge;
 pub mod evaluate;
@@ -254,16 +256,16 @@ pub(crate) const ROUTES: &[Route] = &[
         Verb::Get,
         "/v1/customers/{id}/offers",
         CHANNEL_OR_MARKETING,
-        |m| on(m, customers::offers),
+        |m| on(m, customer_account::offers),
     ),
     route(
         Verb::Get,
         "/v1/customers/{id}/points",
         CHANNEL_OR_MARKETING,
-        |m| on(m, customers::points),
+        |m| on(m, customer_account::points),
     ),
     route(Verb::Get, "/v1/customers/{id}/orders", MARKETING, |m| {
-        on(m, customers::orders)
+        on(m, customer_account::orders)
     }),
     route(Verb::Put, "/v1/customers/{id}", MARKETING, |m| {
         on(m, customers::put)
@@ -275,10 +277,10 @@ pub(crate) const ROUTES: &[Route] = &[
         on(m, customers::erase)
     }),
     route(Verb::Post, "/v1/imports/customers", MARKETING, |m| {
-        on(m, customers::import)
+        on(m, customer_files::import)
     }),
     route(Verb::Get, "/v1/exports/customers", MARKETING, |m| {
-        on(m, customers::export)
+        on(m, customer_files::export)
     }),
     route(Verb::Get, "/v1/me", ANY_KEY, |m| on(m, me::me)),
     route(Verb::Post, "/v1/keys", ADMIN, |m| on(m, keys::create)),

@@ -18,8 +18,8 @@ use super::me::Me;
 use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
-    auth, campaigns, coupons, customers, evaluate, groups, health, keys, me, metrics, plugins,
-    redemptions, stats, ROUTES,
+    auth, campaigns, coupons, customer_account, customer_files, customers, evaluate, groups,
+    health, keys, me, metrics, plugins, redemptions, stats, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -74,14 +74,14 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         keys::revoke,
         customers::list,
         customers::get,
-        customers::offers,
-        customers::points,
-        customers::orders,
+        customer_account::offers,
+        customer_account::points,
+        customer_account::orders,
         customers::put,
         customers::patch,
         customers::erase,
-        customers::import,
-        customers::export,
+        customer_files::import,
+        customer_files::export,
         health::healthz,
         health::readyz,
         metrics::metrics,
@@ -149,14 +149,14 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         customers::CustomerConsent,
         customers::CustomerList,
         customers::CustomerErased,
-        customers::CustomerImport,
-        customers::ImportProblem,
-        customers::Wallet,
-        customers::WalletOffer,
-        customers::Points,
-        customers::PointsLotView,
-        customers::CustomerOrders,
-        customers::CustomerOrderView,
+        customer_files::CustomerImport,
+        customer_files::ImportProblem,
+        customer_account::Wallet,
+        customer_account::WalletOffer,
+        customer_account::Points,
+        customer_account::PointsLotView,
+        customer_account::CustomerOrders,
+        customer_account::CustomerOrderView,
         schemas::OpenApiDocument
     )),
     modifiers(&Security),
