@@ -166,7 +166,9 @@ impl Propagation {
         self.announcements_owed.load(Ordering::Acquire) > 0
     }
 
-    fn is_degraded(&self) -> bool {
+    /// Whether the database has not answered since some instant: evaluations then answer
+    /// from what this host holds, and wait for no read.
+    pub fn is_degraded(&self) -> bool {
         self.unreachable_since
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

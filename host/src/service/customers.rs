@@ -182,18 +182,30 @@ impl Service {
     }
 
     /// The basket with its customer as evaluations price them: the stored profile, if
-    /// any, under what the basket sent ([`CustomerProfile::under`]).
-    pub(super) async fn with_stored_profile(
-        &self,
-        mut basket: Basket,
-    ) -> Result<Basket, ServiceError> {
+    /// any, under what the basket sent ([`CustomerProfile::under`]). When the profile
+    /// cannot be read (the database is down), the basket is priced as it is sent.
+    pub(super) async fn with_stored_profile(&self, mut basket: Basket) -> Basket {
         let Some(sent) = &basket.customer else {
-            return Ok(basket);
+            return basket;
         };
-        if let Some(stored) = self.stored_profile(&sent.id).await? {
+        // A till keeps selling while the database is down: the basket is then priced with
+        // the profile this host still holds, if any, else with what it sends, rather than
+        // wait for a read that cannot answer or refuse it.
+        let stored = if self.propagation.is_degraded() {
+            self.customers.profiles.get(&sent.id).flatten()
+        } else {
+            match self.stored_profile(&sent.id).await {
+                Ok(stored) => stored,
+                Err(error) => {
+                    tracing::warn!(%error, "no customer profile read: priced as the basket says");
+                    None
+                }
+            }
+        };
+        if let Some(stored) = stored {
             basket.customer = Some(stored.under(sent));
         }
-        Ok(basket)
+        basket
     }
 
     /// The stored profile of `id`, from the cache when it is fresh there.

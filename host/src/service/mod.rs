@@ -233,7 +233,7 @@ impl Service {
         explain: bool,
     ) -> Result<EvaluateResponse, ServiceError> {
         self.ensure_fresh().await;
-        let basket = self.with_stored_profile(basket).await?;
+        let basket = self.with_stored_profile(basket).await;
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let snapshot = self.evaluator.snapshot();
         let usage = self.usage_for_evaluation(&basket, &snapshot).await?;

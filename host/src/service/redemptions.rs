@@ -146,7 +146,7 @@ impl Service {
         // per-customer periods and the day it is recorded on.
         let now = self.clock.now();
         let request = at_server_time(request, now, self.max_clock_skew)?;
-        let request = self.with_stored_profile(request).await?;
+        let request = self.with_stored_profile(request).await;
         let snapshot = self.evaluator.snapshot();
         let campaigns = Arc::new(tx.usage().await?);
         let customer = match &request.customer {
