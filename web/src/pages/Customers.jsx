@@ -644,6 +644,44 @@ const LOT_BADGES = /** @type {Record<string, string>} */ ({
 });
 
 /**
+ * What `read` answers about customer `id`, read again when `id` or `version` changes:
+ * undefined while loading, null when the API answers 404 (Remise knows nothing of this id),
+ * and beside it the error of any other failure.
+ * @template T
+ * @param {() => Promise<T>} read
+ * @param {string} id
+ * @param {number} version
+ * @returns {[T | null | undefined, unknown]}
+ */
+function useCustomerRead(read, id, version) {
+  const [value, setValue] = useState(/** @type {T | null | undefined} */ (undefined));
+  const [error, setError] = useState(/** @type {unknown} */ (null));
+  useEffect(() => {
+    let current = true;
+    read().then(
+      (answer) => {
+        if (!current) return;
+        setError(null);
+        setValue(answer);
+      },
+      (e) => {
+        if (!current) return;
+        if (e?.status === 404) {
+          setError(null);
+          setValue(null);
+        } else setError(e);
+      },
+    );
+    return () => {
+      current = false;
+    };
+    // `read` is a new closure each render; what it reads is `id`, and `version` asks again.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [id, version]);
+  return [value, error];
+}
+
+/**
  * The customer's points: the balance, and every lot their orders earned, newest first.
  * @param {{ id: string, version: number }} props `version` changes when the customer is erased
  */
@@ -651,29 +689,11 @@ function PointsView({ id, version }) {
   const i18n = useI18n();
   const { t } = i18n;
   // undefined: loading; null: Remise knows no points of this id (nor a profile).
-  const [points, setPoints] = useState(/** @type {Points | null | undefined} */ (undefined));
-  const [error, setError] = useState(null);
-
-  useEffect(() => {
-    let current = true;
-    call("GET", "/v1/customers/{id}/points", { path: { id } }).then(
-      (answer) => {
-        if (!current) return;
-        setError(null);
-        setPoints(answer);
-      },
-      (e) => {
-        if (!current) return;
-        if (e?.status === 404) {
-          setError(null);
-          setPoints(null);
-        } else setError(e);
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [id, version]);
+  const [points, error] = useCustomerRead(
+    () => call("GET", "/v1/customers/{id}/points", { path: { id } }),
+    id,
+    version,
+  );
 
   const when = (/** @type {string} */ instant) => i18n.dateTime(instant);
 
@@ -761,29 +781,11 @@ function OrdersView({ id, version }) {
   const i18n = useI18n();
   const { t, money } = i18n;
   // undefined: loading; null: Remise knows no order of this id (nor a profile).
-  const [orders, setOrders] = useState(/** @type {Orders | null | undefined} */ (undefined));
-  const [error, setError] = useState(null);
-
-  useEffect(() => {
-    let current = true;
-    call("GET", "/v1/customers/{id}/orders", { path: { id }, query: { limit: ORDERS } }).then(
-      (answer) => {
-        if (!current) return;
-        setError(null);
-        setOrders(answer);
-      },
-      (e) => {
-        if (!current) return;
-        if (e?.status === 404) {
-          setError(null);
-          setOrders(null);
-        } else setError(e);
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [id, version]);
+  const [orders, error] = useCustomerRead(
+    () => call("GET", "/v1/customers/{id}/orders", { path: { id }, query: { limit: ORDERS } }),
+    id,
+    version,
+  );
 
   const when = (/** @type {string} */ instant) => i18n.dateTime(instant);
 
