@@ -1,5 +1,5 @@
 //! Remise's ground floor: what Remise talks about (a basket and its lines and customer, a
-//! customer's stored profile and its CSV form, a campaign, an effect a plugin proposes, a
+//! customer's stored profile and its CSV form, a partial return, a campaign, an effect a plugin proposes, a
 //! group's policy, what campaigns have used, a coupon, the ISO 4217 currencies, a plugin's
 //! own limits), exact money, and the checks that need nothing but the values themselves: a
 //! JSON body read strictly, an RFC 7396 merge patch, a plugin's answer, a campaign's params
@@ -21,6 +21,7 @@ pub mod field_problem;
 pub mod json_pointer;
 pub mod merge_patch;
 pub mod money;
+pub mod order_return;
 pub mod params_schema;
 pub mod plugin_limits;
 pub mod policy;

@@ -11,7 +11,7 @@
 //! whose answers stay open to new fields for clients), so a field the server starts to send
 //! without the document saying so fails here, as does a field it stops sending.
 
-use remise_tests::http::{self, ADMIN, CHANNEL, MARKETING, OPS};
+use remise_tests::http::{self, ADMIN, CHANNEL, MARKETING, OPS, STORE_CHANNEL};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -1147,6 +1147,103 @@ async fn every_route_answers_as_the_document_says() {
             redemptions,
             Some(CHANNEL),
             json_body(order("o-1", basket())),
+        )
+        .await;
+
+    // Returns of o-2 (4 socks): one back, the same return again, more than it holds,
+    // another channel's key, and the list.
+    let returns = "/v1/redemptions/{order_id}/returns";
+    let one_sock = json!({ "return_id": "r-1", "lines": [ { "id": "2", "quantity": 1 } ] });
+    let first_return = server
+        .expect(
+            StatusCode::CREATED,
+            post.clone(),
+            returns,
+            "/v1/redemptions/o-2/returns",
+            Some(CHANNEL),
+            json_body(one_sock.clone()),
+        )
+        .await;
+    assert!(first_return["refund_total"].is_string(), "{first_return}");
+    let again = server
+        .call(
+            post.clone(),
+            returns,
+            "/v1/redemptions/o-2/returns",
+            Some(MARKETING),
+            json_body(one_sock),
+        )
+        .await;
+    assert_eq!((again.status, again.replayed), (ok, true), "{}", again.body);
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            post.clone(),
+            returns,
+            "/v1/redemptions/o-2/returns",
+            Some(CHANNEL),
+            json_body(json!({ "return_id": "r-2", "lines": [ { "id": "2", "quantity": 9 } ] })),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::CONFLICT,
+            post.clone(),
+            returns,
+            "/v1/redemptions/o-2/returns",
+            Some(CHANNEL),
+            json_body(json!({ "return_id": "r-1", "lines": [ { "id": "1", "quantity": 1 } ] })),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            post.clone(),
+            returns,
+            "/v1/redemptions/o-2/returns",
+            Some(STORE_CHANNEL),
+            json_body(json!({ "return_id": "r-3", "lines": [ { "id": "1", "quantity": 1 } ] })),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::BAD_REQUEST,
+            post.clone(),
+            returns,
+            "/v1/redemptions/o-2/returns",
+            Some(CHANNEL),
+            Body::Raw(b"nope".to_vec(), JSON),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            post.clone(),
+            returns,
+            "/v1/redemptions/o-2/returns",
+            Some(CHANNEL),
+            Body::Raw(b"{}".to_vec(), "text/plain"),
+        )
+        .await;
+    let list = server
+        .expect(
+            ok,
+            get.clone(),
+            returns,
+            "/v1/redemptions/o-2/returns",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert_eq!(list["returns"][0], first_return);
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            returns,
+            "/v1/redemptions/never/returns",
+            Some(CHANNEL),
+            Body::None,
         )
         .await;
 

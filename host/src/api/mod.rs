@@ -42,6 +42,7 @@ pub mod openapi;
 mod plugins;
 pub mod problem;
 mod redemptions;
+mod returns;
 pub mod schemas;
 mod stats;
 mod track;
@@ -182,6 +183,18 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Delete, "/v1/redemptions/{order_id}", CHANNEL, |m| {
         on(m, redemptions::cancel)
     }),
+    route(
+        Verb::Post,
+        "/v1/redemptions/{order_id}/returns",
+        CHANNEL_OR_MARKETING,
+        |m| on(m, returns::create),
+    ),
+    route(
+        Verb::Get,
+        "/v1/redemptions/{order_id}/returns",
+        CHANNEL_OR_MARKETING,
+        |m| on(m, returns::list),
+    ),
     route(Verb::Get, "/v1/campaigns", MARKETING, |m| {
         on(m, campaigns::list)
     }),

@@ -19,7 +19,7 @@ use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
     auth, campaigns, coupons, customer_account, customer_files, customers, evaluate, groups,
-    health, keys, me, metrics, plugins, redemptions, stats, ROUTES,
+    health, keys, me, metrics, plugins, redemptions, returns, stats, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -47,6 +47,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         evaluate::evaluate,
         redemptions::redeem,
         redemptions::cancel,
+        returns::create,
+        returns::list,
         campaigns::list,
         campaigns::create,
         campaigns::get,
@@ -110,6 +112,16 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::RedemptionRequest,
         schemas::RedemptionResponse,
         schemas::Cancelled,
+        returns::ReturnBody,
+        returns::ReturnedLineBody,
+        returns::ReturnAnswer,
+        returns::RefundLine,
+        returns::CampaignChange,
+        returns::HeldPoints,
+        returns::HeldGift,
+        returns::OrderState,
+        returns::HeldLine,
+        returns::ReturnList,
         schemas::CampaignStats,
         schemas::ChannelStats,
         schemas::DayStats,
@@ -157,12 +169,15 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         customer_account::PointsLotView,
         customer_account::CustomerOrders,
         customer_account::CustomerOrderView,
+        customer_account::CustomerOrderLine,
         schemas::OpenApiDocument
     )),
     modifiers(&Security),
     tags(
         (name = "evaluate", description = "Price baskets (role channel or marketing)"),
-        (name = "redemptions", description = "Commit and cancel orders (role channel)"),
+        (name = "redemptions", description = "Commit and cancel orders (role channel); \
+                                             return some of their lines (role channel or \
+                                             marketing)"),
         (name = "campaigns", description = "Manage campaigns (role marketing)"),
         (name = "coupons", description = "Coupon codes of a campaign (role marketing)"),
         (name = "customers", description = "Customer profiles: read, write, erase, import, \
@@ -445,6 +460,8 @@ mod tests {
             "PluginLimitsBody",
             "CustomerProfile",
             "CustomerConsentBody",
+            "ReturnBody",
+            "ReturnedLineBody",
         ] {
             assert_eq!(
                 schemas[name]["additionalProperties"],

@@ -1,5 +1,5 @@
 //! The service behind the HTTP API, one file per resource: [`campaigns`] (checked against
-//! their plugin and stored), [`groups`], [`keys`], [`plugins`] (uploads, rollbacks), [`redemptions`],
+//! their plugin and stored), [`groups`], [`keys`], [`plugins`] (uploads, rollbacks), [`redemptions`], [`returns`],
 //! [`coupons`], [`stats`], [`customers`] (profiles, and [`customer_import`] for imports in
 //! bulk); the [`evaluator`] that owns what evaluations read and the
 //! threads they run on; and [`sync`], what a catch-up with other hosts reloads.
@@ -20,6 +20,7 @@ mod groups;
 mod keys;
 mod plugins;
 mod redemptions;
+mod returns;
 mod stats;
 mod sync;
 
@@ -31,6 +32,7 @@ pub use customers::{CustomerPage, PROFILES_KEPT, PROFILE_FRESHNESS};
 pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
+pub use returns::Returned;
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 
 use crate::clock::Clock;

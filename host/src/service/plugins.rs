@@ -300,6 +300,16 @@ impl Service {
                 pinned.join(", ")
             )));
         }
+        if self
+            .store
+            .plugin_in_orders(&format!("{name}@{version}"))
+            .await?
+        {
+            return Err(ServiceError::Conflict(format!(
+                "{name} {version} priced orders that may still be returned, and a return \
+                 prices the kept lines on the version that priced the order"
+            )));
+        }
         self.store.delete_plugin_version(name, version).await?;
         {
             let mut registry = self

@@ -13,6 +13,7 @@
 //! it ([`may_see`]).
 
 use super::evaluator::Snapshot;
+use super::returns::PricedCampaign;
 use super::{Service, ServiceError};
 use crate::auth::{KeyInfo, Role};
 use crate::engine::response::EvaluateResponse;
@@ -194,6 +195,7 @@ impl Service {
                 EvaluateError::OutOfRange(format!("discount {} is too large", applied.discount))
             })?;
             takes.push(CampaignTake {
+                plugin: &applied.plugin,
                 campaign_id: &applied.campaign,
                 local_date: at.with_timezone(&timezone).date_naive(),
                 discount_minor,
@@ -220,6 +222,10 @@ impl Service {
             fields.insert("order_id".into(), order_id.clone().into());
         }
         let stored = body.to_string();
+        let priced_basket = serde_json::to_string(&request)
+            .map_err(|e| ServiceError::Unavailable(format!("basket of {order_id}: {e}")))?;
+        let pricing = serde_json::to_string(&pricing_of(&response, &snapshot))
+            .map_err(|e| ServiceError::Unavailable(format!("pricing of {order_id}: {e}")))?;
         tx.record(&NewRedemption {
             order_id: &order_id,
             request_hash: &request_hash,
@@ -230,6 +236,8 @@ impl Service {
             currency: &request.currency,
             campaigns: takes.clone(),
             points: lots,
+            basket: &priced_basket,
+            pricing: &pricing,
         })
         .await?;
         tx.commit().await?;
@@ -302,7 +310,7 @@ impl Service {
     /// lasts while the commits ahead finish; once none has finished for
     /// [`crate::store::PoolSettings::commit_lock_timeout`] (one is stuck, or the database
     /// lock is held elsewhere), it ends with a 503 that asks to retry.
-    async fn commit_turn(&self) -> Result<CommitTurn<'_>, ServiceError> {
+    pub(super) async fn commit_turn(&self) -> Result<CommitTurn<'_>, ServiceError> {
         let patience = self.store.commit_lock_timeout();
         let lock = self.commits.lock();
         let mut lock = std::pin::pin!(lock);
@@ -349,7 +357,7 @@ impl Service {
 
 /// This host's turn to commit or cancel: the commit lock of this process, held until it is
 /// dropped.
-struct CommitTurn<'a> {
+pub(super) struct CommitTurn<'a> {
     _guard: tokio::sync::MutexGuard<'a, ()>,
     finished: &'a AtomicU64,
 }
@@ -358,7 +366,7 @@ impl CommitTurn<'_> {
     /// Ends the turn with `result`: one that reached the database (granted, replayed,
     /// refused) tells the commits waiting behind it that commits are moving; one that
     /// could not (a lock held elsewhere, a database that does not answer) does not.
-    fn end<T>(self, result: &Result<T, ServiceError>) {
+    pub(super) fn end<T>(self, result: &Result<T, ServiceError>) {
         if !matches!(
             result,
             Err(ServiceError::Unavailable(_) | ServiceError::Busy(_))
@@ -372,8 +380,27 @@ impl CommitTurn<'_> {
 /// the same key, or an admin key (which holds every role, and cancels for any channel, for
 /// instance once a channel's key was replaced). An order committed before orders recorded
 /// their key (`owner` is `None`) is every channel's, as it was when it was committed.
-fn may_see(owner: Option<&str>, caller: &KeyInfo) -> bool {
+pub(super) fn may_see(owner: Option<&str>, caller: &KeyInfo) -> bool {
     caller.role == Role::Admin || owner.is_none_or(|owner| owner == &*caller.hash)
+}
+
+/// What a return needs to price the order's kept lines as the order was priced: each
+/// applied campaign's definition, pinned to the plugin version it ran on, with that
+/// version's SHA-256.
+fn pricing_of(response: &EvaluateResponse, snapshot: &Snapshot) -> Vec<PricedCampaign> {
+    response
+        .applied
+        .iter()
+        .filter_map(|applied| snapshot.index.get(&applied.campaign))
+        .map(|live| {
+            let mut campaign = live.campaign.clone();
+            campaign.plugin_version = Some(live.plugin.metadata().version.clone());
+            PricedCampaign {
+                campaign,
+                sha256: live.plugin.sha256().to_string(),
+            }
+        })
+        .collect()
 }
 
 /// `basket` priced at the server's time `now` (in the basket's own offset), or a 422 on

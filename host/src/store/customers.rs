@@ -42,6 +42,14 @@ pub struct CustomerOrder {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// The answer given, as JSON text.
     pub response: String,
+    /// The basket as priced, JSON; `None` for orders committed before returns existed.
+    pub basket: Option<String>,
+    /// How many returns it had.
+    pub returns: i64,
+    /// What its returns refunded, in minor units.
+    pub refunded_minor: i64,
+    /// The order after its latest return, JSON; `None` without returns.
+    pub kept: Option<String>,
 }
 
 /// What an upsert of many profiles did.
@@ -192,29 +200,62 @@ impl Store {
         customer_id: &str,
         limit: u32,
     ) -> Result<Vec<CustomerOrder>, StoreError> {
-        let rows: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT order_id, channel, created_at, cancelled_at, response FROM redemptions \
-             WHERE customer_id = $1 ORDER BY created_at DESC, order_id LIMIT $2",
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            i64,
+            i64,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT r.order_id, r.channel, r.created_at, r.cancelled_at, r.response, r.basket, \
+             (SELECT COUNT(*) FROM redemption_returns x WHERE x.order_id = r.order_id), \
+             (SELECT CAST(COALESCE(SUM(x.refund_minor), 0) AS BIGINT) \
+              FROM redemption_returns x WHERE x.order_id = r.order_id), \
+             (SELECT x.kept FROM redemption_returns x WHERE x.order_id = r.order_id \
+              ORDER BY x.seq DESC LIMIT 1) \
+             FROM redemptions r \
+             WHERE r.customer_id = $1 ORDER BY r.created_at DESC, r.order_id LIMIT $2",
         )
         .bind(customer_id)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(order_id, channel, created_at, cancelled_at, response)| {
-                let when = |text: &str| {
-                    parse_timestamp(text).map_err(|why| {
-                        column_error("redemptions", format!("order {order_id}: {why}"))
-                    })
-                };
-                Ok(CustomerOrder {
-                    created_at: when(&created_at)?,
-                    cancelled_at: cancelled_at.as_deref().map(when).transpose()?,
-                    order_id: order_id.clone(),
+            .map(
+                |(
+                    order_id,
                     channel,
+                    created_at,
+                    cancelled_at,
                     response,
-                })
-            })
+                    basket,
+                    returns,
+                    refunded_minor,
+                    kept,
+                )| {
+                    let when = |text: &str| {
+                        parse_timestamp(text).map_err(|why| {
+                            column_error("redemptions", format!("order {order_id}: {why}"))
+                        })
+                    };
+                    Ok(CustomerOrder {
+                        created_at: when(&created_at)?,
+                        cancelled_at: cancelled_at.as_deref().map(when).transpose()?,
+                        order_id: order_id.clone(),
+                        channel,
+                        response,
+                        basket,
+                        returns,
+                        refunded_minor,
+                        kept,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -227,16 +268,19 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let answers: Vec<(String, String)> =
-            sqlx::query_as("SELECT order_id, response FROM redemptions WHERE customer_id = $1")
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
-        for (order_id, answer) in &answers {
+        let answers: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT order_id, response, basket FROM redemptions WHERE customer_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (order_id, answer, basket) in &answers {
             sqlx::query(
-                "UPDATE redemptions SET customer_id = NULL, response = $1 WHERE order_id = $2",
+                "UPDATE redemptions SET customer_id = NULL, response = $1, basket = $2 \
+                 WHERE order_id = $3",
             )
             .bind(anonymised_answer(answer))
+            .bind(basket.as_deref().map(anonymised_basket))
             .bind(order_id)
             .execute(&mut *tx)
             .await?;
@@ -278,6 +322,24 @@ fn anonymised_answer(answer: &str) -> String {
     }
     value.to_string()
 }
+
+/// What an erased customer's orders keep of them in the basket a return re-prices: their
+/// tier and segments, which thousands share and which plugins may price by, under the id
+/// [`ERASED_CUSTOMER`]; their id, birth date and attributes go. A basket that does not
+/// read as JSON is kept as it is.
+fn anonymised_basket(basket: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(basket) else {
+        return basket.to_string();
+    };
+    if let Some(customer) = value.get_mut("customer").and_then(|c| c.as_object_mut()) {
+        customer.retain(|field, _| matches!(field.as_str(), "loyalty_tier" | "segments"));
+        customer.insert("id".into(), ERASED_CUSTOMER.into());
+    }
+    value.to_string()
+}
+
+/// The customer id an erased customer's orders price returns under.
+pub const ERASED_CUSTOMER: &str = "(erased)";
 
 /// The stored form of a profile: its JSON without the id (the row's key holds it).
 pub fn encode_profile(profile: &CustomerProfile) -> Result<String, StoreError> {

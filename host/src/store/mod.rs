@@ -31,6 +31,7 @@ mod keys;
 mod plugins;
 mod points;
 mod redemptions;
+mod returns;
 #[doc(hidden)]
 pub mod testing;
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub use redemptions::{
     CampaignTake, CommitTx, NewRedemption, PointsLot, RedemptionRow, StoredRedemption, UsageRow,
     COMMIT_LOCK,
 };
+pub use returns::{HeldCampaign, NewReturn, OrderForReturn, StoredReturn, TakeChange};
 
 /// The SQLite migrations, embedded in the binary.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -48,6 +48,11 @@ pub struct NewRedemption<'a> {
     pub campaigns: Vec<CampaignTake<'a>>,
     /// The points each campaign granted the customer (recorded only with a customer).
     pub points: Vec<PointsLot<'a>>,
+    /// The basket as priced, JSON: what a return re-prices the kept lines from.
+    pub basket: &'a str,
+    /// The applied campaigns' definitions and plugin versions, JSON: what a return
+    /// re-prices them under.
+    pub pricing: &'a str,
 }
 
 /// Points one campaign granted an order's customer.
@@ -74,6 +79,8 @@ pub struct CampaignTake<'a> {
     pub discount_minor: i64,
     /// The coupon code (normalized) it used.
     pub coupon: Option<&'a str>,
+    /// The plugin version it ran on, `name@version`.
+    pub plugin: &'a str,
 }
 
 /// One row of a campaign's redemptions, for its stats.
@@ -107,7 +114,7 @@ pub const COMMIT_LOCK: i64 = 0x72_65_6d_69_73_65;
 /// A commit or cancel in progress: holds the commit lock until [`CommitTx::commit`] (or
 /// until dropped, which rolls back and so releases it).
 pub struct CommitTx {
-    tx: Transaction<'static, Any>,
+    pub(super) tx: Transaction<'static, Any>,
 }
 
 impl Store {
@@ -271,7 +278,8 @@ impl CommitTx {
     pub async fn record(&mut self, redemption: &NewRedemption<'_>) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO redemptions (order_id, request_hash, response, customer_id, channel, \
-             currency, created_at, key_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             currency, created_at, key_hash, basket, pricing) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(redemption.order_id)
         .bind(redemption.request_hash)
@@ -281,6 +289,8 @@ impl CommitTx {
         .bind(redemption.currency)
         .bind(timestamp(now()))
         .bind(redemption.key_hash)
+        .bind(redemption.basket)
+        .bind(redemption.pricing)
         .execute(&mut *self.tx)
         .await?;
         if let Some(customer_id) = redemption.customer_id {
@@ -302,7 +312,8 @@ impl CommitTx {
         for take in &redemption.campaigns {
             sqlx::query(
                 "INSERT INTO redemption_campaigns (order_id, campaign_id, customer_id, channel, \
-                 local_date, discount_minor, coupon) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 local_date, discount_minor, coupon, plugin) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(redemption.order_id)
             .bind(take.campaign_id)
@@ -311,6 +322,7 @@ impl CommitTx {
             .bind(take.local_date.to_string())
             .bind(take.discount_minor)
             .bind(take.coupon)
+            .bind(take.plugin)
             .execute(&mut *self.tx)
             .await?;
             // The currency of what it granted is that of the first order that grants money:
