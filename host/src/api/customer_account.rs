@@ -6,8 +6,11 @@ use super::extract::{Path, QueryPairs};
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::engine::response::money;
+use crate::engine::usage::from_minor;
 use crate::engine::wallet::{Offer, Place};
 use crate::model::campaign::Period;
+use crate::model::order_return::OrderState;
+use crate::model::Basket;
 use crate::money::currency;
 use crate::store::CustomerOrder;
 use axum::extract::State;
@@ -276,6 +279,34 @@ pub struct CustomerOrderView {
     pub campaigns: Vec<String>,
     /// The loyalty points it earned.
     pub points: u64,
+    /// How many returns it had.
+    pub returns: i64,
+    /// What its returns refunded in all.
+    #[schema(value_type = String, example = "18.00")]
+    pub refunded: String,
+    /// Whether lines of it may still be returned (`POST
+    /// /v1/redemptions/{order_id}/returns`): not cancelled, committed since orders keep
+    /// what a return needs, and some unit still held.
+    pub returnable: bool,
+    /// Its lines, with the units still held; empty for orders committed before returns
+    /// existed.
+    pub lines: Vec<CustomerOrderLine>,
+}
+
+/// One line of a customer's order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerOrderLine {
+    /// The line's id.
+    pub id: String,
+    /// Its SKU.
+    pub sku: String,
+    /// The price of one unit, before discounts.
+    #[schema(value_type = String, example = "30.00")]
+    pub unit_price: rust_decimal::Decimal,
+    /// Units bought.
+    pub bought: u32,
+    /// Units the customer still holds (bought, less those returned).
+    pub held: u32,
 }
 
 impl From<CustomerOrder> for CustomerOrderView {
@@ -295,8 +326,43 @@ impl From<CustomerOrder> for CustomerOrderView {
             .as_array()
             .map(|points| points.iter().filter_map(|p| p["points"].as_u64()).sum())
             .unwrap_or_default();
+        let basket: Option<Basket> = order
+            .basket
+            .as_deref()
+            .and_then(|basket| serde_json::from_str(basket).ok());
+        let kept: Option<OrderState> = order
+            .kept
+            .as_deref()
+            .and_then(|kept| serde_json::from_str(kept).ok());
+        let lines: Vec<CustomerOrderLine> = basket
+            .map(|basket| {
+                basket
+                    .lines
+                    .into_iter()
+                    .map(|line| {
+                        let held = kept
+                            .as_ref()
+                            .and_then(|kept| kept.lines.iter().find(|held| held.id == line.id))
+                            .map_or(line.quantity, |held| held.quantity);
+                        CustomerOrderLine {
+                            held,
+                            bought: line.quantity,
+                            unit_price: line.unit_price,
+                            sku: line.sku,
+                            id: line.id,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let currency = text("currency");
+        let decimals = currency::minor_unit(&currency).unwrap_or(2);
         CustomerOrderView {
-            currency: text("currency"),
+            returnable: order.cancelled_at.is_none() && lines.iter().any(|line| line.held > 0),
+            returns: order.returns,
+            refunded: money(from_minor(order.refunded_minor, decimals), decimals).to_string(),
+            lines,
+            currency,
             subtotal: text("subtotal"),
             discount_total: text("discount_total"),
             total: text("total"),
@@ -322,7 +388,8 @@ pub struct CustomerOrders {
 /// A customer's orders
 ///
 /// Their newest committed orders, cancelled ones included: totals, the campaigns that
-/// applied and the points earned, as committed.
+/// applied and the points earned, as committed; their lines with the units still held, and
+/// what their returns refunded.
 #[utoipa::path(
     get,
     path = "/v1/customers/{id}/orders",
