@@ -77,6 +77,7 @@ async fn the_console_works_in_a_real_browser() {
         "12-editor-checked-in-browser",
         "13-keys",
         "14-customer",
+        "15-customer-return",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

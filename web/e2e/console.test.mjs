@@ -554,6 +554,117 @@ test("a customer is found by the start of their id, corrected, shown their walle
   await api("POST", "/v1/campaigns/points-per-euro/end", KEYS.marketing);
 });
 
+test("an order is returned in part from the customer page: the refund to make, the units still held, the returns listed", async () => {
+  // The classic of docs/returns.md: « 10 % dès 100 € » on a 90.00 coat and a 30.00 shirt,
+  // paid 108.00. The other campaigns of the web have ended.
+  await api("PUT", "/v1/customers/e2e-r-7", KEYS.marketing, { loyalty_tier: "silver" });
+  const order = await api("POST", "/v1/redemptions", KEYS.channel, {
+    order_id: "order-r-1",
+    currency: "EUR",
+    channel: "web",
+    customer: { id: "e2e-r-7" },
+    lines: [
+      { id: "1", sku: "COAT", quantity: 1, unit_price: "90.00" },
+      { id: "2", sku: "SHIRT", quantity: 1, unit_price: "30.00" },
+    ],
+  });
+  assert.deepEqual(
+    order.applied.map((a) => a.campaign),
+    ["ten-from-100"],
+  );
+  assert.equal(order.total, "108.00");
+
+  await page.goto(BASE + "/#/customers/e2e-r-7");
+  await page.getByRole("heading", { name: "e2e-r-7" }).waitFor(WAIT);
+  const row = page.locator("table.orders tr[data-order=order-r-1]");
+  await row.getByText("108,00 €").waitFor(WAIT);
+  await row.getByTestId("order-returns").getByText("aucun", { exact: true }).waitFor(WAIT);
+  await row.getByRole("button", { name: "Retour", exact: true }).click();
+  const panel = page.locator("tr[data-panel=order-r-1]");
+  const form = panel.locator("form.return-form");
+  await form.waitFor(WAIT);
+  // One row per line, with the units still held.
+  const coat = form.locator("tr[data-line='1']");
+  const shirt = form.locator("tr[data-line='2']");
+  assert.equal(await coat.locator("td.held").innerText(), "1");
+  assert.equal(await shirt.locator("td.held").innerText(), "1");
+  assert.match(await form.innerText(), /Identifiant du retour\s*: order-r-1-r1-/);
+
+  // More units than the order holds: refused next to the line, nothing sent.
+  const posted = [];
+  const onRequest = (request) =>
+    request.method() === "POST" && request.url().includes("/returns") && posted.push(request);
+  page.on("request", onRequest);
+  await shirt.locator("input").fill("2");
+  await form.getByRole("button", { name: "Enregistrer le retour" }).click();
+  await shirt.getByRole("alert").getByText("Au plus 1 unité").waitFor(WAIT);
+  assert.equal(posted.length, 0, "an over-return is not sent");
+
+  // The shirt comes back: the coat alone no longer reaches 100 €, so its 10 % is taken from
+  // the refund: 108.00 paid, 90.00 kept, 18.00 to refund.
+  await shirt.locator("input").fill("1");
+  await form.getByRole("button", { name: "Enregistrer le retour" }).click();
+  const refund = panel.getByTestId("refund-total");
+  await refund.getByText("À rembourser : 18,00 €").waitFor(WAIT);
+  page.off("request", onRequest);
+  assert.equal(posted.length, 1);
+  assert.deepEqual(JSON.parse(posted[0].postData()).lines, [{ id: "2", quantity: 1 }]);
+  assert.equal(await refund.innerText(), `À rembourser${NBSP}: 18,00${NBSP}€`);
+  assert.deepEqual(
+    await panel.locator("table.refund-lines tr[data-refund-line='2'] td.num").allInnerTexts(),
+    ["1", `27,00${NBSP}€`, `9,00${NBSP}€`, `18,00${NBSP}€`],
+  );
+  await panel
+    .locator("li[data-campaign-change=ten-from-100]")
+    .getByText("retirée : 12,00 € → 0,00 €")
+    .waitFor(WAIT);
+  // The orders asked again: the shirt is no longer held, the order counts its return.
+  await panel
+    .locator("table.order-lines tr[data-line='2'] td.held")
+    .getByText("0", { exact: true })
+    .waitFor(WAIT);
+  assert.equal(await panel.locator("table.order-lines tr[data-line='1'] td.held").innerText(), "1");
+  await row.getByTestId("order-returns").getByText("1 retour, 18,00 € remboursés").waitFor(WAIT);
+  await shot("15-customer-return");
+  const recorded = await api("GET", "/v1/redemptions/order-r-1/returns", KEYS.marketing);
+  assert.equal(recorded.returns.length, 1);
+  assert.match(recorded.returns[0].return_id, /^order-r-1-r1-/);
+  assert.equal(recorded.returns[0].refund_total, "18.00");
+
+  // A new return of the coat, while a till returns it first: the API's error, pointing at
+  // the first line sent, is shown next to the coat; the shirt cannot be returned again.
+  await panel.getByRole("button", { name: "Nouveau retour" }).click();
+  await form.waitFor(WAIT);
+  assert.ok(await shirt.locator("input").isDisabled(), "no unit of the shirt is held");
+  await coat.locator("input").fill("1");
+  await api("POST", "/v1/redemptions/order-r-1/returns", KEYS.channel, {
+    return_id: "till-r2",
+    lines: [{ id: "1", quantity: 1 }],
+  });
+  await form.getByRole("button", { name: "Enregistrer le retour" }).click();
+  await coat
+    .getByRole("alert")
+    .getByText("the order holds 0 of the 1 bought", { exact: false })
+    .waitFor(WAIT);
+  await coat.locator("td.held").getByText("0", { exact: true }).waitFor(WAIT);
+  await row.getByTestId("order-returns").getByText("2 retours, 108,00 € remboursés").waitFor(WAIT);
+  assert.equal(await row.getByRole("button", { name: "Retour", exact: true }).count(), 0);
+
+  // The order's returns, first first, with what each refunded.
+  await row.getByRole("button", { name: "Détail" }).click();
+  const history = panel.locator("table.returns");
+  await history.locator("tr[data-return=till-r2]").getByText("90,00 €").waitFor(WAIT);
+  const first = history.locator("tbody tr").first();
+  assert.match(await first.getAttribute("data-return"), /^order-r-1-r1-/);
+  await first.locator("td.refund-amount").getByText("18,00 €").waitFor(WAIT);
+  await first.getByText("SHIRT × 1").waitFor(WAIT);
+  await first.getByText("retirée").waitFor(WAIT);
+  assert.equal(await history.locator("tbody tr").count(), 2);
+  await panel.getByRole("button", { name: "Fermer" }).click();
+  await panel.waitFor({ state: "detached", ...WAIT });
+  assert.deepEqual(policyProblems, []);
+});
+
 test("coupons are generated with progress, listed, searched and downloaded as CSV", async () => {
   await page.goto(BASE + "/#/campaigns/ten-from-100/coupons");
   await page.fill("input[name=count]", "12000");

@@ -1,8 +1,9 @@
 // Customer profiles, for a store or call-centre agent: search them by the start of their id,
 // open one to read its profile, correct its tier, segments, birth date and consents (a merge
 // patch), see its wallet (what it can get now, on a channel, in a store), its points (balance
-// and lots) and its newest orders, or erase it.
-import { useEffect, useMemo, useState } from "react";
+// and lots) and its newest orders, or erase it. An order's lines can be returned in part: the
+// refund the API computes is shown to the agent, and the order's past returns listed.
+import { Fragment, useEffect, useMemo, useState } from "react";
 import { call, errorsByPointer } from "../api.js";
 import { go, href } from "../router.js";
 import { useI18n } from "../i18n/I18n.jsx";
@@ -18,6 +19,12 @@ import { Field, Problem } from "../components/ui.jsx";
 /** @typedef {Points["lots"][number]} Lot */
 /** @typedef {import("../apiTypes").Answer<"/v1/customers/{id}/orders", "GET">} Orders */
 /** @typedef {Orders["orders"][number]} Order */
+/** @typedef {import("../apiTypes").Answer<"/v1/redemptions/{order_id}/returns", "POST">} ReturnAnswer */
+/**
+ * The panel open under an order: its return form (with the return's id, kept while the form
+ * is open), the answer to the return just recorded, or its lines and past returns.
+ * @typedef {{ order: string, mode: "return" | "answer" | "detail", returnId: string | null, answer: ReturnAnswer | null }} Opened
+ */
 /** @typedef {import("../i18n/I18n.jsx").I18n} I18n */
 /** @typedef {{ prefix: string, customers: StoredCustomer[], next: string | null }} Found */
 /** @typedef {{ loyalty_tier: string, segments: string, birthdate: string, email: boolean, sms: boolean }} Draft */
@@ -773,21 +780,63 @@ function PointsView({ id, version }) {
   );
 }
 
+/** The columns of the orders table, for the panel that opens under an order. */
+const ORDER_COLUMNS = 10;
+
 /**
- * The customer's newest orders as committed, cancelled ones included.
+ * A return id for a new return form of `order` (called when the form opens, never while
+ * rendering): the order's next return number and the instant, so two forms never share one.
+ * @param {Order} order
+ */
+const newReturnId = (order) => `${order.order_id}-r${order.returns + 1}-${Date.now().toString(36)}`;
+
+/**
+ * The customer's newest orders as committed, cancelled ones included, each with its returns;
+ * under an order, a panel: its lines and past returns, the return form, or a return's answer.
  * @param {{ id: string, version: number }} props `version` changes when the customer is erased
  */
 function OrdersView({ id, version }) {
   const i18n = useI18n();
   const { t, money } = i18n;
+  // Counts the returns recorded here (and refused ones): the orders are asked again after
+  // each, for the units still held.
+  const [reloads, setReloads] = useState(0);
   // undefined: loading; null: Remise knows no order of this id (nor a profile).
   const [orders, error] = useCustomerRead(
     () => call("GET", "/v1/customers/{id}/orders", { path: { id }, query: { limit: ORDERS } }),
     id,
-    version,
+    // Both only grow: their sum changes whenever either does.
+    version + reloads,
   );
+  const [opened, setOpened] = useState(/** @type {Opened | null} */ (null));
 
   const when = (/** @type {string} */ instant) => i18n.dateTime(instant);
+  const reload = () => setReloads((n) => n + 1);
+
+  /** Opens the return form of `o` with a new return id, kept while the form is open. */
+  function startReturn(/** @type {Order} */ o) {
+    setOpened({
+      order: o.order_id,
+      mode: "return",
+      returnId: newReturnId(o),
+      answer: null,
+    });
+  }
+
+  /** Opens (or closes) the lines and past returns of `o`. */
+  function toggleDetail(/** @type {Order} */ o) {
+    setOpened((current) =>
+      current?.order === o.order_id && current.mode === "detail"
+        ? null
+        : { order: o.order_id, mode: "detail", returnId: null, answer: null },
+    );
+  }
+
+  /** A return was recorded: its answer is shown, and the orders asked again. */
+  function returned(/** @type {Order} */ o, /** @type {ReturnAnswer} */ answer) {
+    setOpened({ order: o.order_id, mode: "answer", returnId: null, answer });
+    reload();
+  }
 
   return (
     <>
@@ -813,41 +862,571 @@ function OrdersView({ id, version }) {
                 <th className="num">{t("customers.orders.col.total")}</th>
                 <th>{t("customers.orders.col.campaigns")}</th>
                 <th className="num">{t("customers.orders.col.points")}</th>
+                <th>{t("customers.orders.col.returns")}</th>
+                <th>{t("customers.orders.col.actions")}</th>
               </tr>
             </thead>
             <tbody>
               {orders.orders.map((o) => (
-                <tr key={o.order_id} data-order={o.order_id}>
-                  <td className="small">
-                    {when(o.committed_at)}
-                    {o.cancelled_at && (
-                      <div>
-                        <span className="badge ended">
-                          {t("customers.orders.cancelledOn", { when: when(o.cancelled_at) })}
-                        </span>
-                      </div>
-                    )}
-                  </td>
+                <Fragment key={o.order_id}>
+                  <tr
+                    data-order={o.order_id}
+                    className={opened?.order === o.order_id ? "current" : undefined}
+                  >
+                    <td className="small">
+                      {when(o.committed_at)}
+                      {o.cancelled_at && (
+                        <div>
+                          <span className="badge ended">
+                            {t("customers.orders.cancelledOn", { when: when(o.cancelled_at) })}
+                          </span>
+                        </div>
+                      )}
+                    </td>
+                    <td>
+                      <code>{o.order_id}</code>
+                    </td>
+                    <td>{o.channel}</td>
+                    <td className="num">{money(o.subtotal, o.currency)}</td>
+                    <td className="num">{money(o.discount_total, o.currency)}</td>
+                    <td className="num">{money(o.total, o.currency)}</td>
+                    <td className="small">
+                      {o.campaigns.length ? (
+                        o.campaigns.map((c, i) => (
+                          <span key={c}>
+                            {i > 0 && ", "}
+                            <a href={href("campaigns", c)}>{c}</a>
+                          </span>
+                        ))
+                      ) : (
+                        <span className="muted">{t("customers.orders.noCampaign")}</span>
+                      )}
+                    </td>
+                    <td className="num">{i18n.number(o.points)}</td>
+                    <td className="small" data-testid="order-returns">
+                      {o.returns > 0 ? (
+                        t("customers.orders.returnsSummary", {
+                          count: o.returns,
+                          refunded: money(o.refunded, o.currency),
+                        })
+                      ) : (
+                        <span className="muted">{t("customers.orders.noReturn")}</span>
+                      )}
+                    </td>
+                    <td className="actions">
+                      {o.returnable && (
+                        <button type="button" onClick={() => startReturn(o)}>
+                          {t("customers.orders.return")}
+                        </button>
+                      )}
+                      {(o.lines.length > 0 || o.returns > 0) && (
+                        <button
+                          type="button"
+                          aria-expanded={opened?.order === o.order_id && opened.mode === "detail"}
+                          onClick={() => toggleDetail(o)}
+                        >
+                          {t("customers.orders.details")}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                  {opened?.order === o.order_id && (
+                    <tr className="order-panel" data-panel={o.order_id}>
+                      <td colSpan={ORDER_COLUMNS}>
+                        <OrderPanel
+                          // A new return id, a new form: nothing typed in the last one stays.
+                          key={opened.returnId ?? opened.mode}
+                          order={o}
+                          opened={opened}
+                          onReturn={() => startReturn(o)}
+                          onReturned={(answer) => returned(o, answer)}
+                          onRefused={reload}
+                          onClose={() => setOpened(null)}
+                        />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/**
+ * What opens under an order: its return form, a return's answer, or its lines and returns.
+ * @param {{ order: Order, opened: Opened, onReturn: () => void, onReturned: (answer: ReturnAnswer) => void, onRefused: () => void, onClose: () => void }} props
+ */
+function OrderPanel({ order, opened, onReturn, onReturned, onRefused, onClose }) {
+  const { t } = useI18n();
+  const title =
+    opened.mode === "return"
+      ? t("customers.returns.formTitle", { order: order.order_id })
+      : opened.mode === "answer"
+        ? t("customers.returns.answerTitle", { order: order.order_id })
+        : t("customers.returns.detailTitle", { order: order.order_id });
+  return (
+    <div className="order-detail">
+      <div className="page-head">
+        <h3>{title}</h3>
+        <div className="buttons">
+          {opened.mode !== "return" && order.returnable && (
+            <button type="button" onClick={onReturn}>
+              {opened.mode === "answer"
+                ? t("customers.returns.again")
+                : t("customers.orders.return")}
+            </button>
+          )}
+          <button type="button" onClick={onClose}>
+            {t("customers.returns.close")}
+          </button>
+        </div>
+      </div>
+      {opened.mode === "return" && opened.returnId ? (
+        <ReturnForm
+          order={order}
+          returnId={opened.returnId}
+          onReturned={onReturned}
+          onRefused={onRefused}
+          onCancel={onClose}
+        />
+      ) : (
+        <>
+          {opened.mode === "answer" && opened.answer && (
+            <ReturnAnswerView answer={opened.answer} order={order} />
+          )}
+          <OrderLines order={order} />
+          {opened.mode === "detail" && <ReturnsHistory order={order} />}
+        </>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The form of a return: per line, the units still held and how many come back. `returnId`
+ * is the same for every send of this form, so a second send of the same lines is answered as
+ * the first (and counts once).
+ * @param {{ order: Order, returnId: string, onReturned: (answer: ReturnAnswer) => void, onRefused: () => void, onCancel: () => void }} props
+ */
+function ReturnForm({ order, returnId, onReturned, onRefused, onCancel }) {
+  const i18n = useI18n();
+  const { t, money } = i18n;
+  const [quantities, setQuantities] = useState(/** @type {Record<string, string>} */ ({}));
+  // Units out of 0..held found before sending, by line id.
+  const [invalid, setInvalid] = useState(/** @type {Record<string, string>} */ ({}));
+  const [nothing, setNothing] = useState(false);
+  const [error, setError] = useState(/** @type {import("../api.js").ApiError | null} */ (null));
+  // The line ids in the order the last send named them: the API's pointers (/lines/0/…)
+  // index into it.
+  const [sent, setSent] = useState(/** @type {string[]} */ ([]));
+  const [sending, setSending] = useState(false);
+
+  // The API's errors by line id: /lines/{i}/… is the i-th line sent.
+  const { byLine, shown } = useMemo(() => {
+    /** @type {Record<string, string[]>} */
+    const byLine = Object.create(null);
+    /** @type {string[]} */
+    const shown = [];
+    const map = errorsByPointer(error);
+    for (const pointer of Object.keys(map)) {
+      const match = /^\/lines\/(\d+)(\/|$)/.exec(pointer);
+      const line = match ? sent[Number(match[1])] : undefined;
+      if (line === undefined) continue;
+      (byLine[line] ??= []).push(...map[pointer]);
+      shown.push(pointer);
+    }
+    return { byLine, shown };
+  }, [error, sent]);
+
+  function set(/** @type {string} */ line, /** @type {string} */ value) {
+    setQuantities((current) => ({ ...current, [line]: value }));
+    setInvalid((current) => {
+      const rest = { ...current };
+      delete rest[line];
+      return rest;
+    });
+    setNothing(false);
+  }
+
+  async function submit(/** @type {import("react").FormEvent} */ event) {
+    event.preventDefault();
+    if (sending) return;
+    /** @type {Record<string, string>} */
+    const problems = {};
+    /** @type {{ id: string, quantity: number }[]} */
+    const lines = [];
+    for (const line of order.lines) {
+      const text = (quantities[line.id] ?? "").trim();
+      if (text === "") continue;
+      const quantity = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (!(quantity >= 0 && quantity <= line.held)) {
+        problems[line.id] = t("customers.returns.tooMany", { count: line.held });
+      } else if (quantity > 0) lines.push({ id: line.id, quantity });
+    }
+    setInvalid(problems);
+    if (Object.keys(problems).length) return;
+    if (!lines.length) {
+      setNothing(true);
+      return;
+    }
+    setError(null);
+    setSent(lines.map((line) => line.id));
+    setSending(true);
+    try {
+      const answer = await call("POST", "/v1/redemptions/{order_id}/returns", {
+        path: { order_id: order.order_id },
+        body: { return_id: returnId, lines },
+      });
+      onReturned(answer);
+    } catch (e) {
+      setError(e);
+      // What the order holds may have changed under this form (another till, another
+      // agent): it is asked again.
+      if (e?.status === 409 || e?.status === 422) onRefused();
+    } finally {
+      setSending(false);
+    }
+  }
+
+  const returning = order.lines.some((line) => Number(quantities[line.id] || 0) > 0);
+  return (
+    <form className="return-form" onSubmit={submit} noValidate>
+      <p className="muted small">{t("customers.returns.hint")}</p>
+      {error && <Problem error={error} shown={shown} />}
+      <div className="table-wrap">
+        <table className="order-lines">
+          <thead>
+            <tr>
+              <th>{t("customers.returns.col.line")}</th>
+              <th>{t("customers.returns.col.sku")}</th>
+              <th className="num">{t("customers.returns.col.unitPrice")}</th>
+              <th className="num">{t("customers.returns.col.bought")}</th>
+              <th className="num">{t("customers.returns.col.held")}</th>
+              <th>{t("customers.returns.col.quantity")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {order.lines.map((line) => {
+              const errors = [
+                ...(invalid[line.id] ? [invalid[line.id]] : []),
+                ...(byLine[line.id] ?? []),
+              ];
+              return (
+                <tr
+                  key={line.id}
+                  data-line={line.id}
+                  className={errors.length ? "invalid" : undefined}
+                >
                   <td>
-                    <code>{o.order_id}</code>
+                    <code>{line.id}</code>
                   </td>
-                  <td>{o.channel}</td>
-                  <td className="num">{money(o.subtotal, o.currency)}</td>
-                  <td className="num">{money(o.discount_total, o.currency)}</td>
-                  <td className="num">{money(o.total, o.currency)}</td>
+                  <td>{line.sku}</td>
+                  <td className="num">{money(line.unit_price, order.currency)}</td>
+                  <td className="num">{i18n.number(line.bought)}</td>
+                  <td className="num held">{i18n.number(line.held)}</td>
+                  <td className="quantity">
+                    <input
+                      type="number"
+                      name={`return-${line.id}`}
+                      min={0}
+                      max={line.held}
+                      step={1}
+                      placeholder="0"
+                      disabled={line.held === 0 || sending}
+                      aria-label={t("customers.returns.quantityLabel", {
+                        line: line.id,
+                        sku: line.sku,
+                      })}
+                      aria-invalid={errors.length > 0 || undefined}
+                      value={quantities[line.id] ?? ""}
+                      onChange={(e) => set(line.id, e.target.value)}
+                    />
+                    {errors.map((message) => (
+                      <span key={message} className="field-error" role="alert">
+                        {message}
+                      </span>
+                    ))}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      {nothing && (
+        <p className="field-error" role="alert">
+          {t("customers.returns.nothing")}
+        </p>
+      )}
+      <div className="buttons">
+        <button type="submit" className="primary" disabled={sending || !returning}>
+          {sending ? t("customers.returns.submitting") : t("customers.returns.submit")}
+        </button>
+        <button type="button" onClick={onCancel} disabled={sending}>
+          {t("customers.returns.cancel")}
+        </button>
+      </div>
+      <p className="muted small">{t("customers.returns.returnId", { id: returnId })}</p>
+    </form>
+  );
+}
+
+/** A campaign's fate in a return, in words. @param {I18n["t"]} t @param {string} status */
+function returnStatus(t, status) {
+  switch (status) {
+    case "kept":
+      return t("customers.returns.status.kept");
+    case "reduced":
+      return t("customers.returns.status.reduced");
+    case "increased":
+      return t("customers.returns.status.increased");
+    case "withdrawn":
+      return t("customers.returns.status.withdrawn");
+    default:
+      return status;
+  }
+}
+
+/** The badge class of a campaign's fate in a return. */
+const RETURN_BADGES = /** @type {Record<string, string>} */ ({
+  kept: "badge active",
+  reduced: "badge paused",
+  increased: "badge active",
+  withdrawn: "badge ended",
+});
+
+/**
+ * What a return answered: the refund first, then each returned line, the discounts that
+ * changed, the points taken back and the gifts the till takes back.
+ * @param {{ answer: ReturnAnswer, order: Order }} props
+ */
+function ReturnAnswerView({ answer, order }) {
+  const i18n = useI18n();
+  const { t, money } = i18n;
+  const amount = (/** @type {string} */ value) => money(value, answer.currency);
+  const sku = (/** @type {string} */ line) => order.lines.find((l) => l.id === line)?.sku ?? "";
+  const changed = answer.campaigns.filter((c) => c.status !== "kept");
+  return (
+    <div className="return-answer" data-testid="return-answer">
+      <p className="refund" role="status" data-testid="refund-total">
+        {t("customers.returns.refund", { amount: amount(answer.refund_total) })}
+      </p>
+      {answer.unrecovered && (
+        <p className="notice small">
+          {t("customers.returns.unrecovered", { amount: amount(answer.unrecovered) })}
+        </p>
+      )}
+      <div className="table-wrap">
+        <table className="refund-lines">
+          <thead>
+            <tr>
+              <th>{t("customers.returns.col.line")}</th>
+              <th>{t("customers.returns.col.sku")}</th>
+              <th className="num">{t("customers.returns.col.returned")}</th>
+              <th className="num">{t("customers.returns.col.paid")}</th>
+              <th className="num">{t("customers.returns.col.withdrawn")}</th>
+              <th className="num">{t("customers.returns.col.refund")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {answer.lines.map((line) => (
+              <tr key={line.id} data-refund-line={line.id}>
+                <td>
+                  <code>{line.id}</code>
+                </td>
+                <td>{sku(line.id)}</td>
+                <td className="num">{i18n.number(line.quantity)}</td>
+                <td className="num">{amount(line.paid)}</td>
+                <td className="num">{amount(line.withdrawn)}</td>
+                <td className="num">{amount(line.refund)}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th colSpan={4}>{t("customers.returns.total")}</th>
+              <th className="num">{amount(answer.withdrawn_total)}</th>
+              <th className="num">{amount(answer.refund_total)}</th>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+      <div className="return-effects">
+        <div>
+          <h4>{t("customers.returns.campaigns")}</h4>
+          {changed.length === 0 ? (
+            <p className="muted small">{t("customers.returns.campaignsKept")}</p>
+          ) : (
+            <ul className="plain">
+              {changed.map((c) => (
+                <li key={c.campaign} data-campaign-change={c.campaign}>
+                  <a href={href("campaigns", c.campaign)}>{c.campaign}</a>{" "}
+                  <span className={RETURN_BADGES[c.status] ?? "badge"}>
+                    {t("customers.returns.campaignChange", {
+                      status: returnStatus(t, c.status),
+                      before: amount(c.discount_before),
+                      after: amount(c.discount_after),
+                    })}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        {answer.points_reversed.length > 0 && (
+          <div>
+            <h4>{t("customers.returns.points")}</h4>
+            <ul className="plain">
+              {answer.points_reversed.map((p) => (
+                <li key={p.campaign} data-points-reversed={p.campaign}>
+                  <a href={href("campaigns", p.campaign)}>{p.campaign}</a>{" "}
+                  {t("customers.returns.pointsReversed", { count: p.points })}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        {answer.gifts_withdrawn.length > 0 && (
+          <div>
+            <h4>{t("customers.returns.gifts")}</h4>
+            <ul className="plain">
+              {answer.gifts_withdrawn.map((g) => (
+                <li key={`${g.campaign} ${g.sku}`} data-gift-withdrawn={g.sku}>
+                  {t("customers.returns.gift", { quantity: g.quantity, sku: g.sku })}{" "}
+                  <span className="muted small">
+                    (<a href={href("campaigns", g.campaign)}>{g.campaign}</a>)
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+      </div>
+      <p className="muted small">
+        {t("customers.returns.recorded", {
+          id: answer.return_id,
+          when: i18n.dateTime(answer.returned_at),
+        })}
+      </p>
+    </div>
+  );
+}
+
+/** An order's lines: what each was bought at, and the units still held. @param {{ order: Order }} props */
+function OrderLines({ order }) {
+  const i18n = useI18n();
+  const { t, money } = i18n;
+  return (
+    <>
+      <h4>{t("customers.returns.linesTitle")}</h4>
+      {order.lines.length === 0 ? (
+        <p className="muted small">{t("customers.returns.noLines")}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="order-lines">
+            <thead>
+              <tr>
+                <th>{t("customers.returns.col.line")}</th>
+                <th>{t("customers.returns.col.sku")}</th>
+                <th className="num">{t("customers.returns.col.unitPrice")}</th>
+                <th className="num">{t("customers.returns.col.bought")}</th>
+                <th className="num">{t("customers.returns.col.held")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {order.lines.map((line) => (
+                <tr key={line.id} data-line={line.id}>
+                  <td>
+                    <code>{line.id}</code>
+                  </td>
+                  <td>{line.sku}</td>
+                  <td className="num">{money(line.unit_price, order.currency)}</td>
+                  <td className="num">{i18n.number(line.bought)}</td>
+                  <td className="num held">{i18n.number(line.held)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/**
+ * An order's past returns, first first, with what each refunded; asked again when the order
+ * counts another.
+ * @param {{ order: Order }} props
+ */
+function ReturnsHistory({ order }) {
+  const i18n = useI18n();
+  const { t, money } = i18n;
+  const [list, error] = useCustomerRead(
+    () => call("GET", "/v1/redemptions/{order_id}/returns", { path: { order_id: order.order_id } }),
+    order.order_id,
+    order.returns,
+  );
+  const amount = (/** @type {string} */ value) => money(value, order.currency);
+  const sku = (/** @type {string} */ line) => order.lines.find((l) => l.id === line)?.sku ?? line;
+  const returns = list?.returns ?? [];
+  return (
+    <>
+      <h4>{t("customers.returns.historyTitle")}</h4>
+      <Problem error={error} />
+      {list === undefined ? (
+        !error && <p className="muted small">{t("common.loading")}</p>
+      ) : returns.length === 0 ? (
+        <p className="muted small" data-testid="returns-empty">
+          {t("customers.returns.none")}
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table className="returns">
+            <thead>
+              <tr>
+                <th>{t("customers.returns.col.date")}</th>
+                <th>{t("customers.returns.col.id")}</th>
+                <th>{t("customers.returns.col.lines")}</th>
+                <th>{t("customers.returns.col.campaigns")}</th>
+                <th className="num">{t("customers.returns.col.withdrawn")}</th>
+                <th className="num">{t("customers.returns.col.refund")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {returns.map((r) => (
+                <tr key={r.return_id} data-return={r.return_id}>
+                  <td className="small">{i18n.dateTime(r.returned_at)}</td>
+                  <td>
+                    <code>{r.return_id}</code>
+                  </td>
                   <td className="small">
-                    {o.campaigns.length ? (
-                      o.campaigns.map((c, i) => (
-                        <span key={c}>
-                          {i > 0 && ", "}
-                          <a href={href("campaigns", c)}>{c}</a>
-                        </span>
-                      ))
-                    ) : (
-                      <span className="muted">{t("customers.orders.noCampaign")}</span>
-                    )}
+                    {r.lines
+                      .map((line) =>
+                        t("customers.returns.returnedLine", {
+                          sku: sku(line.id),
+                          quantity: line.quantity,
+                        }),
+                      )
+                      .join(", ")}
                   </td>
-                  <td className="num">{i18n.number(o.points)}</td>
+                  <td className="small">
+                    {r.campaigns
+                      .filter((c) => c.status !== "kept")
+                      .map((c) => (
+                        <div key={c.campaign}>
+                          <a href={href("campaigns", c.campaign)}>{c.campaign}</a>{" "}
+                          <span className={RETURN_BADGES[c.status] ?? "badge"}>
+                            {returnStatus(t, c.status)}
+                          </span>
+                        </div>
+                      ))}
+                  </td>
+                  <td className="num">{amount(r.withdrawn_total)}</td>
+                  <td className="num refund-amount">{amount(r.refund_total)}</td>
                 </tr>
               ))}
             </tbody>
