@@ -178,6 +178,8 @@ pub struct Coupon {
     pub expires_at: Option<DateTime<Utc>>,
     /// When it was created (microsecond precision).
     pub created_at: DateTime<Utc>,
+    /// The customer it belongs to: only their baskets may use it. Anyone's when `None`.
+    pub customer_id: Option<String>,
 }
 
 /// The codes one request created for a campaign.

@@ -50,4 +50,6 @@ pub struct CouponState {
     pub uses_per_code: u32,
     /// When it stops being accepted.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The customer it belongs to (a personal code); anyone's when `None`.
+    pub customer: Option<String>,
 }

@@ -300,6 +300,10 @@ pub struct CouponView {
     pub expires_at: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// The customer a personal code belongs to; absent: anyone's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "c-1042")]
+    pub customer: Option<String>,
 }
 
 impl From<Coupon> for CouponView {
@@ -310,6 +314,7 @@ impl From<Coupon> for CouponView {
             uses_per_code: coupon.uses_per_code,
             expires_at: coupon.expires_at,
             created_at: coupon.created_at,
+            customer: coupon.customer_id,
         }
     }
 }

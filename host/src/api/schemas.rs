@@ -413,6 +413,11 @@ pub struct CouponResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub campaign: Option<String>,
+    /// Why a valid code did not apply when the code itself says why: a personal code of
+    /// another customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "personal to another customer")]
+    pub detail: Option<String>,
 }
 
 /// What became of a coupon code: `applied` (its campaign applied with it), `not_applied`

@@ -42,6 +42,25 @@ pub struct CouponResult {
     /// The campaign it belongs to, when it exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign: Option<String>,
+    /// Why a valid code did not apply when the code itself says why: a personal code of
+    /// another customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What a personal code answers a basket that is not its customer's.
+pub const NOT_YOURS: &str = "personal to another customer";
+
+/// Whether `state`'s code may be used by `request`: anyone's code, or a personal code of
+/// the basket's customer.
+fn usable_by(state: &CouponState, request: &Basket) -> bool {
+    match &state.customer {
+        None => true,
+        Some(owner) => request
+            .customer
+            .as_ref()
+            .is_some_and(|customer| &customer.id == owner),
+    }
 }
 
 /// Normalizes a coupon code: matching is case-insensitive and ignores surrounding spaces.
@@ -65,15 +84,22 @@ pub fn coupon_results(usage: &Usage, request: &Basket, at: DateTime<Utc>) -> Vec
         .coupons
         .iter()
         .map(|code| match usage.coupons.get(&normalize_code(code)) {
-            Some(state) => CouponResult {
-                code: code.clone(),
-                status: coupon_status(state, at),
-                campaign: Some(state.campaign.clone()),
-            },
+            Some(state) => {
+                let status = coupon_status(state, at);
+                let detail = (status == CouponStatus::NotApplied && !usable_by(state, request))
+                    .then(|| NOT_YOURS.to_string());
+                CouponResult {
+                    code: code.clone(),
+                    status,
+                    campaign: Some(state.campaign.clone()),
+                    detail,
+                }
+            }
             None => CouponResult {
                 code: code.clone(),
                 status: CouponStatus::Unknown,
                 campaign: None,
+                detail: None,
             },
         })
         .collect()
@@ -185,6 +211,12 @@ fn coupon_for(
             continue;
         };
         if state.campaign != campaign.id {
+            continue;
+        }
+        if !usable_by(state, request) {
+            unusable.get_or_insert_with(|| {
+                Rejection::not_eligible(format!("coupon {normalized} is {NOT_YOURS}"))
+            });
             continue;
         }
         match coupon_status(state, at) {
@@ -509,6 +541,7 @@ mod tests {
             uses,
             uses_per_code: 1,
             expires_at: expires.map(at),
+            customer: None,
         };
         let usage = Usage {
             coupons: HashMap::from([

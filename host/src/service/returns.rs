@@ -309,6 +309,7 @@ impl Service {
                         uses: 0,
                         uses_per_code: 1,
                         expires_at: None,
+                        customer: None,
                     },
                 );
             }

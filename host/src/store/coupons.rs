@@ -25,10 +25,20 @@ const MAX_PARAMS: usize = 32_000;
 const INSERT_BATCH: usize = 500;
 
 /// The columns of a coupon row, in the order the queries select them.
-const COUPON_COLUMNS: &str = "code, campaign_id, uses_per_code, uses, expires_at, created_at";
+const COUPON_COLUMNS: &str =
+    "code, campaign_id, uses_per_code, uses, expires_at, created_at, customer_id";
 
-/// A coupon row: code, campaign_id, uses_per_code, uses, expires_at, created_at.
-type CouponRow = (String, String, i64, i64, Option<String>, String);
+/// A coupon row: code, campaign_id, uses_per_code, uses, expires_at, created_at,
+/// customer_id.
+type CouponRow = (
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+);
 
 impl Store {
     /// Stores `codes` (normalized) for `campaign_id` in one transaction; a code that exists
@@ -209,7 +219,7 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 fn decode_coupon(
-    (code, campaign_id, uses_per_code, uses, expires_at, created_at): CouponRow,
+    (code, campaign_id, uses_per_code, uses, expires_at, created_at, customer_id): CouponRow,
 ) -> Result<Coupon, StoreError> {
     let corrupt = |what: &str, why: String| {
         super::column_error(&format!("coupons.{what}"), format!("coupon {code}: {why}"))
@@ -228,6 +238,7 @@ fn decode_coupon(
         created_at: parse_timestamp(&created_at).map_err(|why| corrupt("created_at", why))?,
         code,
         campaign_id,
+        customer_id,
     })
 }
 

@@ -489,6 +489,7 @@ async fn coupon_states(
                 uses: coupon.uses,
                 uses_per_code: coupon.uses_per_code,
                 expires_at: coupon.expires_at,
+                customer: coupon.customer_id,
             };
             (coupon.code, state)
         })
