@@ -16,6 +16,7 @@ pub mod coupon;
 pub mod currency;
 pub mod customer;
 pub mod customer_csv;
+pub mod distribution;
 pub mod effect;
 pub mod field_problem;
 pub mod json_pointer;

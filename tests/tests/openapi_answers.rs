@@ -861,6 +861,92 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // Personal codes: handed out, again (nothing new), refused, and the report.
+    let distributions = "/v1/campaigns/{id}/distributions";
+    let welcome_distributions = "/v1/campaigns/welcome/distributions";
+    let handed = server
+        .expect(
+            StatusCode::CREATED,
+            post.clone(),
+            distributions,
+            welcome_distributions,
+            Some(MARKETING),
+            json_body(
+                json!({ "customers": ["c-123", "c-9"], "prefix": "p-", "uses_per_code": 2,
+                              "expires_at": "2099-06-30T23:59:59+02:00" }),
+            ),
+        )
+        .await;
+    assert_eq!(handed["assigned"], 2, "{handed}");
+    let someone_elses = handed["codes"][1]["code"].clone();
+    let again = server
+        .expect(
+            StatusCode::CREATED,
+            post.clone(),
+            distributions,
+            welcome_distributions,
+            Some(MARKETING),
+            json_body(json!({ "segment": "card-holder", "consent": "sms" })),
+        )
+        .await;
+    assert_eq!(again["assigned"], 0, "{again}");
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            post.clone(),
+            distributions,
+            welcome_distributions,
+            Some(MARKETING),
+            json_body(json!({ "customers": [] })),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            post.clone(),
+            distributions,
+            "/v1/campaigns/nope/distributions",
+            Some(MARKETING),
+            json_body(json!({ "customers": ["c-1"] })),
+        )
+        .await;
+    server
+        .expect(
+            ok,
+            get.clone(),
+            distributions,
+            welcome_distributions,
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            distributions,
+            "/v1/campaigns/nope/distributions",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    let mut not_mine = basket();
+    not_mine["coupons"] = json!([someone_elses]);
+    let answer = server
+        .expect(
+            ok,
+            post.clone(),
+            "/v1/evaluate",
+            "/v1/evaluate",
+            Some(CHANNEL),
+            json_body(not_mine),
+        )
+        .await;
+    assert_eq!(
+        answer["coupons"][0]["detail"], "personal to another customer",
+        "{answer}"
+    );
+
     // Evaluate: every kind of effect, of target, of rejection and of coupon status.
     let evaluate = "/v1/evaluate";
     let answer = server

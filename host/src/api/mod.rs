@@ -29,6 +29,7 @@ pub mod coupons;
 mod customer_account;
 mod customer_files;
 mod customers;
+mod distributions;
 pub mod edge;
 pub mod evaluate;
 pub mod extract;
@@ -231,6 +232,20 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Get, "/v1/campaigns/{id}/coupons", MARKETING, |m| {
         on(m, coupons::list)
     }),
+    route(
+        Verb::Post,
+        "/v1/campaigns/{id}/distributions",
+        MARKETING,
+        |m| {
+            on(m, distributions::create).layer(DefaultBodyLimit::max(distributions::MAX_BODY_BYTES))
+        },
+    ),
+    route(
+        Verb::Get,
+        "/v1/campaigns/{id}/distributions",
+        MARKETING,
+        |m| on(m, distributions::report),
+    ),
     route(Verb::Get, "/v1/groups", MARKETING, |m| on(m, groups::list)),
     route(Verb::Get, "/v1/groups/{name}", MARKETING, |m| {
         on(m, groups::get)

@@ -18,8 +18,8 @@ use super::me::Me;
 use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
-    auth, campaigns, coupons, customer_account, customer_files, customers, evaluate, groups,
-    health, keys, me, metrics, plugins, redemptions, returns, stats, ROUTES,
+    auth, campaigns, coupons, customer_account, customer_files, customers, distributions, evaluate,
+    groups, health, keys, me, metrics, plugins, redemptions, returns, stats, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -48,6 +48,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         redemptions::redeem,
         redemptions::cancel,
         returns::create,
+        distributions::create,
+        distributions::report,
         returns::list,
         campaigns::list,
         campaigns::create,
@@ -113,6 +115,12 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::RedemptionResponse,
         schemas::Cancelled,
         returns::ReturnBody,
+        distributions::DistributionBody,
+        distributions::DistributionDone,
+        distributions::AssignedCode,
+        distributions::SkippedCustomer,
+        distributions::DistributionReport,
+        distributions::ChannelConversion,
         returns::ReturnedLineBody,
         returns::ReturnAnswer,
         returns::RefundLine,
@@ -165,6 +173,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         customer_files::ImportProblem,
         customer_account::Wallet,
         customer_account::WalletOffer,
+        customer_account::WalletCode,
         customer_account::Points,
         customer_account::PointsLotView,
         customer_account::CustomerOrders,
@@ -461,6 +470,7 @@ mod tests {
             "CustomerProfile",
             "CustomerConsentBody",
             "ReturnBody",
+            "DistributionBody",
             "ReturnedLineBody",
         ] {
             assert_eq!(

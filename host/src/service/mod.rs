@@ -1,6 +1,6 @@
 //! The service behind the HTTP API, one file per resource: [`campaigns`] (checked against
 //! their plugin and stored), [`groups`], [`keys`], [`plugins`] (uploads, rollbacks), [`redemptions`], [`returns`],
-//! [`coupons`], [`stats`], [`customers`] (profiles, and [`customer_import`] for imports in
+//! [`coupons`] (and [`distributions`] of personal codes), [`stats`], [`customers`] (profiles, and [`customer_import`] for imports in
 //! bulk); the [`evaluator`] that owns what evaluations read and the
 //! threads they run on; and [`sync`], what a catch-up with other hosts reloads.
 //!
@@ -15,6 +15,7 @@ mod checks;
 mod coupons;
 mod customer_import;
 mod customers;
+mod distributions;
 mod evaluator;
 mod groups;
 mod keys;
@@ -29,6 +30,7 @@ pub use campaigns::CampaignView;
 pub use checks::{SetAside, SetAsideStatus};
 pub use customer_import::{Import, ImportFormat, ImportReport, LineProblem, IMPORT_BATCH};
 pub use customers::{CustomerPage, PROFILES_KEPT, PROFILE_FRESHNESS};
+pub use distributions::Distributed;
 pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};

@@ -64,6 +64,9 @@ pub struct Upserted {
 /// The columns of a customer row, in the order the queries select them.
 const CUSTOMER_COLUMNS: &str = "id, body, created_at, updated_at";
 
+/// Ids one `… IN (…)` query binds (SQLite allows 32,766 parameters).
+const IDS_PER_QUERY: usize = 10_000;
+
 /// A customer row: id, body, created_at, updated_at.
 type CustomerRow = (String, String, String, String);
 
@@ -192,6 +195,31 @@ impl Store {
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.into_iter().map(decode_customer).collect()
+    }
+
+    /// The stored profiles among `ids`, in id order (ids without one are left out).
+    pub async fn customers_by_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<StoredCustomer>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let sql = format!(
+                "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ({}) ORDER BY id",
+                (1..=chunk.len())
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut query = sqlx::query_as::<_, CustomerRow>(&sql);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(decode_customer(row)?);
+            }
+        }
+        Ok(found)
     }
 
     /// The newest `limit` orders of `customer_id`, newest first.

@@ -28,6 +28,7 @@ use std::time::Duration;
 mod coupons;
 mod customers;
 mod keys;
+mod personal_codes;
 mod plugins;
 mod points;
 mod redemptions;
@@ -40,6 +41,7 @@ mod tests;
 pub use crate::model::coupon::Coupon;
 pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
 pub use keys::{Revoked, StoredKey};
+pub use personal_codes::DistributionCounts;
 pub use plugins::StoredPlugin;
 pub use points::StoredLot;
 pub use redemptions::{

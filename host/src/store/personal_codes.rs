@@ -1,0 +1,133 @@
+//! Personal codes in the `coupons` table (migration 13): codes that belong to one customer,
+//! at most one per campaign and customer, handed out in bulk, found for a customer's
+//! wallet, and counted for a campaign's distribution report.
+
+use super::{now, timestamp, Store, StoreError};
+use crate::model::coupon::Coupon;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// Rows per `INSERT` (two parameters each, plus four shared): as for other codes, a few
+/// hundred rows a statement is where bulk inserts are fastest.
+const INSERT_BATCH: usize = 500;
+
+/// Ids one `… IN (…)` query binds.
+const IDS_PER_QUERY: usize = 10_000;
+
+/// What a campaign's personal codes came to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DistributionCounts {
+    /// Personal codes handed out.
+    pub assigned: i64,
+    /// Of those, used by at least one order still standing.
+    pub used: i64,
+    /// Orders that used one, by channel, in channel order.
+    pub by_channel: Vec<(String, i64)>,
+}
+
+impl Store {
+    /// The personal code of each of `customers` that has one for `campaign_id`, by
+    /// customer.
+    pub async fn personal_codes(
+        &self,
+        campaign_id: &str,
+        customers: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in customers.chunks(IDS_PER_QUERY) {
+            let sql = format!(
+                "SELECT customer_id, code FROM coupons WHERE campaign_id = $1 \
+                 AND customer_id IN ({})",
+                (2..chunk.len() + 2)
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(campaign_id);
+            for customer in chunk {
+                query = query.bind(customer.as_str());
+            }
+            found.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(found)
+    }
+
+    /// Stores `assignments` (code, customer) as personal codes of `campaign_id`, in one
+    /// transaction; an assignment whose code exists already, or whose customer has a code
+    /// of the campaign already, is skipped. Returns the customers who got their code.
+    pub async fn insert_personal_codes(
+        &self,
+        campaign_id: &str,
+        assignments: &[(String, String)],
+        uses_per_code: u32,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<String>, StoreError> {
+        let created_at = timestamp(now());
+        let expires_at = expires_at.map(timestamp);
+        let mut sorted: Vec<&(String, String)> = assignments.iter().collect();
+        sorted.sort_unstable();
+        let mut inserted = Vec::with_capacity(assignments.len());
+        let mut tx = self.pool.begin().await?;
+        for batch in sorted.chunks(INSERT_BATCH) {
+            let rows = (0..batch.len())
+                .map(|i| format!("(${}, $1, $2, $3, $4, ${})", 2 * i + 5, 2 * i + 6))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO coupons (code, campaign_id, uses_per_code, expires_at, created_at, \
+                 customer_id) VALUES {rows} ON CONFLICT DO NOTHING RETURNING customer_id"
+            );
+            let mut query = sqlx::query_as::<_, (Option<String>,)>(&sql)
+                .bind(campaign_id)
+                .bind(i64::from(uses_per_code))
+                .bind(expires_at.as_deref())
+                .bind(created_at.as_str());
+            for (code, customer) in batch {
+                query = query.bind(code.as_str()).bind(customer.as_str());
+            }
+            let returned = query.fetch_all(&mut *tx).await?;
+            inserted.extend(returned.into_iter().filter_map(|(customer,)| customer));
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Every personal code of `customer_id`, whatever its campaign, in code order.
+    pub async fn customer_codes(&self, customer_id: &str) -> Result<Vec<Coupon>, StoreError> {
+        let codes: Vec<(String,)> =
+            sqlx::query_as("SELECT code FROM coupons WHERE customer_id = $1 ORDER BY code")
+                .bind(customer_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let codes: Vec<String> = codes.into_iter().map(|(code,)| code).collect();
+        self.coupons_by_codes(&codes).await
+    }
+
+    /// What the personal codes of `campaign_id` came to.
+    pub async fn distribution_counts(
+        &self,
+        campaign_id: &str,
+    ) -> Result<DistributionCounts, StoreError> {
+        let (assigned, used): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN uses > 0 THEN 1 ELSE 0 END), 0) \
+             AS BIGINT) FROM coupons WHERE campaign_id = $1 AND customer_id IS NOT NULL",
+        )
+        .bind(campaign_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let by_channel: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT rc.channel, COUNT(*) FROM redemption_campaigns rc \
+             JOIN coupons c ON c.code = rc.coupon \
+             WHERE rc.campaign_id = $1 AND c.campaign_id = $1 AND c.customer_id IS NOT NULL \
+             GROUP BY rc.channel ORDER BY rc.channel",
+        )
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(DistributionCounts {
+            assigned,
+            used,
+            by_channel,
+        })
+    }
+}
