@@ -63,6 +63,22 @@ pub struct WalletOffer {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "EUR")]
     pub budget_currency: Option<String>,
+    /// The customer's personal codes of this campaign, usable now; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<WalletCode>,
+}
+
+/// A personal code in a customer's wallet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletCode {
+    /// The code, to type at the till or in the app.
+    #[schema(example = "VIP-7K3M9Q2XJ4HD")]
+    pub code: String,
+    /// Uses left.
+    pub uses_left: u32,
+    /// When it stops working; absent: never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Offer> for WalletOffer {
@@ -91,6 +107,15 @@ impl From<&Offer> for WalletOffer {
             budget_left: budget
                 .map(|(left, currency)| money(*left, currency::minor_unit(currency).unwrap_or(2))),
             budget_currency: budget.map(|(_, currency)| currency.clone()),
+            codes: offer
+                .codes
+                .iter()
+                .map(|code| WalletCode {
+                    code: code.code.clone(),
+                    uses_left: code.uses_per_code.saturating_sub(code.uses),
+                    expires_at: code.expires_at,
+                })
+                .collect(),
         }
     }
 }

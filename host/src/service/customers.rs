@@ -254,11 +254,13 @@ impl Service {
             customer: uses,
             coupons: Default::default(),
         };
+        let codes = self.store.customer_codes(id).await?;
         let at = at.unwrap_or_else(|| self.clock.now());
         Ok(wallet::offers(
             &snapshot.index,
             &usage,
             &customer,
+            &codes,
             place,
             at,
         ))
