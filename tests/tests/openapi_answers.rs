@@ -930,6 +930,31 @@ async fn every_route_answers_as_the_document_says() {
             Body::None,
         )
         .await;
+    let codes_csv = server
+        .expect(
+            ok,
+            get.clone(),
+            "/v1/campaigns/{id}/distributions.csv",
+            "/v1/campaigns/welcome/distributions.csv",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        codes_csv.as_str().map(|text| text.lines().count()),
+        Some(3),
+        "{codes_csv}"
+    );
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            "/v1/campaigns/{id}/distributions.csv",
+            "/v1/campaigns/nope/distributions.csv",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
     let mut not_mine = basket();
     not_mine["coupons"] = json!([someone_elses]);
     let answer = server

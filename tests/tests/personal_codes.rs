@@ -227,6 +227,26 @@ async fn a_personal_code_reaches_its_customer_only_and_is_counted_per_channel() 
         })
         .unwrap_or_default();
     assert_eq!(owners.len(), 3, "{coupons}");
+
+    // Every personal code as CSV, in code order: the one used shows its use.
+    let csv = server
+        .send(
+            Method::GET,
+            "/v1/campaigns/vip/distributions.csv",
+            MARKETING,
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = csv.body.as_str().unwrap_or_default().to_string();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    assert_eq!(rows[0], "customer,code,uses,uses_per_code,expires_at");
+    assert!(
+        rows.contains(&format!("c-1,{code},1,1,").as_str()),
+        "{text}"
+    );
 }
 
 #[tokio::test]

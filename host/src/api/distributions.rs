@@ -1,11 +1,13 @@
 //! `POST /v1/campaigns/{id}/distributions` (hand out personal codes to a list of customers
-//! or a segment, honouring consent) and `GET` (what they came to: assigned, used,
-//! conversion per channel). docs/api.md "Personal codes".
+//! or a segment, honouring consent), `GET` (what they came to: assigned, used, conversion
+//! per channel) and `GET …/distributions.csv` (every personal code, for tools without
+//! webhooks). docs/api.md "Personal codes".
 
 use super::extract::Path;
 use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::AppState;
+use crate::model::customer_csv::write_row;
 use crate::model::distribution::DistributionRequest;
 use crate::service::Distributed;
 use crate::store::DistributionCounts;
@@ -220,4 +222,86 @@ pub(crate) async fn report(
 ) -> Result<axum::Json<DistributionReport>, ApiError> {
     let counts = state.service.distribution_counts(&id).await?;
     Ok(axum::Json(DistributionReport::new(id, counts)))
+}
+
+/// Personal codes a page of `distributions.csv` reads at a time.
+const CSV_PAGE: u32 = 5_000;
+
+/// A campaign's personal codes as CSV
+///
+/// Every personal code of the campaign, in code order, streamed as CSV (`customer, code,
+/// uses, uses_per_code, expires_at`): what an e-mail or SMS tool without webhooks imports.
+#[utoipa::path(
+    get,
+    path = "/v1/campaigns/{id}/distributions.csv",
+    tag = "coupons",
+    params(("id" = String, Path, description = "The campaign id")),
+    responses(
+        (status = 200, description = "Every personal code", content_type = "text/csv", body = String),
+        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn csv(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    use futures_util::StreamExt;
+    state.service.campaign_exists(&id).await?;
+    let service = state.service.clone();
+    let header = futures_util::stream::once(async {
+        Ok::<_, std::io::Error>(axum::body::Bytes::from_static(
+            b"customer,code,uses,uses_per_code,expires_at\r\n",
+        ))
+    });
+    let rows = futures_util::stream::unfold(Some(None::<String>), move |cursor| {
+        let (service, id) = (service.clone(), id.clone());
+        async move {
+            let after = cursor?;
+            let page = match service
+                .personal_codes_page(&id, after.as_deref(), CSV_PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, "personal codes CSV cut short");
+                    return Some((Err(std::io::Error::other(error.to_string())), None));
+                }
+            };
+            if page.is_empty() {
+                return None;
+            }
+            let mut text = String::new();
+            for code in &page {
+                write_row(
+                    &mut text,
+                    &[
+                        code.customer_id.clone().unwrap_or_default(),
+                        code.code.clone(),
+                        code.uses.to_string(),
+                        code.uses_per_code.to_string(),
+                        code.expires_at
+                            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_default(),
+                    ],
+                );
+            }
+            let next = (page.len() == CSV_PAGE as usize)
+                .then(|| page.last().map(|code| Some(code.code.clone())))
+                .flatten();
+            Some((Ok(axum::body::Bytes::from(text)), next))
+        }
+    });
+    let mut response = axum::body::Body::from_stream(header.chain(rows)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static("attachment; filename=\"personal-codes.csv\""),
+    );
+    Ok(response)
 }

@@ -246,6 +246,12 @@ pub(crate) const ROUTES: &[Route] = &[
         MARKETING,
         |m| on(m, distributions::report),
     ),
+    route(
+        Verb::Get,
+        "/v1/campaigns/{id}/distributions.csv",
+        MARKETING,
+        |m| on(m, distributions::csv),
+    ),
     route(Verb::Get, "/v1/groups", MARKETING, |m| on(m, groups::list)),
     route(Verb::Get, "/v1/groups/{name}", MARKETING, |m| {
         on(m, groups::get)

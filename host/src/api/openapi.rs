@@ -50,6 +50,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         returns::create,
         distributions::create,
         distributions::report,
+        distributions::csv,
         returns::list,
         campaigns::list,
         campaigns::create,

@@ -134,12 +134,32 @@ impl Service {
         &self,
         campaign_id: &str,
     ) -> Result<DistributionCounts, ServiceError> {
-        if self.store.campaign(campaign_id).await?.is_none() {
-            return Err(ServiceError::NotFound(format!(
-                "campaign {campaign_id} not found"
-            )));
-        }
+        self.campaign_exists(campaign_id).await?;
         Ok(self.store.distribution_counts(campaign_id).await?)
+    }
+
+    /// A page of the personal codes of campaign `campaign_id`, in code order, after
+    /// `after`: what `distributions.csv` streams.
+    pub async fn personal_codes_page(
+        &self,
+        campaign_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::model::coupon::Coupon>, ServiceError> {
+        Ok(self
+            .store
+            .personal_codes_page(campaign_id, after, limit)
+            .await?)
+    }
+
+    /// `Ok` when campaign `campaign_id` exists, a 404 otherwise.
+    pub async fn campaign_exists(&self, campaign_id: &str) -> Result<(), ServiceError> {
+        match self.store.campaign(campaign_id).await? {
+            Some(_) => Ok(()),
+            None => Err(ServiceError::NotFound(format!(
+                "campaign {campaign_id} not found"
+            ))),
+        }
     }
 
     /// The customers `to` names, each once, less those `consent` leaves out (into

@@ -124,6 +124,27 @@ impl Store {
         rows.into_iter().map(decode_coupon).collect()
     }
 
+    /// A page of the personal codes of `campaign_id`, in code order, after the code
+    /// `after` if given, at most `limit`.
+    pub async fn personal_codes_page(
+        &self,
+        campaign_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Coupon>, StoreError> {
+        let sql = format!(
+            "SELECT {COUPON_COLUMNS} FROM coupons WHERE campaign_id = $1 \
+             AND customer_id IS NOT NULL AND code > $2 ORDER BY code LIMIT $3"
+        );
+        let rows = sqlx::query_as::<_, CouponRow>(&sql)
+            .bind(campaign_id)
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(decode_coupon).collect()
+    }
+
     /// How many codes `campaign_id` has.
     pub async fn coupon_count(&self, campaign_id: &str) -> Result<i64, StoreError> {
         let (count,): (i64,) =
