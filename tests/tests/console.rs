@@ -78,6 +78,7 @@ async fn the_console_works_in_a_real_browser() {
         "13-keys",
         "14-customer",
         "15-customer-return",
+        "16-distribution",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

@@ -665,6 +665,125 @@ test("an order is returned in part from the customer page: the refund to make, t
   assert.deepEqual(policyProblems, []);
 });
 
+test("personal codes are previewed, handed out to a segment with e-mail consent, reported and shown in the wallet", async () => {
+  // A campaign that needs a code, for everyone; two profiles of one segment, only one of
+  // them consenting to e-mail. Ids of their own, so no other test sees them.
+  await api("POST", "/v1/campaigns", KEYS.marketing, {
+    id: "e2e-dist-vip",
+    name: "VIP −15 %",
+    plugin: "threshold-discount",
+    params: { tiers: [{ min_subtotal: "0", percent_off: "15" }] },
+    coupon_required: true,
+    status: "active",
+  });
+  await api("PUT", "/v1/customers/e2e-dist-mail", KEYS.marketing, {
+    segments: ["e2e-dist-seg"],
+    consent: { email: true },
+  });
+  await api("PUT", "/v1/customers/e2e-dist-nomail", KEYS.marketing, {
+    segments: ["e2e-dist-seg"],
+    consent: { email: false, sms: true },
+  });
+
+  // A campaign that needs no code has no distribution form, only why.
+  await page.goto(BASE + "/#/campaigns/ten-from-100/coupons");
+  await page.getByTestId("personal-codes-not-required").waitFor(WAIT);
+  assert.equal(await page.locator("form.distribute").count(), 0);
+
+  await page.goto(BASE + "/#/campaigns/e2e-dist-vip");
+  await page.getByRole("heading", { name: "VIP −15 %" }).waitFor(WAIT);
+  await page.getByRole("link", { name: "Codes promo" }).click();
+  const form = page.locator("form.distribute");
+  await form.getByRole("heading", { name: "Distribuer des codes personnels" }).waitFor(WAIT);
+  const report = page.getByTestId("distribution-report");
+  await report.getByTestId("report-assigned").getByText("0", { exact: true }).waitFor(WAIT);
+  await page.getByText("0 code", { exact: true }).waitFor(WAIT);
+  // "Distribuer" waits for a preview of these very settings.
+  const distribute = form.getByRole("button", { name: "Distribuer", exact: true });
+  assert.ok(await distribute.isDisabled());
+
+  await form.locator("input[name=dist-segment]").fill("e2e-dist-seg");
+  await form.locator("select[name=dist-consent]").selectOption("email");
+  await form.locator("input[name=dist-prefix]").fill("VIP-");
+  // The API's error is shown next to its field.
+  await form.locator("input[name=dist-uses]").fill("0");
+  await form.getByRole("button", { name: "Prévisualiser" }).click();
+  await form
+    .locator(".field", { has: page.locator("input[name=dist-uses]") })
+    .getByRole("alert")
+    .getByText("must be 1 to 1000000")
+    .waitFor(WAIT);
+  await form.locator("input[name=dist-uses]").fill("1");
+
+  // The preview: one would get a code, the other is skipped for want of consent; nothing
+  // is handed out.
+  await form.getByRole("button", { name: "Prévisualiser" }).click();
+  const preview = form.getByTestId("distribution-preview");
+  await preview.getByText("1 client recevrait un code").waitFor(WAIT);
+  assert.equal(
+    await preview.getByTestId("already").innerText(),
+    "0 client a déjà un code (il le garde)",
+  );
+  assert.equal(await preview.getByTestId("skipped").innerText(), "1 client écarté");
+  await preview
+    .locator("tr[data-skipped=e2e-dist-nomail]")
+    .getByText("pas de consentement aux envois par e-mail")
+    .waitFor(WAIT);
+  const none = await api("GET", "/v1/campaigns/e2e-dist-vip/coupons", KEYS.marketing);
+  assert.equal(none.total, 0, "a preview hands nothing out");
+
+  // Distributed: one code handed out, listed with its customer, counted by the report, and
+  // downloaded as customer,code.
+  await distribute.click();
+  const done = form.getByTestId("distribution-done");
+  await done.getByText("1 code distribué").waitFor(WAIT);
+  await report.getByTestId("report-assigned").getByText("1", { exact: true }).waitFor(WAIT);
+  assert.equal(
+    await report.getByTestId("report-conversion").locator("strong").innerText(),
+    `0${NBSP}%`,
+  );
+  const row = page.locator("table.coupons tbody tr", { hasText: "e2e-dist-mail" });
+  await row.waitFor(WAIT);
+  const code = await row.locator("code").innerText();
+  assert.match(code, /^VIP-[0-9A-Z]{12}$/);
+  assert.equal(await page.locator("table.coupons tbody tr").count(), 1);
+  const [download] = await Promise.all([
+    page.waitForEvent("download", WAIT),
+    done.getByRole("button", { name: "Télécharger les codes distribués (CSV)" }).click(),
+  ]);
+  const csv = await readFile(await download.path(), "utf8");
+  assert.equal(csv, `customer,code\ne2e-dist-mail,${code}\n`);
+  await shot("16-distribution");
+  const stored = await api("GET", "/v1/campaigns/e2e-dist-vip/distributions", KEYS.marketing);
+  assert.equal(stored.assigned, 1);
+  assert.equal(stored.used, 0);
+
+  // The same again hands out nothing new: the customer keeps their code.
+  await form.getByRole("button", { name: "Prévisualiser" }).click();
+  await preview.getByText("0 client recevrait un code").waitFor(WAIT);
+  assert.equal(
+    await preview.getByTestId("already").innerText(),
+    "1 client a déjà un code (il le garde)",
+  );
+  assert.ok(await distribute.isDisabled(), "nothing to hand out");
+
+  // The customer's wallet lists the campaign, which needs a code, with their code.
+  await page.goto(BASE + "/#/customers/e2e-dist-mail");
+  await page.getByRole("heading", { name: "e2e-dist-mail" }).waitFor(WAIT);
+  const offer = page.locator("tr[data-offer=e2e-dist-vip]");
+  const held = offer.locator(`li[data-code="${code}"]`);
+  await held.getByText(code).waitFor(WAIT);
+  await held.getByText("1 utilisation restante · sans expiration").waitFor(WAIT);
+  // The other one, who got none, has no such offer.
+  await page.goto(BASE + "/#/customers/e2e-dist-nomail");
+  await page.getByRole("heading", { name: "e2e-dist-nomail" }).waitFor(WAIT);
+  await page.getByRole("heading", { name: "Portefeuille" }).waitFor(WAIT);
+  await page.getByText("Offres valables au").waitFor(WAIT);
+  assert.equal(await page.locator("tr[data-offer=e2e-dist-vip]").count(), 0);
+  assert.deepEqual(policyProblems, []);
+  await api("POST", "/v1/campaigns/e2e-dist-vip/end", KEYS.marketing);
+});
+
 test("coupons are generated with progress, listed, searched and downloaded as CSV", async () => {
   await page.goto(BASE + "/#/campaigns/ten-from-100/coupons");
   await page.fill("input[name=count]", "12000");
@@ -687,7 +806,7 @@ test("coupons are generated with progress, listed, searched and downloaded as CS
   ]);
   const csv = await readFile(await download.path(), "utf8");
   const rows = csv.trim().split("\n");
-  assert.equal(rows[0], "code,uses,uses_per_code,created_at");
+  assert.equal(rows[0], "code,uses,uses_per_code,created_at,customer,expires_at");
   assert.equal(rows.length, 12_001);
   assert.equal(new Set(rows.slice(1).map((r) => r.split(",")[0])).size, 12_000);
 });

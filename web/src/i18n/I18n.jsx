@@ -12,6 +12,7 @@ import {
   formatMoney,
   formatNumber,
   formatPercent,
+  formatShare,
   formatTime,
   formatWeekday,
 } from "./format.js";
@@ -36,6 +37,8 @@ function makeI18n(lang) {
     decimal: (value) => formatDecimal(locale, value),
     /** @param {string | number} value */
     percent: (value) => formatPercent(locale, value),
+    /** A fraction ("0.3333") as a percentage. @param {string | number} value */
+    share: (value) => formatShare(locale, value),
     /**
      * @param {string | null | undefined} instant
      * @param {string | null} [timeZone]

@@ -95,6 +95,24 @@ export function formatPercent(/** @type {string} */ locale, /** @type {string | 
 }
 
 /**
+ * A share given as a fraction (decimal string such as "0.3333", or a number) as a
+ * percentage: "33,33 %". The point is moved by two digits in the text, so nothing is
+ * rounded through binary floating point.
+ * @param {string} locale
+ * @param {string | number} value
+ */
+export function formatShare(locale, value) {
+  const text = String(value).trim();
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match) return text;
+  const [, sign, whole, fraction = ""] = match;
+  const digits = fraction.padEnd(2, "0");
+  const integer = (whole + digits.slice(0, 2)).replace(/^0+(?=\d)/, "");
+  const rest = digits.slice(2);
+  return formatPercent(locale, `${sign}${integer}${rest ? `.${rest}` : ""}`);
+}
+
+/**
  * An instant (RFC 3339) as date and time in `timeZone` ("1 mars 2026 à 00:00"); in the
  * viewer's own zone, named, when `timeZone` is absent.
  * @param {string} locale

@@ -1,14 +1,20 @@
 // A campaign's coupon codes: generate a batch with progress, list and search with their
-// uses, download every code as CSV. Dates are shown in the campaign's time zone.
+// uses (and the customer of a personal code), download every code as CSV. A campaign that
+// requires a code also gets its personal codes here: what they came to, and the form that
+// hands them out to a segment or a list of customers. Dates are shown in the campaign's
+// time zone.
 import { useCallback, useEffect, useState } from "react";
 import { call } from "../api.js";
 import { href } from "../router.js";
 import { useI18n } from "../i18n/I18n.jsx";
 import { zoneOf } from "../campaignActions.js";
+import { csvLine, downloadCsv } from "../csv.js";
 import { Field, Problem, Progress } from "../components/ui.jsx";
+import { DistributionForm, DistributionReport } from "./PersonalCodes.jsx";
 
 /** @typedef {import("../apiTypes").Answer<"/v1/campaigns/{id}/coupons", "GET">} CouponPage */
 /** @typedef {import("../apiTypes").Body<"/v1/campaigns/{id}/coupons", "POST">} CouponsRequest */
+/** @typedef {import("../campaignActions.js").StoredCampaign} StoredCampaign */
 /** @typedef {{ done: number, total: number, downloading?: boolean }} Progression */
 
 /** Codes per request: a batch is sent in chunks so its progress can be shown. */
@@ -26,13 +32,13 @@ export function Coupons({ id }) {
   const [page, setPage] = useState(/** @type {CouponPage | null} */ (null));
   const [search, setSearch] = useState("");
   const [cursors, setCursors] = useState(/** @type {(string | null)[]} */ ([null]));
-  const [zone, setZone] = useState("UTC");
+  const [campaign, setCampaign] = useState(/** @type {StoredCampaign | null} */ (null));
+  // Counts the distributions made here: the report is asked again after each.
+  const [distributions, setDistributions] = useState(0);
+  const zone = campaign ? zoneOf(campaign) : "UTC";
 
   useEffect(() => {
-    call("GET", "/v1/campaigns/{id}", { path: { id } }).then(
-      (campaign) => setZone(zoneOf(campaign)),
-      () => {},
-    );
+    call("GET", "/v1/campaigns/{id}", { path: { id } }).then(setCampaign, () => {});
   }, [id]);
 
   const load = useCallback(
@@ -92,7 +98,9 @@ export function Coupons({ id }) {
 
   async function download() {
     setError(null);
-    const rows = ["code,uses,uses_per_code,created_at"];
+    const rows = [
+      csvLine(["code", "uses", "uses_per_code", "created_at", "customer", "expires_at"]),
+    ];
     let after = null;
     let fetched = 0;
     setProgress({ done: 0, total: page?.total || 0, downloading: true });
@@ -103,25 +111,30 @@ export function Coupons({ id }) {
           query: { limit: DOWNLOAD_PAGE, after: after || undefined },
         });
         for (const c of answer.coupons) {
-          rows.push(`${c.code},${c.uses},${c.uses_per_code},${c.created_at}`);
+          rows.push(
+            csvLine([c.code, c.uses, c.uses_per_code, c.created_at, c.customer, c.expires_at]),
+          );
         }
         fetched += answer.coupons.length;
         setProgress({ done: fetched, total: answer.total, downloading: true });
         if (!answer.next) break;
         after = answer.next;
       }
-      const url = URL.createObjectURL(new Blob([rows.join("\n") + "\n"], { type: "text/csv" }));
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = `${id}-coupons.csv`;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      downloadCsv(`${id}-coupons.csv`, rows);
     } catch (e) {
       setError(e);
     }
   }
+
+  /** After a distribution: the report and the first page of codes asked again. */
+  function distributed() {
+    setDistributions((n) => n + 1);
+    load(null).then(() => setCursors([null]));
+  }
+
+  // The customer and expiry columns show when a code of the page has one.
+  const personal = page?.coupons.some((c) => c.customer) ?? false;
+  const expiring = page?.coupons.some((c) => c.expires_at) ?? false;
 
   /** @type {Record<string, string[]>} */
   const fieldErrors = Object.fromEntries(
@@ -196,6 +209,22 @@ export function Coupons({ id }) {
         error={error?.status ? error : null}
         shown={["/count", "/prefix", "/uses_per_code"]}
       />
+      {campaign && (
+        <section className="personal-codes">
+          <h2>{t("distribute.section")}</h2>
+          {campaign.coupon_required ? (
+            <>
+              <p className="muted small">{t("distribute.intro")}</p>
+              <DistributionReport id={id} version={distributions} />
+              <DistributionForm id={id} zone={zone} onDistributed={distributed} />
+            </>
+          ) : (
+            <p className="muted small" data-testid="personal-codes-not-required">
+              {t("distribute.notRequired")}
+            </p>
+          )}
+        </section>
+      )}
       <div className="filters">
         <input
           type="search"
@@ -215,17 +244,37 @@ export function Coupons({ id }) {
                   <th>{t("coupons.col.code")}</th>
                   <th className="num">{t("coupons.col.uses")}</th>
                   <th className="num">{t("coupons.col.usesPerCode")}</th>
+                  {personal && <th>{t("coupons.col.customer")}</th>}
+                  {expiring && <th>{t("coupons.col.expires", { zone })}</th>}
                   <th>{t("coupons.col.created", { zone })}</th>
                 </tr>
               </thead>
               <tbody>
                 {page.coupons.map((c) => (
-                  <tr key={c.code}>
+                  <tr key={c.code} data-code={c.code}>
                     <td>
                       <code>{c.code}</code>
                     </td>
                     <td className="num">{i18n.number(c.uses)}</td>
                     <td className="num">{i18n.number(c.uses_per_code)}</td>
+                    {personal && (
+                      <td className="customer">
+                        {c.customer ? (
+                          <a href={href("customers", c.customer)}>{c.customer}</a>
+                        ) : (
+                          <span className="muted">—</span>
+                        )}
+                      </td>
+                    )}
+                    {expiring && (
+                      <td className="small">
+                        {c.expires_at ? (
+                          i18n.dateTime(c.expires_at, zone, { dateStyle: "short" })
+                        ) : (
+                          <span className="muted">{t("coupons.noExpiry")}</span>
+                        )}
+                      </td>
+                    )}
                     <td className="small">
                       {i18n.dateTime(c.created_at, zone, { dateStyle: "short", seconds: true })}
                     </td>

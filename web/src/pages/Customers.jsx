@@ -1,8 +1,9 @@
 // Customer profiles, for a store or call-centre agent: search them by the start of their id,
 // open one to read its profile, correct its tier, segments, birth date and consents (a merge
-// patch), see its wallet (what it can get now, on a channel, in a store), its points (balance
-// and lots) and its newest orders, or erase it. An order's lines can be returned in part: the
-// refund the API computes is shown to the agent, and the order's past returns listed.
+// patch), see its wallet (what it can get now, on a channel, in a store, with the customer's
+// personal codes), its points (balance and lots) and its newest orders, or erase it. An
+// order's lines can be returned in part: the refund the API computes is shown to the agent,
+// and the order's past returns listed.
 import { Fragment, useEffect, useMemo, useState } from "react";
 import { call, errorsByPointer } from "../api.js";
 import { go, href } from "../router.js";
@@ -582,6 +583,26 @@ function WalletView({ id, version }) {
                       {o.group ? ` · ${t("stacking.group", { group: o.group })}` : ""}
                       {o.exclusive ? ` · ${t("stacking.exclusive")}` : ""}
                     </div>
+                    {o.codes && o.codes.length > 0 && (
+                      <div className="personal-codes small">
+                        <span className="label">{t("customers.wallet.codes")}</span>
+                        <ul className="plain">
+                          {o.codes.map((c) => (
+                            <li key={c.code} data-code={c.code}>
+                              <code>{c.code}</code>{" "}
+                              <span className="muted">
+                                {t("customers.wallet.codeUses", { count: c.uses_left })} ·{" "}
+                                {c.expires_at
+                                  ? t("customers.wallet.codeExpires", {
+                                      at: i18n.dateTime(c.expires_at),
+                                    })
+                                  : t("customers.wallet.codeNoExpiry")}
+                              </span>
+                            </li>
+                          ))}
+                        </ul>
+                      </div>
+                    )}
                   </td>
                   <td className="small">
                     {o.ends_at ? (

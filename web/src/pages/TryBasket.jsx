@@ -386,6 +386,7 @@ function Outcome({ result: r }) {
               <li key={i}>
                 <code>{c.code}</code> {couponStatus(t, c.status)}
                 {c.campaign ? ` (${c.campaign})` : ""}
+                {c.detail && <span className="muted"> · {couponDetail(t, c.detail)}</span>}
               </li>
             ))}
           </ul>
@@ -468,6 +469,16 @@ function couponStatus(t, status) {
     default:
       return status;
   }
+}
+
+/**
+ * Why a valid code did not apply, when the code itself says why (the API's words when the
+ * console does not know them).
+ * @param {I18n["t"]} t
+ * @param {string} detail
+ */
+function couponDetail(t, detail) {
+  return detail === "personal to another customer" ? t("couponDetail.personal") : detail;
 }
 
 /**
