@@ -549,14 +549,27 @@ impl Store {
 }
 
 /// Moves the whole WAL of the SQLite file at `url` into the database file and empties it.
+/// SQLite answers a checkpoint it could not finish (a connection of the closed pools still
+/// being torn down holds a read) with `busy = 1` rather than an error: it is tried again,
+/// [`CHECKPOINT_TRIES`] times at most.
 async fn checkpoint(url: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
     let mut connection = sqlx::AnyConnection::connect(url).await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut connection)
-        .await?;
+    for _ in 0..CHECKPOINT_TRIES {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut connection)
+            .await?;
+        if busy == 0 {
+            break;
+        }
+        tracing::debug!("the shutdown checkpoint found the database busy; trying again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     connection.close().await
 }
+
+/// How many times a shutdown checkpoint is tried while SQLite reports it busy.
+const CHECKPOINT_TRIES: usize = 40;
 
 /// A SQLite URL that creates its file when missing (`mode=rwc`), unless it sets a mode
 /// or is in memory.
