@@ -1,7 +1,9 @@
-//! Builders for the effects a scenario proposes.
+//! Builders for the effects a scenario proposes, so a plugin never spells out the wire
+//! records and the same source builds for either contract version.
 //!
 //! Values, not amounts: a plugin says "10 % of these lines" or "these units for 20.00";
-//! the host computes, rounds, clamps and allocates.
+//! the host computes, rounds, clamps and allocates. [`spend_points`] and [`issue_reward`]
+//! are contract 1.1's (absent with the feature `contract-1-0`).
 
 use crate::basket::UnitPick;
 use crate::money::to_wire;
@@ -84,4 +86,25 @@ pub fn points(points: u64) -> Effect {
 /// A message for the customer.
 pub fn message(text: impl Into<String>) -> Effect {
     Effect::Message(text.into())
+}
+
+/// Loyalty points spent from the customer's balance (contract 1.1): at most
+/// [`crate::customer::points_balance`], and the campaign's discount is what they buy. The
+/// host debits them when the order is committed, and only if the campaign applies.
+#[cfg(not(feature = "contract-1-0"))]
+pub fn spend_points(points: u64) -> Effect {
+    Effect::SpendPoints(points)
+}
+
+/// A reward for a later order (contract 1.1): at commit, the host creates the customer a
+/// personal code of campaign `campaign` (a campaign with coupons), valid `valid_days` days
+/// (1 to 3,650) in `channels` (at most 16; empty: wherever that campaign runs). Ignored for
+/// an anonymous basket and in a mere evaluation.
+#[cfg(not(feature = "contract-1-0"))]
+pub fn issue_reward(campaign: impl Into<String>, valid_days: u32, channels: Vec<String>) -> Effect {
+    Effect::IssueReward(crate::Reward {
+        campaign: campaign.into(),
+        valid_days,
+        channels,
+    })
 }

@@ -23,12 +23,29 @@
 //! The same source builds for `wasm32-wasip2` (the plugin) and natively, where
 //! [`testing`] runs it on JSON baskets in plain `cargo test`.
 //!
+//! # Contract versions
+//!
+//! By default a plugin is built for contract 1.1 (`wit/v1.1`, world
+//! `remise:scenario@1.1.0`): on top of 1.0 it may read what the host knows of the
+//! basket's customer ([`customer`]: stored profile, points balance, purchase history) and
+//! propose two more effects, [`effects::spend_points`] and [`effects::issue_reward`]. The
+//! cargo feature `contract-1-0` builds the very same source for contract 1.0 (`wit/v1`,
+//! `remise:scenario@1.0.0`), for hosts that only load 1.0 plugins; the 1.1-only API is
+//! then absent, so a plugin that uses it does not compile for 1.0. [`CONTRACT`] says which
+//! one a build targets. The host reads customer data before a run only for a plugin whose
+//! component imports `remise:scenario/customer`, which a 1.1 plugin does only when it
+//! calls a [`customer`] function: a plugin that never does costs no more than a 1.0 one.
+//!
 //! Modules: [`basket`] reads the flat basket the host sends, [`money`] converts and rounds
 //! decimals, [`effects`] builds effects, [`params`] prepares parameters once per campaign,
-//! [`testing`] runs a scenario natively. The generated bindings stay private in `wit`.
+//! [`customer`] (1.1) asks the host about the customer, [`testing`] runs a scenario
+//! natively (and sets the customer data [`customer`] answers with there). The generated
+//! bindings stay private in `wit`.
 #![warn(missing_docs)]
 
 pub mod basket;
+#[cfg(not(feature = "contract-1-0"))]
+pub mod customer;
 pub mod effects;
 #[doc(hidden)]
 pub mod export;
@@ -38,7 +55,23 @@ pub mod money;
 pub mod params;
 pub mod testing;
 
-/// The generated bindings of `wit/v1` (private to the SDK; authors use the re-exports).
+/// The generated bindings of `wit/v1.1` (private to the SDK; authors use the re-exports).
+#[cfg(not(feature = "contract-1-0"))]
+#[doc(hidden)]
+#[allow(missing_docs, unsafe_code, clippy::all)]
+pub mod wit {
+    wit_bindgen::generate!({
+        path: "../wit/v1.1",
+        world: "scenario",
+        pub_export_macro: true,
+        export_macro_name: "export",
+        default_bindings_module: "remise_sdk::wit",
+        additional_derives: [PartialEq],
+    });
+}
+
+/// The generated bindings of `wit/v1` (feature `contract-1-0`; private to the SDK).
+#[cfg(feature = "contract-1-0")]
 #[doc(hidden)]
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod wit {
@@ -52,11 +85,29 @@ pub mod wit {
     });
 }
 
+/// The contract version this build of the plugin implements: `1.1.0`, or `1.0.0` with the
+/// feature `contract-1-0`.
+#[cfg(not(feature = "contract-1-0"))]
+pub const CONTRACT: &str = "1.1.0";
+/// The contract version this build of the plugin implements: `1.1.0`, or `1.0.0` with the
+/// feature `contract-1-0`.
+#[cfg(feature = "contract-1-0")]
+pub const CONTRACT: &str = "1.0.0";
+
 pub use basket::{Basket, Context, Customer, Line};
+/// The date library of the SDK's API (`NaiveDate` for birthdates, local dates, purchases).
+pub use chrono;
 pub use params::ParamProblem;
 pub use rust_decimal::Decimal;
+/// What a scenario proposes: contract 1.1's effect (1.0's, plus `SpendPoints` and
+/// `IssueReward`). Build it with [`effects`].
+#[cfg(not(feature = "contract-1-0"))]
+pub use wit::remise::scenario::effects::{Effect, Reward};
+/// What a scenario proposes: contract 1.0's effect. Build it with [`effects`].
+#[cfg(feature = "contract-1-0")]
+pub use wit::remise::scenario::types::Effect;
 pub use wit::remise::scenario::types::{
-    Discount, DiscountValue, Effect, Gift, LineTarget, ScenarioError, Target,
+    Discount, DiscountValue, Gift, LineTarget, ScenarioError, Target,
 };
 
 /// A promotion scenario. Implement it on a unit struct and export it with
@@ -87,10 +138,13 @@ pub trait Scenario {
 /// What most plugins need, in one `use remise_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::basket::{Basket, Context, Customer, Line, UnitPick};
+    #[cfg(not(feature = "contract-1-0"))]
+    pub use crate::customer::{self, ItemKind};
     pub use crate::effects;
     pub use crate::limits;
     pub use crate::money::{self, percent_of};
     pub use crate::{Effect, ParamProblem, Scenario, ScenarioError};
+    pub use chrono::NaiveDate;
     pub use rust_decimal::Decimal;
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};

@@ -1,6 +1,10 @@
 //! Runs a scenario natively, on the same JSON basket `remise plugin run` takes (the
 //! `POST /v1/evaluate` request of docs/api.md), through the same prepare → decode → evaluate
 //! path as the plugin. For unit tests: helpers here panic with a clear message on bad input.
+//!
+//! Contract 1.1: [`with_customer_data`] sets what [`crate::customer`] answers on this
+//! thread (the host's profile, points balance and purchase history for the basket's
+//! customer); as on the host, an anonymous basket gets the empty answers whatever is set.
 
 use crate::basket::{Basket, Context};
 use crate::wit::remise::scenario::types as raw;
@@ -10,6 +14,161 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::str::FromStr;
+
+#[cfg(all(not(feature = "contract-1-0"), not(target_arch = "wasm32")))]
+pub(crate) use self::customer_data::with_current_customer;
+#[cfg(not(feature = "contract-1-0"))]
+use self::customer_data::AnonymousRun;
+#[cfg(not(feature = "contract-1-0"))]
+pub use self::customer_data::{with_customer_data, CustomerData};
+
+/// What `crate::customer` answers natively: per thread, set by a test.
+#[cfg(not(feature = "contract-1-0"))]
+mod customer_data {
+    use crate::customer::{ItemKind, Profile, PurchasedItem, Purchases};
+    use std::cell::{Cell, RefCell};
+
+    /// What the host knows of the basket's customer, as a test sets it.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct CustomerData {
+        /// The stored profile (default: none).
+        pub profile: Option<Profile>,
+        /// The points balance (default: 0).
+        pub points_balance: u64,
+        /// How many days back the history reaches (default: 365).
+        pub history_window_days: u32,
+        /// What was bought, by SKU (any order: `purchased` sorts).
+        pub skus: Vec<PurchasedItem>,
+        /// What was bought, by category (any order: `purchased` sorts).
+        pub categories: Vec<PurchasedItem>,
+    }
+
+    impl Default for CustomerData {
+        fn default() -> Self {
+            Self {
+                profile: None,
+                points_balance: 0,
+                history_window_days: 365,
+                skus: Vec::new(),
+                categories: Vec::new(),
+            }
+        }
+    }
+
+    impl CustomerData {
+        /// With this points balance.
+        pub fn with_points(mut self, points: u64) -> Self {
+            self.points_balance = points;
+            self
+        }
+
+        /// With this stored profile.
+        pub fn with_profile(mut self, profile: Profile) -> Self {
+            self.profile = Some(profile);
+            self
+        }
+
+        /// With this history window.
+        pub fn with_history_window_days(mut self, days: u32) -> Self {
+            self.history_window_days = days;
+            self
+        }
+
+        /// With `purchases` of `item` (replacing what was set for it).
+        pub fn with_purchases(
+            mut self,
+            kind: ItemKind,
+            item: impl Into<String>,
+            purchases: Purchases,
+        ) -> Self {
+            let item = item.into();
+            let history = match kind {
+                ItemKind::Sku => &mut self.skus,
+                ItemKind::Category => &mut self.categories,
+            };
+            history.retain(|bought| bought.item != item);
+            history.push(PurchasedItem { item, purchases });
+            self
+        }
+
+        /// The history kept by `kind`.
+        pub fn history(&self, kind: ItemKind) -> &[PurchasedItem] {
+            match kind {
+                ItemKind::Sku => &self.skus,
+                ItemKind::Category => &self.categories,
+            }
+        }
+
+        /// What the host answers for an anonymous basket: nothing, in the same window.
+        #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+        fn anonymous(&self) -> Self {
+            Self {
+                history_window_days: self.history_window_days,
+                ..Self::default()
+            }
+        }
+    }
+
+    thread_local! {
+        static CURRENT: RefCell<Option<CustomerData>> = const { RefCell::new(None) };
+        static ANONYMOUS: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Puts the previous value back when dropped, even if the test panics.
+    struct Restore(Option<CustomerData>);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CURRENT.with(|current| *current.borrow_mut() = previous);
+        }
+    }
+
+    /// Runs `run` with `crate::customer` answering from `data` on this thread, e.g.
+    /// `with_customer_data(CustomerData::default().with_points(500), || run::<S>(&p, &b))`.
+    pub fn with_customer_data<R>(data: CustomerData, run: impl FnOnce() -> R) -> R {
+        let previous = CURRENT.with(|current| current.borrow_mut().replace(data));
+        let _restore = Restore(previous);
+        run()
+    }
+
+    /// Reads what the current thread's test set (the defaults when nothing is set, the
+    /// empty answers while an anonymous basket is evaluated).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn with_current_customer<R>(read: impl FnOnce(&CustomerData) -> R) -> R {
+        CURRENT.with(|current| {
+            let current = current.borrow();
+            let unset;
+            let data = match current.as_ref() {
+                Some(data) => data,
+                None => {
+                    unset = CustomerData::default();
+                    &unset
+                }
+            };
+            if ANONYMOUS.with(Cell::get) {
+                read(&data.anonymous())
+            } else {
+                read(data)
+            }
+        })
+    }
+
+    /// While alive, the basket being evaluated is anonymous.
+    pub(crate) struct AnonymousRun(bool);
+
+    impl AnonymousRun {
+        pub(crate) fn start(anonymous: bool) -> Self {
+            Self(ANONYMOUS.with(|flag| flag.replace(anonymous)))
+        }
+    }
+
+    impl Drop for AnonymousRun {
+        fn drop(&mut self) {
+            ANONYMOUS.with(|flag| flag.set(self.0));
+        }
+    }
+}
 
 /// Parses a decimal literal; panics on a typo (tests only).
 pub fn dec(literal: &str) -> Decimal {
@@ -223,6 +382,8 @@ impl TestBasket {
         let campaigns = [raw::Campaign {
             params: prepared.to_vec(),
         }];
+        #[cfg(not(feature = "contract-1-0"))]
+        let _anonymous = AnonymousRun::start(self.basket.customer.is_none());
         export::evaluate::<S>(&self.basket, &self.context, &campaigns)
             .pop()
             .unwrap_or_else(|| Err(ScenarioError::Failed("no result".into())))
