@@ -180,6 +180,10 @@ pub struct Coupon {
     pub created_at: DateTime<Utc>,
     /// The customer it belongs to: only their baskets may use it. Anyone's when `None`.
     pub customer_id: Option<String>,
+    /// The order whose commit issued it, for a reward (contract 1.1's `issue-reward`).
+    pub issued_by: Option<String>,
+    /// The channels it may be used in; empty: wherever its campaign runs.
+    pub channels: Vec<String>,
 }
 
 /// The codes one request created for a campaign.

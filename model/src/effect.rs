@@ -1,5 +1,5 @@
 //! What a plugin proposes for a basket once the host has checked it: discounts on lines or
-//! the order, gifts, points and messages. The runtime produces these; money prices them.
+//! the order, gifts, points earned or spent, messages and rewards for a later order. The runtime produces these; money prices them.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -10,8 +10,16 @@ pub const MAX_SKU_BYTES: usize = 256;
 pub const MAX_MESSAGE_BYTES: usize = 1_024;
 /// The most units of one gift.
 pub const MAX_GIFT_QUANTITY: u32 = 1_000;
-/// The most points one effect may grant (JavaScript's largest exact integer).
+/// The most points one effect may grant or spend (JavaScript's largest exact integer).
 pub const MAX_POINTS: u64 = (1 << 53) - 1;
+/// The longest campaign id a reward may name.
+pub const MAX_REWARD_CAMPAIGN_BYTES: usize = 128;
+/// The longest a reward code may stay valid, in days.
+pub const MAX_REWARD_DAYS: u32 = 3_650;
+/// The most channels a reward code may be limited to.
+pub const MAX_REWARD_CHANNELS: usize = 16;
+/// The longest channel name a reward may give.
+pub const MAX_CHANNEL_BYTES: usize = 64;
 
 /// What a plugin proposes, checked.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -40,6 +48,20 @@ pub enum Effect {
     Message {
         /// Its text.
         text: String,
+    },
+    /// Loyalty points spent from the customer's balance (contract 1.1).
+    SpendPoints {
+        /// How many.
+        points: u64,
+    },
+    /// A personal code of another campaign, issued to the customer at commit (contract 1.1).
+    IssueReward {
+        /// The campaign the code is for.
+        campaign: String,
+        /// How many days it stays valid from the commit.
+        valid_days: u32,
+        /// Where it may be used; empty: wherever the campaign runs.
+        channels: Vec<String>,
     },
 }
 

@@ -1,5 +1,5 @@
 //! Remise's ground floor: what Remise talks about (a basket and its lines and customer, a
-//! customer's stored profile and its CSV form, a partial return, a campaign, an effect a plugin proposes, a
+//! customer's stored profile and its CSV form, what a plugin may ask about a customer, a partial return, a campaign, an effect a plugin proposes, a
 //! group's policy, what campaigns have used, a coupon, the ISO 4217 currencies, a plugin's
 //! own limits), exact money, and the checks that need nothing but the values themselves: a
 //! JSON body read strictly, an RFC 7396 merge patch, a plugin's answer, a campaign's params
@@ -16,6 +16,7 @@ pub mod coupon;
 pub mod currency;
 pub mod customer;
 pub mod customer_csv;
+pub mod customer_data;
 pub mod distribution;
 pub mod effect;
 pub mod field_problem;

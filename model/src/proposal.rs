@@ -48,6 +48,17 @@ pub enum Proposed {
     Points(u64),
     /// A message for the customer.
     Message(String),
+    /// Loyalty points spent (contract 1.1).
+    SpendPoints(u64),
+    /// A reward for a later order (contract 1.1).
+    IssueReward {
+        /// The campaign the code is for.
+        campaign: String,
+        /// Days of validity.
+        valid_days: u32,
+        /// Where it may be used.
+        channels: Vec<String>,
+    },
 }
 
 /// What a proposed discount names (the WIT's `target`).
@@ -129,6 +140,45 @@ fn check_effect(effect: Proposed, lines: &[Line]) -> Result<Effect, String> {
             Err(format!("a message has at most {MAX_MESSAGE_BYTES} bytes"))
         }
         Proposed::Message(text) => Ok(Effect::Message { text }),
+        Proposed::SpendPoints(0) => Err("spends 0 points".into()),
+        Proposed::SpendPoints(points) if points > MAX_POINTS => {
+            Err(format!("spends {points} points, more than {MAX_POINTS}"))
+        }
+        Proposed::SpendPoints(points) => Ok(Effect::SpendPoints { points }),
+        Proposed::IssueReward {
+            campaign,
+            valid_days,
+            channels,
+        } => {
+            if campaign.is_empty() || campaign.len() > MAX_REWARD_CAMPAIGN_BYTES {
+                return Err(format!(
+                    "a reward's campaign id has 1 to {MAX_REWARD_CAMPAIGN_BYTES} bytes"
+                ));
+            }
+            if valid_days == 0 || valid_days > MAX_REWARD_DAYS {
+                return Err(format!(
+                    "a reward is valid from 1 to {MAX_REWARD_DAYS} days, not {valid_days}"
+                ));
+            }
+            if channels.len() > MAX_REWARD_CHANNELS {
+                return Err(format!(
+                    "a reward names at most {MAX_REWARD_CHANNELS} channels"
+                ));
+            }
+            if channels
+                .iter()
+                .any(|c| c.is_empty() || c.len() > MAX_CHANNEL_BYTES)
+            {
+                return Err(format!(
+                    "a reward's channel has 1 to {MAX_CHANNEL_BYTES} bytes"
+                ));
+            }
+            Ok(Effect::IssueReward {
+                campaign,
+                valid_days,
+                channels,
+            })
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! What campaigns have already used of their budgets, caps and coupons: the running totals
 //! the store keeps and the service gathers for each evaluation.
 
+use crate::customer_data::CustomerData;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +16,9 @@ pub struct Usage {
     pub customer: Vec<CustomerUse>,
     /// The basket's coupon codes that exist, by normalized code.
     pub coupons: HashMap<String, CouponState>,
+    /// What contract-1.1 plugins may ask about the basket's customer: read only when a
+    /// candidate's plugin imports it, `None` otherwise and for an anonymous basket.
+    pub customer_data: Option<Arc<CustomerData>>,
 }
 
 /// One campaign's running totals.
@@ -52,4 +56,6 @@ pub struct CouponState {
     pub expires_at: Option<DateTime<Utc>>,
     /// The customer it belongs to (a personal code); anyone's when `None`.
     pub customer: Option<String>,
+    /// The channels it may be used in (a reward); empty: wherever its campaign runs.
+    pub channels: Vec<String>,
 }
