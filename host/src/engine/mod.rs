@@ -99,7 +99,7 @@ pub fn evaluate(
         .ok_or_else(|| EvaluateError::UnknownCurrency(basket.currency.clone()))?;
     crate::metrics::evaluation();
     let selection = select::select(request, campaigns, usage);
-    let proposals = run::run_plugins(request, &selection.groups)?;
+    let proposals = run::run_plugins(request, &selection.groups, usage)?;
     let settlement = settle::settle(basket, decimals, &proposals.proposals, &policy, usage);
     let effects: Vec<&[Effect]> = settlement
         .applied

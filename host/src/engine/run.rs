@@ -7,7 +7,7 @@ use super::response::RejectedCampaign;
 use super::select::{rejected_campaign, PluginGroup};
 use super::{EvaluateError, LiveCampaign, Request};
 use crate::metrics;
-use crate::model::Effect;
+use crate::model::{Effect, Usage};
 use crate::runtime::{encode, fair_share_end, Evaluation, PreparedParams};
 use chrono::{FixedOffset, Offset, Utc};
 use rayon::prelude::*;
@@ -43,6 +43,7 @@ pub struct Proposals<'a> {
 pub fn run_plugins<'a>(
     request: Request<'_>,
     groups: &[PluginGroup<'a>],
+    usage: &Usage,
 ) -> Result<Proposals<'a>, EvaluateError> {
     let mut out = Proposals {
         proposals: Vec::new(),
@@ -52,8 +53,9 @@ pub fn run_plugins<'a>(
         return Ok(out);
     }
     let (basket, at) = (request.basket, request.at);
-    let input =
+    let mut input =
         encode(basket, at.fixed_offset()).map_err(|e| EvaluateError::OutOfRange(e.to_string()))?;
+    input.customer = usage.customer_data.clone();
     let done = AtomicUsize::new(0);
     let run_group = |group: &PluginGroup<'a>| -> Option<Evaluation> {
         let now = Instant::now();

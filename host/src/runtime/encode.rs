@@ -6,6 +6,7 @@ use super::bindings::types as wire;
 use super::lower::WireBasket;
 use crate::model::Basket;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use remise_model::customer_data::CustomerData;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,7 +26,8 @@ pub fn decimal(value: Decimal) -> Result<wire::Decimal, DecimalOutOfRange> {
     })
 }
 
-fn date(value: NaiveDate) -> wire::Date {
+/// A calendar date for the wire.
+pub fn date(value: NaiveDate) -> wire::Date {
     wire::Date {
         year: value.year(),
         month: value.month() as u8,
@@ -41,6 +43,9 @@ pub struct WireInput {
     pub basket: Arc<WireBasket>,
     /// Where and when.
     pub context: wire::Context,
+    /// What contract-1.1 plugins that import `customer` are told of the basket's
+    /// customer (`None`: nothing, as for an anonymous basket).
+    pub customer: Option<Arc<CustomerData>>,
 }
 
 impl WireInput {
@@ -153,6 +158,7 @@ pub fn encode(request: &Basket, at: DateTime<FixedOffset>) -> Result<WireInput, 
             utc_offset_minutes: 0,
             local_date: date(NaiveDate::MIN),
         },
+        customer: None,
     };
     input.set_time(at);
     Ok(input)

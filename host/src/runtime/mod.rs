@@ -3,7 +3,7 @@
 //! One [`Runtime`] per process holds the `Engine` (configured in [`engine`]) and a linker
 //! that offers plugins one import, the bounded log. [`Runtime::load`] compiles a component
 //! ([`Runtime::check`] takes one the registry's cache already compiled), checks its imports
-//! and its exports against `remise:scenario@1.0.0`, pre-instantiates it,
+//! and its exports against `remise:scenario@1.0.0` or `@1.1.0` ([`Contract`]), pre-instantiates it,
 //! reads its metadata and compiles its params JSON Schema ([`ParamsSchema`]), which
 //! [`Plugin::check_params`] applies after the plugin's own check. [`Plugin::evaluate`] then
 //! runs every campaign that uses the plugin in one fresh sandbox (instantiation is most of a
@@ -26,7 +26,7 @@ pub mod lower;
 pub mod sandbox;
 
 use crate::model::Line;
-use bindings::{types as wire, Scenario, ScenarioPre};
+use bindings::{types as wire, v1_1};
 pub use effects::Effect;
 pub use encode::{encode, WireInput};
 pub use error::{LoadError, RunError};
@@ -36,21 +36,57 @@ use sandbox::{LogFlood, LogLine, Sandbox};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
-use wasmtime::component::{Component, ComponentExportIndex, Instance, Linker, TypedFunc};
+use wasmtime::component::{
+    Component, ComponentExportIndex, ComponentType, Instance, InstancePre, Lift, Linker, TypedFunc,
+};
 use wasmtime::{Engine, Store, Trap};
 
-/// The `evaluate` export, typed.
-type EvaluateFn<'a> = TypedFunc<
+/// The `evaluate` export, typed, for a contract whose effect variant is `E`.
+type EvaluateFn<'a, E> = TypedFunc<
     (&'a lower::WireBasket, wire::Context, &'a [wire::Campaign]),
-    (Vec<Result<Vec<wire::Effect>, wire::ScenarioError>>,),
+    (Vec<Result<Vec<E>, wire::ScenarioError>>,),
 >;
 
-/// The import every plugin may use.
+/// The log, which every plugin may use.
 const HOST_INTERFACE: &str = "remise:scenario/host@1.0.0";
-/// The types-only interface of the world (imported, carries no functions).
-const TYPES_INTERFACE: &str = "remise:scenario/types@1.0.0";
+/// The log, as contract 1.1 names it.
+const HOST_INTERFACE_1_1: &str = "remise:scenario/host@1.1.0";
+/// What contract 1.1 offers about the basket's customer.
+const CUSTOMER_INTERFACE: &str = "remise:scenario/customer@1.1.0";
+/// The interfaces a plugin may import besides WASI's trapping stubs: the log, the
+/// types-only interfaces of either contract (they carry no functions), and `customer`.
+const ALLOWED_IMPORTS: &[&str] = &[
+    HOST_INTERFACE,
+    "remise:scenario/types@1.0.0",
+    HOST_INTERFACE_1_1,
+    "remise:scenario/types@1.1.0",
+    "remise:scenario/effects@1.1.0",
+    CUSTOMER_INTERFACE,
+];
+
+/// The version of the contract a plugin was built for, read from the types of its
+/// exports when it is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Contract {
+    /// `remise:scenario@1.0.0` (`wit/v1`).
+    #[serde(rename = "1.0.0")]
+    V1_0,
+    /// `remise:scenario@1.1.0` (`wit/v1.1`): customer data, spending points, rewards.
+    #[serde(rename = "1.1.0")]
+    V1_1,
+}
+
+impl Contract {
+    /// As the WIT package names it, such as `1.1.0`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Contract::V1_0 => "1.0.0",
+            Contract::V1_1 => "1.1.0",
+        }
+    }
+}
 /// The most parameter problems reported for one check, by the params schema or the plugin.
 const MAX_PARAM_PROBLEMS: usize = 100;
 /// The most one call of `evaluate` (or one log message) may hand the host, in bytes as the
@@ -218,6 +254,7 @@ impl Runtime {
         engine::spawn_epoch_ticker(&engine)?;
         let mut linker = Linker::new(&engine);
         sandbox::add_log_to_linker(&mut linker)?;
+        sandbox::add_customer_to_linker(&mut linker)?;
         Ok(Self { engine, linker })
     }
 
@@ -250,9 +287,9 @@ impl Runtime {
             .imports(&self.engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        let forbidden = imports.iter().find(|name| {
-            *name != HOST_INTERFACE && *name != TYPES_INTERFACE && !name.starts_with("wasi:")
-        });
+        let forbidden = imports
+            .iter()
+            .find(|name| !ALLOWED_IMPORTS.contains(&name.as_str()) && !name.starts_with("wasi:"));
         if let Some(name) = forbidden {
             return Err(LoadError::ForbiddenImport(name.clone()));
         }
@@ -265,8 +302,16 @@ impl Runtime {
         let instance_pre = linker
             .instantiate_pre(component)
             .map_err(|e| LoadError::NotAScenario(format!("{e:#}")))?;
-        let pre = ScenarioPre::new(instance_pre)
-            .map_err(|e| LoadError::NotAScenario(format!("{e:#}")))?;
+        // The exports' types tell the contract apart: 1.1's `evaluate` answers its own
+        // `effect` variant, which 1.0's check refuses, and the other way round.
+        let contract = if v1_1::ScenarioPre::new(instance_pre.clone()).is_ok() {
+            Contract::V1_1
+        } else {
+            bindings::ScenarioPre::new(instance_pre.clone())
+                .map_err(|e| LoadError::NotAScenario(format!("{e:#}")))?;
+            Contract::V1_0
+        };
+        let reads_customer = imports.iter().any(|name| name == CUSTOMER_INTERFACE);
         let evaluate_export = component
             .get_export_index(None, "evaluate")
             .ok_or_else(|| LoadError::NotAScenario("no export `evaluate`".into()))?;
@@ -284,7 +329,9 @@ impl Runtime {
             size: bytes.len(),
             imports,
             limits: RwLock::new(limits),
-            pre,
+            pre: instance_pre,
+            contract,
+            reads_customer,
             evaluate_export,
         };
         let (metadata, params_schema) = plugin.read_metadata()?;
@@ -304,7 +351,11 @@ pub struct Plugin {
     imports: Vec<String>,
     /// Set at load, and again when ops change the plugin's own limits.
     limits: RwLock<Limits>,
-    pre: ScenarioPre<Sandbox>,
+    /// Type-checked against the world of `contract` at load.
+    pre: InstancePre<Sandbox>,
+    contract: Contract,
+    /// Whether it imports `customer` (contract 1.1), so needs [`WireInput::customer`].
+    reads_customer: bool,
     evaluate_export: ComponentExportIndex,
 }
 
@@ -330,6 +381,17 @@ impl Plugin {
         &self.imports
     }
 
+    /// The contract version it was built for.
+    pub fn contract(&self) -> Contract {
+        self.contract
+    }
+
+    /// Whether it asks about the basket's customer (it imports contract 1.1's
+    /// `customer`): only then does an evaluation read the customer's data for it.
+    pub fn reads_customer(&self) -> bool {
+        self.reads_customer
+    }
+
     /// Its limits.
     pub fn limits(&self) -> Limits {
         *self.limits.read().unwrap_or_else(PoisonError::into_inner)
@@ -349,7 +411,13 @@ impl Plugin {
             limits.fuel,
             limits.deadline,
             MAX_SETUP_OUTPUT_BYTES,
-            |store, instance| Scenario::new(&mut *store, instance)?.call_metadata(store),
+            None,
+            |store, instance| match self.contract {
+                Contract::V1_0 => {
+                    bindings::Scenario::new(&mut *store, instance)?.call_metadata(store)
+                }
+                Contract::V1_1 => v1_1::Scenario::new(&mut *store, instance)?.call_metadata(store),
+            },
         );
         let raw = result.map_err(|e| LoadError::Metadata(e.to_string()))?;
         let name_ok = !raw.name.is_empty()
@@ -400,8 +468,12 @@ impl Plugin {
             limits.fuel,
             limits.deadline,
             MAX_SETUP_OUTPUT_BYTES,
-            |store, instance| {
-                Scenario::new(&mut *store, instance)?.call_check_params(store, params_json)
+            None,
+            |store, instance| match self.contract {
+                Contract::V1_0 => bindings::Scenario::new(&mut *store, instance)?
+                    .call_check_params(store, params_json),
+                Contract::V1_1 => v1_1::Scenario::new(&mut *store, instance)?
+                    .call_check_params(store, params_json),
             },
         );
         let prepared = match result? {
@@ -491,18 +563,27 @@ impl Plugin {
         // looping campaign among 40 siblings burned 410M units, about the 50 ms deadline:
         // the same basket then got either `fuel_exhausted` for it alone or `timeout` for
         // all 41, and a campaign's fuel limit depended on how many siblings it had.
+        let customer = if self.reads_customer {
+            input.customer.clone()
+        } else {
+            None
+        };
+        let args = (&*input.basket, input.context, wire_campaigns.as_slice());
         let (result, mut report) = self.sandboxed(
             &limits,
             fuel,
             deadline,
             MAX_OUTPUT_BYTES,
-            |store, instance| {
-                self.evaluate_fn(store, instance)?
-                    .call(
-                        &mut *store,
-                        (&*input.basket, input.context, &wire_campaigns),
-                    )
-                    .map(|(answers,)| answers)
+            customer,
+            |store, instance| match self.contract {
+                Contract::V1_0 => self
+                    .evaluate_fn::<wire::Effect>(store, instance)?
+                    .call(&mut *store, args)
+                    .map(|(answers,)| proposals(answers, effects::proposed)),
+                Contract::V1_1 => self
+                    .evaluate_fn::<v1_1::effects::Effect>(store, instance)?
+                    .call(&mut *store, args)
+                    .map(|(answers,)| proposals(answers, effects::proposed_1_1)),
             },
         );
         let results = match result {
@@ -553,8 +634,19 @@ impl Plugin {
     }
 }
 
+/// A run's answers in the host's own types, whichever contract's effects they were.
+fn proposals<E>(
+    answers: Vec<Result<Vec<E>, wire::ScenarioError>>,
+    proposed: fn(E) -> effects::Proposed,
+) -> Vec<Result<Vec<effects::Proposed>, wire::ScenarioError>> {
+    answers
+        .into_iter()
+        .map(|answer| answer.map(|effects| effects.into_iter().map(proposed).collect()))
+        .collect()
+}
+
 fn check_answer(
-    answer: Result<Vec<wire::Effect>, wire::ScenarioError>,
+    answer: Result<Vec<effects::Proposed>, wire::ScenarioError>,
     lines: &[Line],
     max_effects: usize,
 ) -> Result<Vec<Effect>, RunError> {
@@ -585,15 +677,16 @@ impl Plugin {
     ///
     /// `Scenario::new` (what bindgen offers) looks up and type-checks all three exports on
     /// every instantiation; on a 20-line basket that was ~5 % of a whole evaluation.
-    fn evaluate_fn<'a>(
+    fn evaluate_fn<'a, E: ComponentType + Lift>(
         &self,
         store: &mut Store<Sandbox>,
         instance: &Instance,
-    ) -> wasmtime::Result<EvaluateFn<'a>> {
+    ) -> wasmtime::Result<EvaluateFn<'a, E>> {
         let func = instance
             .get_func(&mut *store, self.evaluate_export)
             .ok_or_else(|| wasmtime::format_err!("no export `evaluate`"))?;
-        // SAFETY: `ScenarioPre::new` type-checked the export `evaluate` of this very
+        // SAFETY: `ScenarioPre::new` of `self.contract`'s world (whose effect type is the
+        // `E` each caller names for it) type-checked the export `evaluate` of this very
         // component against the world's signature when the plugin was loaded, and every
         // instance of one `InstancePre` has that component's types; this is the same
         // reasoning bindgen's own `call_evaluate` relies on.
@@ -611,10 +704,14 @@ impl Plugin {
         fuel: u64,
         deadline: Duration,
         output_bytes: usize,
+        customer: Option<Arc<remise_model::customer_data::CustomerData>>,
         call: impl FnOnce(&mut Store<Sandbox>, &Instance) -> wasmtime::Result<R>,
     ) -> (Result<R, RunError>, RunReport) {
         let started = Instant::now();
-        let mut store = Store::new(self.pre.engine(), Sandbox::new(limits.memory_bytes));
+        let mut store = Store::new(
+            self.pre.engine(),
+            Sandbox::new(limits.memory_bytes, customer),
+        );
         store.limiter(|sandbox| sandbox);
         store.set_epoch_deadline(deadline_ticks(deadline));
         store.epoch_deadline_trap();
@@ -624,7 +721,7 @@ impl Plugin {
         };
         let result = match store
             .set_fuel(fuel)
-            .and_then(|()| self.pre.instance_pre().instantiate(&mut store))
+            .and_then(|()| self.pre.instantiate(&mut store))
         {
             Ok(instance) => match call(&mut store, &instance) {
                 // The epoch stops the plugin's code; the host's own work on its answer

@@ -6,7 +6,11 @@
 //! allocate nothing, and once it has offered more than [`MAX_LOG_OFFERED_BYTES`] in all
 //! its run ends ([`LogFlood`]).
 
+use super::bindings::v1_1::customer as wire_customer;
 use super::bindings::Level;
+use super::encode::date;
+use remise_model::customer_data::{CustomerData, ItemKind, Purchases};
+use std::sync::Arc;
 use wasmtime::component::{Linker, WasmStr};
 use wasmtime::{ResourceLimiter, StoreContextMut};
 
@@ -51,11 +55,15 @@ pub struct Sandbox {
     log_offered: usize,
     /// Log lines dropped because the log was full.
     pub log_dropped: usize,
+    /// What the `customer` imports (contract 1.1) answer: `None` for a plugin that does
+    /// not import them, an anonymous basket, or a customer the host never stored.
+    customer: Option<Arc<CustomerData>>,
 }
 
 impl Sandbox {
-    /// A sandbox whose linear memory may not exceed `memory_limit` bytes.
-    pub fn new(memory_limit: usize) -> Self {
+    /// A sandbox whose linear memory may not exceed `memory_limit` bytes, whose
+    /// `customer` imports answer from `customer`.
+    pub fn new(memory_limit: usize, customer: Option<Arc<CustomerData>>) -> Self {
         Self {
             memory_limit,
             table_elements_limit: 100_000,
@@ -65,6 +73,7 @@ impl Sandbox {
             log_bytes: 0,
             log_offered: 0,
             log_dropped: 0,
+            customer,
         }
     }
 
@@ -155,23 +164,129 @@ impl Sandbox {
     }
 }
 
-/// Offers `remise:scenario/host@1.0.0`'s `log` to plugins. Unlike the import bindgen
+/// Offers `remise:scenario/host@1.0.0`'s and `@1.1.0`'s `log` to plugins. Unlike the import bindgen
 /// generates, it lifts the message as a [`WasmStr`], a view of the plugin's memory, so the
 /// host copies only the part the log keeps.
 pub fn add_log_to_linker(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
-    linker.instance("remise:scenario/host@1.0.0")?.func_wrap(
-        "log",
-        |mut store: StoreContextMut<'_, Sandbox>, (level, message): (Level, WasmStr)| {
-            let (offered, kept) = {
-                let text = message.to_str(&store)?;
-                let mut cut = text.len().min(store.data().log_room());
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                (text.len(), text[..cut].to_string())
-            };
-            store.data_mut().log(level, offered, kept)?;
-            Ok(())
+    for interface in [super::HOST_INTERFACE, super::HOST_INTERFACE_1_1] {
+        linker.instance(interface)?.func_wrap("log", log)?;
+    }
+    Ok(())
+}
+
+fn log(
+    mut store: StoreContextMut<'_, Sandbox>,
+    (level, message): (Level, WasmStr),
+) -> wasmtime::Result<()> {
+    let (offered, kept) = {
+        let text = message.to_str(&store)?;
+        let mut cut = text.len().min(store.data().log_room());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        (text.len(), text[..cut].to_string())
+    };
+    store.data_mut().log(level, offered, kept)?;
+    Ok(())
+}
+
+/// Offers `remise:scenario/customer@1.1.0` to plugins: every function answers from the
+/// [`CustomerData`] the host read before the run, so none waits on the database, and what
+/// it hands the plugin is bounded by the plugin's own memory limit.
+pub fn add_customer_to_linker(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
+    let mut customer = linker.instance(super::CUSTOMER_INTERFACE)?;
+    customer.func_wrap(
+        "stored-profile",
+        |store: StoreContextMut<'_, Sandbox>, (): ()| {
+            let profile = store
+                .data()
+                .customer
+                .as_ref()
+                .and_then(|data| data.profile.as_ref())
+                .map(|stored| wire_customer::Profile {
+                    loyalty_tier: stored.profile.loyalty_tier.clone(),
+                    segments: stored.profile.segments.clone(),
+                    birthdate: stored.profile.birthdate.map(date),
+                    attributes: stored
+                        .profile
+                        .attributes
+                        .iter()
+                        .map(|(key, value)| (key.clone(), value.clone()))
+                        .collect(),
+                    consent_email: stored.profile.consent.email,
+                    consent_sms: stored.profile.consent.sms,
+                    member_since: date(stored.member_since),
+                });
+            Ok((profile,))
         },
-    )
+    )?;
+    customer.func_wrap(
+        "points-balance",
+        |store: StoreContextMut<'_, Sandbox>, (): ()| {
+            let balance = store
+                .data()
+                .customer
+                .as_ref()
+                .map_or(0, |data| data.points_balance);
+            Ok((balance,))
+        },
+    )?;
+    customer.func_wrap(
+        "history-window-days",
+        |store: StoreContextMut<'_, Sandbox>, (): ()| {
+            let days = store.data().customer.as_ref().map_or(
+                remise_model::customer_data::DEFAULT_HISTORY_WINDOW_DAYS,
+                |data| data.history.window_days,
+            );
+            Ok((days,))
+        },
+    )?;
+    customer.func_wrap(
+        "purchases",
+        |store: StoreContextMut<'_, Sandbox>, (kind, item): (wire_customer::ItemKind, WasmStr)| {
+            let answer = match &store.data().customer {
+                Some(data) => data
+                    .history
+                    .purchases(item_kind(kind), item.to_str(&store)?.as_ref())
+                    .map(purchases),
+                None => None,
+            };
+            Ok((answer,))
+        },
+    )?;
+    customer.func_wrap(
+        "purchased",
+        |store: StoreContextMut<'_, Sandbox>, (kind, limit): (wire_customer::ItemKind, u32)| {
+            let items: Vec<wire_customer::PurchasedItem> = match &store.data().customer {
+                Some(data) => data
+                    .history
+                    .purchased(item_kind(kind), limit as usize)
+                    .into_iter()
+                    .map(|(item, bought)| wire_customer::PurchasedItem {
+                        item: item.to_string(),
+                        purchases: purchases(bought),
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            Ok((items,))
+        },
+    )?;
+    Ok(())
+}
+
+fn item_kind(kind: wire_customer::ItemKind) -> ItemKind {
+    match kind {
+        wire_customer::ItemKind::Sku => ItemKind::Sku,
+        wire_customer::ItemKind::Category => ItemKind::Category,
+    }
+}
+
+fn purchases(bought: Purchases) -> wire_customer::PurchaseSummary {
+    wire_customer::PurchaseSummary {
+        quantity: bought.quantity,
+        orders: bought.orders,
+        first_purchase: date(bought.first),
+        last_purchase: date(bought.last),
+    }
 }
