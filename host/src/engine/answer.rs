@@ -4,7 +4,7 @@
 
 use super::response::{
     money as exact, AppliedCampaign, EvaluateResponse, GiftResult, LineResult, PointsResult,
-    PricedEffect,
+    PricedEffect, RewardResult,
 };
 use super::run::Proposals;
 use super::select::Selection;
@@ -50,6 +50,8 @@ pub fn answer(outcome: Outcome<'_>) -> EvaluateResponse {
     let considered = selection.considered();
     let mut gifts = Vec::new();
     let mut points = Vec::new();
+    let mut points_spent = Vec::new();
+    let mut rewards = Vec::new();
     let applied: Vec<AppliedCampaign> = settlement
         .applied
         .iter()
@@ -70,6 +72,23 @@ pub fn answer(outcome: Outcome<'_>) -> EvaluateResponse {
                         points: *n,
                     }),
                     Effect::Message { text } => messages.push(text.clone()),
+                    Effect::SpendPoints { points: n } => points_spent.push(PointsResult {
+                        campaign: id.clone(),
+                        points: *n,
+                    }),
+                    Effect::IssueReward {
+                        campaign,
+                        valid_days,
+                        channels,
+                    } => rewards.push(RewardResult {
+                        campaign: id.clone(),
+                        reward_campaign: campaign.clone(),
+                        valid_days: *valid_days,
+                        channels: channels.clone(),
+                        code: None,
+                        expires_at: None,
+                        not_issued: None,
+                    }),
                     Effect::Discount { .. } => {}
                 }
             }
@@ -117,6 +136,8 @@ pub fn answer(outcome: Outcome<'_>) -> EvaluateResponse {
         applied,
         gifts,
         points,
+        points_spent,
+        rewards,
         rejected,
     }
 }

@@ -28,6 +28,13 @@ pub struct EvaluateResponse {
     pub gifts: Vec<GiftResult>,
     /// Loyalty points earned.
     pub points: Vec<PointsResult>,
+    /// Loyalty points spent (contract 1.1's `spend-points`); absent when none are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub points_spent: Vec<PointsResult>,
+    /// Rewards for a later order (contract 1.1's `issue-reward`): promised by an
+    /// evaluation, issued as personal codes by a commit; absent when none are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rewards: Vec<RewardResult>,
     /// Campaigns that did not apply, and why.
     pub rejected: Vec<RejectedCampaign>,
     /// Each coupon code of the basket and what became of it (`applied`, `not_applied`,
@@ -99,6 +106,29 @@ pub struct PointsResult {
     pub campaign: String,
     /// How many.
     pub points: u64,
+}
+
+/// A reward for a later order: a personal code of `reward_campaign`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RewardResult {
+    /// The campaign that grants it.
+    pub campaign: String,
+    /// The campaign the code is for.
+    pub reward_campaign: String,
+    /// Days it stays valid from the commit.
+    pub valid_days: u32,
+    /// Where it may be used; empty: wherever `reward_campaign` runs.
+    pub channels: Vec<String>,
+    /// The code, once a commit issued it (absent in an evaluation, and when the basket has
+    /// no customer or the reward could not be issued).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// When the code stops being valid, once issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why it was not issued, when a commit could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_issued: Option<String>,
 }
 
 /// A campaign that did not apply.

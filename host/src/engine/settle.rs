@@ -1,8 +1,9 @@
 //! Stage 3: which proposals apply. Conflicts first ([`super::resolve`]: groups,
 //! exclusivity, application order), then budgets: a campaign whose budget left cannot cover
 //! its discount is set aside (`budget_exhausted`), or with `limits.partial` capped at what
-//! is left, and conflicts are settled again without it. Each round sets one aside or caps
-//! one for good, so this ends.
+//! is left, and conflicts are settled again without it; then points: a campaign that would
+//! spend more points than the customer has left is set aside (`limit_reached`). Each round
+//! sets one aside or caps one for good, so this ends.
 
 use super::prefilter::{Reason, Rejection};
 use super::resolve::{self, Candidate};
@@ -33,7 +34,7 @@ pub fn settle(
     policy: &impl Fn(&str) -> Policy,
     usage: &Usage,
 ) -> Settlement {
-    let mut over_budget: Vec<Option<String>> = vec![None; proposals.len()];
+    let mut set_aside: Vec<Option<Rejection>> = vec![None; proposals.len()];
     let mut caps: Vec<Option<Decimal>> = vec![None; proposals.len()];
     // What a contested campaign (one of a group, or exclusive) grants on the basket alone,
     // under its cap: the resolver compares these. Worked out once, again only when a cap
@@ -41,7 +42,7 @@ pub fn settle(
     let mut alone: Vec<Option<Decimal>> = vec![None; proposals.len()];
     let (resolution, in_play, applied) = loop {
         let in_play: Vec<usize> = (0..proposals.len())
-            .filter(|&i| over_budget[i].is_none())
+            .filter(|&i| set_aside[i].is_none())
             .collect();
         let candidates: Vec<Candidate<'_>> = in_play
             .iter()
@@ -73,30 +74,33 @@ pub fn settle(
         let resolution = resolve::resolve(&candidates, policy);
         let applied: Vec<usize> = resolution.applied.iter().map(|&c| in_play[c]).collect();
         match over_its_budget(basket, decimals, proposals, &applied, &caps, usage) {
-            None => break (resolution, in_play, applied),
             Some((i, discount, left)) => {
                 let campaign = &proposals[i].live.campaign;
                 if campaign.limits.partial && left > Decimal::ZERO {
                     caps[i] = Some(left);
                     alone[i] = None;
                 } else {
-                    over_budget[i] = Some(format!(
-                        "its discount {} is more than the {} {} left of its budget",
-                        exact(discount, decimals),
-                        exact(left, decimals),
-                        basket.currency
+                    set_aside[i] = Some(Rejection::new(
+                        Reason::BudgetExhausted,
+                        format!(
+                            "its discount {} is more than the {} {} left of its budget",
+                            exact(discount, decimals),
+                            exact(left, decimals),
+                            basket.currency
+                        ),
                     ));
                 }
             }
+            None => match over_the_points_balance(proposals, &applied, usage) {
+                Some((i, rejection)) => set_aside[i] = Some(rejection),
+                None => break (resolution, in_play, applied),
+            },
         }
     };
     let mut rejected = Vec::new();
-    for (i, detail) in over_budget.into_iter().enumerate() {
-        if let Some(detail) = detail {
-            rejected.push(rejected_campaign(
-                proposals[i].live,
-                Rejection::new(Reason::BudgetExhausted, detail),
-            ));
+    for (i, rejection) in set_aside.into_iter().enumerate() {
+        if let Some(rejection) = rejection {
+            rejected.push(rejected_campaign(proposals[i].live, rejection));
         }
     }
     for (c, detail) in resolution.lost {
@@ -138,6 +142,36 @@ fn over_its_budget(
             .unwrap_or(Decimal::ZERO);
         (discount > left).then_some((i, discount, left))
     })
+}
+
+/// The first applied campaign, in application order, that spends more points than the
+/// campaigns before it left of the customer's balance (`limit_reached`). The balance is the
+/// one read for this evaluation; a commit reads it again in its own transaction.
+fn over_the_points_balance(
+    proposals: &[Proposal<'_>],
+    applied: &[usize],
+    usage: &Usage,
+) -> Option<(usize, Rejection)> {
+    let mut left = usage
+        .customer_data
+        .as_ref()
+        .map_or(0, |data| data.points_balance);
+    for &i in applied {
+        let spent: u64 = proposals[i]
+            .effects
+            .iter()
+            .map(|effect| match effect {
+                Effect::SpendPoints { points } => *points,
+                _ => 0,
+            })
+            .fold(0, u64::saturating_add);
+        if spent > left {
+            let detail = format!("it spends {spent} points; the customer has {left} left");
+            return Some((i, Rejection::new(Reason::LimitReached, detail)));
+        }
+        left -= spent;
+    }
+    None
 }
 
 /// What each applied campaign grants, priced together in application order.

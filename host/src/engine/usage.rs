@@ -51,16 +51,23 @@ pub struct CouponResult {
 /// What a personal code answers a basket that is not its customer's.
 pub const NOT_YOURS: &str = "personal to another customer";
 
-/// Whether `state`'s code may be used by `request`: anyone's code, or a personal code of
-/// the basket's customer.
-fn usable_by(state: &CouponState, request: &Basket) -> bool {
-    match &state.customer {
+/// Why `state`'s code may not be used by `request`, if it may not: a personal code of
+/// another customer ([`NOT_YOURS`]), or a reward limited to other channels.
+fn unusable_by(state: &CouponState, request: &Basket) -> Option<String> {
+    let owned = match &state.customer {
         None => true,
         Some(owner) => request
             .customer
             .as_ref()
             .is_some_and(|customer| &customer.id == owner),
+    };
+    if !owned {
+        return Some(NOT_YOURS.to_string());
     }
+    if !state.channels.is_empty() && !state.channels.contains(&request.channel) {
+        return Some(format!("valid only in {}", state.channels.join(", ")));
+    }
+    None
 }
 
 /// Normalizes a coupon code: matching is case-insensitive and ignores surrounding spaces.
@@ -86,8 +93,11 @@ pub fn coupon_results(usage: &Usage, request: &Basket, at: DateTime<Utc>) -> Vec
         .map(|code| match usage.coupons.get(&normalize_code(code)) {
             Some(state) => {
                 let status = coupon_status(state, at);
-                let detail = (status == CouponStatus::NotApplied && !usable_by(state, request))
-                    .then(|| NOT_YOURS.to_string());
+                let detail = if status == CouponStatus::NotApplied {
+                    unusable_by(state, request)
+                } else {
+                    None
+                };
                 CouponResult {
                     code: code.clone(),
                     status,
@@ -213,9 +223,9 @@ fn coupon_for(
         if state.campaign != campaign.id {
             continue;
         }
-        if !usable_by(state, request) {
+        if let Some(why) = unusable_by(state, request) {
             unusable.get_or_insert_with(|| {
-                Rejection::not_eligible(format!("coupon {normalized} is {NOT_YOURS}"))
+                Rejection::not_eligible(format!("coupon {normalized} is {why}"))
             });
             continue;
         }
@@ -542,6 +552,7 @@ mod tests {
             uses_per_code: 1,
             expires_at: expires.map(at),
             customer: None,
+            channels: Vec::new(),
         };
         let usage = Usage {
             coupons: HashMap::from([

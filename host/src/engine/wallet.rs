@@ -111,8 +111,10 @@ pub fn offers(
                     uses_per_code: code.uses_per_code,
                     expires_at: code.expires_at,
                     customer: code.customer_id.clone(),
+                    channels: code.channels.clone(),
                 },
             )]),
+            customer_data: None,
         };
         basket.coupons = vec![code.code.clone()];
         if let Some(mut offer) = offer(live, &mut basket, &with_code, place, at) {
