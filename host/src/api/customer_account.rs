@@ -79,6 +79,12 @@ pub struct WalletCode {
     /// When it stops working; absent: never.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// The channels it may be used in (a reward); absent: wherever the campaign runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    /// The order whose commit issued it, for a reward.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_by: Option<String>,
 }
 
 impl From<&Offer> for WalletOffer {
@@ -114,6 +120,8 @@ impl From<&Offer> for WalletOffer {
                     code: code.code.clone(),
                     uses_left: code.uses_per_code.saturating_sub(code.uses),
                     expires_at: code.expires_at,
+                    channels: code.channels.clone(),
+                    issued_by: code.issued_by.clone(),
                 })
                 .collect(),
         }
@@ -219,6 +227,27 @@ pub struct Points {
     pub balance: i64,
     /// Every lot, newest first.
     pub lots: Vec<PointsLotView>,
+    /// The points each order spent (contract 1.1's `spend-points`), newest first; absent
+    /// when none did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spent: Vec<PointsSpendView>,
+}
+
+/// The points one campaign of one order spent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsSpendView {
+    /// The order that spent them.
+    pub order_id: String,
+    /// The campaign that spent them.
+    pub campaign: String,
+    /// How many (less what a return gave back).
+    pub points: i64,
+    /// When the order was committed.
+    pub spent_at: DateTime<Utc>,
+    /// When they went back to the balance (the order cancelled, or the campaign
+    /// withdrawn by a return); absent unless they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed_at: Option<DateTime<Utc>>,
 }
 
 /// A customer's points
@@ -248,7 +277,7 @@ pub(crate) async fn points(
 ) -> Result<axum::Json<Points>, ApiError> {
     let query = parse_query(&pairs, &["at"]).map_err(ApiError::invalid_query)?;
     let at = query.at.unwrap_or_else(|| state.service.now());
-    let (balance, lots) = state.service.points(&id, at).await?;
+    let (balance, lots, spends) = state.service.points(&id, at).await?;
     let lots = lots
         .into_iter()
         .map(|lot| PointsLotView {
@@ -273,6 +302,16 @@ pub(crate) async fn points(
         at,
         balance,
         lots,
+        spent: spends
+            .into_iter()
+            .map(|spend| PointsSpendView {
+                order_id: spend.order_id,
+                campaign: spend.campaign_id,
+                points: spend.points,
+                spent_at: spend.spent_at,
+                reversed_at: spend.reversed_at,
+            })
+            .collect(),
     }))
 }
 

@@ -192,6 +192,13 @@ macro_rules! priced_basket {
             pub gifts: Vec<GiftResult>,
             /// Loyalty points of the applied campaigns.
             pub points: Vec<PointsResult>,
+            /// Loyalty points the applied campaigns spend; absent when none do.
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            pub points_spent: Vec<PointsResult>,
+            /// Rewards for a later order: promised by an evaluation, issued by a commit;
+            /// absent when there are none.
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            pub rewards: Vec<RewardResult>,
             /// Campaigns that did not apply, and why (those the prefilter set aside only
             /// when the request sets `explain`).
             pub rejected: Vec<RejectedCampaign>,
@@ -296,6 +303,27 @@ pub enum PricedEffect {
         /// Always 0.
         amount: DecimalString,
     },
+    /// Loyalty points spent (contract 1.1): the campaign's discount is what they buy.
+    #[schema(title = "PricedSpendPoints")]
+    SpendPoints {
+        /// How many, at most 2^53 - 1.
+        #[schema(maximum = 9_007_199_254_740_991_u64)]
+        points: u64,
+        /// Always 0.
+        amount: DecimalString,
+    },
+    /// A personal code of another campaign for a later order (contract 1.1).
+    #[schema(title = "PricedIssueReward")]
+    IssueReward {
+        /// The campaign the code is for.
+        campaign: String,
+        /// Days it stays valid from the commit (1 to 3,650).
+        valid_days: u32,
+        /// Where it may be used; empty: wherever the campaign runs.
+        channels: Vec<String>,
+        /// Always 0.
+        amount: DecimalString,
+    },
 }
 
 /// What a discount applies to: `"order"`, or `{"lines": [...]}`.
@@ -353,6 +381,25 @@ pub struct PointsResult {
     /// How many.
     #[schema(maximum = 9_007_199_254_740_991_u64)]
     pub points: u64,
+}
+
+/// A reward for a later order: a personal code of `reward_campaign`.
+#[derive(ToSchema)]
+pub struct RewardResult {
+    /// The campaign that grants it.
+    pub campaign: String,
+    /// The campaign the code is for.
+    pub reward_campaign: String,
+    /// Days it stays valid from the commit.
+    pub valid_days: u32,
+    /// Where it may be used; empty: wherever `reward_campaign` runs.
+    pub channels: Vec<String>,
+    /// The code, once a commit issued it.
+    pub code: Option<String>,
+    /// When the code stops being valid, once issued.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why a commit could not issue it.
+    pub not_issued: Option<String>,
 }
 
 /// A campaign that did not apply, and why.

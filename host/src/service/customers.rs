@@ -14,7 +14,7 @@ use super::{Service, ServiceError};
 use crate::engine::wallet::{self, Offer, Place};
 use crate::model::customer::CustomerProfile;
 use crate::model::{Basket, Customer, FieldProblem, Usage};
-use crate::store::{CustomerOrder, Erased, StoredCustomer, StoredLot};
+use crate::store::{CustomerOrder, Erased, StoredCustomer, StoredLot, StoredSpend};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -253,6 +253,7 @@ impl Service {
             campaigns: self.evaluator.usage(),
             customer: uses,
             coupons: Default::default(),
+            customer_data: None,
         };
         let codes = self.store.customer_codes(id).await?;
         let at = at.unwrap_or_else(|| self.clock.now());
@@ -267,13 +268,13 @@ impl Service {
     }
 
     /// The points of customer `id` at `at`: their balance (what is left of the lots
-    /// neither reversed nor expired) and every lot, newest first. Not found when Remise
-    /// knows neither a profile nor a lot of theirs.
+    /// neither reversed nor expired), every lot and every order's spend, newest first.
+    /// Not found when Remise knows neither a profile nor a lot of theirs.
     pub async fn points(
         &self,
         id: &str,
         at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(i64, Vec<StoredLot>), ServiceError> {
+    ) -> Result<(i64, Vec<StoredLot>, Vec<StoredSpend>), ServiceError> {
         let lots = self.store.points_lots(id).await?;
         if lots.is_empty() && self.store.customer(id).await?.is_none() {
             return Err(ServiceError::NotFound(format!("customer {id} not found")));
@@ -283,7 +284,8 @@ impl Service {
             .filter(|lot| lot.reversed_at.is_none() && lot.expires_at.is_none_or(|end| at < end))
             .map(|lot| lot.remaining)
             .fold(0i64, i64::saturating_add);
-        Ok((balance, lots))
+        let spends = self.store.points_spends(id).await?;
+        Ok((balance, lots, spends))
     }
 
     /// The newest `limit` orders of customer `id`, newest first. Not found when Remise

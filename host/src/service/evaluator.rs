@@ -28,6 +28,9 @@ pub(super) struct Snapshot {
     /// Whether some live campaign caps uses per customer: only then does an evaluation
     /// read the customer's past redemptions. Worked out once per snapshot.
     pub(super) caps_customers: bool,
+    /// Whether some live campaign's plugin asks about the customer (contract 1.1's
+    /// `customer`): only then does an evaluation read the customer's data.
+    pub(super) reads_customer: bool,
 }
 
 impl Snapshot {
@@ -36,10 +39,12 @@ impl Snapshot {
             .all()
             .iter()
             .any(|live| live.campaign.limits.per_customer.is_some());
+        let reads_customer = index.all().iter().any(|live| live.plugin.reads_customer());
         Snapshot {
             index,
             policies,
             caps_customers,
+            reads_customer,
         }
     }
 }

@@ -21,8 +21,13 @@ use crate::engine::usage::{self, Usage};
 use crate::engine::{self, EvaluateError};
 use crate::model::{Basket, FieldProblem};
 use crate::money::currency;
-use crate::store::{CampaignTake, NewRedemption, PointsLot};
+use crate::store::{
+    CampaignTake, CommitTx, NewRedemption, NewReward, OrderForReturn, PointsLot, PurchasedUnits,
+};
+use chrono::NaiveDate;
 use chrono::{DateTime, Offset, SubsecRound, Utc};
+use remise_model::customer_data::DEFAULT_HISTORY_WINDOW_DAYS;
+use remise_model::order_return::OrderState;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -77,10 +82,22 @@ impl Service {
         } else {
             within_read_timeout(self.store.coupon_states(&codes(request))).await?
         };
+        let customer_data = match &request.customer {
+            Some(customer) if snapshot.reads_customer => Some(Arc::new(
+                within_read_timeout(self.store.customer_data(
+                    &customer.id,
+                    self.clock.now(),
+                    DEFAULT_HISTORY_WINDOW_DAYS,
+                ))
+                .await?,
+            )),
+            _ => None,
+        };
         Ok(Usage {
             campaigns,
             customer,
             coupons,
+            customer_data,
         })
     }
 
@@ -159,10 +176,20 @@ impl Service {
         } else {
             tx.coupon_states(&codes(&request)).await?
         };
+        // The balance a commit may spend is read in its own transaction: commits run one
+        // at a time, so no other commit can spend the same points meanwhile.
+        let customer_data = match &request.customer {
+            Some(customer) if snapshot.reads_customer => Some(Arc::new(
+                tx.customer_data(&customer.id, now, DEFAULT_HISTORY_WINDOW_DAYS)
+                    .await?,
+            )),
+            _ => None,
+        };
         let usage = Usage {
             campaigns: campaigns.clone(),
             customer,
             coupons,
+            customer_data: customer_data.clone(),
         };
         // The plugins run on the commits' own thread, and their time counts from when they
         // start there: neither waiting for the commits ahead of this one nor evaluations
@@ -181,6 +208,9 @@ impl Service {
                 .await?;
         }
 
+        if !response.rewards.is_empty() {
+            issue_rewards(&mut tx, &order_id, &request, &snapshot, &mut response, now).await?;
+        }
         let decimals = currency::minor_unit(&request.currency)
             .ok_or_else(|| EvaluateError::UnknownCurrency(request.currency.clone()))?;
         let at = now;
@@ -226,6 +256,20 @@ impl Service {
             .map_err(|e| ServiceError::Unavailable(format!("basket of {order_id}: {e}")))?;
         let pricing = serde_json::to_string(&pricing_of(&response, &snapshot))
             .map_err(|e| ServiceError::Unavailable(format!("pricing of {order_id}: {e}")))?;
+        // Kept only when a campaign that applied asked about the customer: a return then
+        // re-prices with what its plugin was told.
+        let asked = response.applied.iter().any(|applied| {
+            snapshot
+                .index
+                .get(&applied.campaign)
+                .is_some_and(|live| live.plugin.reads_customer())
+        });
+        let told = match (&customer_data, asked) {
+            (Some(data), true) => Some(serde_json::to_string(&**data).map_err(|e| {
+                ServiceError::Unavailable(format!("customer data of {order_id}: {e}"))
+            })?),
+            _ => None,
+        };
         tx.record(&NewRedemption {
             order_id: &order_id,
             request_hash: &request_hash,
@@ -238,8 +282,21 @@ impl Service {
             points: lots,
             basket: &priced_basket,
             pricing: &pricing,
+            customer_data: told.as_deref(),
         })
         .await?;
+        if let Some(customer) = &request.customer {
+            for spent in &response.points_spent {
+                let points = i64::try_from(spent.points).map_err(|_| {
+                    EvaluateError::OutOfRange(format!("{} points spent", spent.points))
+                })?;
+                tx.spend_points(&order_id, &spent.campaign, &customer.id, points, now)
+                    .await?;
+            }
+            let bought = PurchasedUnits::of(request.lines.iter().map(|l| (l, l.quantity)));
+            tx.add_purchases(&customer.id, now.date_naive(), &bought, 1, 1)
+                .await?;
+        }
         tx.commit().await?;
         crate::metrics::redemption_committed();
 
@@ -295,7 +352,24 @@ impl Service {
             });
         }
         let cancelled_at = self.clock.now().trunc_subsecs(6);
+        let held = match tx.order_for_return(order_id).await? {
+            Some(order) => held_purchases(&mut tx, order_id, &order).await?,
+            None => None,
+        };
         tx.cancel(order_id, cancelled_at).await?;
+        tx.refund_points(order_id, None, None, cancelled_at).await?;
+        let (withdrawn, kept) = tx.withdraw_rewards(order_id).await?;
+        if !withdrawn.is_empty() || !kept.is_empty() {
+            tracing::info!(
+                order = order_id,
+                withdrawn = withdrawn.len(),
+                kept = kept.len(),
+                "rewards of a cancelled order withdrawn (those already used stay)"
+            );
+        }
+        if let Some((customer, day, units)) = held {
+            tx.add_purchases(&customer, day, &units, -1, 1).await?;
+        }
         // Read on the commit's own connection, as of the cancel.
         let usage = tx.usage().await?;
         tx.commit().await?;
@@ -382,6 +456,115 @@ impl CommitTurn<'_> {
 /// their key (`owner` is `None`) is every channel's, as it was when it was committed.
 pub(super) fn may_see(owner: Option<&str>, caller: &KeyInfo) -> bool {
     caller.role == Role::Admin || owner.is_none_or(|owner| owner == &*caller.hash)
+}
+
+/// Draws for a reward code before giving up (60 random bits: a second draw is never
+/// needed in practice).
+const REWARD_CODE_DRAWS: usize = 4;
+
+/// Issues the rewards `response` promises, in the commit's transaction: a personal code of
+/// each reward's campaign for the basket's customer, valid from `now` for its days (and in
+/// its channels), answered in the reward. A reward that cannot be issued says why: no
+/// customer, or a campaign that is not live or takes no code.
+async fn issue_rewards(
+    tx: &mut CommitTx,
+    order_id: &str,
+    request: &Basket,
+    snapshot: &Snapshot,
+    response: &mut EvaluateResponse,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    for reward in &mut response.rewards {
+        let Some(customer) = &request.customer else {
+            reward.not_issued = Some("the basket names no customer".into());
+            continue;
+        };
+        match snapshot.index.get(&reward.reward_campaign) {
+            None => {
+                reward.not_issued = Some(format!(
+                    "campaign {} is not live on this host",
+                    reward.reward_campaign
+                ));
+                continue;
+            }
+            Some(live) if !live.campaign.coupon_required => {
+                reward.not_issued = Some(format!(
+                    "campaign {} takes no code (coupon_required is false)",
+                    reward.reward_campaign
+                ));
+                continue;
+            }
+            Some(_) => {}
+        }
+        let expires_at = now
+            .checked_add_days(chrono::Days::new(u64::from(reward.valid_days)))
+            .unwrap_or(now);
+        for _ in 0..REWARD_CODE_DRAWS {
+            let Some(code) = crate::model::coupon::generate(1, "").pop() else {
+                break;
+            };
+            let issued = tx
+                .issue_reward(&NewReward {
+                    code: &code,
+                    campaign_id: &reward.reward_campaign,
+                    customer_id: &customer.id,
+                    order_id,
+                    expires_at,
+                    channels: &reward.channels,
+                })
+                .await?;
+            if issued {
+                reward.code = Some(code);
+                reward.expires_at = Some(expires_at);
+                break;
+            }
+        }
+        if reward.code.is_none() && reward.not_issued.is_none() {
+            reward.not_issued = Some("no free code was found; try again".into());
+        }
+    }
+    Ok(())
+}
+
+/// What order `order_id` still counts in its customer's purchase history: the customer,
+/// the day it was committed, and each item with the units not returned. `None` for an
+/// anonymous order, one whose customer was erased, or one older than stored baskets.
+pub(super) async fn held_purchases(
+    tx: &mut CommitTx,
+    order_id: &str,
+    order: &OrderForReturn,
+) -> Result<Option<(String, NaiveDate, Vec<PurchasedUnits>)>, ServiceError> {
+    let (Some(customer), Some(basket)) = (&order.customer_id, &order.basket) else {
+        return Ok(None);
+    };
+    let corrupt = |what: &str, why: String| {
+        ServiceError::Unavailable(format!("the stored {what} of order {order_id}: {why}"))
+    };
+    let basket: Basket =
+        serde_json::from_str(basket).map_err(|e| corrupt("basket", e.to_string()))?;
+    let held: HashMap<String, u32> = match tx.returns(order_id).await?.last() {
+        Some(last) => serde_json::from_str::<OrderState>(&last.kept)
+            .map_err(|e| corrupt("return state", e.to_string()))?
+            .lines
+            .into_iter()
+            .map(|line| (line.id, line.quantity))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let units = PurchasedUnits::of(basket.lines.iter().map(|line| {
+        let quantity = held.get(&line.id).copied().unwrap_or(line.quantity);
+        (line, quantity)
+    }));
+    Ok(Some((customer.clone(), order_day(&basket, order), units)))
+}
+
+/// The day an order counts on in its customer's purchase history: that of the server's
+/// clock when it was committed (its priced basket's `at`).
+pub(super) fn order_day(basket: &Basket, order: &OrderForReturn) -> NaiveDate {
+    basket
+        .at
+        .map(|at| at.with_timezone(&Utc).date_naive())
+        .unwrap_or_else(|| order.created_at.date_naive())
 }
 
 /// What a return needs to price the order's kept lines as the order was priced: each

@@ -8,7 +8,7 @@
 //! first answer.
 
 use super::evaluator::Snapshot;
-use super::redemptions::may_see;
+use super::redemptions::{may_see, order_day};
 use super::{Checked, Service, ServiceError};
 use crate::auth::{KeyInfo, Role};
 use crate::engine::prefilter::Reason;
@@ -21,8 +21,9 @@ use crate::model::order_return::{
 };
 use crate::model::{Basket, Campaign, FieldProblem};
 use crate::money::currency;
-use crate::store::{HeldCampaign, NewReturn, StoredReturn, TakeChange};
+use crate::store::{HeldCampaign, NewReturn, PurchasedUnits, StoredReturn, TakeChange};
 use chrono::{DateTime, SubsecRound, Utc};
+use remise_model::customer_data::CustomerData;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -67,6 +68,10 @@ struct ReturnAnswer {
     /// Each campaign the order held before this return, and what it grants after.
     campaigns: Vec<CampaignChange>,
     points_reversed: Vec<HeldPoints>,
+    /// Points the order had spent that go back to the customer's balance (a campaign that
+    /// spends points withdrawn, or spending fewer on the kept lines).
+    #[serde(skip_serializing_if = "is_zero")]
+    points_credited: i64,
     gifts_withdrawn: Vec<HeldGift>,
     /// The order after the return.
     order: OrderState,
@@ -185,15 +190,32 @@ impl Service {
         };
         let returning = units_returned(order_id, &request, &state)?;
         let held = tx.held_campaigns(order_id).await?;
+        // The plugins that asked about the customer at the order are told the same again,
+        // except that the balance is what the order spends: the kept lines never spend
+        // more than the order did.
+        let spent = tx.points_spent_by(order_id).await?;
+        let told = order
+            .customer_data
+            .as_deref()
+            .map(serde_json::from_str::<CustomerData>)
+            .transpose()
+            .map_err(|e| corrupt("customer data", e.to_string()))?
+            .map(|mut data| {
+                data.points_balance = spent.values().sum::<i64>().max(0) as u64;
+                Arc::new(data)
+            });
 
         let now = self.clock.now().trunc_subsecs(6);
         let (kept_basket, kept_at) = kept_basket(&basket, &state, &returning);
         let repriced = if kept_basket.lines.is_empty() {
             None
         } else {
-            Some(self.reprice(kept_basket, &pricing, &held, now).await?)
+            Some(
+                self.reprice(kept_basket, &pricing, &held, told, now)
+                    .await?,
+            )
         };
-        let outcome = settle_return(Settle {
+        let mut outcome = settle_return(Settle {
             order_id,
             request: &request,
             currency: &basket.currency,
@@ -206,6 +228,29 @@ impl Service {
             now,
         })?;
 
+        for (campaign, before) in &spent {
+            let after: u64 = repriced
+                .iter()
+                .flat_map(|response| &response.points_spent)
+                .filter(|points| &points.campaign == campaign)
+                .map(|points| points.points)
+                .sum();
+            let after = i64::try_from(after).unwrap_or(i64::MAX);
+            if after < *before {
+                outcome.answer.points_credited += tx
+                    .refund_points(order_id, Some(campaign), Some(before - after), now)
+                    .await?;
+            }
+        }
+        if let Some(customer) = &order.customer_id {
+            let units = PurchasedUnits::of(
+                returning
+                    .iter()
+                    .filter_map(|&(line, units)| Some((basket.lines.get(line)?, units))),
+            );
+            tx.add_purchases(customer, order_day(&basket, &order), &units, -1, 0)
+                .await?;
+        }
         let response = serde_json::to_value(&outcome.answer)
             .map_err(|e| corrupt("return answer", e.to_string()))?;
         let kept = serde_json::to_string(&outcome.answer.order)
@@ -257,6 +302,7 @@ impl Service {
         kept: Basket,
         pricing: &[PricedCampaign],
         held: &[HeldCampaign],
+        told: Option<Arc<CustomerData>>,
         now: DateTime<Utc>,
     ) -> Result<EvaluateResponse, ServiceError> {
         let mut live = Vec::new();
@@ -310,6 +356,7 @@ impl Service {
                         uses_per_code: 1,
                         expires_at: None,
                         customer: None,
+                        channels: Vec::new(),
                     },
                 );
             }
@@ -323,6 +370,7 @@ impl Service {
             campaigns: Arc::default(),
             customer: Vec::new(),
             coupons,
+            customer_data: told,
         };
         let (kept, mut response) = self
             .evaluator
@@ -571,7 +619,8 @@ fn settle_return(settle: Settle<'_>) -> Result<Settled, ServiceError> {
         .iter()
         .map(|line| HeldLine {
             quantity: 0,
-            total: Decimal::ZERO,
+            // Written to the currency's minor unit like every amount ("0.00", not "0").
+            total: money(Decimal::ZERO, decimals),
             ..line.clone()
         })
         .collect();
@@ -722,6 +771,7 @@ fn settle_return(settle: Settle<'_>) -> Result<Settled, ServiceError> {
             },
             campaigns,
             points_reversed,
+            points_credited: 0,
             gifts_withdrawn,
             order: OrderState {
                 lines,
@@ -734,6 +784,11 @@ fn settle_return(settle: Settle<'_>) -> Result<Settled, ServiceError> {
         points: points_now,
         refund_minor,
     })
+}
+
+/// Whether a count is 0 (left out of an answer).
+fn is_zero(points: &i64) -> bool {
+    *points == 0
 }
 
 #[cfg(test)]

@@ -25,11 +25,11 @@ const MAX_PARAMS: usize = 32_000;
 const INSERT_BATCH: usize = 500;
 
 /// The columns of a coupon row, in the order the queries select them.
-const COUPON_COLUMNS: &str =
-    "code, campaign_id, uses_per_code, uses, expires_at, created_at, customer_id";
+const COUPON_COLUMNS: &str = "code, campaign_id, uses_per_code, uses, expires_at, \
+     created_at, customer_id, issued_by, channels";
 
 /// A coupon row: code, campaign_id, uses_per_code, uses, expires_at, created_at,
-/// customer_id.
+/// customer_id, issued_by, channels.
 type CouponRow = (
     String,
     String,
@@ -37,6 +37,8 @@ type CouponRow = (
     i64,
     Option<String>,
     String,
+    Option<String>,
+    Option<String>,
     Option<String>,
 );
 
@@ -240,7 +242,17 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 fn decode_coupon(
-    (code, campaign_id, uses_per_code, uses, expires_at, created_at, customer_id): CouponRow,
+    (
+        code,
+        campaign_id,
+        uses_per_code,
+        uses,
+        expires_at,
+        created_at,
+        customer_id,
+        issued_by,
+        channels,
+    ): CouponRow,
 ) -> Result<Coupon, StoreError> {
     let corrupt = |what: &str, why: String| {
         super::column_error(&format!("coupons.{what}"), format!("coupon {code}: {why}"))
@@ -257,9 +269,16 @@ fn decode_coupon(
             .transpose()
             .map_err(|why| corrupt("expires_at", why))?,
         created_at: parse_timestamp(&created_at).map_err(|why| corrupt("created_at", why))?,
+        channels: channels
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|why| corrupt("channels", why.to_string()))?
+            .unwrap_or_default(),
         code,
         campaign_id,
         customer_id,
+        issued_by,
     })
 }
 

@@ -62,13 +62,13 @@ pub struct Upserted {
 }
 
 /// The columns of a customer row, in the order the queries select them.
-const CUSTOMER_COLUMNS: &str = "id, body, created_at, updated_at";
+pub(super) const CUSTOMER_COLUMNS: &str = "id, body, created_at, updated_at";
 
 /// Ids one `… IN (…)` query binds (SQLite allows 32,766 parameters).
 const IDS_PER_QUERY: usize = 10_000;
 
 /// A customer row: id, body, created_at, updated_at.
-type CustomerRow = (String, String, String, String);
+pub(super) type CustomerRow = (String, String, String, String);
 
 /// A text above every id that starts with a given prefix (U+10FFFF is the last code point,
 /// and its UTF-8 the greatest four bytes): `id >= prefix AND id < prefix + this` is the
@@ -322,6 +322,14 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("UPDATE points_spends SET customer_id = NULL WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM purchase_history WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Erased {
             profile: profile > 0,
@@ -379,7 +387,7 @@ pub fn encode_profile(profile: &CustomerProfile) -> Result<String, StoreError> {
         .map_err(|why| StoreError::Database(sqlx::Error::Encode(Box::new(why))))
 }
 
-fn decode_customer(
+pub(super) fn decode_customer(
     (id, body, created_at, updated_at): CustomerRow,
 ) -> Result<StoredCustomer, StoreError> {
     let corrupt = |why: String| column_error("customers.body", format!("customer {id:?}: {why}"));

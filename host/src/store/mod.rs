@@ -26,6 +26,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 mod coupons;
+mod customer_data;
 mod customers;
 mod keys;
 mod personal_codes;
@@ -39,9 +40,10 @@ pub mod testing;
 mod tests;
 
 pub use crate::model::coupon::Coupon;
+pub use customer_data::{PurchasedUnits, StoredSpend};
 pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
 pub use keys::{Revoked, StoredKey};
-pub use personal_codes::DistributionCounts;
+pub use personal_codes::{DistributionCounts, NewReward};
 pub use plugins::StoredPlugin;
 pub use points::StoredLot;
 pub use redemptions::{

@@ -1,8 +1,9 @@
 //! Personal codes in the `coupons` table (migration 13): codes that belong to one customer,
 //! at most one per campaign and customer, handed out in bulk, found for a customer's
-//! wallet, and counted for a campaign's distribution report.
+//! wallet, and counted for a campaign's distribution report; and rewards (migration 14),
+//! personal codes a commit issues and a cancel withdraws while unused.
 
-use super::{now, timestamp, Store, StoreError};
+use super::{now, timestamp, CommitTx, Store, StoreError};
 use crate::model::coupon::Coupon;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -129,5 +130,75 @@ impl Store {
             used,
             by_channel,
         })
+    }
+}
+
+/// A reward a commit issues: a personal code of another campaign.
+#[derive(Clone, Debug)]
+pub struct NewReward<'a> {
+    /// The code, normalized.
+    pub code: &'a str,
+    /// The campaign it unlocks.
+    pub campaign_id: &'a str,
+    /// Its owner.
+    pub customer_id: &'a str,
+    /// The order whose commit issues it.
+    pub order_id: &'a str,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Where it may be used; empty: wherever its campaign runs.
+    pub channels: &'a [String],
+}
+
+impl CommitTx {
+    /// Stores `reward` (one use) in the commit's transaction; `false` when its code is
+    /// taken, and another must be drawn.
+    pub async fn issue_reward(&mut self, reward: &NewReward<'_>) -> Result<bool, StoreError> {
+        let channels = if reward.channels.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::to_string(reward.channels)
+                    .map_err(|why| StoreError::Database(sqlx::Error::Encode(Box::new(why))))?,
+            )
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO coupons (code, campaign_id, uses_per_code, uses, expires_at, \
+             created_at, customer_id, issued_by, channels) \
+             VALUES ($1, $2, 1, 0, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(reward.code)
+        .bind(reward.campaign_id)
+        .bind(timestamp(reward.expires_at))
+        .bind(timestamp(now()))
+        .bind(reward.customer_id)
+        .bind(reward.order_id)
+        .bind(channels)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    /// Withdraws the rewards order `order_id` issued that are still unused (a cancel):
+    /// deletes them, and returns `(withdrawn, kept)`: the codes deleted, and those already
+    /// used, which stay the customer's.
+    pub async fn withdraw_rewards(
+        &mut self,
+        order_id: &str,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let codes: Vec<(String, i64)> =
+            sqlx::query_as("SELECT code, uses FROM coupons WHERE issued_by = $1 ORDER BY code")
+                .bind(order_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        sqlx::query("DELETE FROM coupons WHERE issued_by = $1 AND uses = 0")
+            .bind(order_id)
+            .execute(&mut *self.tx)
+            .await?;
+        let (unused, used): (Vec<_>, Vec<_>) = codes.into_iter().partition(|(_, uses)| *uses == 0);
+        Ok((
+            unused.into_iter().map(|(code, _)| code).collect(),
+            used.into_iter().map(|(code, _)| code).collect(),
+        ))
     }
 }

@@ -53,6 +53,8 @@ pub struct NewRedemption<'a> {
     /// The applied campaigns' definitions and plugin versions, JSON: what a return
     /// re-prices them under.
     pub pricing: &'a str,
+    /// What contract-1.1 plugins were told of the customer, JSON; `None` when none asked.
+    pub customer_data: Option<&'a str>,
 }
 
 /// Points one campaign granted an order's customer.
@@ -278,8 +280,8 @@ impl CommitTx {
     pub async fn record(&mut self, redemption: &NewRedemption<'_>) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO redemptions (order_id, request_hash, response, customer_id, channel, \
-             currency, created_at, key_hash, basket, pricing) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             currency, created_at, key_hash, basket, pricing, customer_data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(redemption.order_id)
         .bind(redemption.request_hash)
@@ -291,6 +293,7 @@ impl CommitTx {
         .bind(redemption.key_hash)
         .bind(redemption.basket)
         .bind(redemption.pricing)
+        .bind(redemption.customer_data)
         .execute(&mut *self.tx)
         .await?;
         if let Some(customer_id) = redemption.customer_id {
@@ -490,6 +493,7 @@ async fn coupon_states(
                 uses_per_code: coupon.uses_per_code,
                 expires_at: coupon.expires_at,
                 customer: coupon.customer_id,
+                channels: coupon.channels,
             };
             (coupon.code, state)
         })

@@ -19,6 +19,12 @@ pub struct OrderForReturn {
     pub basket: Option<String>,
     /// The applied campaigns and their plugin versions, JSON; `None` as `basket`.
     pub pricing: Option<String>,
+    /// Its customer; `None` for an anonymous order or once the customer is erased.
+    pub customer_id: Option<String>,
+    /// When it was committed.
+    pub created_at: DateTime<Utc>,
+    /// What contract-1.1 plugins were told of the customer then, JSON.
+    pub customer_data: Option<String>,
 }
 
 /// A return already recorded.
@@ -98,28 +104,46 @@ impl CommitTx {
             String,
             Option<String>,
             Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
         );
         let row: Option<Row> = sqlx::query_as(
-            "SELECT key_hash, cancelled_at, response, basket, pricing FROM redemptions \
-             WHERE order_id = $1",
+            "SELECT key_hash, cancelled_at, response, basket, pricing, customer_id, \
+             created_at, customer_data FROM redemptions WHERE order_id = $1",
         )
         .bind(order_id)
         .fetch_optional(&mut *self.tx)
         .await?;
-        row.map(|(key_hash, cancelled_at, response, basket, pricing)| {
-            Ok(OrderForReturn {
+        row.map(
+            |(
                 key_hash,
-                cancelled_at: cancelled_at
-                    .map(|t| {
-                        parse_timestamp(&t)
-                            .map_err(|e| super::column_error("redemptions.cancelled_at", e))
-                    })
-                    .transpose()?,
+                cancelled_at,
                 response,
                 basket,
                 pricing,
-            })
-        })
+                customer_id,
+                created_at,
+                customer_data,
+            )| {
+                Ok(OrderForReturn {
+                    customer_data,
+                    created_at: parse_timestamp(&created_at)
+                        .map_err(|e| super::column_error("redemptions.created_at", e))?,
+                    customer_id,
+                    key_hash,
+                    cancelled_at: cancelled_at
+                        .map(|t| {
+                            parse_timestamp(&t)
+                                .map_err(|e| super::column_error("redemptions.cancelled_at", e))
+                        })
+                        .transpose()?,
+                    response,
+                    basket,
+                    pricing,
+                })
+            },
+        )
         .transpose()
     }
 
