@@ -57,15 +57,21 @@ pub(crate) async fn redeem(
         .service
         .redeem(order_id, basket, explain, &key)
         .await?;
-    let mut response = axum::Json(redeemed.response).into_response();
-    if redeemed.replayed {
+    Ok(created_or_replayed(redeemed.response, redeemed.replayed))
+}
+
+/// The answer to an idempotent write: 201, or for a retry that answers the first answer
+/// again, 200 with `Idempotent-Replayed: true`. Commits and returns answer alike.
+pub(super) fn created_or_replayed(body: Value, replayed: bool) -> Response {
+    let mut response = axum::Json(body).into_response();
+    if replayed {
         response
             .headers_mut()
             .insert(REPLAYED, HeaderValue::from_static("true"));
     } else {
         *response.status_mut() = StatusCode::CREATED;
     }
-    Ok(response)
+    response
 }
 
 /// Cancel or return an order
@@ -95,8 +101,9 @@ pub(crate) async fn cancel(
     ))
 }
 
-/// The key of the request, which the route's key check put there.
-fn caller(key: Option<Extension<KeyInfo>>) -> Result<KeyInfo, ApiError> {
+/// The key of the request, which the route's key check put there (redemption and return
+/// routes alike).
+pub(super) fn caller(key: Option<Extension<KeyInfo>>) -> Result<KeyInfo, ApiError> {
     key.map(|Extension(key)| key)
         .ok_or_else(|| ApiError::internal("a redemption route without its key check"))
 }

@@ -4,18 +4,15 @@
 use super::extract::Path;
 use super::json::Json;
 use super::problem::{ApiError, Problem};
+use super::redemptions::{caller, created_or_replayed};
 use super::AppState;
 use crate::auth::KeyInfo;
 use crate::model::order_return::ReturnRequest;
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 use chrono::{DateTime, Utc};
 use utoipa::ToSchema;
-
-/// The header that marks the answer to a retry: the first answer, given again.
-const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// The body of a return. Unknown fields are refused.
 #[derive(ToSchema)]
@@ -213,15 +210,7 @@ pub(crate) async fn create(
     let key = caller(key)?;
     request.validate().map_err(ApiError::validation)?;
     let returned = state.service.return_lines(&order_id, request, &key).await?;
-    let mut response = axum::Json(returned.response).into_response();
-    if returned.replayed {
-        response
-            .headers_mut()
-            .insert(REPLAYED, HeaderValue::from_static("true"));
-    } else {
-        *response.status_mut() = StatusCode::CREATED;
-    }
-    Ok(response)
+    Ok(created_or_replayed(returned.response, returned.replayed))
 }
 
 /// An order's returns
@@ -248,10 +237,4 @@ pub(crate) async fn list(
     Ok(axum::Json(
         serde_json::json!({ "order_id": order_id, "returns": returns }),
     ))
-}
-
-/// The key of the request, which the route's key check put there.
-fn caller(key: Option<Extension<KeyInfo>>) -> Result<KeyInfo, ApiError> {
-    key.map(|Extension(key)| key)
-        .ok_or_else(|| ApiError::internal("a returns route without its key check"))
 }
