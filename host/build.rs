@@ -17,6 +17,9 @@ const CATALOGUE: &[&str] = &[
     "loyalty-reward",
     "free-gift",
     "points-multiplier",
+    "points-redemption",
+    "category-winback",
+    "cross-channel-reward",
 ];
 
 fn main() {

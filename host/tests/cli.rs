@@ -256,7 +256,7 @@ fn inspect_shows_the_limits_ops_set_in_the_servers_database() {
 }
 
 #[test]
-fn list_names_the_six_catalogue_plugins() {
+fn list_names_the_catalogue_plugins() {
     let output = remise(&["plugin", "list"]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -272,7 +272,10 @@ fn list_names_the_six_catalogue_plugins() {
             "bundle-price",
             "loyalty-reward",
             "free-gift",
-            "points-multiplier"
+            "points-multiplier",
+            "points-redemption",
+            "category-winback",
+            "cross-channel-reward"
         ]
     );
 }
