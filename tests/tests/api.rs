@@ -673,9 +673,12 @@ async fn the_catalogue_is_listed() {
         [
             "bundle-price",
             "buy-x-get-y",
+            "category-winback",
+            "cross-channel-reward",
             "free-gift",
             "loyalty-reward",
             "points-multiplier",
+            "points-redemption",
             "threshold-discount"
         ]
     );

@@ -1,4 +1,4 @@
-//! The six catalogue plugins, as the `remise` binary embeds them, run through the real
+//! The catalogue plugins, as the `remise` binary embeds them, run through the real
 //! runtime on real baskets. Every expected effect is written out by hand from the plugin's
 //! rules (docs/api.md and the plugin's own doc comment), never computed by the code under test.
 
@@ -9,13 +9,16 @@ use remise_tests::ten_from_100_params;
 use serde_json::json;
 use support::*;
 
-const CATALOGUE: [&str; 6] = [
+const CATALOGUE: [&str; 9] = [
     "threshold-discount",
     "buy-x-get-y",
     "bundle-price",
     "loyalty-reward",
     "free-gift",
     "points-multiplier",
+    "points-redemption",
+    "category-winback",
+    "cross-channel-reward",
 ];
 
 /// 2 × 19.90 + 79.90 = 119.70.
@@ -395,7 +398,7 @@ fn check_params_names_each_bad_parameter_by_its_pointer() {
 
 #[test]
 fn every_plugin_describes_itself() {
-    let expected_properties: [&[&str]; 6] = [
+    let expected_properties: [&[&str]; 9] = [
         &["categories", "exclude_skus", "tiers"],
         &["buy", "get", "max_applications"],
         &["items", "max_bundles", "price"],
@@ -407,8 +410,25 @@ fn every_plugin_describes_itself() {
             "points_per_currency_unit",
             "points_per_unit",
         ],
+        &[
+            "automatic",
+            "max_points",
+            "min_points",
+            "points_per_step",
+            "value_per_step",
+        ],
+        &["categories", "lapsed_days", "min_orders", "percent_off"],
+        &[
+            "channels",
+            "earn_channels",
+            "min_spend",
+            "reward_campaign",
+            "valid_days",
+        ],
     ];
-    let versions = ["1.0.0", "1.0.0", "1.0.0", "1.0.0", "1.0.0", "1.1.0"];
+    let versions = [
+        "1.0.0", "1.0.0", "1.0.0", "1.0.0", "1.0.0", "1.1.0", "1.0.0", "1.0.0", "1.0.0",
+    ];
     for ((name, properties), version) in
         CATALOGUE.into_iter().zip(expected_properties).zip(versions)
     {

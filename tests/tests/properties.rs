@@ -356,7 +356,7 @@ proptest! {
         let coupons = (0..targets.len())
             .map(|i| (format!("CODE{i}"), CouponState {
                 campaign: format!("c{i}"), uses: 0, uses_per_code: 1, expires_at: None,
-                customer: None,
+                customer: None, channels: Vec::new(),
             }))
             .collect();
         let usage = Usage { campaigns: Arc::new(campaigns), coupons, ..Usage::default() };
