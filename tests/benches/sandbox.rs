@@ -7,7 +7,9 @@
 //! pre-instance, fuel and deadline, the call, and checking the effects.
 
 use chrono::DateTime;
+use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion};
+use remise::model::customer_data::{CustomerData, Purchases};
 use remise::model::Basket;
 use remise::runtime::{encode, Limits, Runtime};
 use remise_sdk::testing::{prepare, TestBasket};
@@ -15,7 +17,8 @@ use remise_sdk::{Effect, Scenario, ScenarioError};
 use serde_json::{json, Value};
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The server's allocator (`host/src/main.rs`), so the figures are what the server pays.
 #[global_allocator]
@@ -187,6 +190,148 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// A purchase history of `categories` categories and `skus` SKUs, the basket's own among
+/// them, bought in 4 orders, the last on `last`: what a loyal customer's year looks like to
+/// `category-winback`.
+fn history(categories: usize, skus: usize, last: NaiveDate) -> CustomerData {
+    let bought = Purchases {
+        quantity: 6,
+        orders: 4,
+        first: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or(NaiveDate::MIN),
+        last,
+    };
+    let mut data = CustomerData::default();
+    for name in ["apparel", "tops", "shoes", "accessories"]
+        .into_iter()
+        .map(String::from)
+        .chain((0..categories).map(|i| format!("category-{i}")))
+    {
+        data.history.categories.insert(name, bought);
+    }
+    for i in 0..skus {
+        data.history.skus.insert(format!("SKU-{i:03}"), bought);
+    }
+    data
+}
+
+/// Contract 1.1 against 1.0, and customer data against none (issue 17 item 5): the same
+/// threshold-discount source built for 1.0 (a test guest) and for 1.1 (the catalogue), and
+/// `category-winback` reading a year of history beside the same run with an empty one.
+fn contract(c: &mut Criterion) {
+    let runtime = Runtime::new().expect("runtime");
+    let request: Basket = serde_json::from_value(basket()).expect("basket");
+    let at = request
+        .at
+        .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset());
+    let load = |bytes: &[u8]| {
+        runtime
+            .load(bytes, Limits::default())
+            .expect("plugin loads")
+    };
+    let params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] });
+    let old = load(&remise_tests::guest("threshold-discount-1-0"));
+    let new = load(remise::catalogue::plugin("threshold-discount").expect("catalogue plugin"));
+    let winback = load(remise::catalogue::plugin("category-winback").expect("catalogue plugin"));
+    let prepare = |plugin: &remise::runtime::Plugin, params: &Value| {
+        plugin
+            .check_params(&params.to_string())
+            .expect("runs")
+            .expect("accepted")
+    };
+    let (old_params, new_params) = (prepare(&old, &params), prepare(&new, &params));
+    let winback_params = prepare(&winback, &json!({ "percent_off": "15" }));
+    let bare = encode(&request, at).expect("encodes");
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+    // The last purchase 90 days before the basket (a discount), or 6 days (none).
+    let mut told = bare.clone();
+    told.customer = Some(Arc::new(history(200, 500, day(2025, 12, 7))));
+    let mut recent = bare.clone();
+    recent.customer = Some(Arc::new(history(200, 500, day(2026, 3, 1))));
+    let mut empty = bare.clone();
+    empty.customer = Some(Arc::new(CustomerData::default()));
+    let with_history = winback.evaluate(&request.lines, &told, &[&winback_params]);
+    assert!(
+        matches!(&with_history.results[0], Ok(effects) if !effects.is_empty()),
+        "the history must earn the winback discount: {:?}",
+        with_history.results
+    );
+    // Interleaved rather than one after the other: this VM's speed drifts by 20 % and
+    // more within a minute (steal time), which swamps a few percent between runs taken
+    // seconds apart. Each round times every run on the same few milliseconds, and the
+    // figure is the median over rounds of each run's ratio to its baseline in that round.
+    let runs: [(&str, &dyn Fn()); 6] = [
+        ("threshold-1.0", &|| {
+            black_box(old.evaluate(&request.lines, &bare, &[&old_params]));
+        }),
+        ("threshold-1.1", &|| {
+            black_box(new.evaluate(&request.lines, &bare, &[&new_params]));
+        }),
+        ("threshold-1.0-again", &|| {
+            black_box(old.evaluate(&request.lines, &bare, &[&old_params]));
+        }),
+        ("winback-no-history", &|| {
+            black_box(winback.evaluate(&request.lines, &empty, &[&winback_params]));
+        }),
+        ("winback-history-no-offer", &|| {
+            black_box(winback.evaluate(&request.lines, &recent, &[&winback_params]));
+        }),
+        ("winback-history", &|| {
+            black_box(winback.evaluate(&request.lines, &told, &[&winback_params]));
+        }),
+    ];
+    if std::env::args().any(|arg| arg == "--bench") {
+        const ROUNDS: usize = 1_000;
+        const PER_ROUND: u32 = 40;
+        let mut micros: Vec<Vec<f64>> = vec![Vec::with_capacity(ROUNDS); runs.len()];
+        for round in 0..ROUNDS {
+            // Each round starts with a different run, so none is always first.
+            for k in 0..runs.len() {
+                let at = (round + k) % runs.len();
+                let started = Instant::now();
+                for _ in 0..PER_ROUND {
+                    (runs[at].1)();
+                }
+                micros[at].push(started.elapsed().as_secs_f64() * 1e6 / f64::from(PER_ROUND));
+            }
+        }
+        let median = |mut values: Vec<f64>| {
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        let ratio = |run: usize, base: usize| {
+            median(
+                micros[run]
+                    .iter()
+                    .zip(&micros[base])
+                    .map(|(a, b)| a / b)
+                    .collect(),
+            )
+        };
+        println!("\ncontract 1.0 beside 1.1, customer data: {ROUNDS} interleaved rounds\n");
+        println!("| run | median µs | median ratio in a round |");
+        println!("|---|---:|---:|");
+        let rows = [
+            ("threshold-discount built for 1.0", 0, None),
+            ("the same source built for 1.1", 1, Some(0)),
+            ("built for 1.0, again (the noise floor)", 2, Some(0)),
+            ("category-winback, empty history", 3, None),
+            ("reading 204 categories and 500 SKUs, no offer", 4, Some(3)),
+            ("the same history: 15 % off every line", 5, Some(3)),
+        ];
+        for (label, run, base) in rows {
+            let ratio = base.map_or(String::new(), |base| {
+                format!("{:+.1} %", (ratio(run, base) - 1.0) * 100.0)
+            });
+            println!("| {label} | {:.2} | {ratio} |", median(micros[run].clone()));
+        }
+    }
+    let mut group = c.benchmark_group("contract");
+    for (name, run) in runs {
+        group.bench_function(name, |b| b.iter(run));
+    }
+    group.finish();
+}
+
 /// Criterion's median estimate of one benchmark, in microseconds, if it ran in bench mode.
 fn median_us(group: &str, function: &str) -> Option<f64> {
     let path = output_dir()
@@ -211,14 +356,14 @@ fn report(_: &mut Criterion) {
             ));
         }
     }
-    if rows.is_empty() {
-        return; // test mode (`cargo test --benches`): nothing was measured
-    }
-    println!("\nmedians of this run (µs per evaluation, 20-line basket)\n");
-    println!("| plugin             | native µs | sandboxed µs | × native |");
-    println!("|--------------------|----------:|-------------:|--------:|");
-    for row in rows {
-        println!("{row}");
+    // In test mode (`cargo test --benches`) nothing was measured, and nothing is printed.
+    if !rows.is_empty() {
+        println!("\nmedians of this run (µs per evaluation, 20-line basket)\n");
+        println!("| plugin             | native µs | sandboxed µs | × native |");
+        println!("|--------------------|----------:|-------------:|--------:|");
+        for row in rows {
+            println!("{row}");
+        }
     }
     if let (Some(one), Some(ten), Some(enc)) = (
         median_us("ten-campaigns", "one-sandbox"),
@@ -240,6 +385,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench, report
+    targets = bench, contract, report
 }
 criterion_main!(benches);

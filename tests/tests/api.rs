@@ -92,7 +92,7 @@ async fn some_routes_accept_several_roles() {
         .call(Method::GET, "/v1/plugins", Some(OPS), None)
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body.as_array().map(Vec::len), Some(6), "{body}");
+    assert_eq!(body.as_array().map(Vec::len), Some(9), "{body}");
     let (status, body) = server
         .call(
             Method::GET,

@@ -376,14 +376,20 @@ fn a_plugin_may_name_itself_and_its_version_apart_from_its_crate() {
 
 #[test]
 fn every_guest_has_a_test() {
-    // The test guests' tests live here, but for `echo`, which checks lowering.
-    let sources = [include_str!("hostile.rs"), include_str!("lowering.rs")];
+    // The test guests' tests live here, but for `echo`, which checks lowering, and
+    // `threshold-discount-1-0`, which checks contract 1.0 beside 1.1.
+    let sources = [
+        include_str!("hostile.rs"),
+        include_str!("lowering.rs"),
+        include_str!("contract_versions.rs"),
+    ];
     for (name, _) in remise_tests::GUESTS {
         assert!(
             sources
                 .iter()
                 .any(|source| source.contains(&format!("guest(\"{name}\")"))),
-            "test guest {name} has no test in tests/hostile.rs or tests/lowering.rs"
+            "test guest {name} has no test in tests/hostile.rs, lowering.rs or \
+             contract_versions.rs"
         );
     }
 }

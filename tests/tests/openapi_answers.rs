@@ -387,6 +387,11 @@ fn more_campaigns() -> Vec<Value> {
         json!({ "id": "welcome", "name": "Welcome", "plugin": "threshold-discount",
                 "params": { "tiers": [ { "min_subtotal": "0", "percent_off": "5" } ] },
                 "status": "active", "coupon_required": true, "priority": 50 }),
+        json!({ "id": "store-reward", "name": "Un bon en magasin",
+                "plugin": "cross-channel-reward",
+                "params": { "min_spend": "50.00", "reward_campaign": "welcome", "valid_days": 30,
+                            "channels": ["store"] },
+                "status": "active", "priority": 60 }),
         json!({ "id": "later", "name": "Later", "plugin": "free-gift",
                 "params": { "min_subtotal": "10.00", "gift": { "sku": "TOTE" } } }),
     ]
@@ -515,7 +520,7 @@ async fn every_route_answers_as_the_document_says() {
             Body::None,
         )
         .await;
-    assert_eq!(plugins.as_array().map(Vec::len), Some(6), "{plugins}");
+    assert_eq!(plugins.as_array().map(Vec::len), Some(9), "{plugins}");
     let one = "/v1/plugins/{name}";
     server
         .expect(
@@ -629,7 +634,7 @@ async fn every_route_answers_as_the_document_says() {
             Body::None,
         )
         .await;
-    assert_eq!(listed.as_array().map(Vec::len), Some(7));
+    assert_eq!(listed.as_array().map(Vec::len), Some(8));
     server
         .expect(
             ok,
@@ -985,7 +990,13 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
     let kinds = effect_kinds(&answer);
-    for kind in ["discount lines", "discount order", "gift", "points"] {
+    for kind in [
+        "discount lines",
+        "discount order",
+        "gift",
+        "points",
+        "issue_reward",
+    ] {
         assert!(kinds.contains(kind), "no {kind} effect in {answer}");
     }
     let applied: BTreeSet<String> = strings(&answer["applied"], "coupon");
@@ -1013,6 +1024,7 @@ async fn every_route_answers_as_the_document_says() {
         !answer["points"].as_array().is_none_or(Vec::is_empty),
         "{answer}"
     );
+    assert_eq!(answer["rewards"][0]["reward_campaign"], "welcome", "{answer}");
 
     // The validator does reject answers that drift from the document.
     let schema = json!({ "$ref": "#/components/schemas/EvaluateResponse" });
