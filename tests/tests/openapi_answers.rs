@@ -1024,7 +1024,10 @@ async fn every_route_answers_as_the_document_says() {
         !answer["points"].as_array().is_none_or(Vec::is_empty),
         "{answer}"
     );
-    assert_eq!(answer["rewards"][0]["reward_campaign"], "welcome", "{answer}");
+    assert_eq!(
+        answer["rewards"][0]["reward_campaign"], "welcome",
+        "{answer}"
+    );
 
     // The validator does reject answers that drift from the document.
     let schema = json!({ "$ref": "#/components/schemas/EvaluateResponse" });
