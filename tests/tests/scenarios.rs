@@ -8,6 +8,13 @@
 use remise_tests::http::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use tokio::sync::RwLock;
+
+/// The tests of this file run in parallel, but for the one that times a plugin against its
+/// 50 ms deadline: it runs alone (the write side), so its sandboxes get the cores they
+/// would have in production. Beside nine other servers on 2 cores, a CI run once saw the
+/// looping campaign time out before its fuel ran out, and all 61 campaigns with it.
+static CORES: RwLock<()> = RwLock::const_new(());
 
 /// `base` with the fields of `patch` set (a shallow merge).
 fn with(mut base: Value, patch: Value) -> Value {
@@ -102,6 +109,7 @@ fn lines(answer: &Value) -> Vec<(&str, &str, &str)> {
 /// replaced with PUT between the two, so the next evaluation sees the change.
 #[tokio::test]
 async fn womens_day_is_the_paris_calendar_day_on_both_sides_of_utc_midnight() {
+    let _cores = CORES.read().await;
     let server = Server::start().await;
     let base = with(
         percent_off("womens-day", "20"),
@@ -170,6 +178,7 @@ async fn womens_day_is_the_paris_calendar_day_on_both_sides_of_utc_midnight() {
 /// 17:00–19:00 in stores, Paris time: UTC+1 in January, UTC+2 in July.
 #[tokio::test]
 async fn store_happy_hour_follows_paris_winter_and_summer_time() {
+    let _cores = CORES.read().await;
     let server = Server::start().await;
     server
         .create(with(
@@ -224,6 +233,7 @@ async fn store_happy_hour_follows_paris_winter_and_summer_time() {
 /// 10 % (priority 1) and 15 % (priority 2). The basket: 120.00 + 80.00 = 200.00.
 #[tokio::test]
 async fn gold_card_holder_gets_one_offer_of_the_group_under_each_policy() {
+    let _cores = CORES.read().await;
     let server = Server::start().await;
     for (id, percent, priority) in [
         ("gold-5", "5", 3),
@@ -318,6 +328,7 @@ async fn gold_card_holder_gets_one_offer_of_the_group_under_each_policy() {
 /// Two stackable campaigns (5.00 off, 10 % off) and an exclusive 25 % off, on 100.00.
 #[tokio::test]
 async fn an_exclusive_campaign_beats_the_stackable_ones() {
+    let _cores = CORES.read().await;
     let server = Server::start().await;
     let five_off = json!({
         "id": "five-off", "name": "5 € off", "plugin": "threshold-discount", "status": "active",
@@ -363,6 +374,7 @@ async fn an_exclusive_campaign_beats_the_stackable_ones() {
 /// management, so a wrong code is not tested here.)
 #[tokio::test]
 async fn a_coupon_only_campaign_needs_a_code_in_the_basket() {
+    let _cores = CORES.read().await;
     let server = Server::start().await;
     server
         .create(with(
@@ -417,6 +429,7 @@ async fn a_coupon_only_campaign_needs_a_code_in_the_basket() {
 /// shirt 250 − 25 = 225.00.
 #[tokio::test]
 async fn pants_and_shirt_of_spec_come_to_297() {
+    let _cores = CORES.read().await;
     let server = Server::start().await;
     server
         .create(json!({
@@ -471,6 +484,7 @@ async fn pants_and_shirt_of_spec_come_to_297() {
 ///   issues; the prefilter does not check them yet.
 #[tokio::test]
 async fn every_rejection_reason_is_reported_and_the_good_campaigns_still_apply() {
+    let _cores = CORES.read().await;
     let server = Server::start().await;
     let (status, catalogue) = server
         .call(Method::GET, "/v1/plugins/hostile", MARKETING, None)
@@ -579,6 +593,7 @@ async fn every_rejection_reason_is_reported_and_the_good_campaigns_still_apply()
 /// Malformed requests: each gets its status and the JSON pointer of the field at fault.
 #[tokio::test]
 async fn malformed_requests_get_422_with_the_pointer_of_the_field() {
+    let _cores = CORES.read().await;
     let server = Server::start().await;
     let good = basket("web", "2026-03-08T12:00:00Z", &[("1", "10.00")]);
 
@@ -665,6 +680,7 @@ async fn malformed_requests_get_422_with_the_pointer_of_the_field() {
 /// the validator's messages. A plugin whose schema does not compile is not served at all.
 #[tokio::test]
 async fn campaign_params_are_checked_against_the_plugins_json_schema() {
+    let _cores = CORES.read().await;
     let server = Server::start_with(&["schema-limits", "bad-schema"]).await;
     let campaign = |id: &str, params: Value| {
         json!({ "id": id, "name": id, "plugin": "schema-limits", "status": "active",
@@ -732,6 +748,7 @@ async fn campaign_params_are_checked_against_the_plugins_json_schema() {
 /// `timeout`, and with 41 the answer flipped between the two.)
 #[tokio::test]
 async fn a_looping_campaign_never_costs_its_siblings_of_the_same_plugin() {
+    let _cores = CORES.write().await;
     let server = Server::start().await;
     server.create(hostile("a-loop", "loop")).await;
     for i in 0..60 {
