@@ -29,6 +29,7 @@ pub mod plugin_limits;
 pub mod policy;
 pub mod proposal;
 pub mod usage;
+pub mod webhook;
 
 pub use basket::{Basket, Customer, Line};
 pub use campaign::Campaign;
