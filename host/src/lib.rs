@@ -26,6 +26,9 @@
 //!   ([`money`]), [`engine::answer`]. [`metrics`] counts what they do.
 //! - [`store`]: campaigns (with revisions), groups, keys, coupons, redemptions and plugin
 //!   versions, in SQLite or PostgreSQL, migrated on start.
+//! - [`delivery`]: the webhook worker: the outbox's events fanned out to subscribed
+//!   endpoints and POSTed, signed ([`delivery::sign`]), retried, dead-lettered; the
+//!   addresses deliveries may not reach ([`delivery::destination`]).
 //! - [`registry`]: every loaded plugin version, the version unpinned campaigns follow,
 //!   loading the catalogue, the plugin folder and uploaded versions through the
 //!   compiled-code cache ([`registry::cache`]); the watched folder ([`registry::watch`]);
@@ -49,6 +52,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod cli;
 pub mod clock;
+pub mod delivery;
 pub mod engine;
 pub mod logging;
 pub mod metrics;

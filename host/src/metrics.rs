@@ -28,6 +28,7 @@
 //! | `remise_campaigns_set_aside` | gauge | `status` (`serving_previous`, `suspended`) |
 //! | `remise_requests_shed_total` | counter | `lane` (`requests`, `commits`) |
 //! | `remise_commit_lock_timeouts_total` | counter | |
+//! | `remise_webhook_attempts_total` | counter | `result` (`delivered`, `failed`) |
 
 use crate::runtime::{Metadata, RunReport};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -53,6 +54,8 @@ pub const PLUGIN_FAILURES: &str = "remise_plugin_failures_total";
 pub const REDEMPTIONS: &str = "remise_redemptions_total";
 /// Plugin uploads and reloads, by plugin and result (`ok` or `failed`).
 pub const PLUGIN_RELOADS: &str = "remise_plugin_reloads_total";
+/// Webhook delivery attempts, by result (`delivered` or `failed`).
+pub const WEBHOOK_ATTEMPTS: &str = "remise_webhook_attempts_total";
 
 /// Stored campaigns this host does not serve as stored (their check failed here), by
 /// status: `serving_previous` (their last good version serves) or `suspended`.
@@ -148,6 +151,10 @@ fn describe() {
     );
     describe_counter!(REDEMPTIONS, "Orders committed.");
     describe_counter!(
+        WEBHOOK_ATTEMPTS,
+        "Webhook delivery attempts, by result (delivered, failed)."
+    );
+    describe_counter!(
         PLUGIN_RELOADS,
         "Plugin uploads and reloads, by plugin and result (ok, failed)."
     );
@@ -240,6 +247,12 @@ pub(crate) fn commit_lock_timed_out() {
 /// Records a committed order.
 pub(crate) fn redemption_committed() {
     ::metrics::counter!(REDEMPTIONS).increment(1);
+}
+
+/// A webhook delivery attempt ended: accepted by its endpoint, or not.
+pub fn webhook_delivered(accepted: bool) {
+    let result = if accepted { "delivered" } else { "failed" };
+    ::metrics::counter!(WEBHOOK_ATTEMPTS, "result" => result).increment(1);
 }
 
 fn plugin_labels(plugin: &Metadata) -> [(&'static str, String); 2] {

@@ -29,6 +29,7 @@ mod coupons;
 mod customer_data;
 mod customers;
 mod keys;
+mod outbox;
 mod personal_codes;
 mod plugins;
 mod points;
@@ -38,11 +39,13 @@ mod returns;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 pub use crate::model::coupon::Coupon;
 pub use customer_data::{PurchasedUnits, StoredSpend};
 pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
 pub use keys::{Revoked, StoredKey};
+pub use outbox::NewEvent;
 pub use personal_codes::{DistributionCounts, NewReward};
 pub use plugins::StoredPlugin;
 pub use points::StoredLot;
@@ -51,6 +54,9 @@ pub use redemptions::{
     COMMIT_LOCK,
 };
 pub use returns::{HeldCampaign, NewReturn, OrderForReturn, StoredReturn, TakeChange};
+pub use webhooks::{
+    Attempt, DeliveryCounts, DeliveryStatus, DueDelivery, StoredDelivery, StoredWebhook,
+};
 
 /// The SQLite migrations, embedded in the binary.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -345,6 +351,18 @@ impl Store {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A transaction that reads before it writes: on SQLite it takes the write lock from
+    /// the start (`BEGIN IMMEDIATE`), for a deferred one that read and then finds another
+    /// connection wrote meanwhile fails at once ("database is locked") instead of waiting.
+    pub(crate) async fn begin_read_then_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// How long a commit waits for the commit lock ([`PoolSettings::commit_lock_timeout`]).

@@ -3,8 +3,10 @@
 //! wallet, and counted for a campaign's distribution report; and rewards (migration 14),
 //! personal codes a commit issues and a cancel withdraws while unused.
 
+use super::outbox::{add_events, NewEvent, Receivers};
 use super::{now, timestamp, CommitTx, Store, StoreError};
 use crate::model::coupon::Coupon;
+use crate::model::webhook::EventType;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -54,21 +56,27 @@ impl Store {
     }
 
     /// Stores `assignments` (code, customer) as personal codes of `campaign_id`, in one
-    /// transaction; an assignment whose code exists already, or whose customer has a code
-    /// of the campaign already, is skipped. Returns the customers who got their code.
+    /// transaction with the event `assigned(code, customer)` of each code stored (when a
+    /// webhook receives `coupon.assigned`); an
+    /// assignment whose code exists already, or whose customer has a code of the campaign
+    /// already, is skipped. Returns the customers who got their code.
     pub async fn insert_personal_codes(
         &self,
         campaign_id: &str,
         assignments: &[(String, String)],
         uses_per_code: u32,
         expires_at: Option<DateTime<Utc>>,
+        assigned: &(dyn Fn(&str, &str) -> NewEvent + Sync),
     ) -> Result<Vec<String>, StoreError> {
         let created_at = timestamp(now());
         let expires_at = expires_at.map(timestamp);
         let mut sorted: Vec<&(String, String)> = assignments.iter().collect();
         sorted.sort_unstable();
         let mut inserted = Vec::with_capacity(assignments.len());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_read_then_write().await?;
+        let tell = Receivers::read(&mut tx)
+            .await?
+            .want(EventType::CouponAssigned);
         for batch in sorted.chunks(INSERT_BATCH) {
             let rows = (0..batch.len())
                 .map(|i| format!("(${}, $1, $2, $3, $4, ${})", 2 * i + 5, 2 * i + 6))
@@ -76,9 +84,9 @@ impl Store {
                 .join(", ");
             let sql = format!(
                 "INSERT INTO coupons (code, campaign_id, uses_per_code, expires_at, created_at, \
-                 customer_id) VALUES {rows} ON CONFLICT DO NOTHING RETURNING customer_id"
+                 customer_id) VALUES {rows} ON CONFLICT DO NOTHING RETURNING code, customer_id"
             );
-            let mut query = sqlx::query_as::<_, (Option<String>,)>(&sql)
+            let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql)
                 .bind(campaign_id)
                 .bind(i64::from(uses_per_code))
                 .bind(expires_at.as_deref())
@@ -87,7 +95,14 @@ impl Store {
                 query = query.bind(code.as_str()).bind(customer.as_str());
             }
             let returned = query.fetch_all(&mut *tx).await?;
-            inserted.extend(returned.into_iter().filter_map(|(customer,)| customer));
+            if tell {
+                let events: Vec<NewEvent> = returned
+                    .iter()
+                    .filter_map(|(code, customer)| Some(assigned(code, customer.as_deref()?)))
+                    .collect();
+                add_events(&mut tx, &events).await?;
+            }
+            inserted.extend(returned.into_iter().filter_map(|(_, customer)| customer));
         }
         tx.commit().await?;
         Ok(inserted)

@@ -117,6 +117,9 @@ pub const COMMIT_LOCK: i64 = 0x72_65_6d_69_73_65;
 /// until dropped, which rolls back and so releases it).
 pub struct CommitTx {
     pub(super) tx: Transaction<'static, Any>,
+    /// Which event types some webhook receives, read in this transaction on its first
+    /// event ([`super::outbox`]).
+    pub(super) receivers: Option<super::outbox::Receivers>,
 }
 
 impl Store {
@@ -135,7 +138,10 @@ impl Store {
                 tx
             }
         };
-        Ok(CommitTx { tx })
+        Ok(CommitTx {
+            tx,
+            receivers: None,
+        })
     }
 
     /// Every campaign's usage.
