@@ -5,6 +5,7 @@
 use crate::api::evaluate::EvaluateRequest;
 use crate::api::ApiLimits;
 use crate::catalogue;
+use crate::delivery::WebhookSettings;
 use crate::logging::{self, LogFormat};
 use crate::model::basket::{Basket, DEFAULT_MAX_LINES};
 use crate::model::plugin_limits::PluginLimits;
@@ -109,6 +110,26 @@ pub struct ServeArgs {
     /// How long a request beyond those limits waits for a slot, in milliseconds.
     #[arg(long, env = "REMISE_QUEUE_TIMEOUT_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub queue_timeout_ms: u64,
+    /// Let webhook URLs reach loopback, link-local and private addresses (a receiver on
+    /// the same host or network). Off by default: a webhook could otherwise probe the
+    /// server's own network.
+    #[arg(long, env = "REMISE_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// How long one webhook delivery attempt may take, in milliseconds.
+    #[arg(long, env = "REMISE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_timeout_ms: u64,
+    /// The wait after a webhook delivery's first failure, in milliseconds; it doubles with
+    /// each further failure, up to an hour.
+    #[arg(long, env = "REMISE_WEBHOOK_RETRY_BASE_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_retry_base_ms: u64,
+    /// How long a failing webhook delivery is retried before it becomes a dead letter, in
+    /// seconds (24 hours by default).
+    #[arg(long, env = "REMISE_WEBHOOK_RETRY_FOR_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_retry_for_secs: u64,
+    /// The share of a campaign's budget granted, in percent, at which `campaign.budget_low`
+    /// is sent.
+    #[arg(long, env = "REMISE_BUDGET_LOW_PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub budget_low_percent: u8,
 }
 
 /// `remise plugin …`.
@@ -236,6 +257,13 @@ fn serve_settings(args: ServeArgs) -> (ServeOptions, ServerSettings) {
             acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
             statement_timeout: Duration::from_millis(args.db_statement_timeout_ms),
             commit_lock_timeout: Duration::from_millis(args.commit_lock_timeout_ms),
+        },
+        webhooks: WebhookSettings {
+            allow_private: args.webhook_allow_private,
+            timeout: Duration::from_millis(args.webhook_timeout_ms),
+            retry_base: Duration::from_millis(args.webhook_retry_base_ms),
+            retry_for: Duration::from_secs(args.webhook_retry_for_secs),
+            budget_low_percent: args.budget_low_percent,
         },
     };
     let settings = ServerSettings {

@@ -5,6 +5,7 @@
 use crate::api::{app, ApiLimits};
 use crate::auth::{Role, MIN_KEY_CHARS};
 use crate::clock::Clock;
+use crate::delivery::WebhookSettings;
 use crate::registry::watch::watch_plugin_dir;
 use crate::registry::{load_plugins, CacheDirError, Loader};
 use crate::runtime::engine::PoolSize;
@@ -47,6 +48,8 @@ pub struct ServeOptions {
     pub cache_dir: Option<PathBuf>,
     /// The database pool's size and patience.
     pub pool: PoolSettings,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookSettings,
 }
 
 /// The compiled-plugin folder of `options`: the one given, else beside the SQLite file.
@@ -195,7 +198,8 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
         .await
         .map_err(StartError::Service)?
         .with_max_clock_skew(options.max_clock_skew)
-        .with_clock(options.clock.clone());
+        .with_clock(options.clock.clone())
+        .with_webhooks(options.webhooks);
     let mut configured: Vec<&str> = Vec::new();
     for key in &config.keys {
         service
@@ -279,14 +283,30 @@ pub async fn run_with(
         let service = Arc::clone(&service);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(COUNTS_FLUSH_INTERVAL);
+            let mut ticks: u64 = 0;
             loop {
                 every.tick().await;
                 if let Err(error) = service.flush_counts().await {
                     tracing::warn!(%error, "evaluation counters not saved yet");
                 }
+                // Campaigns whose end time passed get their `campaign.ended` event.
+                if ticks.is_multiple_of(ENDED_CAMPAIGNS_EVERY) {
+                    if let Err(error) = service.send_ended_campaigns().await {
+                        tracing::warn!(%error, "campaign.ended events wait for the database");
+                    }
+                }
+                ticks += 1;
             }
         })
     };
+    // The outbox's events reach their webhooks from this task (and from every other host
+    // on the same database).
+    let deliveries = crate::delivery::spawn(
+        service.store().clone(),
+        service.webhook_settings(),
+        service.outbox_wake(),
+    )
+    .map_err(std::io::Error::other)?;
     let app = app(Arc::clone(&service), settings.limits);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -329,6 +349,10 @@ pub async fn run_with(
     // the last one runs.
     flusher.abort();
     let _ = flusher.await;
+    // A delivery cut off mid-attempt keeps its lease: it is sent again once the lease
+    // ends, by this host after a restart or by another one.
+    deliveries.abort();
+    let _ = deliveries.await;
     if let Err(error) = service.flush_counts().await {
         tracing::error!(%error, "evaluation counters lost at shutdown");
     }
@@ -346,6 +370,10 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How often the campaigns' evaluation counters are written to the store.
 pub const COUNTS_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Every how many flushes the campaigns are looked at for `campaign.ended` (an end at
+/// the hands of marketing is sent at once).
+const ENDED_CAMPAIGNS_EVERY: u64 = 10;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +390,7 @@ mod tests {
             clock: Clock::system(),
             cache_dir: cache_dir.map(PathBuf::from),
             pool: PoolSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 

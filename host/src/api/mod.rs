@@ -47,6 +47,7 @@ mod returns;
 pub mod schemas;
 mod stats;
 mod track;
+mod webhooks;
 
 use crate::auth::Role;
 use crate::model::basket::DEFAULT_MAX_LINES;
@@ -328,6 +329,26 @@ pub(crate) const ROUTES: &[Route] = &[
         on(m, openapi::document)
     }),
     route(Verb::Get, "/metrics", OPS, |m| on(m, metrics::metrics)),
+    route(Verb::Post, "/v1/webhooks", OPS, |m| on(m, webhooks::create)),
+    route(Verb::Get, "/v1/webhooks", OPS, |m| on(m, webhooks::list)),
+    route(Verb::Get, "/v1/webhooks/{id}", OPS, |m| {
+        on(m, webhooks::get)
+    }),
+    route(Verb::Delete, "/v1/webhooks/{id}", OPS, |m| {
+        on(m, webhooks::delete)
+    }),
+    route(Verb::Get, "/v1/webhooks/{id}/deliveries", OPS, |m| {
+        on(m, webhooks::deliveries)
+    }),
+    route(
+        Verb::Post,
+        "/v1/webhooks/{id}/deliveries/{event_id}/retry",
+        OPS,
+        |m| on(m, webhooks::retry),
+    ),
+    route(Verb::Post, "/v1/webhooks/{id}/retry", OPS, |m| {
+        on(m, webhooks::retry_all)
+    }),
 ];
 
 /// The whole API over `service`: every route of [`ROUTES`] behind its roles, the console's

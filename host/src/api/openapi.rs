@@ -19,7 +19,7 @@ use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
     auth, campaigns, coupons, customer_account, customer_files, customers, distributions, evaluate,
-    groups, health, keys, me, metrics, plugins, redemptions, returns, stats, ROUTES,
+    groups, health, keys, me, metrics, plugins, redemptions, returns, stats, webhooks, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -90,6 +90,13 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         health::healthz,
         health::readyz,
         metrics::metrics,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get,
+        webhooks::delete,
+        webhooks::deliveries,
+        webhooks::retry,
+        webhooks::retry_all,
         document,
     ),
     components(schemas(
@@ -117,6 +124,13 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::RedemptionResponse,
         schemas::Cancelled,
         returns::ReturnBody,
+        webhooks::WebhookBody,
+        webhooks::WebhookView,
+        webhooks::WebhookCreated,
+        webhooks::WebhookList,
+        webhooks::DeliveryView,
+        webhooks::DeliveryList,
+        webhooks::Requeued,
         distributions::DistributionBody,
         distributions::DistributionDone,
         distributions::AssignedCode,
@@ -202,6 +216,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
                                         revoking keys (role admin)"),
         (name = "health", description = "Liveness and readiness (no key)"),
         (name = "ops", description = "Metrics (role ops)"),
+        (name = "webhooks", description = "Events delivered to other tools: subscriptions, \
+                                            deliveries and dead letters (role ops)"),
         (name = "meta", description = "This document (no key)"),
     )
 )]

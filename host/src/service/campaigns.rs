@@ -171,8 +171,17 @@ impl Service {
         campaign.status = status;
         // Only the status changes: a campaign stored before a rule can still be paused or
         // ended at once, its other fields checked as they were stored.
-        self.replace_locked(id, campaign, Some(current.revision), Checked::AsStored)
-            .await
+        let view = self
+            .replace_locked(id, campaign, Some(current.revision), Checked::AsStored)
+            .await?;
+        if status == Status::Ended {
+            // The event's own failure is not the end's: the next round of the server's
+            // ticker sends it.
+            if let Err(error) = self.send_ended_campaigns().await {
+                tracing::warn!(%error, campaign = id, "campaign.ended is sent later");
+            }
+        }
+        Ok(view)
     }
 
     /// Refuses a budget in another currency than the one the campaign's discounts were

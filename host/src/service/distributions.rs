@@ -3,6 +3,7 @@
 //! segment of the stored profiles, honouring their consent; idempotent per campaign and
 //! customer (a customer who has a code keeps it); and what the codes came to.
 
+use super::events;
 use super::{Service, ServiceError};
 use crate::model::coupon;
 use crate::model::customer::CustomerProfile;
@@ -86,6 +87,11 @@ impl Service {
             }
             let codes = coupon::generate(pending.len(), &distribution.prefix);
             let pairs: Vec<(String, String)> = codes.into_iter().zip(pending).collect();
+            let now = self.clock.now();
+            let expires_at = distribution.expires_at;
+            let assigned_event = move |code: &str, customer: &str| {
+                events::assigned(campaign_id, code, customer, expires_at, now)
+            };
             let got: HashSet<String> = self
                 .store
                 .insert_personal_codes(
@@ -93,6 +99,7 @@ impl Service {
                     &pairs,
                     distribution.uses_per_code,
                     distribution.expires_at,
+                    &assigned_event,
                 )
                 .await?
                 .into_iter()
@@ -116,6 +123,9 @@ impl Service {
         }
         for customer in pending {
             skipped.add(customer, "no free code could be generated".into());
+        }
+        if !assigned.is_empty() {
+            self.outbox.notify_one();
         }
         assigned.sort_unstable();
         Ok(Distributed {

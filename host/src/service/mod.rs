@@ -1,7 +1,7 @@
 //! The service behind the HTTP API, one file per resource: [`campaigns`] (checked against
 //! their plugin and stored), [`groups`], [`keys`], [`plugins`] (uploads, rollbacks), [`redemptions`], [`returns`],
 //! [`coupons`] (and [`distributions`] of personal codes), [`stats`], [`customers`] (profiles, and [`customer_import`] for imports in
-//! bulk); the [`evaluator`] that owns what evaluations read and the
+//! bulk), [`webhooks`] and the outbox [`events`] changes write; the [`evaluator`] that owns what evaluations read and the
 //! threads they run on; and [`sync`], what a catch-up with other hosts reloads.
 //!
 //! Writes go to the store first, then replace the snapshot (one `Arc` swap), so the very
@@ -17,6 +17,7 @@ mod customer_import;
 mod customers;
 mod distributions;
 mod evaluator;
+mod events;
 mod groups;
 mod keys;
 mod plugins;
@@ -24,6 +25,7 @@ mod redemptions;
 mod returns;
 mod stats;
 mod sync;
+mod webhooks;
 
 pub use crate::registry::propagation::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
 pub use campaigns::CampaignView;
@@ -36,8 +38,10 @@ pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
 pub use returns::Returned;
 pub use stats::{CampaignStats, ChannelStats, DayStats};
+pub use webhooks::MAX_DELIVERIES_LISTED;
 
 use crate::clock::Clock;
+use crate::delivery::WebhookSettings;
 use crate::engine::response::EvaluateResponse;
 use crate::engine::{self, CampaignIndex, EvaluateError};
 use crate::model::{Basket, FieldProblem};
@@ -149,6 +153,12 @@ pub struct Service {
     propagation: Propagation,
     /// The stored campaigns this host does not serve as stored, and why.
     set_aside: RwLock<HashMap<String, SetAside>>,
+    /// How webhooks are delivered (and whether their URLs may be private).
+    webhooks: WebhookSettings,
+    /// Wakes the delivery worker when this host writes an event.
+    outbox: Arc<tokio::sync::Notify>,
+    /// The campaigns `campaign.ended` was sent for, once read ([`webhooks`]).
+    ended_sent: tokio::sync::Mutex<Option<std::collections::HashSet<String>>>,
 }
 
 impl Service {
@@ -183,6 +193,9 @@ impl Service {
             clock: Clock::system(),
             propagation: Propagation::new(generation),
             set_aside: RwLock::new(HashMap::new()),
+            webhooks: WebhookSettings::default(),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+            ended_sent: tokio::sync::Mutex::new(None),
         };
         service.reload().await?;
         Ok(service)
@@ -193,6 +206,22 @@ impl Service {
     pub fn with_max_clock_skew(mut self, skew: std::time::Duration) -> Self {
         self.max_clock_skew = skew;
         self
+    }
+
+    /// The service delivering webhooks as `settings` say.
+    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = settings;
+        self
+    }
+
+    /// What wakes the delivery worker: notified when this host writes an event.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.outbox)
+    }
+
+    /// The store, for the delivery worker.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The service priced by `clock` instead of the system's clock.

@@ -13,12 +13,15 @@
 //! it ([`may_see`]).
 
 use super::evaluator::Snapshot;
+use super::events;
 use super::returns::PricedCampaign;
 use super::{Service, ServiceError};
 use crate::auth::{KeyInfo, Role};
 use crate::engine::response::EvaluateResponse;
 use crate::engine::usage::{self, Usage};
 use crate::engine::{self, EvaluateError};
+use crate::model::usage::CampaignUsage;
+use crate::model::webhook::EventType;
 use crate::model::{Basket, FieldProblem};
 use crate::money::currency;
 use crate::store::{
@@ -297,9 +300,6 @@ impl Service {
             tx.add_purchases(&customer.id, now.date_naive(), &bought, 1, 1)
                 .await?;
         }
-        tx.commit().await?;
-        crate::metrics::redemption_committed();
-
         let mut after = (*campaigns).clone();
         for take in &takes {
             let used = after.entry(take.campaign_id.to_string()).or_default();
@@ -310,6 +310,13 @@ impl Service {
             used.redemptions += 1;
             used.granted_minor += take.discount_minor;
         }
+        self.write_order_events(
+            &mut tx, &order_id, &request, &response, &snapshot, &campaigns, &after, now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox.notify_one();
+        crate::metrics::redemption_committed();
         self.evaluator.set_usage(after);
         self.evaluator.count(&response);
         Ok(Redeemed {
@@ -352,10 +359,12 @@ impl Service {
             });
         }
         let cancelled_at = self.clock.now().trunc_subsecs(6);
-        let held = match tx.order_for_return(order_id).await? {
-            Some(order) => held_purchases(&mut tx, order_id, &order).await?,
+        let order = tx.order_for_return(order_id).await?;
+        let held = match &order {
+            Some(order) => held_purchases(&mut tx, order_id, order).await?,
             None => None,
         };
+        let customer = order.and_then(|order| order.customer_id);
         tx.cancel(order_id, cancelled_at).await?;
         tx.refund_points(order_id, None, None, cancelled_at).await?;
         let (withdrawn, kept) = tx.withdraw_rewards(order_id).await?;
@@ -370,14 +379,69 @@ impl Service {
         if let Some((customer, day, units)) = held {
             tx.add_purchases(&customer, day, &units, -1, 1).await?;
         }
+        tx.add_event(&events::cancelled(
+            order_id,
+            customer.as_deref(),
+            &withdrawn,
+            &kept,
+            cancelled_at,
+        ))
+        .await?;
         // Read on the commit's own connection, as of the cancel.
         let usage = tx.usage().await?;
         tx.commit().await?;
+        self.outbox.notify_one();
         self.evaluator.set_usage(usage);
         Ok(Cancelled {
             order_id: order_id.to_string(),
             cancelled_at,
         })
+    }
+
+    /// Writes the events of committed order `order_id` in its transaction:
+    /// `redemption.committed`, a `reward.issued` per reward issued, and the campaign
+    /// events its takes moved campaigns into (from usage `before` to `after`), each once
+    /// per campaign.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_order_events(
+        &self,
+        tx: &mut CommitTx,
+        order_id: &str,
+        request: &Basket,
+        response: &EvaluateResponse,
+        snapshot: &Snapshot,
+        before: &HashMap<String, CampaignUsage>,
+        after: &HashMap<String, CampaignUsage>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        // Built only when some webhook receives it.
+        if tx.wants_event(EventType::RedemptionCommitted).await? {
+            tx.add_event(&events::committed(order_id, request, response, now))
+                .await?;
+        }
+        if let Some(customer) = &request.customer {
+            for reward in response.rewards.iter().filter(|r| r.code.is_some()) {
+                tx.add_event(&events::reward_issued(order_id, &customer.id, reward, now))
+                    .await?;
+            }
+        }
+        for applied in &response.applied {
+            let Some(live) = snapshot.index.get(&applied.campaign) else {
+                continue;
+            };
+            let was = before.get(&applied.campaign).cloned().unwrap_or_default();
+            let is = after.get(&applied.campaign).cloned().unwrap_or_default();
+            let low = self.webhooks.budget_low_percent;
+            for (kind, data) in events::crossed(&live.campaign, &was, &is, low) {
+                if tx.wants_event(kind).await?
+                    && tx.campaign_event_once(&applied.campaign, kind).await?
+                {
+                    let event = events::event(kind, None, Some(&applied.campaign), now, data);
+                    tx.add_event(&event).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Waits for this host's turn to commit or cancel (they are serialised). The wait

@@ -8,6 +8,7 @@
 //! first answer.
 
 use super::evaluator::Snapshot;
+use super::events;
 use super::redemptions::{may_see, order_day};
 use super::{Checked, Service, ServiceError};
 use crate::auth::{KeyInfo, Role};
@@ -284,9 +285,16 @@ impl Service {
             points,
         })
         .await?;
+        tx.add_event(&events::returned(
+            order.customer_id.as_deref(),
+            &response,
+            now,
+        ))
+        .await?;
         // Read on the return's own connection, as of the return.
         let usage = tx.usage().await?;
         tx.commit().await?;
+        self.outbox.notify_one();
         self.evaluator.set_usage(usage);
         Ok(Returned {
             response,
