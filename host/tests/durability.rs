@@ -2,84 +2,11 @@
 //! HTTP, is killed with SIGKILL (no shutdown of any kind), and restarted on the same
 //! SQLite file; every acknowledged redemption and its budget consumption is still there.
 
-use reqwest::blocking::Client;
+mod support;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
-
-const KEY: &str = "durability-admin-key-0123456789abcdef";
-
-/// A `remise serve` process on a free loopback port over `database_url`.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(database_url: &str) -> Serve {
-        // A port the OS just handed out and took back: free for the child to bind.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_remise"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--database-url")
-            .arg(database_url)
-            .env("REMISE_ADMIN_KEY", KEY)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("remise serve starts");
-        let serve = Serve {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let client = Client::new();
-        let ready = Instant::now();
-        while ready.elapsed() < Duration::from_secs(60) {
-            let answer = client.get(format!("{}/readyz", serve.base)).send();
-            if answer.is_ok_and(|a| a.status() == StatusCode::OK) {
-                return serve;
-            }
-            sleep(Duration::from_millis(50));
-        }
-        panic!("remise serve was not ready within 60 s");
-    }
-
-    fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = Client::new()
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(KEY);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().expect("the server answers");
-        let status = response.status();
-        (status, response.json().unwrap_or(Value::Null))
-    }
-
-    /// SIGKILL: the process gets no chance to flush, close or checkpoint anything.
-    fn kill(mut self) {
-        self.child.kill().expect("killed");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::Serve;
 
 fn order(id: usize) -> Value {
     // 10 % of 12.34 + id cents, rounded half away from zero.

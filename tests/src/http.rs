@@ -6,6 +6,7 @@
 //! database, and shorthands for calling it with each role's key.
 
 use remise::clock::Clock;
+use remise::delivery::WebhookSettings;
 use remise::serve::{run_with, start, ServeOptions, ServerSettings, StartError};
 use remise::store::testing::fresh_database_url;
 use remise::store::PoolSettings;
@@ -44,6 +45,15 @@ pub fn options(database_url: String) -> ServeOptions {
         clock: Clock::system(),
         cache_dir: None,
         pool: PoolSettings::default(),
+        // Receivers in tests listen on loopback; failures are retried every 100 ms or
+        // so and given up on after 2 s, so a test sees a dead letter soon.
+        webhooks: WebhookSettings {
+            allow_private: true,
+            timeout: std::time::Duration::from_secs(2),
+            retry_base: std::time::Duration::from_millis(100),
+            retry_for: std::time::Duration::from_secs(2),
+            ..WebhookSettings::default()
+        },
     }
 }
 

@@ -2122,6 +2122,140 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // Webhooks: subscribe (the secret shown once), an order's event to an endpoint that
+    // refuses connections becomes a dead letter (the test server gives up after 2 s), retry.
+    let webhooks = "/v1/webhooks";
+    let webhook = "/v1/webhooks/{id}";
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            post.clone(),
+            webhooks,
+            webhooks,
+            Some(OPS),
+            json_body(json!({ "url": "ftp://crm.example/", "events": ["*"] })),
+        )
+        .await;
+    let created = server
+        .expect(
+            StatusCode::CREATED,
+            post.clone(),
+            webhooks,
+            webhooks,
+            Some(OPS),
+            json_body(json!({ "url": "http://127.0.0.1:9/hook",
+                              "events": ["redemption.committed"], "description": "CRM" })),
+        )
+        .await;
+    let hook_id = created["id"].as_str().expect("an id").to_string();
+    let hook_path = format!("/v1/webhooks/{hook_id}");
+    let committed = server
+        .call(
+            post.clone(),
+            redemptions,
+            redemptions,
+            Some(CHANNEL),
+            json_body(order("o-webhook", basket())),
+        )
+        .await;
+    assert_eq!(committed.status, StatusCode::CREATED, "{}", committed.body);
+    let deliveries = "/v1/webhooks/{id}/deliveries";
+    let dead_path = format!("{hook_path}/deliveries?status=dead");
+    let mut dead = Value::Null;
+    for _ in 0..200 {
+        dead = server
+            .expect(
+                ok,
+                get.clone(),
+                deliveries,
+                &dead_path,
+                Some(OPS),
+                Body::None,
+            )
+            .await;
+        if dead["deliveries"].as_array().is_some_and(|d| !d.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let event_id = dead["deliveries"][0]["event_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a dead letter: {dead}"))
+        .to_string();
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            get.clone(),
+            deliveries,
+            &format!("{hook_path}/deliveries?status=lost"),
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    let retry = "/v1/webhooks/{id}/deliveries/{event_id}/retry";
+    let retry_path = format!("{hook_path}/deliveries/{event_id}/retry");
+    server
+        .expect(ok, post.clone(), retry, &retry_path, Some(OPS), Body::None)
+        .await;
+    server
+        .expect(
+            StatusCode::CONFLICT,
+            post.clone(),
+            retry,
+            &retry_path,
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    let retry_all = "/v1/webhooks/{id}/retry";
+    server
+        .expect(
+            ok,
+            post.clone(),
+            retry_all,
+            &format!("{hook_path}/retry"),
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    let listed = server
+        .expect(ok, get.clone(), webhooks, webhooks, Some(OPS), Body::None)
+        .await;
+    assert!(listed["webhooks"][0]["secret"].is_null(), "{listed}");
+    server
+        .expect(ok, get.clone(), webhook, &hook_path, Some(OPS), Body::None)
+        .await;
+    server
+        .expect(
+            StatusCode::NO_CONTENT,
+            delete.clone(),
+            webhook,
+            &hook_path,
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            webhook,
+            &hook_path,
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::FORBIDDEN,
+            get.clone(),
+            webhooks,
+            webhooks,
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+
     // Metrics last, with every request above counted.
     let metrics = server
         .expect(
