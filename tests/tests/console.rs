@@ -79,6 +79,7 @@ async fn the_console_works_in_a_real_browser() {
         "14-customer",
         "15-customer-return",
         "16-distribution",
+        "17-webhooks",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

@@ -929,6 +929,126 @@ test("ops uploads a plugin version and rolls it back", async () => {
   assert.equal((await api("GET", "/v1/plugins/flip", KEYS.ops)).latest, "1.0.0");
 });
 
+test("ops subscribes a webhook, sees its secret once, watches a delivery die, retries it and deletes the webhook", async () => {
+  // Signed in as ops (the test above). The server retries every ~100 ms for 2 s and lets
+  // webhooks reach private addresses: nothing listens on 127.0.0.1:9, so a delivery fails
+  // with a connection error and is a dead letter within seconds.
+  const URL_DOWN = "http://127.0.0.1:9/hook";
+  await page.locator("nav").getByRole("link", { name: "Webhooks" }).click();
+  await page.getByRole("heading", { name: "Webhooks", exact: true }).waitFor(WAIT);
+  const form = page.locator("form.create-webhook");
+  const create = form.getByRole("button", { name: "Créer le webhook" });
+  const urlField = form.locator(".field", { has: page.locator("input[name=url]") });
+
+  // No event chosen: said in the browser, nothing sent. Then a URL the API refuses: its
+  // error next to the field.
+  const posted = [];
+  const onRequest = (request) =>
+    request.method() === "POST" && request.url().endsWith("/v1/webhooks") && posted.push(request);
+  page.on("request", onRequest);
+  await form.locator("input[name=url]").fill("pas une adresse");
+  await create.click();
+  await form
+    .locator("fieldset.events")
+    .getByRole("alert")
+    .getByText("Choisissez au moins un type d'événement, ou tous.")
+    .waitFor(WAIT);
+  assert.equal(posted.length, 0, "a webhook without events is not sent");
+  await form.locator("input[name=all-events]").check();
+  assert.ok(await form.locator("input[name='event-reward.issued']").isDisabled());
+  await create.click();
+  await urlField.getByRole("alert").waitFor(WAIT);
+  page.off("request", onRequest);
+  assert.equal(posted.length, 1);
+
+  // Created: the secret is shown this once, with the warning.
+  await form.locator("input[name=url]").fill(URL_DOWN);
+  await form.locator("input[name=description]").fill("CRM de test");
+  await create.click();
+  await page.getByText("il ne sera plus jamais affiché").waitFor(WAIT);
+  assert.equal(await urlField.getByRole("alert").count(), 0);
+  const secret = (await page.getByTestId("webhook-secret").innerText()).trim();
+  assert.match(secret, /^whsec_/);
+  const listed = await api("GET", "/v1/webhooks", KEYS.ops);
+  const hook = listed.webhooks.find((w) => w.url === URL_DOWN);
+  assert.ok(hook, "the webhook is stored");
+  assert.deepEqual(hook.events, ["*"]);
+  assert.equal(hook.description, "CRM de test");
+  assert.ok(!JSON.stringify(listed).includes(secret), "the API lists no secret");
+  // The page shows the new webhook's deliveries.
+  await page.waitForURL((url) => url.hash === `#/webhooks/${hook.id}`, WAIT);
+  const row = page.locator(`tr[data-webhook="${hook.id}"]`);
+  await row.getByText("Tous les événements").waitFor(WAIT);
+  await row.getByText("CRM de test").waitFor(WAIT);
+  const deliveries = page.getByTestId("deliveries");
+  await deliveries.getByRole("heading", { name: "Livraisons" }).waitFor(WAIT);
+  // Acknowledged, the secret is gone, and a reload does not bring it back.
+  await page.getByRole("button", { name: "C'est noté" }).click();
+  assert.equal(await page.getByTestId("webhook-secret").count(), 0);
+  await page.reload();
+  await deliveries.getByRole("heading", { name: "Livraisons" }).waitFor(WAIT);
+  await row.waitFor(WAIT);
+  assert.ok(!(await page.locator("main").innerText()).includes(secret), "shown again");
+
+  // An order committed by a till: its event goes to the webhook, fails, and dies.
+  await api("POST", "/v1/redemptions", KEYS.channel, {
+    order_id: "wh-1",
+    currency: "EUR",
+    channel: "web",
+    customer: { id: "c-wh" },
+    lines: [{ id: "1", sku: "SKU-1", quantity: 1, unit_price: "10.00" }],
+  });
+  const filter = deliveries.getByRole("group", { name: "Statut" });
+  await filter.getByRole("button", { name: "Lettres mortes" }).click();
+  const delivery = deliveries
+    .locator("table.delivery-list tbody tr", { hasText: "redemption.committed" })
+    .filter({ hasText: "c-wh" });
+  await delivery.locator(".badge.dead").waitFor({ timeout: 30_000 });
+  await delivery.getByText("Commande validée").waitFor(WAIT);
+  await delivery.getByText("lettre morte", { exact: true }).waitFor(WAIT);
+  assert.ok((await delivery.getByTestId("last-error").innerText()).trim().length > 0);
+  assert.ok(Number(await delivery.getByTestId("attempts").innerText()) >= 1);
+  await row
+    .getByTestId("count-dead")
+    .getByText(/^[1-9]/)
+    .waitFor(WAIT);
+  await shot("17-webhooks");
+
+  // Retried from its row: queued again, then dead again once the horizon has passed.
+  await filter.getByRole("button", { name: "Toutes" }).click();
+  await delivery.locator(".badge.dead").waitFor(WAIT);
+  // The row shows the answer of the retry (pending) until the next refresh, which may come
+  // at any moment and find it tried and dead again: watched at every frame from the click.
+  const eventId = await delivery.getAttribute("data-event");
+  const pendingSeen = page.waitForFunction(
+    (id) =>
+      document.querySelector(`tr[data-event="${id}"] .badge.pending`)?.textContent === "en attente",
+    eventId,
+    { polling: "raf", ...WAIT },
+  );
+  await delivery.getByRole("button", { name: "Réessayer", exact: true }).click();
+  await pendingSeen;
+  await deliveries.getByText(`La livraison ${eventId} est remise en file`).waitFor(WAIT);
+  await delivery.locator(".badge.dead").waitFor({ timeout: 30_000 });
+  // Every dead letter at once.
+  await deliveries
+    .getByRole("button", { name: /^Réessayer (la lettre morte|les \d+ lettres mortes)$/ })
+    .click();
+  await deliveries.getByText(/lettres? mortes? remises? en file/).waitFor(WAIT);
+  await delivery.locator(".badge.dead").waitFor({ timeout: 30_000 });
+  assert.deepEqual(policyProblems, []);
+
+  // Deleted, once confirmed.
+  page.once("dialog", (dialog) => dialog.accept());
+  await row.getByRole("button", { name: "Supprimer" }).click();
+  await page.getByText(`Le webhook vers « ${URL_DOWN} » est supprimé.`).waitFor(WAIT);
+  await row.waitFor({ state: "detached", ...WAIT });
+  assert.ok(!(await api("GET", "/v1/webhooks", KEYS.ops)).webhooks.some((w) => w.id === hook.id));
+  // Its page, asked for again, says it is gone.
+  await page.goto(`${BASE}/#/webhooks/${hook.id}`);
+  await page.getByTestId("webhook-unknown").waitFor(WAIT);
+});
+
 test("an admin creates a key, sees it once, and revokes it", async () => {
   await page.click("text=Se déconnecter");
   await signIn(KEYS.admin);

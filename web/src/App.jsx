@@ -11,6 +11,7 @@ import { Plugins } from "./pages/Plugins.jsx";
 import { Coupons } from "./pages/Coupons.jsx";
 import { Keys } from "./pages/Keys.jsx";
 import { Customer, Customers } from "./pages/Customers.jsx";
+import { Webhooks } from "./pages/Webhooks.jsx";
 
 // The form library (and its JSON Schema validator) and the charts load only when needed.
 const CampaignEditor = lazy(() => import("./pages/CampaignEditor.jsx"));
@@ -72,7 +73,12 @@ function Shell({ session, onSignOut }) {
   const home = canMarket(role) ? "campaigns" : "plugins";
   const [section, id, view] = route.length ? route : [home];
   const allowed =
-    section === "plugins" || (section === "keys" ? canManageKeys(role) : canMarket(role));
+    section === "plugins" ||
+    (section === "keys"
+      ? canManageKeys(role)
+      : section === "webhooks"
+        ? canOperate(role)
+        : canMarket(role));
 
   useEffect(() => {
     if (!allowed) go(`/${home}`);
@@ -93,6 +99,7 @@ function Shell({ session, onSignOut }) {
   else if (section === "try") page = <TryBasket />;
   else if (section === "plugins") page = <Plugins name={id} canUpload={canOperate(role)} />;
   else if (section === "keys") page = <Keys />;
+  else if (section === "webhooks") page = <Webhooks id={id} />;
   else page = <p className="empty">{t("app.notFound")}</p>;
 
   return (
@@ -118,6 +125,11 @@ function Shell({ session, onSignOut }) {
           <a className={section === "plugins" ? "active" : ""} href="#/plugins">
             {t("nav.plugins")}
           </a>
+          {canOperate(role) && (
+            <a className={section === "webhooks" ? "active" : ""} href="#/webhooks">
+              {t("nav.webhooks")}
+            </a>
+          )}
           {canManageKeys(role) && (
             <a className={section === "keys" ? "active" : ""} href="#/keys">
               {t("nav.keys")}
