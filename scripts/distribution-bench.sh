@@ -14,6 +14,8 @@
 #   scripts/distribution-bench.sh                  # 100,000 customers, 3 runs, SQLite
 #   N=20000 RUNS=5 scripts/distribution-bench.sh
 #   BIN=/tmp/remise scripts/distribution-bench.sh  # a build of your own
+#   WEBHOOK=1 scripts/distribution-bench.sh        # a webhook receives coupon.assigned: every
+#                                                  # code's event is written to the outbox too
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -63,8 +65,10 @@ stop() {
 fresh() {
   stop
   rm -rf "$work"/bench.db*
+  local extra=()
+  if [ -n "${WEBHOOK:-}" ]; then extra=(--webhook-allow-private); fi
   REMISE_ADMIN_KEY=$KEY "$BIN" serve --listen "127.0.0.1:$PORT" \
-    --database-url "sqlite://$work/bench.db" > "$work/serve.log" 2>&1 &
+    --database-url "sqlite://$work/bench.db" "${extra[@]}" > "$work/serve.log" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do
     curl -sf "$base/readyz" >/dev/null && break
@@ -74,6 +78,12 @@ fresh() {
   curl -sSf -o /dev/null --data-binary @"$work/profiles.ndjson" \
     -H "Content-Type: application/x-ndjson" -H "Authorization: Bearer $KEY" \
     "$base/v1/imports/customers"
+  if [ -n "${WEBHOOK:-}" ]; then
+    # Nothing listens on port 9: deliveries fail and wait for their retries meanwhile.
+    curl -sSf -o /dev/null -H "Content-Type: application/json" \
+      -H "Authorization: Bearer $KEY" "$base/v1/webhooks" \
+      --data '{"url": "http://127.0.0.1:9/hook", "events": ["coupon.assigned"]}'
+  fi
   for campaign in vip listed; do
     curl -sSf -o /dev/null --data-binary @"$work/$campaign.json" \
       -H "Content-Type: application/json" -H "Authorization: Bearer $KEY" \
