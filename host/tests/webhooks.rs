@@ -615,3 +615,35 @@ fn private_addresses_other_schemes_and_other_roles_are_refused() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     }
 }
+
+#[test]
+fn a_campaign_whose_end_time_passes_sends_campaign_ended_once() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let url = database(&dir);
+    let receiver = Receiver::start(Mode::Accept);
+    let serve = Serve::start_with(&url, FAST, None);
+    let (webhook, _) = subscribe(&serve, &receiver.url, json!(["campaign.ended"]));
+    let ends_at = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (id, status) in [("flash-sale", "active"), ("never-started", "draft")] {
+        create(
+            &serve,
+            json!({ "id": id, "name": id, "plugin": "threshold-discount", "status": status,
+                    "schedule": { "ends_at": ends_at },
+                    "params": { "tiers": [ { "min_subtotal": "0", "percent_off": "10" } ] } }),
+        );
+    }
+    // The server looks every 10 s: within 20 s of the end, the event is delivered.
+    wait_for(Duration::from_secs(25), "campaign.ended delivered", || {
+        !receiver.accepted_ids().is_empty()
+    });
+    let got = &receiver.received()[0];
+    let body: Value = serde_json::from_slice(&got.body).expect("JSON");
+    assert_eq!(body["type"], "campaign.ended", "{body}");
+    assert_eq!(body["data"]["campaign"], "flash-sale", "{body}");
+    assert_eq!(body["data"]["reason"], "end_time_passed", "{body}");
+    // Once, and none for the draft, however many rounds go by.
+    sleep(Duration::from_secs(11));
+    assert_eq!(deliveries(&serve, &webhook, "").len(), 1);
+    assert_eq!(receiver.accepted_ids().len(), 1);
+}
