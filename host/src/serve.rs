@@ -279,13 +279,20 @@ pub async fn run_with(
     // The campaigns' evaluation counters reach the store every second, and once more
     // when serving ends (a crash loses at most the last second's counts; redemptions are
     // durable before they are answered).
+    // Told to stop between two rounds at shutdown rather than aborted: a write cut off
+    // mid-statement would still reach a SQLite file after its final checkpoint.
+    let (stop_tasks, stopping) = tokio::sync::watch::channel(false);
     let flusher = {
         let service = Arc::clone(&service);
+        let mut stopping = stopping.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(COUNTS_FLUSH_INTERVAL);
             let mut ticks: u64 = 0;
             loop {
-                every.tick().await;
+                tokio::select! {
+                    _ = every.tick() => {}
+                    _ = stopping.changed() => break,
+                }
                 if let Err(error) = service.flush_counts().await {
                     tracing::warn!(%error, "evaluation counters not saved yet");
                 }
@@ -301,10 +308,11 @@ pub async fn run_with(
     };
     // The outbox's events reach their webhooks from this task (and from every other host
     // on the same database).
-    let deliveries = crate::delivery::spawn(
+    let mut deliveries = crate::delivery::spawn(
         service.store().clone(),
         service.webhook_settings(),
         service.outbox_wake(),
+        stopping,
     )
     .map_err(std::io::Error::other)?;
     let app = app(Arc::clone(&service), settings.limits);
@@ -345,14 +353,18 @@ pub async fn run_with(
             "requests still in flight at the end of the grace period were dropped"
         );
     }
-    // Aborted and awaited: a flush cut off mid-way has given its connection back before
-    // the last one runs.
-    flusher.abort();
+    // Both finish the round they are in: the flusher's last flush, the deliveries' attempts
+    // in flight (for at most DELIVERIES_GRACE; one cut off then keeps its lease and is
+    // sent again once the lease ends, after a restart or by another host).
+    let _ = stop_tasks.send(true);
     let _ = flusher.await;
-    // A delivery cut off mid-attempt keeps its lease: it is sent again once the lease
-    // ends, by this host after a restart or by another one.
-    deliveries.abort();
-    let _ = deliveries.await;
+    if tokio::time::timeout(DELIVERIES_GRACE, &mut deliveries)
+        .await
+        .is_err()
+    {
+        deliveries.abort();
+        let _ = deliveries.await;
+    }
     if let Err(error) = service.flush_counts().await {
         tracing::error!(%error, "evaluation counters lost at shutdown");
     }
@@ -369,6 +381,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// How often the campaigns' evaluation counters are written to the store.
 pub const COUNTS_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long shutdown waits for the webhook attempts in flight.
+const DELIVERIES_GRACE: Duration = Duration::from_secs(2);
 
 /// Every how many flushes the campaigns are looked at for `campaign.ended` (an end at
 /// the hands of marketing is sent at once).

@@ -79,16 +79,21 @@ const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 #[error("the webhook client cannot be built: {0}")]
 pub struct ClientError(#[from] reqwest::Error);
 
-/// Starts the worker on `store`; `wake` tells it an event was written on this host.
+/// Starts the worker on `store`; `wake` tells it an event was written on this host, and
+/// `stop` (once it changes) to end after the round it is in.
 pub fn spawn(
     store: Store,
     settings: WebhookSettings,
     wake: Arc<Notify>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, ClientError> {
     let client = client(settings)?;
     Ok(tokio::spawn(async move {
         let mut pruned_at = tokio::time::Instant::now();
         loop {
+            if *stop.borrow() {
+                break;
+            }
             let busy = match round(&store, &client, settings).await {
                 Ok(busy) => busy,
                 Err(error) => {
@@ -107,6 +112,7 @@ pub fn spawn(
                 tokio::select! {
                     () = wake.notified() => {}
                     () = tokio::time::sleep(POLL_INTERVAL) => {}
+                    _ = stop.changed() => break,
                 }
             }
         }
