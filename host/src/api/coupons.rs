@@ -1,11 +1,10 @@
 //! `POST /v1/campaigns/{id}/coupons` (generate random codes in bulk, or create chosen
 //! ones) and `GET /v1/campaigns/{id}/coupons` (list them with their uses, page by page).
 
-use super::extract::{Path, QueryPairs};
+use super::extract::{known_params, Path, QueryPairs};
 use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::json_pointer::push_token;
 use crate::model::coupon::{
     self, check_code, check_prefix, normalize, CodeSource, Coupon, CouponQuery, CreatedCoupons,
     NewCoupons, MAX_CHOSEN, MAX_COUNT, MAX_LIMIT, MAX_USES_PER_CODE,
@@ -15,7 +14,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use utoipa::ToSchema;
 
 /// Create coupon codes
@@ -244,37 +242,23 @@ impl QueryParser {
     pub fn parse(pairs: &[(String, String)]) -> Result<CouponQuery, Vec<FieldProblem>> {
         let mut query = CouponQuery::default();
         let mut problems = Vec::new();
-        let mut seen = HashSet::new();
-        for (name, value) in pairs {
-            let mut pointer = String::new();
-            push_token(&mut pointer, name);
-            if !seen.insert(name.as_str()) {
-                problems.push(FieldProblem::new(pointer, "given more than once"));
+        for param in known_params(pairs, &["search", "after", "limit"], &mut problems) {
+            if param.name == "limit" {
+                match param.integer_in(1..=i64::from(MAX_LIMIT)) {
+                    // In range, so it fits.
+                    Ok(limit) => query.limit = limit as u32,
+                    Err(problem) => problems.push(problem),
+                }
                 continue;
             }
-            match name.as_str() {
-                "search" | "after" => {
-                    let code = normalize(value);
-                    if code.is_empty() {
-                        continue;
-                    }
-                    match check_code(&code) {
-                        Ok(()) if name == "search" => query.search = Some(code),
-                        Ok(()) => query.after = Some(code),
-                        Err(why) => problems.push(FieldProblem::new(pointer, why)),
-                    }
-                }
-                "limit" => match value.trim().parse::<u32>() {
-                    Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => query.limit = limit,
-                    _ => problems.push(FieldProblem::new(
-                        pointer,
-                        format!("must be an integer from 1 to {MAX_LIMIT}"),
-                    )),
-                },
-                _ => problems.push(FieldProblem::new(
-                    pointer,
-                    "unknown query parameter: search, after and limit are known",
-                )),
+            let code = normalize(param.value);
+            if code.is_empty() {
+                continue;
+            }
+            match check_code(&code) {
+                Ok(()) if param.name == "search" => query.search = Some(code),
+                Ok(()) => query.after = Some(code),
+                Err(why) => problems.push(FieldProblem::new(param.pointer, why)),
             }
         }
         if problems.is_empty() {

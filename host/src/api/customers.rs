@@ -3,11 +3,10 @@
 //! files (imports, exports) are [`super::customer_files`]; what a customer can get, has and
 //! bought (wallet, points, orders), [`super::customer_account`].
 
-use super::extract::{Path, QueryPairs};
+use super::extract::{known_params, Path, QueryPairs};
 use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::json_pointer::push_token;
 use crate::model::basket::{AT_YEARS, MAX_TEXT};
 use crate::model::customer::CustomerProfile as Profile;
 use crate::model::FieldProblem;
@@ -20,7 +19,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The most profiles a page lists.
@@ -364,30 +363,18 @@ pub(super) fn parse_query(
         at: None,
     };
     let mut problems = Vec::new();
-    let mut seen = HashSet::new();
-    for (name, value) in pairs {
-        let mut pointer = String::new();
-        push_token(&mut pointer, name);
-        if !seen.insert(name.as_str()) {
-            problems.push(FieldProblem::new(pointer, "given more than once"));
-            continue;
-        }
-        match name.as_str() {
-            _ if !known.contains(&name.as_str()) => problems.push(FieldProblem::new(
-                pointer,
-                format!("unknown query parameter: {} are known", known.join(", ")),
-            )),
-            "prefix" if !value.is_empty() => query.prefix = Some(value.clone()),
-            "after" if !value.is_empty() => query.after = Some(value.clone()),
+    for param in known_params(pairs, known, &mut problems) {
+        let (name, value, pointer) = (param.name, param.value, param.pointer.clone());
+        match name {
+            "prefix" if !value.is_empty() => query.prefix = Some(value.to_string()),
+            "after" if !value.is_empty() => query.after = Some(value.to_string()),
             "prefix" | "after" => {}
-            "limit" => match value.trim().parse::<u32>() {
-                Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => query.limit = limit,
-                _ => problems.push(FieldProblem::new(
-                    pointer,
-                    format!("must be an integer from 1 to {MAX_LIMIT}"),
-                )),
+            "limit" => match param.integer_in(1..=i64::from(MAX_LIMIT)) {
+                // In range, so it fits.
+                Ok(limit) => query.limit = limit as u32,
+                Err(problem) => problems.push(problem),
             },
-            "format" => match value.as_str() {
+            "format" => match value {
                 "ndjson" => query.format = ImportFormat::Ndjson,
                 "csv" => query.format = ImportFormat::Csv,
                 _ => problems.push(FieldProblem::new(pointer, "must be ndjson or csv")),
@@ -399,13 +386,13 @@ pub(super) fn parse_query(
                         format!("must be 1 to {MAX_TEXT} bytes, without NUL"),
                     ));
                 } else if name == "channel" {
-                    query.channel = Some(value.clone());
+                    query.channel = Some(value.to_string());
                 } else {
-                    query.store = Some(value.clone());
+                    query.store = Some(value.to_string());
                 }
             }
             "currency" => match currency::minor_unit(value) {
-                Some(_) => query.currency = Some(value.clone()),
+                Some(_) => query.currency = Some(value.to_string()),
                 None => problems.push(FieldProblem::new(
                     pointer,
                     "must be an ISO 4217 code such as EUR",

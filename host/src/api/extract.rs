@@ -64,6 +64,70 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     }
 }
 
+/// One parameter of a query string, known to its route and given once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryParam<'a> {
+    /// Its name, one of those the route knows.
+    pub name: &'a str,
+    /// Its value, percent-decoded.
+    pub value: &'a str,
+    /// The JSON pointer a problem with it is reported at (`/limit`).
+    pub pointer: String,
+}
+
+impl QueryParam<'_> {
+    /// The value as an integer within `range`, or the problem that it is not.
+    pub fn integer_in(
+        &self,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<i64, crate::model::FieldProblem> {
+        match self.value.trim().parse::<i64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(crate::model::FieldProblem::new(
+                self.pointer.clone(),
+                format!(
+                    "must be an integer from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+}
+
+/// The parameters of `pairs` a route knows (`known`), in order. An unknown or repeated
+/// name is added to `problems` at its pointer instead, so one answer names them all.
+pub fn known_params<'a>(
+    pairs: &'a [(String, String)],
+    known: &[&str],
+    problems: &mut Vec<crate::model::FieldProblem>,
+) -> Vec<QueryParam<'a>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut params = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        let mut pointer = String::new();
+        crate::json_pointer::push_token(&mut pointer, name);
+        if !known.contains(&name.as_str()) {
+            problems.push(crate::model::FieldProblem::new(
+                pointer,
+                format!("unknown query parameter: {} are known", known.join(", ")),
+            ));
+        } else if !seen.insert(name.as_str()) {
+            problems.push(crate::model::FieldProblem::new(
+                pointer,
+                "given more than once",
+            ));
+        } else {
+            params.push(QueryParam {
+                name,
+                value,
+                pointer,
+            });
+        }
+    }
+    params
+}
+
 /// `If-Match: "<revision>"`: the revision a write expects to replace. `None` when the
 /// header is absent or `*`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

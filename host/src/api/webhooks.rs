@@ -2,11 +2,10 @@
 //! and delete subscriptions (never their secrets), list a webhook's deliveries, and queue
 //! dead letters again. docs/webhooks.md.
 
-use super::extract::{Path, QueryPairs};
+use super::extract::{known_params, Path, QueryPairs};
 use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::json_pointer::push_token;
 use crate::model::webhook::WebhookRequest;
 use crate::model::FieldProblem;
 use crate::service::MAX_DELIVERIES_LISTED;
@@ -366,34 +365,20 @@ fn delivery_query(
     let mut status = None;
     let mut limit = 100;
     let mut problems = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (name, value) in pairs {
-        let mut pointer = String::new();
-        push_token(&mut pointer, name);
-        if !seen.insert(name.as_str()) {
-            problems.push(FieldProblem::new(pointer, "given more than once"));
-            continue;
-        }
-        match name.as_str() {
-            "status" if value.is_empty() => {}
-            "status" => match DeliveryStatus::parse(value) {
+    for param in known_params(pairs, &["status", "limit"], &mut problems) {
+        match param.name {
+            "status" if param.value.is_empty() => {}
+            "status" => match DeliveryStatus::parse(param.value) {
                 Some(parsed) => status = Some(parsed),
                 None => problems.push(FieldProblem::new(
-                    pointer,
+                    param.pointer,
                     "must be pending, delivered or dead",
                 )),
             },
-            "limit" => match value.trim().parse::<i64>() {
-                Ok(n) if (1..=MAX_DELIVERIES_LISTED).contains(&n) => limit = n,
-                _ => problems.push(FieldProblem::new(
-                    pointer,
-                    format!("must be an integer from 1 to {MAX_DELIVERIES_LISTED}"),
-                )),
+            _ => match param.integer_in(1..=MAX_DELIVERIES_LISTED) {
+                Ok(n) => limit = n,
+                Err(problem) => problems.push(problem),
             },
-            _ => problems.push(FieldProblem::new(
-                pointer,
-                "unknown query parameter: status, limit are known",
-            )),
         }
     }
     if problems.is_empty() {
