@@ -80,6 +80,14 @@ pub struct KeyInfo {
 }
 
 impl KeyInfo {
+    /// What a campaign's history says of a write by this key: its label, or `<role> key`.
+    pub fn author(&self) -> String {
+        match &self.label {
+            Some(label) => label.to_string(),
+            None => format!("{} key", self.role.as_str()),
+        }
+    }
+
     /// The key stored under `hash` (its [`hash_key`]) with `role` and `label`; an empty
     /// label (keys are stored with `""` when configured without one) is none.
     pub fn new(hash: &str, role: Role, label: &str) -> Self {

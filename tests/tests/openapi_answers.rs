@@ -2256,6 +2256,95 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // A campaign's history: its revisions, one whole, a diff, and their refusals.
+    let revisions = "/v1/campaigns/{id}/revisions";
+    let listed = server
+        .expect(
+            ok,
+            get.clone(),
+            revisions,
+            "/v1/campaigns/five-off/revisions",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert!(
+        listed["revisions"].as_array().is_some_and(|r| r.len() > 1),
+        "{listed}"
+    );
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            revisions,
+            "/v1/campaigns/never-was/revisions",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    let revision = "/v1/campaigns/{id}/revisions/{revision}";
+    server
+        .expect(
+            ok,
+            get.clone(),
+            revision,
+            "/v1/campaigns/five-off/revisions/1",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::BAD_REQUEST,
+            get.clone(),
+            revision,
+            "/v1/campaigns/five-off/revisions/first",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            revision,
+            "/v1/campaigns/five-off/revisions/999",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    let diff = "/v1/campaigns/{id}/diff";
+    server
+        .expect(
+            ok,
+            get.clone(),
+            diff,
+            "/v1/campaigns/five-off/diff?from=1",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            get.clone(),
+            diff,
+            "/v1/campaigns/five-off/diff?from=2&to=1",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            diff,
+            "/v1/campaigns/five-off/diff?to=999",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+
     // Metrics last, with every request above counted.
     let metrics = server
         .expect(

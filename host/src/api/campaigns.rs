@@ -7,6 +7,7 @@ use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::schemas;
 use super::AppState;
+use crate::auth::KeyInfo;
 use crate::model::campaign::{Campaign, Status};
 use crate::model::FieldProblem;
 use crate::service::CampaignView;
@@ -14,6 +15,12 @@ use axum::extract::State;
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+/// Who a write is by, for the campaign's history: the key's label, or its role.
+fn author(key: Option<Extension<KeyInfo>>) -> String {
+    key.map(|Extension(key)| key.author()).unwrap_or_default()
+}
 
 /// A campaign with its revision in `ETag`.
 fn answer(status: StatusCode, view: CampaignView) -> Response {
@@ -66,9 +73,13 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
     Json(campaign): Json<Campaign>,
 ) -> Result<Response, ApiError> {
-    let view = state.service.create_campaign(campaign).await?;
+    let view = state
+        .service
+        .create_campaign(campaign, &author(key))
+        .await?;
     let location = HeaderValue::from_str(&format!("/v1/campaigns/{}", view.campaign.id)).ok();
     let mut response = answer(StatusCode::CREATED, view);
     if let Some(location) = location {
@@ -126,11 +137,12 @@ pub(crate) async fn replace(
     State(state): State<AppState>,
     Path(id): Path<String>,
     IfMatch(revision): IfMatch,
+    key: Option<Extension<KeyInfo>>,
     Json(campaign): Json<Campaign>,
 ) -> Result<Response, ApiError> {
     let view = state
         .service
-        .replace_campaign(&id, campaign, revision)
+        .replace_campaign(&id, campaign, revision, &author(key))
         .await?;
     Ok(answer(StatusCode::OK, view))
 }
@@ -164,6 +176,7 @@ pub(crate) async fn patch(
     State(state): State<AppState>,
     Path(id): Path<String>,
     IfMatch(revision): IfMatch,
+    key: Option<Extension<KeyInfo>>,
     Json(merge_patch): Json<serde_json::Value>,
 ) -> Result<Response, ApiError> {
     if !merge_patch.is_object() {
@@ -174,7 +187,7 @@ pub(crate) async fn patch(
     }
     let view = state
         .service
-        .patch_campaign(&id, merge_patch, revision)
+        .patch_campaign(&id, merge_patch, revision, &author(key))
         .await?;
     Ok(answer(StatusCode::OK, view))
 }
@@ -194,15 +207,21 @@ pub(crate) async fn patch(
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    key: Option<Extension<KeyInfo>>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.delete_campaign(&id).await?;
+    state.service.delete_campaign(&id, &author(key)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn set_status(state: AppState, id: String, status: Status) -> Result<Response, ApiError> {
+async fn set_status(
+    state: AppState,
+    id: String,
+    status: Status,
+    key: Option<Extension<KeyInfo>>,
+) -> Result<Response, ApiError> {
     Ok(answer(
         StatusCode::OK,
-        state.service.set_status(&id, status).await?,
+        state.service.set_status(&id, status, &author(key)).await?,
     ))
 }
 
@@ -225,8 +244,9 @@ async fn set_status(state: AppState, id: String, status: Status) -> Result<Respo
 pub(crate) async fn activate(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    key: Option<Extension<KeyInfo>>,
 ) -> Result<Response, ApiError> {
-    set_status(state, id, Status::Active).await
+    set_status(state, id, Status::Active, key).await
 }
 
 /// Pause a campaign
@@ -248,8 +268,9 @@ pub(crate) async fn activate(
 pub(crate) async fn pause(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    key: Option<Extension<KeyInfo>>,
 ) -> Result<Response, ApiError> {
-    set_status(state, id, Status::Paused).await
+    set_status(state, id, Status::Paused, key).await
 }
 
 /// End a campaign
@@ -271,6 +292,7 @@ pub(crate) async fn pause(
 pub(crate) async fn end(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    key: Option<Extension<KeyInfo>>,
 ) -> Result<Response, ApiError> {
-    set_status(state, id, Status::Ended).await
+    set_status(state, id, Status::Ended, key).await
 }

@@ -44,6 +44,7 @@ mod plugins;
 pub mod problem;
 mod redemptions;
 mod returns;
+mod revisions;
 pub mod schemas;
 mod stats;
 mod track;
@@ -223,6 +224,18 @@ pub(crate) const ROUTES: &[Route] = &[
     }),
     route(Verb::Post, "/v1/campaigns/{id}/end", MARKETING, |m| {
         on(m, campaigns::end)
+    }),
+    route(Verb::Get, "/v1/campaigns/{id}/revisions", MARKETING, |m| {
+        on(m, revisions::list)
+    }),
+    route(
+        Verb::Get,
+        "/v1/campaigns/{id}/revisions/{revision}",
+        MARKETING,
+        |m| on(m, revisions::get),
+    ),
+    route(Verb::Get, "/v1/campaigns/{id}/diff", MARKETING, |m| {
+        on(m, revisions::diff)
     }),
     route(Verb::Get, "/v1/campaigns/{id}/stats", MARKETING, |m| {
         on(m, stats::stats)

@@ -19,7 +19,8 @@ use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
     auth, campaigns, coupons, customer_account, customer_files, customers, distributions, evaluate,
-    groups, health, keys, me, metrics, plugins, redemptions, returns, stats, webhooks, ROUTES,
+    groups, health, keys, me, metrics, plugins, redemptions, returns, revisions, stats, webhooks,
+    ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -90,6 +91,9 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         health::healthz,
         health::readyz,
         metrics::metrics,
+        revisions::list,
+        revisions::get,
+        revisions::diff,
         webhooks::create,
         webhooks::list,
         webhooks::get,
@@ -124,6 +128,11 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::RedemptionResponse,
         schemas::Cancelled,
         returns::ReturnBody,
+        revisions::RevisionSummary,
+        revisions::RevisionList,
+        revisions::Revision,
+        revisions::ChangeView,
+        revisions::DiffView,
         webhooks::WebhookBody,
         webhooks::WebhookView,
         webhooks::WebhookCreated,

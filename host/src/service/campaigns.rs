@@ -70,15 +70,19 @@ impl Service {
             .ok_or_else(|| ServiceError::NotFound(format!("campaign {id} not found")))
     }
 
-    /// Checks and stores a new campaign.
-    pub async fn create_campaign(&self, campaign: Campaign) -> Result<CampaignView, ServiceError> {
+    /// Checks and stores a new campaign, written by `author` (what its history names).
+    pub async fn create_campaign(
+        &self,
+        campaign: Campaign,
+        author: &str,
+    ) -> Result<CampaignView, ServiceError> {
         let _write = self.writes.lock().await;
         let live = self
             .prepare(campaign, Checked::AsWritten)
             .await
             .map_err(ServiceError::Invalid)?;
         self.check_budget_currency(&live.campaign).await?;
-        let stored = self.store.create_campaign(&live.campaign).await?;
+        let stored = self.store.create_campaign(&live.campaign, author).await?;
         self.clear_set_aside(&live.campaign.id);
         self.evaluator.swap_in(live);
         self.changed().await;
@@ -91,9 +95,10 @@ impl Service {
         id: &str,
         campaign: Campaign,
         expected_revision: Option<i64>,
+        author: &str,
     ) -> Result<CampaignView, ServiceError> {
         let _write = self.writes.lock().await;
-        self.replace_locked(id, campaign, expected_revision, Checked::AsWritten)
+        self.replace_locked(id, campaign, expected_revision, Checked::AsWritten, author)
             .await
     }
 
@@ -103,6 +108,7 @@ impl Service {
         campaign: Campaign,
         expected_revision: Option<i64>,
         checked: Checked,
+        author: &str,
     ) -> Result<CampaignView, ServiceError> {
         if campaign.id != id {
             return Err(ServiceError::Invalid(vec![FieldProblem::new(
@@ -117,7 +123,7 @@ impl Service {
         self.check_budget_currency(&live.campaign).await?;
         let stored = self
             .store
-            .replace_campaign(&live.campaign, expected_revision)
+            .replace_campaign(&live.campaign, expected_revision, author)
             .await?;
         self.clear_set_aside(&live.campaign.id);
         self.evaluator.swap_in(live);
@@ -131,6 +137,7 @@ impl Service {
         id: &str,
         merge_patch: serde_json::Value,
         expected_revision: Option<i64>,
+        author: &str,
     ) -> Result<CampaignView, ServiceError> {
         let _write = self.writes.lock().await;
         let current = self.campaign(id).await?;
@@ -147,14 +154,15 @@ impl Service {
             campaign,
             expected_revision.or(Some(current.revision)),
             Checked::AsWritten,
+            author,
         )
         .await
     }
 
-    /// Deletes a campaign.
-    pub async fn delete_campaign(&self, id: &str) -> Result<(), ServiceError> {
+    /// Deletes a campaign (its history is kept).
+    pub async fn delete_campaign(&self, id: &str, author: &str) -> Result<(), ServiceError> {
         let _write = self.writes.lock().await;
-        if !self.store.delete_campaign(id).await? {
+        if !self.store.delete_campaign(id, author).await? {
             return Err(ServiceError::NotFound(format!("campaign {id} not found")));
         }
         self.evaluator.take_out(id);
@@ -164,7 +172,12 @@ impl Service {
     }
 
     /// Activates, pauses or ends a campaign at once.
-    pub async fn set_status(&self, id: &str, status: Status) -> Result<CampaignView, ServiceError> {
+    pub async fn set_status(
+        &self,
+        id: &str,
+        status: Status,
+        author: &str,
+    ) -> Result<CampaignView, ServiceError> {
         let _write = self.writes.lock().await;
         let current = self.campaign(id).await?;
         let mut campaign = current.campaign;
@@ -172,7 +185,13 @@ impl Service {
         // Only the status changes: a campaign stored before a rule can still be paused or
         // ended at once, its other fields checked as they were stored.
         let view = self
-            .replace_locked(id, campaign, Some(current.revision), Checked::AsStored)
+            .replace_locked(
+                id,
+                campaign,
+                Some(current.revision),
+                Checked::AsStored,
+                author,
+            )
             .await?;
         if status == Status::Ended {
             // The event's own failure is not the end's: the next round of the server's

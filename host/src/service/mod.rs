@@ -23,6 +23,7 @@ mod keys;
 mod plugins;
 mod redemptions;
 mod returns;
+mod revisions;
 mod stats;
 mod sync;
 mod webhooks;
@@ -37,6 +38,7 @@ pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
 pub use returns::Returned;
+pub use revisions::{CampaignDiff, Change, RevisionView};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 pub use webhooks::MAX_DELIVERIES_LISTED;
 

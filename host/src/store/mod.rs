@@ -25,6 +25,7 @@ use sqlx::Executor;
 use std::sync::Once;
 use std::time::Duration;
 
+mod campaigns;
 mod coupons;
 mod customer_data;
 mod customers;
@@ -42,6 +43,7 @@ mod tests;
 mod webhooks;
 
 pub use crate::model::coupon::Coupon;
+pub use campaigns::{RevisionAction, StoredRevision};
 pub use customer_data::{PurchasedUnits, StoredSpend};
 pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
 pub use keys::{Revoked, StoredKey};
@@ -392,123 +394,6 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reserved).await?;
         Ok(())
-    }
-
-    /// Every campaign, ordered by id (byte order).
-    pub async fn campaigns(&self) -> Result<Vec<StoredCampaign>, StoreError> {
-        let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY id");
-        let rows: Vec<CampaignRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
-        rows.into_iter().map(decode_campaign).collect()
-    }
-
-    /// The campaign with this id, if any.
-    pub async fn campaign(&self, id: &str) -> Result<Option<StoredCampaign>, StoreError> {
-        let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1");
-        let row: Option<CampaignRow> = sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(decode_campaign).transpose()
-    }
-
-    /// Stores a new campaign at revision 1; [`StoreError::Exists`] if its id is taken.
-    pub async fn create_campaign(&self, campaign: &Campaign) -> Result<StoredCampaign, StoreError> {
-        let body = encode_campaign(campaign)?;
-        let now = now();
-        let stamp = timestamp(now);
-        let inserted = sqlx::query(
-            "INSERT INTO campaigns (id, body, revision, created_at, updated_at) \
-             VALUES ($1, $2, 1, $3, $3) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&campaign.id)
-        .bind(&body)
-        .bind(&stamp)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Err(StoreError::Exists(campaign.id.clone()));
-        }
-        Ok(StoredCampaign {
-            campaign: campaign.clone(),
-            revision: 1,
-            created_at: now,
-            updated_at: now,
-        })
-    }
-
-    /// Replaces the campaign of the same id; with `expected_revision` `Some(r)`, refuses with
-    /// [`StoreError::Stale`] unless the stored revision is `r` (atomically: one
-    /// `UPDATE … WHERE id = ? AND revision = ?`). The revision grows by one;
-    /// [`StoreError::NotFound`] if no campaign has the id.
-    pub async fn replace_campaign(
-        &self,
-        campaign: &Campaign,
-        expected_revision: Option<i64>,
-    ) -> Result<StoredCampaign, StoreError> {
-        let body = encode_campaign(campaign)?;
-        let now = now();
-        let stamp = timestamp(now);
-        // `fetch_all` rather than `fetch_optional`: the statement is stepped to its end and
-        // reset at once, so the write's implicit transaction is over when this returns.
-        let updated: Vec<(i64, String)> = match expected_revision {
-            Some(expected) => {
-                sqlx::query_as(
-                    "UPDATE campaigns SET body = $1, revision = revision + 1, updated_at = $2 \
-                     WHERE id = $3 AND revision = $4 RETURNING revision, created_at",
-                )
-                .bind(&body)
-                .bind(&stamp)
-                .bind(&campaign.id)
-                .bind(expected)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query_as(
-                    "UPDATE campaigns SET body = $1, revision = revision + 1, updated_at = $2 \
-                     WHERE id = $3 RETURNING revision, created_at",
-                )
-                .bind(&body)
-                .bind(&stamp)
-                .bind(&campaign.id)
-                .fetch_all(&self.pool)
-                .await?
-            }
-        };
-        let Some((revision, created_at)) = updated.into_iter().next() else {
-            // Nothing changed: tell a missing campaign from a moved-on one. (Read after the
-            // refused write, so a campaign deleted in between reads as not found, as it is.)
-            let exists: Option<(i64,)> =
-                sqlx::query_as("SELECT revision FROM campaigns WHERE id = $1")
-                    .bind(&campaign.id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            return Err(match (exists, expected_revision) {
-                (Some(_), Some(expected)) => StoreError::Stale {
-                    id: campaign.id.clone(),
-                    expected,
-                },
-                _ => StoreError::NotFound(campaign.id.clone()),
-            });
-        };
-        Ok(StoredCampaign {
-            campaign: campaign.clone(),
-            revision,
-            created_at: parse_timestamp(&created_at)
-                .map_err(|why| StoreError::Corrupt(campaign.id.clone(), why))?,
-            updated_at: now,
-        })
-    }
-
-    /// Deletes the campaign; whether there was one.
-    pub async fn delete_campaign(&self, id: &str) -> Result<bool, StoreError> {
-        let deleted = sqlx::query("DELETE FROM campaigns WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(deleted > 0)
     }
 
     /// Every configured group and its policy, ordered by name. A group not listed uses

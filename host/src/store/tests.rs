@@ -33,7 +33,10 @@ async fn campaigns_round_trip_through_create_get_list_replace_delete() {
     assert!(store.campaign("ten-from-100").await.expect("get").is_none());
 
     let campaign = example();
-    let created = store.create_campaign(&campaign).await.expect("create");
+    let created = store
+        .create_campaign(&campaign, "test")
+        .await
+        .expect("create");
     assert_eq!(created.campaign, campaign);
     assert_eq!(created.revision, 1);
     assert_eq!(created.created_at, created.updated_at);
@@ -48,7 +51,7 @@ async fn campaigns_round_trip_through_create_get_list_replace_delete() {
     );
 
     store
-        .create_campaign(&minimal("a-first"))
+        .create_campaign(&minimal("a-first"), "test")
         .await
         .expect("create");
     let ids: Vec<String> = store
@@ -64,7 +67,7 @@ async fn campaigns_round_trip_through_create_get_list_replace_delete() {
     changed.name = "12 % dès 100 €".into();
     changed.params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "12" } ] });
     let replaced = store
-        .replace_campaign(&changed, None)
+        .replace_campaign(&changed, None, "test")
         .await
         .expect("replace");
     assert_eq!(replaced.revision, 2);
@@ -75,19 +78,95 @@ async fn campaigns_round_trip_through_create_get_list_replace_delete() {
         Some(replaced)
     );
 
-    assert!(store.delete_campaign("ten-from-100").await.expect("delete"));
-    assert!(!store.delete_campaign("ten-from-100").await.expect("delete"));
+    assert!(store
+        .delete_campaign("ten-from-100", "test")
+        .await
+        .expect("delete"));
+    assert!(!store
+        .delete_campaign("ten-from-100", "test")
+        .await
+        .expect("delete"));
     assert!(store.campaign("ten-from-100").await.expect("get").is_none());
     assert_eq!(store.campaigns().await.expect("list").len(), 1);
 }
 
 #[tokio::test]
+async fn every_write_keeps_its_revision_and_a_deleted_id_goes_on_numbering() {
+    let (store, _dir) = fresh().await;
+    let first = example();
+    store
+        .create_campaign(&first, "Marie")
+        .await
+        .expect("create");
+    let mut second = first.clone();
+    second.name = "12 % dès 100 €".into();
+    store
+        .replace_campaign(&second, Some(1), "ops key")
+        .await
+        .expect("replace");
+    // A refused write leaves no revision behind.
+    assert!(matches!(
+        store.replace_campaign(&first, Some(1), "late").await,
+        Err(StoreError::Stale { .. })
+    ));
+    assert!(store
+        .delete_campaign(&first.id, "Paul")
+        .await
+        .expect("delete"));
+    let again = store
+        .create_campaign(&first, "Marie")
+        .await
+        .expect("created again");
+    assert_eq!(again.revision, 4, "numbering goes on after the deletion");
+
+    let revisions = store.campaign_revisions(&first.id).await.expect("history");
+    let summary: Vec<(i64, RevisionAction, &str)> = revisions
+        .iter()
+        .map(|r| (r.revision, r.action, r.author.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, RevisionAction::Created, "Marie"),
+            (2, RevisionAction::Replaced, "ops key"),
+            (3, RevisionAction::Deleted, "Paul"),
+            (4, RevisionAction::Created, "Marie"),
+        ]
+    );
+    assert_eq!(revisions[0].campaign.as_ref(), Some(&first));
+    assert_eq!(revisions[1].campaign.as_ref(), Some(&second));
+    assert_eq!(revisions[2].campaign, None);
+    assert!(revisions
+        .windows(2)
+        .all(|w| w[0].written_at <= w[1].written_at));
+    let one = store
+        .campaign_revision(&first.id, 2)
+        .await
+        .expect("read")
+        .expect("revision 2 is kept");
+    assert_eq!(one, revisions[1]);
+    assert!(store
+        .campaign_revision(&first.id, 5)
+        .await
+        .expect("read")
+        .is_none());
+    assert!(store
+        .campaign_revisions("never-was")
+        .await
+        .expect("read")
+        .is_empty());
+}
+
+#[tokio::test]
 async fn a_taken_id_is_refused_and_the_first_campaign_kept() {
     let (store, _dir) = fresh().await;
-    store.create_campaign(&example()).await.expect("create");
+    store
+        .create_campaign(&example(), "test")
+        .await
+        .expect("create");
     let mut other = minimal("ten-from-100");
     other.name = "another".into();
-    match store.create_campaign(&other).await {
+    match store.create_campaign(&other, "test").await {
         Err(StoreError::Exists(id)) => assert_eq!(id, "ten-from-100"),
         other => panic!("expected Exists, got {other:?}"),
     }
@@ -99,12 +178,15 @@ async fn a_taken_id_is_refused_and_the_first_campaign_kept() {
 async fn a_replace_against_a_stale_revision_is_refused() {
     let (store, _dir) = fresh().await;
     let campaign = example();
-    store.create_campaign(&campaign).await.expect("create");
+    store
+        .create_campaign(&campaign, "test")
+        .await
+        .expect("create");
     let mut changed = campaign.clone();
     changed.priority = 5;
 
     for wrong in [0, 2, -1] {
-        match store.replace_campaign(&changed, Some(wrong)).await {
+        match store.replace_campaign(&changed, Some(wrong), "test").await {
             Err(StoreError::Stale { id, expected }) => {
                 assert_eq!((id.as_str(), expected), ("ten-from-100", wrong));
             }
@@ -119,17 +201,17 @@ async fn a_replace_against_a_stale_revision_is_refused() {
     assert_eq!((unchanged.revision, unchanged.campaign.priority), (1, 100));
 
     let second = store
-        .replace_campaign(&changed, Some(1))
+        .replace_campaign(&changed, Some(1), "test")
         .await
         .expect("replace at 1");
     assert_eq!(second.revision, 2);
     // The writer who read revision 1 too is now stale.
     assert!(matches!(
-        store.replace_campaign(&campaign, Some(1)).await,
+        store.replace_campaign(&campaign, Some(1), "test").await,
         Err(StoreError::Stale { expected: 1, .. })
     ));
     let third = store
-        .replace_campaign(&campaign, Some(2))
+        .replace_campaign(&campaign, Some(2), "test")
         .await
         .expect("replace at 2");
     assert_eq!(third.revision, 3);
@@ -145,7 +227,7 @@ async fn a_replace_against_a_stale_revision_is_refused() {
 async fn replacing_a_missing_campaign_is_not_found() {
     let (store, _dir) = fresh().await;
     for expected in [None, Some(1)] {
-        match store.replace_campaign(&example(), expected).await {
+        match store.replace_campaign(&example(), expected, "test").await {
             Err(StoreError::NotFound(id)) => assert_eq!(id, "ten-from-100"),
             other => panic!("expected NotFound, got {other:?}"),
         }
@@ -156,13 +238,16 @@ async fn replacing_a_missing_campaign_is_not_found() {
 #[tokio::test]
 async fn concurrent_replaces_at_one_revision_let_exactly_one_through() {
     let (store, _dir) = fresh().await;
-    store.create_campaign(&example()).await.expect("create");
+    store
+        .create_campaign(&example(), "test")
+        .await
+        .expect("create");
     let writers = (0..8).map(|i| {
         let store = store.clone();
         tokio::spawn(async move {
             let mut changed = example();
             changed.priority = i;
-            store.replace_campaign(&changed, Some(1)).await
+            store.replace_campaign(&changed, Some(1), "test").await
         })
     });
     let mut won = 0;
@@ -312,7 +397,10 @@ async fn data_survives_reopening_the_database() {
     let url = fresh_database_url(dir.path(), "remise").await;
     let created = {
         let store = Store::open(&url).await.expect("open");
-        let created = store.create_campaign(&example()).await.expect("create");
+        let created = store
+            .create_campaign(&example(), "test")
+            .await
+            .expect("create");
         store
             .set_group("seasonal", Policy::Priority)
             .await
@@ -340,7 +428,10 @@ async fn data_survives_reopening_the_database() {
 #[tokio::test]
 async fn an_in_memory_store_works() {
     let store = Store::open("sqlite::memory:").await.expect("open");
-    store.create_campaign(&example()).await.expect("create");
+    store
+        .create_campaign(&example(), "test")
+        .await
+        .expect("create");
     assert_eq!(store.campaigns().await.expect("list").len(), 1);
 }
 
@@ -359,7 +450,10 @@ async fn opening_in_a_missing_directory_or_another_scheme_is_an_error() {
 #[tokio::test]
 async fn an_unreadable_stored_campaign_is_corrupt_not_a_panic() {
     let (store, _dir) = fresh().await;
-    store.create_campaign(&minimal("ok")).await.expect("create");
+    store
+        .create_campaign(&minimal("ok"), "test")
+        .await
+        .expect("create");
     sqlx::query(
         "INSERT INTO campaigns (id, body, revision, created_at, updated_at) \
          VALUES ('bad', '{\"id\": \"bad\"}', 1, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')",
