@@ -1,7 +1,8 @@
 //! Determinism across hosts (issue 15 item 15): two hosts on one database, with the same
 //! campaigns, answer the same basket with the same bytes but the per-evaluation id. The
 //! engine compiles plugins with NaN canonicalisation (`host/src/runtime/engine.rs`), so not
-//! even a NaN a plugin computes may differ from one CPU to another.
+//! even a NaN a plugin computes may differ from one CPU to another. An explained answer's
+//! traces agree too (the fuel a plugin used, its memory, its log), but for the wall time.
 
 use remise_tests::http::*;
 use serde_json::{json, Value};
@@ -20,9 +21,11 @@ async fn raw_evaluation(host: &Server, basket: &Value) -> Vec<u8> {
     response.bytes().await.expect("a body").to_vec()
 }
 
-/// `body` without its one `"evaluation_id":"…"` member (and the comma after it), byte for
-/// byte otherwise: the answer is compared as sent, not as re-serialised JSON.
+/// `body` without its one `"evaluation_id":"…"` member (and the comma after it), and with
+/// each trace's `"wall_time_us":<n>` as `0`, byte for byte otherwise: the answer is
+/// compared as sent, not as re-serialised JSON.
 fn without_evaluation_id(body: &[u8]) -> Vec<u8> {
+    let body = &without_wall_times(body);
     let key = b"\"evaluation_id\":\"";
     let start = body
         .windows(key.len())
@@ -43,6 +46,25 @@ fn without_evaluation_id(body: &[u8]) -> Vec<u8> {
         "one evaluation_id"
     );
     [&body[..start], &body[end..]].concat()
+}
+
+/// `body` with the digits after each `"wall_time_us":` replaced by `0`.
+fn without_wall_times(body: &[u8]) -> Vec<u8> {
+    let key = b"\"wall_time_us\":";
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.windows(key.len()).position(|w| w == key) {
+        let value = at + key.len();
+        out.extend_from_slice(&rest[..value]);
+        out.push(b'0');
+        let digits = rest[value..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        rest = &rest[value + digits..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 fn basket(price: &str, quantity: u32, explain: bool) -> Value {
@@ -95,6 +117,13 @@ async fn two_hosts_answer_a_basket_with_the_same_bytes() {
             without_evaluation_id(&from_a)
         );
     }
+    // The explained answers carried traces, and their fuel agreed.
+    let explained: Value =
+        serde_json::from_slice(&raw_evaluation(&a, &basket("33.33", 7, true)).await).expect("JSON");
+    assert!(
+        explained["applied"][0]["trace"]["fuel_used"].as_u64() > Some(0),
+        "{explained}"
+    );
     // The answers are not empty agreement: a discount applied.
     let answer: Value =
         serde_json::from_slice(&raw_evaluation(&b, &basket("120.00", 1, false)).await)

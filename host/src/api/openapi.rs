@@ -112,6 +112,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::Line,
         schemas::EvaluateResponse,
         schemas::LineResult,
+        schemas::Trace,
+        schemas::TraceLine,
         schemas::AppliedCampaign,
         schemas::PricedEffect,
         schemas::Target,

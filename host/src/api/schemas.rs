@@ -258,6 +258,42 @@ pub struct AppliedCampaign {
     pub effects: Vec<PricedEffect>,
     /// The messages it returned.
     pub messages: Vec<String>,
+    /// What its plugin's run cost and logged: only when the request asked `explain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub trace: Option<Trace>,
+}
+
+/// What one plugin's run for the basket cost and logged (`explain: true`). The campaigns of
+/// one plugin run together in one sandbox, so each carries the same trace, naming them all.
+#[derive(ToSchema)]
+pub struct Trace {
+    /// The campaigns that ran in the sandbox, in the order the plugin saw them.
+    pub campaigns: Vec<String>,
+    /// Sandboxes used: 1, or one more per campaign run alone after a shared run failed.
+    pub sandboxes: u32,
+    /// Fuel (WebAssembly instructions, roughly) the run used.
+    pub fuel_used: u64,
+    /// Fuel it was granted.
+    pub fuel_limit: u64,
+    /// Its wall time, instantiation included, in microseconds.
+    pub wall_time_us: u64,
+    /// The largest linear memory it had, in bytes.
+    pub peak_memory_bytes: u64,
+    /// What the plugin logged: the first 64 lines and 8 KiB.
+    pub log: Vec<TraceLine>,
+    /// Lines dropped past those bounds.
+    pub log_dropped: u64,
+}
+
+/// One line a plugin logged.
+#[derive(ToSchema)]
+pub struct TraceLine {
+    /// `debug`, `info`, `warn` or `error`.
+    #[schema(pattern = "^(debug|info|warn|error)$")]
+    pub level: String,
+    /// What it wrote.
+    pub message: String,
 }
 
 /// An effect a plugin proposed, tagged by `type`, with the `amount` it came to after
@@ -412,6 +448,11 @@ pub struct RejectedCampaign {
     /// For people, such as `loyalty tier gold not in [platinum]`; lists are cut after 10
     /// entries.
     pub detail: String,
+    /// What its plugin's run cost and logged, when it ran: only when the request asked
+    /// `explain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub trace: Option<Trace>,
 }
 
 /// Why a campaign did not apply: `not_eligible` (a targeting, schedule, status or coupon

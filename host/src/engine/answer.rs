@@ -108,6 +108,7 @@ pub fn answer(outcome: Outcome<'_>) -> EvaluateResponse {
                     })
                     .collect(),
                 messages,
+                trace: proposal.trace.clone(),
             }
         })
         .collect();

@@ -4,8 +4,10 @@
 use super::prefilter::Rejection;
 use super::usage::CouponResult;
 use crate::model::Effect;
+use crate::runtime::LogLine;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A priced basket.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -76,6 +78,32 @@ pub struct AppliedCampaign {
     pub effects: Vec<PricedEffect>,
     /// The messages it returned.
     pub messages: Vec<String>,
+    /// What its plugin's run cost and logged: only with `explain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Arc<Trace>>,
+}
+
+/// What one plugin's run for a basket cost and logged (`explain: true`). The campaigns of
+/// one plugin run together in one sandbox, so each of them carries the same trace, which
+/// names them all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    /// The campaigns that ran in the sandbox, in the order the plugin saw them.
+    pub campaigns: Vec<String>,
+    /// Sandboxes used: 1, or one more per campaign run alone after a shared run failed.
+    pub sandboxes: u32,
+    /// Fuel (WebAssembly instructions, roughly) the run used.
+    pub fuel_used: u64,
+    /// Fuel it was granted.
+    pub fuel_limit: u64,
+    /// Its wall time, instantiation included, in microseconds.
+    pub wall_time_us: u64,
+    /// The largest linear memory it had, in bytes.
+    pub peak_memory_bytes: usize,
+    /// What the plugin logged (the first 64 lines and 8 KiB).
+    pub log: Vec<LogLine>,
+    /// Lines the log dropped past those bounds.
+    pub log_dropped: usize,
 }
 
 /// An effect and its amount (0 for gifts, points and messages).
@@ -139,6 +167,9 @@ pub struct RejectedCampaign {
     /// The machine-readable reason and the human detail.
     #[serde(flatten)]
     pub rejection: Rejection,
+    /// What its plugin's run cost and logged, when it ran: only with `explain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Arc<Trace>>,
 }
 
 /// `amount` written with exactly `decimals` decimals ("297.00", "1005").

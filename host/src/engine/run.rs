@@ -3,7 +3,7 @@
 //! each candidate proposed, or why it did not.
 
 use super::prefilter::{Reason, Rejection};
-use super::response::RejectedCampaign;
+use super::response::{RejectedCampaign, Trace};
 use super::select::{rejected_campaign, PluginGroup};
 use super::{EvaluateError, LiveCampaign, Request};
 use crate::metrics;
@@ -12,6 +12,7 @@ use crate::runtime::{encode, fair_share_end, Evaluation, PreparedParams};
 use chrono::{FixedOffset, Offset, Utc};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A campaign whose plugin answered with effects.
@@ -20,6 +21,18 @@ pub struct Proposal<'a> {
     pub live: &'a LiveCampaign,
     /// What its plugin proposed, checked.
     pub effects: Vec<Effect>,
+    /// Its plugin's run, with `explain`.
+    pub trace: Option<Arc<Trace>>,
+}
+
+impl Proposal<'_> {
+    /// The campaign set aside after its plugin proposed, for `rejection`.
+    pub fn rejected(&self, rejection: Rejection) -> RejectedCampaign {
+        RejectedCampaign {
+            trace: self.trace.clone(),
+            ..rejected_campaign(self.live, rejection)
+        }
+    }
 }
 
 /// What the plugins answered.
@@ -83,13 +96,19 @@ pub fn run_plugins<'a>(
         groups.iter().map(run_group).collect()
     };
     for (group, run) in groups.iter().zip(runs) {
-        collect(group, run, &mut out);
+        collect(group, run, request.explain, &mut out);
     }
     Ok(out)
 }
 
-/// Sorts one group's run (`None`: it never started) into proposals and rejections.
-fn collect<'a>(group: &PluginGroup<'a>, run: Option<Evaluation>, out: &mut Proposals<'a>) {
+/// Sorts one group's run (`None`: it never started) into proposals and rejections, each
+/// with the run's trace when `explain`.
+fn collect<'a>(
+    group: &PluginGroup<'a>,
+    run: Option<Evaluation>,
+    explain: bool,
+    out: &mut Proposals<'a>,
+) {
     let plugin = group.members[0].plugin.metadata();
     let Some(run) = run else {
         for live in &group.members {
@@ -106,22 +125,45 @@ fn collect<'a>(group: &PluginGroup<'a>, run: Option<Evaluation>, out: &mut Propo
         return;
     };
     metrics::plugin_ran(plugin, &run.report);
+    let trace = explain.then(|| {
+        let report = run.report;
+        Arc::new(Trace {
+            campaigns: group
+                .members
+                .iter()
+                .map(|live| live.campaign.id.clone())
+                .collect(),
+            sandboxes: report.sandboxes,
+            fuel_used: report.fuel_used,
+            fuel_limit: report.fuel_limit,
+            wall_time_us: report.wall_time_us,
+            peak_memory_bytes: report.peak_memory_bytes,
+            log: report.log,
+            log_dropped: report.log_dropped,
+        })
+    });
     for (live, result) in group.members.iter().copied().zip(run.results) {
+        let proposal = |effects| Proposal {
+            live,
+            effects,
+            trace: trace.clone(),
+        };
         match result {
-            Ok(effects) if effects.is_empty() => out.rejected.push(rejected_campaign(
-                live,
-                Rejection::not_eligible(format!(
-                    "{} proposed nothing for this basket",
-                    live.campaign.plugin
-                )),
-            )),
-            Ok(effects) => out.proposals.push(Proposal { live, effects }),
+            Ok(effects) if effects.is_empty() => {
+                out.rejected
+                    .push(proposal(effects).rejected(Rejection::not_eligible(format!(
+                        "{} proposed nothing for this basket",
+                        live.campaign.plugin
+                    ))))
+            }
+            Ok(effects) => out.proposals.push(proposal(effects)),
             Err(error) => {
                 metrics::plugin_failed(plugin, error.reason());
-                out.rejected.push(rejected_campaign(
-                    live,
-                    Rejection::new(Reason::from_run_error(&error), error.to_string()),
-                ))
+                out.rejected
+                    .push(proposal(Vec::new()).rejected(Rejection::new(
+                        Reason::from_run_error(&error),
+                        error.to_string(),
+                    )))
             }
         }
     }

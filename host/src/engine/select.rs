@@ -94,5 +94,6 @@ pub fn rejected_campaign(live: &LiveCampaign, rejection: Rejection) -> RejectedC
     RejectedCampaign {
         campaign: live.campaign.id.clone(),
         rejection,
+        trace: None,
     }
 }

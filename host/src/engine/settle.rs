@@ -9,7 +9,6 @@ use super::prefilter::{Reason, Rejection};
 use super::resolve::{self, Candidate};
 use super::response::{money as exact, RejectedCampaign};
 use super::run::Proposal;
-use super::select::rejected_campaign;
 use crate::model::{Basket, Effect, Policy, Usage};
 use crate::money;
 use rust_decimal::Decimal;
@@ -100,14 +99,11 @@ pub fn settle(
     let mut rejected = Vec::new();
     for (i, rejection) in set_aside.into_iter().enumerate() {
         if let Some(rejection) = rejection {
-            rejected.push(rejected_campaign(proposals[i].live, rejection));
+            rejected.push(proposals[i].rejected(rejection));
         }
     }
     for (c, detail) in resolution.lost {
-        rejected.push(rejected_campaign(
-            proposals[in_play[c]].live,
-            Rejection::new(Reason::LostConflict, detail),
-        ));
+        rejected.push(proposals[in_play[c]].rejected(Rejection::new(Reason::LostConflict, detail)));
     }
     let caps = applied.iter().map(|&i| caps[i]).collect();
     Settlement {

@@ -32,7 +32,8 @@ pub use encode::{encode, WireInput};
 pub use error::{LoadError, RunError};
 use remise_model::params_schema::cut;
 pub use remise_model::params_schema::{ParamProblem, ParamsSchema, SchemaError};
-use sandbox::{LogFlood, LogLine, Sandbox};
+pub use sandbox::LogLine;
+use sandbox::{LogFlood, Sandbox};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 

@@ -32,7 +32,7 @@ pub struct LogFlood {
 }
 
 /// One line of a plugin's log.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct LogLine {
     /// `debug`, `info`, `warn` or `error`.
     pub level: &'static str,

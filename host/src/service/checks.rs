@@ -215,6 +215,7 @@ impl Service {
                     Reason::Suspended,
                     format!("suspended on this host: {}", set_aside.reason),
                 ),
+                trace: None,
             });
         }
     }
