@@ -12,6 +12,7 @@ use crate::model::plugin_limits::PluginLimits;
 use crate::registry::LimitsView;
 use crate::runtime::{self, Limits, Plugin, Runtime};
 use crate::serve::{self, ServeOptions, ServerSettings};
+use crate::service::JournalSettings;
 use crate::store::{PoolSettings, Store};
 use anyhow::{anyhow, bail, Context as _};
 use chrono::Utc;
@@ -130,6 +131,13 @@ pub struct ServeArgs {
     /// is sent.
     #[arg(long, env = "REMISE_BUDGET_LOW_PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub budget_low_percent: u8,
+    /// The share of evaluations recorded in the decision journal, in percent (0 to 100);
+    /// commits are always journalled.
+    #[arg(long, env = "REMISE_JOURNAL_SAMPLE_PERCENT", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub journal_sample_percent: u8,
+    /// How long journal entries are kept, in days.
+    #[arg(long, env = "REMISE_JOURNAL_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub journal_retention_days: u64,
 }
 
 /// `remise plugin …`.
@@ -264,6 +272,11 @@ fn serve_settings(args: ServeArgs) -> (ServeOptions, ServerSettings) {
             retry_base: Duration::from_millis(args.webhook_retry_base_ms),
             retry_for: Duration::from_secs(args.webhook_retry_for_secs),
             budget_low_percent: args.budget_low_percent,
+        },
+        journal: JournalSettings {
+            sample_percent: args.journal_sample_percent,
+            retention: Duration::from_secs(args.journal_retention_days.saturating_mul(86_400)),
+            ..JournalSettings::default()
         },
     };
     let settings = ServerSettings {

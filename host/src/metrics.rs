@@ -29,6 +29,7 @@
 //! | `remise_requests_shed_total` | counter | `lane` (`requests`, `commits`) |
 //! | `remise_commit_lock_timeouts_total` | counter | |
 //! | `remise_webhook_attempts_total` | counter | `result` (`delivered`, `failed`) |
+//! | `remise_journal_entries_total` | counter | `result` (`written`, `dropped`, `failed`) |
 
 use crate::runtime::{Metadata, RunReport};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -56,6 +57,9 @@ pub const REDEMPTIONS: &str = "remise_redemptions_total";
 pub const PLUGIN_RELOADS: &str = "remise_plugin_reloads_total";
 /// Webhook delivery attempts, by result (`delivered` or `failed`).
 pub const WEBHOOK_ATTEMPTS: &str = "remise_webhook_attempts_total";
+/// Sampled evaluations for the journal, by result: `written`, `dropped` (its queue was
+/// full, so the answer did not wait) or `failed` (the database refused the batch).
+pub const JOURNAL_ENTRIES: &str = "remise_journal_entries_total";
 
 /// Stored campaigns this host does not serve as stored (their check failed here), by
 /// status: `serving_previous` (their last good version serves) or `suspended`.
@@ -247,6 +251,12 @@ pub(crate) fn commit_lock_timed_out() {
 /// Records a committed order.
 pub(crate) fn redemption_committed() {
     ::metrics::counter!(REDEMPTIONS).increment(1);
+}
+
+/// `n` sampled evaluations reached the journal (`written`), were dropped because its queue
+/// was full (`dropped`), or were refused by the database (`failed`).
+pub fn journal_entries(result: &'static str, n: u64) {
+    ::metrics::counter!(JOURNAL_ENTRIES, "result" => result).increment(n);
 }
 
 /// A webhook delivery attempt ended: accepted by its endpoint, or not.

@@ -10,6 +10,7 @@ use crate::registry::watch::watch_plugin_dir;
 use crate::registry::{load_plugins, CacheDirError, Loader};
 use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
+use crate::service::JournalSettings;
 use crate::service::{keep_in_sync, Service, ServiceError, FIRST_START_LABEL};
 use crate::store::{PoolSettings, Store, StoreError};
 use hyper::server::conn::http1;
@@ -50,6 +51,8 @@ pub struct ServeOptions {
     pub pool: PoolSettings,
     /// How webhooks are delivered.
     pub webhooks: WebhookSettings,
+    /// What the decision journal records and keeps.
+    pub journal: JournalSettings,
 }
 
 /// The compiled-plugin folder of `options`: the one given, else beside the SQLite file.
@@ -199,7 +202,8 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
         .map_err(StartError::Service)?
         .with_max_clock_skew(options.max_clock_skew)
         .with_clock(options.clock.clone())
-        .with_webhooks(options.webhooks);
+        .with_webhooks(options.webhooks)
+        .with_journal(options.journal);
     let mut configured: Vec<&str> = Vec::new();
     for key in &config.keys {
         service
@@ -306,6 +310,11 @@ pub async fn run_with(
             }
         })
     };
+    // Sampled evaluations reach the journal from this task.
+    let journal = tokio::spawn(crate::service::run_journal_writer(
+        Arc::clone(&service),
+        stopping.clone(),
+    ));
     // The outbox's events reach their webhooks from this task (and from every other host
     // on the same database).
     let mut deliveries = crate::delivery::spawn(
@@ -358,6 +367,7 @@ pub async fn run_with(
     // sent again once the lease ends, after a restart or by another host).
     let _ = stop_tasks.send(true);
     let _ = flusher.await;
+    let _ = journal.await;
     if tokio::time::timeout(DELIVERIES_GRACE, &mut deliveries)
         .await
         .is_err()
@@ -406,6 +416,7 @@ mod tests {
             cache_dir: cache_dir.map(PathBuf::from),
             pool: PoolSettings::default(),
             webhooks: WebhookSettings::default(),
+            journal: JournalSettings::default(),
         }
     }
 

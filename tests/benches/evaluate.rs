@@ -40,6 +40,7 @@ fn live(id: String, params: Value, audience: Value, plugin: &Arc<Plugin>) -> Arc
         .expect("runs")
         .expect("accepted");
     Arc::new(LiveCampaign {
+        revision: 0,
         campaign,
         plugin: plugin.clone(),
         prepared,

@@ -54,6 +54,11 @@ pub fn options(database_url: String) -> ServeOptions {
             retry_for: std::time::Duration::from_secs(2),
             ..WebhookSettings::default()
         },
+        // Every evaluation is journalled, so a test can read back any of them.
+        journal: remise::service::JournalSettings {
+            sample_percent: 100,
+            ..remise::service::JournalSettings::default()
+        },
     }
 }
 

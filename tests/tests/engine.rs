@@ -38,6 +38,7 @@ fn live(id: &str, plugin: &str, params: Value, extra: Value) -> Arc<LiveCampaign
         .expect("runs")
         .expect("params accepted");
     Arc::new(LiveCampaign {
+        revision: 0,
         campaign,
         plugin: Arc::new(loaded),
         prepared,
@@ -362,6 +363,7 @@ fn campaign_of(plugin: Arc<Plugin>, id: &str, mode: &str, timezone: &str) -> Arc
         .expect("runs")
         .expect("accepted");
     Arc::new(LiveCampaign {
+        revision: 0,
         campaign,
         plugin,
         prepared,

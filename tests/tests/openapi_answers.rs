@@ -2256,6 +2256,48 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // The journal: an evaluation, once its entry is written, and one never journalled.
+    let journal = "/v1/journal/{evaluation_id}";
+    let priced = server
+        .call(
+            post.clone(),
+            "/v1/evaluate",
+            "/v1/evaluate",
+            Some(CHANNEL),
+            json_body(basket()),
+        )
+        .await;
+    let evaluation_id = priced.body["evaluation_id"]
+        .as_str()
+        .expect("an evaluation id")
+        .to_string();
+    let journalled = format!("/v1/journal/{evaluation_id}");
+    let mut written = false;
+    for _ in 0..200 {
+        let answer = server
+            .call(get.clone(), journal, &journalled, Some(OPS), Body::None)
+            .await;
+        if answer.status == StatusCode::OK {
+            written = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(written, "{evaluation_id} reached the journal");
+    server
+        .expect(ok, get.clone(), journal, &journalled, Some(OPS), Body::None)
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            journal,
+            "/v1/journal/ev_never",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+
     // A campaign's history: its revisions, one whole, a diff, and their refusals.
     let revisions = "/v1/campaigns/{id}/revisions";
     let listed = server

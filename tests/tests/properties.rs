@@ -90,6 +90,7 @@ fn campaign(
         other => panic!("{plugin_name} refused {}: {other:?}", campaign.params),
     };
     Arc::new(LiveCampaign {
+        revision: 0,
         campaign,
         plugin,
         prepared,
@@ -296,6 +297,7 @@ fn targeted(id: usize, t: &[u8; 12]) -> (Arc<LiveCampaign>, Option<CampaignUsage
     };
     (
         Arc::new(LiveCampaign {
+            revision: 0,
             campaign,
             plugin,
             prepared,

@@ -35,6 +35,7 @@ pub mod evaluate;
 pub mod extract;
 mod groups;
 mod health;
+mod journal;
 pub mod json;
 mod keys;
 mod me;
@@ -225,6 +226,12 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Post, "/v1/campaigns/{id}/end", MARKETING, |m| {
         on(m, campaigns::end)
     }),
+    route(
+        Verb::Get,
+        "/v1/journal/{evaluation_id}",
+        MARKETING_OR_OPS,
+        |m| on(m, journal::get),
+    ),
     route(Verb::Get, "/v1/campaigns/{id}/revisions", MARKETING, |m| {
         on(m, revisions::list)
     }),

@@ -19,8 +19,8 @@ use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
     auth, campaigns, coupons, customer_account, customer_files, customers, distributions, evaluate,
-    groups, health, keys, me, metrics, plugins, redemptions, returns, revisions, stats, webhooks,
-    ROUTES,
+    groups, health, journal, keys, me, metrics, plugins, redemptions, returns, revisions, stats,
+    webhooks, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -91,6 +91,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         health::healthz,
         health::readyz,
         metrics::metrics,
+        journal::get,
         revisions::list,
         revisions::get,
         revisions::diff,
@@ -130,6 +131,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::RedemptionResponse,
         schemas::Cancelled,
         returns::ReturnBody,
+        journal::JournalCampaign,
+        journal::JournalEntry,
         revisions::RevisionSummary,
         revisions::RevisionList,
         revisions::Revision,
@@ -229,6 +232,9 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "ops", description = "Metrics (role ops)"),
         (name = "webhooks", description = "Events delivered to other tools: subscriptions, \
                                             deliveries and dead letters (role ops)"),
+        (name = "journal", description = "The decision journal: sampled evaluations with \
+                                           their baskets, answers and campaign revisions \
+                                           (roles marketing and ops)"),
         (name = "meta", description = "This document (no key)"),
     )
 )]

@@ -46,6 +46,9 @@ pub struct LiveCampaign {
     pub plugin: Arc<Plugin>,
     /// Its parameters, prepared by that version's `check-params`.
     pub prepared: PreparedParams,
+    /// The stored revision this definition is (its history's number; 0 for a campaign
+    /// that is not stored, such as a draft or an order's pinned copy).
+    pub revision: i64,
 }
 
 /// Why a request cannot be priced at all.

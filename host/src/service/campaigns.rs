@@ -3,7 +3,7 @@
 //! evaluator's snapshot.
 
 use super::{Checked, Service, ServiceError, SetAside};
-use crate::engine::usage;
+use crate::engine::{usage, LiveCampaign};
 use crate::model::campaign::{Campaign, Status};
 use crate::model::FieldProblem;
 use crate::money::currency;
@@ -84,7 +84,10 @@ impl Service {
         self.check_budget_currency(&live.campaign).await?;
         let stored = self.store.create_campaign(&live.campaign, author).await?;
         self.clear_set_aside(&live.campaign.id);
-        self.evaluator.swap_in(live);
+        self.evaluator.swap_in(LiveCampaign {
+            revision: stored.revision,
+            ..live
+        });
         self.changed().await;
         Ok(stored.into())
     }
@@ -126,7 +129,10 @@ impl Service {
             .replace_campaign(&live.campaign, expected_revision, author)
             .await?;
         self.clear_set_aside(&live.campaign.id);
-        self.evaluator.swap_in(live);
+        self.evaluator.swap_in(LiveCampaign {
+            revision: stored.revision,
+            ..live
+        });
         self.changed().await;
         Ok(stored.into())
     }

@@ -91,7 +91,7 @@ impl Service {
     /// Checks every stored campaign again after a reload, off the async workers, and says
     /// which ones serve: re-checked, unchanged since this host last served them, or kept
     /// at their last good version. Records the ones set aside.
-    pub(super) async fn recheck(&self, stored: Vec<Campaign>) -> Vec<Arc<LiveCampaign>> {
+    pub(super) async fn recheck(&self, stored: Vec<(Campaign, i64)>) -> Vec<Arc<LiveCampaign>> {
         let previous: HashMap<String, Arc<LiveCampaign>> = self
             .evaluator
             .snapshot()
@@ -102,24 +102,28 @@ impl Service {
             .collect();
         let mut live = Vec::with_capacity(stored.len());
         let mut to_check = Vec::new();
-        for campaign in stored {
+        for (campaign, revision) in stored {
             let plugin = self.plugin_for(&campaign);
             match (previous.get(&campaign.id), &plugin) {
                 // Served already, as stored and on the same plugin version: nothing to run.
                 (Some(served), Ok(plugin))
-                    if served.campaign == campaign && served.plugin.sha256() == plugin.sha256() =>
+                    if served.revision == revision
+                        && served.campaign == campaign
+                        && served.plugin.sha256() == plugin.sha256() =>
                 {
                     live.push(served.clone())
                 }
-                _ => to_check.push((campaign, plugin)),
+                _ => to_check.push((campaign, revision, plugin)),
             }
         }
         let checked = tokio::task::spawn_blocking(move || {
             to_check
                 .into_iter()
-                .map(|(campaign, plugin)| {
+                .map(|(campaign, revision, plugin)| {
                     let id = campaign.id.clone();
-                    (id, check(campaign, Checked::AsStored, plugin))
+                    let checked = check(campaign, Checked::AsStored, plugin)
+                        .map(|live| LiveCampaign { revision, ..live });
+                    (id, checked)
                 })
                 .collect::<Vec<_>>()
         })
@@ -282,5 +286,6 @@ fn check(
         campaign,
         plugin,
         prepared,
+        revision: 0,
     })
 }

@@ -19,6 +19,7 @@ mod distributions;
 mod evaluator;
 mod events;
 mod groups;
+mod journal;
 mod keys;
 mod plugins;
 mod redemptions;
@@ -34,6 +35,7 @@ pub use checks::{SetAside, SetAsideStatus};
 pub use customer_import::{Import, ImportFormat, ImportReport, LineProblem, IMPORT_BATCH};
 pub use customers::{CustomerPage, PROFILES_KEPT, PROFILE_FRESHNESS};
 pub use distributions::Distributed;
+pub use journal::{run_journal_writer, JournalCampaign, JournalEntry, JournalSettings};
 pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
@@ -161,6 +163,8 @@ pub struct Service {
     outbox: Arc<tokio::sync::Notify>,
     /// The campaigns `campaign.ended` was sent for, once read ([`webhooks`]).
     ended_sent: tokio::sync::Mutex<Option<std::collections::HashSet<String>>>,
+    /// The queue to the decision journal's writer ([`journal`]).
+    journal: journal::Recorder,
 }
 
 impl Service {
@@ -198,6 +202,7 @@ impl Service {
             webhooks: WebhookSettings::default(),
             outbox: Arc::new(tokio::sync::Notify::new()),
             ended_sent: tokio::sync::Mutex::new(None),
+            journal: journal::Recorder::new(JournalSettings::default()),
         };
         service.reload().await?;
         Ok(service)
@@ -207,6 +212,12 @@ impl Service {
     /// server's clock.
     pub fn with_max_clock_skew(mut self, skew: std::time::Duration) -> Self {
         self.max_clock_skew = skew;
+        self
+    }
+
+    /// The service journalling evaluations as `settings` say.
+    pub fn with_journal(mut self, settings: JournalSettings) -> Self {
+        self.journal = journal::Recorder::new(settings);
         self
     }
 
@@ -249,7 +260,12 @@ impl Service {
         let usage = self.store.usage().await?;
         self.evaluator.set_usage(usage);
         let live = self
-            .recheck(stored.into_iter().map(|s| s.campaign).collect())
+            .recheck(
+                stored
+                    .into_iter()
+                    .map(|s| (s.campaign, s.revision))
+                    .collect(),
+            )
             .await;
         self.evaluator.set_snapshot(Snapshot::new(
             Arc::new(CampaignIndex::new(live)),
@@ -272,15 +288,17 @@ impl Service {
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let snapshot = self.evaluator.snapshot();
         let usage = self.usage_for_evaluation(&basket, &snapshot).await?;
-        let (_, response) = self
+        let now = self.clock.now();
+        let (basket, response) = self
             .evaluator
-            .run(basket, explain, snapshot, usage, self.clock.now(), deadline)
+            .run(basket, explain, Arc::clone(&snapshot), usage, now, deadline)
             .await?;
         self.evaluator.count(&response);
         let mut response = response;
         if explain {
             self.explain_set_aside(&mut response);
         }
+        self.journal_evaluation(&basket, &response, &snapshot, now);
         Ok(response)
     }
 

@@ -363,6 +363,7 @@ impl Service {
                     campaign: campaign.clone(),
                     plugin: plugin.clone(),
                     prepared,
+                    revision: live.revision,
                 }),
                 Ok(Err(refusals)) => problems.extend(refusals.into_iter().map(|p| {
                     FieldProblem::new(

@@ -1,0 +1,80 @@
+//! `/v1/journal/{evaluation_id}` (roles marketing and ops): one journalled evaluation, with
+//! its basket as priced, its answer as sent, and the revision and plugin version of every
+//! campaign whose plugin ran. docs/journal.md.
+
+use super::extract::Path;
+use super::problem::{ApiError, Problem};
+use super::AppState;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType};
+use utoipa::ToSchema;
+
+/// A campaign whose plugin ran for a journalled evaluation, as it was then.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the answer is the service's own type.
+pub struct JournalCampaign {
+    /// Its id.
+    pub id: String,
+    /// Its revision then (`GET /v1/campaigns/{id}/revisions/{revision}`).
+    pub revision: i64,
+    /// Its plugin's name.
+    pub plugin: String,
+    /// The plugin version that ran.
+    pub version: String,
+    /// That version's SHA-256, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+}
+
+/// A journalled evaluation.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the answer is the service's own type.
+pub struct JournalEntry {
+    /// The answer's `evaluation_id`.
+    pub evaluation_id: String,
+    /// When it was answered, by the server's clock.
+    pub recorded_at: DateTime<Utc>,
+    /// The instant the basket was priced at.
+    pub priced_at: DateTime<Utc>,
+    /// Each campaign whose plugin ran, with its revision and plugin version.
+    pub campaigns: Vec<JournalCampaign>,
+    /// The basket as priced: the request's, with the stored profile merged.
+    #[schema(schema_with = json_object)]
+    pub basket: serde_json::Value,
+    /// The answer as sent (`POST /v1/evaluate`).
+    #[schema(schema_with = json_object)]
+    pub answer: serde_json::Value,
+}
+
+fn json_object() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .description(Some("JSON, as it was then."))
+        .into()
+}
+
+/// One journalled evaluation
+///
+/// Evaluations are journalled at the server's sample rate (`--journal-sample-percent`)
+/// and kept for its retention (`--journal-retention-days`). An entry is written a moment
+/// after its answer, off the request path.
+#[utoipa::path(
+    get,
+    path = "/v1/journal/{evaluation_id}",
+    tag = "journal",
+    params(("evaluation_id" = String, Path, description = "The answer's evaluation_id")),
+    responses(
+        (status = 200, description = "The entry", body = JournalEntry),
+        (status = 404, description = "Not journalled: not sampled, not written yet, or past the retention", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(evaluation_id): Path<String>,
+) -> Result<axum::Json<crate::service::JournalEntry>, ApiError> {
+    Ok(axum::Json(
+        state.service.journal_entry(&evaluation_id).await?,
+    ))
+}

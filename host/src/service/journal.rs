@@ -1,0 +1,321 @@
+//! The decision journal (docs/journal.md): a sample of evaluations, each with the basket as
+//! priced, the answer as sent, and the revision and plugin version of every campaign whose
+//! plugin ran. Recording never delays an answer: a sampled evaluation is offered to a
+//! bounded queue (a full queue drops it and counts it), and one writer task compresses
+//! and stores what the queue holds, in batches, and prunes what is past the retention.
+//! Commits are journalled by their redemption row, in the commit's own transaction.
+
+use super::evaluator::Snapshot;
+use super::{Service, ServiceError};
+use crate::engine::response::EvaluateResponse;
+use crate::metrics;
+use crate::model::basket::Basket;
+use crate::store::JournalRow;
+use chrono::{DateTime, Utc};
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Entries one batch of the writer takes from the queue at most.
+const BATCH: usize = 256;
+/// How often the writer prunes entries past the retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
+/// The largest decompressed basket or answer read back (a guard against a corrupt row).
+const MAX_INFLATED: u64 = 16 << 20;
+
+/// What the journal records and keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JournalSettings {
+    /// The share of evaluations recorded, in percent (0 to 100).
+    pub sample_percent: u8,
+    /// How long an entry is kept.
+    pub retention: Duration,
+    /// Sampled evaluations waiting for the writer at most; past it they are dropped.
+    pub queue: usize,
+}
+
+impl Default for JournalSettings {
+    /// 1 % of evaluations, kept 30 days, 10,000 waiting at most.
+    fn default() -> Self {
+        Self {
+            sample_percent: 1,
+            retention: Duration::from_secs(30 * 86_400),
+            queue: 10_000,
+        }
+    }
+}
+
+/// A campaign whose plugin ran for a journalled evaluation, as it was then.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalCampaign {
+    /// Its id.
+    pub id: String,
+    /// Its revision (`GET /v1/campaigns/{id}/revisions/{revision}`).
+    pub revision: i64,
+    /// Its plugin's name.
+    pub plugin: String,
+    /// The plugin version that ran.
+    pub version: String,
+    /// That version's SHA-256.
+    pub sha256: String,
+}
+
+/// A journalled evaluation, as the API shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct JournalEntry {
+    /// The answer's `evaluation_id`.
+    pub evaluation_id: String,
+    /// When it was answered (the server's clock).
+    pub recorded_at: DateTime<Utc>,
+    /// The instant the basket was priced at.
+    pub priced_at: DateTime<Utc>,
+    /// The campaigns whose plugin ran, with their revisions and plugin versions.
+    pub campaigns: Vec<JournalCampaign>,
+    /// The basket as priced (the stored profile merged).
+    pub basket: serde_json::Value,
+    /// The answer as sent.
+    pub answer: serde_json::Value,
+}
+
+/// A sampled evaluation on its way to the writer.
+pub(super) struct Pending {
+    recorded_at: DateTime<Utc>,
+    priced_at: DateTime<Utc>,
+    basket: Basket,
+    answer: EvaluateResponse,
+    campaigns: Vec<JournalCampaign>,
+}
+
+/// The queue between evaluations and the writer.
+pub(super) struct Recorder {
+    settings: JournalSettings,
+    sender: mpsc::Sender<Pending>,
+    receiver: Mutex<Option<mpsc::Receiver<Pending>>>,
+}
+
+impl Recorder {
+    pub(super) fn new(settings: JournalSettings) -> Self {
+        let (sender, receiver) = mpsc::channel(settings.queue.max(1));
+        Self {
+            settings,
+            sender,
+            receiver: Mutex::new(Some(receiver)),
+        }
+    }
+
+    pub(super) fn settings(&self) -> JournalSettings {
+        self.settings
+    }
+
+    /// Whether this evaluation is one of the sample.
+    fn sampled(&self) -> bool {
+        match self.settings.sample_percent {
+            0 => false,
+            100.. => true,
+            percent => rand::random_range(0..100u8) < percent,
+        }
+    }
+}
+
+impl Service {
+    /// Offers an answered evaluation to the journal, if it is one of the sample: never
+    /// waits, and a full queue drops it (counted).
+    pub(super) fn journal_evaluation(
+        &self,
+        basket: &Basket,
+        answer: &EvaluateResponse,
+        snapshot: &Snapshot,
+        now: DateTime<Utc>,
+    ) {
+        if !self.journal.sampled() {
+            return;
+        }
+        let campaigns = answer
+            .considered
+            .iter()
+            .filter_map(|id| snapshot.index.get(id))
+            .map(|live| {
+                let metadata = live.plugin.metadata();
+                JournalCampaign {
+                    id: live.campaign.id.clone(),
+                    revision: live.revision,
+                    plugin: metadata.name.clone(),
+                    version: metadata.version.to_string(),
+                    sha256: live.plugin.sha256().to_string(),
+                }
+            })
+            .collect();
+        let pending = Pending {
+            recorded_at: now,
+            priced_at: basket.at.map_or(now, |at| at.with_timezone(&Utc)),
+            basket: basket.clone(),
+            answer: answer.clone(),
+            campaigns,
+        };
+        if self.journal.sender.try_send(pending).is_err() {
+            metrics::journal_entries("dropped", 1);
+        }
+    }
+
+    /// The journalled evaluation `evaluation_id`.
+    pub async fn journal_entry(&self, evaluation_id: &str) -> Result<JournalEntry, ServiceError> {
+        let row = self
+            .store
+            .journal_entry(evaluation_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "evaluation {evaluation_id} is not in the journal: it was not sampled, \
+                     or is past the retention"
+                ))
+            })?;
+        let unreadable = |what: &str, why: String| {
+            ServiceError::Unavailable(format!(
+                "the journal's {what} of {evaluation_id} is unreadable: {why}"
+            ))
+        };
+        Ok(JournalEntry {
+            campaigns: serde_json::from_str(&row.campaigns)
+                .map_err(|e| unreadable("campaigns", e.to_string()))?,
+            basket: inflate(&row.basket).map_err(|why| unreadable("basket", why))?,
+            answer: inflate(&row.answer).map_err(|why| unreadable("answer", why))?,
+            evaluation_id: row.evaluation_id,
+            recorded_at: row.recorded_at,
+            priced_at: row.priced_at,
+        })
+    }
+}
+
+/// The journal's writer: stores what the queue holds, a batch at a time, until `stopping`;
+/// then stores what is left and ends. Prunes past the retention once an hour.
+pub async fn run_journal_writer(
+    service: std::sync::Arc<Service>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    let taken = service
+        .journal
+        .receiver
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let Some(mut receiver) = taken else {
+        return;
+    };
+    let retention = service.journal.settings().retention;
+    let mut pruned_at: Option<tokio::time::Instant> = None;
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let last = tokio::select! {
+            received = receiver.recv_many(&mut batch, BATCH) => received == 0,
+            _ = stopping.changed() => {
+                receiver.close();
+                while let Ok(pending) = receiver.try_recv() {
+                    batch.push(pending);
+                }
+                true
+            }
+        };
+        if !batch.is_empty() {
+            let taken: Vec<Pending> = std::mem::take(&mut batch);
+            let count = taken.len() as u64;
+            let rows = tokio::task::spawn_blocking(move || {
+                taken.into_iter().filter_map(row).collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_default();
+            match service.store.insert_journal(&rows).await {
+                Ok(()) => metrics::journal_entries("written", count),
+                Err(error) => {
+                    metrics::journal_entries("failed", count);
+                    tracing::warn!(%error, entries = count, "journal entries not written");
+                }
+            }
+        }
+        if last {
+            break;
+        }
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(tokio::time::Instant::now());
+            let before =
+                service.clock.now() - chrono::Duration::from_std(retention).unwrap_or_default();
+            match service.store.prune_journal(before).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "journal entries past the retention pruned"),
+                Err(error) => tracing::warn!(%error, "the journal could not be pruned"),
+            }
+        }
+    }
+}
+
+/// The stored row of `pending`: its basket and answer as compressed JSON.
+fn row(pending: Pending) -> Option<JournalRow> {
+    let basket = deflate(&pending.basket)?;
+    let answer = deflate(&pending.answer)?;
+    let campaigns = serde_json::to_string(&pending.campaigns).ok()?;
+    Some(JournalRow {
+        evaluation_id: pending.answer.evaluation_id,
+        recorded_at: pending.recorded_at,
+        priced_at: pending.priced_at,
+        channel: pending.basket.channel,
+        store_id: pending.basket.store,
+        customer_id: pending.basket.customer.map(|customer| customer.id),
+        campaigns,
+        basket,
+        answer,
+    })
+}
+
+fn deflate(value: &impl Serialize) -> Option<Vec<u8>> {
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::fast());
+    serde_json::to_writer(&mut encoder, value).ok()?;
+    encoder.flush().ok()?;
+    encoder.finish().ok()
+}
+
+fn inflate(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    let mut text = Vec::new();
+    DeflateDecoder::new(bytes)
+        .take(MAX_INFLATED)
+        .read_to_end(&mut text)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_comes_back_from_its_compressed_form() {
+        let line = serde_json::json!({"id": "1", "unit_price": "120.00"});
+        let value = serde_json::json!({ "lines": vec![line; 20] });
+        let bytes = deflate(&value).expect("compresses");
+        assert!(
+            bytes.len() < value.to_string().len() / 4,
+            "{} bytes",
+            bytes.len()
+        );
+        assert_eq!(inflate(&bytes), Ok(value));
+        assert!(inflate(b"not deflate").is_err());
+    }
+
+    #[test]
+    fn the_sample_rate_holds_at_its_ends() {
+        let recorder = |percent| {
+            Recorder::new(JournalSettings {
+                sample_percent: percent,
+                ..JournalSettings::default()
+            })
+        };
+        assert!((0..1_000).all(|_| !recorder(0).sampled()));
+        assert!((0..1_000).all(|_| recorder(100).sampled()));
+        let half = recorder(50);
+        let hits = (0..10_000).filter(|_| half.sampled()).count();
+        assert!((4_000..6_000).contains(&hits), "{hits} of 10,000 at 50 %");
+    }
+}
