@@ -80,6 +80,8 @@ async fn the_console_works_in_a_real_browser() {
         "15-customer-return",
         "16-distribution",
         "17-webhooks",
+        "18-history",
+        "19-trace",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

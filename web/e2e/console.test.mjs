@@ -321,6 +321,69 @@ test("a basket tried shows the discount and why another campaign did not apply",
   await shot("03-try-a-basket");
 });
 
+test("with explain, a campaign whose plugin ran shows its run's trace: fuel, wall time, memory, sandbox, log", async () => {
+  await page.goto(BASE + "/#/try");
+  await page.getByRole("button", { name: "Calculer" }).click();
+  const applied = page.locator("ul.applied > li", { hasText: "ten-from-100" });
+  await applied.waitFor(WAIT);
+  const trace = applied.locator("details.trace");
+  // Folded at first: its figures are shown once it is opened.
+  const fuel = trace.getByTestId("trace-fuel");
+  assert.equal(await fuel.isVisible(), false);
+  await trace.locator("summary").getByText("Trace", { exact: true }).click();
+  await fuel.waitFor(WAIT);
+  // "12 345 / 10 000 000": the fuel used of the fuel granted, grouped the French way.
+  const [used, limit] = (await fuel.innerText())
+    .split("/")
+    .map((part) => Number(part.replace(/\D/g, "")));
+  assert.ok(used > 0 && used <= limit, `fuel ${used} of ${limit}`);
+  assert.match(await trace.getByTestId("trace-time").innerText(), /^\d[\d\s]* µs$/);
+  assert.match(await trace.getByTestId("trace-memory").innerText(), /^\d[\d\s,]* Kio$/);
+  await trace.getByTestId("trace-campaigns").waitFor(WAIT);
+  await trace.getByText("Journal de la mécanique").waitFor(WAIT);
+  // The campaign the prefilter set aside never ran: no trace.
+  const rejected = page.locator("table.rejected tr", { hasText: "stores-only" });
+  await rejected.waitFor(WAIT);
+  assert.equal(await rejected.locator("details.trace").count(), 0);
+  await shot("19-trace");
+
+  // A plugin that logs, run with another campaign: the answer of the real API with such a
+  // trace, as a server would send it, shows the log lines with their level, the lines
+  // dropped, and the campaign that shared the sandbox.
+  await page.route("**/v1/evaluate", async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    for (const a of json.applied) {
+      a.trace = {
+        ...a.trace,
+        campaigns: [a.campaign, "e2e-neighbour"],
+        log: [
+          { level: "info", message: "tier 100 reached" },
+          { level: "warn", message: "no category matched" },
+        ],
+        log_dropped: 3,
+      };
+    }
+    await route.fulfill({ response, json });
+  });
+  try {
+    await page.getByRole("button", { name: "Calculer" }).click();
+    await trace.getByText("tier 100 reached").waitFor(WAIT);
+    await trace.locator("li.log.warn").getByText("alerte").waitFor(WAIT);
+    await trace.getByText("no category matched").waitFor(WAIT);
+    assert.equal(
+      await trace.getByTestId("trace-dropped").innerText(),
+      "3 lignes de plus non conservées",
+    );
+    await trace
+      .getByTestId("trace-campaigns")
+      .getByRole("link", { name: "e2e-neighbour" })
+      .waitFor(WAIT);
+  } finally {
+    await page.unroute("**/v1/evaluate");
+  }
+});
+
 test("the results change after a redemption committed over the API", async () => {
   await page.goto(BASE + "/#/campaigns/ten-from-100");
   await page.getByTestId("redemptions").getByText("0", { exact: true }).waitFor(WAIT);
@@ -885,6 +948,96 @@ test("a campaign is cloned, edited, activated, paused, ended and deleted", async
   await page.getByRole("heading", { name: "Campagnes" }).waitFor(WAIT);
   await page.locator("tr[data-campaign=ten-from-100]").waitFor(WAIT);
   assert.equal(await page.locator("tr[data-campaign=ten-from-100-copy]").count(), 0);
+});
+
+test("a campaign's history lists its revisions with their authors and shows what an edit changed", async () => {
+  // Created by the admin, whose key's label names it in the history; renamed in the console
+  // by marketing, whose key has no label ("marketing key").
+  const admin = (await api("GET", "/v1/me", KEYS.admin)).label || "admin key";
+  await api("POST", "/v1/campaigns", KEYS.admin, {
+    id: "e2e-history",
+    name: "Soldes d'hiver",
+    plugin: "threshold-discount",
+    params: { tiers: [{ min_subtotal: "50", percent_off: "20" }] },
+    audience: { channels: ["store"] },
+  });
+  await page.goto(BASE + "/#/campaigns/e2e-history/edit");
+  await page.locator("input[name=name]").waitFor(WAIT);
+  assert.equal(await page.inputValue("input[name=name]"), "Soldes d'hiver");
+  await page.fill("input[name=name]", "Soldes d'hiver −20 %");
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByRole("heading", { name: "Soldes d'hiver −20 %", exact: true }).waitFor(WAIT);
+
+  // From the list, the campaign's history: newest first, each revision with its author.
+  await page.locator("nav").getByRole("link", { name: "Campagnes" }).click();
+  await page
+    .locator("tr[data-campaign=e2e-history]")
+    .getByRole("link", { name: "Historique" })
+    .click();
+  await page.getByRole("heading", { name: "Historique", exact: true }).waitFor(WAIT);
+  const revisions = page.locator("table.revisions tbody tr");
+  const created = page.locator("table.revisions tr[data-revision='1']");
+  const renamed = page.locator("table.revisions tr[data-revision='2']");
+  await renamed.waitFor(WAIT);
+  assert.equal(await revisions.count(), 2);
+  assert.equal(await revisions.first().getAttribute("data-revision"), "2");
+  await created.getByText("création", { exact: true }).waitFor(WAIT);
+  await created.getByText(admin, { exact: true }).waitFor(WAIT);
+  await renamed.getByText("modification", { exact: true }).waitFor(WAIT);
+  await renamed.getByText("marketing key", { exact: true }).waitFor(WAIT);
+  assert.match(
+    await renamed.locator("td").nth(5).innerText(),
+    new RegExp(`${new Date().getFullYear()}`),
+  );
+
+  // The newest and the one before are compared: the name, before and after, as JSON.
+  const diff = page.getByTestId("diff");
+  await diff
+    .getByRole("heading", { name: "Modifications de la version 1 à la version 2" })
+    .waitFor(WAIT);
+  const name = diff.locator("tr[data-path='/name']");
+  await name.waitFor(WAIT);
+  assert.equal(await name.locator("td.before").innerText(), `"Soldes d'hiver"`);
+  assert.equal(await name.locator("td.after").innerText(), `"Soldes d'hiver −20 %"`);
+  await name.getByText("modifié", { exact: true }).waitFor(WAIT);
+
+  // One revision's whole campaign.
+  await created.getByRole("button", { name: "Voir la campagne" }).click();
+  const whole = page.getByTestId("revision");
+  await whole.getByRole("heading", { name: "Version 1" }).waitFor(WAIT);
+  const json = JSON.parse(await whole.getByTestId("revision-json").innerText());
+  assert.equal(json.name, "Soldes d'hiver");
+  assert.equal(json.id, "e2e-history");
+  await shot("18-history");
+  await whole.getByRole("button", { name: "Fermer" }).click();
+  await whole.waitFor({ state: "detached", ...WAIT });
+
+  // Activated over the API: a third revision. Compared from the first, both changes show.
+  await api("POST", "/v1/campaigns/e2e-history/activate", KEYS.marketing);
+  await page.reload();
+  await diff
+    .getByRole("heading", { name: "Modifications de la version 2 à la version 3" })
+    .waitFor(WAIT);
+  const status = diff.locator("tr[data-path='/status']");
+  assert.equal(await status.locator("td.before").innerText(), `"draft"`);
+  assert.equal(await status.locator("td.after").innerText(), `"active"`);
+  assert.equal(await diff.locator("tr[data-path='/name']").count(), 0);
+  await page.getByRole("radio", { name: "Comparer depuis la version 1" }).check();
+  await diff
+    .getByRole("heading", { name: "Modifications de la version 1 à la version 3" })
+    .waitFor(WAIT);
+  await diff.locator("tr[data-path='/name']").waitFor(WAIT);
+  await status.waitFor(WAIT);
+  await api("POST", "/v1/campaigns/e2e-history/end", KEYS.marketing);
+
+  // A deleted campaign keeps its history; its deletion holds no campaign to show.
+  await page.goto(BASE + "/#/campaigns/ten-from-100-copy/history");
+  const deletion = page.locator("table.revisions tbody tr").first();
+  await deletion.getByText("suppression", { exact: true }).waitFor(WAIT);
+  await page.getByText("campagne supprimée").waitFor(WAIT);
+  assert.ok(await deletion.getByRole("button", { name: "Voir la campagne" }).isDisabled());
+  await diff.locator("tr[data-path='']").getByText("(toute la campagne)").waitFor(WAIT);
+  assert.deepEqual(policyProblems, []);
 });
 
 test("tablet width: the pages fit without scrolling sideways", async () => {

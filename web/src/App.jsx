@@ -16,6 +16,7 @@ import { Webhooks } from "./pages/Webhooks.jsx";
 // The form library (and its JSON Schema validator) and the charts load only when needed.
 const CampaignEditor = lazy(() => import("./pages/CampaignEditor.jsx"));
 const CampaignResults = lazy(() => import("./pages/CampaignResults.jsx"));
+const CampaignHistory = lazy(() => import("./pages/CampaignHistory.jsx"));
 
 /** @typedef {import("./session.js").Session} Session */
 /** @typedef {import("./i18n/translate.js").MessageKey} MessageKey */
@@ -93,6 +94,8 @@ function Shell({ session, onSignOut }) {
   else if (section === "campaigns" && view === "clone")
     page = <CampaignEditor mode="clone" id={id} />;
   else if (section === "campaigns" && view === "coupons") page = <Coupons id={id} />;
+  else if (section === "campaigns" && view === "history")
+    page = <CampaignHistory key={id} id={id} />;
   else if (section === "campaigns") page = <CampaignResults id={id} />;
   else if (section === "customers" && !id) page = <Customers />;
   else if (section === "customers") page = <Customer key={id} id={id} />;

@@ -281,6 +281,11 @@ export default function CampaignEditor({ mode, id }) {
       <div className="page-head">
         <h1>{title}</h1>
         <div className="buttons">
+          {mode === "edit" && (
+            <a className="button" href={href("campaigns", id, "history")}>
+              {t("action.history")}
+            </a>
+          )}
           <a className="button" href={mode === "create" ? "#/campaigns" : href("campaigns", id)}>
             {t("editor.cancel")}
           </a>

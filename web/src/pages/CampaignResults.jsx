@@ -125,6 +125,9 @@ export default function CampaignResults({ id }) {
           <a className="button" href={href("campaigns", c.id, "coupons")}>
             {t("action.coupons")}
           </a>
+          <a className="button" href={href("campaigns", c.id, "history")}>
+            {t("action.history")}
+          </a>
           <button className="danger" onClick={() => act("delete")}>
             {t("action.delete")}
           </button>

@@ -219,6 +219,9 @@ function CampaignRow({ campaign: c, stats: s, onAction }) {
         <a className="button" href={href("campaigns", c.id, "clone")}>
           {t("action.clone")}
         </a>
+        <a className="button" href={href("campaigns", c.id, "history")}>
+          {t("action.history")}
+        </a>
         <button className="danger" onClick={() => onAction(c.id, "delete")}>
           {t("action.delete")}
         </button>

@@ -1,5 +1,6 @@
 // "Why didn't my campaign apply?": build or paste a basket, evaluate it with explain, and see
-// totals, line discounts, applied campaigns, gifts, points, messages and every rejection.
+// totals, line discounts, applied campaigns, gifts, points, messages and every rejection;
+// for each campaign whose plugin ran, what the run cost and logged (its trace).
 import { useState } from "react";
 import { call } from "../api.js";
 import { href } from "../router.js";
@@ -9,6 +10,7 @@ import { Problem } from "../components/ui.jsx";
 /** @typedef {import("../apiTypes").Body<"/v1/evaluate", "POST">} EvaluateRequest */
 /** @typedef {import("../apiTypes").Answer<"/v1/evaluate", "POST">} EvaluateResponse */
 /** @typedef {import("../i18n/I18n.jsx").I18n} I18n */
+/** @typedef {NonNullable<EvaluateResponse["applied"][number]["trace"]>} Trace */
 
 /** @type {EvaluateRequest} */
 const EXAMPLE = {
@@ -348,6 +350,7 @@ function Outcome({ result: r }) {
                   {typeof m === "string" ? m : JSON.stringify(m)}
                 </p>
               ))}
+              {a.trace && <TraceView trace={a.trace} campaign={a.campaign} />}
             </li>
           ))}
         </ul>
@@ -415,7 +418,10 @@ function Outcome({ result: r }) {
                     {reasonName(t, x.reason)}
                   </span>
                 </td>
-                <td>{x.detail}</td>
+                <td>
+                  {x.detail}
+                  {x.trace && <TraceView trace={x.trace} campaign={x.campaign} />}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -423,6 +429,90 @@ function Outcome({ result: r }) {
       )}
     </div>
   );
+}
+
+/** Bytes as kibibytes: 131072 → 128, 1536 → 1.5 (one decimal at most). */
+const kibibytes = (/** @type {number} */ bytes) => Math.round((bytes / 1024) * 10) / 10;
+
+/**
+ * What the plugin's run for one campaign cost and logged, folded: fuel used of the fuel
+ * granted, wall time, peak memory, the campaigns that ran in the same sandbox, and the
+ * lines the plugin logged (with how many were dropped past the sandbox's bounds).
+ * @param {{ trace: Trace, campaign: string }} props
+ */
+function TraceView({ trace, campaign }) {
+  const { t } = useI18n();
+  const others = trace.campaigns.filter((c) => c !== campaign);
+  return (
+    <details className="trace" data-testid="trace" data-campaign={campaign}>
+      <summary>{t("trace.title")}</summary>
+      <dl className="trace-figures">
+        <dt>{t("trace.fuel")}</dt>
+        <dd data-testid="trace-fuel">
+          {t("trace.fuelUsed", { used: trace.fuel_used, limit: trace.fuel_limit })}
+        </dd>
+        <dt>{t("trace.wallTime")}</dt>
+        <dd data-testid="trace-time">{t("trace.microseconds", { value: trace.wall_time_us })}</dd>
+        <dt>{t("trace.memory")}</dt>
+        <dd data-testid="trace-memory">
+          {t("trace.kibibytes", { value: kibibytes(trace.peak_memory_bytes) })}
+        </dd>
+        <dt>{t("trace.sandbox")}</dt>
+        <dd data-testid="trace-campaigns">
+          {others.length === 0 ? (
+            t("trace.alone")
+          ) : (
+            <>
+              {t("trace.sharedWith")}{" "}
+              {others.map((c, i) => (
+                <span key={c}>
+                  {i > 0 && ", "}
+                  <a href={href("campaigns", c)}>{c}</a>
+                </span>
+              ))}
+            </>
+          )}
+          {trace.sandboxes > 1 && (
+            <span className="muted"> · {t("trace.sandboxes", { count: trace.sandboxes })}</span>
+          )}
+        </dd>
+      </dl>
+      <h4>{t("trace.log")}</h4>
+      {trace.log.length === 0 ? (
+        <p className="muted small">{t("trace.noLog")}</p>
+      ) : (
+        <ul className="trace-log">
+          {trace.log.map((line, i) => (
+            <li key={i} className={`log ${line.level}`}>
+              <span className={`level ${line.level}`}>{levelName(t, line.level)}</span>{" "}
+              <code>{line.message}</code>
+            </li>
+          ))}
+        </ul>
+      )}
+      {trace.log_dropped > 0 && (
+        <p className="muted small" data-testid="trace-dropped">
+          {t("trace.dropped", { count: trace.log_dropped })}
+        </p>
+      )}
+    </details>
+  );
+}
+
+/** A log line's level, in words. @param {I18n["t"]} t @param {string} level */
+function levelName(t, level) {
+  switch (level) {
+    case "debug":
+      return t("trace.level.debug");
+    case "info":
+      return t("trace.level.info");
+    case "warn":
+      return t("trace.level.warn");
+    case "error":
+      return t("trace.level.error");
+    default:
+      return level;
+  }
 }
 
 /** Why a campaign did not apply, in words. @param {I18n["t"]} t @param {string} reason */
