@@ -17,3 +17,13 @@ CREATE TABLE journal (
     answer        BLOB   NOT NULL
 );
 CREATE INDEX journal_by_time ON journal (recorded_at);
+
+-- Deleted plugin versions are archived here, never lost: a journal entry or an order names
+-- the version that answered it by its SHA-256, and that version's bytes stay readable.
+CREATE TABLE plugin_archive (
+    sha256      TEXT NOT NULL PRIMARY KEY,
+    name        TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    component   BLOB NOT NULL,
+    archived_at TEXT NOT NULL
+);

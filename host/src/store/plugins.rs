@@ -57,18 +57,41 @@ impl Store {
         set_current(&mut conn, name, version).await
     }
 
-    /// Deletes an uploaded version; `false` when there was none.
+    /// Deletes an uploaded version, archiving its bytes by SHA-256 in the same transaction
+    /// (a journal entry or an order may name it); `false` when there was none.
     pub async fn delete_plugin_version(
         &self,
         name: &str,
         version: &str,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO plugin_archive (sha256, name, version, component, archived_at) \
+             SELECT sha256, name, version, component, $3 FROM plugin_versions \
+             WHERE name = $1 AND version = $2 ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(name)
+        .bind(version)
+        .bind(timestamp(now()))
+        .execute(&mut *tx)
+        .await?;
         let deleted = sqlx::query("DELETE FROM plugin_versions WHERE name = $1 AND version = $2")
             .bind(name)
             .bind(version)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(deleted.rows_affected() > 0)
+    }
+
+    /// The bytes of a deleted version, by the SHA-256 a journal entry or an order names.
+    pub async fn archived_plugin(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT component FROM plugin_archive WHERE sha256 = $1")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(component,)| component))
     }
 
     /// Every uploaded version, oldest upload first, without the bytes: a host catching up

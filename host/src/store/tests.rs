@@ -711,3 +711,80 @@ async fn migration_5_names_the_currency_each_spent_budget_was_spent_in() {
     assert_eq!(currency("no-budget"), Some("EUR"));
     assert_eq!(usage["unspent"].redemptions, 2);
 }
+
+#[tokio::test]
+async fn a_deleted_plugin_version_is_archived_by_its_sha256() {
+    let (store, _dir) = fresh().await;
+    let bytes = b"\0asm pretend component".to_vec();
+    store
+        .add_plugin_version("flip", "2.0.0", "ab12", &bytes)
+        .await
+        .expect("upload");
+    assert_eq!(store.archived_plugin("ab12").await.expect("read"), None);
+    assert!(store
+        .delete_plugin_version("flip", "2.0.0")
+        .await
+        .expect("delete"));
+    assert_eq!(
+        store.plugin_component("flip", "2.0.0").await.expect("read"),
+        None
+    );
+    assert_eq!(
+        store.archived_plugin("ab12").await.expect("read"),
+        Some(bytes.clone()),
+        "never lost"
+    );
+    // Uploaded and deleted again: archived once, the same bytes.
+    store
+        .add_plugin_version("flip", "2.0.0", "ab12", &bytes)
+        .await
+        .expect("upload again");
+    assert!(store
+        .delete_plugin_version("flip", "2.0.0")
+        .await
+        .expect("delete"));
+    assert!(!store
+        .delete_plugin_version("flip", "2.0.0")
+        .await
+        .expect("delete"));
+    assert_eq!(
+        store.archived_plugin("ab12").await.expect("read"),
+        Some(bytes)
+    );
+}
+
+#[tokio::test]
+async fn journal_rows_round_trip_and_are_pruned_by_age() {
+    let (store, _dir) = fresh().await;
+    let at = |s: &str| -> chrono::DateTime<Utc> { s.parse().expect("a time") };
+    let row = |id: &str, recorded: &str| JournalRow {
+        evaluation_id: id.into(),
+        recorded_at: at(recorded),
+        priced_at: at("2026-12-01T10:00:00Z"),
+        channel: "web".into(),
+        store_id: Some("paris-1".into()),
+        customer_id: None,
+        campaigns: "[]".into(),
+        basket: vec![1, 2, 3],
+        answer: (0..=255).collect(),
+    };
+    let rows: Vec<JournalRow> = (0..250)
+        .map(|i| row(&format!("ev_{i}"), "2026-12-01T10:00:00Z"))
+        .chain([row("ev_new", "2026-12-03T10:00:00Z")])
+        .collect();
+    store.insert_journal(&rows).await.expect("written");
+    // Written again (a retried batch): kept as it was.
+    store.insert_journal(&rows[..1]).await.expect("no conflict");
+    assert_eq!(
+        store.journal_entry("ev_7").await.expect("read"),
+        Some(rows[7].clone())
+    );
+    assert_eq!(store.journal_entry("ev_none").await.expect("read"), None);
+    let pruned = store
+        .prune_journal(at("2026-12-02T00:00:00Z"))
+        .await
+        .expect("pruned");
+    assert_eq!(pruned, 250);
+    assert_eq!(store.journal_entry("ev_7").await.expect("read"), None);
+    assert!(store.journal_entry("ev_new").await.expect("read").is_some());
+}
