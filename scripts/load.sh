@@ -24,10 +24,13 @@
 #   VS=/tmp/remise-before scripts/load.sh             # another build, side by side
 #   MIX=mix CAMPAIGNS=10000 WRITES=200 scripts/load.sh # writes among 10,000 campaigns
 #   WALLET=1 scripts/load.sh                           # the wallet too
+#   JOURNAL=1 MIX=channel scripts/load.sh              # journal none beside journal all
 # WALLET=1 (issue 17): after each row's load, stores the basket's customer (c-1, gold,
 # card-holder) and loads GET /v1/customers/c-1/offers?channel=store&store=paris-rivoli for
 # DURATION seconds at the same connections; prints its req/s and p99 in a table of its own
 # (n/a for a build without the route).
+# JOURNAL=1 (issue 19): the build journals no evaluation (--journal-sample-percent 0) in the
+# first column and every evaluation (100) in the second, side by side as with VS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
@@ -51,6 +54,16 @@ work=$(mktemp -d)
 server=
 load=
 trap 'kill $server $load 2>/dev/null || true; rm -rf "$work"' EXIT
+if [ "${JOURNAL:-0}" = 1 ]; then
+  built=$(realpath "$BIN")
+  for percent in 0 100; do
+    printf '#!/bin/sh\nREMISE_JOURNAL_SAMPLE_PERCENT=%s exec %s "$@"\n' "$percent" "$built" \
+      > "$work/journal-$percent"
+    chmod +x "$work/journal-$percent"
+  done
+  BIN=$work/journal-0
+  VS=$work/journal-100
+fi
 
 # Starts `$1` on the database `$2`, and waits until it is ready.
 start() {
