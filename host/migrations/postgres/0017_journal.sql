@@ -1,8 +1,10 @@
 -- The decision journal (issue 19 item 2, docs/journal.md): evaluations, at the sample rate
 -- the server runs with (`--journal-sample-percent`), each with what settles it again: the
 -- basket as priced (the stored profile merged) and the answer as sent, both JSON
--- compressed with DEFLATE, and `campaigns`, a JSON list of each campaign whose plugin ran,
--- with the revision and the plugin version (name, version, SHA-256) in force. Commits are
+-- compressed with LZ4, and `campaign_set`, the id of a JSON list (in
+-- `journal_campaign_sets`, written once however many evaluations share it) of each campaign
+-- whose plugin ran, with the revision and the plugin version (name, version, SHA-256) in
+-- force. Commits are
 -- journalled by their own redemption row, written in the commit's transaction. Rows older
 -- than the retention (`--journal-retention-days`) are pruned.
 CREATE TABLE journal (
@@ -12,11 +14,17 @@ CREATE TABLE journal (
     channel       TEXT   NOT NULL,
     store_id      TEXT,
     customer_id   TEXT,
-    campaigns     TEXT   NOT NULL,
+    campaign_set  TEXT   NOT NULL,
     basket        BYTEA  NOT NULL,
     answer        BYTEA  NOT NULL
 );
 CREATE INDEX journal_by_time ON journal (recorded_at);
+
+-- The campaign lists of journal entries, by the SHA-256 of their JSON (32 hex digits).
+CREATE TABLE journal_campaign_sets (
+    id        TEXT NOT NULL PRIMARY KEY,
+    campaigns TEXT NOT NULL
+);
 
 -- Deleted plugin versions are archived here, never lost: a journal entry or an order names
 -- the version that answered it by its SHA-256, and that version's bytes stay readable.

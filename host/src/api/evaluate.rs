@@ -4,9 +4,9 @@ use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::schemas;
 use super::AppState;
-use crate::engine::response::EvaluateResponse;
 use crate::model::{Basket, Customer, Line};
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
@@ -76,10 +76,18 @@ impl EvaluateRequest {
 pub(crate) async fn evaluate(
     State(state): State<AppState>,
     Json(request): Json<EvaluateRequest>,
-) -> Result<axum::Json<EvaluateResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let (basket, explain) = request.into_parts();
     basket
         .validate(state.limits.max_lines)
         .map_err(ApiError::validation)?;
-    Ok(axum::Json(state.service.evaluate(basket, explain).await?))
+    let body = state.service.evaluate(basket, explain).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }

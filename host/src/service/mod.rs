@@ -46,7 +46,6 @@ pub use webhooks::MAX_DELIVERIES_LISTED;
 
 use crate::clock::Clock;
 use crate::delivery::WebhookSettings;
-use crate::engine::response::EvaluateResponse;
 use crate::engine::{self, CampaignIndex, EvaluateError};
 use crate::model::{Basket, FieldProblem};
 use crate::registry::propagation::Propagation;
@@ -274,7 +273,9 @@ impl Service {
         Ok(())
     }
 
-    /// Prices a validated basket on the evaluation threads. Changes nothing but counters.
+    /// Prices a validated basket on the evaluation threads, and answers the JSON of its
+    /// `EvaluateResponse`, which the journal shares when it samples it. Changes nothing
+    /// but counters.
     /// Its plugins' time (`engine::PLUGIN_TIME_BUDGET`) counts from once the cached state
     /// is known fresh (at most [`FRESHNESS_TIMEOUT`] after arrival, PostgreSQL only), so
     /// time spent waiting for a free evaluation thread is part of it.
@@ -282,7 +283,7 @@ impl Service {
         &self,
         basket: Basket,
         explain: bool,
-    ) -> Result<EvaluateResponse, ServiceError> {
+    ) -> Result<bytes::Bytes, ServiceError> {
         self.ensure_fresh().await;
         let basket = self.with_stored_profile(basket).await;
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
@@ -298,8 +299,11 @@ impl Service {
         if explain {
             self.explain_set_aside(&mut response);
         }
-        self.journal_evaluation(&basket, &response, &snapshot, now);
-        Ok(response)
+        let body = serde_json::to_vec(&response)
+            .map(bytes::Bytes::from)
+            .map_err(|e| ServiceError::Unavailable(format!("cannot write the answer: {e}")))?;
+        self.journal_evaluation(basket, &body, &response, &snapshot, now);
+        Ok(body)
     }
 
     /// Closes the store (on shutdown, once the counters are saved).

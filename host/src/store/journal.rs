@@ -3,9 +3,8 @@
 
 use super::{parse_timestamp, timestamp, Store, StoreError};
 use chrono::{DateTime, Utc};
-
-/// Rows one `INSERT` writes (nine parameters each).
-const ROWS_PER_INSERT: usize = 100;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 
 /// One journalled evaluation, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,11 +21,12 @@ pub struct JournalRow {
     pub store_id: Option<String>,
     /// The basket's customer, if any.
     pub customer_id: Option<String>,
-    /// JSON: each campaign whose plugin ran, with its revision and plugin version.
+    /// JSON: each campaign whose plugin ran, with its revision and plugin version. Stored
+    /// once per distinct list (`journal_campaign_sets`), however many entries share it.
     pub campaigns: String,
-    /// The basket as priced, JSON compressed with DEFLATE.
+    /// The basket as priced, JSON compressed with LZ4.
     pub basket: Vec<u8>,
-    /// The answer as sent, JSON compressed with DEFLATE.
+    /// The answer as sent, JSON compressed with LZ4.
     pub answer: Vec<u8>,
 }
 
@@ -43,47 +43,41 @@ type Row = (
 );
 
 impl Store {
-    /// Writes `rows` in one transaction; an id written already is kept as it was.
+    /// Writes `rows` in one transaction, one prepared statement row after row (a multi-row
+    /// `INSERT` of each batch's size would be prepared anew for each size); an id written
+    /// already is kept as it was.
     pub async fn insert_journal(&self, rows: &[JournalRow]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let p = i * 9;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        p + 1,
-                        p + 2,
-                        p + 3,
-                        p + 4,
-                        p + 5,
-                        p + 6,
-                        p + 7,
-                        p + 8,
-                        p + 9
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO journal (evaluation_id, recorded_at, priced_at, channel, store_id, \
-                 customer_id, campaigns, basket, answer) VALUES {} \
-                 ON CONFLICT (evaluation_id) DO NOTHING",
-                values.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for row in chunk {
-                query = query
-                    .bind(&row.evaluation_id)
-                    .bind(timestamp(row.recorded_at))
-                    .bind(timestamp(row.priced_at))
-                    .bind(&row.channel)
-                    .bind(&row.store_id)
-                    .bind(&row.customer_id)
-                    .bind(&row.campaigns)
-                    .bind(&row.basket)
-                    .bind(&row.answer);
+        let mut sets_written = HashSet::new();
+        for row in rows {
+            let set = campaign_set_id(&row.campaigns);
+            if sets_written.insert(set.clone()) {
+                sqlx::query(
+                    "INSERT INTO journal_campaign_sets (id, campaigns) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&set)
+                .bind(&row.campaigns)
+                .execute(&mut *tx)
+                .await?;
             }
-            query.execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO journal (evaluation_id, recorded_at, priced_at, channel, store_id, \
+                 customer_id, campaign_set, basket, answer) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (evaluation_id) DO NOTHING",
+            )
+            .bind(&row.evaluation_id)
+            .bind(timestamp(row.recorded_at))
+            .bind(timestamp(row.priced_at))
+            .bind(&row.channel)
+            .bind(&row.store_id)
+            .bind(&row.customer_id)
+            .bind(&set)
+            .bind(&row.basket)
+            .bind(&row.answer)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -95,8 +89,9 @@ impl Store {
         evaluation_id: &str,
     ) -> Result<Option<JournalRow>, StoreError> {
         let row: Option<Row> = sqlx::query_as(
-            "SELECT evaluation_id, recorded_at, priced_at, channel, store_id, customer_id, \
-             campaigns, basket, answer FROM journal WHERE evaluation_id = $1",
+            "SELECT j.evaluation_id, j.recorded_at, j.priced_at, j.channel, j.store_id, \
+             j.customer_id, s.campaigns, j.basket, j.answer FROM journal j \
+             JOIN journal_campaign_sets s ON s.id = j.campaign_set WHERE j.evaluation_id = $1",
         )
         .bind(evaluation_id)
         .fetch_optional(&self.pool)
@@ -112,6 +107,15 @@ impl Store {
             .await?
             .rows_affected())
     }
+}
+
+/// The id a campaign list is stored under: the first 32 hex digits of its SHA-256.
+fn campaign_set_id(campaigns: &str) -> String {
+    Sha256::digest(campaigns.as_bytes())
+        .iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn decode(

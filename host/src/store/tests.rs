@@ -770,7 +770,10 @@ async fn journal_rows_round_trip_and_are_pruned_by_age() {
     };
     let rows: Vec<JournalRow> = (0..250)
         .map(|i| row(&format!("ev_{i}"), "2026-12-01T10:00:00Z"))
-        .chain([row("ev_new", "2026-12-03T10:00:00Z")])
+        .chain([JournalRow {
+            campaigns: r#"[{"id":"x","revision":2}]"#.into(),
+            ..row("ev_new", "2026-12-03T10:00:00Z")
+        }])
         .collect();
     store.insert_journal(&rows).await.expect("written");
     // Written again (a retried batch): kept as it was.
@@ -786,5 +789,9 @@ async fn journal_rows_round_trip_and_are_pruned_by_age() {
         .expect("pruned");
     assert_eq!(pruned, 250);
     assert_eq!(store.journal_entry("ev_7").await.expect("read"), None);
-    assert!(store.journal_entry("ev_new").await.expect("read").is_some());
+    assert_eq!(
+        store.journal_entry("ev_new").await.expect("read"),
+        Some(rows[250].clone()),
+        "each entry reads its own campaign list"
+    );
 }
