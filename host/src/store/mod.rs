@@ -37,6 +37,7 @@ mod plugins;
 mod points;
 mod redemptions;
 mod returns;
+mod shadows;
 #[doc(hidden)]
 pub mod testing;
 #[cfg(test)]
@@ -58,6 +59,9 @@ pub use redemptions::{
     COMMIT_LOCK,
 };
 pub use returns::{HeldCampaign, NewReturn, OrderForReturn, StoredReturn, TakeChange};
+pub use shadows::{
+    ShadowExample, ShadowKey, ShadowTally, ShadowTallyRow, StoredShadow, SHADOW_EXAMPLES_KEPT,
+};
 pub use webhooks::{
     Attempt, DeliveryCounts, DeliveryStatus, DueDelivery, StoredDelivery, StoredWebhook,
 };

@@ -30,21 +30,31 @@ impl Store {
     ) -> Result<DateTime<Utc>, StoreError> {
         let uploaded_at = now();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO plugin_versions (name, version, sha256, size, component, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(name)
-        .bind(version)
-        .bind(sha256)
-        .bind(i64::try_from(component.len()).unwrap_or(i64::MAX))
-        .bind(component)
-        .bind(timestamp(uploaded_at))
-        .execute(&mut *tx)
-        .await?;
+        insert_version(&mut tx, name, version, sha256, component, uploaded_at).await?;
         set_current(&mut tx, name, version).await?;
         tx.commit().await?;
         Ok(uploaded_at)
+    }
+
+    /// Stores an uploaded version that shadows `current` (which stays, or becomes, the
+    /// version unpinned campaigns follow) at `sample_percent`, in one transaction;
+    /// returns its upload time and the shadow.
+    pub async fn add_shadow_version(
+        &self,
+        name: &str,
+        version: &str,
+        sha256: &str,
+        component: &[u8],
+        current: &str,
+        sample_percent: u8,
+    ) -> Result<(DateTime<Utc>, super::StoredShadow), StoreError> {
+        let uploaded_at = now();
+        let mut tx = self.pool.begin().await?;
+        insert_version(&mut tx, name, version, sha256, component, uploaded_at).await?;
+        set_current(&mut tx, name, current).await?;
+        let shadow = super::shadows::start_shadow(&mut tx, name, version, sample_percent).await?;
+        tx.commit().await?;
+        Ok((uploaded_at, shadow))
     }
 
     /// Sets the version `name`'s unpinned campaigns follow.
@@ -215,6 +225,30 @@ async fn set_current(
     .bind(name)
     .bind(version)
     .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts an uploaded version.
+async fn insert_version(
+    conn: &mut sqlx::AnyConnection,
+    name: &str,
+    version: &str,
+    sha256: &str,
+    component: &[u8],
+    uploaded_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO plugin_versions (name, version, sha256, size, component, uploaded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(name)
+    .bind(version)
+    .bind(sha256)
+    .bind(i64::try_from(component.len()).unwrap_or(i64::MAX))
+    .bind(component)
+    .bind(timestamp(uploaded_at))
+    .execute(conn)
     .await?;
     Ok(())
 }
