@@ -30,6 +30,7 @@
 //! | `remise_commit_lock_timeouts_total` | counter | |
 //! | `remise_webhook_attempts_total` | counter | `result` (`delivered`, `failed`) |
 //! | `remise_journal_entries_total` | counter | `result` (`written`, `dropped`, `failed`) |
+//! | `remise_shadow_runs_total` | counter | `result` (`compared`, `dropped`, `failed`) |
 
 use crate::runtime::{Metadata, RunReport};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -60,6 +61,11 @@ pub const WEBHOOK_ATTEMPTS: &str = "remise_webhook_attempts_total";
 /// Sampled evaluations for the journal, by result: `written`, `dropped` (its queue was
 /// full, so the answer did not wait) or `failed` (the database refused the batch).
 pub const JOURNAL_ENTRIES: &str = "remise_journal_entries_total";
+
+/// Sampled evaluations for a shadow run, by result: `compared` (both versions ran),
+/// `dropped` (the shadow queue was full, so the answer did not wait) or `failed` (a run or
+/// the write of its result failed).
+pub const SHADOW_RUNS: &str = "remise_shadow_runs_total";
 
 /// Stored campaigns this host does not serve as stored (their check failed here), by
 /// status: `serving_previous` (their last good version serves) or `suspended`.
@@ -257,6 +263,12 @@ pub(crate) fn redemption_committed() {
 /// was full (`dropped`), or were refused by the database (`failed`).
 pub fn journal_entries(result: &'static str, n: u64) {
     ::metrics::counter!(JOURNAL_ENTRIES, "result" => result).increment(n);
+}
+
+/// `n` sampled evaluations were run on a shadow (`compared`), dropped because the shadow
+/// queue was full (`dropped`), or could not be compared or stored (`failed`).
+pub fn shadow_runs(result: &'static str, n: u64) {
+    ::metrics::counter!(SHADOW_RUNS, "result" => result).increment(n);
 }
 
 /// A webhook delivery attempt ended: accepted by its endpoint, or not.

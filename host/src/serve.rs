@@ -315,6 +315,11 @@ pub async fn run_with(
         Arc::clone(&service),
         stopping.clone(),
     ));
+    // Shadow versions run on sampled evaluations, off the request path, in this task.
+    let shadows = tokio::spawn(crate::service::run_shadow_worker(
+        Arc::clone(&service),
+        stopping.clone(),
+    ));
     // The outbox's events reach their webhooks from this task (and from every other host
     // on the same database).
     let mut deliveries = crate::delivery::spawn(
@@ -368,6 +373,7 @@ pub async fn run_with(
     let _ = stop_tasks.send(true);
     let _ = flusher.await;
     let _ = journal.await;
+    let _ = shadows.await;
     if tokio::time::timeout(DELIVERIES_GRACE, &mut deliveries)
         .await
         .is_err()

@@ -25,6 +25,7 @@ mod plugins;
 mod redemptions;
 mod returns;
 mod revisions;
+mod shadows;
 mod stats;
 mod sync;
 mod webhooks;
@@ -41,6 +42,10 @@ pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
 pub use returns::Returned;
 pub use revisions::{CampaignDiff, Change, RevisionView};
+pub use shadows::{
+    run_shadow_worker, CampaignDivergence, Cost, Divergences, Outcome, ShadowExampleView,
+    ShadowReport, DEFAULT_SHADOW_SAMPLE_PERCENT,
+};
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 pub use webhooks::MAX_DELIVERIES_LISTED;
 
@@ -164,6 +169,9 @@ pub struct Service {
     ended_sent: tokio::sync::Mutex<Option<std::collections::HashSet<String>>>,
     /// The queue to the decision journal's writer ([`journal`]).
     journal: journal::Recorder,
+    /// The plugin versions shadowing current ones, and the queue to the shadow worker
+    /// ([`shadows`]).
+    shadows: shadows::Shadows,
 }
 
 impl Service {
@@ -202,6 +210,7 @@ impl Service {
             outbox: Arc::new(tokio::sync::Notify::new()),
             ended_sent: tokio::sync::Mutex::new(None),
             journal: journal::Recorder::new(JournalSettings::default()),
+            shadows: shadows::Shadows::new(),
         };
         service.reload().await?;
         Ok(service)
@@ -270,7 +279,7 @@ impl Service {
             Arc::new(CampaignIndex::new(live)),
             groups.into_iter().collect(),
         ));
-        Ok(())
+        self.load_shadows().await
     }
 
     /// Prices a validated basket on the evaluation threads, and answers the JSON of its
@@ -289,6 +298,7 @@ impl Service {
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let snapshot = self.evaluator.snapshot();
         let usage = self.usage_for_evaluation(&basket, &snapshot).await?;
+        let shadowed = self.shadows.draw().map(|shadows| (shadows, usage.clone()));
         let now = self.clock.now();
         let (basket, response) = self
             .evaluator
@@ -302,6 +312,9 @@ impl Service {
         let body = serde_json::to_vec(&response)
             .map(bytes::Bytes::from)
             .map_err(|e| ServiceError::Unavailable(format!("cannot write the answer: {e}")))?;
+        if let Some((shadows, usage)) = shadowed {
+            self.shadow_evaluation(shadows, &basket, usage, &response, &snapshot, now);
+        }
         self.journal_evaluation(basket, &body, &response, &snapshot, now);
         Ok(body)
     }

@@ -101,7 +101,24 @@ impl Service {
         bytes: Vec<u8>,
     ) -> Result<Uploaded, ServiceError> {
         let result = self
-            .upload(Some(name), bytes)
+            .upload(Some(name), bytes, None)
+            .await
+            .map(|(_, uploaded)| uploaded);
+        crate::metrics::plugin_reloaded(name, result.is_ok());
+        result
+    }
+
+    /// Uploads `bytes` as a version of plugin `name` that shadows the current one at
+    /// `sample_percent` (docs/shadow.md) rather than replacing it; the bytes of a version
+    /// already loaded start shadowing without compiling.
+    pub async fn upload_shadow(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        sample_percent: u8,
+    ) -> Result<Uploaded, ServiceError> {
+        let result = self
+            .upload(Some(name), bytes, Some(sample_percent))
             .await
             .map(|(_, uploaded)| uploaded);
         crate::metrics::plugin_reloaded(name, result.is_ok());
@@ -116,7 +133,7 @@ impl Service {
         file: &str,
         bytes: Vec<u8>,
     ) -> Result<(String, Uploaded), ServiceError> {
-        let result = self.upload(None, bytes).await;
+        let result = self.upload(None, bytes, None).await;
         match &result {
             Ok((name, _)) => crate::metrics::plugin_reloaded(name, true),
             Err(_) => crate::metrics::plugin_reloaded(file, false),
@@ -124,11 +141,13 @@ impl Service {
         result
     }
 
-    /// Uploads `bytes`, which must be plugin `expected` when it is given.
+    /// Uploads `bytes`, which must be plugin `expected` when it is given; as a shadow at
+    /// that sample rate when `shadow` is given, else as the current version.
     async fn upload(
         &self,
         expected: Option<&str>,
         bytes: Vec<u8>,
+        shadow: Option<u8>,
     ) -> Result<(String, Uploaded), ServiceError> {
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let _write = self.writes.lock().await;
@@ -144,7 +163,13 @@ impl Service {
             .cloned();
         if let Some(plugin) = known {
             let name = plugin.metadata().name.clone();
-            self.make_current(&name, plugin).await?;
+            match shadow {
+                Some(percent) => {
+                    let version = plugin.metadata().version.to_string();
+                    self.start_shadow_locked(&name, &version, percent).await?;
+                }
+                None => self.make_current(&name, plugin).await?,
+            }
             return Ok((name, Uploaded::Known));
         }
 
@@ -194,6 +219,48 @@ impl Service {
         }
         let plugin = Arc::new(plugin);
         let followers = self.followers_on(name, &plugin)?;
+        if let Some(percent) = shadow {
+            let current = self
+                .registry
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .current(name)
+                .map(|current| current.metadata().version.clone())
+                .ok_or_else(|| {
+                    refused(format!(
+                        "{name} has no version yet: a shadow needs a current one"
+                    ))
+                })?;
+            let uploaded_at = self
+                .store
+                .add_shadow_version(
+                    name,
+                    &version.to_string(),
+                    &sha256,
+                    &bytes,
+                    &current.to_string(),
+                    percent,
+                )
+                .await?;
+            {
+                let mut registry = self
+                    .registry
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner);
+                registry
+                    .plugins
+                    .entry(name.to_string())
+                    .or_default()
+                    .insert(version.clone(), plugin);
+                registry
+                    .uploaded
+                    .insert((name.to_string(), version), uploaded_at.0);
+                registry.current.insert(name.to_string(), current);
+            }
+            self.load_shadows().await?;
+            self.changed().await;
+            return Ok((name.to_string(), Uploaded::New));
+        }
         let uploaded_at = self
             .store
             .add_plugin_version(name, &version.to_string(), &sha256, &bytes)
@@ -285,6 +352,11 @@ impl Service {
                 )));
             }
         }
+        if self.is_shadow(name, version) {
+            return Err(ServiceError::Conflict(format!(
+                "{name} {version} shadows the current version; end the shadow first"
+            )));
+        }
         let pinned: Vec<String> = self
             .store
             .campaigns()
@@ -327,7 +399,11 @@ impl Service {
 
     /// Makes `plugin` the version of `name` that unpinned campaigns follow (checked
     /// against them first), in the store and then in one snapshot swap.
-    async fn make_current(&self, name: &str, plugin: Arc<Plugin>) -> Result<(), ServiceError> {
+    pub(super) async fn make_current(
+        &self,
+        name: &str,
+        plugin: Arc<Plugin>,
+    ) -> Result<(), ServiceError> {
         let followers = self.followers_on(name, &plugin)?;
         let version = plugin.metadata().version.clone();
         self.store
@@ -345,7 +421,7 @@ impl Service {
 
     /// Every live campaign of plugin `name` without a pin, prepared on `plugin`; refused
     /// (nothing changes) when `plugin` does not accept the params of one of them.
-    fn followers_on(
+    pub(super) fn followers_on(
         &self,
         name: &str,
         plugin: &Arc<Plugin>,
