@@ -47,6 +47,7 @@ mod redemptions;
 mod returns;
 mod revisions;
 pub mod schemas;
+mod shadows;
 mod stats;
 mod track;
 mod webhooks;
@@ -294,6 +295,21 @@ pub(crate) const ROUTES: &[Route] = &[
     }),
     route(Verb::Put, "/v1/plugins/{name}/limits", OPS, |m| {
         on(m, plugins::set_limits)
+    }),
+    route(
+        Verb::Get,
+        "/v1/plugins/{name}/shadow",
+        MARKETING_OR_OPS,
+        |m| on(m, shadows::report),
+    ),
+    route(Verb::Put, "/v1/plugins/{name}/shadow", OPS, |m| {
+        on(m, shadows::start)
+    }),
+    route(Verb::Delete, "/v1/plugins/{name}/shadow", OPS, |m| {
+        on(m, shadows::end)
+    }),
+    route(Verb::Post, "/v1/plugins/{name}/shadow/promote", OPS, |m| {
+        on(m, shadows::promote)
     }),
     route(
         Verb::Delete,

@@ -19,8 +19,8 @@ use super::problem::{Problem, ProblemField};
 use super::schemas;
 use super::{
     auth, campaigns, coupons, customer_account, customer_files, customers, distributions, evaluate,
-    groups, health, journal, keys, me, metrics, plugins, redemptions, returns, revisions, stats,
-    webhooks, ROUTES,
+    groups, health, journal, keys, me, metrics, plugins, redemptions, returns, revisions, shadows,
+    stats, webhooks, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -95,6 +95,10 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         revisions::list,
         revisions::get,
         revisions::diff,
+        shadows::start,
+        shadows::report,
+        shadows::end,
+        shadows::promote,
         webhooks::create,
         webhooks::list,
         webhooks::get,
@@ -138,6 +142,11 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         revisions::Revision,
         revisions::ChangeView,
         revisions::DiffView,
+        shadows::ShadowBody,
+        shadows::ShadowReportView,
+        shadows::ShadowDivergences,
+        shadows::ShadowCost,
+        shadows::ShadowExample,
         webhooks::WebhookBody,
         webhooks::WebhookView,
         webhooks::WebhookCreated,

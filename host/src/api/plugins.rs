@@ -4,7 +4,7 @@
 //! `PUT /v1/plugins/{name}/limits` (the plugin's own fuel, memory, deadline and upload
 //! size) for ops.
 
-use super::extract::Path;
+use super::extract::{known_params, Path, QueryPairs};
 use super::json::Json;
 use super::problem::{ApiError, Problem, ProblemKind};
 use super::schemas;
@@ -57,12 +57,17 @@ pub(crate) async fn get(
 /// not loaded yet; every campaign that follows the plugin (no pin) must still be accepted
 /// by it. It is compiled off the request threads, stored, and swapped in at once: 201. The
 /// bytes of a version already loaded make it current again without compiling: 200. A
-/// refused upload changes nothing: 422 with the reason.
+/// refused upload changes nothing: 422 with the reason. With `?shadow=<percent>`, the
+/// version does not become current: it shadows the current one on that share of live
+/// evaluations (`GET /v1/plugins/{name}/shadow`, docs/shadow.md).
 #[utoipa::path(
     put,
     path = "/v1/plugins/{name}",
     tag = "plugins",
-    params(("name" = String, Path, description = "The plugin's name, as its metadata says")),
+    params(
+        ("name" = String, Path, description = "The plugin's name, as its metadata says"),
+        ("shadow" = Option<u8>, Query, description = "Upload it as a shadow of the current version, run on this percent (1 to 100) of live evaluations, instead of making it current"),
+    ),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
     responses(
         (status = 201, description = "A new version, now current", body = schemas::Plugin),
@@ -75,8 +80,20 @@ pub(crate) async fn get(
 pub(crate) async fn upload(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    QueryPairs(pairs): QueryPairs,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<PluginView>), ApiError> {
+    let mut problems = Vec::new();
+    let mut shadow = None;
+    for param in known_params(&pairs, &["shadow"], &mut problems) {
+        match param.integer_in(1..=100) {
+            Ok(percent) => shadow = u8::try_from(percent).ok(),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
     let limit = state.service.max_upload_bytes(&name);
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
@@ -84,7 +101,15 @@ pub(crate) async fn upload(
             format!("a plugin may be at most {limit} bytes"),
         )
     })?;
-    let uploaded = state.service.upload_plugin(&name, bytes.to_vec()).await?;
+    let uploaded = match shadow {
+        Some(percent) => {
+            state
+                .service
+                .upload_shadow(&name, bytes.to_vec(), percent)
+                .await?
+        }
+        None => state.service.upload_plugin(&name, bytes.to_vec()).await?,
+    };
     let view = view(&state, &name)?;
     let status = match uploaded {
         Uploaded::New => StatusCode::CREATED,
