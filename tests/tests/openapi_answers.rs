@@ -1770,6 +1770,158 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // Shadow runs: a version uploaded as a shadow, its report, a restart of it, refusals,
+    // its promotion, and one more shadow ended.
+    server
+        .expect(
+            StatusCode::CREATED,
+            put.clone(),
+            upload,
+            "/v1/plugins/free-gift?shadow=100",
+            Some(OPS),
+            Body::Raw(
+                remise_tests::catalogue_version("free-gift", 2),
+                "application/wasm",
+            ),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            put.clone(),
+            upload,
+            "/v1/plugins/free-gift?shadow=0",
+            Some(OPS),
+            Body::Raw(
+                remise_tests::catalogue_version("free-gift", 3),
+                "application/wasm",
+            ),
+        )
+        .await;
+    let shadow = "/v1/plugins/{name}/shadow";
+    let report = server
+        .expect(
+            ok,
+            get.clone(),
+            shadow,
+            "/v1/plugins/free-gift/shadow",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        (&report["version"], &report["live_version"]),
+        (&json!("1.0.2"), &json!("1.0.0")),
+        "{report}"
+    );
+    server
+        .expect(
+            ok,
+            put.clone(),
+            shadow,
+            "/v1/plugins/free-gift/shadow",
+            Some(OPS),
+            Body::Json(json!({ "version": "1.0.2", "sample_percent": 50 }), JSON),
+        )
+        .await;
+    for body in [
+        json!({ "version": "1.0.0" }),
+        json!({ "version": "1.0.2", "sample_percent": 0 }),
+    ] {
+        server
+            .expect(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                put.clone(),
+                shadow,
+                "/v1/plugins/free-gift/shadow",
+                Some(OPS),
+                Body::Json(body, JSON),
+            )
+            .await;
+    }
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            put.clone(),
+            shadow,
+            "/v1/plugins/nope/shadow",
+            Some(OPS),
+            Body::Json(json!({ "version": "1.0.0" }), JSON),
+        )
+        .await;
+    let promote = "/v1/plugins/{name}/shadow/promote";
+    server
+        .expect(
+            ok,
+            post.clone(),
+            promote,
+            "/v1/plugins/free-gift/shadow/promote",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            post.clone(),
+            promote,
+            "/v1/plugins/free-gift/shadow/promote",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            shadow,
+            "/v1/plugins/free-gift/shadow",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            ok,
+            put.clone(),
+            shadow,
+            "/v1/plugins/free-gift/shadow",
+            Some(OPS),
+            Body::Json(json!({ "version": "1.0.0" }), JSON),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NO_CONTENT,
+            delete.clone(),
+            shadow,
+            "/v1/plugins/free-gift/shadow",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            delete.clone(),
+            shadow,
+            "/v1/plugins/free-gift/shadow",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    let restored = server
+        .expect(
+            ok,
+            post.clone(),
+            rollback,
+            "/v1/plugins/free-gift/rollback",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    assert_eq!(restored["latest"], "1.0.0", "{restored}");
+
     // Customer profiles, imports and exports.
     let customer = "/v1/customers/{id}";
     let created = server

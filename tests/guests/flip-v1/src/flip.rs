@@ -3,10 +3,15 @@
 
 use remise_sdk::prelude::*;
 
-/// The campaign parameters: none.
+/// The campaign parameters: none needed.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Params {}
+pub struct Params {
+    /// A percentage that replaces the version's own, so that every version agrees on
+    /// this campaign (shadow-run tests compare versions on campaigns of both kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_off: Option<u32>,
+}
 
 /// The scenario.
 pub struct Flip;
@@ -17,11 +22,12 @@ impl Scenario for Flip {
         "A test plugin whose versions take different percentages off; never deploy it.";
 
     fn evaluate(
-        _params: &Params,
+        params: &Params,
         _basket: &Basket<'_>,
         _context: &Context<'_>,
     ) -> Result<Vec<Effect>, ScenarioError> {
-        Ok(vec![effects::percent_off_order(Decimal::from(PERCENT_OFF))])
+        let percent = params.percent_off.unwrap_or(PERCENT_OFF);
+        Ok(vec![effects::percent_off_order(Decimal::from(percent))])
     }
 }
 
