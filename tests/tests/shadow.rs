@@ -87,6 +87,10 @@ async fn a_shadow_never_changes_an_answer_and_counts_exactly_the_divergent_ones(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    println!(
+        "shadow report: compared {}, divergent {}, live {}, shadow {}",
+        report["compared"], report["divergent"], report["live"], report["shadow"]
+    );
     assert_eq!(report["compared"], 1_000, "{report}");
     assert_eq!(report["divergent"], on_the_web, "{report}");
     assert_eq!(
