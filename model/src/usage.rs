@@ -3,6 +3,7 @@
 
 use crate::customer_data::CustomerData;
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ pub struct Usage {
 }
 
 /// One campaign's running totals.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignUsage {
     /// The currency `granted_minor` counts in: that of its first order that granted a
     /// discount; `None` while it has granted nothing (orders without a discount, and
@@ -35,7 +36,7 @@ pub struct CampaignUsage {
 }
 
 /// One past redemption of a campaign by the basket's customer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerUse {
     /// The campaign.
     pub campaign: String,
@@ -44,7 +45,7 @@ pub struct CustomerUse {
 }
 
 /// A coupon code as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CouponState {
     /// The campaign it unlocks.
     pub campaign: String,

@@ -1,10 +1,12 @@
--- The decision journal (issue 19 item 2, docs/journal.md): evaluations, at the sample rate
+-- The decision journal (issue 19 item 2, docs/history.md): evaluations, at the sample rate
 -- the server runs with (`--journal-sample-percent`), each with what settles it again: the
 -- basket as priced (the stored profile merged) and the answer as sent, both JSON
 -- compressed with LZ4, and `campaign_set`, the id of a JSON list (in
 -- `journal_campaign_sets`, written once however many evaluations share it) of each campaign
 -- whose plugin ran, with the revision and the plugin version (name, version, SHA-256) in
--- force. Commits are
+-- force; `context`, what else the answer depended on (JSON, LZ4): the budget, cap and
+-- coupon usage and the group policies it was priced under, so that it can be replayed
+-- (`POST /v1/journal/{evaluation_id}/replay`). Commits are
 -- journalled by their own redemption row, written in the commit's transaction. Rows older
 -- than the retention (`--journal-retention-days`) are pruned.
 CREATE TABLE journal (
@@ -16,7 +18,8 @@ CREATE TABLE journal (
     customer_id   TEXT,
     campaign_set  TEXT   NOT NULL,
     basket        BYTEA  NOT NULL,
-    answer        BYTEA  NOT NULL
+    answer        BYTEA  NOT NULL,
+    context       BYTEA  NOT NULL
 );
 CREATE INDEX journal_by_time ON journal (recorded_at);
 

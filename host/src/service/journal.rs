@@ -1,4 +1,4 @@
-//! The decision journal (docs/journal.md): a sample of evaluations, each with the basket as
+//! The decision journal (docs/history.md): a sample of evaluations, each with the basket as
 //! priced, the answer as sent, and the revision and plugin version of every campaign whose
 //! plugin ran. Recording never delays an answer: a sampled evaluation is offered to a
 //! bounded queue (a full queue drops it and counts it), and one writer task compresses
@@ -8,13 +8,19 @@
 use super::evaluator::Snapshot;
 use super::{Service, ServiceError};
 use crate::engine::response::EvaluateResponse;
+use crate::engine::LiveCampaign;
 use crate::metrics;
 use crate::model::basket::Basket;
+use crate::model::customer_data::CustomerData;
+use crate::model::policy::Policy;
+use crate::model::usage::{CampaignUsage, CouponState, CustomerUse};
+use crate::model::Usage;
 use crate::store::JournalRow;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::sync::{Mutex, PoisonError};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -82,7 +88,26 @@ pub struct JournalEntry {
     pub answer: serde_json::Value,
 }
 
-/// A sampled evaluation on its way to the writer.
+/// What an answer depended on besides its basket, instant, campaigns and plugin versions:
+/// the usage and group policies it was priced under, and whether it explained. Kept for
+/// the campaigns the entry names only.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(super) struct ReplayContext {
+    /// The request's `explain`.
+    pub(super) explain: bool,
+    /// The policy of each group of those campaigns.
+    pub(super) policies: BTreeMap<String, Policy>,
+    /// Those campaigns' budget and cap usage.
+    pub(super) usage: BTreeMap<String, CampaignUsage>,
+    /// The customer's past redemptions of them.
+    pub(super) customer: Vec<CustomerUse>,
+    /// The basket's coupon codes as stored then.
+    pub(super) coupons: BTreeMap<String, CouponState>,
+    /// What plugins could ask about the customer.
+    pub(super) customer_data: Option<CustomerData>,
+}
+
+/// A sampled evaluation on its way to the writer, which works out what to store.
 pub(super) struct Pending {
     evaluation_id: String,
     recorded_at: DateTime<Utc>,
@@ -90,7 +115,22 @@ pub(super) struct Pending {
     basket: Basket,
     /// The answer's JSON, as sent.
     answer: Bytes,
-    campaigns: Vec<JournalCampaign>,
+    explain: bool,
+    /// The campaigns whose plugin ran.
+    considered: Vec<String>,
+    snapshot: Arc<Snapshot>,
+    usage: Usage,
+}
+
+/// An answered evaluation of the journal's sample.
+pub(super) struct Answered<'a> {
+    pub(super) basket: Basket,
+    pub(super) body: &'a Bytes,
+    pub(super) answer: &'a EvaluateResponse,
+    pub(super) explain: bool,
+    pub(super) snapshot: &'a Arc<Snapshot>,
+    pub(super) usage: Usage,
+    pub(super) now: DateTime<Utc>,
 }
 
 /// The queue between evaluations and the writer.
@@ -115,7 +155,7 @@ impl Recorder {
     }
 
     /// Whether this evaluation is one of the sample.
-    fn sampled(&self) -> bool {
+    pub(super) fn sampled(&self) -> bool {
         match self.settings.sample_percent {
             0 => false,
             100.. => true,
@@ -125,41 +165,22 @@ impl Recorder {
 }
 
 impl Service {
-    /// Offers an answered evaluation to the journal, if it is one of the sample: never
-    /// waits, and a full queue drops it (counted).
-    pub(super) fn journal_evaluation(
-        &self,
-        basket: Basket,
-        body: &Bytes,
-        answer: &EvaluateResponse,
-        snapshot: &Snapshot,
-        now: DateTime<Utc>,
-    ) {
-        if !self.journal.sampled() {
-            return;
-        }
-        let campaigns = answer
-            .considered
-            .iter()
-            .filter_map(|id| snapshot.index.get(id))
-            .map(|live| {
-                let metadata = live.plugin.metadata();
-                JournalCampaign {
-                    id: live.campaign.id.clone(),
-                    revision: live.revision,
-                    plugin: metadata.name.clone(),
-                    version: metadata.version.to_string(),
-                    sha256: live.plugin.sha256().to_string(),
-                }
-            })
-            .collect();
+    /// Offers an answered evaluation of the sample (drawn before it ran, so `usage` could
+    /// be kept) to the journal: never waits, and a full queue drops it (counted).
+    pub(super) fn journal_evaluation(&self, answered: Answered<'_>) {
         let pending = Pending {
-            evaluation_id: answer.evaluation_id.clone(),
-            recorded_at: now,
-            priced_at: basket.at.map_or(now, |at| at.with_timezone(&Utc)),
-            basket,
-            answer: body.clone(),
-            campaigns,
+            evaluation_id: answered.answer.evaluation_id.clone(),
+            recorded_at: answered.now,
+            priced_at: answered
+                .basket
+                .at
+                .map_or(answered.now, |at| at.with_timezone(&Utc)),
+            basket: answered.basket,
+            answer: answered.body.clone(),
+            explain: answered.explain,
+            considered: answered.answer.considered.clone(),
+            snapshot: Arc::clone(answered.snapshot),
+            usage: answered.usage,
         };
         if self.journal.sender.try_send(pending).is_err() {
             metrics::journal_entries("dropped", 1);
@@ -265,11 +286,65 @@ pub async fn run_journal_writer(
     }
 }
 
-/// The stored row of `pending`: its basket and answer as compressed JSON.
+/// The stored row of `pending`: its basket, answer and context as compressed JSON, and
+/// the campaigns it names: those whose plugin ran, or with `explain` every live one (the
+/// answer lists why each other one was set aside).
 fn row(pending: Pending) -> Option<JournalRow> {
+    let index = &pending.snapshot.index;
+    let named: Vec<&Arc<LiveCampaign>> = if pending.explain {
+        index.all().iter().collect()
+    } else {
+        pending
+            .considered
+            .iter()
+            .filter_map(|id| index.get(id))
+            .collect()
+    };
+    let campaigns: Vec<JournalCampaign> = named
+        .iter()
+        .map(|live| {
+            let metadata = live.plugin.metadata();
+            JournalCampaign {
+                id: live.campaign.id.clone(),
+                revision: live.revision,
+                plugin: metadata.name.clone(),
+                version: metadata.version.to_string(),
+                sha256: live.plugin.sha256().to_string(),
+            }
+        })
+        .collect();
+    let usage = &pending.usage;
+    let context = ReplayContext {
+        explain: pending.explain,
+        policies: named
+            .iter()
+            .filter_map(|live| live.campaign.group.as_ref())
+            .filter_map(|group| Some((group.clone(), *pending.snapshot.policies.get(group)?)))
+            .collect(),
+        usage: named
+            .iter()
+            .filter_map(|live| {
+                let id = &live.campaign.id;
+                Some((id.clone(), usage.campaigns.get(id)?.clone()))
+            })
+            .collect(),
+        customer: usage
+            .customer
+            .iter()
+            .filter(|used| named.iter().any(|live| live.campaign.id == used.campaign))
+            .cloned()
+            .collect(),
+        coupons: usage
+            .coupons
+            .iter()
+            .map(|(code, state)| (code.clone(), state.clone()))
+            .collect(),
+        customer_data: usage.customer_data.as_deref().cloned(),
+    };
     let basket = compress(&serde_json::to_vec(&pending.basket).ok()?);
     let answer = compress(&pending.answer);
-    let campaigns = serde_json::to_string(&pending.campaigns).ok()?;
+    let context = compress(&serde_json::to_vec(&context).ok()?);
+    let campaigns = serde_json::to_string(&campaigns).ok()?;
     Some(JournalRow {
         evaluation_id: pending.evaluation_id,
         recorded_at: pending.recorded_at,
@@ -280,6 +355,7 @@ fn row(pending: Pending) -> Option<JournalRow> {
         campaigns,
         basket,
         answer,
+        context,
     })
 }
 
@@ -290,6 +366,11 @@ fn compress(json: &[u8]) -> Vec<u8> {
 
 /// The JSON value [`compress`] wrote.
 fn inflate(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    serde_json::from_slice(&inflate_bytes(bytes)?).map_err(|e| e.to_string())
+}
+
+/// The bytes [`compress`] was given.
+pub(super) fn inflate_bytes(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let size = bytes
         .get(..4)
         .and_then(|head| <[u8; 4]>::try_from(head).ok())
@@ -300,8 +381,7 @@ fn inflate(bytes: &[u8]) -> Result<serde_json::Value, String> {
             "it says {size} bytes, more than can be a basket or an answer"
         ));
     }
-    let text = lz4_flex::decompress_size_prepended(bytes).map_err(|e| e.to_string())?;
-    serde_json::from_slice(&text).map_err(|e| e.to_string())
+    lz4_flex::decompress_size_prepended(bytes).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod journal;
 mod keys;
 mod plugins;
 mod redemptions;
+mod replay;
 mod returns;
 mod revisions;
 mod shadows;
@@ -40,6 +41,7 @@ pub use journal::{run_journal_writer, JournalCampaign, JournalEntry, JournalSett
 pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
+pub use replay::{Replayed, Verified};
 pub use returns::Returned;
 pub use revisions::{CampaignDiff, Change, RevisionView};
 pub use shadows::{
@@ -298,7 +300,10 @@ impl Service {
         let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
         let snapshot = self.evaluator.snapshot();
         let usage = self.usage_for_evaluation(&basket, &snapshot).await?;
-        let shadowed = self.shadows.draw().map(|shadows| (shadows, usage.clone()));
+        let shadows = self.shadows.draw();
+        // Kept only for the sample, which the journal and shadows price again from.
+        let journalled = self.journal.sampled();
+        let kept_usage = (journalled || shadows.is_some()).then(|| usage.clone());
         let now = self.clock.now();
         let (basket, response) = self
             .evaluator
@@ -312,10 +317,20 @@ impl Service {
         let body = serde_json::to_vec(&response)
             .map(bytes::Bytes::from)
             .map_err(|e| ServiceError::Unavailable(format!("cannot write the answer: {e}")))?;
-        if let Some((shadows, usage)) = shadowed {
-            self.shadow_evaluation(shadows, &basket, usage, &response, &snapshot, now);
+        if let (Some(shadows), Some(usage)) = (shadows, &kept_usage) {
+            self.shadow_evaluation(shadows, &basket, usage.clone(), &response, &snapshot, now);
         }
-        self.journal_evaluation(basket, &body, &response, &snapshot, now);
+        if let (true, Some(usage)) = (journalled, kept_usage) {
+            self.journal_evaluation(journal::Answered {
+                basket,
+                body: &body,
+                answer: &response,
+                explain,
+                snapshot: &snapshot,
+                usage,
+                now,
+            });
+        }
         Ok(body)
     }
 

@@ -28,6 +28,8 @@ pub struct JournalRow {
     pub basket: Vec<u8>,
     /// The answer as sent, JSON compressed with LZ4.
     pub answer: Vec<u8>,
+    /// What else the answer depended on (usage, group policies), JSON compressed with LZ4.
+    pub context: Vec<u8>,
 }
 
 type Row = (
@@ -38,6 +40,7 @@ type Row = (
     Option<String>,
     Option<String>,
     String,
+    Vec<u8>,
     Vec<u8>,
     Vec<u8>,
 );
@@ -63,8 +66,8 @@ impl Store {
             }
             sqlx::query(
                 "INSERT INTO journal (evaluation_id, recorded_at, priced_at, channel, store_id, \
-                 customer_id, campaign_set, basket, answer) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 customer_id, campaign_set, basket, answer, context) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (evaluation_id) DO NOTHING",
             )
             .bind(&row.evaluation_id)
@@ -76,6 +79,7 @@ impl Store {
             .bind(&set)
             .bind(&row.basket)
             .bind(&row.answer)
+            .bind(&row.context)
             .execute(&mut *tx)
             .await?;
         }
@@ -90,13 +94,30 @@ impl Store {
     ) -> Result<Option<JournalRow>, StoreError> {
         let row: Option<Row> = sqlx::query_as(
             "SELECT j.evaluation_id, j.recorded_at, j.priced_at, j.channel, j.store_id, \
-             j.customer_id, s.campaigns, j.basket, j.answer FROM journal j \
+             j.customer_id, s.campaigns, j.basket, j.answer, j.context FROM journal j \
              JOIN journal_campaign_sets s ON s.id = j.campaign_set WHERE j.evaluation_id = $1",
         )
         .bind(evaluation_id)
         .fetch_optional(&self.pool)
         .await?;
         row.map(decode).transpose()
+    }
+
+    /// The ids of the entries recorded from `from` to before `to`, oldest first.
+    pub async fn journal_ids(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<(String,)> = sqlx::query_as(
+            "SELECT evaluation_id FROM journal WHERE recorded_at >= $1 AND recorded_at < $2 \
+             ORDER BY recorded_at, evaluation_id",
+        )
+        .bind(timestamp(from))
+        .bind(timestamp(to))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 
     /// Deletes the entries recorded before `before`; how many.
@@ -129,6 +150,7 @@ fn decode(
         campaigns,
         basket,
         answer,
+        context,
     ): Row,
 ) -> Result<JournalRow, StoreError> {
     let corrupt =
@@ -143,5 +165,6 @@ fn decode(
         campaigns,
         basket,
         answer,
+        context,
     })
 }

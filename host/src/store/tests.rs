@@ -767,6 +767,7 @@ async fn journal_rows_round_trip_and_are_pruned_by_age() {
         campaigns: "[]".into(),
         basket: vec![1, 2, 3],
         answer: (0..=255).collect(),
+        context: vec![4, 5],
     };
     let rows: Vec<JournalRow> = (0..250)
         .map(|i| row(&format!("ev_{i}"), "2026-12-01T10:00:00Z"))
@@ -783,6 +784,11 @@ async fn journal_rows_round_trip_and_are_pruned_by_age() {
         Some(rows[7].clone())
     );
     assert_eq!(store.journal_entry("ev_none").await.expect("read"), None);
+    let day = store
+        .journal_ids(at("2026-12-03T00:00:00Z"), at("2026-12-04T00:00:00Z"))
+        .await
+        .expect("listed");
+    assert_eq!(day, ["ev_new"], "a day's entries");
     let pruned = store
         .prune_journal(at("2026-12-02T00:00:00Z"))
         .await
