@@ -21,6 +21,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -45,6 +46,38 @@ pub enum Command {
     /// Work with scenario plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Work with the decision journal (docs/history.md).
+    #[command(subcommand)]
+    Journal(JournalCommand),
+}
+
+/// `remise journal …`.
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Replay every entry journalled on a day with what was in force then, and report
+    /// those whose answer does not come out byte for byte as sent; exits 1 when one does
+    /// not, or cannot be replayed.
+    Verify(VerifyArgs),
+}
+
+/// Arguments of `remise journal verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The day, `YYYY-MM-DD` (UTC).
+    #[arg(long)]
+    pub day: chrono::NaiveDate,
+    /// The server's database.
+    // Its password never shows in `--help`.
+    #[arg(
+        long,
+        env = "REMISE_DATABASE_URL",
+        hide_env_values = true,
+        default_value = "sqlite://remise.db"
+    )]
+    pub database_url: String,
+    /// The server's plugin folder, whose plugins may have answered entries.
+    #[arg(long, env = "REMISE_PLUGIN_DIR")]
+    pub plugin_dir: Option<PathBuf>,
 }
 
 /// Arguments of `remise serve`; each flag is also an environment variable.
@@ -200,6 +233,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(args),
         Command::Plugin(PluginCommand::Run(args)) => run_plugin(args),
         Command::Plugin(PluginCommand::Inspect(args)) => inspect(args),
+        Command::Journal(JournalCommand::Verify(args)) => verify_journal(args),
         Command::Plugin(PluginCommand::List) => {
             for (name, bytes) in catalogue::PLUGINS {
                 println!("{name}\t{} bytes", bytes.len());
@@ -207,6 +241,71 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `remise journal verify`: a day of the journal replayed, a line per entry that differs
+/// or fails, and a summary; exit code 1 unless every entry came out as sent.
+fn verify_journal(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let verified = journal_verification(&args)?;
+    for different in &verified.different {
+        let paths: Vec<&str> = different
+            .differences
+            .iter()
+            .map(|change| change.path.as_str())
+            .collect();
+        println!("{}\tdiffers\t{}", different.evaluation_id, paths.join(" "));
+    }
+    for (id, why) in &verified.failed {
+        println!("{id}\tfailed\t{why}");
+    }
+    println!(
+        "{}: {} replayed, {} identical, {} different, {} failed",
+        args.day,
+        verified.replayed,
+        verified.identical,
+        verified.different.len(),
+        verified.failed.len()
+    );
+    Ok(
+        if verified.different.is_empty() && verified.failed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
+}
+
+/// What `remise journal verify` found: the day of `args` replayed from its database, on
+/// a runtime of its own (call it outside one).
+pub fn journal_verification(args: &VerifyArgs) -> anyhow::Result<crate::service::Verified> {
+    let url = logging::redact_url(&args.database_url);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let store = Store::open(&args.database_url)
+                .await
+                .map_err(|e| anyhow!("opening {url}: {e}"))?;
+            let plugin_dir = args.plugin_dir.clone();
+            let (loader, plugins) = tokio::task::spawn_blocking(move || {
+                let runtime = Arc::new(Runtime::new().map_err(|e| anyhow!("{e:#}"))?);
+                let loader = crate::registry::Loader::new(runtime, None)?;
+                let plugins = crate::registry::load_plugins(&loader, plugin_dir.as_deref())?;
+                anyhow::Ok((Arc::new(loader), plugins))
+            })
+            .await??;
+            let service = crate::service::Service::start(
+                store,
+                loader,
+                plugins,
+                crate::service::DEFAULT_MAX_PLUGIN_BYTES,
+            )
+            .await
+            .map_err(|e| anyhow!("reading {url}: {e}"))?;
+            let verified = service.verify_journal_day(args.day).await;
+            service.close().await;
+            verified.map_err(|e| anyhow!("replaying {}: {e}", args.day))
+        })
 }
 
 /// `remise plugin inspect`: the plugin's metadata, and the limits it runs under, those ops

@@ -1,6 +1,7 @@
 //! `/v1/journal/{evaluation_id}` (roles marketing and ops): one journalled evaluation, with
 //! its basket as priced, its answer as sent, and the revision and plugin version of every
-//! campaign whose plugin ran. docs/journal.md.
+//! campaign whose plugin ran; and `…/replay`, which prices it again with what was in force
+//! then. docs/history.md.
 
 use super::extract::Path;
 use super::problem::{ApiError, Problem};
@@ -77,4 +78,47 @@ pub(crate) async fn get(
     Ok(axum::Json(
         state.service.journal_entry(&evaluation_id).await?,
     ))
+}
+
+/// A journalled evaluation priced again.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the answer is the service's own type.
+pub struct Replay {
+    /// The evaluation.
+    pub evaluation_id: String,
+    /// Whether the answer came out byte for byte as it was sent.
+    pub identical: bool,
+    /// Where the answers differ, from the one sent to the replayed one; empty when
+    /// identical.
+    pub differences: Vec<super::revisions::ChangeView>,
+    /// The replayed answer.
+    #[schema(schema_with = json_object)]
+    pub answer: serde_json::Value,
+}
+
+/// Replay a journalled evaluation
+///
+/// Prices the entry again with what was in force then: each campaign at its revision, on
+/// the plugin build of its SHA-256 (loaded, stored, or archived when its version was
+/// deleted), under the budget, cap and coupon usage and the group policies recorded with
+/// it, at the instant it was priced. Says whether the answer is byte for byte the one
+/// sent, and where it differs. An entry with `explain` differs at least in its traces'
+/// wall times.
+#[utoipa::path(
+    post,
+    path = "/v1/journal/{evaluation_id}/replay",
+    tag = "journal",
+    params(("evaluation_id" = String, Path, description = "The answer's evaluation_id")),
+    responses(
+        (status = 200, description = "Replayed", body = Replay),
+        (status = 404, description = "Not journalled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "What was in force then is gone (a plugin build no host stores)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn replay(
+    State(state): State<AppState>,
+    Path(evaluation_id): Path<String>,
+) -> Result<axum::Json<crate::service::Replayed>, ApiError> {
+    Ok(axum::Json(state.service.replay(&evaluation_id).await?))
 }

@@ -233,6 +233,12 @@ pub(crate) const ROUTES: &[Route] = &[
         MARKETING_OR_OPS,
         |m| on(m, journal::get),
     ),
+    route(
+        Verb::Post,
+        "/v1/journal/{evaluation_id}/replay",
+        MARKETING_OR_OPS,
+        |m| on(m, journal::replay),
+    ),
     route(Verb::Get, "/v1/campaigns/{id}/revisions", MARKETING, |m| {
         on(m, revisions::list)
     }),

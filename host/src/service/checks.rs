@@ -88,6 +88,26 @@ impl Service {
             .map_err(|failure| failure.problems)
     }
 
+    /// Checks a campaign (as `checked` says) against the given `plugin` build rather than
+    /// the one its name and pin find, and prepares its parameters, on a blocking thread.
+    pub(super) async fn prepare_on(
+        &self,
+        campaign: Campaign,
+        checked: Checked,
+        plugin: Arc<Plugin>,
+    ) -> Result<LiveCampaign, Vec<FieldProblem>> {
+        tokio::task::spawn_blocking(move || check(campaign, checked, Ok(plugin)))
+            .await
+            .unwrap_or_else(|error| {
+                Err(vec![FieldProblem::new(
+                    "/params",
+                    format!("the check of the params failed unexpectedly: {error}"),
+                )]
+                .into())
+            })
+            .map_err(|failure| failure.problems)
+    }
+
     /// Checks every stored campaign again after a reload, off the async workers, and says
     /// which ones serve: re-checked, unchanged since this host last served them, or kept
     /// at their last good version. Records the ones set aside.

@@ -94,6 +94,20 @@ impl Store {
         Ok(deleted.rows_affected() > 0)
     }
 
+    /// The bytes of an uploaded version, stored or archived, by the SHA-256 a journal
+    /// entry or an order names.
+    pub async fn plugin_by_sha256(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT component FROM plugin_versions WHERE sha256 = $1 LIMIT 1")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some((component,)) => Ok(Some(component)),
+            None => self.archived_plugin(sha256).await,
+        }
+    }
+
     /// The bytes of a deleted version, by the SHA-256 a journal entry or an order names.
     pub async fn archived_plugin(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let row: Option<(Vec<u8>,)> =
