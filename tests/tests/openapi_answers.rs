@@ -2449,6 +2449,36 @@ async fn every_route_answers_as_the_document_says() {
             Body::None,
         )
         .await;
+    let replay = "/v1/journal/{evaluation_id}/replay";
+    let replayed = server
+        .expect(
+            ok,
+            post.clone(),
+            replay,
+            &format!("{journalled}/replay"),
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    // That basket explains, so only its traces' wall times may differ.
+    assert!(
+        replayed["differences"]
+            .as_array()
+            .is_some_and(|changes| changes.iter().all(|change| change["path"]
+                .as_str()
+                .is_some_and(|path| path.ends_with("/wall_time_us")))),
+        "{replayed}"
+    );
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            post.clone(),
+            replay,
+            "/v1/journal/ev_never/replay",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
 
     // A campaign's history: its revisions, one whole, a diff, and their refusals.
     let revisions = "/v1/campaigns/{id}/revisions";
