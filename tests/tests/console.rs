@@ -1,7 +1,8 @@
 //! The marketing console in a real browser: starts a real server (temporary SQLite, the
 //! catalogue, the `flip-v1` guest in its plugin folder) and runs `web/e2e/console.test.mjs`,
 //! Playwright driving Debian's headless Chromium against it. Screenshots of each main page
-//! are kept in `target/console-screenshots/`. Beside it, the console's own modules under
+//! are kept in `target/console-screenshots/`. Plugin `free-gift` has version 1.0.2 in shadow
+//! before the browser starts. Beside it, the console's own modules under
 //! node's test runner (`web/test/`).
 
 use remise_tests::http::{Server, ADMIN, CHANNEL, MARKETING, OPS};
@@ -37,6 +38,19 @@ async fn the_console_works_in_a_real_browser() {
         .find(|(name, _)| *name == "flip-v2")
         .map(|(_, path)| *path)
         .expect("the flip-v2 guest is built");
+    // free-gift 1.0.2 uploaded straight into shadow, on every evaluation: the console's
+    // shadow page reports it beside the live 1.0.0.
+    let (status, shadowed) = server
+        .upload(
+            "free-gift?shadow=100",
+            remise_tests::catalogue_version("free-gift", 2),
+            OPS,
+        )
+        .await;
+    assert!(
+        status.is_success(),
+        "free-gift 1.0.2 in shadow: {status} {shadowed}"
+    );
     let screenshots = workspace().join("target/console-screenshots");
 
     let mut node = std::process::Command::new("node");
@@ -82,6 +96,7 @@ async fn the_console_works_in_a_real_browser() {
         "17-webhooks",
         "18-history",
         "19-trace",
+        "20-shadow",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

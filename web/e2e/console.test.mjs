@@ -1082,6 +1082,46 @@ test("ops uploads a plugin version and rolls it back", async () => {
   assert.equal((await api("GET", "/v1/plugins/flip", KEYS.ops)).latest, "1.0.0");
 });
 
+test("ops reads a plugin's shadow report, ends the shadow and starts it again", async () => {
+  // Signed in as ops (the test above). console.rs uploaded free-gift 1.0.2 straight into
+  // shadow of the live 1.0.0, at 100 %.
+  await page.goto(`${BASE}/#/plugins`);
+  await page
+    .locator("article[data-plugin=free-gift]")
+    .getByRole("link", { name: "Version en ombre", exact: true })
+    .click();
+  await page.getByTestId("shadow-report").waitFor(WAIT);
+  assert.equal(await page.getByTestId("shadow-version").innerText(), "1.0.2");
+  assert.equal(await page.getByTestId("live-version").innerText(), "1.0.0");
+  assert.match(await page.getByTestId("sample-percent").innerText(), /^100\s*%$/);
+  await page.getByRole("heading", { name: "Divergences par nature" }).waitFor(WAIT);
+  await page.getByRole("heading", { name: "Coût par évaluation" }).waitFor(WAIT);
+  await page.getByRole("button", { name: "Mettre en service" }).waitFor(WAIT);
+  await shot("20-shadow");
+
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Arrêter l'ombre" }).click();
+  await page.getByText("free-gift : l'ombre de la version 1.0.2 est arrêtée.").waitFor(WAIT);
+  await page.getByTestId("no-shadow").waitFor(WAIT);
+  const gone = await fetch(`${BASE}/v1/plugins/free-gift/shadow`, {
+    headers: { Authorization: `Bearer ${KEYS.ops}` },
+  });
+  assert.equal(gone.status, 404);
+  assert.equal((await api("GET", "/v1/plugins/free-gift", KEYS.ops)).latest, "1.0.0");
+
+  // Started again from the form, on a quarter of the evaluations.
+  await page.selectOption("form.start-shadow select[name=version]", "1.0.2");
+  await page.fill("form.start-shadow input[name=sample_percent]", "25");
+  await page.getByRole("button", { name: "Lancer l'ombre" }).click();
+  await page.getByTestId("shadow-report").waitFor(WAIT);
+  assert.equal(await page.getByTestId("shadow-version").innerText(), "1.0.2");
+  assert.match(await page.getByTestId("sample-percent").innerText(), /^25\s*%$/);
+  const report = await api("GET", "/v1/plugins/free-gift/shadow", KEYS.ops);
+  assert.equal(report.sample_percent, 25);
+  assert.equal(report.live_version, "1.0.0");
+  await api("DELETE", "/v1/plugins/free-gift/shadow", KEYS.ops);
+});
+
 test("ops subscribes a webhook, sees its secret once, watches a delivery die, retries it and deletes the webhook", async () => {
   // Signed in as ops (the test above). The server retries every ~100 ms for 2 s and lets
   // webhooks reach private addresses: nothing listens on 127.0.0.1:9, so a delivery fails

@@ -17,6 +17,7 @@ import { Webhooks } from "./pages/Webhooks.jsx";
 const CampaignEditor = lazy(() => import("./pages/CampaignEditor.jsx"));
 const CampaignResults = lazy(() => import("./pages/CampaignResults.jsx"));
 const CampaignHistory = lazy(() => import("./pages/CampaignHistory.jsx"));
+const PluginShadow = lazy(() => import("./pages/PluginShadow.jsx"));
 
 /** @typedef {import("./session.js").Session} Session */
 /** @typedef {import("./i18n/translate.js").MessageKey} MessageKey */
@@ -100,6 +101,8 @@ function Shell({ session, onSignOut }) {
   else if (section === "customers" && !id) page = <Customers />;
   else if (section === "customers") page = <Customer key={id} id={id} />;
   else if (section === "try") page = <TryBasket />;
+  else if (section === "plugins" && id && view === "shadow")
+    page = <PluginShadow key={id} name={id} canOperate={canOperate(role)} />;
   else if (section === "plugins") page = <Plugins name={id} canUpload={canOperate(role)} />;
   else if (section === "keys") page = <Keys />;
   else if (section === "webhooks") page = <Webhooks id={id} />;

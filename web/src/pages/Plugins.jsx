@@ -127,9 +127,14 @@ function PluginCard({ plugin: p, canUpload, onRollback, open }) {
             {t("plugins.serving")} <strong data-testid="latest">{p.latest}</strong>
           </span>
         </div>
-        {canUpload && p.versions.length > 1 && (
-          <button onClick={() => onRollback(p.name)}>{t("plugins.rollback")}</button>
-        )}
+        <div className="buttons">
+          <a className="button" href={href("plugins", p.name, "shadow")}>
+            {t("plugins.shadow")}
+          </a>
+          {canUpload && p.versions.length > 1 && (
+            <button onClick={() => onRollback(p.name)}>{t("plugins.rollback")}</button>
+          )}
+        </div>
       </div>
       <p>{latest?.description}</p>
       <div className="table-wrap">
