@@ -154,6 +154,16 @@ impl Recorder {
         self.settings
     }
 
+    /// Queues `pending` for the writer unless the queue is full, in which case it is
+    /// dropped and counted; whether it was queued.
+    fn offer(&self, pending: Pending) -> bool {
+        let queued = self.sender.try_send(pending).is_ok();
+        if !queued {
+            metrics::journal_entries("dropped", 1);
+        }
+        queued
+    }
+
     /// Whether this evaluation is one of the sample.
     pub(super) fn sampled(&self) -> bool {
         match self.settings.sample_percent {
@@ -182,9 +192,7 @@ impl Service {
             snapshot: Arc::clone(answered.snapshot),
             usage: answered.usage,
         };
-        if self.journal.sender.try_send(pending).is_err() {
-            metrics::journal_entries("dropped", 1);
-        }
+        self.journal.offer(pending);
     }
 
     /// The journalled evaluation `evaluation_id`.
@@ -404,6 +412,45 @@ mod tests {
             inflate(&[0xff, 0xff, 0xff, 0x7f, 0]).is_err(),
             "a size too big is refused"
         );
+    }
+
+    #[test]
+    fn a_full_queue_drops_what_comes_next_and_keeps_what_it_holds() {
+        let recorder = Recorder::new(JournalSettings {
+            queue: 2,
+            ..JournalSettings::default()
+        });
+        let pending = |id: &str| Pending {
+            evaluation_id: id.to_string(),
+            recorded_at: Utc::now(),
+            priced_at: Utc::now(),
+            basket: serde_json::from_value(serde_json::json!({
+                "currency": "EUR", "channel": "web",
+                "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": "10.00" } ]
+            }))
+            .expect("a basket"),
+            answer: Bytes::from_static(b"{}"),
+            explain: false,
+            considered: Vec::new(),
+            snapshot: Arc::default(),
+            usage: Usage::default(),
+        };
+        let offered: Vec<bool> = ["ev_1", "ev_2", "ev_3", "ev_4"]
+            .into_iter()
+            .map(|id| recorder.offer(pending(id)))
+            .collect();
+        assert_eq!(offered, [true, true, false, false]);
+        let mut receiver = recorder
+            .receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .expect("the receiver");
+        let kept: Vec<String> = std::iter::from_fn(|| receiver.try_recv().ok())
+            .map(|pending| pending.evaluation_id)
+            .collect();
+        assert_eq!(kept, ["ev_1", "ev_2"], "the queue keeps what came first");
+        assert!(recorder.offer(pending("ev_5")), "room again once taken");
     }
 
     #[test]
