@@ -13,7 +13,9 @@
 #   mix       ten reasons in turn: channel, store, coupon, not started, ended, another
 #             day, other hours, loyalty tier, segment, customer list
 # VS names a second build of remise: each row then runs both, one after the other, on the
-# same database, and prints them side by side.
+# same database, and prints them side by side. ROUNDS=N (with VS) runs them in turn N times,
+# A B A B ..., and prints each build's median req/s and p99 and the median of the pairwise
+# ratios VS / BIN: pairing keeps the ratio meaningful when the machine's speed drifts.
 # WRITES=N (issue 16): after each row's load, N creates, N edits (PUT) and N pauses, one at a
 # time, first alone, then again while wrk loads evaluations beside them; prints each write's
 # median and p99, and the evaluations' p99 during the writes beside the row's p99 without.
@@ -25,6 +27,7 @@
 #   MIX=mix CAMPAIGNS=10000 WRITES=200 scripts/load.sh # writes among 10,000 campaigns
 #   WALLET=1 scripts/load.sh                           # the wallet too
 #   JOURNAL=1 MIX=channel scripts/load.sh              # journal none beside journal all
+#   JOURNAL=1 ROUNDS=5 DURATION=10 scripts/load.sh     # the same, five pairs in turn
 # WALLET=1 (issue 17): after each row's load, stores the basket's customer (c-1, gold,
 # card-holder) and loads GET /v1/customers/c-1/offers?channel=store&store=paris-rivoli for
 # DURATION seconds at the same connections; prints its req/s and p99 in a table of its own
@@ -42,6 +45,7 @@ CAMPAIGNS=${CAMPAIGNS:-1000}
 VS=${VS:-}
 WRITES=${WRITES:-0}
 WALLET=${WALLET:-0}
+ROUNDS=${ROUNDS:-1}
 KEY=load-test-admin-key-0123456789abcdef
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
@@ -236,8 +240,9 @@ writes() {
 echo "wrk: ${DURATION}s, $THREADS threads, $CONNECTIONS connections (server and load share the machine's $(nproc) cores)"
 written="| campaigns | set aside by | build | writes | create p50 / p99 | edit p50 / p99 | pause p50 / p99 | evaluation p99 |"
 written="$written"$'\n'"| ---: | --- | --- | --- | ---: | ---: | ---: | ---: |"
-table="| campaigns | set aside by | $BIN req/s | p99 |${VS:+ $VS req/s | p99 |}"
-table="$table"$'\n'"| ---: | --- | ---: | ---: |${VS:+ ---: | ---: |}"
+paired=$([ -n "$VS" ] && [ "$ROUNDS" -gt 1 ] && echo 1 || true)
+table="| campaigns | set aside by | $BIN req/s | p99 |${VS:+ $VS req/s | p99 |}${paired:+ ratio (median of $ROUNDS pairs) |}"
+table="$table"$'\n'"| ---: | --- | ---: | ---: |${VS:+ ---: | ---: |}${paired:+ ---: |}"
 wallets="| campaigns | set aside by | offers | $BIN req/s | p99 |${VS:+ $VS req/s | p99 |}"
 wallets="$wallets"$'\n'"| ---: | --- | ---: | ---: | ---: |${VS:+ ---: | ---: |}"
 for total in $CAMPAIGNS; do
@@ -251,12 +256,18 @@ for total in $CAMPAIGNS; do
     wallet_row=""
     offers="n/a"
     tag=0
+    : > "$work/rounds"
+    for round in $(seq 1 "$ROUNDS"); do
     for bin in "$BIN" $VS; do
       start "$bin" "$work/load.db"
-      echo "-- $bin"
+      echo "-- $bin${paired:+ (round $round)}"
       measure
       read -r rps p99 < "$work/row"
-      row="$row $rps | $p99 |"
+      echo "$bin $rps $p99" >> "$work/rounds"
+      if [ "$round" -gt 1 ]; then
+        stop
+        continue
+      fi
       if [ "$WALLET" -gt 0 ]; then
         measure_wallet
         read -r w_rps w_p99 w_offers < "$work/wallet-row"
@@ -273,6 +284,31 @@ for total in $CAMPAIGNS; do
       stop
       tag=$((tag + 1))
     done
+    done
+    # Each build's median req/s and p99 over the rounds, then the median pairwise ratio.
+    row="$row$(python3 - "$work/rounds" "$BIN" "$VS" "$ROUNDS" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
+builds = [b for b in sys.argv[2:4] if b]
+rounds = int(sys.argv[4])
+def millis(text):
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    for unit in ("us", "ms", "s"):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale[unit]
+    return float(text)
+cells = []
+rps = {}
+for build in builds:
+    mine = [r for r in rows if r[0] == build]
+    rps[build] = [float(r[1]) for r in mine]
+    cells.append(f" {statistics.median(rps[build]):.2f} | {statistics.median(millis(r[2]) for r in mine):.2f}ms |")
+if len(builds) == 2 and rounds > 1:
+    ratios = [b / a for a, b in zip(rps[builds[0]], rps[builds[1]])]
+    cells.append(f" {statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f}) |")
+print("".join(cells))
+PY
+)"
     table="$table"$'\n'"$row"
     wallets="$wallets"$'\n'"| $total | $mix | $offers |$wallet_row"
   done

@@ -4,7 +4,7 @@
 use super::{parse_timestamp, timestamp, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// One journalled evaluation, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,42 +46,55 @@ type Row = (
 );
 
 impl Store {
-    /// Writes `rows` in one transaction, one prepared statement row after row (a multi-row
-    /// `INSERT` of each batch's size would be prepared anew for each size); an id written
-    /// already is kept as it was.
+    /// Writes `rows` in one transaction, [`ROWS_PER_INSERT`] rows per statement (one
+    /// statement per row cost the writer a round trip to the database's thread each; the
+    /// statement of each chunk length is prepared once and cached); an id written already
+    /// is kept as it was.
     pub async fn insert_journal(&self, rows: &[JournalRow]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut sets_written = HashSet::new();
-        for row in rows {
-            let set = campaign_set_id(&row.campaigns);
-            if sets_written.insert(set.clone()) {
+        // Hashed once per distinct list: a batch mostly repeats a few.
+        let mut ids: HashMap<&str, String> = HashMap::new();
+        let sets: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                ids.entry(row.campaigns.as_str())
+                    .or_insert_with(|| campaign_set_id(&row.campaigns))
+                    .clone()
+            })
+            .collect();
+        for (row, set) in rows.iter().zip(&sets) {
+            if sets_written.insert(set.as_str()) {
                 sqlx::query(
                     "INSERT INTO journal_campaign_sets (id, campaigns) VALUES ($1, $2) \
                      ON CONFLICT (id) DO NOTHING",
                 )
-                .bind(&set)
+                .bind(set)
                 .bind(&row.campaigns)
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query(
-                "INSERT INTO journal (evaluation_id, recorded_at, priced_at, channel, store_id, \
-                 customer_id, campaign_set, basket, answer, context) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (evaluation_id) DO NOTHING",
-            )
-            .bind(&row.evaluation_id)
-            .bind(timestamp(row.recorded_at))
-            .bind(timestamp(row.priced_at))
-            .bind(&row.channel)
-            .bind(&row.store_id)
-            .bind(&row.customer_id)
-            .bind(&set)
-            .bind(&row.basket)
-            .bind(&row.answer)
-            .bind(&row.context)
-            .execute(&mut *tx)
-            .await?;
+        }
+        for (chunk, chunk_sets) in rows
+            .chunks(ROWS_PER_INSERT)
+            .zip(sets.chunks(ROWS_PER_INSERT))
+        {
+            let sql = insert_statement(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for (row, set) in chunk.iter().zip(chunk_sets) {
+                query = query
+                    .bind(&row.evaluation_id)
+                    .bind(timestamp(row.recorded_at))
+                    .bind(timestamp(row.priced_at))
+                    .bind(&row.channel)
+                    .bind(&row.store_id)
+                    .bind(&row.customer_id)
+                    .bind(set)
+                    .bind(&row.basket)
+                    .bind(&row.answer)
+                    .bind(&row.context);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -128,6 +141,28 @@ impl Store {
             .await?
             .rows_affected())
     }
+}
+
+/// Rows one journal `INSERT` writes at most (80 parameters). Not more: SQLite's driver
+/// looks each parameter up by name among the statement's, so a row's binds cost as much
+/// as the statement has parameters (at 64 rows, 3 % of the server's CPU at 100 % sampling).
+const ROWS_PER_INSERT: usize = 8;
+
+/// The `INSERT` of `rows` journal rows.
+fn insert_statement(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let first = row * 10 + 1;
+            let params: Vec<String> = (first..first + 10).map(|n| format!("${n}")).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO journal (evaluation_id, recorded_at, priced_at, channel, store_id, \
+         customer_id, campaign_set, basket, answer, context) VALUES {} \
+         ON CONFLICT (evaluation_id) DO NOTHING",
+        values.join(", ")
+    )
 }
 
 /// The id a campaign list is stored under: the first 32 hex digits of its SHA-256.
