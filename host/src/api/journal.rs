@@ -1,10 +1,11 @@
 //! `/v1/journal/{evaluation_id}` (roles marketing and ops): one journalled evaluation, with
 //! its basket as priced, its answer as sent, and the revision and plugin version of every
-//! campaign whose plugin ran; and `…/replay`, which prices it again with what was in force
-//! then. docs/history.md.
+//! campaign whose plugin ran; `…/replay`, which prices it again with what was in force
+//! then; and `/v1/journal/orders/{order_id}`, a committed order. docs/history.md.
 
 use super::extract::Path;
 use super::problem::{ApiError, Problem};
+use super::schemas;
 use super::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -121,4 +122,62 @@ pub(crate) async fn replay(
     Path(evaluation_id): Path<String>,
 ) -> Result<axum::Json<crate::service::Replayed>, ApiError> {
     Ok(axum::Json(state.service.replay(&evaluation_id).await?))
+}
+
+/// A campaign that applied to a committed order, as the order keeps it.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the answer is the service's own type.
+pub struct OrderCampaign {
+    /// Its definition at the order, `plugin_version` set to the version that ran.
+    pub campaign: schemas::Campaign,
+    /// That version's SHA-256, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+}
+
+/// A committed order, as the journal keeps it.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the answer is the service's own type.
+pub struct OrderEntry {
+    /// The order's id.
+    pub order_id: String,
+    /// The commit answer's `evaluation_id`.
+    pub evaluation_id: String,
+    /// When it was committed, by the server's clock.
+    pub committed_at: DateTime<Utc>,
+    /// When it was cancelled, if it was.
+    #[schema(nullable = false)]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// The campaigns that applied, as at the order (empty for orders committed before
+    /// they were kept).
+    pub campaigns: Vec<OrderCampaign>,
+    /// The basket as priced (`null` for orders committed before it was kept).
+    #[schema(schema_with = json_object)]
+    pub basket: serde_json::Value,
+    /// The commit's answer as sent (`POST /v1/redemptions`).
+    #[schema(schema_with = json_object)]
+    pub answer: serde_json::Value,
+}
+
+/// A committed order in the journal
+///
+/// Commits are always journalled, by their order's own row, written in the commit's
+/// transaction: the basket as priced, the answer as sent, and each applied campaign as it
+/// was, pinned to the plugin version that ran and that version's SHA-256.
+#[utoipa::path(
+    get,
+    path = "/v1/journal/orders/{order_id}",
+    tag = "journal",
+    params(("order_id" = String, Path, description = "The order's id, as the channel committed it")),
+    responses(
+        (status = 200, description = "The order", body = OrderEntry),
+        (status = 404, description = "No order of that id was committed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn order(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+) -> Result<axum::Json<crate::service::OrderEntry>, ApiError> {
+    Ok(axum::Json(state.service.journal_order(&order_id).await?))
 }

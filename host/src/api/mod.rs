@@ -234,6 +234,12 @@ pub(crate) const ROUTES: &[Route] = &[
         |m| on(m, journal::get),
     ),
     route(
+        Verb::Get,
+        "/v1/journal/orders/{order_id}",
+        MARKETING_OR_OPS,
+        |m| on(m, journal::order),
+    ),
+    route(
         Verb::Post,
         "/v1/journal/{evaluation_id}/replay",
         MARKETING_OR_OPS,

@@ -107,6 +107,36 @@ pub(super) struct ReplayContext {
     pub(super) customer_data: Option<CustomerData>,
 }
 
+/// A campaign that applied to a committed order, as the order keeps it.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderCampaign {
+    /// Its definition at the order, `plugin_version` set to the version that ran.
+    pub campaign: serde_json::Value,
+    /// That version's SHA-256.
+    pub sha256: String,
+}
+
+/// A committed order, as the journal shows it (commits are always journalled).
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderEntry {
+    /// The order's id.
+    pub order_id: String,
+    /// The commit answer's `evaluation_id`.
+    pub evaluation_id: String,
+    /// When it was committed, by the server's clock.
+    pub committed_at: DateTime<Utc>,
+    /// When it was cancelled, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// The campaigns that applied, as at the order (empty for orders committed before
+    /// they were kept).
+    pub campaigns: Vec<OrderCampaign>,
+    /// The basket as priced (`null` for orders committed before it was kept).
+    pub basket: serde_json::Value,
+    /// The commit's answer as sent.
+    pub answer: serde_json::Value,
+}
+
 /// A sampled evaluation on its way to the writer, which works out what to store.
 pub(super) struct Pending {
     evaluation_id: String,
@@ -220,6 +250,54 @@ impl Service {
             evaluation_id: row.evaluation_id,
             recorded_at: row.recorded_at,
             priced_at: row.priced_at,
+        })
+    }
+}
+
+impl Service {
+    /// The committed order `order_id`, as the journal shows it.
+    pub async fn journal_order(&self, order_id: &str) -> Result<OrderEntry, ServiceError> {
+        let order = self.store.committed_order(order_id).await?.ok_or_else(|| {
+            ServiceError::NotFound(format!("order {order_id} was never committed"))
+        })?;
+        let unreadable = |what: &str, why: String| {
+            ServiceError::Unavailable(format!(
+                "the {what} of order {order_id} is unreadable: {why}"
+            ))
+        };
+        let answer: serde_json::Value =
+            serde_json::from_str(&order.answer).map_err(|e| unreadable("answer", e.to_string()))?;
+        let basket = match &order.basket {
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| unreadable("basket", e.to_string()))?
+            }
+            None => serde_json::Value::Null,
+        };
+        let campaigns = match &order.pricing {
+            Some(json) => {
+                let priced: Vec<serde_json::Value> = serde_json::from_str(json)
+                    .map_err(|e| unreadable("campaigns", e.to_string()))?;
+                priced
+                    .into_iter()
+                    .map(|mut priced| OrderCampaign {
+                        campaign: priced["campaign"].take(),
+                        sha256: priced["sha256"].as_str().unwrap_or_default().to_string(),
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        Ok(OrderEntry {
+            evaluation_id: answer["evaluation_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            order_id: order.order_id,
+            committed_at: order.committed_at,
+            cancelled_at: order.cancelled_at,
+            campaigns,
+            basket,
+            answer,
         })
     }
 }

@@ -37,7 +37,9 @@ pub use checks::{SetAside, SetAsideStatus};
 pub use customer_import::{Import, ImportFormat, ImportReport, LineProblem, IMPORT_BATCH};
 pub use customers::{CustomerPage, PROFILES_KEPT, PROFILE_FRESHNESS};
 pub use distributions::Distributed;
-pub use journal::{run_journal_writer, JournalCampaign, JournalEntry, JournalSettings};
+pub use journal::{
+    run_journal_writer, JournalCampaign, JournalEntry, JournalSettings, OrderCampaign, OrderEntry,
+};
 pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};

@@ -203,3 +203,58 @@ fn decode(
         context,
     })
 }
+
+/// A committed order as the journal shows it: its row in `redemptions`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommittedOrder {
+    /// The order's id.
+    pub order_id: String,
+    /// When it was committed, by the server's clock.
+    pub committed_at: DateTime<Utc>,
+    /// When it was cancelled, if it was.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// The commit's answer, JSON.
+    pub answer: String,
+    /// The basket as priced, JSON; `None` for orders committed before returns existed.
+    pub basket: Option<String>,
+    /// The applied campaigns as at the order, each pinned to the plugin version that ran
+    /// and with its SHA-256, JSON; `None` as `basket`.
+    pub pricing: Option<String>,
+}
+
+impl Store {
+    /// The committed order `order_id`, if there is one.
+    pub async fn committed_order(
+        &self,
+        order_id: &str,
+    ) -> Result<Option<CommittedOrder>, StoreError> {
+        type Row = (
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT created_at, cancelled_at, response, basket, pricing FROM redemptions \
+             WHERE order_id = $1",
+        )
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((created_at, cancelled_at, answer, basket, pricing)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |why: String| StoreError::Inconsistent(format!("order {order_id}: {why}"));
+        Ok(Some(CommittedOrder {
+            order_id: order_id.to_string(),
+            committed_at: parse_timestamp(&created_at).map_err(corrupt)?,
+            cancelled_at: cancelled_at
+                .map(|at| parse_timestamp(&at).map_err(corrupt))
+                .transpose()?,
+            answer,
+            basket,
+            pricing,
+        }))
+    }
+}

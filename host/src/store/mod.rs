@@ -48,7 +48,7 @@ pub use crate::model::coupon::Coupon;
 pub use campaigns::{RevisionAction, StoredRevision};
 pub use customer_data::{PurchasedUnits, StoredSpend};
 pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
-pub use journal::JournalRow;
+pub use journal::{CommittedOrder, JournalRow};
 pub use keys::{Revoked, StoredKey};
 pub use outbox::NewEvent;
 pub use personal_codes::{DistributionCounts, NewReward};
