@@ -108,6 +108,19 @@ async fn a_replay_prices_as_then_after_campaigns_and_plugin_versions_changed() {
     order["order_id"] = json!("o-1");
     let committed = server.commit(order).await;
     assert_eq!(committed.status, StatusCode::CREATED, "{}", committed.body);
+    // A commit is always journalled, by its order.
+    let (status, kept) = server
+        .call(Method::GET, "/v1/journal/orders/o-1", MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{kept}");
+    assert_eq!(kept["answer"], committed.body, "{kept}");
+    assert_eq!(kept["evaluation_id"], committed.body["evaluation_id"]);
+    assert_eq!(kept["campaigns"][0]["campaign"]["id"], "budgeted", "{kept}");
+    assert_eq!(kept["basket"]["store"], "paris-1", "{kept}");
+    let (status, _) = server
+        .call(Method::GET, "/v1/journal/orders/o-none", MARKETING, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     server
         .create(
             json!({ "id": "flipped", "name": "flipped", "plugin": "flip",

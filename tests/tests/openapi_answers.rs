@@ -2449,6 +2449,28 @@ async fn every_route_answers_as_the_document_says() {
             Body::None,
         )
         .await;
+    let order = "/v1/journal/orders/{order_id}";
+    let journalled_order = server
+        .expect(
+            ok,
+            get.clone(),
+            order,
+            "/v1/journal/orders/o-1",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    assert_eq!(journalled_order["order_id"], "o-1", "{journalled_order}");
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            order,
+            "/v1/journal/orders/never-ordered",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
     let replay = "/v1/journal/{evaluation_id}/replay";
     let replayed = server
         .expect(
