@@ -1,5 +1,6 @@
 //! The real `remise` binary, run as an integrator runs it: `remise plugin run` on JSON files
-//! and `remise plugin inspect` (with the limits ops set in a server's database). Checks its exit codes (0 success, 1 the plugin failed, 2 the
+//! and `remise plugin inspect` (with the limits ops set in a server's database), and `remise journal
+//! verify` on a fresh database. Checks its exit codes (0 success, 1 the plugin failed, 2 the
 //! input was refused) and the JSON it prints; expected values are written out by hand.
 
 use serde_json::{json, Value};
@@ -373,4 +374,40 @@ fn a_configured_key_shorter_than_32_characters_is_refused_at_start() {
         "the key is shown: {stderr}"
     );
     assert!(!database.exists(), "refused before the database is opened");
+}
+
+#[test]
+fn journal_verify_replays_a_day_and_exits_0_when_nothing_differs() {
+    let dir = scratch("journal-verify");
+    let database = dir.join("remise.db");
+    let _ = std::fs::remove_file(&database);
+    let url = format!("sqlite://{}", database.display());
+    // A fresh database (created and migrated): nothing journalled that day.
+    let output = remise(&[
+        "journal",
+        "verify",
+        "--day",
+        "2026-12-01",
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "2026-12-01: 0 replayed, 0 identical, 0 different, 0 failed\n"
+    );
+    let refused = remise(&[
+        "journal",
+        "verify",
+        "--day",
+        "yesterday",
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "a day that is not a date");
 }
