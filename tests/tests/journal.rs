@@ -121,6 +121,8 @@ async fn a_replay_prices_as_then_after_campaigns_and_plugin_versions_changed() {
         .call(Method::GET, "/v1/journal/orders/o-none", MARKETING, None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let order_id = kept["evaluation_id"].as_str().expect("an id").to_string();
+    entry(&server, &order_id).await;
     server
         .create(
             json!({ "id": "flipped", "name": "flipped", "plugin": "flip",
@@ -168,14 +170,27 @@ async fn a_replay_prices_as_then_after_campaigns_and_plugin_versions_changed() {
     // And another order moves the budget's usage on: the replay keeps the usage of then.
     let mut order = basket();
     order["order_id"] = json!("o-2");
-    let committed = server.commit(order).await;
-    assert_eq!(committed.status, StatusCode::CREATED, "{}", committed.body);
+    let second = server.commit(order).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    let second_id = second.body["evaluation_id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
 
     // The replay prices as then: byte for byte the answer sent.
     let replayed = replay(&server, &first_id).await;
     assert_eq!(replayed["identical"], true, "{replayed}");
     assert_eq!(replayed["differences"], json!([]), "{replayed}");
     assert_eq!(replayed["answer"], answer, "{replayed}");
+
+    // So does the order's: its answer as priced, before the commit added its order id.
+    let replayed = replay(&server, &order_id).await;
+    assert_eq!(replayed["identical"], true, "{replayed}");
+    let mut priced = committed.body.clone();
+    if let Some(fields) = priced.as_object_mut() {
+        fields.remove("order_id");
+    }
+    assert_eq!(replayed["answer"], priced, "{replayed}");
 
     // An entry with explain differs only in its traces' wall times, which the replay shows.
     let mut explained = basket();
@@ -204,7 +219,7 @@ async fn a_replay_prices_as_then_after_campaigns_and_plugin_versions_changed() {
     // `remise journal verify` replays the day (each day, should the entries straddle
     // midnight): only the explained entry differs.
     let mut days = Vec::new();
-    for journalled in [&first_id, &now_id, &id] {
+    for journalled in [&order_id, &first_id, &now_id, &second_id, &id] {
         let recorded = entry(&server, journalled).await["recorded_at"]
             .as_str()
             .expect("a time")
@@ -230,6 +245,6 @@ async fn a_replay_prices_as_then_after_campaigns_and_plugin_versions_changed() {
         identical += verified.identical;
         different.extend(verified.different.into_iter().map(|r| r.evaluation_id));
     }
-    assert_eq!((replayed, identical), (3, 2));
+    assert_eq!((replayed, identical), (5, 4));
     assert_eq!(different, [id]);
 }

@@ -197,6 +197,7 @@ impl Service {
         // The plugins run on the commits' own thread, and their time counts from when they
         // start there: neither waiting for the commits ahead of this one nor evaluations
         // queued on the evaluation threads is plugin time.
+        let journal_usage = usage.clone();
         let (mut request, mut response) = self
             .evaluator
             .run_commit(request, explain, snapshot.clone(), usage.clone(), now)
@@ -211,6 +212,12 @@ impl Service {
                 .await?;
         }
 
+        // The engine's answer, before the commit adds what only it does (codes issued): what
+        // a replay of the order's journal entry gives back.
+        let priced = serde_json::to_vec(&response)
+            .map(bytes::Bytes::from)
+            .map_err(|e| ServiceError::Unavailable(format!("answer of {order_id}: {e}")))?;
+        let journal_basket = request.clone();
         if !response.rewards.is_empty() {
             issue_rewards(&mut tx, &order_id, &request, &snapshot, &mut response, now).await?;
         }
@@ -319,6 +326,16 @@ impl Service {
         crate::metrics::redemption_committed();
         self.evaluator.set_usage(after);
         self.evaluator.count(&response);
+        // Every commit is journalled (its order's row is the record; this entry replays it).
+        self.journal_evaluation(super::journal::Answered {
+            basket: journal_basket,
+            body: &priced,
+            answer: &response,
+            explain,
+            snapshot: &snapshot,
+            usage: journal_usage,
+            now,
+        });
         Ok(Redeemed {
             response: body,
             replayed: false,
