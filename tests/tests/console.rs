@@ -97,6 +97,7 @@ async fn the_console_works_in_a_real_browser() {
         "18-history",
         "19-trace",
         "20-shadow",
+        "21-journal",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

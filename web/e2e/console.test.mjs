@@ -1122,6 +1122,82 @@ test("ops reads a plugin's shadow report, ends the shadow and starts it again", 
   await api("DELETE", "/v1/plugins/free-gift/shadow", KEYS.ops);
 });
 
+test("ops looks an order and an evaluation up in the journal, and replays the evaluation", async () => {
+  // Signed in as ops (the tests above). A commit is journalled with its order; an
+  // evaluation is journalled (at 100 % here) a moment after its answer.
+  const basket = {
+    currency: "EUR",
+    channel: "web",
+    lines: [
+      { id: "1", sku: "TSHIRT-M", quantity: 2, unit_price: "19.90" },
+      { id: "2", sku: "JEANS-32", quantity: 1, unit_price: "79.00" },
+    ],
+  };
+  const order = await api("POST", "/v1/redemptions", KEYS.channel, {
+    order_id: "order-j-1",
+    ...basket,
+  });
+  assert.ok(order.applied.length > 0, "a campaign applies to the order");
+  await page.locator("nav").getByRole("link", { name: "Journal" }).click();
+  await page.getByRole("heading", { name: "Journal", exact: true }).waitFor(WAIT);
+
+  // The order, by its id: when it was committed, its totals, its campaigns.
+  await page.fill("input[name=journal-search]", "order-j-1");
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  const shown = page.locator("[data-testid=journal-order][data-order=order-j-1]");
+  await shown.waitFor(WAIT);
+  await shown.getByRole("heading", { name: "Commande order-j-1" }).waitFor(WAIT);
+  // Its totals, in euros as French writes them.
+  assert.match(await shown.getByTestId("journal-total").innerText(), /,\d\d\s€$/);
+  assert.match(await shown.getByTestId("journal-discount").innerText(), /,\d\d\s€$/);
+  const kept = await api("GET", "/v1/journal/orders/order-j-1", KEYS.ops);
+  for (const { campaign, sha256 } of kept.campaigns) {
+    const row = page.locator(`table.journal-campaigns tr[data-campaign="${campaign.id}"]`);
+    await row.getByText(`${campaign.plugin}@${campaign.plugin_version}`).waitFor(WAIT);
+    await row.getByText(sha256.slice(0, 12), { exact: true }).waitFor(WAIT);
+  }
+  assert.equal(
+    await shown.getByTestId("journal-order-evaluation").innerText(),
+    order.evaluation_id,
+  );
+
+  // An id that is neither: said so (the order lookup's 404 falls back to the evaluations).
+  await page.fill("input[name=journal-search]", "order-j-none");
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  await page.getByTestId("journal-none").waitFor(WAIT);
+
+  // An evaluation, once journalled: when it was priced, its campaigns, and its replay.
+  const evaluated = await api("POST", "/v1/evaluate", KEYS.channel, basket);
+  const evaluationId = evaluated.evaluation_id;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await fetch(`${BASE}/v1/journal/${evaluationId}`, {
+      headers: { Authorization: `Bearer ${KEYS.ops}` },
+    });
+    if (response.status === 200) break;
+    assert.equal(response.status, 404, `GET /v1/journal/${evaluationId}`);
+    assert.ok(Date.now() < deadline, `${evaluationId} is never journalled`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await page.fill("input[name=journal-search]", evaluationId);
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  const entry = page.locator(`[data-testid=journal-evaluation][data-evaluation="${evaluationId}"]`);
+  await entry.waitFor(WAIT);
+  assert.match(await entry.getByTestId("journal-total").innerText(), /,\d\d\s€$/);
+  for (const applied of evaluated.applied) {
+    await page
+      .locator(`table.journal-campaigns tr[data-campaign="${applied.campaign}"]`)
+      .waitFor(WAIT);
+  }
+  await entry.getByRole("button", { name: "Rejouer" }).click();
+  await page
+    .getByTestId("replay-identical")
+    .getByText("Rejouée : la réponse est identique")
+    .waitFor(WAIT);
+  await shot("21-journal");
+  assert.deepEqual(policyProblems, []);
+});
+
 test("ops subscribes a webhook, sees its secret once, watches a delivery die, retries it and deletes the webhook", async () => {
   // Signed in as ops (the test above). The server retries every ~100 ms for 2 s and lets
   // webhooks reach private addresses: nothing listens on 127.0.0.1:9, so a delivery fails

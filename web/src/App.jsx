@@ -18,6 +18,7 @@ const CampaignEditor = lazy(() => import("./pages/CampaignEditor.jsx"));
 const CampaignResults = lazy(() => import("./pages/CampaignResults.jsx"));
 const CampaignHistory = lazy(() => import("./pages/CampaignHistory.jsx"));
 const PluginShadow = lazy(() => import("./pages/PluginShadow.jsx"));
+const Journal = lazy(() => import("./pages/Journal.jsx"));
 
 /** @typedef {import("./session.js").Session} Session */
 /** @typedef {import("./i18n/translate.js").MessageKey} MessageKey */
@@ -28,6 +29,9 @@ export const canMarket = (role) => role === "marketing" || role === "admin";
 export const canManageKeys = (role) => role === "admin";
 /** @param {string} role */
 export const canOperate = (role) => role === "ops" || role === "admin";
+/** The journal's routes take the marketing and ops roles (and admin, who may use every one). */
+/** @param {string} role */
+export const canReadJournal = (role) => canMarket(role) || canOperate(role);
 
 /** Why the person was signed out: a message of the catalogue and the API's own words. */
 /** @typedef {{ key: MessageKey, detail: string }} Reason */
@@ -80,7 +84,9 @@ function Shell({ session, onSignOut }) {
       ? canManageKeys(role)
       : section === "webhooks"
         ? canOperate(role)
-        : canMarket(role));
+        : section === "journal"
+          ? canReadJournal(role)
+          : canMarket(role));
 
   useEffect(() => {
     if (!allowed) go(`/${home}`);
@@ -106,6 +112,7 @@ function Shell({ session, onSignOut }) {
   else if (section === "plugins") page = <Plugins name={id} canUpload={canOperate(role)} />;
   else if (section === "keys") page = <Keys />;
   else if (section === "webhooks") page = <Webhooks id={id} />;
+  else if (section === "journal") page = <Journal key={id} id={id} canMarket={canMarket(role)} />;
   else page = <p className="empty">{t("app.notFound")}</p>;
 
   return (
@@ -131,6 +138,11 @@ function Shell({ session, onSignOut }) {
           <a className={section === "plugins" ? "active" : ""} href="#/plugins">
             {t("nav.plugins")}
           </a>
+          {canReadJournal(role) && (
+            <a className={section === "journal" ? "active" : ""} href="#/journal">
+              {t("nav.journal")}
+            </a>
+          )}
           {canOperate(role) && (
             <a className={section === "webhooks" ? "active" : ""} href="#/webhooks">
               {t("nav.webhooks")}
