@@ -225,10 +225,12 @@ impl Service {
         self.journal.offer(pending);
     }
 
-    /// The journalled evaluation `evaluation_id`.
-    pub async fn journal_entry(&self, evaluation_id: &str) -> Result<JournalEntry, ServiceError> {
-        let row = self
-            .store
+    /// The stored row of journalled evaluation `evaluation_id` (a 404 when there is none).
+    pub(super) async fn journal_row(
+        &self,
+        evaluation_id: &str,
+    ) -> Result<JournalRow, ServiceError> {
+        self.store
             .journal_entry(evaluation_id)
             .await?
             .ok_or_else(|| {
@@ -236,12 +238,13 @@ impl Service {
                     "evaluation {evaluation_id} is not in the journal: it was not sampled, \
                      or is past the retention"
                 ))
-            })?;
-        let unreadable = |what: &str, why: String| {
-            ServiceError::Unavailable(format!(
-                "the journal's {what} of {evaluation_id} is unreadable: {why}"
-            ))
-        };
+            })
+    }
+
+    /// The journalled evaluation `evaluation_id`.
+    pub async fn journal_entry(&self, evaluation_id: &str) -> Result<JournalEntry, ServiceError> {
+        let row = self.journal_row(evaluation_id).await?;
+        let unreadable = |what: &str, why: String| unreadable(evaluation_id, what, why);
         Ok(JournalEntry {
             campaigns: serde_json::from_str(&row.campaigns)
                 .map_err(|e| unreadable("campaigns", e.to_string()))?,
@@ -370,6 +373,13 @@ pub async fn run_journal_writer(
             }
         }
     }
+}
+
+/// The error for a part (`what`) of journal entry `evaluation_id` that cannot be read.
+pub(super) fn unreadable(evaluation_id: &str, what: &str, why: String) -> ServiceError {
+    ServiceError::Unavailable(format!(
+        "the journal's {what} of {evaluation_id} is unreadable: {why}"
+    ))
 }
 
 /// The stored row of `pending`: its basket, answer and context as compressed JSON, and

@@ -242,21 +242,7 @@ impl Service {
                     percent,
                 )
                 .await?;
-            {
-                let mut registry = self
-                    .registry
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner);
-                registry
-                    .plugins
-                    .entry(name.to_string())
-                    .or_default()
-                    .insert(version.clone(), plugin);
-                registry
-                    .uploaded
-                    .insert((name.to_string(), version), uploaded_at.0);
-                registry.current.insert(name.to_string(), current);
-            }
+            self.register_upload(name, plugin, uploaded_at.0, current);
             self.load_shadows().await?;
             self.changed().await;
             return Ok((name.to_string(), Uploaded::New));
@@ -265,24 +251,35 @@ impl Service {
             .store
             .add_plugin_version(name, &version.to_string(), &sha256, &bytes)
             .await?;
-        {
-            let mut registry = self
-                .registry
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            registry
-                .plugins
-                .entry(name.to_string())
-                .or_default()
-                .insert(version.clone(), plugin);
-            registry
-                .uploaded
-                .insert((name.to_string(), version.clone()), uploaded_at);
-            registry.current.insert(name.to_string(), version);
-        }
+        self.register_upload(name, plugin, uploaded_at, version);
         self.swap_all(followers);
         self.changed().await;
         Ok((name.to_string(), Uploaded::New))
+    }
+
+    /// Puts an uploaded version of `name` in the registry, with `current` the version its
+    /// unpinned campaigns follow.
+    fn register_upload(
+        &self,
+        name: &str,
+        plugin: Arc<Plugin>,
+        uploaded_at: chrono::DateTime<chrono::Utc>,
+        current: semver::Version,
+    ) {
+        let version = plugin.metadata().version.clone();
+        let mut registry = self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        registry
+            .uploaded
+            .insert((name.to_string(), version.clone()), uploaded_at);
+        registry
+            .plugins
+            .entry(name.to_string())
+            .or_default()
+            .insert(version, plugin);
+        registry.current.insert(name.to_string(), current);
     }
 
     /// Makes the version before the current one of `name` current again.

@@ -4,7 +4,7 @@
 //! its evaluation id), and whether the answer comes out byte for byte as it was sent; and
 //! a day's entries replayed at once (`remise journal verify --day D`).
 
-use super::journal::{inflate_bytes, JournalCampaign, ReplayContext};
+use super::journal::{inflate_bytes, unreadable, JournalCampaign, ReplayContext};
 use super::revisions::{changes, Change};
 use super::{Checked, Service, ServiceError};
 use crate::engine::{self, CampaignIndex, LiveCampaign};
@@ -47,21 +47,8 @@ pub struct Verified {
 impl Service {
     /// Prices journalled evaluation `evaluation_id` again with what was in force then.
     pub async fn replay(&self, evaluation_id: &str) -> Result<Replayed, ServiceError> {
-        let row = self
-            .store
-            .journal_entry(evaluation_id)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::NotFound(format!(
-                    "evaluation {evaluation_id} is not in the journal: it was not sampled, \
-                     or is past the retention"
-                ))
-            })?;
-        let unreadable = |what: &str, why: String| {
-            ServiceError::Unavailable(format!(
-                "the journal's {what} of {evaluation_id} is unreadable: {why}"
-            ))
-        };
+        let row = self.journal_row(evaluation_id).await?;
+        let unreadable = |what: &str, why: String| unreadable(evaluation_id, what, why);
         let campaigns: Vec<JournalCampaign> = serde_json::from_str(&row.campaigns)
             .map_err(|e| unreadable("campaigns", e.to_string()))?;
         let basket: Basket = inflate_bytes(&row.basket)
