@@ -60,4 +60,5 @@ pub mod registry;
 pub mod runtime;
 pub mod serve;
 pub mod service;
+pub mod simulate;
 pub mod store;

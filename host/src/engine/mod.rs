@@ -100,7 +100,6 @@ pub fn evaluate(
     let basket = request.basket;
     let decimals = currency::minor_unit(&basket.currency)
         .ok_or_else(|| EvaluateError::UnknownCurrency(basket.currency.clone()))?;
-    crate::metrics::evaluation();
     let selection = select::select(request, campaigns, usage);
     let proposals = run::run_plugins(request, &selection.groups, usage)?;
     let settlement = settle::settle(basket, decimals, &proposals.proposals, &policy, usage);

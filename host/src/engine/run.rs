@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// A campaign whose plugin answered with effects.
+#[derive(Clone)]
 pub struct Proposal<'a> {
     /// The campaign.
     pub live: &'a LiveCampaign,

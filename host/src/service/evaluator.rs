@@ -181,6 +181,7 @@ impl Evaluator {
             let deadline = deadline();
             let policies = &snapshot.policies;
             let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
+            crate::metrics::evaluation();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
                 let request = engine::Request::new(&basket, explain, now, deadline);
                 engine::evaluate(request, &snapshot.index, policy, &usage, id)
