@@ -1922,6 +1922,102 @@ async fn every_route_answers_as_the_document_says() {
         .await;
     assert_eq!(restored["latest"], "1.0.0", "{restored}");
 
+    // What-if simulations: one over uploaded baskets, followed to its end, listed, a
+    // cancel too late, and refusals.
+    let draft = json!({ "id": "draft-20", "name": "20 %", "plugin": "threshold-discount",
+                        "params": { "tiers": [ { "min_subtotal": "0", "percent_off": "20" } ] },
+                        "limits": { "budget": "30.00", "budget_currency": "EUR" } });
+    let baskets = [("web", None), ("store", Some("paris"))]
+        .iter()
+        .map(|(channel, store)| {
+            json!({ "currency": "EUR", "channel": channel, "store": store,
+                    "at": "2026-11-02T10:00:00+01:00",
+                    "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": "100.00" } ] })
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let simulations = "/v1/simulations";
+    let started = server
+        .expect(
+            StatusCode::ACCEPTED,
+            post.clone(),
+            simulations,
+            simulations,
+            Some(MARKETING),
+            json_body(json!({ "drafts": [draft], "timezone": "Europe/Paris",
+                              "baskets": { "ndjson": baskets } })),
+        )
+        .await;
+    let simulation = "/v1/simulations/{id}";
+    let path = format!("/v1/simulations/{}", started["id"].as_str().unwrap_or("?"));
+    let began = std::time::Instant::now();
+    let job = loop {
+        let job = server
+            .expect(ok, get.clone(), simulation, &path, Some(OPS), Body::None)
+            .await;
+        if job["status"] != "running" || began.elapsed() > std::time::Duration::from_secs(30) {
+            break job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(
+        job["report"]["campaigns"][0]["runs_out_on"], "2026-11-02",
+        "{job}"
+    );
+    server
+        .expect(
+            ok,
+            get.clone(),
+            simulations,
+            simulations,
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    let cancel = "/v1/simulations/{id}/cancel";
+    server
+        .expect(
+            StatusCode::CONFLICT,
+            post.clone(),
+            cancel,
+            &format!("{path}/cancel"),
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            post.clone(),
+            cancel,
+            "/v1/simulations/sim_none/cancel",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            simulation,
+            "/v1/simulations/sim_none",
+            Some(MARKETING),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            post.clone(),
+            simulations,
+            simulations,
+            Some(MARKETING),
+            json_body(json!({ "drafts": [], "baskets": { "ndjson": "" } })),
+        )
+        .await;
+
     // Customer profiles, imports and exports.
     let customer = "/v1/customers/{id}";
     let created = server

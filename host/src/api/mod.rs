@@ -48,6 +48,7 @@ mod returns;
 mod revisions;
 pub mod schemas;
 mod shadows;
+mod simulations;
 mod stats;
 mod track;
 mod webhooks;
@@ -323,6 +324,21 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Post, "/v1/plugins/{name}/shadow/promote", OPS, |m| {
         on(m, shadows::promote)
     }),
+    route(Verb::Post, "/v1/simulations", MARKETING_OR_OPS, |m| {
+        on(m, simulations::start).layer(DefaultBodyLimit::max(simulations::MAX_BODY_BYTES))
+    }),
+    route(Verb::Get, "/v1/simulations", MARKETING_OR_OPS, |m| {
+        on(m, simulations::list)
+    }),
+    route(Verb::Get, "/v1/simulations/{id}", MARKETING_OR_OPS, |m| {
+        on(m, simulations::get)
+    }),
+    route(
+        Verb::Post,
+        "/v1/simulations/{id}/cancel",
+        MARKETING_OR_OPS,
+        |m| on(m, simulations::cancel),
+    ),
     route(
         Verb::Delete,
         "/v1/plugins/{name}/versions/{version}",

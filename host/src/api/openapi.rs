@@ -20,7 +20,7 @@ use super::schemas;
 use super::{
     auth, campaigns, coupons, customer_account, customer_files, customers, distributions, evaluate,
     groups, health, journal, keys, me, metrics, plugins, redemptions, returns, revisions, shadows,
-    stats, webhooks, ROUTES,
+    simulations, stats, webhooks, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -101,6 +101,10 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         shadows::report,
         shadows::end,
         shadows::promote,
+        simulations::start,
+        simulations::list,
+        simulations::get,
+        simulations::cancel,
         webhooks::create,
         webhooks::list,
         webhooks::get,
@@ -152,6 +156,15 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         shadows::ShadowDivergences,
         shadows::ShadowCost,
         shadows::ShadowExample,
+        simulations::SimulationBody,
+        simulations::BasketsBody,
+        simulations::WindowBody,
+        crate::service::SimulationView,
+        crate::service::SourceView,
+        crate::simulate::SimulationReport,
+        crate::simulate::report::Totals,
+        crate::simulate::report::CampaignOutcome,
+        crate::simulate::report::Slice,
         webhooks::WebhookBody,
         webhooks::WebhookView,
         webhooks::WebhookCreated,
@@ -249,6 +262,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "journal", description = "The decision journal: sampled evaluations with \
                                            their baskets, answers and campaign revisions \
                                            (roles marketing and ops)"),
+        (name = "simulations", description = "What-if simulations: draft campaigns priced \
+         beside today's over real baskets (role marketing or ops)"),
         (name = "meta", description = "This document (no key)"),
     )
 )]

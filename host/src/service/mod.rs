@@ -27,6 +27,7 @@ mod replay;
 mod returns;
 mod revisions;
 mod shadows;
+mod simulations;
 mod stats;
 mod sync;
 mod webhooks;
@@ -49,6 +50,10 @@ pub use revisions::{CampaignDiff, Change, RevisionView};
 pub use shadows::{
     run_shadow_worker, CampaignDivergence, Cost, Divergences, Outcome, ShadowExampleView,
     ShadowReport, DEFAULT_SHADOW_SAMPLE_PERCENT,
+};
+pub use simulations::{
+    BasketSource, SimulationRequest, SimulationView, SourceView, MAX_DRAFTS,
+    MAX_RUNNING_SIMULATIONS, MAX_WINDOW_DAYS,
 };
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 pub use webhooks::MAX_DELIVERIES_LISTED;
@@ -176,6 +181,8 @@ pub struct Service {
     /// The plugin versions shadowing current ones, and the queue to the shadow worker
     /// ([`shadows`]).
     shadows: shadows::Shadows,
+    /// Simulations running on this host ([`simulations`]).
+    simulations_running: std::sync::atomic::AtomicUsize,
 }
 
 impl Service {
@@ -215,6 +222,7 @@ impl Service {
             ended_sent: tokio::sync::Mutex::new(None),
             journal: journal::Recorder::new(JournalSettings::default()),
             shadows: shadows::Shadows::new(),
+            simulations_running: std::sync::atomic::AtomicUsize::new(0),
         };
         service.reload().await?;
         Ok(service)

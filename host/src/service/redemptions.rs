@@ -699,7 +699,7 @@ fn at_server_time(
 }
 
 /// The basket's coupon codes, normalized, once each.
-fn codes(request: &Basket) -> Vec<String> {
+pub(super) fn codes(request: &Basket) -> Vec<String> {
     let mut codes: Vec<String> = request
         .coupons
         .iter()

@@ -38,6 +38,7 @@ mod points;
 mod redemptions;
 mod returns;
 mod shadows;
+mod simulations;
 #[doc(hidden)]
 pub mod testing;
 #[cfg(test)]
@@ -62,6 +63,7 @@ pub use returns::{HeldCampaign, NewReturn, OrderForReturn, StoredReturn, TakeCha
 pub use shadows::{
     ShadowExample, ShadowKey, ShadowTally, ShadowTallyRow, StoredShadow, SHADOW_EXAMPLES_KEPT,
 };
+pub use simulations::{Cursor, SimulationProgress, SimulationRow, StoredBasket};
 pub use webhooks::{
     Attempt, DeliveryCounts, DeliveryStatus, DueDelivery, StoredDelivery, StoredWebhook,
 };
