@@ -1,7 +1,8 @@
 //! The real `remise` binary, run as an integrator runs it: `remise plugin run` on JSON files
-//! and `remise plugin inspect` (with the limits ops set in a server's database), and `remise journal
-//! verify` on a fresh database. Checks its exit codes (0 success, 1 the plugin failed, 2 the
-//! input was refused) and the JSON it prints; expected values are written out by hand.
+//! and `remise plugin inspect` (with the limits ops set in a server's database), `remise
+//! journal verify` on a fresh database, and `remise simulate` on a database holding a live
+//! campaign. Checks its exit codes (0 success, 1 the plugin failed, 2 the input was
+//! refused) and what it prints; expected values are written out by hand.
 
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -410,4 +411,149 @@ fn journal_verify_replays_a_day_and_exits_0_when_nothing_differs() {
         &url,
     ]);
     assert_eq!(refused.status.code(), Some(2), "a day that is not a date");
+}
+
+/// A threshold-discount campaign of `percent` % in group `site`.
+fn site_offer(id: &str, percent: &str, status: &str) -> Value {
+    json!({ "id": id, "name": id, "plugin": "threshold-discount", "status": status,
+            "group": "site",
+            "params": { "tiers": [ { "min_subtotal": "0", "percent_off": percent } ] } })
+}
+
+#[test]
+fn simulate_prices_a_draft_beside_the_databases_campaigns_and_prints_the_report() {
+    let dir = scratch("simulate");
+    let database = dir.join("remise.db");
+    let _ = std::fs::remove_file(&database);
+    let url = format!("sqlite://{}", database.display());
+    // The server's database holds one live campaign: 10 % in group `site`.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            let store = remise::store::Store::open(&url).await.expect("the store");
+            let live: remise::model::Campaign =
+                serde_json::from_value(site_offer("site-10", "10", "active")).expect("valid");
+            store.create_campaign(&live, "test").await.expect("stored");
+            store.close().await;
+        });
+    let draft = write(&dir, "draft.json", &site_offer("site-20", "20", "draft"));
+    // Six 100.00 baskets over two days, three on the web and three in a store.
+    let baskets: Vec<String> = (0..6)
+        .map(|n| {
+            let (channel, store) = if n % 2 == 0 {
+                ("web", None)
+            } else {
+                ("store", Some("lyon"))
+            };
+            json!({ "currency": "EUR", "channel": channel, "store": store,
+                    "at": format!("2026-11-0{}T12:00:00Z", 2 + n / 3),
+                    "lines": [ { "id": "1", "sku": "A", "quantity": 1, "unit_price": "100.00" } ] })
+            .to_string()
+        })
+        .collect();
+    let file = dir.join("baskets.ndjson");
+    std::fs::write(&file, baskets.join("\n") + "\n\n").expect("written");
+    let (draft, file) = (draft.display().to_string(), file.display().to_string());
+    let simulate = |extra: &[&str]| {
+        let mut args = vec![
+            "simulate",
+            "--campaign",
+            &draft,
+            "--baskets",
+            &file,
+            "--database-url",
+            &url,
+        ];
+        args.extend_from_slice(extra);
+        remise(&args)
+    };
+
+    let output = simulate(&["--json", "--timezone", "Europe/Paris"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = stdout_json(&output);
+    assert_eq!(report["baskets"], 6);
+    assert_eq!(report["touched"], 6, "20 % beats 10 % in every basket");
+    assert_eq!(
+        report["discount"],
+        json!({ "drafts": "120.00", "with_drafts": "120.00", "without_drafts": "60.00",
+                "change": "60.00" })
+    );
+    assert_eq!(report["campaigns"][0]["campaign"], "site-20");
+    assert_eq!(report["campaigns"][1]["campaign"], "site-10");
+    assert_eq!(report["campaigns"][1]["displaced"], 6);
+    assert_eq!(report["campaigns"][1]["displaced_discount"], "60.00");
+    assert_eq!(report["by_day"][1]["key"], "2026-11-03");
+    assert_eq!(
+        report["by_store"][0],
+        json!({ "key": "lyon", "baskets": 3, "touched": 3,
+                                              "drafts": "60.00", "change": "30.00" })
+    );
+
+    // The table, as a person reads it.
+    let output = simulate(&[]);
+    assert_eq!(output.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.starts_with("6 baskets priced, 6 touched by the drafts"),
+        "{table}"
+    );
+    assert!(
+        table.contains("drafts grant 120.00 EUR; every discount 120.00 with the drafts, 60.00 without: 60.00 more"),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|line| line.starts_with("site-10") && line.contains(" 6 ")),
+        "{table}"
+    );
+
+    // A bad basket names its line and field; a bad draft its file and field.
+    std::fs::write(
+        dir.join("bad.ndjson"),
+        format!(
+            "{}\n{}\n",
+            baskets[0],
+            baskets[1].replace("\"quantity\":1", "\"quantity\":0")
+        ),
+    )
+    .expect("written");
+    let bad = dir.join("bad.ndjson").display().to_string();
+    let output = remise(&[
+        "simulate",
+        "--campaign",
+        &draft,
+        "--baskets",
+        &bad,
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 2: /lines/0/quantity"), "{stderr}");
+    let mut refused = site_offer("site-30", "150", "draft");
+    refused["plugin"] = json!("threshold-discount");
+    let refused = write(&dir, "refused.json", &refused).display().to_string();
+    let output = remise(&[
+        "simulate",
+        "--campaign",
+        &refused,
+        "--baskets",
+        &file,
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refused.json: /params/tiers/0/percent_off"),
+        "{stderr}"
+    );
 }

@@ -1,6 +1,9 @@
 //! The command line: `remise serve` runs the service; `remise plugin run` and `remise plugin
 //! inspect` run a real `.wasm` locally, the way Shopify's function-runner does, and print
-//! what it proposed and what it cost.
+//! what it proposed and what it cost; `remise journal verify` and `remise simulate`
+//! ([`simulate`]) work on a server's database.
+
+mod simulate;
 
 use crate::api::evaluate::EvaluateRequest;
 use crate::api::ApiLimits;
@@ -49,6 +52,10 @@ pub enum Command {
     /// Work with the decision journal (docs/history.md).
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Price baskets against today's campaigns with draft campaigns beside them, and say
+    /// what the drafts would grant, whom they touch, what they displace and when their
+    /// budget runs out (docs/simulation.md).
+    Simulate(simulate::SimulateArgs),
 }
 
 /// `remise journal …`.
@@ -234,6 +241,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(PluginCommand::Run(args)) => run_plugin(args),
         Command::Plugin(PluginCommand::Inspect(args)) => inspect(args),
         Command::Journal(JournalCommand::Verify(args)) => verify_journal(args),
+        Command::Simulate(args) => simulate::simulate(args),
         Command::Plugin(PluginCommand::List) => {
             for (name, bytes) in catalogue::PLUGINS {
                 println!("{name}\t{} bytes", bytes.len());
@@ -278,34 +286,42 @@ fn verify_journal(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 /// What `remise journal verify` found: the day of `args` replayed from its database, on
 /// a runtime of its own (call it outside one).
 pub fn journal_verification(args: &VerifyArgs) -> anyhow::Result<crate::service::Verified> {
-    let url = logging::redact_url(&args.database_url);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
         .block_on(async {
-            let store = Store::open(&args.database_url)
-                .await
-                .map_err(|e| anyhow!("opening {url}: {e}"))?;
-            let plugin_dir = args.plugin_dir.clone();
-            let (loader, plugins) = tokio::task::spawn_blocking(move || {
-                let runtime = Arc::new(Runtime::new().map_err(|e| anyhow!("{e:#}"))?);
-                let loader = crate::registry::Loader::new(runtime, None)?;
-                let plugins = crate::registry::load_plugins(&loader, plugin_dir.as_deref())?;
-                anyhow::Ok((Arc::new(loader), plugins))
-            })
-            .await??;
-            let service = crate::service::Service::start(
-                store,
-                loader,
-                plugins,
-                crate::service::DEFAULT_MAX_PLUGIN_BYTES,
-            )
-            .await
-            .map_err(|e| anyhow!("reading {url}: {e}"))?;
+            let service = open_service(&args.database_url, args.plugin_dir.clone()).await?;
             let verified = service.verify_journal_day(args.day).await;
             service.close().await;
             verified.map_err(|e| anyhow!("replaying {}: {e}", args.day))
         })
+}
+
+/// The service over `database_url` with the catalogue and `plugin_dir`'s plugins, as a
+/// command that reads the server's database (not serving) opens it.
+async fn open_service(
+    database_url: &str,
+    plugin_dir: Option<PathBuf>,
+) -> anyhow::Result<crate::service::Service> {
+    let url = logging::redact_url(database_url);
+    let store = Store::open(database_url)
+        .await
+        .map_err(|e| anyhow!("opening {url}: {e}"))?;
+    let (loader, plugins) = tokio::task::spawn_blocking(move || {
+        let runtime = Arc::new(Runtime::new().map_err(|e| anyhow!("{e:#}"))?);
+        let loader = crate::registry::Loader::new(runtime, None)?;
+        let plugins = crate::registry::load_plugins(&loader, plugin_dir.as_deref())?;
+        anyhow::Ok((Arc::new(loader), plugins))
+    })
+    .await??;
+    crate::service::Service::start(
+        store,
+        loader,
+        plugins,
+        crate::service::DEFAULT_MAX_PLUGIN_BYTES,
+    )
+    .await
+    .map_err(|e| anyhow!("reading {url}: {e}"))
 }
 
 /// `remise plugin inspect`: the plugin's metadata, and the limits it runs under, those ops
