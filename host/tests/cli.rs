@@ -289,6 +289,8 @@ fn serve_help_never_prints_the_database_password() {
         (true, vec!["serve", "-h"]),
         (true, vec!["help", "serve"]),
         (false, vec!["serve", "--help"]),
+        (true, vec!["simulate", "--help"]),
+        (true, vec!["journal", "verify", "--help"]),
     ] {
         let mut command = Command::new(env!("CARGO_BIN_EXE_remise"));
         command.args(&args);

@@ -73,6 +73,14 @@ pub struct VerifyArgs {
     /// The day, `YYYY-MM-DD` (UTC).
     #[arg(long)]
     pub day: chrono::NaiveDate,
+    /// The server whose journal it is.
+    #[command(flatten)]
+    pub server: ServerFiles,
+}
+
+/// A server's database and plugin folder, for a command that works on them (not serving).
+#[derive(Debug, Args)]
+pub struct ServerFiles {
     /// The server's database.
     // Its password never shows in `--help`.
     #[arg(
@@ -82,7 +90,7 @@ pub struct VerifyArgs {
         default_value = "sqlite://remise.db"
     )]
     pub database_url: String,
-    /// The server's plugin folder, whose plugins may have answered entries.
+    /// The server's plugin folder, whose plugins its campaigns may run on.
     #[arg(long, env = "REMISE_PLUGIN_DIR")]
     pub plugin_dir: Option<PathBuf>,
 }
@@ -290,21 +298,19 @@ pub fn journal_verification(args: &VerifyArgs) -> anyhow::Result<crate::service:
         .enable_all()
         .build()?
         .block_on(async {
-            let service = open_service(&args.database_url, args.plugin_dir.clone()).await?;
+            let service = open_service(&args.server).await?;
             let verified = service.verify_journal_day(args.day).await;
             service.close().await;
             verified.map_err(|e| anyhow!("replaying {}: {e}", args.day))
         })
 }
 
-/// The service over `database_url` with the catalogue and `plugin_dir`'s plugins, as a
-/// command that reads the server's database (not serving) opens it.
-async fn open_service(
-    database_url: &str,
-    plugin_dir: Option<PathBuf>,
-) -> anyhow::Result<crate::service::Service> {
-    let url = logging::redact_url(database_url);
-    let store = Store::open(database_url)
+/// The service over a server's database with the catalogue and the server's plugins, as a
+/// command that works on them (not serving) opens it.
+async fn open_service(server: &ServerFiles) -> anyhow::Result<crate::service::Service> {
+    let url = logging::redact_url(&server.database_url);
+    let plugin_dir = server.plugin_dir.clone();
+    let store = Store::open(&server.database_url)
         .await
         .map_err(|e| anyhow!("opening {url}: {e}"))?;
     let (loader, plugins) = tokio::task::spawn_blocking(move || {

@@ -2,7 +2,7 @@
 //! database over a file of baskets, with a progress bar, then the report as tables (or as
 //! JSON). The file is read a chunk at a time, so a million baskets never sit in memory.
 
-use super::open_service;
+use super::{open_service, ServerFiles};
 use crate::model::basket::DEFAULT_MAX_LINES;
 use crate::model::body::BodyError;
 use crate::model::campaign::Campaign;
@@ -44,19 +44,10 @@ pub struct SimulateArgs {
     /// Print the report as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
-    /// The server's database, whose live campaigns, group policies and usage the drafts
-    /// are priced beside.
-    // Its password never shows in `--help`.
-    #[arg(
-        long,
-        env = "REMISE_DATABASE_URL",
-        hide_env_values = true,
-        default_value = "sqlite://remise.db"
-    )]
-    pub database_url: String,
-    /// The server's plugin folder, whose plugins its campaigns may run on.
-    #[arg(long, env = "REMISE_PLUGIN_DIR")]
-    pub plugin_dir: Option<PathBuf>,
+    /// The server whose live campaigns, group policies and usage the drafts are priced
+    /// beside.
+    #[command(flatten)]
+    pub server: ServerFiles,
 }
 
 /// Runs `remise simulate`: exit code 0 once the report is printed, 2 when a draft, a
@@ -73,7 +64,7 @@ pub fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?
         .block_on(async {
-            let service = open_service(&args.database_url, args.plugin_dir.clone()).await?;
+            let service = open_service(&args.server).await?;
             let report = run(&service, &args, drafts, timezone, total).await;
             service.close().await;
             report
