@@ -130,11 +130,7 @@ impl Simulator {
             live.campaign.status == Status::Active
                 && live.campaign.schedule.ends_at.is_none_or(|end| end >= now)
         };
-        let live: Vec<Arc<LiveCampaign>> = live
-            .iter()
-            .filter(|l| running(l))
-            .map(lifted)
-            .collect();
+        let live: Vec<Arc<LiveCampaign>> = live.iter().filter(|l| running(l)).map(lifted).collect();
         let drafts: Vec<Arc<LiveCampaign>> = drafts.iter().map(lifted).collect();
         let drafts_replace_live = live.iter().any(|l| draft_ids.contains(&l.campaign.id));
         let mut with: Vec<Arc<LiveCampaign>> = live
