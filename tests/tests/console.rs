@@ -98,6 +98,7 @@ async fn the_console_works_in_a_real_browser() {
         "19-trace",
         "20-shadow",
         "21-journal",
+        "22-simulation",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

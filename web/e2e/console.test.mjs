@@ -1058,6 +1058,134 @@ test("tablet width: the pages fit without scrolling sideways", async () => {
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
+test("marketing simulates a draft over a file of baskets, reads the report and launches the draft", async () => {
+  // A draft: 20 % from 50.00, with a 30.00 EUR budget. Over the four baskets below it grants
+  // 12.00 (basket 1, the web) and 16.00 (basket 3, the app in store paris-1), then basket 4's
+  // 20.00 no longer fits what is left: its budget runs out on 3 November. Basket 2 is under
+  // 50.00. No live campaign of the tests above takes the app channel or shares a group.
+  await api("POST", "/v1/campaigns", KEYS.marketing, {
+    id: "e2e-sim",
+    name: "Simulée −20 %",
+    plugin: "threshold-discount",
+    params: { tiers: [{ min_subtotal: "50", percent_off: "20" }] },
+    limits: { budget: "30.00", budget_currency: "EUR" },
+  });
+  const basket = (at, channel, store, price) =>
+    JSON.stringify({
+      currency: "EUR",
+      at,
+      channel,
+      ...(store ? { store } : {}),
+      lines: [{ id: "1", sku: "SIM-1", quantity: 1, unit_price: price }],
+    });
+  const baskets = [
+    basket("2026-11-02T10:00:00+01:00", "web", null, "60.00"),
+    basket("2026-11-02T15:00:00+01:00", "app", "paris-1", "30.00"),
+    basket("2026-11-03T09:00:00+01:00", "app", "paris-1", "80.00"),
+    basket("2026-11-03T12:00:00+01:00", "web", null, "100.00"),
+  ];
+  const file = (name, lines) => ({
+    name,
+    mimeType: "application/x-ndjson",
+    buffer: Buffer.from(lines.join("\n") + "\n"),
+  });
+
+  await page.goto(`${BASE}/#/campaigns`);
+  await page.locator("nav").getByRole("link", { name: "Simulations" }).click();
+  await page.getByRole("heading", { name: "Simulations", exact: true }).waitFor(WAIT);
+  const form = page.locator("form.new-simulation");
+  const simulate = form.getByRole("button", { name: "Simuler" });
+
+  // Nothing chosen: said next to the drafts, nothing sent.
+  await form.locator("input[name=source][value=ndjson]").check();
+  await simulate.click();
+  await form
+    .locator("fieldset.drafts")
+    .getByRole("alert")
+    .getByText("Choisissez au moins un brouillon, ou collez-en un.")
+    .waitFor(WAIT);
+  await form.locator("input[name=draft-e2e-sim]").check();
+
+  // A file whose second basket the API refuses: its error next to the file's field.
+  const bad = JSON.parse(baskets[1]);
+  bad.lines[0].quantity = 0;
+  await form
+    .locator("input[name=ndjson]")
+    .setInputFiles(file("mauvais.ndjson", [baskets[0], JSON.stringify(bad)]));
+  await form.getByText("2 paniers dans « mauvais.ndjson »").waitFor(WAIT);
+  await form.locator("input[name=timezone]").fill("Europe/Paris");
+  await form.locator("input[name=currency]").fill("eur");
+  await simulate.click();
+  await form
+    .locator(".field", { has: page.locator("input[name=ndjson]") })
+    .getByRole("alert")
+    .getByText(/^line 2: \/lines\/0\/quantity/)
+    .waitFor(WAIT);
+
+  // The good file: the job runs, then shows its report.
+  await form.locator("input[name=ndjson]").setInputFiles(file("paniers.ndjson", baskets));
+  await form.getByText("4 paniers dans « paniers.ndjson »").waitFor(WAIT);
+  await simulate.click();
+  await page.waitForURL((url) => /^#\/simulations\/[^/]+$/.test(url.hash), WAIT);
+  const job = page.locator("[data-testid=simulation]");
+  await page.locator("[data-testid=simulation][data-status=done]").waitFor({ timeout: 60_000 });
+  const id = decodeURIComponent(new URL(page.url()).hash.split("/")[2]);
+  const stored = await api("GET", `/v1/simulations/${id}`, KEYS.marketing);
+  assert.equal(stored.status, "done");
+  assert.equal(stored.currency, "EUR");
+  assert.equal(stored.timezone, "Europe/Paris");
+  assert.equal(stored.report.discount.drafts, "28.00");
+
+  // The figures, in French: 4 baskets, 2 touched (50 %), 28,00 € granted by the draft.
+  await job.getByRole("progressbar").getByText("4 / 4 paniers").waitFor(WAIT);
+  assert.equal(await job.getByTestId("sim-baskets").locator("strong").innerText(), "4");
+  assert.equal(await job.getByTestId("sim-touched").locator("strong").innerText(), "2");
+  await job
+    .getByTestId("sim-touched")
+    .getByText(/^50\s%\sdes paniers$/)
+    .waitFor(WAIT);
+  assert.equal(
+    await job.getByTestId("sim-drafts-discount").locator("strong").innerText(),
+    `28,00${NBSP}€`,
+  );
+  await job.getByRole("img", { name: "Par jour (Europe/Paris)" }).waitFor(WAIT);
+  const channel = (key) => job.locator(`[data-testid=sim-by-channel] tr[data-key="${key}"]`);
+  assert.deepEqual(await channel("app").locator("td").allInnerTexts(), [
+    "app",
+    "2",
+    "1",
+    `16,00${NBSP}€`,
+    `16,00${NBSP}€`,
+  ]);
+  assert.equal(await channel("web").locator("td").nth(3).innerText(), `12,00${NBSP}€`);
+  await job.locator(`[data-testid=sim-by-store] tr[data-key="paris-1"]`).waitFor(WAIT);
+  const draft = job.locator("table.simulation-campaigns tr[data-campaign=e2e-sim]");
+  await draft.getByText("brouillon", { exact: true }).waitFor(WAIT);
+  assert.match(await draft.getByTestId("runs-out").innerText(), /^3 nov\.? 2026 au panier n° 4$/);
+  await shot("22-simulation");
+
+  // The list shows it, done.
+  await page.goto(`${BASE}/#/simulations`);
+  const row = page.locator(`table.simulation-list tr[data-simulation="${id}"]`);
+  await row.locator(".badge.simulation.done").waitFor(WAIT);
+  await row.getByText("e2e-sim").waitFor(WAIT);
+  await row.getByRole("link").click();
+  await page.locator("[data-testid=simulation][data-status=done]").waitFor(WAIT);
+
+  // Launched from there, active: the stored draft is now the campaign as simulated.
+  const launch = page.locator("table.launch-drafts tr[data-draft=e2e-sim]");
+  assert.equal(await launch.locator("select").inputValue(), "active");
+  await launch.getByRole("button", { name: "Lancer la campagne" }).click();
+  await launch.getByTestId("launched").locator(".badge.active").waitFor(WAIT);
+  const launched = await api("GET", "/v1/campaigns/e2e-sim", KEYS.marketing);
+  assert.equal(launched.status, "active");
+  assert.deepEqual(launched.params.tiers, [{ min_subtotal: "50", percent_off: "20" }]);
+  assert.equal(launched.limits.budget, "30.00");
+  // Ended, so that no later test's basket meets it.
+  await api("POST", "/v1/campaigns/e2e-sim/end", KEYS.marketing);
+  assert.deepEqual(policyProblems, []);
+});
+
 test("ops uploads a plugin version and rolls it back", async () => {
   await page.click("text=Se déconnecter");
   await signIn(KEYS.ops);
@@ -1067,6 +1195,8 @@ test("ops uploads a plugin version and rolls it back", async () => {
     0,
     "ops sees no campaign pages",
   );
+  // Ops simulates too (pasting drafts: the campaigns are marketing's).
+  await page.locator("nav").getByRole("link", { name: "Simulations" }).waitFor(WAIT);
   const flip = page.locator("article[data-plugin=flip]");
   assert.equal(await flip.getByTestId("latest").innerText(), "1.0.0");
   await page.fill("form.upload input[name=name]", "flip");

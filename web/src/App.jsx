@@ -19,6 +19,7 @@ const CampaignResults = lazy(() => import("./pages/CampaignResults.jsx"));
 const CampaignHistory = lazy(() => import("./pages/CampaignHistory.jsx"));
 const PluginShadow = lazy(() => import("./pages/PluginShadow.jsx"));
 const Journal = lazy(() => import("./pages/Journal.jsx"));
+const Simulations = lazy(() => import("./pages/Simulations.jsx"));
 
 /** @typedef {import("./session.js").Session} Session */
 /** @typedef {import("./i18n/translate.js").MessageKey} MessageKey */
@@ -32,6 +33,9 @@ export const canOperate = (role) => role === "ops" || role === "admin";
 /** The journal's routes take the marketing and ops roles (and admin, who may use every one). */
 /** @param {string} role */
 export const canReadJournal = (role) => canMarket(role) || canOperate(role);
+/** Simulations take the marketing and ops roles too (marketing alone picks and launches campaigns). */
+/** @param {string} role */
+export const canSimulate = (role) => canMarket(role) || canOperate(role);
 
 /** Why the person was signed out: a message of the catalogue and the API's own words. */
 /** @typedef {{ key: MessageKey, detail: string }} Reason */
@@ -86,7 +90,9 @@ function Shell({ session, onSignOut }) {
         ? canOperate(role)
         : section === "journal"
           ? canReadJournal(role)
-          : canMarket(role));
+          : section === "simulations"
+            ? canSimulate(role)
+            : canMarket(role));
 
   useEffect(() => {
     if (!allowed) go(`/${home}`);
@@ -113,6 +119,8 @@ function Shell({ session, onSignOut }) {
   else if (section === "keys") page = <Keys />;
   else if (section === "webhooks") page = <Webhooks id={id} />;
   else if (section === "journal") page = <Journal key={id} id={id} canMarket={canMarket(role)} />;
+  else if (section === "simulations")
+    page = <Simulations key={id || ""} id={id} canMarket={canMarket(role)} />;
   else page = <p className="empty">{t("app.notFound")}</p>;
 
   return (
@@ -141,6 +149,11 @@ function Shell({ session, onSignOut }) {
           {canReadJournal(role) && (
             <a className={section === "journal" ? "active" : ""} href="#/journal">
               {t("nav.journal")}
+            </a>
+          )}
+          {canSimulate(role) && (
+            <a className={section === "simulations" ? "active" : ""} href="#/simulations">
+              {t("nav.simulations")}
             </a>
           )}
           {canOperate(role) && (
