@@ -233,8 +233,10 @@ async fn a_replay_prices_as_then_after_campaigns_and_plugin_versions_changed() {
     for day in days {
         let args = remise::cli::VerifyArgs {
             day,
-            database_url: server.database_url().to_string(),
-            plugin_dir: None,
+            server: remise::cli::ServerFiles {
+                database_url: server.database_url().to_string(),
+                plugin_dir: None,
+            },
         };
         let verified = std::thread::spawn(move || remise::cli::journal_verification(&args))
             .join()
