@@ -461,11 +461,36 @@ impl Store {
     }
 }
 
-/// Moves the whole WAL of the SQLite file at `url` into the database file and empties it.
-/// SQLite answers a checkpoint it could not finish (a connection of the closed pools still
-/// being torn down holds a read) with `busy = 1` rather than an error: it is tried again,
-/// [`CHECKPOINT_TRIES`] times at most.
+/// Moves the whole WAL of the SQLite file at `url` into the database file and empties it,
+/// and makes sure it stays empty: a write that lands after the checkpoint (see
+/// [`checkpoint_once`]) is taken in by another round, [`CHECKPOINT_ROUNDS`] at most,
+/// until the log is found empty.
 async fn checkpoint(url: &str) -> Result<(), sqlx::Error> {
+    for _ in 0..CHECKPOINT_ROUNDS {
+        checkpoint_once(url).await?;
+        let left = wal_file(url).and_then(|wal| std::fs::metadata(wal).ok());
+        if left.is_none_or(|metadata| metadata.len() == 0) {
+            return Ok(());
+        }
+        tracing::debug!("a write reached the log after the shutdown checkpoint; once more");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// The write-ahead log beside the SQLite file of `url` (`sqlite://path?options`).
+fn wal_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    (!path.is_empty()).then(|| std::path::PathBuf::from(format!("{path}-wal")))
+}
+
+/// One round of [`checkpoint`]. SQLite answers a checkpoint it could not finish (a
+/// connection of the closed pools still being torn down holds a read) with `busy = 1`
+/// rather than an error: it is tried again, [`CHECKPOINT_TRIES`] times at most.
+async fn checkpoint_once(url: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
     let mut connection = sqlx::AnyConnection::connect(url).await?;
     for _ in 0..CHECKPOINT_TRIES {
@@ -489,6 +514,10 @@ async fn checkpoint(url: &str) -> Result<(), sqlx::Error> {
     }
     connection.close().await
 }
+
+/// Rounds of the shutdown checkpoint, each with its own connection, until the log is found
+/// empty.
+const CHECKPOINT_ROUNDS: usize = 10;
 
 /// How many more checkpoints follow the shutdown's first, 50 ms apart.
 const LATE_WRITE_PASSES: usize = 3;

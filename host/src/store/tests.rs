@@ -801,3 +801,19 @@ async fn journal_rows_round_trip_and_are_pruned_by_age() {
         "each entry reads its own campaign list"
     );
 }
+
+#[test]
+fn the_log_of_a_sqlite_url_is_the_file_beside_it() {
+    use super::wal_file;
+    use std::path::PathBuf;
+    assert_eq!(
+        wal_file("sqlite:///var/lib/remise/remise.db?mode=rwc"),
+        Some(PathBuf::from("/var/lib/remise/remise.db-wal"))
+    );
+    assert_eq!(
+        wal_file("sqlite:remise.db"),
+        Some(PathBuf::from("remise.db-wal"))
+    );
+    assert_eq!(wal_file("postgres://h/db"), None);
+    assert_eq!(wal_file("sqlite://"), None);
+}
