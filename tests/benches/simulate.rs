@@ -5,7 +5,8 @@
 //! million in memory would be 3 GB); making them is timed apart and left out.
 //!
 //! `cargo bench -p remise-tests --bench simulate` (`BASKETS=N` for another count,
-//! `THREADS=N` for another number of threads than one per core).
+//! `THREADS=N` for another number of threads than one per core). Under `cargo test` (no
+//! `--bench`), a smoke run of 2,000 baskets.
 
 use chrono::{DateTime, Duration as Days, Utc};
 use remise::engine::LiveCampaign;
@@ -66,10 +67,12 @@ fn basket(n: u64, start: DateTime<Utc>) -> SimulatedBasket {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this as a smoke run.
+    let full = std::env::args().any(|arg| arg == "--bench");
     let count: u64 = std::env::var("BASKETS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(if full { 1_000_000 } else { 2_000 });
     let runtime = Runtime::new().expect("runtime");
     let active = |id: &str, plugin: &str, params: Value, extra: Value| {
         let mut body = json!({ "id": id, "name": id, "plugin": plugin, "params": params,
