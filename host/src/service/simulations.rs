@@ -472,18 +472,23 @@ impl Service {
 struct BasketReader {
     source: BasketSource,
     after: Option<Cursor>,
-    uploaded: usize,
+    /// Uploaded baskets not read yet, moved out (not copied) a chunk at a time.
+    uploaded: std::vec::IntoIter<Basket>,
 }
 
 /// A page of baskets with their instants, and why each unreadable one could not be read.
 type Page = (Vec<(Basket, DateTime<Utc>)>, Vec<String>);
 
 impl BasketReader {
-    fn new(source: BasketSource) -> Self {
+    fn new(mut source: BasketSource) -> Self {
+        let uploaded = match &mut source {
+            BasketSource::Uploaded(baskets) => std::mem::take(baskets),
+            _ => Vec::new(),
+        };
         BasketReader {
             source,
             after: None,
-            uploaded: 0,
+            uploaded: uploaded.into_iter(),
         }
     }
 
@@ -491,16 +496,14 @@ impl BasketReader {
     async fn next_page(&mut self, service: &Service) -> Result<Page, ServiceError> {
         let page = CHUNK as i64;
         let (rows, journal) = match &self.source {
-            BasketSource::Uploaded(baskets) => {
+            BasketSource::Uploaded(_) => {
                 let now = service.clock.now();
-                let end = (self.uploaded + CHUNK).min(baskets.len());
-                let page = baskets
-                    .get(self.uploaded..end)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|basket| (basket.clone(), instant_of(basket, now)))
+                let page = (self.uploaded.by_ref().take(CHUNK))
+                    .map(|basket| {
+                        let at = instant_of(&basket, now);
+                        (basket, at)
+                    })
                     .collect();
-                self.uploaded = end;
                 return Ok((page, Vec::new()));
             }
             BasketSource::Orders { from, to } => (
