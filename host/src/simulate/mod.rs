@@ -14,9 +14,10 @@ pub mod report;
 
 use crate::engine::prefilter::Reason;
 use crate::engine::run::Proposal;
+use crate::engine::usage::budget_left;
 use crate::engine::{self, CampaignIndex, EvaluateError, LiveCampaign};
 use crate::model::body::BodyError;
-use crate::model::campaign::{CampaignLimits, Status};
+use crate::model::campaign::Status;
 use crate::model::customer_data::CustomerData;
 use crate::model::usage::{CampaignUsage, CouponState, CustomerUse, Usage};
 use crate::model::Effect;
@@ -96,7 +97,7 @@ pub struct Simulator {
     without_drafts: CampaignIndex,
     drafts: HashSet<String>,
     /// Campaigns with a cap, budget or per-customer limit, and their time zone.
-    limited: HashMap<String, (CampaignLimits, Tz)>,
+    limited: HashMap<String, Arc<LiveCampaign>>,
     policies: HashMap<String, Policy>,
     usage: HashMap<String, CampaignUsage>,
     /// Each customer's uses of per-customer-limited campaigns, in this simulation.
@@ -142,16 +143,15 @@ impl Simulator {
         // Live campaigns first: a draft's limits win over those of the campaign it replaces.
         let mut limited = HashMap::new();
         for l in live.iter().chain(&with) {
-            let (campaign, limits) = (&l.campaign, &l.campaign.limits);
+            let limits = &l.campaign.limits;
             if limits.budget.is_some()
                 || limits.redemptions.is_some()
                 || limits.per_customer.is_some()
             {
-                let zone = campaign.schedule.timezone();
-                limited.insert(campaign.id.clone(), (limits.clone(), zone));
+                limited.insert(l.campaign.id.clone(), Arc::clone(l));
             }
         }
-        let caps_customers = limited.values().any(|(l, _)| l.per_customer.is_some());
+        let caps_customers = (limited.values()).any(|l| l.campaign.limits.per_customer.is_some());
         let mut builder =
             rayon::ThreadPoolBuilder::new().thread_name(|i| format!("remise-sim-{i}"));
         if threads > 0 {
@@ -337,16 +337,14 @@ impl Simulator {
     /// Notes the limited campaigns `speculated` applied whose budget can no longer cover
     /// what they granted there: their budget runs out at `basket`.
     fn note_shortfalls(&mut self, speculated: &Outcome, basket: &SimulatedBasket) {
-        let decimals = currency::minor_unit(&basket.basket.currency).unwrap_or(2);
+        let currency = &basket.basket.currency;
         for (id, discount) in &speculated.with_drafts.applied {
-            let Some((limits, _)) = self.limited.get(id) else {
+            let Some(live) = self.limited.get(id) else {
                 continue;
             };
-            if let Some(budget) = limits.budget {
-                let granted = self.usage.get(id).map_or(0, |u| u.granted_minor);
-                if *discount > budget - engine::usage::from_minor(granted, decimals) {
-                    self.tally.ran_out(id, basket.at);
-                }
+            let used = self.usage.get(id);
+            if budget_left(&live.campaign, used, currency).is_some_and(|left| *discount > left) {
+                self.tally.ran_out(id, basket.at);
             }
         }
     }
@@ -361,16 +359,16 @@ impl Simulator {
         snapshot: &HashMap<String, CampaignUsage>,
         used_in_chunk: &HashSet<(String, String)>,
     ) -> bool {
-        let decimals = currency::minor_unit(&basket.basket.currency).unwrap_or(2);
         let applied = outcome
             .with_drafts
             .applied
             .iter()
             .chain(outcome.without_drafts.iter().flat_map(|p| p.applied.iter()));
         for (id, discount) in applied {
-            let Some((limits, _)) = self.limited.get(id) else {
+            let Some(live) = self.limited.get(id) else {
                 continue;
             };
+            let limits = &live.campaign.limits;
             if limits.per_customer.is_some() {
                 if let Some(customer) = &basket.basket.customer {
                     if used_in_chunk.contains(&(customer.id.clone(), id.clone())) {
@@ -382,15 +380,13 @@ impl Simulator {
             if now == snapshot.get(id) {
                 continue;
             }
-            let now = now.cloned().unwrap_or_default();
-            if limits.redemptions.is_some_and(|cap| now.redemptions >= cap) {
+            let redemptions = now.map_or(0, |u| u.redemptions);
+            if limits.redemptions.is_some_and(|cap| redemptions >= cap) {
                 return false;
             }
-            if let Some(budget) = limits.budget {
-                let left = budget - engine::usage::from_minor(now.granted_minor, decimals);
-                if *discount > left {
-                    return false;
-                }
+            let currency = &basket.basket.currency;
+            if budget_left(&live.campaign, now, currency).is_some_and(|left| *discount > left) {
+                return false;
             }
         }
         true
@@ -419,26 +415,22 @@ impl Simulator {
             used.granted_minor = used
                 .granted_minor
                 .saturating_add(engine::usage::to_minor(*discount, decimals).unwrap_or(i64::MAX));
-            let Some((limits, zone)) = self.limited.get(id) else {
+            let Some(live) = self.limited.get(id) else {
                 continue;
             };
-            if let (Some(_), Some(customer)) = (limits.per_customer, &request.customer) {
+            let campaign = &live.campaign;
+            if let (Some(_), Some(customer)) = (campaign.limits.per_customer, &request.customer) {
+                let zone = campaign.schedule.timezone();
                 self.customers
                     .entry(customer.id.clone())
                     .or_default()
                     .push(CustomerUse {
                         campaign: id.clone(),
-                        local_date: basket.at.with_timezone(zone).date_naive(),
+                        local_date: basket.at.with_timezone(&zone).date_naive(),
                     });
                 used_in_chunk.insert((customer.id.clone(), id.clone()));
             }
-            let capped = limits
-                .redemptions
-                .is_some_and(|cap| used.redemptions >= cap);
-            let spent = limits.budget.is_some_and(|budget| {
-                engine::usage::from_minor(used.granted_minor, decimals) >= budget
-            });
-            if capped || spent {
+            if engine::usage::spent(campaign, Some(used)) {
                 self.tally.ran_out(id, basket.at);
             }
         }
