@@ -1,4 +1,4 @@
-//! Lowers a basket into the flat wire shape of `wit/v1`: one text buffer with strings
+//! Lowers a basket into the flat wire shape of `sdk/wit/v1`: one text buffer with strings
 //! named by symbol, scalar-only lines, two shared pools. Built once per evaluation and passed by reference to every
 //! plugin call, so its cost is paid once however many plugins run.
 

@@ -9,7 +9,7 @@
 //!
 //! The layout is not written by hand: each field's offset comes from the same
 //! [`CanonicalAbiInfo`] wasmtime's own derive uses, over the types `bindgen!` generated from
-//! `wit/v1`. `tests/tests/lowering.rs` checks, on random baskets, that a plugin reads through
+//! `sdk/wit/v1`. `tests/tests/lowering.rs` checks, on random baskets, that a plugin reads through
 //! these bytes exactly what the SDK reads natively.
 
 use super::bindings::types as wire;
@@ -165,7 +165,7 @@ fn lower_image<T>(
 }
 
 // SAFETY: the ABI, the flat representation and the type check are `wire::Basket`'s own,
-// which `bindgen!` derived from `wit/v1`; `WireBasket` lowers to the same bytes.
+// which `bindgen!` derived from `sdk/wit/v1`; `WireBasket` lowers to the same bytes.
 #[allow(unsafe_code)]
 unsafe impl ComponentType for WireBasket {
     type Lower = <wire::Basket as ComponentType>::Lower;

@@ -71,10 +71,10 @@ const ALLOWED_IMPORTS: &[&str] = &[
 /// exports when it is loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Contract {
-    /// `remise:scenario@1.0.0` (`wit/v1`).
+    /// `remise:scenario@1.0.0` (`sdk/wit/v1`).
     #[serde(rename = "1.0.0")]
     V1_0,
-    /// `remise:scenario@1.1.0` (`wit/v1.1`): customer data, spending points, rewards.
+    /// `remise:scenario@1.1.0` (`sdk/wit/v1.1`): customer data, spending points, rewards.
     #[serde(rename = "1.1.0")]
     V1_1,
 }

@@ -46,7 +46,7 @@ const SCRUBBED_ENV: &[&str] = &[
 /// when any of their sources, the SDK or the WIT change.
 pub fn build(workspace: &Path, guests: &[Guest<'_>]) -> Result<Vec<Built>, String> {
     for dir in [
-        "wit",
+        "sdk/wit",
         "sdk/src",
         "sdk/Cargo.toml",
         "Cargo.lock",

@@ -14,7 +14,7 @@
 
 #[allow(missing_docs, unsafe_code, clippy::all)]
 mod wit {
-    wit_bindgen::generate!({ path: "../../../wit/v1", world: "scenario" });
+    wit_bindgen::generate!({ path: "../../../sdk/wit/v1", world: "scenario" });
 }
 
 use wit::remise::scenario::host::{log, Level};
