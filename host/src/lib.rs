@@ -16,7 +16,7 @@
 //!   discounts with the remainder rule, rounding to the currency's minor unit
 //!   ([`money::currency`], ISO 4217), totals (docs/money.md).
 //! - [`runtime`]: the sandbox. Loads plugin components, checks them against the world
-//!   `remise:scenario@1.0.0` (`wit/v1`), and runs them in a fresh store per evaluation
+//!   `remise:scenario@1.0.0` (`sdk/wit/v1`), and runs them in a fresh store per evaluation
 //!   under fuel, memory, deadline and output limits; [`runtime::encode`] lowers a basket
 //!   into the WIT's flat shape once per evaluation; [`runtime::effects`] hands what a
 //!   plugin answered to [`model::proposal`]'s checks. [`catalogue`] embeds the
@@ -58,6 +58,7 @@ pub mod logging;
 pub mod metrics;
 pub mod registry;
 pub mod runtime;
+pub mod scaffold;
 pub mod serve;
 pub mod service;
 pub mod simulate;

@@ -1,7 +1,8 @@
 //! The command line: `remise serve` runs the service; `remise plugin run` and `remise plugin
 //! inspect` run a real `.wasm` locally, the way Shopify's function-runner does, and print
-//! what it proposed and what it cost; `remise journal verify` and `remise simulate`
-//! ([`simulate`]) work on a server's database.
+//! what it proposed and what it cost; `remise plugin new` writes a plugin project
+//! ([`crate::scaffold`]); `remise journal verify` and `remise simulate` ([`simulate`]) work
+//! on a server's database.
 
 mod simulate;
 
@@ -197,6 +198,18 @@ pub enum PluginCommand {
     Inspect(InspectArgs),
     /// List the catalogue plugins embedded in this binary.
     List,
+    /// Write a new plugin project (Rust, with the SDK inside it) that builds on its own.
+    New(NewArgs),
+}
+
+/// Arguments of `remise plugin new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The plugin's name: 1 to 64 of a-z, 0-9 and -, starting with a letter.
+    pub name: String,
+    /// The project's folder (must not exist or be empty); default: `./NAME`.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 /// Arguments of `remise plugin inspect`.
@@ -250,6 +263,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(PluginCommand::Inspect(args)) => inspect(args),
         Command::Journal(JournalCommand::Verify(args)) => verify_journal(args),
         Command::Simulate(args) => simulate::simulate(args),
+        Command::Plugin(PluginCommand::New(args)) => new_plugin(args),
         Command::Plugin(PluginCommand::List) => {
             for (name, bytes) in catalogue::PLUGINS {
                 println!("{name}\t{} bytes", bytes.len());
@@ -257,6 +271,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `remise plugin new`: the project written, then what to run in it.
+fn new_plugin(args: NewArgs) -> anyhow::Result<ExitCode> {
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
+    let written = match crate::scaffold::new_rust_plugin(&args.name, &dir) {
+        Ok(written) => written,
+        Err(refused) => {
+            eprintln!("remise plugin new: {refused}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    println!(
+        "Wrote the plugin {} in {} ({} files).\n\nNext, in that folder:\n  \
+         cargo test\n  cargo build --release --target wasm32-wasip2\n  \
+         remise plugin run --wasm {} --params fixtures/params.json --basket fixtures/basket.json\n\n\
+         Its README.md says how to upload it to a server.",
+        args.name,
+        written.dir.display(),
+        written.files.len(),
+        written.component,
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `remise journal verify`: a day of the journal replayed, a line per entry that differs
