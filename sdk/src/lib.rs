@@ -1,24 +1,99 @@
 //! `remise-sdk`: what a Remise scenario plugin is written against.
 //!
-//! A plugin is one type implementing [`Scenario`], exported with [`register_scenario!`]:
+//! Remise is a promotion engine whose scenarios are sandboxed WebAssembly components
+//! implementing the world `remise:scenario` (the contract, in this crate's `wit/`). A plugin
+//! is one type implementing [`Scenario`], exported with [`register_scenario!`]; the host
+//! does everything generic (targeting, schedules, coupons, budgets, conflicts, exact money).
 //!
-//! ```ignore
+//! # Guide: a plugin from nothing
+//!
+//! **1. The project.** `remise plugin new shoe-week` writes a project that builds on its
+//! own: a `Cargo.toml` with `crate-type = ["cdylib", "rlib"]` and the release profile the
+//! sandbox expects (LTO, one codegen unit, `panic = "abort"`, stripped), a
+//! `.cargo/config.toml` linking with a 64 KiB stack, this SDK under `vendor/remise-sdk`, a
+//! scenario with unit tests, and fixtures. Once: `rustup target add wasm32-wasip2`.
+//!
+//! **2. The scenario.** Parameters are a serde + schemars type: the host checks every
+//! campaign against the JSON Schema derived from it, then calls [`Scenario::check`] for
+//! what a schema cannot say. [`Scenario::evaluate`] reads the basket through [`basket`]'s
+//! views and proposes [`effects`]; the host settles conflicts, budgets and rounding. A
+//! complete plugin, and its test:
+//!
+//! ```
 //! use remise_sdk::prelude::*;
 //!
-//! #[derive(Deserialize, Serialize, JsonSchema)]
+//! /// The campaign parameters; decimals are JSON strings ("15").
+//! #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 //! #[serde(deny_unknown_fields)]
-//! pub struct Params { percent_off: Decimal }
+//! pub struct Params {
+//!     /// Percentage off every pair of shoes, above 0 and at most 100.
+//!     pub percent_off: Decimal,
+//!     /// How many pairs the basket must hold.
+//!     #[schemars(range(min = 1))]
+//!     pub min_pairs: u32,
+//! }
 //!
-//! pub struct TenPercent;
-//! impl Scenario for TenPercent {
+//! pub struct ShoeWeek;
+//!
+//! impl Scenario for ShoeWeek {
 //!     type Params = Params;
-//!     const DESCRIPTION: &'static str = "A percentage off the whole order.";
-//!     fn evaluate(p: &Params, basket: &Basket<'_>, _: &Context<'_>) -> Result<Vec<Effect>, ScenarioError> {
-//!         Ok(vec![effects::percent_off_order(p.percent_off)])
+//!     const DESCRIPTION: &'static str = "A percentage off every pair of shoes, from N pairs.";
+//!
+//!     fn check(p: &Params) -> Vec<ParamProblem> {
+//!         if p.percent_off <= Decimal::ZERO || p.percent_off > Decimal::ONE_HUNDRED {
+//!             return vec![ParamProblem::new("/percent_off", "must be above 0 and at most 100")];
+//!         }
+//!         Vec::new()
+//!     }
+//!
+//!     fn evaluate(
+//!         p: &Params,
+//!         basket: &Basket<'_>,
+//!         _context: &Context<'_>,
+//!     ) -> Result<Vec<Effect>, ScenarioError> {
+//!         let shoes: Vec<Line<'_>> = basket.lines_in_category("shoes").collect();
+//!         let pairs: u32 = shoes.iter().map(|line| line.quantity()).sum();
+//!         if shoes.is_empty() || pairs < p.min_pairs {
+//!             return Ok(vec![]);
+//!         }
+//!         let lines = shoes.iter().map(|line| line.index());
+//!         Ok(vec![effects::percent_off_lines(lines, p.percent_off)])
 //!     }
 //! }
-//! remise_sdk::register_scenario!(TenPercent);
+//!
+//! // The world's three exports (metadata, check-params, evaluate); natively, a type check.
+//! remise_sdk::register_scenario!(ShoeWeek, name = "shoe-week", version = "1.0.0");
+//!
+//! // 3. Test it natively: the same prepare → decode → evaluate path as the component.
+//! use remise_sdk::testing::{check, dec, run, web_basket};
+//! use serde_json::json;
+//!
+//! let params = json!({ "percent_off": "15", "min_pairs": 2 });
+//! let basket = web_basket(json!([
+//!     { "id": "1", "sku": "RUN-42", "quantity": 2, "unit_price": "89.90", "categories": ["shoes"] },
+//!     { "id": "2", "sku": "SOCKS", "quantity": 1, "unit_price": "12.00", "categories": ["socks"] }
+//! ]));
+//! assert_eq!(
+//!     run::<ShoeWeek>(&params, &basket),
+//!     Ok(vec![effects::percent_off_lines([0], dec("15"))])
+//! );
+//! let problems = check::<ShoeWeek>(&json!({ "percent_off": "150", "min_pairs": 1 }))
+//!     .expect_err("out of range");
+//! assert_eq!(problems[0].pointer, "/percent_off");
 //! ```
+//!
+//! **3. Test** with `cargo test`: [`testing`] runs the scenario natively on JSON baskets
+//! (the body of `POST /v1/evaluate`).
+//!
+//! **4. Build** the component with `cargo build --release --target wasm32-wasip2`.
+//!
+//! **5. Run the real component** in the service's sandbox and limits, on a basket:
+//! `remise plugin run --wasm target/wasm32-wasip2/release/shoe_week.wasm --params
+//! params.json --basket basket.json` prints its effects, fuel, memory and time.
+//!
+//! **6. Serve it**: `PUT /v1/plugins/shoe-week` with the `.wasm` and an `ops` key, then a
+//! campaign with `"plugin": "shoe-week"`; `POST /v1/evaluate` applies it. A new version is
+//! the same upload with a higher `version`; campaigns that do not pin one follow it.
 //!
 //! The same source builds for `wasm32-wasip2` (the plugin) and natively, where
 //! [`testing`] runs it on JSON baskets in plain `cargo test`.
@@ -61,7 +136,7 @@ pub mod testing;
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod wit {
     wit_bindgen::generate!({
-        path: "../wit/v1.1",
+        path: "wit/v1.1",
         world: "scenario",
         pub_export_macro: true,
         export_macro_name: "export",
@@ -76,7 +151,7 @@ pub mod wit {
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod wit {
     wit_bindgen::generate!({
-        path: "../wit/v1",
+        path: "wit/v1",
         world: "scenario",
         pub_export_macro: true,
         export_macro_name: "export",
