@@ -2,7 +2,7 @@
 //! current again, rollback, deletes a pin forbids, refusals that change nothing, versions
 //! kept across a restart, and 50 swaps under concurrent evaluations without one failure.
 //! `flip` 1.0.0 takes 10 % off the order and 2.0.0 takes 20 %, so an answer shows which
-//! version priced it.
+//! version priced it. Each plugin also shows its language and its latest failures.
 
 use remise_tests::http::*;
 use reqwest::{Method, StatusCode};
@@ -260,4 +260,76 @@ async fn a_file_dropped_in_the_plugin_folder_is_loaded_and_a_broken_one_ignored(
         priced_by(&server.evaluate(hundred()).await),
         ("flip@2.0.0".into(), "20.00".into())
     );
+}
+
+/// `GET /v1/plugins/{name}` says which language each version was written in (from the
+/// component's producers sections) and lists the plugin's latest failures on this host,
+/// newest first, with their campaign, version and typed reason; a plugin that never failed
+/// lists none.
+#[tokio::test]
+async fn a_plugin_shows_its_language_and_its_latest_failures() {
+    let server = Server::start().await;
+    for (id, mode) in [("panics", "panic"), ("loops", "loop")] {
+        server
+            .create(
+                json!({ "id": id, "name": id, "plugin": "hostile", "status": "active",
+                            "params": { "mode": mode } }),
+            )
+            .await;
+    }
+    let basket = json!({ "currency": "EUR", "channel": "web",
+        "lines": [ { "id": "1", "sku": "SKU-1", "quantity": 1, "unit_price": "40.00" } ] });
+    for _ in 0..2 {
+        let answer = server.evaluate(basket.clone()).await;
+        assert_eq!(answer["total"], "40.00", "{answer}");
+    }
+
+    let (status, hostile) = server
+        .call(Method::GET, "/v1/plugins/hostile", OPS, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{hostile}");
+    assert_eq!(hostile["versions"][0]["language"], "Rust", "{hostile}");
+    assert_eq!(hostile["errors_total"], 4, "{hostile}");
+    let errors = hostile["latest_errors"].as_array().expect("a list");
+    assert_eq!(errors.len(), 4, "{hostile}");
+    let mut seen: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| {
+            assert_eq!(e["version"], "0.1.0", "{e}");
+            (
+                e["campaign"].as_str().unwrap_or_default(),
+                e["reason"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        [
+            ("loops", "fuel_exhausted"),
+            ("loops", "fuel_exhausted"),
+            ("panics", "plugin_error"),
+            ("panics", "plugin_error"),
+        ]
+    );
+    let panic = errors
+        .iter()
+        .find(|e| e["campaign"] == "panics")
+        .expect("the panic");
+    assert!(
+        panic["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{panic}"
+    );
+    let times: Vec<&str> = errors.iter().filter_map(|e| e["at"].as_str()).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+
+    let (_, catalogue) = server
+        .call(Method::GET, "/v1/plugins/threshold-discount", OPS, None)
+        .await;
+    assert_eq!(catalogue["versions"][0]["language"], "Rust", "{catalogue}");
+    assert_eq!(catalogue["latest_errors"], json!([]), "{catalogue}");
+    assert_eq!(catalogue["errors_total"], 0, "{catalogue}");
 }

@@ -204,6 +204,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         schemas::CampaignMergePatch,
         schemas::Plugin,
         schemas::PluginVersion,
+        schemas::PluginError,
         schemas::PluginLimits,
         schemas::PluginLimitsBody,
         schemas::PolicySchema,

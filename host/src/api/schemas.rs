@@ -971,6 +971,28 @@ pub struct Plugin {
     /// The limits ops set on this plugin (`PUT /v1/plugins/{name}/limits`), the others
     /// being the server's defaults: `{}` when none.
     pub configured_limits: PluginLimitsBody,
+    /// Its latest failures on the host that answered, newest first, every version
+    /// together (at most 20; kept in that host's memory).
+    pub latest_errors: Vec<PluginError>,
+    /// How many failures that host saw since it loaded the plugin's versions.
+    pub errors_total: u64,
+}
+
+/// A campaign a plugin could not answer for.
+#[derive(ToSchema)]
+pub struct PluginError {
+    /// When (the host's clock).
+    pub at: DateTime<Utc>,
+    /// The version that ran.
+    #[schema(example = "1.0.0")]
+    pub version: String,
+    /// The campaign.
+    pub campaign: String,
+    /// The typed reason, as in a rejected campaign's `reason`.
+    #[schema(example = "fuel_exhausted")]
+    pub reason: String,
+    /// What happened (at most 500 bytes).
+    pub message: String,
 }
 
 /// The limits a plugin runs and is uploaded under. See docs/plugin-contract.md, "Limits".
@@ -1035,6 +1057,10 @@ pub struct PluginVersion {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub uploaded_at: Option<DateTime<Utc>>,
+    /// The language it was written in, as its component's producers sections say
+    /// (`Rust`, `JavaScript`, …); `null` when it does not say.
+    #[schema(example = "Rust")]
+    pub language: Option<String>,
 }
 
 /// The schema of [`crate::model::Policy`]: one of its JSON names.

@@ -8,6 +8,7 @@ use super::select::{rejected_campaign, PluginGroup};
 use super::{EvaluateError, LiveCampaign, Request};
 use crate::metrics;
 use crate::model::{Effect, Usage};
+use crate::runtime::failures::Failure;
 use crate::runtime::{encode, fair_share_end, Evaluation, PreparedParams};
 use chrono::{FixedOffset, Offset, Utc};
 use rayon::prelude::*;
@@ -110,6 +111,7 @@ fn collect<'a>(
     explain: bool,
     out: &mut Proposals<'a>,
 ) {
+    let failures = group.members[0].plugin.failures();
     let plugin = group.members[0].plugin.metadata();
     let Some(run) = run else {
         for live in &group.members {
@@ -118,6 +120,12 @@ fn collect<'a>(
                 "the request's time for plugins was spent before {} ran",
                 live.campaign.plugin
             );
+            failures.record(Failure {
+                at: Utc::now(),
+                campaign: live.campaign.id.clone(),
+                reason: "timeout",
+                message: detail.clone(),
+            });
             out.rejected.push(rejected_campaign(
                 live,
                 Rejection::new(Reason::Timeout, detail),
@@ -160,6 +168,12 @@ fn collect<'a>(
             Ok(effects) => out.proposals.push(proposal(effects)),
             Err(error) => {
                 metrics::plugin_failed(plugin, error.reason());
+                failures.record(Failure {
+                    at: Utc::now(),
+                    campaign: live.campaign.id.clone(),
+                    reason: error.reason(),
+                    message: error.to_string(),
+                });
                 out.rejected
                     .push(proposal(Vec::new()).rejected(Rejection::new(
                         Reason::from_run_error(&error),

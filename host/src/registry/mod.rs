@@ -15,6 +15,7 @@ pub use cache::{CacheDirError, CacheStats, Loader};
 use crate::model::campaign::Campaign;
 use crate::model::plugin_limits::PluginLimits;
 use crate::model::FieldProblem;
+use crate::runtime::failures::KEPT_FAILURES;
 use crate::runtime::{Limits, LoadError, Plugin};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -47,6 +48,27 @@ pub struct PluginView {
     /// The limits ops set on this plugin (`PUT /v1/plugins/{name}/limits`); the others
     /// are the server's defaults.
     pub configured_limits: PluginLimits,
+    /// Its latest failures on the host that answers, newest first, every version together
+    /// (at most 20).
+    pub latest_errors: Vec<PluginErrorView>,
+    /// How many failures that host saw since it loaded the plugin's versions.
+    pub errors_total: u64,
+}
+
+/// A campaign a plugin could not answer for.
+#[derive(Clone, Debug, Serialize)]
+pub struct PluginErrorView {
+    /// When (the host's clock).
+    pub at: DateTime<Utc>,
+    /// The version that ran.
+    pub version: String,
+    /// The campaign.
+    pub campaign: String,
+    /// The typed reason (`fuel_exhausted`, `memory_exceeded`, `timeout`, `plugin_error`,
+    /// `invalid_effects`, …).
+    pub reason: &'static str,
+    /// What happened.
+    pub message: String,
 }
 
 /// The limits a plugin runs and is uploaded under.
@@ -95,6 +117,8 @@ pub struct PluginVersionView {
     /// When ops uploaded it; absent for the catalogue and the plugin folder.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uploaded_at: Option<DateTime<Utc>>,
+    /// The language it was written in, as its component says (`null` when it does not).
+    pub language: Option<String>,
 }
 
 /// Every loaded plugin version, by name then version, and the version each plugin's
@@ -203,9 +227,15 @@ impl Registry {
                             .uploaded
                             .get(&(name.to_string(), metadata.version.clone()))
                             .copied(),
+                        language: plugin.language().map(str::to_string),
                     }
                 })
                 .collect(),
+            latest_errors: latest_errors(versions),
+            errors_total: versions
+                .values()
+                .map(|plugin| plugin.failures().total())
+                .sum(),
             latest: self
                 .current(name)
                 .map(|plugin| plugin.metadata().version.to_string())
@@ -214,6 +244,30 @@ impl Registry {
             configured_limits: self.configured_limits(name),
         })
     }
+}
+
+/// The latest failures of every version of one plugin, newest first, at most
+/// [`KEPT_FAILURES`].
+fn latest_errors(versions: &BTreeMap<semver::Version, Arc<Plugin>>) -> Vec<PluginErrorView> {
+    let mut errors: Vec<PluginErrorView> = versions
+        .iter()
+        .flat_map(|(version, plugin)| {
+            plugin
+                .failures()
+                .latest()
+                .into_iter()
+                .map(move |failure| PluginErrorView {
+                    at: failure.at,
+                    version: version.to_string(),
+                    campaign: failure.campaign,
+                    reason: failure.reason,
+                    message: failure.message,
+                })
+        })
+        .collect();
+    errors.sort_by_key(|error| std::cmp::Reverse(error.at));
+    errors.truncate(KEPT_FAILURES);
+    errors
 }
 
 /// Makes `registry`'s uploaded versions those of the store: registers every stored

@@ -22,7 +22,9 @@ pub mod effects;
 pub mod encode;
 pub mod engine;
 pub mod error;
+pub mod failures;
 pub mod lower;
+pub mod producers;
 pub mod sandbox;
 
 use crate::model::Line;
@@ -334,6 +336,8 @@ impl Runtime {
             contract,
             reads_customer,
             evaluate_export,
+            language: producers::language(bytes),
+            failures: failures::FailureLog::default(),
         };
         let (metadata, params_schema) = plugin.read_metadata()?;
         plugin.metadata = metadata;
@@ -358,6 +362,10 @@ pub struct Plugin {
     /// Whether it imports `customer` (contract 1.1), so needs [`WireInput::customer`].
     reads_customer: bool,
     evaluate_export: ComponentExportIndex,
+    /// The language it was written in, as its producers sections say ([`producers`]).
+    language: Option<String>,
+    /// Its latest failures on this host.
+    failures: failures::FailureLog,
 }
 
 impl Plugin {
@@ -380,6 +388,17 @@ impl Plugin {
     /// library names, whose every function is a trap.
     pub fn imports(&self) -> &[String] {
         &self.imports
+    }
+
+    /// The language it was written in, when its component says ([`producers::language`]).
+    pub fn language(&self) -> Option<&str> {
+        self.language.as_deref()
+    }
+
+    /// Its latest failures on this host; the engine records each campaign a run could not
+    /// answer for.
+    pub fn failures(&self) -> &failures::FailureLog {
+        &self.failures
     }
 
     /// The contract version it was built for.
