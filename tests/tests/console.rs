@@ -1,5 +1,5 @@
 //! The marketing console in a real browser: starts a real server (temporary SQLite, the
-//! catalogue, the `flip-v1` guest in its plugin folder) and runs `web/e2e/console.test.mjs`,
+//! catalogue, the `flip-v1` and `hostile` guests in its plugin folder) and runs `web/e2e/console.test.mjs`,
 //! Playwright driving Debian's headless Chromium against it. Screenshots of each main page
 //! are kept in `target/console-screenshots/`. Plugin `free-gift` has version 1.0.2 in shadow
 //! before the browser starts. Beside it, the console's own modules under
@@ -32,7 +32,7 @@ async fn the_console_works_in_a_real_browser() {
         web.join("node_modules/playwright-core").exists(),
         "web/node_modules is installed by the build of the remise crate (host/build.rs runs npm ci)"
     );
-    let server = Server::start_with(&["flip-v1"]).await;
+    let server = Server::start_with(&["flip-v1", "hostile"]).await;
     let upload = remise_tests::GUESTS
         .iter()
         .find(|(name, _)| *name == "flip-v2")
@@ -99,6 +99,7 @@ async fn the_console_works_in_a_real_browser() {
         "20-shadow",
         "21-journal",
         "22-simulation",
+        "23-plugin-errors",
     ] {
         assert!(
             screenshots.join(format!("{page}.png")).exists(),

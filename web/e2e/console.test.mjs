@@ -1212,6 +1212,40 @@ test("ops uploads a plugin version and rolls it back", async () => {
   assert.equal((await api("GET", "/v1/plugins/flip", KEYS.ops)).latest, "1.0.0");
 });
 
+test("ops sees a plugin's language, limits and latest errors on its page", async () => {
+  // Signed in as ops. A hostile campaign that panics, only on a channel no other test
+  // uses, fails once for one basket, then ends.
+  await api("POST", "/v1/campaigns", KEYS.marketing, {
+    id: "e2e-panics",
+    name: "e2e panics",
+    plugin: "hostile",
+    status: "active",
+    params: { mode: "panic" },
+    audience: { channels: ["kiosk"] },
+  });
+  await api("POST", "/v1/evaluate", KEYS.channel, {
+    currency: "EUR",
+    channel: "kiosk",
+    lines: [{ id: "1", sku: "SKU-1", quantity: 1, unit_price: "40.00" }],
+  });
+  await api("POST", "/v1/campaigns/e2e-panics/end", KEYS.marketing);
+  await page.goto(`${BASE}/#/plugins/hostile`);
+  const hostile = page.locator("article[data-plugin=hostile]");
+  await hostile.getByRole("heading", { name: "Dernières erreurs" }).waitFor(WAIT);
+  assert.equal(await hostile.getByTestId("language").first().innerText(), "Rust");
+  const fuel = hostile.locator("[data-testid=limits] tr[data-limit=fuel]");
+  assert.match(await fuel.innerText(), /valeur par défaut du service/);
+  const errors = hostile.getByTestId("errors");
+  assert.equal(await errors.locator("tbody tr").count(), 1);
+  const row = await errors.locator("tbody tr").first().innerText();
+  assert.match(row, /e2e-panics/);
+  assert.match(row, /plugin_error/);
+  await shot("23-plugin-errors");
+  // A plugin that never failed says so.
+  await page.goto(`${BASE}/#/plugins/free-gift`);
+  await page.getByTestId("no-errors").waitFor(WAIT);
+});
+
 test("ops reads a plugin's shadow report, ends the shadow and starts it again", async () => {
   // Signed in as ops (the test above). console.rs uploaded free-gift 1.0.2 straight into
   // shadow of the live 1.0.0, at 100 %.

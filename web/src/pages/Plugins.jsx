@@ -1,5 +1,6 @@
-// The plugin catalogue: versions with sha256 and upload time, descriptions, the parameter
-// schema shown readably; ops upload a new .wasm and roll back.
+// The plugin catalogue: versions with sha256, language and upload time, descriptions, the
+// parameter schema shown readably; a plugin's own page adds the limits it runs under and its
+// latest failures. Ops upload a new .wasm and roll back.
 import { useCallback, useEffect, useState } from "react";
 import { call } from "../api.js";
 import { href } from "../router.js";
@@ -17,9 +18,10 @@ export function Plugins({ name, canUpload }) {
   const [notice, setNotice] = useState(/** @type {string | null} */ (null));
 
   const load = useCallback(() => call("GET", "/v1/plugins").then(setPlugins, setError), []);
+  // Read again on every visit to a plugin's page, so its latest errors are fresh.
   useEffect(() => {
     load();
-  }, [load]);
+  }, [load, name]);
 
   async function upload(/** @type {import("react").FormEvent<HTMLFormElement>} */ event) {
     event.preventDefault();
@@ -144,6 +146,7 @@ function PluginCard({ plugin: p, canUpload, onRollback, open }) {
               <th>{t("plugins.col.version")}</th>
               <th>{t("plugins.col.sha256")}</th>
               <th className="num">{t("plugins.col.size")}</th>
+              <th>{t("plugins.col.language")}</th>
               <th>{t("plugins.col.uploaded")}</th>
             </tr>
           </thead>
@@ -160,6 +163,7 @@ function PluginCard({ plugin: p, canUpload, onRollback, open }) {
                 <td className="num">
                   {t("plugins.size", { size: Math.max(1, Math.round(v.size_bytes / 1024)) })}
                 </td>
+                <td data-testid="language">{v.language ?? t("plugins.languageUnknown")}</td>
                 <td className="small">
                   {v.uploaded_at ? i18n.dateTime(v.uploaded_at) : t("plugins.builtIn")}
                 </td>
@@ -168,10 +172,114 @@ function PluginCard({ plugin: p, canUpload, onRollback, open }) {
           </tbody>
         </table>
       </div>
+      {open && <PluginLimits plugin={p} />}
+      {open && <PluginErrors plugin={p} />}
+      {!open && p.errors_total > 0 && (
+        <p className="muted" data-testid="errors-total">
+          {t("plugins.errorsTotal", { count: p.errors_total })}
+        </p>
+      )}
       <details open={open}>
         <summary>{t("plugins.params")}</summary>
         {latest && <SchemaView schema={latest.params_schema} />}
       </details>
     </article>
+  );
+}
+
+/**
+ * The limits each version runs under, and which of them ops set for this plugin.
+ * @param {{ plugin: Plugin }} props
+ */
+function PluginLimits({ plugin: p }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const limits = p.limits;
+  const configured = /** @type {Record<string, number | undefined>} */ (p.configured_limits);
+  const rows = [
+    ["fuel", t("plugins.limit.fuel"), i18n.number(limits.fuel)],
+    [
+      "memory_bytes",
+      t("plugins.limit.memory_bytes"),
+      t("plugins.mib", { size: i18n.number(limits.memory_bytes / 1048576) }),
+    ],
+    [
+      "deadline_ms",
+      t("plugins.limit.deadline_ms"),
+      t("plugins.ms", { ms: i18n.number(limits.deadline_ms) }),
+    ],
+    ["max_effects", t("plugins.limit.max_effects"), i18n.number(limits.max_effects)],
+    [
+      "upload_bytes",
+      t("plugins.limit.upload_bytes"),
+      t("plugins.mib", { size: i18n.number(limits.upload_bytes / 1048576) }),
+    ],
+  ];
+  return (
+    <div className="table-wrap">
+      <h3>{t("plugins.limits")}</h3>
+      <table className="limits" data-testid="limits">
+        <tbody>
+          {rows.map(([key, label, value]) => (
+            <tr key={key} data-limit={key}>
+              <th scope="row">{label}</th>
+              <td className="num">{value}</td>
+              <td className="small muted">
+                {configured[key] === undefined ? t("plugins.limitDefault") : t("plugins.limitSet")}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * The plugin's latest failures on the host that answered, newest first.
+ * @param {{ plugin: Plugin }} props
+ */
+function PluginErrors({ plugin: p }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  return (
+    <div className="table-wrap">
+      <h3>{t("plugins.errors")}</h3>
+      {p.latest_errors.length === 0 ? (
+        <p className="empty" data-testid="no-errors">
+          {t("plugins.noErrors")}
+        </p>
+      ) : (
+        <>
+          <p className="muted small">{t("plugins.errorsTotal", { count: p.errors_total })}</p>
+          <table className="errors" data-testid="errors">
+            <thead>
+              <tr>
+                <th>{t("plugins.col.at")}</th>
+                <th>{t("plugins.col.version")}</th>
+                <th>{t("plugins.col.campaign")}</th>
+                <th>{t("plugins.col.reason")}</th>
+                <th>{t("plugins.col.message")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.latest_errors.map((e, i) => (
+                <tr key={i}>
+                  <td className="small">{i18n.dateTime(e.at)}</td>
+                  <td>{e.version}</td>
+                  <td>
+                    <code>{e.campaign}</code>
+                  </td>
+                  <td>
+                    <code>{e.reason}</code>
+                  </td>
+                  <td className="small">{e.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
   );
 }
