@@ -21,6 +21,7 @@ mod events;
 mod groups;
 mod journal;
 mod keys;
+mod orders;
 mod plugins;
 mod redemptions;
 mod replay;

@@ -14,9 +14,9 @@
 
 use super::evaluator::Snapshot;
 use super::events;
-use super::returns::PricedCampaign;
+use super::orders::{may_see, order_day, PricedCampaign};
 use super::{Service, ServiceError};
-use crate::auth::{KeyInfo, Role};
+use crate::auth::KeyInfo;
 use crate::engine::response::EvaluateResponse;
 use crate::engine::usage::{self, Usage};
 use crate::engine::{self, EvaluateError};
@@ -531,14 +531,6 @@ impl CommitTurn<'_> {
     }
 }
 
-/// Whether the key `caller` may see (replay, cancel) an order the key `owner` committed:
-/// the same key, or an admin key (which holds every role, and cancels for any channel, for
-/// instance once a channel's key was replaced). An order committed before orders recorded
-/// their key (`owner` is `None`) is every channel's, as it was when it was committed.
-pub(super) fn may_see(owner: Option<&str>, caller: &KeyInfo) -> bool {
-    caller.role == Role::Admin || owner.is_none_or(|owner| owner == &*caller.hash)
-}
-
 /// Draws for a reward code before giving up (60 random bits: a second draw is never
 /// needed in practice).
 const REWARD_CODE_DRAWS: usize = 4;
@@ -637,15 +629,6 @@ pub(super) async fn held_purchases(
         (line, quantity)
     }));
     Ok(Some((customer.clone(), order_day(&basket, order), units)))
-}
-
-/// The day an order counts on in its customer's purchase history: that of the server's
-/// clock when it was committed (its priced basket's `at`).
-pub(super) fn order_day(basket: &Basket, order: &OrderForReturn) -> NaiveDate {
-    basket
-        .at
-        .map(|at| at.with_timezone(&Utc).date_naive())
-        .unwrap_or_else(|| order.created_at.date_naive())
 }
 
 /// What a return needs to price the order's kept lines as the order was priced: each
@@ -786,19 +769,6 @@ mod tests {
         assert_eq!(stored.len(), FINGERPRINT_V2.len() + 64);
         assert!(same_basket(&stored, &basket("19.90", " WELCOME")));
         assert!(!same_basket(&stored, &basket("19.91", "welcome")));
-    }
-
-    #[test]
-    fn an_order_is_seen_by_its_key_an_admin_key_and_for_old_rows_every_key() {
-        let (web, store) = (
-            KeyInfo::new("web", Role::Channel, ""),
-            KeyInfo::new("store", Role::Channel, ""),
-        );
-        let admin = KeyInfo::new("root", Role::Admin, "");
-        assert!(may_see(Some("web"), &web));
-        assert!(!may_see(Some("web"), &store));
-        assert!(may_see(Some("web"), &admin));
-        assert!(may_see(None, &store));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::evaluator::Snapshot;
 use super::events;
-use super::redemptions::{may_see, order_day};
+use super::orders::{may_see, order_day, PricedCampaign};
 use super::{Checked, Service, ServiceError};
 use crate::auth::{KeyInfo, Role};
 use crate::engine::prefilter::Reason;
@@ -30,16 +30,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// A campaign that applied to an order, as the order keeps it: its definition then, pinned
-/// to the plugin version it ran on, and that version's SHA-256.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub(super) struct PricedCampaign {
-    /// The definition at the order, `plugin_version` set to the version that ran.
-    pub(super) campaign: Campaign,
-    /// The SHA-256 of that version's component.
-    pub(super) sha256: String,
-}
 
 /// The answer to a return, and whether it is the answer first given to it.
 #[derive(Debug)]
