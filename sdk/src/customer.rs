@@ -206,11 +206,159 @@ mod imp {
     }
 }
 
+/// What this module answers natively: per thread, set by a test
+/// (`testing::with_customer_data`, re-exported there).
+pub(crate) mod test_data {
+    use super::{ItemKind, Profile, PurchasedItem, Purchases};
+    use std::cell::{Cell, RefCell};
+
+    /// What the host knows of the basket's customer, as a test sets it.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct CustomerData {
+        /// The stored profile (default: none).
+        pub profile: Option<Profile>,
+        /// The points balance (default: 0).
+        pub points_balance: u64,
+        /// How many days back the history reaches (default: 365).
+        pub history_window_days: u32,
+        /// What was bought, by SKU (any order: `purchased` sorts).
+        pub skus: Vec<PurchasedItem>,
+        /// What was bought, by category (any order: `purchased` sorts).
+        pub categories: Vec<PurchasedItem>,
+    }
+
+    impl Default for CustomerData {
+        fn default() -> Self {
+            Self {
+                profile: None,
+                points_balance: 0,
+                history_window_days: 365,
+                skus: Vec::new(),
+                categories: Vec::new(),
+            }
+        }
+    }
+
+    impl CustomerData {
+        /// With this points balance.
+        pub fn with_points(mut self, points: u64) -> Self {
+            self.points_balance = points;
+            self
+        }
+
+        /// With this stored profile.
+        pub fn with_profile(mut self, profile: Profile) -> Self {
+            self.profile = Some(profile);
+            self
+        }
+
+        /// With this history window.
+        pub fn with_history_window_days(mut self, days: u32) -> Self {
+            self.history_window_days = days;
+            self
+        }
+
+        /// With `purchases` of `item` (replacing what was set for it).
+        pub fn with_purchases(
+            mut self,
+            kind: ItemKind,
+            item: impl Into<String>,
+            purchases: Purchases,
+        ) -> Self {
+            let item = item.into();
+            let history = match kind {
+                ItemKind::Sku => &mut self.skus,
+                ItemKind::Category => &mut self.categories,
+            };
+            history.retain(|bought| bought.item != item);
+            history.push(PurchasedItem { item, purchases });
+            self
+        }
+
+        /// The history kept by `kind`.
+        pub fn history(&self, kind: ItemKind) -> &[PurchasedItem] {
+            match kind {
+                ItemKind::Sku => &self.skus,
+                ItemKind::Category => &self.categories,
+            }
+        }
+
+        /// What the host answers for an anonymous basket: nothing, in the same window.
+        #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+        fn anonymous(&self) -> Self {
+            Self {
+                history_window_days: self.history_window_days,
+                ..Self::default()
+            }
+        }
+    }
+
+    thread_local! {
+        static CURRENT: RefCell<Option<CustomerData>> = const { RefCell::new(None) };
+        static ANONYMOUS: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Puts the previous value back when dropped, even if the test panics.
+    struct Restore(Option<CustomerData>);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CURRENT.with(|current| *current.borrow_mut() = previous);
+        }
+    }
+
+    /// Runs `run` with `crate::customer` answering from `data` on this thread, e.g.
+    /// `with_customer_data(CustomerData::default().with_points(500), || run::<S>(&p, &b))`.
+    pub fn with_customer_data<R>(data: CustomerData, run: impl FnOnce() -> R) -> R {
+        let previous = CURRENT.with(|current| current.borrow_mut().replace(data));
+        let _restore = Restore(previous);
+        run()
+    }
+
+    /// Reads what the current thread's test set (the defaults when nothing is set, the
+    /// empty answers while an anonymous basket is evaluated).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn with_current_customer<R>(read: impl FnOnce(&CustomerData) -> R) -> R {
+        CURRENT.with(|current| {
+            let current = current.borrow();
+            let unset;
+            let data = match current.as_ref() {
+                Some(data) => data,
+                None => {
+                    unset = CustomerData::default();
+                    &unset
+                }
+            };
+            if ANONYMOUS.with(Cell::get) {
+                read(&data.anonymous())
+            } else {
+                read(data)
+            }
+        })
+    }
+
+    /// While alive, the basket being evaluated is anonymous.
+    pub(crate) struct AnonymousRun(bool);
+
+    impl AnonymousRun {
+        pub(crate) fn start(anonymous: bool) -> Self {
+            Self(ANONYMOUS.with(|flag| flag.replace(anonymous)))
+        }
+    }
+
+    impl Drop for AnonymousRun {
+        fn drop(&mut self) {
+            ANONYMOUS.with(|flag| flag.set(self.0));
+        }
+    }
+}
+
 /// Native builds: what the test set for this thread (`testing::with_customer_data`).
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
+    use super::test_data::with_current_customer;
     use super::{ItemKind, Profile, PurchasedItem, Purchases};
-    use crate::testing::with_current_customer;
 
     pub fn stored_profile() -> Option<Profile> {
         with_current_customer(|data| data.profile.clone())
@@ -248,8 +396,8 @@ mod imp {
 
 #[cfg(test)]
 mod tests {
+    use super::test_data::{with_customer_data, CustomerData};
     use super::*;
-    use crate::testing::{with_customer_data, CustomerData};
     use crate::wit::remise::scenario::customer as raw;
     use crate::wit::remise::scenario::types::Date;
 
