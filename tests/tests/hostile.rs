@@ -154,6 +154,21 @@ fn a_panic_traps_with_the_plugins_message() {
 }
 
 #[test]
+fn a_call_to_a_wasi_function_is_a_plugin_error() {
+    // The loader lets WASI imports in as traps; calling one is the plugin's fault, not
+    // an answer the host could not read.
+    let result = run(hostile(), mode("clock"), &small_basket());
+    match &result {
+        Err(error @ RunError::Trap { message }) => {
+            assert!(message.contains("wasi:clocks"), "{message}");
+            assert_eq!(error.reason(), "plugin_error");
+        }
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    still_serves();
+}
+
+#[test]
 fn a_flood_of_effects_is_invalid() {
     let result = run(hostile_without_deadline(), mode("flood"), &small_basket());
     match &result {

@@ -102,6 +102,9 @@ pub const MAX_SETUP_OUTPUT_BYTES: usize = 1 << 20;
 /// How wasmtime says a call handed the host more than its hostcall fuel (its error type
 /// is private; `a_huge_answer_is_refused_before_it_is_copied` fails if the words change).
 const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+/// How wasmtime says a plugin called an import the sandbox made a trap (a WASI function:
+/// `a_call_to_a_wasi_function_is_a_plugin_error` fails if the words change).
+const UNDEFINED_IMPORT_CALLED: &str = "has not been defined";
 
 /// Per-plugin limits on one evaluation (docs/plugin-contract.md's defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -801,6 +804,16 @@ fn classify(
     {
         return RunError::OutputTooLarge {
             limit: output_bytes,
+        };
+    }
+    if let Some(call) = error
+        .chain()
+        .find(|cause| cause.to_string().contains(UNDEFINED_IMPORT_CALLED))
+    {
+        return RunError::Trap {
+            message: cut(format!(
+                "the plugin called a function the sandbox does not provide: {call}"
+            )),
         };
     }
     match error.downcast_ref::<Trap>() {

@@ -35,6 +35,8 @@ pub enum Mode {
     LogSpam,
     /// Proposes 150 % off the order.
     BadPercent,
+    /// Reads the system clock: a WASI import, which the sandbox makes a trap.
+    Clock,
     /// Behaves: 10 % off the order.
     Ok,
 }
@@ -104,6 +106,13 @@ impl Scenario for Hostile {
                 Ok(vec![effects::percent_off_order(ten)])
             }
             Mode::BadPercent => Ok(vec![effects::percent_off_order(Decimal::from(150))]),
+            Mode::Clock => {
+                let now = std::time::SystemTime::now();
+                let seconds = black_box(now)
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |since| since.as_secs());
+                Ok(vec![effects::points(seconds)])
+            }
             Mode::Ok => Ok(vec![effects::percent_off_order(ten)]),
         }
     }
