@@ -111,21 +111,14 @@ fn collect<'a>(
     explain: bool,
     out: &mut Proposals<'a>,
 ) {
-    let failures = group.members[0].plugin.failures();
     let plugin = group.members[0].plugin.metadata();
     let Some(run) = run else {
         for live in &group.members {
-            metrics::plugin_failed(plugin, "timeout");
             let detail = format!(
                 "the request's time for plugins was spent before {} ran",
                 live.campaign.plugin
             );
-            failures.record(Failure {
-                at: Utc::now(),
-                campaign: live.campaign.id.clone(),
-                reason: "timeout",
-                message: detail.clone(),
-            });
+            record_failure(live, "timeout", &detail);
             out.rejected.push(rejected_campaign(
                 live,
                 Rejection::new(Reason::Timeout, detail),
@@ -167,19 +160,25 @@ fn collect<'a>(
             }
             Ok(effects) => out.proposals.push(proposal(effects)),
             Err(error) => {
-                metrics::plugin_failed(plugin, error.reason());
-                failures.record(Failure {
-                    at: Utc::now(),
-                    campaign: live.campaign.id.clone(),
-                    reason: error.reason(),
-                    message: error.to_string(),
-                });
-                out.rejected
-                    .push(proposal(Vec::new()).rejected(Rejection::new(
-                        Reason::from_run_error(&error),
-                        error.to_string(),
-                    )))
+                let detail = error.to_string();
+                record_failure(live, error.reason(), &detail);
+                out.rejected.push(
+                    proposal(Vec::new())
+                        .rejected(Rejection::new(Reason::from_run_error(&error), detail)),
+                )
             }
         }
     }
+}
+
+/// Counts a campaign its plugin could not answer for, with the typed `reason`: in the
+/// metrics, and in the plugin's latest failures (ops' plugin page).
+fn record_failure(live: &LiveCampaign, reason: &'static str, detail: &str) {
+    metrics::plugin_failed(live.plugin.metadata(), reason);
+    live.plugin.failures().record(Failure {
+        at: Utc::now(),
+        campaign: live.campaign.id.clone(),
+        reason,
+        message: detail.to_string(),
+    });
 }
