@@ -28,6 +28,7 @@
 //! | `remise_campaigns_set_aside` | gauge | `status` (`serving_previous`, `suspended`) |
 //! | `remise_requests_shed_total` | counter | `lane` (`requests`, `commits`) |
 //! | `remise_commit_lock_timeouts_total` | counter | |
+//! | `remise_commits_priced_again_total` | counter | |
 //! | `remise_webhook_attempts_total` | counter | `result` (`delivered`, `failed`) |
 //! | `remise_journal_entries_total` | counter | `result` (`written`, `dropped`, `failed`) |
 //! | `remise_shadow_runs_total` | counter | `result` (`compared`, `dropped`, `failed`) |
@@ -77,6 +78,9 @@ pub const REQUESTS_SHED: &str = "remise_requests_shed_total";
 /// Commits and cancels answered 503 because no commit finished while they waited for
 /// their turn, or the database's commit lock was held longer than they may wait.
 pub const COMMIT_LOCK_TIMEOUTS: &str = "remise_commit_lock_timeouts_total";
+/// Commits whose answer, priced before they took their locks, no longer held under them
+/// (another order took what a limit had left): their plugins ran again.
+pub const COMMITS_PRICED_AGAIN: &str = "remise_commits_priced_again_total";
 
 /// The route label of a request no route serves.
 pub const UNMATCHED: &str = "unmatched";
@@ -180,8 +184,13 @@ fn describe() {
         COMMIT_LOCK_TIMEOUTS,
         "Commits and cancels answered 503 because the commit lock was not theirs in time."
     );
+    describe_counter!(
+        COMMITS_PRICED_AGAIN,
+        "Commits priced again under their locks because a limit changed their answer."
+    );
     ::metrics::counter!(EVALUATIONS).absolute(0);
     ::metrics::counter!(REDEMPTIONS).absolute(0);
+    ::metrics::counter!(COMMITS_PRICED_AGAIN).absolute(0);
     ::metrics::counter!(COMMIT_LOCK_TIMEOUTS).absolute(0);
 }
 
@@ -252,6 +261,11 @@ pub(crate) fn request_shed(lane: &'static str) {
 /// Records a commit or cancel whose wait for the commit lock ran out.
 pub(crate) fn commit_lock_timed_out() {
     ::metrics::counter!(COMMIT_LOCK_TIMEOUTS).increment(1);
+}
+
+/// Records a commit priced again under its locks ([`COMMITS_PRICED_AGAIN`]).
+pub(crate) fn commit_priced_again() {
+    ::metrics::counter!(COMMITS_PRICED_AGAIN).increment(1);
 }
 
 /// Records a committed order.

@@ -10,7 +10,7 @@
 use remise::api::ApiLimits;
 use remise::serve::ServerSettings;
 use remise::store::testing::postgres_server;
-use remise::store::{PoolSettings, COMMIT_LOCK};
+use remise::store::{CommitLock, PoolSettings};
 use remise_tests::http::{discount_of, offer, Answer, Server, CHANNEL};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -288,17 +288,22 @@ async fn a_commit_lock_held_elsewhere_answers_503_with_retry_after_not_a_hang() 
     let first = server.commit(order("before", "100.00")).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
 
-    // Another process holds the commit lock and does not let go: SQLite's write lock, or
-    // PostgreSQL's advisory lock, as a stuck commit of another host would.
+    // Another process holds the locks and does not let go: SQLite's write lock, or on
+    // PostgreSQL the advisory locks of the orders below, as a stuck commit of another host
+    // would.
     sqlx::any::install_default_drivers();
     let mut holder = sqlx::AnyConnection::connect(server.database_url())
         .await
         .expect("the database answers");
-    if postgres_server().is_some() {
-        sqlx::query(&format!("SELECT pg_advisory_lock({COMMIT_LOCK})"))
-            .execute(&mut holder)
-            .await
-            .expect("the commit lock is taken");
+    let on_postgres = postgres_server().is_some();
+    if on_postgres {
+        for order_id in ["stuck-0", "stuck-1", "stuck-2", "before"] {
+            let key = CommitLock::Order(order_id.into()).key();
+            sqlx::query(&format!("SELECT pg_advisory_lock({key})"))
+                .execute(&mut holder)
+                .await
+                .expect("the order's lock is taken");
+        }
     } else {
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut holder)
@@ -345,6 +350,14 @@ async fn a_commit_lock_held_elsewhere_answers_503_with_retry_after_not_a_hang() 
             took < Duration::from_secs(60),
             "request {n} waited {took:?} for a lock it may wait {patience:?} for"
         );
+    }
+
+    // On PostgreSQL, an order that shares no lock with the stuck ones goes through
+    // meanwhile: commits wait only for the locks of what they touch.
+    if on_postgres {
+        let beside = server.commit(order("beside", "100.00")).await;
+        assert_eq!(beside.status, StatusCode::CREATED, "{}", beside.body);
+        assert_eq!(discount_of(&beside.body, "web-ten"), Some("10.00"));
     }
 
     // Once the lock is let go, the same orders go through.

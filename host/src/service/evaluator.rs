@@ -60,9 +60,9 @@ pub(super) struct Evaluator {
     /// Where evaluations run: one thread per core, off the async workers, so a slow plugin
     /// never stalls the HTTP side, and a request's plugin groups can run in parallel.
     pool: rayon::ThreadPool,
-    /// Where commits' re-evaluations run: a thread of their own (commits are serialised,
-    /// one at a time is all they need), so that evaluations queued on `pool`, however
-    /// many, never make a commit wait or spend its plugins' time.
+    /// Where commits' evaluations run: threads of their own, one per core (commits that
+    /// share no limited campaign run in parallel), so that evaluations queued on `pool`,
+    /// however many, never make a commit wait or spend its plugins' time.
     commit_pool: rayon::ThreadPool,
     /// Evaluations started, for their ids.
     evaluations: AtomicU64,
@@ -95,8 +95,7 @@ impl Evaluator {
                 .build()
                 .map_err(|e| ServiceError::Unavailable(format!("no evaluation threads: {e}")))?,
             commit_pool: rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .thread_name(|_| "remise-commit".to_string())
+                .thread_name(|i| format!("remise-commit-{i}"))
                 .build()
                 .map_err(|e| ServiceError::Unavailable(format!("no commit thread: {e}")))?,
             evaluations: AtomicU64::new(0),
@@ -134,7 +133,7 @@ impl Evaluator {
         self.run_on(&self.pool, run, move || deadline).await
     }
 
-    /// Runs the engine for a commit on the commits' own thread; its plugins have
+    /// Runs the engine for a commit on the commits' own threads; its plugins have
     /// [`engine::PLUGIN_TIME_BUDGET`] from when it starts there.
     pub(super) async fn run_commit(
         &self,
@@ -213,6 +212,15 @@ impl Evaluator {
     /// Replaces every campaign's committed usage.
     pub(super) fn set_usage(&self, usage: HashMap<String, CampaignUsage>) {
         *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(usage);
+    }
+
+    /// Replaces the committed usage of the campaigns in `changed`, keeping the others'
+    /// (commits that share no campaign end in any order).
+    pub(super) fn merge_usage(&self, changed: HashMap<String, CampaignUsage>) {
+        let mut usage = self.usage.write().unwrap_or_else(PoisonError::into_inner);
+        let mut merged = (**usage).clone();
+        merged.extend(changed);
+        *usage = Arc::new(merged);
     }
 
     /// Puts `live` in the snapshot in place of the campaign with its id, or adds it.

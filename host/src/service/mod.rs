@@ -12,6 +12,7 @@
 
 mod campaigns;
 mod checks;
+mod commit_locks;
 mod coupons;
 mod customer_import;
 mod customers;
@@ -161,8 +162,9 @@ pub struct Service {
     max_clock_skew: std::time::Duration,
     /// The server's clock: commits are priced at it, and evaluations without an `at`.
     clock: Clock,
-    /// Serialises this process's commits and cancels (SQLite's write lock, taken at the
-    /// start of each, serialises them across processes).
+    /// Serialises this process's commits and cancels on SQLite (whose write lock, taken at
+    /// the start of each, serialises them across processes); on PostgreSQL they take the
+    /// locks of what they touch instead ([`crate::store::CommitLock`]).
     commits: tokio::sync::Mutex<()>,
     /// Commits and cancels that reached the database and ended: while it moves, those
     /// waiting for their turn wait on.

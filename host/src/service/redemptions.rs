@@ -12,6 +12,7 @@
 //! another channel's key can neither replay it (which would read its answer) nor cancel
 //! it ([`may_see`]).
 
+use super::commit_locks;
 use super::evaluator::Snapshot;
 use super::events;
 use super::orders::{may_see, order_day, PricedCampaign};
@@ -25,7 +26,8 @@ use crate::model::webhook::EventType;
 use crate::model::{Basket, FieldProblem};
 use crate::money::currency;
 use crate::store::{
-    CampaignTake, CommitTx, NewRedemption, NewReward, OrderForReturn, PointsLot, PurchasedUnits,
+    Backend, CampaignTake, CommitLock, CommitTx, NewRedemption, NewReward, OrderForReturn,
+    PointsLot, PurchasedUnits, StoredRedemption,
 };
 use chrono::NaiveDate;
 use chrono::{DateTime, Offset, SubsecRound, Utc};
@@ -33,7 +35,7 @@ use remise_model::customer_data::DEFAULT_HISTORY_WINDOW_DAYS;
 use remise_model::order_return::OrderState;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,30 +106,21 @@ impl Service {
         })
     }
 
-    /// Commits order `order_id` for a validated basket with the key `caller`:
-    /// re-evaluates it against what is left of every budget, cap and coupon, records what
-    /// applied and which key committed it, and answers once it is durable. The same order
-    /// with the same basket, from a key that may see it ([`may_see`]), answers the first
-    /// answer again and counts once; with another basket, or after a cancel, it is a
-    /// conflict. From a key that may not see it, it is a conflict that says nothing of the
-    /// order: its answer is another channel's.
+    /// Commits order `order_id` for a validated basket with the key `caller`: prices it
+    /// against what is left of every budget, cap and coupon, records what applied and
+    /// which key committed it, and answers once it is durable. The same order with the
+    /// same basket, from a key that may see it ([`may_see`]), answers the first answer
+    /// again and counts once; with another basket, or after a cancel, it is a conflict.
+    /// From a key that may not see it, it is a conflict that says nothing of the order:
+    /// its answer is another channel's.
+    ///
+    /// The plugins run before anything is locked. The commit then locks the order and the
+    /// limited campaigns the answer takes from ([`commit_locks::locks_of`]), re-reads their
+    /// usage, and records the answer when it still holds; when a limit changed it (another
+    /// order took the last of a budget meanwhile), it prices the basket again under the
+    /// locks, and starts over with more locks if the new answer takes from campaigns it
+    /// has not locked.
     pub async fn redeem(
-        &self,
-        order_id: String,
-        request: Basket,
-        explain: bool,
-        caller: &KeyInfo,
-    ) -> Result<Redeemed, ServiceError> {
-        let turn = self.commit_turn().await?;
-        let result = self
-            .redeem_in_turn(order_id, request, explain, caller)
-            .await;
-        turn.end(&result);
-        result
-    }
-
-    /// [`Service::redeem`], once this commit's turn has come.
-    async fn redeem_in_turn(
         &self,
         order_id: String,
         request: Basket,
@@ -136,69 +129,79 @@ impl Service {
     ) -> Result<Redeemed, ServiceError> {
         let request_hash = fingerprint(&request);
         self.ensure_fresh_for_commit().await?;
-        let mut tx = self.store.begin_commit().await?;
-        if let Some(existing) = tx.redemption(&order_id).await? {
-            if !may_see(existing.key_hash.as_deref(), caller) {
-                return Err(ServiceError::Conflict(format!(
-                    "order id {order_id} is taken by another key's order; order ids are \
-                     unique across channels"
-                )));
-            }
-            if existing.cancelled_at.is_some() {
-                return Err(ServiceError::Conflict(format!(
-                    "order {order_id} was cancelled; a new order needs a new order_id"
-                )));
-            }
-            if !same_basket(&existing.request_hash, &request) {
-                return Err(ServiceError::Conflict(format!(
-                    "order {order_id} was committed with another basket"
-                )));
-            }
-            let response = serde_json::from_str(&existing.response).map_err(|e| {
-                ServiceError::Unavailable(format!("stored answer of {order_id}: {e}"))
-            })?;
-            return Ok(Redeemed {
-                response,
-                replayed: true,
-            });
+        if let Some(existing) = self.store.redemption(&order_id).await? {
+            return answer_again(&order_id, existing, &request, caller);
         }
-
+        // As sent: the order may be committed meanwhile, and a retry is the same basket
+        // as sent, not as priced at the server's time.
+        let sent = request.clone();
         // The server's clock decides what a commit grants: its schedules, coupon expiry,
         // per-customer periods and the day it is recorded on.
         let now = self.clock.now();
         let request = at_server_time(request, now, self.max_clock_skew)?;
         let request = self.with_stored_profile(request).await;
         let snapshot = self.evaluator.snapshot();
-        let campaigns = Arc::new(tx.usage().await?);
-        let customer = match &request.customer {
-            Some(customer) => tx.customer_uses(&customer.id).await?,
-            None => Vec::new(),
+        let usage = self.usage_for_commit(&request, &snapshot).await?;
+        let (request, response) = self
+            .price_for_commit(request, explain, &snapshot, &usage, now)
+            .await?;
+        let mut priced = Priced {
+            locks: commit_locks::locks_of(&order_id, &request, &response, &snapshot),
+            request,
+            response,
+            usage,
         };
-        let coupons = if request.coupons.is_empty() {
-            HashMap::new()
-        } else {
-            tx.coupon_states(&codes(&request)).await?
-        };
-        // The balance a commit may spend is read in its own transaction: commits run one
-        // at a time, so no other commit can spend the same points meanwhile.
-        let customer_data = match &request.customer {
-            Some(customer) if snapshot.reads_customer => Some(Arc::new(
-                tx.customer_data(&customer.id, now, DEFAULT_HISTORY_WINDOW_DAYS)
-                    .await?,
-            )),
-            _ => None,
-        };
-        let usage = Usage {
-            campaigns: campaigns.clone(),
-            customer,
-            coupons,
-            customer_data: customer_data.clone(),
-        };
-        // The plugins run on the commits' own thread, and their time counts from when they
-        // start there: neither waiting for the commits ahead of this one nor evaluations
-        // queued on the evaluation threads is plugin time.
-        let journal_usage = usage.clone();
-        let (mut request, mut response) = self
+        for _ in 0..MAX_LOCKING_ROUNDS {
+            let turn = self.commit_turn().await?;
+            let result = self
+                .record_in_turn(
+                    &order_id,
+                    (&request_hash, &sent),
+                    priced,
+                    &snapshot,
+                    explain,
+                    caller,
+                    now,
+                )
+                .await;
+            turn.end(&result);
+            match result? {
+                Round::Recorded(redeemed) => return Ok(redeemed),
+                Round::NeedsMoreLocks(again) => priced = *again,
+            }
+        }
+        Err(ServiceError::Busy(format!(
+            "order {order_id}: the campaigns it may take from kept changing while it was \
+             committed; retry"
+        )))
+    }
+
+    /// What a commit prices its basket against: the usage as last seen by this host (its
+    /// locks re-read what counts), the customer's redemptions and data, the coupons.
+    async fn usage_for_commit(
+        &self,
+        request: &Basket,
+        snapshot: &Snapshot,
+    ) -> Result<Usage, ServiceError> {
+        let mut usage = self.usage_for_evaluation(request, snapshot).await?;
+        if let (Some(customer), false) = (&request.customer, snapshot.caps_customers) {
+            usage.customer = self.store.customer_uses(&customer.id).await?;
+        }
+        Ok(usage)
+    }
+
+    /// Runs the plugins for a commit on the commits' own threads, whose time counts from
+    /// when they start there: neither waiting for other commits nor evaluations queued on
+    /// the evaluation threads is plugin time.
+    async fn price_for_commit(
+        &self,
+        request: Basket,
+        explain: bool,
+        snapshot: &Arc<Snapshot>,
+        usage: &Usage,
+        now: DateTime<Utc>,
+    ) -> Result<(Basket, EvaluateResponse), ServiceError> {
+        let (request, response) = self
             .evaluator
             .run_commit(request, explain, snapshot.clone(), usage.clone(), now)
             .await?;
@@ -206,11 +209,145 @@ impl Service {
         // not lose a discount for that, so the basket gets one more run with a new budget.
         // A plugin too slow twice is set aside, as in an evaluation: it costs only itself.
         if timed_out(&response) {
-            (request, response) = self
+            return self
                 .evaluator
-                .run_commit(request, explain, snapshot.clone(), usage, now)
-                .await?;
+                .run_commit(request, explain, snapshot.clone(), usage.clone(), now)
+                .await;
         }
+        Ok((request, response))
+    }
+
+    /// One round of [`Service::redeem`], once this commit's turn has come: takes
+    /// `priced`'s locks, and records its answer, or one priced again under them, or
+    /// answers which locks the next round needs. `sent` is the basket as sent, with its
+    /// fingerprint `request_hash`.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_in_turn(
+        &self,
+        order_id: &str,
+        (request_hash, sent): (&str, &Basket),
+        priced: Priced,
+        snapshot: &Arc<Snapshot>,
+        explain: bool,
+        caller: &KeyInfo,
+        now: DateTime<Utc>,
+    ) -> Result<Round, ServiceError> {
+        let mut tx = self.store.begin_commit(&priced.locks).await?;
+        if let Some(existing) = tx.redemption(order_id).await? {
+            let redeemed = answer_again(order_id, existing, sent, caller)?;
+            return Ok(Round::Recorded(redeemed));
+        }
+        let Priced {
+            locks,
+            request,
+            response,
+            usage,
+        } = priced;
+        let fresh = self
+            .usage_under_locks(&mut tx, &request, snapshot, &usage, &locks, now)
+            .await?;
+        let (request, response, usage) =
+            if commit_locks::still_holds(&response, &request, snapshot, &usage, &fresh, now) {
+                (request, response, usage)
+            } else {
+                crate::metrics::commit_priced_again();
+                let (request, response) = self
+                    .price_for_commit(request, explain, snapshot, &fresh, now)
+                    .await?;
+                let needed = commit_locks::locks_of(order_id, &request, &response, snapshot);
+                if !needed.is_subset(&locks) {
+                    return Ok(Round::NeedsMoreLocks(Box::new(Priced {
+                        locks: locks.union(&needed).cloned().collect(),
+                        request,
+                        response,
+                        usage: fresh,
+                    })));
+                }
+                (request, response, fresh)
+            };
+        let redeemed = self
+            .record(
+                tx,
+                order_id,
+                request_hash,
+                request,
+                response,
+                usage,
+                snapshot,
+                explain,
+                caller,
+                now,
+            )
+            .await?;
+        Ok(Round::Recorded(redeemed))
+    }
+
+    /// The usage a commit checks its answer against, read under its `locks`: that of the
+    /// locked campaigns over `priced`'s, the customer's redemptions, the coupons, and the
+    /// customer's data when the plugins read it.
+    async fn usage_under_locks(
+        &self,
+        tx: &mut CommitTx,
+        request: &Basket,
+        snapshot: &Snapshot,
+        priced: &Usage,
+        locks: &BTreeSet<CommitLock>,
+        now: DateTime<Utc>,
+    ) -> Result<Usage, ServiceError> {
+        let locked = tx.usage_of(commit_locks::locked_campaigns(locks)).await?;
+        let mut campaigns = (*priced.campaigns).clone();
+        for id in commit_locks::locked_campaigns(locks) {
+            match locked.get(id) {
+                Some(used) => campaigns.insert(id.to_string(), used.clone()),
+                None => campaigns.remove(id),
+            };
+        }
+        let customer = match &request.customer {
+            Some(customer) => tx.customer_uses(&customer.id).await?,
+            None => Vec::new(),
+        };
+        let coupons = if request.coupons.is_empty() {
+            HashMap::new()
+        } else {
+            tx.coupon_states(&codes(request)).await?
+        };
+        // The balance a commit may spend is read under the customer's lock: no other
+        // commit can spend the same points meanwhile.
+        let customer_data = match &request.customer {
+            Some(customer) if snapshot.reads_customer => Some(Arc::new(
+                tx.customer_data(&customer.id, now, DEFAULT_HISTORY_WINDOW_DAYS)
+                    .await?,
+            )),
+            _ => None,
+        };
+        Ok(Usage {
+            campaigns: Arc::new(campaigns),
+            customer,
+            coupons,
+            customer_data,
+        })
+    }
+
+    /// Records order `order_id` with `response`, priced for `request` against `usage`
+    /// under the locks `tx` holds, and commits.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        mut tx: CommitTx,
+        order_id: &str,
+        request_hash: &str,
+        request: Basket,
+        mut response: EvaluateResponse,
+        usage: Usage,
+        snapshot: &Arc<Snapshot>,
+        explain: bool,
+        caller: &KeyInfo,
+        now: DateTime<Utc>,
+    ) -> Result<Redeemed, ServiceError> {
+        let order_id = order_id.to_string();
+        let campaigns = usage.campaigns.clone();
+        let customer_data = usage.customer_data.clone();
+        let journal_usage = usage;
 
         // The engine's answer, before the commit adds what only it does (codes issued): what
         // a replay of the order's journal entry gives back.
@@ -219,7 +356,7 @@ impl Service {
             .map_err(|e| ServiceError::Unavailable(format!("answer of {order_id}: {e}")))?;
         let journal_basket = request.clone();
         if !response.rewards.is_empty() {
-            issue_rewards(&mut tx, &order_id, &request, &snapshot, &mut response, now).await?;
+            issue_rewards(&mut tx, &order_id, &request, snapshot, &mut response, now).await?;
         }
         let decimals = currency::minor_unit(&request.currency)
             .ok_or_else(|| EvaluateError::UnknownCurrency(request.currency.clone()))?;
@@ -264,7 +401,7 @@ impl Service {
         let stored = body.to_string();
         let priced_basket = serde_json::to_string(&request)
             .map_err(|e| ServiceError::Unavailable(format!("basket of {order_id}: {e}")))?;
-        let pricing = serde_json::to_string(&pricing_of(&response, &snapshot))
+        let pricing = serde_json::to_string(&pricing_of(&response, snapshot))
             .map_err(|e| ServiceError::Unavailable(format!("pricing of {order_id}: {e}")))?;
         // Kept only when a campaign that applied asked about the customer: a return then
         // re-prices with what its plugin was told.
@@ -282,7 +419,7 @@ impl Service {
         };
         tx.record(&NewRedemption {
             order_id: &order_id,
-            request_hash: &request_hash,
+            request_hash,
             response: &stored,
             customer_id: request.customer.as_ref().map(|c| c.id.as_str()),
             channel: &request.channel,
@@ -307,9 +444,13 @@ impl Service {
             tx.add_purchases(&customer.id, now.date_naive(), &bought, 1, 1)
                 .await?;
         }
-        let mut after = (*campaigns).clone();
+        // What the campaigns it took from have used once it is committed (exact for the
+        // limited ones, read under their locks).
+        let mut after = HashMap::with_capacity(takes.len());
         for take in &takes {
-            let used = after.entry(take.campaign_id.to_string()).or_default();
+            let used = after
+                .entry(take.campaign_id.to_string())
+                .or_insert_with(|| campaigns.get(take.campaign_id).cloned().unwrap_or_default());
             if take.discount_minor > 0 {
                 used.currency
                     .get_or_insert_with(|| request.currency.clone());
@@ -318,13 +459,13 @@ impl Service {
             used.granted_minor += take.discount_minor;
         }
         self.write_order_events(
-            &mut tx, &order_id, &request, &response, &snapshot, &campaigns, &after, now,
+            &mut tx, &order_id, &request, &response, snapshot, &campaigns, &after, now,
         )
         .await?;
         tx.commit().await?;
         self.outbox.notify_one();
         crate::metrics::redemption_committed();
-        self.evaluator.set_usage(after);
+        self.evaluator.merge_usage(after);
         self.evaluator.count(&response);
         // Every commit is journalled (its order's row is the record; this entry replays it).
         self.journal_evaluation(super::journal::Answered {
@@ -332,7 +473,7 @@ impl Service {
             body: &priced,
             answer: &response,
             explain,
-            snapshot: &snapshot,
+            snapshot,
             usage: journal_usage,
             now,
         });
@@ -363,7 +504,10 @@ impl Service {
         order_id: &str,
         caller: &KeyInfo,
     ) -> Result<Cancelled, ServiceError> {
-        let mut tx = self.store.begin_commit().await?;
+        let mut tx = self
+            .store
+            .begin_commit(&[CommitLock::Order(order_id.to_string())])
+            .await?;
         let existing = tx
             .redemption(order_id)
             .await?
@@ -461,11 +605,19 @@ impl Service {
         Ok(())
     }
 
-    /// Waits for this host's turn to commit or cancel (they are serialised). The wait
-    /// lasts while the commits ahead finish; once none has finished for
-    /// [`crate::store::PoolSettings::commit_lock_timeout`] (one is stuck, or the database
-    /// lock is held elsewhere), it ends with a 503 that asks to retry.
+    /// Waits for this host's turn to commit or cancel on SQLite, which writes one at a
+    /// time (on PostgreSQL, the turn comes at once: a commit waits only for the locks of
+    /// what it touches, [`CommitLock`]). The wait lasts while the commits ahead finish;
+    /// once none has finished for [`crate::store::PoolSettings::commit_lock_timeout`] (one
+    /// is stuck, or the database lock is held elsewhere), it ends with a 503 that asks to
+    /// retry.
     pub(super) async fn commit_turn(&self) -> Result<CommitTurn<'_>, ServiceError> {
+        if self.store.backend() == Backend::Postgres {
+            return Ok(CommitTurn {
+                _guard: None,
+                finished: &self.commits_finished,
+            });
+        }
         let patience = self.store.commit_lock_timeout();
         let lock = self.commits.lock();
         let mut lock = std::pin::pin!(lock);
@@ -474,7 +626,7 @@ impl Service {
             match tokio::time::timeout(patience, &mut lock).await {
                 Ok(guard) => {
                     return Ok(CommitTurn {
-                        _guard: guard,
+                        _guard: Some(guard),
                         finished: &self.commits_finished,
                     })
                 }
@@ -510,10 +662,10 @@ impl Service {
     }
 }
 
-/// This host's turn to commit or cancel: the commit lock of this process, held until it is
-/// dropped.
+/// This host's turn to commit or cancel: on SQLite, the commit lock of this process, held
+/// until it is dropped.
 pub(super) struct CommitTurn<'a> {
-    _guard: tokio::sync::MutexGuard<'a, ()>,
+    _guard: Option<tokio::sync::MutexGuard<'a, ()>>,
     finished: &'a AtomicU64,
 }
 
@@ -529,6 +681,59 @@ impl CommitTurn<'_> {
             self.finished.fetch_add(1, Ordering::AcqRel);
         }
     }
+}
+
+/// How many times a commit may start over with more locks before it answers 503: each
+/// round locks every campaign the last answer took from, so one is almost always enough.
+const MAX_LOCKING_ROUNDS: usize = 4;
+
+/// A basket priced for a commit, and what recording it locks.
+struct Priced {
+    locks: BTreeSet<CommitLock>,
+    request: Basket,
+    response: EvaluateResponse,
+    usage: Usage,
+}
+
+/// How one round of a commit ended.
+enum Round {
+    /// Committed (or answered again: the order was committed meanwhile).
+    Recorded(Redeemed),
+    /// Its answer, priced again under its locks, takes from a campaign it has not locked.
+    NeedsMoreLocks(Box<Priced>),
+}
+
+/// The answer to a commit of `order_id` that was committed before as `existing`: its
+/// first answer, when `caller` may see it and the basket is the same; a conflict
+/// otherwise.
+fn answer_again(
+    order_id: &str,
+    existing: StoredRedemption,
+    request: &Basket,
+    caller: &KeyInfo,
+) -> Result<Redeemed, ServiceError> {
+    if !may_see(existing.key_hash.as_deref(), caller) {
+        return Err(ServiceError::Conflict(format!(
+            "order id {order_id} is taken by another key's order; order ids are unique \
+             across channels"
+        )));
+    }
+    if existing.cancelled_at.is_some() {
+        return Err(ServiceError::Conflict(format!(
+            "order {order_id} was cancelled; a new order needs a new order_id"
+        )));
+    }
+    if !same_basket(&existing.request_hash, request) {
+        return Err(ServiceError::Conflict(format!(
+            "order {order_id} was committed with another basket"
+        )));
+    }
+    let response = serde_json::from_str(&existing.response)
+        .map_err(|e| ServiceError::Unavailable(format!("stored answer of {order_id}: {e}")))?;
+    Ok(Redeemed {
+        response,
+        replayed: true,
+    })
 }
 
 /// Draws for a reward code before giving up (60 random bits: a second draw is never

@@ -22,7 +22,7 @@ use crate::model::order_return::{
 };
 use crate::model::{Basket, Campaign, FieldProblem};
 use crate::money::currency;
-use crate::store::{HeldCampaign, NewReturn, PurchasedUnits, StoredReturn, TakeChange};
+use crate::store::{CommitLock, HeldCampaign, NewReturn, PurchasedUnits, StoredReturn, TakeChange};
 use chrono::{DateTime, SubsecRound, Utc};
 use remise_model::customer_data::CustomerData;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -132,7 +132,10 @@ impl Service {
         caller: &KeyInfo,
     ) -> Result<Returned, ServiceError> {
         let request_hash = fingerprint(&request);
-        let mut tx = self.store.begin_commit().await?;
+        let mut tx = self
+            .store
+            .begin_commit(&[CommitLock::Order(order_id.to_string())])
+            .await?;
         let order = tx
             .order_for_return(order_id)
             .await?

@@ -56,8 +56,8 @@ pub use personal_codes::{DistributionCounts, NewReward};
 pub use plugins::StoredPlugin;
 pub use points::StoredLot;
 pub use redemptions::{
-    CampaignTake, CommitTx, NewRedemption, PointsLot, RedemptionRow, StoredRedemption, UsageRow,
-    COMMIT_LOCK,
+    CampaignTake, CommitLock, CommitTx, NewRedemption, PointsLot, RedemptionRow, StoredRedemption,
+    UsageRow,
 };
 pub use returns::{HeldCampaign, NewReturn, OrderForReturn, StoredReturn, TakeChange};
 pub use shadows::{
@@ -116,7 +116,8 @@ impl Backend {
 pub struct PoolSettings {
     /// Connections at most; `None`: 4 for SQLite (it writes one at a time whatever the
     /// count; a few let reads proceed beside a write), 16 for PostgreSQL. Commits and the
-    /// readiness probe have [`RESERVED_CONNECTIONS`] more of their own.
+    /// readiness probe have [`RESERVED_CONNECTIONS`] (SQLite) or
+    /// [`RESERVED_CONNECTIONS_POSTGRES`] more of their own.
     pub max_connections: Option<u32>,
     /// How long a caller waits for a connection (a free one, or a new one while the
     /// database is unreachable) before its request fails with a 503.
@@ -142,10 +143,15 @@ impl Default for PoolSettings {
     }
 }
 
-/// The connections kept apart for commits, cancels and the readiness probe, so that no
-/// amount of other traffic (evaluations, unknown keys) can keep a commit waiting for a
-/// connection: commits take one at a time (they are serialised), the probe another.
+/// The connections kept apart for commits, cancels and the readiness probe on SQLite, so
+/// that no amount of other traffic (evaluations, unknown keys) can keep a commit waiting
+/// for a connection: commits take one at a time (SQLite writes one at a time), the probe
+/// another.
 pub const RESERVED_CONNECTIONS: u32 = 2;
+
+/// The same on PostgreSQL, where commits that share no lock ([`CommitLock`]) run in
+/// parallel, each on a connection of its own.
+pub const RESERVED_CONNECTIONS_POSTGRES: u32 = 10;
 
 /// What a pool is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,7 +265,8 @@ type CampaignRow = (String, String, i64, String, String);
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
-    /// Commits, cancels and the readiness probe ([`RESERVED_CONNECTIONS`]); the same pool
+    /// Commits, cancels and the readiness probe ([`RESERVED_CONNECTIONS`],
+    /// [`RESERVED_CONNECTIONS_POSTGRES`]); the same pool
     /// as `pool` for an in-memory database.
     reserved: AnyPool,
     backend: Backend,
@@ -347,7 +354,11 @@ impl Store {
         let reserved = if in_memory {
             pool.clone()
         } else {
-            connect(backend, url, settings, RESERVED_CONNECTIONS, Use::Reserved).await?
+            let reserved = match backend {
+                Backend::Sqlite => RESERVED_CONNECTIONS,
+                Backend::Postgres => RESERVED_CONNECTIONS_POSTGRES,
+            };
+            connect(backend, url, settings, reserved, Use::Reserved).await?
         };
         Ok(Store {
             pool,

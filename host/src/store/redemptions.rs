@@ -1,9 +1,10 @@
 //! Redemptions, campaign usage (budgets, caps, evaluation counters) and coupon uses in the
-//! store. A commit or a cancel is one [`CommitTx`], which holds the database's commit lock
-//! from its first read, so every read it makes is still true when it writes, whichever
-//! process or host runs it: on SQLite a `BEGIN IMMEDIATE` transaction (the file's write
-//! lock), on PostgreSQL a transaction that first takes a transaction-scoped advisory lock
-//! ([`COMMIT_LOCK`]), so the commits of every host sharing the database run one at a time.
+//! store. A commit or a cancel is one [`CommitTx`], which holds the locks of what it
+//! touches ([`CommitLock`]) from its first read, so every read it makes of them is still
+//! true when it writes, whichever process or host runs it: on SQLite a `BEGIN IMMEDIATE`
+//! transaction (the file's write lock, which covers everything), on PostgreSQL a
+//! transaction that first takes one transaction-scoped advisory lock per order, limited
+//! campaign or customer, in key order, so commits that share none of them run in parallel.
 //!
 //! Money is INTEGER minor units; every query is plain SQL that PostgreSQL also speaks.
 
@@ -109,12 +110,42 @@ pub struct UsageRow {
     pub applications: i64,
 }
 
-/// The PostgreSQL advisory lock key that commits and cancels take (an arbitrary constant:
-/// "remise" in ASCII).
-pub const COMMIT_LOCK: i64 = 0x72_65_6d_69_73_65;
+/// What a commit, a cancel or a return locks while it reads and writes. Two of them that
+/// share no lock run in parallel on PostgreSQL.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CommitLock {
+    /// An order id: two writes of one order (a retry, a cancel, a return) run one at a time.
+    Order(String),
+    /// A campaign with a cap, a budget, a per-customer limit or coupons: what its
+    /// commits check is still true when they write.
+    Campaign(String),
+    /// A customer whose points an order spends.
+    Customer(String),
+}
 
-/// A commit or cancel in progress: holds the commit lock until [`CommitTx::commit`] (or
-/// until dropped, which rolls back and so releases it).
+impl CommitLock {
+    /// Its PostgreSQL advisory lock key: the first 8 bytes of the SHA-256 of its kind and
+    /// id. Two locks that happen to share a key only wait for each other.
+    pub fn key(&self) -> i64 {
+        use sha2::{Digest, Sha256};
+        let (kind, id) = match self {
+            CommitLock::Order(id) => ("order", id),
+            CommitLock::Campaign(id) => ("campaign", id),
+            CommitLock::Customer(id) => ("customer", id),
+        };
+        let digest = Sha256::new()
+            .chain_update(kind)
+            .chain_update([0])
+            .chain_update(id)
+            .finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(first)
+    }
+}
+
+/// A commit or cancel in progress: holds its locks until [`CommitTx::commit`] (or until
+/// dropped, which rolls back and so releases them).
 pub struct CommitTx {
     pub(super) tx: Transaction<'static, Any>,
     /// Which event types some webhook receives, read in this transaction on its first
@@ -123,18 +154,27 @@ pub struct CommitTx {
 }
 
 impl Store {
-    /// Starts a commit or a cancel, on a connection reserved for them: waits for the
-    /// commit lock at most [`Store::commit_lock_timeout`] (PostgreSQL's `lock_timeout`,
-    /// SQLite's busy timeout on these connections), then fails.
-    pub async fn begin_commit(&self) -> Result<CommitTx, StoreError> {
+    /// Starts a commit or a cancel that touches `locks`, on a connection reserved for
+    /// them: waits for each lock at most [`Store::commit_lock_timeout`] (PostgreSQL's
+    /// `lock_timeout`, SQLite's busy timeout on these connections), then fails. Locks are
+    /// taken in key order, so two commits never wait for each other in a circle.
+    pub async fn begin_commit<'a>(
+        &self,
+        locks: impl IntoIterator<Item = &'a CommitLock>,
+    ) -> Result<CommitTx, StoreError> {
         let tx = match self.backend {
             Backend::Sqlite => self.reserved.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => {
+                let mut keys: Vec<i64> = locks.into_iter().map(CommitLock::key).collect();
+                keys.sort_unstable();
+                keys.dedup();
                 let mut tx = self.reserved.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(COMMIT_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
+                for key in keys {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx
             }
         };
@@ -142,6 +182,13 @@ impl Store {
             tx,
             receivers: None,
         })
+    }
+
+    /// The redemption of `order_id`, if one was ever committed (read outside any commit:
+    /// a commit reads it again once it holds the order's lock).
+    pub async fn redemption(&self, order_id: &str) -> Result<Option<StoredRedemption>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        redemption(&mut conn, order_id).await
     }
 
     /// Every campaign's usage.
@@ -229,31 +276,54 @@ impl Store {
     }
 }
 
+/// The redemption of `order_id` on `conn`, if one was ever committed.
+async fn redemption(
+    conn: &mut AnyConnection,
+    order_id: &str,
+) -> Result<Option<StoredRedemption>, StoreError> {
+    type Row = (String, String, Option<String>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT request_hash, response, cancelled_at, key_hash FROM redemptions \
+         WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|(request_hash, response, cancelled_at, key_hash)| {
+        Ok(StoredRedemption {
+            request_hash,
+            response,
+            cancelled_at: cancelled_at
+                .map(|t| parse_timestamp(&t).map_err(|e| column("cancelled_at", e)))
+                .transpose()?,
+            key_hash,
+        })
+    })
+    .transpose()
+}
+
 impl CommitTx {
-    /// The redemption of `order_id`, if one was ever committed.
+    /// The redemption of `order_id`, if one was ever committed, as of this transaction.
     pub async fn redemption(
         &mut self,
         order_id: &str,
     ) -> Result<Option<StoredRedemption>, StoreError> {
-        type Row = (String, String, Option<String>, Option<String>);
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT request_hash, response, cancelled_at, key_hash FROM redemptions \
-             WHERE order_id = $1",
-        )
-        .bind(order_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        row.map(|(request_hash, response, cancelled_at, key_hash)| {
-            Ok(StoredRedemption {
-                request_hash,
-                response,
-                cancelled_at: cancelled_at
-                    .map(|t| parse_timestamp(&t).map_err(|e| column("cancelled_at", e)))
-                    .transpose()?,
-                key_hash,
-            })
-        })
-        .transpose()
+        redemption(&mut self.tx, order_id).await
+    }
+
+    /// The usage of the campaigns `ids`, as of this transaction (those that have used
+    /// nothing are absent).
+    pub async fn usage_of(
+        &mut self,
+        ids: impl IntoIterator<Item = &str>,
+    ) -> Result<HashMap<String, CampaignUsage>, StoreError> {
+        let mut usage = HashMap::new();
+        for id in ids {
+            if let Some((id, row)) = usage_rows(&mut self.tx, Some(id)).await?.into_iter().next() {
+                usage.insert(id, row.usage);
+            }
+        }
+        Ok(usage)
     }
 
     /// Every campaign's usage, as of this transaction.
