@@ -129,7 +129,8 @@ impl Service {
     ) -> Result<Redeemed, ServiceError> {
         let request_hash = fingerprint(&request);
         self.ensure_fresh_for_commit().await?;
-        if let Some(existing) = self.store.redemption(&order_id).await? {
+        let store = self.store.for_commits();
+        if let Some(existing) = store.redemption(&order_id).await? {
             return answer_again(&order_id, existing, &request, caller);
         }
         // As sent: the order may be committed meanwhile, and a retry is the same basket
@@ -141,7 +142,9 @@ impl Service {
         let request = at_server_time(request, now, self.max_clock_skew)?;
         let request = self.with_stored_profile(request).await;
         let snapshot = self.evaluator.snapshot();
-        let usage = self.usage_for_commit(&request, &snapshot).await?;
+        let usage = self
+            .usage_for_commit(&store, &request, &snapshot, now)
+            .await?;
         let (request, response) = self
             .price_for_commit(request, explain, &snapshot, &usage, now)
             .await?;
@@ -177,17 +180,38 @@ impl Service {
     }
 
     /// What a commit prices its basket against: the usage as last seen by this host (its
-    /// locks re-read what counts), the customer's redemptions and data, the coupons.
+    /// locks re-read what counts), the customer's redemptions and data, the coupons, read
+    /// through the connections reserved for commits (`store`, [`crate::store::Store::for_commits`]).
     async fn usage_for_commit(
         &self,
+        store: &crate::store::Store,
         request: &Basket,
         snapshot: &Snapshot,
+        now: DateTime<Utc>,
     ) -> Result<Usage, ServiceError> {
-        let mut usage = self.usage_for_evaluation(request, snapshot).await?;
-        if let (Some(customer), false) = (&request.customer, snapshot.caps_customers) {
-            usage.customer = self.store.customer_uses(&customer.id).await?;
-        }
-        Ok(usage)
+        let customer = match &request.customer {
+            Some(customer) => store.customer_uses(&customer.id).await?,
+            None => Vec::new(),
+        };
+        let coupons = if request.coupons.is_empty() {
+            HashMap::new()
+        } else {
+            store.coupon_states(&codes(request)).await?
+        };
+        let customer_data = match &request.customer {
+            Some(customer) if snapshot.reads_customer => Some(Arc::new(
+                store
+                    .customer_data(&customer.id, now, DEFAULT_HISTORY_WINDOW_DAYS)
+                    .await?,
+            )),
+            _ => None,
+        };
+        Ok(Usage {
+            campaigns: self.evaluator.usage(),
+            customer,
+            coupons,
+            customer_data,
+        })
     }
 
     /// Runs the plugins for a commit on the commits' own threads, whose time counts from

@@ -386,6 +386,16 @@ impl Store {
         })
     }
 
+    /// This store reading through the connections reserved for commits: what a commit
+    /// reads before it takes its locks, so that no amount of other traffic keeps it
+    /// waiting for a connection.
+    pub fn for_commits(&self) -> Store {
+        Store {
+            pool: self.reserved.clone(),
+            ..self.clone()
+        }
+    }
+
     /// How long a commit waits for the commit lock ([`PoolSettings::commit_lock_timeout`]).
     pub fn commit_lock_timeout(&self) -> Duration {
         self.commit_lock_timeout
