@@ -268,13 +268,21 @@ impl Service {
             usage,
         } = priced;
         let fresh = self
-            .usage_under_locks(&mut tx, &request, snapshot, &usage, &locks, now)
+            .usage_under_locks(&mut tx, &request, snapshot, &locks, now)
             .await?;
+        let locked = fresh.campaigns.clone();
         let (request, response, usage) =
             if commit_locks::still_holds(&response, &request, snapshot, &usage, &fresh, now) {
                 (request, response, usage)
             } else {
                 crate::metrics::commit_priced_again();
+                // Priced again against every campaign's usage: the locked ones' as read.
+                let mut campaigns = (*usage.campaigns).clone();
+                campaigns.extend(locked.iter().map(|(id, used)| (id.clone(), used.clone())));
+                let fresh = Usage {
+                    campaigns: Arc::new(campaigns),
+                    ..fresh
+                };
                 let (request, response) = self
                     .price_for_commit(request, explain, snapshot, &fresh, now)
                     .await?;
@@ -296,7 +304,7 @@ impl Service {
                 request_hash,
                 request,
                 response,
-                usage,
+                (usage, &locked),
                 snapshot,
                 explain,
                 caller,
@@ -307,25 +315,18 @@ impl Service {
     }
 
     /// The usage a commit checks its answer against, read under its `locks`: that of the
-    /// locked campaigns over `priced`'s, the customer's redemptions, the coupons, and the
-    /// customer's data when the plugins read it.
+    /// locked campaigns (only theirs: the others' cannot change what it grants), the
+    /// customer's redemptions, the coupons, and the customer's data when the plugins read
+    /// it.
     async fn usage_under_locks(
         &self,
         tx: &mut CommitTx,
         request: &Basket,
         snapshot: &Snapshot,
-        priced: &Usage,
         locks: &BTreeSet<CommitLock>,
         now: DateTime<Utc>,
     ) -> Result<Usage, ServiceError> {
-        let locked = tx.usage_of(commit_locks::locked_campaigns(locks)).await?;
-        let mut campaigns = (*priced.campaigns).clone();
-        for id in commit_locks::locked_campaigns(locks) {
-            match locked.get(id) {
-                Some(used) => campaigns.insert(id.to_string(), used.clone()),
-                None => campaigns.remove(id),
-            };
-        }
+        let campaigns = tx.usage_of(commit_locks::locked_campaigns(locks)).await?;
         let customer = match &request.customer {
             Some(customer) => tx.customer_uses(&customer.id).await?,
             None => Vec::new(),
@@ -353,7 +354,8 @@ impl Service {
     }
 
     /// Records order `order_id` with `response`, priced for `request` against `usage`
-    /// under the locks `tx` holds, and commits.
+    /// under the locks `tx` holds, and commits. `locked` is the usage of the locked
+    /// campaigns as read under those locks: what their counters and events move on from.
     #[allow(clippy::too_many_arguments)]
     async fn record(
         &self,
@@ -362,7 +364,7 @@ impl Service {
         request_hash: &str,
         request: Basket,
         mut response: EvaluateResponse,
-        usage: Usage,
+        (usage, locked): (Usage, &HashMap<String, CampaignUsage>),
         snapshot: &Arc<Snapshot>,
         explain: bool,
         caller: &KeyInfo,
@@ -470,11 +472,17 @@ impl Service {
         }
         // What the campaigns it took from have used once it is committed (exact for the
         // limited ones, read under their locks).
-        let mut after = HashMap::with_capacity(takes.len());
+        let before: HashMap<String, CampaignUsage> = takes
+            .iter()
+            .map(|take| {
+                let id = take.campaign_id;
+                let used = locked.get(id).or_else(|| campaigns.get(id));
+                (id.to_string(), used.cloned().unwrap_or_default())
+            })
+            .collect();
+        let mut after = before.clone();
         for take in &takes {
-            let used = after
-                .entry(take.campaign_id.to_string())
-                .or_insert_with(|| campaigns.get(take.campaign_id).cloned().unwrap_or_default());
+            let used = after.entry(take.campaign_id.to_string()).or_default();
             if take.discount_minor > 0 {
                 used.currency
                     .get_or_insert_with(|| request.currency.clone());
@@ -483,7 +491,7 @@ impl Service {
             used.granted_minor += take.discount_minor;
         }
         self.write_order_events(
-            &mut tx, &order_id, &request, &response, snapshot, &campaigns, &after, now,
+            &mut tx, &order_id, &request, &response, snapshot, &before, &after, now,
         )
         .await?;
         tx.commit().await?;

@@ -311,17 +311,19 @@ impl CommitTx {
         redemption(&mut self.tx, order_id).await
     }
 
-    /// The usage of the campaigns `ids`, as of this transaction (those that have used
-    /// nothing are absent).
+    /// The usage of each of the campaigns `ids`, as of this transaction (zero for those
+    /// that have used nothing).
     pub async fn usage_of(
         &mut self,
         ids: impl IntoIterator<Item = &str>,
     ) -> Result<HashMap<String, CampaignUsage>, StoreError> {
         let mut usage = HashMap::new();
         for id in ids {
-            if let Some((id, row)) = usage_rows(&mut self.tx, Some(id)).await?.into_iter().next() {
-                usage.insert(id, row.usage);
-            }
+            let row = usage_rows(&mut self.tx, Some(id)).await?.into_iter().next();
+            usage.insert(
+                id.to_string(),
+                row.map(|(_, row)| row.usage).unwrap_or_default(),
+            );
         }
         Ok(usage)
     }
