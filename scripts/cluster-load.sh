@@ -6,14 +6,18 @@
 # install postgresql): scripts/with-postgres.sh then starts a throwaway one.
 #
 #   (a) POST /v1/evaluate on both hosts at once: total requests/s, p50, p99;
-#   (b) commits on one hot budget row: POST /v1/redemptions, each order unique, on both
-#       hosts at once; one campaign with a huge budget applies to every order. Afterwards
+#   (b) commits on one hot budget row: POST /v1/redemptions, each order (and its
+#       customer) unique, on both hosts at once; one campaign with a huge budget applies to
+#       every order. Afterwards
 #       the orders wrk left unanswered are sent again (each is then committed exactly
 #       once), and the campaign's stats must count exactly the committed orders it applied
 #       to, with the discount granted equal to the budget consumed and to those orders
 #       times one order's discount. (On a starved machine an order's plugin can time out:
 #       it is committed without the campaign, and the script says how many were.)
-#   (c) the same commits against one host on a fresh SQLite file, for comparison.
+#   (c) the same commits spread over 20 budgeted campaigns (one per store: each order goes
+#       to the next store in turn), on both hosts at once, checked the same way over the
+#       20 campaigns' stats;
+#   (d) the hot-row commits of (b) against one host on a fresh SQLite file, for comparison.
 #
 # Bounded: DURATION seconds of load per part (default 15), plus set-up. wrk's threads are
 # given to the hosts in turn (thread 1 the first host, thread 2 the second, ...).
@@ -90,6 +94,7 @@ from decimal import Decimal
 
 KEY = "cluster-load-admin-key-0123456789abcdef"
 HOT = "hot-budget"
+SPREAD = [f"spread-{n:02d}" for n in range(20)]
 BUDGET = Decimal("1000000000.00")
 
 def call(port, method, path, body=None):
@@ -107,8 +112,8 @@ def lines():
              "unit_price": f"{(236 + i * 1297 % 2453) // 100}.{(236 + i * 1297 % 2453) % 100:02d}",
              "categories": ["apparel"]} for i in range(20)]
 
-def basket(channel):
-    return {"currency": "EUR", "channel": channel, "store": "paris-rivoli",
+def basket(channel, store="paris-rivoli"):
+    return {"currency": "EUR", "channel": channel, "store": store,
             "customer": {"id": "c-1", "loyalty_tier": "gold", "segments": ["card-holder"]},
             "lines": lines()}
 
@@ -134,10 +139,26 @@ def setup(port, work):
          "audience": {"channels": ["app"]}, "limits": {"budget": str(BUDGET), "budget_currency": "EUR"}})
     if status != 201:
         sys.exit(f"creating campaign {HOT}: {status} {answer}")
+    # The same offer and budget 20 times, one per store of channel `till`.
+    for n, campaign in enumerate(SPREAD):
+        status, answer = call(port, "POST", "/v1/campaigns",
+            {"id": campaign, "name": f"store {n} budget row", "plugin": "threshold-discount",
+             "status": "active", "params": {"tiers": [{"min_subtotal": "100.00", "percent_off": "10"}]},
+             "audience": {"channels": ["till"], "stores": [f"store-{n:02d}"]},
+             "limits": {"budget": str(BUDGET), "budget_currency": "EUR"}})
+        if status != 201:
+            sys.exit(f"creating campaign {campaign}: {status} {answer}")
     open(f"{work}/evaluate.json", "w").write(json.dumps(basket("store")))
-    # The redemption body, with @ORDER@ where the wrk script puts each order id.
+    # The redemption bodies, with @ORDER@ where the wrk script puts each order id (and
+    # @STORE@ its store).
+    # @CUSTOMER@ its customer: each order its own, as on a sale day (one customer's orders
+    # update the same purchase rows, so would wait for each other).
     body = {"order_id": "@ORDER@", **basket("app")}
+    body["customer"]["id"] = "@CUSTOMER@"
     open(f"{work}/redeem.json", "w").write(json.dumps(body))
+    body = {"order_id": "@ORDER@", **basket("till", "@STORE@")}
+    body["customer"]["id"] = "@CUSTOMER@"
+    open(f"{work}/spread.json", "w").write(json.dumps(body))
 
 def evaluate(port, channel):
     status, answer = call(port, "POST", "/v1/evaluate", basket(channel))
@@ -159,6 +180,11 @@ def hot_discount(port):
     ids = [a["campaign"] for a in answer["applied"]]
     if ids != [HOT]:
         sys.exit(f"the hot basket applies {ids}, not [{HOT!r}]")
+    for n, campaign in enumerate(SPREAD):
+        status, spread = call(port, "POST", "/v1/evaluate", basket("till", f"store-{n:02d}"))
+        ids = [a["campaign"] for a in spread["applied"]] if status == 200 else spread
+        if ids != [campaign] or spread["discount_total"] != answer["discount_total"]:
+            sys.exit(f"the basket of store-{n:02d} applies {ids}, not [{campaign!r}]")
     print(answer["discount_total"])
 
 def evaluations(port):
@@ -168,11 +194,12 @@ def evaluations(port):
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                if line.startswith("remise_evaluations_total"))
 
-def reconcile(ports, work, results, discount):
+def reconcile(ports, work, results, discount, mode):
     """Orders wrk sent but saw no 201/200 for (in flight when it stopped, or refused) are
     sent again: each is then committed exactly once (201 now, or 200 when it had been).
-    The hot campaign's stats must then count exactly the committed orders it applied to
-    (an order committed while its plugin timed out, on a starved machine, gets nothing)."""
+    The campaigns' stats (the hot one's, or the 20 spread ones' summed) must then count
+    exactly the committed orders they applied to (an order committed while its plugin
+    timed out, on a starved machine, gets nothing)."""
     counts, discounts = {}, {}
     for line in open(results):
         key, value = line.split()
@@ -181,11 +208,14 @@ def reconcile(ports, work, results, discount):
         else:
             counts[key] = int(value)
     pending = [l.strip() for l in open(f"{work}/pending.txt") if l.strip()]
-    template = open(f"{work}/redeem.json").read()
+    template = open(f"{work}/{mode}.json").read()
     again = {}
     other = None
     for i, order in enumerate(pending):
-        body = json.loads(template.replace("@ORDER@", order))
+        # The store the wrk script gave it: its counter's, the id's last part.
+        store = f"store-{int(order.rsplit('-', 1)[1]) % 20:02d}"
+        body = json.loads(template.replace("@ORDER@", order).replace("@STORE@", store)
+                          .replace("@CUSTOMER@", f"c-{order}"))
         status, answer = call(ports[i % len(ports)], "POST", "/v1/redemptions", body)
         again[status] = again.get(status, 0) + 1
         if status in (200, 201):
@@ -216,16 +246,19 @@ def reconcile(ports, work, results, discount):
         print(f"  {committed - applied} of {committed} committed orders got another discount than "
               f"{discount} ({ {d: n for d, n in discounts.items() if d != discount} }); "
               f"one of them: rejected {why or '?'}")
-    status, stats = call(ports[-1], "GET", f"/v1/campaigns/{HOT}/stats")
-    if status != 200:
-        sys.exit(f"stats: {status} {stats}")
-    granted = Decimal(stats["discount_granted"])
-    consumed = Decimal(stats["budget"]) - Decimal(stats["budget_left"])
-    print(f"  stats: {stats['redemptions']} redemptions, discount granted {granted}, "
+    redemptions, granted, consumed = 0, Decimal(0), Decimal(0)
+    for campaign in ([HOT] if mode == "redeem" else SPREAD):
+        status, stats = call(ports[-1], "GET", f"/v1/campaigns/{campaign}/stats")
+        if status != 200:
+            sys.exit(f"stats of {campaign}: {status} {stats}")
+        redemptions += stats["redemptions"]
+        granted += Decimal(stats["discount_granted"])
+        consumed += Decimal(stats["budget"]) - Decimal(stats["budget_left"])
+    print(f"  stats: {redemptions} redemptions, discount granted {granted}, "
           f"budget consumed {consumed}")
     ok = True
-    if stats["redemptions"] != applied:
-        print(f"  MISMATCH: {applied} committed orders got the hot campaign, stats count {stats['redemptions']}")
+    if redemptions != applied:
+        print(f"  MISMATCH: {applied} committed orders got the campaign, stats count {redemptions}")
         ok = False
     if granted != consumed:
         print(f"  MISMATCH: discount granted {granted} != budget consumed {consumed}")
@@ -238,7 +271,7 @@ def reconcile(ports, work, results, discount):
         ok = False
     if not ok:
         sys.exit(1)
-    print(f"  check: redemptions = committed orders with the hot campaign = {applied}; "
+    print(f"  check: redemptions = committed orders with the campaign = {applied}; "
           f"discount granted = budget consumed = {applied} × {discount}")
 
 if __name__ == "__main__":
@@ -252,13 +285,14 @@ if __name__ == "__main__":
     elif what == "evaluations":
         print(int(evaluations(args[0])))
     elif what == "reconcile":
-        reconcile(args[3:], args[0], args[1], args[2])
+        reconcile(args[4:], args[0], args[1], args[2], args[3])
 PY
 
 # wrk_script MODE PORT...: a wrk script giving each thread to the next host in turn.
 # MODE evaluate: the fixed 20-line basket. MODE redeem: each request a new order id
 # (a run id, the thread, a counter); the answers' order ids are ticked off, and the ones
-# without a 201/200 are written to $work/pending.txt; counts to $work/results.txt.
+# without a 201/200 are written to $work/pending.txt; counts to $work/results.txt. MODE
+# spread: as redeem, each order at the next of the 20 stores.
 run_id="$(date +%s)-$$"
 wrk_script() {
   local mode=$1; shift
@@ -284,9 +318,9 @@ local f = io.open("$work/$mode.json", "r")
 wrk.body = f:read("*a")
 f:close()
 LUA
-  if [ "$mode" = redeem ]; then
+  if [ "$mode" != evaluate ]; then
     cat >> "$work/$mode.lua" <<LUA
-local head, tail = wrk.body:match("^(.-)@ORDER@(.*)$")
+local template = wrk.body
 local counter = 0
 function init(args)
   pending = {}
@@ -295,9 +329,11 @@ function init(args)
 end
 function request()
   counter = counter + 1
-  local id = "$run_id-t" .. tid .. "-" .. counter
+  local id = "$run_id-$mode-t" .. tid .. "-" .. counter
   pending[id] = true
-  return wrk.format(nil, "/v1/redemptions", nil, head .. id .. tail)
+  local store = string.format("store-%02d", counter % 20)
+  local body = template:gsub("@ORDER@", id):gsub("@STORE@", store):gsub("@CUSTOMER@", "c-" .. id)
+  return wrk.format(nil, "/v1/redemptions", nil, body)
 end
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
@@ -321,7 +357,7 @@ function done(summary, latency, requests)
   local out = io.open("$work/results.txt", "w")
   local line = string.format("%.0f requests/s, p50 %.2f ms, p99 %.2f ms", summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000)
-  if "$mode" == "redeem" then
+  if "$mode" ~= "evaluate" then
     local p = io.open("$work/pending.txt", "w")
     local ok = 0
     local counts, discounts, other = {}, {}, nil
@@ -371,7 +407,7 @@ run_wrk() {
   local mode=$1; shift
   wrk_script "$mode" "$@"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
-    -s "$work/$mode.lua" "http://127.0.0.1:$1/v1/$([ "$mode" = redeem ] && echo redemptions || echo evaluate)" \
+    -s "$work/$mode.lua" "http://127.0.0.1:$1/v1/$([ "$mode" = evaluate ] && echo evaluate || echo redemptions)" \
     | tee "$work/wrk-$mode.txt"
 }
 
@@ -385,7 +421,7 @@ start a "$port_a" "$DATABASE_URL"
 start b "$port_b" "$DATABASE_URL"
 ready "$port_a" a
 ready "$port_b" b
-echo "creating 1,001 campaigns through the first host"
+echo "creating 1,021 campaigns through the first host"
 python3 "$work/cluster.py" setup "$port_a" "$work"
 python3 "$work/cluster.py" check-evaluate "$port_a" "$port_b"
 hot=$(python3 "$work/cluster.py" hot-discount "$port_b")
@@ -405,22 +441,29 @@ echo
 echo "== (b) POST /v1/redemptions on one hot budget row, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
 run_wrk redeem "$port_a" "$port_b"
 result_b=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
-python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" "$port_a" "$port_b"
+python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" redeem "$port_a" "$port_b"
+
+echo
+echo "== (c) POST /v1/redemptions spread over 20 budgeted campaigns, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+run_wrk spread "$port_a" "$port_b"
+result_c=$(grep '^RESULT' "$work/wrk-spread.txt" | sed 's/^RESULT //')
+python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" spread "$port_a" "$port_b"
 stop_servers
 
 echo
-echo "== (c) the same commits on one host over a fresh SQLite file (127.0.0.1:$port_s)"
+echo "== (d) the hot-row commits on one host over a fresh SQLite file (127.0.0.1:$port_s)"
 start s "$port_s" "sqlite://$work/load.db"
 ready "$port_s" s
-echo "creating 1,001 campaigns"
+echo "creating 1,021 campaigns"
 python3 "$work/cluster.py" setup "$port_s" "$work"
 run_wrk redeem "$port_s"
-result_c=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
-python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" "$port_s"
+result_d=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
+python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" redeem "$port_s"
 stop_servers
 
 echo
 echo "== summary (${DURATION}s each, $THREADS wrk threads, $CONNECTIONS connections, $(nproc) cores shared by everything)"
 echo "  (a) evaluate, 2 hosts + PostgreSQL:      $result_a"
 echo "  (b) hot-row commits, 2 hosts + PostgreSQL: $result_b"
-echo "  (c) hot-row commits, 1 host + SQLite:    $result_c"
+echo "  (c) 20-campaign commits, 2 hosts + PostgreSQL: $result_c"
+echo "  (d) hot-row commits, 1 host + SQLite:    $result_d"
