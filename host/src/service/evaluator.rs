@@ -215,12 +215,11 @@ impl Evaluator {
     }
 
     /// Replaces the committed usage of the campaigns in `changed`, keeping the others'
-    /// (commits that share no campaign end in any order).
+    /// (commits that share no campaign end in any order). The map is copied only when an
+    /// evaluation still reads the current one.
     pub(super) fn merge_usage(&self, changed: HashMap<String, CampaignUsage>) {
         let mut usage = self.usage.write().unwrap_or_else(PoisonError::into_inner);
-        let mut merged = (**usage).clone();
-        merged.extend(changed);
-        *usage = Arc::new(merged);
+        Arc::make_mut(&mut usage).extend(changed);
     }
 
     /// Puts `live` in the snapshot in place of the campaign with its id, or adds it.
