@@ -29,6 +29,8 @@
 //! | `remise_requests_shed_total` | counter | `lane` (`requests`, `commits`) |
 //! | `remise_commit_lock_timeouts_total` | counter | |
 //! | `remise_commits_priced_again_total` | counter | |
+//! | `remise_commit_groups_total` | counter | |
+//! | `remise_commit_group_commits_total` | counter | |
 //! | `remise_webhook_attempts_total` | counter | `result` (`delivered`, `failed`) |
 //! | `remise_journal_entries_total` | counter | `result` (`written`, `dropped`, `failed`) |
 //! | `remise_shadow_runs_total` | counter | `result` (`compared`, `dropped`, `failed`) |
@@ -81,6 +83,14 @@ pub const COMMIT_LOCK_TIMEOUTS: &str = "remise_commit_lock_timeouts_total";
 /// Commits whose answer, priced before they took their locks, no longer held under them
 /// (another order took what a limit had left): their plugins ran again.
 pub const COMMITS_PRICED_AGAIN: &str = "remise_commits_priced_again_total";
+
+/// Transactions written by group commit: the commits waiting on the same limited campaigns
+/// (on SQLite, all commits) written together, with one sync.
+pub const COMMIT_GROUPS: &str = "remise_commit_groups_total";
+
+/// The commits those transactions wrote: divided by [`COMMIT_GROUPS`], the mean size of
+/// a group.
+pub const COMMIT_GROUP_COMMITS: &str = "remise_commit_group_commits_total";
 
 /// The route label of a request no route serves.
 pub const UNMATCHED: &str = "unmatched";
@@ -190,7 +200,17 @@ fn describe() {
     );
     ::metrics::counter!(EVALUATIONS).absolute(0);
     ::metrics::counter!(REDEMPTIONS).absolute(0);
+    describe_counter!(
+        COMMIT_GROUPS,
+        "Transactions written by group commit, each with one sync."
+    );
+    describe_counter!(
+        COMMIT_GROUP_COMMITS,
+        "Commits written by group commit (divided by the groups: their mean size)."
+    );
     ::metrics::counter!(COMMITS_PRICED_AGAIN).absolute(0);
+    ::metrics::counter!(COMMIT_GROUPS).absolute(0);
+    ::metrics::counter!(COMMIT_GROUP_COMMITS).absolute(0);
     ::metrics::counter!(COMMIT_LOCK_TIMEOUTS).absolute(0);
 }
 
@@ -266,6 +286,12 @@ pub(crate) fn commit_lock_timed_out() {
 /// Records a commit priced again under its locks ([`COMMITS_PRICED_AGAIN`]).
 pub(crate) fn commit_priced_again() {
     ::metrics::counter!(COMMITS_PRICED_AGAIN).increment(1);
+}
+
+/// Records a transaction of group commit that wrote `commits` commits.
+pub(crate) fn commit_group_written(commits: usize) {
+    ::metrics::counter!(COMMIT_GROUPS).increment(1);
+    ::metrics::counter!(COMMIT_GROUP_COMMITS).increment(commits as u64);
 }
 
 /// Records a committed order.

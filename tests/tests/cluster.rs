@@ -1,6 +1,7 @@
 //! Many hosts on one PostgreSQL database (issue 8): caps and budgets stay exact under 400
-//! concurrent commits split between two hosts, an order counts once whichever host gets
-//! it, campaign writes on one host apply on the other's very next evaluation, and a plugin
+//! concurrent commits split between two hosts (written by group commit), an order counts
+//! once whichever host gets it, campaign writes on one host apply on the other's very next
+//! evaluation, and a plugin
 //! uploaded, rolled back or deleted on one host is served (or not) by the other within a
 //! second, an upload is never lost to a catch-up running meanwhile, and a change the
 //! database would not announce at once reaches the others once it does. Skipped unless
@@ -140,6 +141,18 @@ async fn caps_and_budgets_stay_exact_under_commits_split_between_two_hosts() {
         }
     }
     println!("applied by host (campaign, host): {by_host:?}");
+    // The commits waiting on the same limited campaigns were written together (group
+    // commit): some transaction wrote more than one. (Both hosts run in this process and
+    // share its metrics.)
+    let metrics = a.metrics().await;
+    let groups = sample(&metrics, "remise_commit_groups_total", &[]).unwrap_or(0.0);
+    let grouped = sample(&metrics, "remise_commit_group_commits_total", &[]).unwrap_or(0.0);
+    println!("group commit: {grouped} commits in {groups} transactions");
+    assert!(grouped >= 50.0, "{grouped} commits written by group commit");
+    assert!(
+        grouped > groups,
+        "{grouped} commits in {groups} transactions"
+    );
     let sum = |campaign: &str| -> Decimal { applied[campaign].iter().sum() };
 
     assert_eq!(applied["capped"].len(), 50);

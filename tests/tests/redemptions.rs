@@ -318,6 +318,78 @@ async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() 
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_order_sent_at_once_with_two_baskets_among_others_is_committed_once() {
+    // Commits on the same capped campaign are written together, many in one transaction
+    // (group commit): the same order twice in one group must count once, and the one
+    // refused must cost none of the others.
+    let server = Server::start_held_at(SUNDAY_NOON_PARIS).await;
+    server
+        .create(offer(
+            "capped",
+            json!({ "percent_off": "10" }),
+            json!({ "limits": { "redemptions": 1000 } }),
+        ))
+        .await;
+    let mut commits = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        // Every third request is order "twice": at 100.00 or at 80.00, in turn.
+        let order = match i % 3 {
+            0 if i % 2 == 0 => order("twice", "c-twice", "100.00", SUNDAY_NOON_PARIS),
+            0 => order("twice", "c-twice", "80.00", SUNDAY_NOON_PARIS),
+            _ => order(&format!("o-{i}"), &format!("c-{i}"), "50.00", SUNDAY_NOON_PARIS),
+        };
+        let (client, base) = (server.client.clone(), server.base.clone());
+        commits.spawn(async move {
+            let response = client
+                .post(format!("{base}/v1/redemptions"))
+                .bearer_auth(CHANNEL)
+                .json(&order)
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status();
+            let price = order["lines"][0]["unit_price"].clone();
+            let answer = response.json::<Value>().await.expect("a JSON answer");
+            (order["order_id"].clone(), price, status, answer)
+        });
+    }
+    let answers = commits.join_all().await;
+    let twice: Vec<_> = answers.iter().filter(|a| a.0 == "twice").collect();
+    let others: Vec<_> = answers.iter().filter(|a| a.0 != "twice").collect();
+    assert_eq!(others.len(), 40);
+    for (order_id, _, status, answer) in &others {
+        assert_eq!(*status, StatusCode::CREATED, "{order_id}: {answer}");
+        assert_eq!(discount_of(answer, "capped"), Some("5.00"), "{answer}");
+    }
+    // One of the 20 commits of "twice" wrote it; those with its basket answer it again,
+    // those with the other basket are refused.
+    let created: Vec<_> = twice
+        .iter()
+        .filter(|a| a.2 == StatusCode::CREATED)
+        .collect();
+    assert_eq!(created.len(), 1, "{twice:?}");
+    let kept = &created[0].1;
+    for (_, price, status, answer) in &twice {
+        if price == kept {
+            assert!(
+                *status == StatusCode::CREATED || *status == StatusCode::OK,
+                "{status}: {answer}"
+            );
+            assert_eq!(*answer, created[0].3);
+        } else {
+            assert_eq!(*status, StatusCode::CONFLICT, "{answer}");
+        }
+    }
+    let capped = server.stats("capped").await;
+    assert_eq!(capped["redemptions"], 41);
+    let twice_discount = if kept == "100.00" { 10 } else { 8 };
+    assert_eq!(
+        capped["discount_granted"],
+        format!("{}.00", 40 * 5 + twice_discount)
+    );
+}
+
 /// `order` in `currency`.
 fn order_in(currency: &str, id: &str, price: &str) -> Value {
     let mut order = order(id, id, price, SUNDAY_NOON_PARIS);

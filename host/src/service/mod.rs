@@ -12,6 +12,7 @@
 
 mod campaigns;
 mod checks;
+mod commit_groups;
 mod commit_locks;
 mod coupons;
 mod customer_import;
@@ -76,7 +77,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 /// Why a service call failed, in terms the API maps to a status.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ServiceError {
     /// The input is not valid: 422, with pointers into the request body.
     #[error("invalid input")]
@@ -169,6 +170,9 @@ pub struct Service {
     /// Commits and cancels that reached the database and ended: while it moves, those
     /// waiting for their turn wait on.
     commits_finished: std::sync::atomic::AtomicU64,
+    /// The commits waiting on the same limited campaigns, written together
+    /// ([`commit_groups`]).
+    commit_groups: commit_groups::CommitGroups<commit_groups::Member>,
     /// This host's mark on the store's generation, and whether the database answers.
     propagation: Propagation,
     /// The stored campaigns this host does not serve as stored, and why.
@@ -214,6 +218,7 @@ impl Service {
             writes: tokio::sync::Mutex::new(()),
             commits: tokio::sync::Mutex::new(()),
             commits_finished: std::sync::atomic::AtomicU64::new(0),
+            commit_groups: commit_groups::CommitGroups::default(),
             loader,
             max_plugin_bytes,
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,

@@ -2,16 +2,18 @@
 //! /v1/redemptions/{order_id}`), the usage each evaluation checks caps, budgets and coupons
 //! against, and the campaigns' evaluation counters.
 //!
-//! A commit re-evaluates the basket inside one write transaction that first reads every
-//! budget, cap, per-customer use and coupon use: what it grants is what was left when it
-//! ran, and it is durable before it is answered. Commits are serialised (a mutex in this
-//! process, SQLite's write lock across processes), so concurrent orders never grant more
-//! than a budget or a cap allows.
+//! A commit prices its basket before it locks anything, then locks its order and the
+//! limited campaigns it takes from ([`commit_locks`]), re-reads what they have left, and
+//! writes its answer when it still holds (or prices again under the locks): what it grants
+//! is what was left when it wrote, and it is durable before it is answered. Commits waiting
+//! on the same limited campaigns (on SQLite, all of a host's commits) are written together,
+//! in one transaction ([`commit_groups`]).
 //!
 //! An order belongs to the key that committed it (its id is recorded, never the key):
 //! another channel's key can neither replay it (which would read its answer) nor cancel
 //! it ([`may_see`]).
 
+use super::commit_groups::{self, Known, Member};
 use super::commit_locks;
 use super::evaluator::Snapshot;
 use super::events;
@@ -121,7 +123,7 @@ impl Service {
     /// locks, and starts over with more locks if the new answer takes from campaigns it
     /// has not locked.
     pub async fn redeem(
-        &self,
+        self: &Arc<Self>,
         order_id: String,
         request: Basket,
         explain: bool,
@@ -154,29 +156,187 @@ impl Service {
             response,
             usage,
         };
+        let commit = Arc::new(Commit {
+            order_id,
+            request_hash,
+            sent,
+            snapshot,
+            explain,
+            caller: caller.clone(),
+            now,
+        });
         for _ in 0..MAX_LOCKING_ROUNDS {
-            let turn = self.commit_turn().await?;
-            let result = self
-                .record_in_turn(
-                    &order_id,
-                    (&request_hash, &sent),
-                    priced,
-                    &snapshot,
-                    explain,
-                    caller,
-                    now,
-                )
-                .await;
-            turn.end(&result);
-            match result? {
+            let round = match commit_groups::group_of(&priced.locks, self.store.backend()) {
+                Some(group) => self.commit_in_group(group, &commit, priced).await?,
+                None => self.commit_alone(&commit, priced).await?,
+            };
+            match round {
                 Round::Recorded(redeemed) => return Ok(redeemed),
                 Round::NeedsMoreLocks(again) => priced = *again,
             }
         }
         Err(ServiceError::Busy(format!(
-            "order {order_id}: the campaigns it may take from kept changing while it was \
-             committed; retry"
+            "order {}: the campaigns it may take from kept changing while it was \
+             committed; retry",
+            commit.order_id
         )))
+    }
+
+    /// One round of a commit in its own transaction: on PostgreSQL, for an order that
+    /// takes from no limited campaign, so that it waits for nobody else's.
+    async fn commit_alone(&self, commit: &Commit, priced: Priced) -> Result<Round, ServiceError> {
+        let turn = self.commit_turn().await?;
+        let result = async {
+            let mut tx = self.store.begin_commit(&priced.locks).await?;
+            match self.round_in(&mut tx, commit, priced, None).await? {
+                InTx::Written(written) => {
+                    tx.commit().await?;
+                    let (redeemed, after) = self.after_commit(written);
+                    self.evaluator.merge_usage(after);
+                    Ok(Round::Recorded(redeemed))
+                }
+                InTx::Answered(redeemed) => Ok(Round::Recorded(redeemed)),
+                InTx::NeedsMoreLocks(again) => Ok(Round::NeedsMoreLocks(again)),
+            }
+        }
+        .await;
+        turn.end(&result);
+        result
+    }
+
+    /// One round of a commit written with the others of its `group` (group commit,
+    /// [`commit_groups`]): queued behind the group's writer, which this commit starts when
+    /// none runs.
+    async fn commit_in_group(
+        self: &Arc<Self>,
+        group: commit_groups::Group,
+        commit: &Arc<Commit>,
+        priced: Priced,
+    ) -> Result<Round, ServiceError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let member = commit_groups::Member {
+            commit: Arc::clone(commit),
+            priced,
+            reply,
+        };
+        if let Some(batch) = self.commit_groups.enqueue(&group, member) {
+            let service = Arc::clone(self);
+            tokio::spawn(async move { service.write_groups(group, batch).await });
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(ServiceError::Unavailable(format!(
+                "order {}: the writer of its group of commits stopped; retry",
+                commit.order_id
+            )))
+        })
+    }
+
+    /// Writes `group`'s batches, `batch` first, until no commit waits in it.
+    async fn write_groups(self: Arc<Self>, group: commit_groups::Group, batch: Vec<Member>) {
+        let mut writing = self.commit_groups.writing(&group);
+        let mut batch = batch;
+        loop {
+            self.write_batch(batch).await;
+            match writing.next_batch() {
+                Some(next) => batch = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Writes the commits of `batch` in one transaction, holding every lock they need, and
+    /// answers each: a commit that fails costs only itself (it is rolled back to where it
+    /// began, a savepoint), and none is answered before the transaction is durable.
+    async fn write_batch(&self, batch: Vec<Member>) {
+        crate::metrics::commit_group_written(batch.len());
+        let held: BTreeSet<CommitLock> = batch
+            .iter()
+            .flat_map(|member| member.priced.locks.iter().cloned())
+            .collect();
+        let turn = match self.commit_turn().await {
+            Ok(turn) => turn,
+            Err(error) => {
+                for member in batch {
+                    let _ = member.reply.send(Err(error.clone()));
+                }
+                return;
+            }
+        };
+        let mut tx = match self.store.begin_commit(&held).await {
+            Ok(tx) => tx,
+            Err(error) => {
+                let error = ServiceError::from(error);
+                turn.end(&Err::<(), _>(error.clone()));
+                for member in batch {
+                    let _ = member.reply.send(Err(error.clone()));
+                }
+                return;
+            }
+        };
+        let mut known = match Known::read(&mut tx, &batch, &held).await {
+            Ok(known) => known,
+            Err(error) => {
+                let error = ServiceError::from(error);
+                turn.end(&Err::<(), _>(error.clone()));
+                for member in batch {
+                    let _ = member.reply.send(Err(error.clone()));
+                }
+                return;
+            }
+        };
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for Member {
+            commit,
+            priced,
+            reply,
+        } in batch
+        {
+            let outcome = self
+                .round_in_savepoint(&mut tx, &commit, priced, &mut known)
+                .await;
+            outcomes.push((reply, outcome));
+        }
+        let committed = tx.commit().await.map_err(ServiceError::from);
+        turn.end(&committed);
+        // This host's usage moves on once for the whole batch, each campaign to what the
+        // last commit that took from it left.
+        let mut used = HashMap::new();
+        for (reply, outcome) in outcomes {
+            let answer = match (outcome, &committed) {
+                (Err(error), _) => Err(error),
+                (Ok(InTx::NeedsMoreLocks(again)), _) => Ok(Round::NeedsMoreLocks(again)),
+                (Ok(_), Err(error)) => Err(error.clone()),
+                (Ok(InTx::Written(written)), Ok(())) => {
+                    let (redeemed, after) = self.after_commit(written);
+                    used.extend(after);
+                    Ok(Round::Recorded(redeemed))
+                }
+                (Ok(InTx::Answered(redeemed)), Ok(())) => Ok(Round::Recorded(redeemed)),
+            };
+            let _ = reply.send(answer);
+        }
+        if !used.is_empty() {
+            self.evaluator.merge_usage(used);
+        }
+    }
+
+    /// [`Service::round_in`] for one commit of a batch, between a savepoint and its
+    /// release: what it wrote is undone when it fails or needs more locks.
+    async fn round_in_savepoint(
+        &self,
+        tx: &mut CommitTx,
+        commit: &Commit,
+        priced: Priced,
+        known: &mut Known,
+    ) -> Result<InTx, ServiceError> {
+        tx.savepoint().await?;
+        let outcome = self.round_in(tx, commit, priced, Some(known)).await;
+        if matches!(outcome, Ok(InTx::Written(_)) | Ok(InTx::Answered(_))) {
+            tx.release_savepoint().await?;
+        } else {
+            tx.rollback_to_savepoint().await?;
+        }
+        outcome
     }
 
     /// What a commit prices its basket against: the usage as last seen by this host (its
@@ -190,8 +350,8 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<Usage, ServiceError> {
         let customer = match &request.customer {
-            Some(customer) => store.customer_uses(&customer.id).await?,
-            None => Vec::new(),
+            Some(customer) if snapshot.caps_customers => store.customer_uses(&customer.id).await?,
+            _ => Vec::new(),
         };
         let coupons = if request.coupons.is_empty() {
             HashMap::new()
@@ -241,25 +401,26 @@ impl Service {
         Ok((request, response))
     }
 
-    /// One round of [`Service::redeem`], once this commit's turn has come: takes
-    /// `priced`'s locks, and records its answer, or one priced again under them, or
-    /// answers which locks the next round needs. `sent` is the basket as sent, with its
-    /// fingerprint `request_hash`.
-    #[allow(clippy::too_many_arguments)]
-    async fn record_in_turn(
+    /// One round of [`Service::redeem`] in `tx`, which holds (at least) `priced`'s locks:
+    /// writes its answer, or one priced again under them, or answers the order's first
+    /// answer (it was committed meanwhile), or which locks the next round needs. In a
+    /// group's transaction, `known` is what it need not read again.
+    async fn round_in(
         &self,
-        order_id: &str,
-        (request_hash, sent): (&str, &Basket),
+        tx: &mut CommitTx,
+        commit: &Commit,
         priced: Priced,
-        snapshot: &Arc<Snapshot>,
-        explain: bool,
-        caller: &KeyInfo,
-        now: DateTime<Utc>,
-    ) -> Result<Round, ServiceError> {
-        let mut tx = self.store.begin_commit(&priced.locks).await?;
-        if let Some(existing) = tx.redemption(order_id).await? {
-            let redeemed = answer_again(order_id, existing, sent, caller)?;
-            return Ok(Round::Recorded(redeemed));
+        known: Option<&mut Known>,
+    ) -> Result<InTx, ServiceError> {
+        let order_id = commit.order_id.as_str();
+        let may_be_committed = known
+            .as_deref()
+            .is_none_or(|known| known.may_be_committed(order_id));
+        if may_be_committed {
+            if let Some(existing) = tx.redemption(order_id).await? {
+                let redeemed = answer_again(order_id, existing, &commit.sent, &commit.caller)?;
+                return Ok(InTx::Answered(redeemed));
+            }
         }
         let Priced {
             locks,
@@ -267,8 +428,9 @@ impl Service {
             response,
             usage,
         } = priced;
+        let (snapshot, now) = (&commit.snapshot, commit.now);
         let fresh = self
-            .usage_under_locks(&mut tx, &request, snapshot, &locks, now)
+            .usage_under_locks(tx, &request, snapshot, (&locks, known.as_deref()), now)
             .await?;
         let locked = fresh.campaigns.clone();
         let (request, response, usage) =
@@ -284,11 +446,11 @@ impl Service {
                     ..fresh
                 };
                 let (request, response) = self
-                    .price_for_commit(request, explain, snapshot, &fresh, now)
+                    .price_for_commit(request, commit.explain, snapshot, &fresh, now)
                     .await?;
                 let needed = commit_locks::locks_of(order_id, &request, &response, snapshot);
                 if !needed.is_subset(&locks) {
-                    return Ok(Round::NeedsMoreLocks(Box::new(Priced {
+                    return Ok(InTx::NeedsMoreLocks(Box::new(Priced {
                         locks: locks.union(&needed).cloned().collect(),
                         request,
                         response,
@@ -297,39 +459,38 @@ impl Service {
                 }
                 (request, response, fresh)
             };
-        let redeemed = self
-            .record(
-                tx,
-                order_id,
-                request_hash,
-                request,
-                response,
-                (usage, &locked),
-                snapshot,
-                explain,
-                caller,
-                now,
-            )
+        let written = self
+            .write_order(tx, commit, request, response, (usage, &locked))
             .await?;
-        Ok(Round::Recorded(redeemed))
+        if let Some(known) = known {
+            known.written(order_id, &written.after);
+        }
+        Ok(InTx::Written(Box::new(written)))
     }
 
     /// The usage a commit checks its answer against, read under its `locks`: that of the
-    /// locked campaigns (only theirs: the others' cannot change what it grants), the
-    /// customer's redemptions, the coupons, and the customer's data when the plugins read
-    /// it.
+    /// locked campaigns (only theirs: the others' cannot change what it grants; taken
+    /// from `known` in a group's transaction), the customer's redemptions when some
+    /// campaign caps customers, the coupons, and the customer's data when the plugins
+    /// read it.
     async fn usage_under_locks(
         &self,
         tx: &mut CommitTx,
         request: &Basket,
         snapshot: &Snapshot,
-        locks: &BTreeSet<CommitLock>,
+        (locks, known): (&BTreeSet<CommitLock>, Option<&Known>),
         now: DateTime<Utc>,
     ) -> Result<Usage, ServiceError> {
-        let campaigns = tx.usage_of(commit_locks::locked_campaigns(locks)).await?;
+        let locked = commit_locks::locked_campaigns(locks);
+        let campaigns = match known {
+            Some(known) => locked
+                .map(|id| (id.to_string(), known.usage_of(id)))
+                .collect(),
+            None => tx.usage_of(locked).await?,
+        };
         let customer = match &request.customer {
-            Some(customer) => tx.customer_uses(&customer.id).await?,
-            None => Vec::new(),
+            Some(customer) if snapshot.caps_customers => tx.customer_uses(&customer.id).await?,
+            _ => Vec::new(),
         };
         let coupons = if request.coupons.is_empty() {
             HashMap::new()
@@ -353,24 +514,21 @@ impl Service {
         })
     }
 
-    /// Records order `order_id` with `response`, priced for `request` against `usage`
-    /// under the locks `tx` holds, and commits. `locked` is the usage of the locked
-    /// campaigns as read under those locks: what their counters and events move on from.
-    #[allow(clippy::too_many_arguments)]
-    async fn record(
+    /// Writes order `commit` with `response`, priced for `request` against `usage` under
+    /// the locks `tx` holds; what is left to do once `tx` is durable is
+    /// [`Service::after_commit`]'s. `locked` is the usage of the locked campaigns as read
+    /// under those locks: what their counters and events move on from.
+    async fn write_order(
         &self,
-        mut tx: CommitTx,
-        order_id: &str,
-        request_hash: &str,
+        tx: &mut CommitTx,
+        commit: &Commit,
         request: Basket,
         mut response: EvaluateResponse,
         (usage, locked): (Usage, &HashMap<String, CampaignUsage>),
-        snapshot: &Arc<Snapshot>,
-        explain: bool,
-        caller: &KeyInfo,
-        now: DateTime<Utc>,
-    ) -> Result<Redeemed, ServiceError> {
-        let order_id = order_id.to_string();
+    ) -> Result<Written, ServiceError> {
+        let (snapshot, now, caller) = (&commit.snapshot, commit.now, &commit.caller);
+        let request_hash = commit.request_hash.as_str();
+        let order_id = commit.order_id.clone();
         let campaigns = usage.campaigns.clone();
         let customer_data = usage.customer_data.clone();
         let journal_usage = usage;
@@ -382,7 +540,7 @@ impl Service {
             .map_err(|e| ServiceError::Unavailable(format!("answer of {order_id}: {e}")))?;
         let journal_basket = request.clone();
         if !response.rewards.is_empty() {
-            issue_rewards(&mut tx, &order_id, &request, snapshot, &mut response, now).await?;
+            issue_rewards(tx, &order_id, &request, snapshot, &mut response, now).await?;
         }
         let decimals = currency::minor_unit(&request.currency)
             .ok_or_else(|| EvaluateError::UnknownCurrency(request.currency.clone()))?;
@@ -491,13 +649,40 @@ impl Service {
             used.granted_minor += take.discount_minor;
         }
         self.write_order_events(
-            &mut tx, &order_id, &request, &response, snapshot, &before, &after, now,
+            tx, &order_id, &request, &response, snapshot, &before, &after, now,
         )
         .await?;
-        tx.commit().await?;
+        Ok(Written {
+            body,
+            response,
+            after,
+            priced,
+            journal_basket,
+            journal_usage,
+            snapshot: Arc::clone(snapshot),
+            explain: commit.explain,
+            now,
+        })
+    }
+
+    /// What a commit does once its order is durable: wakes the webhooks' delivery, moves
+    /// this host's counts on, journals it, and gives its answer, with the usage of the
+    /// campaigns it took from (this host's usage moves on to it: the caller's part, once
+    /// for a batch).
+    fn after_commit(&self, written: Box<Written>) -> (Redeemed, HashMap<String, CampaignUsage>) {
+        let Written {
+            body,
+            response,
+            after,
+            priced,
+            journal_basket,
+            journal_usage,
+            snapshot,
+            explain,
+            now,
+        } = *written;
         self.outbox.notify_one();
         crate::metrics::redemption_committed();
-        self.evaluator.merge_usage(after);
         self.evaluator.count(&response);
         // Every commit is journalled (its order's row is the record; this entry replays it).
         self.journal_evaluation(super::journal::Answered {
@@ -505,14 +690,15 @@ impl Service {
             body: &priced,
             answer: &response,
             explain,
-            snapshot,
+            snapshot: &snapshot,
             usage: journal_usage,
             now,
         });
-        Ok(Redeemed {
+        let redeemed = Redeemed {
             response: body,
             replayed: false,
-        })
+        };
+        (redeemed, after)
     }
 
     /// Cancels (or returns) order `order_id` with the key `caller`: gives every budget,
@@ -720,15 +906,64 @@ impl CommitTurn<'_> {
 const MAX_LOCKING_ROUNDS: usize = 4;
 
 /// A basket priced for a commit, and what recording it locks.
-struct Priced {
+pub(super) struct Priced {
     locks: BTreeSet<CommitLock>,
     request: Basket,
     response: EvaluateResponse,
     usage: Usage,
 }
 
+/// A commit being written: what every round of it needs besides its priced basket.
+pub(super) struct Commit {
+    order_id: String,
+    /// The fingerprint of the basket as sent.
+    request_hash: String,
+    /// The basket as sent: a retry of the order is checked against it.
+    sent: Basket,
+    snapshot: Arc<Snapshot>,
+    explain: bool,
+    caller: KeyInfo,
+    /// The server's time the commit is priced at.
+    now: DateTime<Utc>,
+}
+
+impl Commit {
+    /// Its order's id.
+    pub(super) fn order_id(&self) -> &str {
+        &self.order_id
+    }
+}
+
+/// An order written in a commit's transaction, not yet durable: what
+/// [`Service::after_commit`] needs.
+pub(super) struct Written {
+    /// The answer, with its `order_id`.
+    body: serde_json::Value,
+    response: EvaluateResponse,
+    /// The usage of the campaigns it took from once it is committed.
+    after: HashMap<String, CampaignUsage>,
+    /// The engine's answer as serialised before the commit added codes issued (the
+    /// journal's).
+    priced: bytes::Bytes,
+    journal_basket: Basket,
+    journal_usage: Usage,
+    snapshot: Arc<Snapshot>,
+    explain: bool,
+    now: DateTime<Utc>,
+}
+
+/// How one round of a commit ended in its transaction.
+pub(super) enum InTx {
+    /// Written, durable once the transaction commits.
+    Written(Box<Written>),
+    /// The order was committed before: its first answer (or a conflict's).
+    Answered(Redeemed),
+    /// Its answer, priced again under its locks, takes from a campaign it has not locked.
+    NeedsMoreLocks(Box<Priced>),
+}
+
 /// How one round of a commit ended.
-enum Round {
+pub(super) enum Round {
     /// Committed (or answered again: the order was committed meanwhile).
     Recorded(Redeemed),
     /// Its answer, priced again under its locks, takes from a campaign it has not locked.

@@ -12,7 +12,7 @@ use super::{now, parse_timestamp, timestamp, Backend, Store, StoreError};
 use crate::model::usage::{CampaignUsage, CouponState, CustomerUse};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, AnyConnection, Transaction};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A stored redemption, as a retry or a cancel needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +143,9 @@ impl CommitLock {
         i64::from_be_bytes(first)
     }
 }
+
+/// The most order ids one query of [`CommitTx::committed_among`] looks up.
+const ORDER_IDS_PER_QUERY: usize = 100;
 
 /// A commit or cancel in progress: holds its locks until [`CommitTx::commit`] (or until
 /// dropped, which rolls back and so releases them).
@@ -309,6 +312,29 @@ impl CommitTx {
         order_id: &str,
     ) -> Result<Option<StoredRedemption>, StoreError> {
         redemption(&mut self.tx, order_id).await
+    }
+
+    /// Which of `order_ids` were ever committed, as of this transaction: one query for a
+    /// whole group of commits.
+    pub async fn committed_among(
+        &mut self,
+        order_ids: &[&str],
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut committed = HashSet::new();
+        for chunk in order_ids.chunks(ORDER_IDS_PER_QUERY) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT order_id FROM redemptions WHERE order_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String,)>(&sql);
+            for order_id in chunk {
+                query = query.bind(*order_id);
+            }
+            let rows = query.fetch_all(&mut *self.tx).await?;
+            committed.extend(rows.into_iter().map(|(order_id,)| order_id));
+        }
+        Ok(committed)
     }
 
     /// The usage of each of the campaigns `ids`, as of this transaction (zero for those
@@ -490,6 +516,31 @@ impl CommitTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(takes.into_iter().map(|(campaign, _, _)| campaign).collect())
+    }
+
+    /// Marks where one commit of a group begins ([`CommitTx::rollback_to_savepoint`]).
+    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("SAVEPOINT remise_commit")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps what was written since [`CommitTx::savepoint`].
+    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("RELEASE SAVEPOINT remise_commit")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Undoes what was written since [`CommitTx::savepoint`] (on PostgreSQL, also after
+    /// a statement failed), and forgets the mark: the transaction goes on as before it.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("ROLLBACK TO SAVEPOINT remise_commit")
+            .execute(&mut *self.tx)
+            .await?;
+        self.release_savepoint().await
     }
 
     /// Makes it all durable; only then may the caller answer.

@@ -817,3 +817,63 @@ fn the_log_of_a_sqlite_url_is_the_file_beside_it() {
     assert_eq!(wal_file("postgres://h/db"), None);
     assert_eq!(wal_file("sqlite://"), None);
 }
+
+/// An order taking 5.00 from campaign `campaign`.
+fn order<'a>(order_id: &'a str, campaign: &'a str) -> NewRedemption<'a> {
+    NewRedemption {
+        order_id,
+        request_hash: "hash",
+        response: "{}",
+        customer_id: None,
+        channel: "web",
+        key_hash: "key",
+        currency: "EUR",
+        campaigns: vec![CampaignTake {
+            plugin: "threshold-discount",
+            campaign_id: campaign,
+            local_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 4).expect("a date"),
+            discount_minor: 500,
+            coupon: None,
+        }],
+        points: Vec::new(),
+        basket: "{}",
+        pricing: "[]",
+        customer_data: None,
+    }
+}
+
+#[tokio::test]
+async fn a_commit_rolled_back_to_its_savepoint_leaves_the_others_of_its_transaction() {
+    let (store, _dir) = fresh().await;
+    let locks = [
+        CommitLock::Campaign("hot".into()),
+        CommitLock::Order("kept-1".into()),
+        CommitLock::Order("undone".into()),
+        CommitLock::Order("kept-2".into()),
+    ];
+    let mut tx = store.begin_commit(&locks).await.expect("the commit begins");
+    for (order_id, keep) in [("kept-1", true), ("undone", false), ("kept-2", true)] {
+        tx.savepoint().await.expect("a savepoint");
+        tx.record(&order(order_id, "hot"))
+            .await
+            .expect("the order is written");
+        if keep {
+            tx.release_savepoint().await.expect("released");
+        } else {
+            tx.rollback_to_savepoint().await.expect("rolled back");
+        }
+    }
+    // Later commits in the same transaction see what the earlier ones kept.
+    let used = tx.usage_of(["hot"]).await.expect("the usage");
+    assert_eq!(used["hot"].redemptions, 2);
+    assert_eq!(used["hot"].granted_minor, 1000);
+    tx.commit().await.expect("the transaction commits");
+
+    for (order_id, kept) in [("kept-1", true), ("undone", false), ("kept-2", true)] {
+        let stored = store.redemption(order_id).await.expect("read");
+        assert_eq!(stored.is_some(), kept, "{order_id}");
+    }
+    let usage = store.usage().await.expect("the usage");
+    assert_eq!(usage["hot"].redemptions, 2);
+    assert_eq!(usage["hot"].granted_minor, 1000);
+}
