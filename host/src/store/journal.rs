@@ -4,7 +4,7 @@
 use super::{parse_timestamp, timestamp, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One journalled evaluation, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,17 +63,23 @@ impl Store {
                     .clone()
             })
             .collect();
+        // In id order: two hosts' writers inserting the same new lists never wait for
+        // each other in a circle.
+        let mut new_sets = BTreeMap::new();
         for (row, set) in rows.iter().zip(&sets) {
             if sets_written.insert(set.as_str()) {
-                sqlx::query(
-                    "INSERT INTO journal_campaign_sets (id, campaigns) VALUES ($1, $2) \
-                     ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(set)
-                .bind(&row.campaigns)
-                .execute(&mut *tx)
-                .await?;
+                new_sets.insert(set.as_str(), row.campaigns.as_str());
             }
+        }
+        for (set, campaigns) in new_sets {
+            sqlx::query(
+                "INSERT INTO journal_campaign_sets (id, campaigns) VALUES ($1, $2) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(set)
+            .bind(campaigns)
+            .execute(&mut *tx)
+            .await?;
         }
         for (chunk, chunk_sets) in rows
             .chunks(ROWS_PER_INSERT)

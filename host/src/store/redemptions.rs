@@ -12,7 +12,7 @@ use super::{now, parse_timestamp, timestamp, Backend, Store, StoreError};
 use crate::model::usage::{CampaignUsage, CouponState, CustomerUse};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, AnyConnection, Transaction};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A stored redemption, as a retry or a cancel needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +154,22 @@ pub struct CommitTx {
     /// Which event types some webhook receives, read in this transaction on its first
     /// event ([`super::outbox`]).
     pub(super) receivers: Option<super::outbox::Receivers>,
+    /// What the orders recorded in this transaction add to each campaign's usage row:
+    /// written by [`CommitTx::commit`], once per campaign and in campaign order, so that
+    /// a group of commits holds each row only for its last statement, and two
+    /// transactions never wait for each other's rows in a circle.
+    usage_added: BTreeMap<String, UsageAdded>,
+    /// `usage_added` as it was at [`CommitTx::savepoint`].
+    usage_at_savepoint: Option<BTreeMap<String, UsageAdded>>,
+}
+
+/// What a transaction's orders add to one campaign's usage row.
+#[derive(Clone, Debug, Default)]
+struct UsageAdded {
+    /// The currency of the first of them that granted money.
+    currency: Option<String>,
+    redemptions: i64,
+    granted_minor: i64,
 }
 
 impl Store {
@@ -184,6 +200,8 @@ impl Store {
         Ok(CommitTx {
             tx,
             receivers: None,
+            usage_added: BTreeMap::new(),
+            usage_at_savepoint: None,
         })
     }
 
@@ -231,12 +249,17 @@ impl Store {
     }
 
     /// Adds evaluation and application counts: `(campaign, evaluations, applications)`.
+    /// The rows are written in campaign order, the order commits write them in: two hosts'
+    /// flushes, or a flush and a commit, never wait for each other in a circle (which
+    /// PostgreSQL breaks only after a second, failing one of them).
     pub async fn add_evaluation_counts(
         &self,
         counts: &[(String, u64, u64)],
     ) -> Result<(), StoreError> {
+        let mut in_order: Vec<&(String, u64, u64)> = counts.iter().collect();
+        in_order.sort_by(|a, b| a.0.cmp(&b.0));
         let mut tx = self.pool.begin().await?;
-        for (campaign, evaluations, applications) in counts {
+        for (campaign, evaluations, applications) in in_order {
             sqlx::query(
                 "INSERT INTO campaign_usage (campaign_id, evaluations, applications) \
                  VALUES ($1, $2, $3) ON CONFLICT (campaign_id) DO UPDATE SET \
@@ -434,19 +457,15 @@ impl CommitTx {
             .await?;
             // The currency of what it granted is that of the first order that grants money:
             // an order without a discount fixes none.
-            let granted_in = (take.discount_minor > 0).then_some(redemption.currency);
-            sqlx::query(
-                "INSERT INTO campaign_usage (campaign_id, currency, redemptions, granted_minor) \
-                 VALUES ($1, $2, 1, $3) ON CONFLICT (campaign_id) DO UPDATE SET \
-                 currency = COALESCE(campaign_usage.currency, excluded.currency), \
-                 redemptions = campaign_usage.redemptions + 1, \
-                 granted_minor = campaign_usage.granted_minor + excluded.granted_minor",
-            )
-            .bind(take.campaign_id)
-            .bind(granted_in)
-            .bind(take.discount_minor)
-            .execute(&mut *self.tx)
-            .await?;
+            let added = self
+                .usage_added
+                .entry(take.campaign_id.to_string())
+                .or_default();
+            if added.currency.is_none() && take.discount_minor > 0 {
+                added.currency = Some(redemption.currency.to_string());
+            }
+            added.redemptions += 1;
+            added.granted_minor += take.discount_minor;
             if let Some(code) = take.coupon {
                 let used = sqlx::query(
                     "UPDATE coupons SET uses = uses + 1 WHERE code = $1 AND uses < uses_per_code",
@@ -475,7 +494,7 @@ impl CommitTx {
     ) -> Result<Vec<String>, StoreError> {
         let takes: Vec<(String, i64, Option<String>)> = sqlx::query_as(
             "SELECT campaign_id, discount_minor, coupon FROM redemption_campaigns \
-             WHERE order_id = $1",
+             WHERE order_id = $1 ORDER BY campaign_id",
         )
         .bind(order_id)
         .fetch_all(&mut *self.tx)
@@ -523,6 +542,7 @@ impl CommitTx {
         sqlx::query("SAVEPOINT remise_commit")
             .execute(&mut *self.tx)
             .await?;
+        self.usage_at_savepoint = Some(self.usage_added.clone());
         Ok(())
     }
 
@@ -531,6 +551,7 @@ impl CommitTx {
         sqlx::query("RELEASE SAVEPOINT remise_commit")
             .execute(&mut *self.tx)
             .await?;
+        self.usage_at_savepoint = None;
         Ok(())
     }
 
@@ -540,11 +561,30 @@ impl CommitTx {
         sqlx::query("ROLLBACK TO SAVEPOINT remise_commit")
             .execute(&mut *self.tx)
             .await?;
+        if let Some(usage_added) = self.usage_at_savepoint.take() {
+            self.usage_added = usage_added;
+        }
         self.release_savepoint().await
     }
 
-    /// Makes it all durable; only then may the caller answer.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Writes what the recorded orders add to the campaigns' usage, then makes it all
+    /// durable; only then may the caller answer.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        for (campaign_id, added) in std::mem::take(&mut self.usage_added) {
+            sqlx::query(
+                "INSERT INTO campaign_usage (campaign_id, currency, redemptions, granted_minor) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (campaign_id) DO UPDATE SET \
+                 currency = COALESCE(campaign_usage.currency, excluded.currency), \
+                 redemptions = campaign_usage.redemptions + excluded.redemptions, \
+                 granted_minor = campaign_usage.granted_minor + excluded.granted_minor",
+            )
+            .bind(&campaign_id)
+            .bind(added.currency)
+            .bind(added.redemptions)
+            .bind(added.granted_minor)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }
