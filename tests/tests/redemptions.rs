@@ -337,7 +337,12 @@ async fn one_order_sent_at_once_with_two_baskets_among_others_is_committed_once(
         let order = match i % 3 {
             0 if i % 2 == 0 => order("twice", "c-twice", "100.00", SUNDAY_NOON_PARIS),
             0 => order("twice", "c-twice", "80.00", SUNDAY_NOON_PARIS),
-            _ => order(&format!("o-{i}"), &format!("c-{i}"), "50.00", SUNDAY_NOON_PARIS),
+            _ => order(
+                &format!("o-{i}"),
+                &format!("c-{i}"),
+                "50.00",
+                SUNDAY_NOON_PARIS,
+            ),
         };
         let (client, base) = (server.client.clone(), server.base.clone());
         commits.spawn(async move {
