@@ -255,33 +255,20 @@ impl Service {
             .collect();
         let turn = match self.commit_turn().await {
             Ok(turn) => turn,
-            Err(error) => {
-                for member in batch {
-                    let _ = member.reply.send(Err(error.clone()));
-                }
-                return;
-            }
+            Err(error) => return refuse_all(batch, error),
         };
-        let mut tx = match self.store.begin_commit(&held).await {
-            Ok(tx) => tx,
+        let begun = match self.store.begin_commit(&held).await {
+            Ok(mut tx) => Known::read(&mut tx, &batch, &held)
+                .await
+                .map(|known| (tx, known)),
+            Err(error) => Err(error),
+        };
+        let (mut tx, mut known) = match begun {
+            Ok(begun) => begun,
             Err(error) => {
                 let error = ServiceError::from(error);
                 turn.end(&Err::<(), _>(error.clone()));
-                for member in batch {
-                    let _ = member.reply.send(Err(error.clone()));
-                }
-                return;
-            }
-        };
-        let mut known = match Known::read(&mut tx, &batch, &held).await {
-            Ok(known) => known,
-            Err(error) => {
-                let error = ServiceError::from(error);
-                turn.end(&Err::<(), _>(error.clone()));
-                for member in batch {
-                    let _ = member.reply.send(Err(error.clone()));
-                }
-                return;
+                return refuse_all(batch, error);
             }
         };
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -968,6 +955,13 @@ pub(super) enum Round {
     Recorded(Redeemed),
     /// Its answer, priced again under its locks, takes from a campaign it has not locked.
     NeedsMoreLocks(Box<Priced>),
+}
+
+/// Answers every commit of `batch` with `error`: its transaction could not begin.
+fn refuse_all(batch: Vec<Member>, error: ServiceError) {
+    for member in batch {
+        let _ = member.reply.send(Err(error.clone()));
+    }
 }
 
 /// The answer to a commit of `order_id` that was committed before as `existing`: its
