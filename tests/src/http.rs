@@ -534,6 +534,37 @@ pub fn pointers(problem: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Commits all `orders` at once with the channel key, the i-th through
+/// `hosts[i % hosts.len()]`: each order's index, status and answer, in the orders' order.
+pub async fn commit_at_once(
+    hosts: &[&Server],
+    orders: Vec<Value>,
+) -> Vec<(usize, StatusCode, Value)> {
+    let mut commits = tokio::task::JoinSet::new();
+    for (i, order) in orders.into_iter().enumerate() {
+        let host = hosts[i % hosts.len()];
+        let (client, base) = (host.client.clone(), host.base.clone());
+        commits.spawn(async move {
+            let response = client
+                .post(format!("{base}/v1/redemptions"))
+                .bearer_auth(CHANNEL)
+                .json(&order)
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status();
+            (
+                i,
+                status,
+                response.json::<Value>().await.expect("a JSON answer"),
+            )
+        });
+    }
+    let mut answers = commits.join_all().await;
+    answers.sort_by_key(|(i, _, _)| *i);
+    answers
+}
+
 /// The value of the one sample of `name` whose labels include every `labels` pair, or
 /// `None` when no such line is in the Prometheus exposition `text` (`GET /metrics`).
 pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {

@@ -102,28 +102,10 @@ async fn caps_and_budgets_stay_exact_under_commits_split_between_two_hosts() {
 
     const COMMITS: usize = 400;
     let started = Instant::now();
-    let mut commits = tokio::task::JoinSet::new();
-    for i in 0..COMMITS {
-        let host = if i % 2 == 0 { &a } else { &b };
-        let (client, base) = (host.client.clone(), host.base.clone());
-        let order = order(&format!("o-{i}"), &format!("c-{i}"), "SKU-1", "100.00");
-        commits.spawn(async move {
-            let response = client
-                .post(format!("{base}/v1/redemptions"))
-                .bearer_auth(CHANNEL)
-                .json(&order)
-                .send()
-                .await
-                .expect("the server answers");
-            let status = response.status();
-            (
-                i,
-                status,
-                response.json::<Value>().await.expect("a JSON answer"),
-            )
-        });
-    }
-    let answers = commits.join_all().await;
+    let orders = (0..COMMITS)
+        .map(|i| order(&format!("o-{i}"), &format!("c-{i}"), "SKU-1", "100.00"))
+        .collect();
+    let answers = commit_at_once(&[&a, &b], orders).await;
     println!(
         "{COMMITS} commits on two hosts in {} ms",
         started.elapsed().as_millis()

@@ -130,35 +130,17 @@ async fn two_hundred_concurrent_commits_never_spend_a_balance_below_zero() {
     }
 
     const COMMITS: usize = 200;
-    let mut commits = tokio::task::JoinSet::new();
-    for i in 0..COMMITS {
-        let host = match (&b, i % 2) {
-            (Some(b), 1) => b,
-            _ => &a,
-        };
-        let (client, base) = (host.client.clone(), host.base.clone());
-        let order = order(
-            &format!("o-{i}"),
-            json!({ "id": "c-1" }),
-            &[("1", "A", "shoes", 1, "50.00")],
-        );
-        commits.spawn(async move {
-            let response = client
-                .post(format!("{base}/v1/redemptions"))
-                .bearer_auth(CHANNEL)
-                .json(&order)
-                .send()
-                .await
-                .expect("the server answers");
-            let status = response.status();
-            (
-                i,
-                status,
-                response.json::<Value>().await.expect("a JSON answer"),
+    let hosts: Vec<&Server> = [Some(&a), b.as_ref()].into_iter().flatten().collect();
+    let orders = (0..COMMITS)
+        .map(|i| {
+            order(
+                &format!("o-{i}"),
+                json!({ "id": "c-1" }),
+                &[("1", "A", "shoes", 1, "50.00")],
             )
-        });
-    }
-    let answers = commits.join_all().await;
+        })
+        .collect();
+    let answers = commit_at_once(&hosts, orders).await;
     let mut by_order = HashMap::new();
     for (i, status, answer) in &answers {
         assert_eq!(*status, StatusCode::CREATED, "o-{i}: {answer}");

@@ -235,33 +235,19 @@ async fn two_hundred_concurrent_commits_never_oversubscribe_a_cap_or_a_budget() 
         ))
         .await;
 
-    let mut commits = tokio::task::JoinSet::new();
-    for i in 0..200 {
-        let (client, base) = (server.client.clone(), server.base.clone());
-        let order = order(
-            &format!("o-{i}"),
-            &format!("c-{i}"),
-            "100.00",
-            SUNDAY_NOON_PARIS,
-        );
-        commits.spawn(async move {
-            let response = client
-                .post(format!("{base}/v1/redemptions"))
-                .bearer_auth(CHANNEL)
-                .json(&order)
-                .send()
-                .await
-                .expect("the server answers");
-            let status = response.status();
-            (
-                status,
-                response.json::<Value>().await.expect("a JSON answer"),
+    let orders = (0..200)
+        .map(|i| {
+            order(
+                &format!("o-{i}"),
+                &format!("c-{i}"),
+                "100.00",
+                SUNDAY_NOON_PARIS,
             )
-        });
-    }
-    let answers = commits.join_all().await;
+        })
+        .collect();
+    let answers = commit_at_once(&[&server], orders).await;
     let mut applied: HashMap<&str, Vec<String>> = HashMap::new();
-    for (status, answer) in &answers {
+    for (_, status, answer) in &answers {
         assert_eq!(*status, StatusCode::CREATED, "{answer}");
         for campaign in ["capped", "budget", "partial"] {
             if let Some(discount) = discount_of(answer, campaign) {
@@ -331,10 +317,9 @@ async fn one_order_sent_at_once_with_two_baskets_among_others_is_committed_once(
             json!({ "limits": { "redemptions": 1000 } }),
         ))
         .await;
-    let mut commits = tokio::task::JoinSet::new();
-    for i in 0..60 {
-        // Every third request is order "twice": at 100.00 or at 80.00, in turn.
-        let order = match i % 3 {
+    // Every third request is order "twice": at 100.00 or at 80.00, in turn.
+    let orders: Vec<Value> = (0..60)
+        .map(|i| match i % 3 {
             0 if i % 2 == 0 => order("twice", "c-twice", "100.00", SUNDAY_NOON_PARIS),
             0 => order("twice", "c-twice", "80.00", SUNDAY_NOON_PARIS),
             _ => order(
@@ -343,23 +328,21 @@ async fn one_order_sent_at_once_with_two_baskets_among_others_is_committed_once(
                 "50.00",
                 SUNDAY_NOON_PARIS,
             ),
-        };
-        let (client, base) = (server.client.clone(), server.base.clone());
-        commits.spawn(async move {
-            let response = client
-                .post(format!("{base}/v1/redemptions"))
-                .bearer_auth(CHANNEL)
-                .json(&order)
-                .send()
-                .await
-                .expect("the server answers");
-            let status = response.status();
-            let price = order["lines"][0]["unit_price"].clone();
-            let answer = response.json::<Value>().await.expect("a JSON answer");
-            (order["order_id"].clone(), price, status, answer)
-        });
-    }
-    let answers = commits.join_all().await;
+        })
+        .collect();
+    let answers: Vec<_> = commit_at_once(&[&server], orders.clone())
+        .await
+        .into_iter()
+        .map(|(i, status, answer)| {
+            let order = &orders[i];
+            (
+                order["order_id"].clone(),
+                order["lines"][0]["unit_price"].clone(),
+                status,
+                answer,
+            )
+        })
+        .collect();
     let twice: Vec<_> = answers.iter().filter(|a| a.0 == "twice").collect();
     let others: Vec<_> = answers.iter().filter(|a| a.0 != "twice").collect();
     assert_eq!(others.len(), 40);
