@@ -150,19 +150,18 @@ mod tests {
         "2026-12-04T12:00:00Z".parse().expect("an instant")
     }
 
+    /// Whether `campaign`, priced at `discount` against `priced`, still grants it against
+    /// `fresh` (for the same basket, at the same time).
+    fn grants(campaign: &Campaign, discount: Decimal, priced: &Usage, fresh: &Usage) -> bool {
+        still_grants(campaign, discount, &basket(), priced, fresh, at())
+    }
+
     #[test]
     fn a_campaign_without_limits_always_grants_the_same() {
         let free = campaign(json!({}));
         assert!(!is_limited(&free));
         let (priced, fresh) = (used(0, 0), used(1_000_000, 99_999_999));
-        assert!(still_grants(
-            &free,
-            euros(500),
-            &basket(),
-            &priced,
-            &fresh,
-            at()
-        ));
+        assert!(grants(&free, euros(500), &priced, &fresh));
     }
 
     #[test]
@@ -171,30 +170,9 @@ mod tests {
         assert!(is_limited(&budgeted));
         let priced = used(1, 1_000);
         // 90.00 left when priced; other orders took 80.00 meanwhile: 10.00 left.
-        assert!(still_grants(
-            &budgeted,
-            euros(1_000),
-            &basket(),
-            &priced,
-            &used(9, 9_000),
-            at()
-        ));
-        assert!(!still_grants(
-            &budgeted,
-            euros(1_001),
-            &basket(),
-            &priced,
-            &used(9, 9_000),
-            at()
-        ));
-        assert!(!still_grants(
-            &budgeted,
-            euros(1),
-            &basket(),
-            &priced,
-            &used(10, 10_000),
-            at()
-        ));
+        assert!(grants(&budgeted, euros(1_000), &priced, &used(9, 9_000)));
+        assert!(!grants(&budgeted, euros(1_001), &priced, &used(9, 9_000)));
+        assert!(!grants(&budgeted, euros(1), &priced, &used(10, 10_000)));
     }
 
     #[test]
@@ -203,53 +181,18 @@ mod tests {
                                        "partial": true }));
         // Priced with 5.00 left, it granted 5.00: perhaps a 20.00 discount cut to it.
         let priced = used(19, 9_500);
-        assert!(still_grants(
-            &partial,
-            euros(500),
-            &basket(),
-            &priced,
-            &used(19, 9_500),
-            at()
-        ));
+        assert!(grants(&partial, euros(500), &priced, &used(19, 9_500)));
         // A cancel gave 10.00 back: the cut discount would be larger now.
-        assert!(!still_grants(
-            &partial,
-            euros(500),
-            &basket(),
-            &priced,
-            &used(18, 8_500),
-            at()
-        ));
+        assert!(!grants(&partial, euros(500), &priced, &used(18, 8_500)));
         // Another order took 2.00: less is left than was granted.
-        assert!(!still_grants(
-            &partial,
-            euros(500),
-            &basket(),
-            &priced,
-            &used(20, 9_700),
-            at()
-        ));
+        assert!(!grants(&partial, euros(500), &priced, &used(20, 9_700)));
     }
 
     #[test]
     fn a_cap_holds_while_a_redemption_is_left() {
         let capped = campaign(json!({ "redemptions": 50 }));
         let priced = used(10, 0);
-        assert!(still_grants(
-            &capped,
-            euros(100),
-            &basket(),
-            &priced,
-            &used(49, 0),
-            at()
-        ));
-        assert!(!still_grants(
-            &capped,
-            euros(100),
-            &basket(),
-            &priced,
-            &used(50, 0),
-            at()
-        ));
+        assert!(grants(&capped, euros(100), &priced, &used(49, 0)));
+        assert!(!grants(&capped, euros(100), &priced, &used(50, 0)));
     }
 }
