@@ -31,6 +31,7 @@ mod customer_data;
 mod customers;
 mod journal;
 mod keys;
+mod leases;
 mod outbox;
 mod personal_codes;
 mod plugins;
@@ -51,6 +52,7 @@ pub use customer_data::{PurchasedUnits, StoredSpend};
 pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
 pub use journal::{CommittedOrder, JournalRow};
 pub use keys::{Revoked, StoredKey};
+pub use leases::{slice, Granted, LeaseAsk, LeaseLimits, LeaseRow, LeaseTake};
 pub use outbox::NewEvent;
 pub use personal_codes::{DistributionCounts, NewReward};
 pub use plugins::StoredPlugin;
@@ -306,6 +308,10 @@ pub enum StoreError {
     /// A write found the data not as the transaction read it.
     #[error("inconsistent data: {0}")]
     Inconsistent(String),
+    /// A budget lease this transaction's orders took from was taken back (it expired) or
+    /// would be overdrawn: the transaction is rolled back.
+    #[error("budget lease {0} was taken back")]
+    LeaseLost(String),
 }
 
 /// A campaign as stored, with its revision and timestamps.

@@ -161,6 +161,11 @@ pub struct CommitTx {
     usage_added: BTreeMap<String, UsageAdded>,
     /// `usage_added` as it was at [`CommitTx::savepoint`].
     usage_at_savepoint: Option<BTreeMap<String, UsageAdded>>,
+    /// What the orders recorded in this transaction took from each budget lease (by id):
+    /// written by [`CommitTx::commit`] before the usage rows ([`super::leases`]).
+    pub(super) lease_used: BTreeMap<String, super::leases::LeaseTake>,
+    /// `lease_used` as it was at [`CommitTx::savepoint`].
+    lease_at_savepoint: Option<BTreeMap<String, super::leases::LeaseTake>>,
 }
 
 /// What a transaction's orders add to one campaign's usage row.
@@ -202,6 +207,8 @@ impl Store {
             receivers: None,
             usage_added: BTreeMap::new(),
             usage_at_savepoint: None,
+            lease_used: BTreeMap::new(),
+            lease_at_savepoint: None,
         })
     }
 
@@ -368,11 +375,8 @@ impl CommitTx {
     ) -> Result<HashMap<String, CampaignUsage>, StoreError> {
         let mut usage = HashMap::new();
         for id in ids {
-            let row = usage_rows(&mut self.tx, Some(id)).await?.into_iter().next();
-            usage.insert(
-                id.to_string(),
-                row.map(|(_, row)| row.usage).unwrap_or_default(),
-            );
+            let taken = super::leases::held_and_used(self, id).await?.as_taken();
+            usage.insert(id.to_string(), taken);
         }
         Ok(usage)
     }
@@ -543,6 +547,7 @@ impl CommitTx {
             .execute(&mut *self.tx)
             .await?;
         self.usage_at_savepoint = Some(self.usage_added.clone());
+        self.lease_at_savepoint = Some(self.lease_used.clone());
         Ok(())
     }
 
@@ -552,6 +557,7 @@ impl CommitTx {
             .execute(&mut *self.tx)
             .await?;
         self.usage_at_savepoint = None;
+        self.lease_at_savepoint = None;
         Ok(())
     }
 
@@ -564,12 +570,16 @@ impl CommitTx {
         if let Some(usage_added) = self.usage_at_savepoint.take() {
             self.usage_added = usage_added;
         }
+        if let Some(lease_used) = self.lease_at_savepoint.take() {
+            self.lease_used = lease_used;
+        }
         self.release_savepoint().await
     }
 
-    /// Writes what the recorded orders add to the campaigns' usage, then makes it all
-    /// durable; only then may the caller answer.
+    /// Writes what the recorded orders took from their leases and add to the campaigns'
+    /// usage, then makes it all durable; only then may the caller answer.
     pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.write_lease_use().await?;
         for (campaign_id, added) in std::mem::take(&mut self.usage_added) {
             sqlx::query(
                 "INSERT INTO campaign_usage (campaign_id, currency, redemptions, granted_minor) \

@@ -876,3 +876,106 @@ async fn a_commit_rolled_back_to_its_savepoint_leaves_the_others_of_its_transact
     assert_eq!(usage["hot"].redemptions, 2);
     assert_eq!(usage["hot"].granted_minor, 1000);
 }
+
+/// Asks for a lease of `hot` (a cap of 10 and a budget of 100.00) for `holder`.
+async fn lease(store: &Store, holder: &str, need: LeaseTake, now_ms: i64) -> Granted {
+    let new_id = format!("lease-{holder}-{now_ms}");
+    store
+        .lease(&LeaseAsk {
+            campaign_id: "hot",
+            holder,
+            new_id: &new_id,
+            limits: LeaseLimits {
+                cap: Some(10),
+                budget_minor: Some(10_000),
+            },
+            need,
+            now_ms,
+            ttl_ms: 1_000,
+        })
+        .await
+        .expect("a lease")
+}
+
+#[test]
+fn a_slice_is_an_eighth_of_what_is_free_at_least_what_is_needed_at_most_what_is_free() {
+    assert_eq!(slice(80, 1), 10);
+    assert_eq!(slice(81, 1), 11, "rounded up");
+    assert_eq!(slice(80, 30), 30);
+    assert_eq!(slice(5, 30), 5);
+    assert_eq!(slice(1, 1), 1);
+    assert_eq!(slice(0, 1), 0);
+    assert_eq!(slice(-3, 1), 0, "nothing when more is held than free");
+}
+
+#[tokio::test]
+async fn leases_hold_what_is_free_and_an_expired_one_comes_back() {
+    let (store, _dir) = fresh().await;
+    let one = LeaseTake {
+        redemptions: 1,
+        minor: 500,
+    };
+    // An eighth of what is free, or what is needed when more.
+    let a = lease(&store, "a", one, 0).await;
+    assert_eq!((a.redemptions, a.minor), (Some(2), Some(1_250)));
+    let needy = LeaseTake {
+        redemptions: 7,
+        minor: 3_500,
+    };
+    let b = lease(&store, "b", needy, 0).await;
+    assert_eq!((b.redemptions, b.minor), (Some(7), Some(3_500)));
+    // Only one redemption is free now; asking again adds to the holder's own row.
+    let again = lease(&store, "a", needy, 0).await;
+    assert_eq!(again.id, a.id, "one row per holder and campaign");
+    assert_eq!(again.redemptions, Some(1));
+    let none = lease(&store, "c", one, 0).await;
+    assert_eq!(none.redemptions, Some(0), "all held");
+
+    // A commit that takes no lease counts the leased parts as used.
+    let lock = [CommitLock::Campaign("hot".into())];
+    let mut tx = store.begin_commit(&lock).await.expect("begins");
+    let taken = tx.usage_of(["hot"]).await.expect("the usage");
+    assert_eq!(taken["hot"].redemptions, 10);
+    drop(tx);
+
+    // b commits two orders against its lease; then b stops renewing. Past its expiry,
+    // the next lease takes back what b did not use, never what its orders used.
+    let mut tx = store.begin_commit(&[]).await.expect("begins");
+    for order_id in ["b-1", "b-2"] {
+        tx.record(&order(order_id, "hot")).await.expect("written");
+        tx.use_lease(&b.id, one);
+    }
+    tx.commit().await.expect("commits");
+    let rows = store.leases_of("hot").await.expect("the rows");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let c = lease(&store, "c", one, 2_000).await;
+    assert_eq!(c.redemptions, Some(1), "an eighth of the 5 b left unused");
+    let holders: Vec<String> = store
+        .leases_of("hot")
+        .await
+        .expect("the rows")
+        .into_iter()
+        .map(|row| row.holder)
+        .collect();
+    assert_eq!(holders, ["c"], "the expired rows are gone: {holders:?}");
+
+    // An order counted against a lease that is gone, or past what it holds, fails its
+    // whole transaction.
+    let mut tx = store.begin_commit(&[]).await.expect("begins");
+    tx.record(&order("late-b", "hot")).await.expect("written");
+    tx.use_lease(&b.id, one);
+    assert!(matches!(tx.commit().await, Err(StoreError::LeaseLost(id)) if id == b.id));
+    let mut tx = store.begin_commit(&[]).await.expect("begins");
+    tx.record(&order("too-much", "hot")).await.expect("written");
+    tx.use_lease(
+        &c.id,
+        LeaseTake {
+            redemptions: 2,
+            minor: 0,
+        },
+    );
+    assert!(matches!(tx.commit().await, Err(StoreError::LeaseLost(_))));
+    assert_eq!(store.redemption("late-b").await.expect("read"), None);
+    let usage = store.usage().await.expect("the usage");
+    assert_eq!(usage["hot"].redemptions, 2, "only b's two orders");
+}
