@@ -31,6 +31,7 @@
 //! | `remise_commits_priced_again_total` | counter | |
 //! | `remise_commit_groups_total` | counter | |
 //! | `remise_commit_group_commits_total` | counter | |
+//! | `remise_budget_leases_total` | counter | |
 //! | `remise_webhook_attempts_total` | counter | `result` (`delivered`, `failed`) |
 //! | `remise_journal_entries_total` | counter | `result` (`written`, `dropped`, `failed`) |
 //! | `remise_shadow_runs_total` | counter | `result` (`compared`, `dropped`, `failed`) |
@@ -91,6 +92,10 @@ pub const COMMIT_GROUPS: &str = "remise_commit_groups_total";
 /// The commits those transactions wrote: divided by [`COMMIT_GROUPS`], the mean size of
 /// a group.
 pub const COMMIT_GROUP_COMMITS: &str = "remise_commit_group_commits_total";
+
+/// Budget leases taken or topped up by this host: each a short transaction under the
+/// campaign's lock, where without leases every commit of the campaign takes it.
+pub const BUDGET_LEASES: &str = "remise_budget_leases_total";
 
 /// The route label of a request no route serves.
 pub const UNMATCHED: &str = "unmatched";
@@ -208,6 +213,11 @@ fn describe() {
         COMMIT_GROUP_COMMITS,
         "Commits written by group commit (divided by the groups: their mean size)."
     );
+    describe_counter!(
+        BUDGET_LEASES,
+        "Budget leases taken or topped up, each under its campaign's lock."
+    );
+    ::metrics::counter!(BUDGET_LEASES).absolute(0);
     ::metrics::counter!(COMMITS_PRICED_AGAIN).absolute(0);
     ::metrics::counter!(COMMIT_GROUPS).absolute(0);
     ::metrics::counter!(COMMIT_GROUP_COMMITS).absolute(0);
@@ -292,6 +302,11 @@ pub(crate) fn commit_priced_again() {
 pub(crate) fn commit_group_written(commits: usize) {
     ::metrics::counter!(COMMIT_GROUPS).increment(1);
     ::metrics::counter!(COMMIT_GROUP_COMMITS).increment(commits as u64);
+}
+
+/// Records a budget lease taken or topped up ([`BUDGET_LEASES`]).
+pub(crate) fn lease_taken() {
+    ::metrics::counter!(BUDGET_LEASES).increment(1);
 }
 
 /// Records a committed order.

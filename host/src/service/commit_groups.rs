@@ -25,20 +25,30 @@ use tokio::sync::oneshot;
 /// connection a host serves, few enough that the first of them is not kept long.
 pub const MAX_BATCH: usize = 64;
 
-/// What commits are grouped by: the limited campaigns they lock (none on SQLite).
+/// What commits are grouped by: the limited campaigns they lock or take from their
+/// budget leases (none on SQLite).
 pub(super) type Group = BTreeSet<CommitLock>;
 
-/// The group of a commit that takes `locks` on `backend`, or `None` when it is written
-/// alone.
-pub(super) fn group_of(locks: &BTreeSet<CommitLock>, backend: Backend) -> Option<Group> {
+/// The group of a commit that takes `locks` and takes from the leases of the campaigns
+/// `leased` on `backend`, or `None` when it is written alone.
+pub(super) fn group_of<'a>(
+    locks: &BTreeSet<CommitLock>,
+    leased: impl IntoIterator<Item = &'a str>,
+    backend: Backend,
+) -> Option<Group> {
     match backend {
         Backend::Sqlite => Some(Group::new()),
         Backend::Postgres => {
-            let campaigns: Group = locks
+            let mut campaigns: Group = locks
                 .iter()
                 .filter(|lock| matches!(lock, CommitLock::Campaign(_)))
                 .cloned()
                 .collect();
+            campaigns.extend(
+                leased
+                    .into_iter()
+                    .map(|id| CommitLock::Campaign(id.to_string())),
+            );
             (!campaigns.is_empty()).then_some(campaigns)
         }
     }
@@ -221,11 +231,22 @@ mod tests {
             CommitLock::Campaign("hot".into()),
         ]
         .into();
-        assert_eq!(group_of(&locks, Backend::Postgres), Some(group(&["hot"])));
-        assert_eq!(group_of(&locks, Backend::Sqlite), Some(Group::new()));
+        assert_eq!(
+            group_of(&locks, [], Backend::Postgres),
+            Some(group(&["hot"]))
+        );
+        assert_eq!(group_of(&locks, [], Backend::Sqlite), Some(Group::new()));
+        assert_eq!(
+            group_of(&locks, ["leased"], Backend::Postgres),
+            Some(group(&["hot", "leased"])),
+            "a leased campaign groups its commits without being locked"
+        );
         let unlimited: BTreeSet<CommitLock> = [CommitLock::Order("o-2".into())].into();
-        assert_eq!(group_of(&unlimited, Backend::Postgres), None);
-        assert_eq!(group_of(&unlimited, Backend::Sqlite), Some(Group::new()));
+        assert_eq!(group_of(&unlimited, [], Backend::Postgres), None);
+        assert_eq!(
+            group_of(&unlimited, [], Backend::Sqlite),
+            Some(Group::new())
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! only when a limit would change the answer (docs/scaling.md, "Commits").
 
 use super::evaluator::Snapshot;
+use super::leases::LeaseBook;
 use crate::engine::response::EvaluateResponse;
 use crate::engine::usage::{self, Usage};
 use crate::model::campaign::Campaign;
@@ -24,13 +25,15 @@ pub(super) fn is_limited(campaign: &Campaign) -> bool {
 }
 
 /// What committing `response` for order `order_id` locks: the order; every limited
-/// campaign it applies; and its customer when it spends points or an applied campaign's
+/// campaign it applies but those this host takes from its budget leases (`leases`); and
+/// its customer when it spends points or an applied campaign's
 /// plugin read the customer's data (a balance or history another order may change).
 pub(super) fn locks_of(
     order_id: &str,
     request: &Basket,
     response: &EvaluateResponse,
     snapshot: &Snapshot,
+    leases: &LeaseBook,
 ) -> BTreeSet<CommitLock> {
     let mut locks = BTreeSet::from([CommitLock::Order(order_id.to_string())]);
     let mut reads_customer = !response.points_spent.is_empty();
@@ -38,7 +41,8 @@ pub(super) fn locks_of(
         let Some(live) = snapshot.index.get(&applied.campaign) else {
             continue;
         };
-        if is_limited(&live.campaign) || applied.coupon.is_some() {
+        let leased = applied.coupon.is_none() && leases.limits_of(&live.campaign).is_some();
+        if (is_limited(&live.campaign) || applied.coupon.is_some()) && !leased {
             locks.insert(CommitLock::Campaign(applied.campaign.clone()));
         }
         reads_customer |= live.plugin.reads_customer();

@@ -23,6 +23,7 @@ mod events;
 mod groups;
 mod journal;
 mod keys;
+mod leases;
 mod orders;
 mod plugins;
 mod redemptions;
@@ -45,6 +46,7 @@ pub use journal::{
     run_journal_writer, JournalCampaign, JournalEntry, JournalSettings, OrderCampaign, OrderEntry,
 };
 pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
+pub use leases::{run_lease_keeper, LeaseSettings, DEFAULT_LEASE_TTL};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
 pub use replay::{Replayed, Verified};
@@ -103,6 +105,9 @@ impl From<StoreError> for ServiceError {
                 ServiceError::Conflict(error.to_string())
             }
             StoreError::NotFound(_) => ServiceError::NotFound(error.to_string()),
+            StoreError::LeaseLost(_) => {
+                ServiceError::Busy(format!("{error}: this host had stopped renewing it; retry"))
+            }
             other => {
                 tracing::warn!(error = %other, "store");
                 ServiceError::Unavailable("the database is unavailable".into())
@@ -173,6 +178,8 @@ pub struct Service {
     /// The commits waiting on the same limited campaigns, written together
     /// ([`commit_groups`]).
     commit_groups: commit_groups::CommitGroups<commit_groups::Member>,
+    /// The budget leases this host holds ([`leases`]).
+    leases: leases::LeaseBook,
     /// This host's mark on the store's generation, and whether the database answers.
     propagation: Propagation,
     /// The stored campaigns this host does not serve as stored, and why.
@@ -219,6 +226,7 @@ impl Service {
             commits: tokio::sync::Mutex::new(()),
             commits_finished: std::sync::atomic::AtomicU64::new(0),
             commit_groups: commit_groups::CommitGroups::default(),
+            leases: leases::LeaseBook::new(LeaseSettings::default()),
             loader,
             max_plugin_bytes,
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
@@ -246,6 +254,12 @@ impl Service {
     /// The service journalling evaluations as `settings` say.
     pub fn with_journal(mut self, settings: JournalSettings) -> Self {
         self.journal = journal::Recorder::new(settings);
+        self
+    }
+
+    /// The service leasing budgets as `settings` say.
+    pub fn with_leases(mut self, settings: LeaseSettings) -> Self {
+        self.leases = leases::LeaseBook::new(settings);
         self
     }
 

@@ -17,6 +17,7 @@ use super::commit_groups::{self, Known, Member};
 use super::commit_locks;
 use super::evaluator::Snapshot;
 use super::events;
+use super::leases::Reservation;
 use super::orders::{may_see, order_day, PricedCampaign};
 use super::{Service, ServiceError};
 use crate::auth::KeyInfo;
@@ -28,8 +29,8 @@ use crate::model::webhook::EventType;
 use crate::model::{Basket, FieldProblem};
 use crate::money::currency;
 use crate::store::{
-    Backend, CampaignTake, CommitLock, CommitTx, NewRedemption, NewReward, OrderForReturn,
-    PointsLot, PurchasedUnits, StoredRedemption,
+    Backend, CampaignTake, CommitLock, CommitTx, LeaseLimits, LeaseTake, NewRedemption, NewReward,
+    OrderForReturn, PointsLot, PurchasedUnits, StoreError, StoredRedemption,
 };
 use chrono::NaiveDate;
 use chrono::{DateTime, Offset, SubsecRound, Utc};
@@ -37,7 +38,7 @@ use remise_model::customer_data::DEFAULT_HISTORY_WINDOW_DAYS;
 use remise_model::order_return::OrderState;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -151,7 +152,7 @@ impl Service {
             .price_for_commit(request, explain, &snapshot, &usage, now)
             .await?;
         let mut priced = Priced {
-            locks: commit_locks::locks_of(&order_id, &request, &response, &snapshot),
+            locks: commit_locks::locks_of(&order_id, &request, &response, &snapshot, &self.leases),
             request,
             response,
             usage,
@@ -166,7 +167,12 @@ impl Service {
             now,
         });
         for _ in 0..MAX_LOCKING_ROUNDS {
-            let round = match commit_groups::group_of(&priced.locks, self.store.backend()) {
+            let leased = self
+                .leases
+                .takes_of(&priced.response, &priced.request, &commit.snapshot);
+            let leased = leased.iter().map(|(id, _, _)| id.as_str());
+            let group = commit_groups::group_of(&priced.locks, leased, self.store.backend());
+            let round = match group {
                 Some(group) => self.commit_in_group(group, &commit, priced).await?,
                 None => self.commit_alone(&commit, priced).await?,
             };
@@ -190,7 +196,9 @@ impl Service {
             let mut tx = self.store.begin_commit(&priced.locks).await?;
             match self.round_in(&mut tx, commit, priced, None).await? {
                 InTx::Written(written) => {
-                    tx.commit().await?;
+                    let committed = self.commit_leased(tx).await;
+                    self.leases.settle(&written.reservations, committed.is_ok());
+                    committed?;
                     let (redeemed, after) = self.after_commit(written);
                     self.evaluator.merge_usage(after);
                     Ok(Round::Recorded(redeemed))
@@ -246,8 +254,16 @@ impl Service {
 
     /// Writes the commits of `batch` in one transaction, holding every lock they need, and
     /// answers each: a commit that fails costs only itself (it is rolled back to where it
-    /// began, a savepoint), and none is answered before the transaction is durable.
+    /// began, a savepoint), and none is answered before the transaction is durable. The
+    /// leases the batch takes from are covered first, and pinned while it is written.
     async fn write_batch(&self, batch: Vec<Member>) {
+        let pins = self.cover_leases(&batch).await;
+        self.write_covered(batch).await;
+        self.leases.settle(&pins, true);
+    }
+
+    /// [`Service::write_batch`] once its leases are covered.
+    async fn write_covered(&self, batch: Vec<Member>) {
         crate::metrics::commit_group_written(batch.len());
         let held: BTreeSet<CommitLock> = batch
             .iter()
@@ -283,8 +299,13 @@ impl Service {
                 .await;
             outcomes.push((reply, outcome));
         }
-        let committed = tx.commit().await.map_err(ServiceError::from);
+        let committed = self.commit_leased(tx).await;
         turn.end(&committed);
+        for (_, outcome) in &outcomes {
+            if let Ok(InTx::Written(written)) = outcome {
+                self.leases.settle(&written.reservations, committed.is_ok());
+            }
+        }
         // This host's usage moves on once for the whole batch, each campaign to what the
         // last commit that took from it left.
         let mut used = HashMap::new();
@@ -318,10 +339,16 @@ impl Service {
     ) -> Result<InTx, ServiceError> {
         tx.savepoint().await?;
         let outcome = self.round_in(tx, commit, priced, Some(known)).await;
-        if matches!(outcome, Ok(InTx::Written(_)) | Ok(InTx::Answered(_))) {
-            tx.release_savepoint().await?;
+        let kept = if matches!(outcome, Ok(InTx::Written(_)) | Ok(InTx::Answered(_))) {
+            tx.release_savepoint().await
         } else {
-            tx.rollback_to_savepoint().await?;
+            tx.rollback_to_savepoint().await
+        };
+        if let Err(error) = kept {
+            if let Ok(InTx::Written(written)) = &outcome {
+                self.leases.settle(&written.reservations, false);
+            }
+            return Err(error.into());
         }
         outcome
     }
@@ -416,43 +443,171 @@ impl Service {
             usage,
         } = priced;
         let (snapshot, now) = (&commit.snapshot, commit.now);
+        // The campaigns this commit's group takes from this host's leases, not locks.
+        let leased: BTreeSet<String> = self
+            .leases
+            .takes_of(&response, &request, snapshot)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
         let fresh = self
             .usage_under_locks(tx, &request, snapshot, (&locks, known.as_deref()), now)
             .await?;
         let locked = fresh.campaigns.clone();
-        let (request, response, usage) =
-            if commit_locks::still_holds(&response, &request, snapshot, &usage, &fresh, now) {
-                (request, response, usage)
-            } else {
+        let (mut request, mut response, mut usage) = (request, response, usage);
+        let mut reserved = None;
+        for _ in 0..MAX_LEASE_ROUNDS {
+            // What is left of each lease, shown as the campaign's usage.
+            let fresh = self.with_lease_views(&fresh, &leased, snapshot);
+            if !commit_locks::still_holds(&response, &request, snapshot, &usage, &fresh, now) {
                 crate::metrics::commit_priced_again();
-                // Priced again against every campaign's usage: the locked ones' as read.
+                // Priced again against every campaign's usage: the locked ones' as read,
+                // the leased ones' as what is left of their leases.
                 let mut campaigns = (*usage.campaigns).clone();
-                campaigns.extend(locked.iter().map(|(id, used)| (id.clone(), used.clone())));
+                campaigns.extend(
+                    fresh
+                        .campaigns
+                        .iter()
+                        .map(|(id, used)| (id.clone(), used.clone())),
+                );
                 let fresh = Usage {
                     campaigns: Arc::new(campaigns),
                     ..fresh
                 };
-                let (request, response) = self
+                let (again, answer) = self
                     .price_for_commit(request, commit.explain, snapshot, &fresh, now)
                     .await?;
-                let needed = commit_locks::locks_of(order_id, &request, &response, snapshot);
-                if !needed.is_subset(&locks) {
+                let needed =
+                    commit_locks::locks_of(order_id, &again, &answer, snapshot, &self.leases);
+                let takes = self.leases.takes_of(&answer, &again, snapshot);
+                let unleased = takes.iter().any(|(id, _, _)| !leased.contains(id));
+                if !needed.is_subset(&locks) || unleased {
                     return Ok(InTx::NeedsMoreLocks(Box::new(Priced {
                         locks: locks.union(&needed).cloned().collect(),
-                        request,
-                        response,
+                        request: again,
+                        response: answer,
                         usage: fresh,
                     })));
                 }
-                (request, response, fresh)
-            };
-        let written = self
-            .write_order(tx, commit, request, response, (usage, &locked))
-            .await?;
+                (request, response, usage) = (again, answer, fresh);
+            }
+            let takes = self.leases.takes_of(&response, &request, snapshot);
+            // Another writer of this host may have taken from a lease since its view:
+            // then the next round sees what it left.
+            reserved = self.leases.reserve_all(&takes);
+            if reserved.is_some() {
+                break;
+            }
+        }
+        let Some(reservations) = reserved else {
+            return Err(ServiceError::Busy(format!(
+                "order {order_id}: this host's budget leases kept changing while it was \
+                 committed; retry"
+            )));
+        };
+        // The leased campaigns' counters and events move on from this host's view of
+        // their usage, as evaluations see it.
+        let mut basis = (*locked).clone();
+        let cached = self.evaluator.usage();
+        for reservation in &reservations {
+            let used = cached
+                .get(&reservation.campaign)
+                .cloned()
+                .unwrap_or_default();
+            basis.insert(reservation.campaign.clone(), used);
+        }
+        let written = match self
+            .write_order(tx, commit, request, response, (usage, &basis))
+            .await
+        {
+            Ok(written) => written,
+            Err(error) => {
+                self.leases.settle(&reservations, false);
+                return Err(error);
+            }
+        };
+        for reservation in &reservations {
+            tx.use_lease(&reservation.lease_id, reservation.take);
+        }
+        let mut written = written;
+        written.reservations = reservations;
         if let Some(known) = known {
             known.written(order_id, &written.after);
         }
         Ok(InTx::Written(Box::new(written)))
+    }
+
+    /// `fresh` with the usage of each campaign of `leased` as this host's lease shows it
+    /// ([`super::leases::LeaseBook::view`]).
+    fn with_lease_views(
+        &self,
+        fresh: &Usage,
+        leased: &BTreeSet<String>,
+        snapshot: &Snapshot,
+    ) -> Usage {
+        if leased.is_empty() {
+            return fresh.clone();
+        }
+        let mut campaigns = (*fresh.campaigns).clone();
+        for id in leased {
+            let Some(live) = snapshot.index.get(id) else {
+                continue;
+            };
+            if let Some(limits) = self.leases.limits_of(&live.campaign) {
+                campaigns.insert(id.clone(), self.leases.view(&live.campaign, limits));
+            }
+        }
+        Usage {
+            campaigns: Arc::new(campaigns),
+            ..fresh.clone()
+        }
+    }
+
+    /// Makes this host's leases cover what `batch` takes from them, before its
+    /// transaction begins (a lease is its own short transaction under the campaign's
+    /// lock), and pins them. A lease that cannot be had leaves its commits priced against
+    /// what is left.
+    async fn cover_leases(&self, batch: &[Member]) -> Vec<Reservation> {
+        let mut needs: BTreeMap<String, (LeaseLimits, LeaseTake)> = BTreeMap::new();
+        for member in batch {
+            let priced = &member.priced;
+            let takes =
+                self.leases
+                    .takes_of(&priced.response, &priced.request, &member.commit.snapshot);
+            for (campaign, limits, take) in takes {
+                let need = needs
+                    .entry(campaign)
+                    .or_insert((limits, LeaseTake::default()));
+                need.1.redemptions += take.redemptions;
+                need.1.minor = need.1.minor.saturating_add(take.minor);
+            }
+        }
+        let now_ms = self.clock.now().timestamp_millis();
+        let mut pins = Vec::with_capacity(needs.len());
+        for (campaign, (limits, need)) in needs {
+            let covered = self
+                .leases
+                .cover(&self.store, &campaign, limits, need, now_ms)
+                .await;
+            match covered {
+                Ok(pin) => pins.push(pin),
+                Err(error) => tracing::warn!(%error, campaign, "budget lease not taken"),
+            }
+        }
+        pins
+    }
+
+    /// Commits `tx`; when a lease it took from was taken back meanwhile, forgets it, so
+    /// that the next commits lease again.
+    async fn commit_leased(&self, tx: CommitTx) -> Result<(), ServiceError> {
+        match tx.commit().await {
+            Ok(()) => Ok(()),
+            Err(StoreError::LeaseLost(id)) => {
+                self.leases.forget(&id);
+                Err(StoreError::LeaseLost(id).into())
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// The usage a commit checks its answer against, read under its `locks`: that of the
@@ -643,6 +798,7 @@ impl Service {
             body,
             response,
             after,
+            reservations: Vec::new(),
             priced,
             journal_basket,
             journal_usage,
@@ -661,6 +817,7 @@ impl Service {
             body,
             response,
             after,
+            reservations: _,
             priced,
             journal_basket,
             journal_usage,
@@ -892,6 +1049,10 @@ impl CommitTurn<'_> {
 /// round locks every campaign the last answer took from, so one is almost always enough.
 const MAX_LOCKING_ROUNDS: usize = 4;
 
+/// How many times a commit may price again against this host's leases, when another of
+/// its writers took from them meanwhile, before it answers 503.
+const MAX_LEASE_ROUNDS: usize = 3;
+
 /// A basket priced for a commit, and what recording it locks.
 pub(super) struct Priced {
     locks: BTreeSet<CommitLock>,
@@ -929,6 +1090,8 @@ pub(super) struct Written {
     response: EvaluateResponse,
     /// The usage of the campaigns it took from once it is committed.
     after: HashMap<String, CampaignUsage>,
+    /// What it took from this host's budget leases, until its transaction ends.
+    reservations: Vec<Reservation>,
     /// The engine's answer as serialised before the commit added codes issued (the
     /// journal's).
     priced: bytes::Bytes,
