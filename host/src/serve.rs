@@ -10,9 +10,9 @@ use crate::registry::watch::watch_plugin_dir;
 use crate::registry::{load_plugins, CacheDirError, Loader};
 use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
-use crate::service::JournalSettings;
 use crate::service::{keep_in_sync, Service, ServiceError, FIRST_START_LABEL};
-use crate::store::{PoolSettings, Store, StoreError};
+use crate::service::{JournalSettings, LeaseSettings};
+use crate::store::{Backend, PoolSettings, Store, StoreError};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -53,6 +53,8 @@ pub struct ServeOptions {
     pub webhooks: WebhookSettings,
     /// What the decision journal records and keeps.
     pub journal: JournalSettings,
+    /// Whether and how budgets are leased (docs/scaling.md, "Budget leases").
+    pub leases: LeaseSettings,
 }
 
 /// The compiled-plugin folder of `options`: the one given, else beside the SQLite file.
@@ -116,6 +118,12 @@ pub enum StartError {
     /// The service cannot read its state.
     #[error("service: {0:?}")]
     Service(ServiceError),
+    /// Budget leases were asked for on a database that serves one host.
+    #[error(
+        "--budget-leases needs PostgreSQL: on SQLite one host commits alone, and leases \
+         would only hold its budgets back"
+    )]
+    LeasesNeedPostgres,
 }
 
 /// A started service, and the admin key it created because no key was active (to print
@@ -185,6 +193,9 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
     };
     check_key_lengths(options, &config)?;
     let store = Store::open_with(&options.database_url, options.pool).await?;
+    if options.leases.enabled && store.backend() != Backend::Postgres {
+        return Err(StartError::LeasesNeedPostgres);
+    }
     let plugin_dir = options.plugin_dir.clone();
     let cache_dir = cache_dir(options);
     let (loader, plugins) = tokio::task::spawn_blocking(move || {
@@ -203,7 +214,8 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
         .with_max_clock_skew(options.max_clock_skew)
         .with_clock(options.clock.clone())
         .with_webhooks(options.webhooks)
-        .with_journal(options.journal);
+        .with_journal(options.journal)
+        .with_leases(options.leases);
     let mut configured: Vec<&str> = Vec::new();
     for key in &config.keys {
         service
@@ -310,6 +322,11 @@ pub async fn run_with(
             }
         })
     };
+    // Budget leases are renewed, and those left idle given back, from this task.
+    let leases = tokio::spawn(crate::service::run_lease_keeper(
+        Arc::clone(&service),
+        stopping.clone(),
+    ));
     // Sampled evaluations reach the journal from this task.
     let journal = tokio::spawn(crate::service::run_journal_writer(
         Arc::clone(&service),
@@ -374,6 +391,7 @@ pub async fn run_with(
     let _ = flusher.await;
     let _ = journal.await;
     let _ = shadows.await;
+    let _ = leases.await;
     if tokio::time::timeout(DELIVERIES_GRACE, &mut deliveries)
         .await
         .is_err()
@@ -423,6 +441,7 @@ mod tests {
             pool: PoolSettings::default(),
             webhooks: WebhookSettings::default(),
             journal: JournalSettings::default(),
+            leases: LeaseSettings::default(),
         }
     }
 

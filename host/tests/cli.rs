@@ -559,3 +559,23 @@ fn simulate_prices_a_draft_beside_the_databases_campaigns_and_prints_the_report(
         "{stderr}"
     );
 }
+
+#[test]
+fn budget_leases_on_sqlite_are_refused_at_start_saying_why() {
+    let dir = scratch("leases-on-sqlite");
+    let database = dir.join("remise.db");
+    let _ = std::fs::remove_file(&database);
+    let url = format!("sqlite://{}", database.display());
+    let output = Command::new(env!("CARGO_BIN_EXE_remise"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
+        .arg("--budget-leases")
+        .env("REMISE_ADMIN_KEY", "cli-test-admin-key-0123456789abcdef")
+        .output()
+        .expect("the remise binary runs");
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--budget-leases needs PostgreSQL"),
+        "{stderr}"
+    );
+}

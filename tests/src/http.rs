@@ -59,6 +59,7 @@ pub fn options(database_url: String) -> ServeOptions {
             sample_percent: 100,
             ..remise::service::JournalSettings::default()
         },
+        leases: remise::service::LeaseSettings::default(),
     }
 }
 

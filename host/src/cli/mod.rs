@@ -16,7 +16,7 @@ use crate::model::plugin_limits::PluginLimits;
 use crate::registry::LimitsView;
 use crate::runtime::{self, Limits, Plugin, Runtime};
 use crate::serve::{self, ServeOptions, ServerSettings};
-use crate::service::JournalSettings;
+use crate::service::{JournalSettings, LeaseSettings};
 use crate::store::{PoolSettings, Store};
 use anyhow::{anyhow, bail, Context as _};
 use chrono::Utc;
@@ -187,6 +187,14 @@ pub struct ServeArgs {
     /// How long journal entries are kept, in days.
     #[arg(long, env = "REMISE_JOURNAL_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub journal_retention_days: u64,
+    /// Lease slices of hot campaigns' caps and budgets, and commit against them without
+    /// the campaigns' locks (PostgreSQL only; docs/scaling.md, "Budget leases").
+    #[arg(long, env = "REMISE_BUDGET_LEASES")]
+    pub budget_leases: bool,
+    /// How long a budget lease lives unless its host renews it, in seconds: a host that
+    /// dies holds its unused slices this long at most.
+    #[arg(long, env = "REMISE_LEASE_TTL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease_ttl_secs: u64,
 }
 
 /// `remise plugin …`.
@@ -435,6 +443,10 @@ fn serve_settings(args: ServeArgs) -> (ServeOptions, ServerSettings) {
             sample_percent: args.journal_sample_percent,
             retention: Duration::from_secs(args.journal_retention_days.saturating_mul(86_400)),
             ..JournalSettings::default()
+        },
+        leases: LeaseSettings {
+            enabled: args.budget_leases,
+            ttl: Duration::from_secs(args.lease_ttl_secs),
         },
     };
     let settings = ServerSettings {
