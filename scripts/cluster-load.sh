@@ -17,7 +17,10 @@
 #   (c) the same commits spread over 20 budgeted campaigns (one per store: each order goes
 #       to the next store in turn), on both hosts at once, checked the same way over the
 #       20 campaigns' stats;
-#   (d) the hot-row commits of (b) against one host on a fresh SQLite file, for comparison.
+#   (d) the hot-row commits of (b) against one host on a fresh SQLite file, for comparison;
+#   (e) and (f): (b) and (c) again, the two hosts restarted with --budget-leases (each
+#       commits against its slices of the budgets, without the campaigns' locks), checked
+#       the same way on what each part added to the stats.
 #
 # Bounded: DURATION seconds of load per part (default 15), plus set-up. wrk's threads are
 # given to the hosts in turn (thread 1 the first host, thread 2 the second, ...).
@@ -70,10 +73,12 @@ stop_servers() {
 }
 trap 'stop_servers; rm -rf "$work"' EXIT
 
-# start NAME PORT DATABASE_URL: a host in the background, its log in $work/NAME.log.
+# start NAME PORT DATABASE_URL [FLAG...]: a host in the background, its log in
+# $work/NAME.log.
 start() {
-  REMISE_ADMIN_KEY=$KEY "$work/remise" serve --listen "127.0.0.1:$2" --database-url "$3" \
-    --cache-dir "$work/$1-compiled" > "$work/$1.log" 2>&1 &
+  local name=$1 port=$2 url=$3; shift 3
+  REMISE_ADMIN_KEY=$KEY "$work/remise" serve --listen "127.0.0.1:$port" --database-url "$url" \
+    --cache-dir "$work/$name-compiled" "$@" >> "$work/$name.log" 2>&1 &
   servers+=($!)
 }
 # ready PORT NAME: waits up to 60 s for /readyz.
@@ -194,6 +199,24 @@ def evaluations(port):
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                if line.startswith("remise_evaluations_total"))
 
+def totals(ports, mode):
+    """The campaigns' stats (the hot one's, or the 20 spread ones' summed): redemptions,
+    discount granted, budget consumed."""
+    redemptions, granted, consumed = 0, Decimal(0), Decimal(0)
+    for campaign in ([HOT] if mode == "redeem" else SPREAD):
+        status, stats = call(ports[-1], "GET", f"/v1/campaigns/{campaign}/stats")
+        if status != 200:
+            sys.exit(f"stats of {campaign}: {status} {stats}")
+        redemptions += stats["redemptions"]
+        granted += Decimal(stats["discount_granted"])
+        consumed += Decimal(stats["budget"]) - Decimal(stats["budget_left"])
+    return redemptions, granted, consumed
+
+def snapshot(work, mode, ports):
+    """The stats before a part, which reconcile subtracts."""
+    r, g, c = totals(ports, mode)
+    open(f"{work}/before-{mode}.json", "w").write(json.dumps([r, str(g), str(c)]))
+
 def reconcile(ports, work, results, discount, mode):
     """Orders wrk sent but saw no 201/200 for (in flight when it stopped, or refused) are
     sent again: each is then committed exactly once (201 now, or 200 when it had been).
@@ -246,15 +269,13 @@ def reconcile(ports, work, results, discount, mode):
         print(f"  {committed - applied} of {committed} committed orders got another discount than "
               f"{discount} ({ {d: n for d, n in discounts.items() if d != discount} }); "
               f"one of them: rejected {why or '?'}")
-    redemptions, granted, consumed = 0, Decimal(0), Decimal(0)
-    for campaign in ([HOT] if mode == "redeem" else SPREAD):
-        status, stats = call(ports[-1], "GET", f"/v1/campaigns/{campaign}/stats")
-        if status != 200:
-            sys.exit(f"stats of {campaign}: {status} {stats}")
-        redemptions += stats["redemptions"]
-        granted += Decimal(stats["discount_granted"])
-        consumed += Decimal(stats["budget"]) - Decimal(stats["budget_left"])
-    print(f"  stats: {redemptions} redemptions, discount granted {granted}, "
+    redemptions, granted, consumed = totals(ports, mode)
+    try:
+        r, g, c = json.load(open(f"{work}/before-{mode}.json"))
+        redemptions, granted, consumed = redemptions - r, granted - Decimal(g), consumed - Decimal(c)
+    except OSError:
+        pass
+    print(f"  stats added: {redemptions} redemptions, discount granted {granted}, "
           f"budget consumed {consumed}")
     ok = True
     if redemptions != applied:
@@ -284,6 +305,8 @@ if __name__ == "__main__":
         hot_discount(args[0])
     elif what == "evaluations":
         print(int(evaluations(args[0])))
+    elif what == "snapshot":
+        snapshot(args[0], args[1], args[2:])
     elif what == "reconcile":
         reconcile(args[4:], args[0], args[1], args[2], args[3])
 PY
@@ -439,16 +462,42 @@ echo "  evaluations served: first host $((after_a - before_a)), second host $((a
 
 echo
 echo "== (b) POST /v1/redemptions on one hot budget row, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+python3 "$work/cluster.py" snapshot "$work" redeem "$port_a" "$port_b"
 run_wrk redeem "$port_a" "$port_b"
 result_b=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
 python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" redeem "$port_a" "$port_b"
 
 echo
 echo "== (c) POST /v1/redemptions spread over 20 budgeted campaigns, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+python3 "$work/cluster.py" snapshot "$work" spread "$port_a" "$port_b"
 run_wrk spread "$port_a" "$port_b"
 result_c=$(grep '^RESULT' "$work/wrk-spread.txt" | sed 's/^RESULT //')
 python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" spread "$port_a" "$port_b"
 stop_servers
+
+result_e="skipped: this build has no --budget-leases" result_f=$result_e
+if "$work/remise" serve --help | grep -q -- --budget-leases; then
+  # New order ids: those of (b) and (c) are committed already.
+  run_id="$run_id-leased"
+  echo
+  echo "== (e) and (f): the hosts again, with --budget-leases"
+  start a "$port_a" "$DATABASE_URL" --budget-leases
+  start b "$port_b" "$DATABASE_URL" --budget-leases
+  ready "$port_a" a
+  ready "$port_b" b
+  echo "== (e) POST /v1/redemptions on one hot budget row, leased, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+  python3 "$work/cluster.py" snapshot "$work" redeem "$port_a" "$port_b"
+  run_wrk redeem "$port_a" "$port_b"
+  result_e=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
+  python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" redeem "$port_a" "$port_b"
+  echo
+  echo "== (f) POST /v1/redemptions spread over 20 budgeted campaigns, leased, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+  python3 "$work/cluster.py" snapshot "$work" spread "$port_a" "$port_b"
+  run_wrk spread "$port_a" "$port_b"
+  result_f=$(grep '^RESULT' "$work/wrk-spread.txt" | sed 's/^RESULT //')
+  python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" spread "$port_a" "$port_b"
+  stop_servers
+fi
 
 echo
 echo "== (d) the hot-row commits on one host over a fresh SQLite file (127.0.0.1:$port_s)"
@@ -456,6 +505,7 @@ start s "$port_s" "sqlite://$work/load.db"
 ready "$port_s" s
 echo "creating 1,021 campaigns"
 python3 "$work/cluster.py" setup "$port_s" "$work"
+python3 "$work/cluster.py" snapshot "$work" redeem "$port_s"
 run_wrk redeem "$port_s"
 result_d=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
 python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" redeem "$port_s"
@@ -467,3 +517,5 @@ echo "  (a) evaluate, 2 hosts + PostgreSQL:      $result_a"
 echo "  (b) hot-row commits, 2 hosts + PostgreSQL: $result_b"
 echo "  (c) 20-campaign commits, 2 hosts + PostgreSQL: $result_c"
 echo "  (d) hot-row commits, 1 host + SQLite:    $result_d"
+echo "  (e) hot-row commits, leased, 2 hosts + PostgreSQL: $result_e"
+echo "  (f) 20-campaign commits, leased, 2 hosts + PostgreSQL: $result_f"
