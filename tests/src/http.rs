@@ -8,6 +8,7 @@
 use remise::clock::Clock;
 use remise::delivery::WebhookSettings;
 use remise::serve::{run_with, start, ServeOptions, ServerSettings, StartError};
+use remise::service::LeaseSettings;
 use remise::store::testing::fresh_database_url;
 use remise::store::PoolSettings;
 use reqwest::header::HeaderMap;
@@ -59,7 +60,7 @@ pub fn options(database_url: String) -> ServeOptions {
             sample_percent: 100,
             ..remise::service::JournalSettings::default()
         },
-        leases: remise::service::LeaseSettings::default(),
+        leases: LeaseSettings::default(),
     }
 }
 
@@ -78,6 +79,7 @@ pub struct Server {
     clock: Clock,
     keys: Keys,
     settings: ServerSettings,
+    leases: LeaseSettings,
 }
 
 /// The keys a server is configured with: its configuration file's text and its
@@ -184,6 +186,7 @@ impl Server {
             Keys::default(),
             Clock::system(),
             settings,
+            LeaseSettings::default(),
         )
         .await
         .expect("the service starts")
@@ -203,6 +206,7 @@ impl Server {
             Keys::default(),
             clock,
             ServerSettings::default(),
+            LeaseSettings::default(),
         )
         .await
         .expect("the service starts")
@@ -238,6 +242,29 @@ impl Server {
             Keys::default(),
             Clock::system(),
             ServerSettings::default(),
+            LeaseSettings::default(),
+        )
+        .await
+        .expect("the service starts")
+    }
+
+    /// [`Server::start_on_with_pool`] for a host that leases budgets as `leases` say
+    /// (`--budget-leases`).
+    pub async fn start_on_leasing(
+        database_url: &str,
+        pool: PoolSettings,
+        leases: LeaseSettings,
+    ) -> Server {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        Server::start_in(
+            dir,
+            Vec::new(),
+            database_url.to_string(),
+            pool,
+            Keys::default(),
+            Clock::system(),
+            ServerSettings::default(),
+            leases,
         )
         .await
         .expect("the service starts")
@@ -279,6 +306,7 @@ impl Server {
             pool,
             clock,
             settings,
+            leases,
             ..
         } = self;
         let _ = stop.send(());
@@ -286,9 +314,11 @@ impl Server {
             .await
             .expect("the server task ends")
             .expect("the server stops cleanly");
-        Server::start_in(dir, guests, database_url, pool, keys, clock, settings).await
+        Server::start_in(dir, guests, database_url, pool, keys, clock, settings, leases).await
     }
 
+    // One per thing a test may vary: a struct for them would only be unpacked again here.
+    #[allow(clippy::too_many_arguments)]
     async fn start_in(
         dir: TempDir,
         guests: Vec<String>,
@@ -297,6 +327,7 @@ impl Server {
         keys: Keys,
         clock: Clock,
         settings: ServerSettings,
+        leases: LeaseSettings,
     ) -> Result<Server, StartError> {
         let config = dir.path().join("remise.toml");
         std::fs::write(&config, &keys.config).expect("config written");
@@ -316,6 +347,7 @@ impl Server {
             admin_key: keys.admin_key.clone(),
             pool,
             clock: clock.clone(),
+            leases,
             ..options(database_url.clone())
         };
         let started = start(&options).await?;
@@ -348,6 +380,7 @@ impl Server {
             clock,
             keys,
             settings,
+            leases,
         })
     }
 

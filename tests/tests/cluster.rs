@@ -686,3 +686,83 @@ async fn hosts_starting_at_once_on_a_new_database_migrate_it_once() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leasing_host_beside_a_locking_one_never_grants_past_a_cap_or_a_budget() {
+    if !on_postgres() {
+        return;
+    }
+    let pool = PoolSettings {
+        acquire_timeout: Duration::from_secs(60),
+        commit_lock_timeout: Duration::from_secs(60),
+        ..PoolSettings::default()
+    };
+    // The first host takes the campaigns' locks; the second leases slices of them
+    // (--budget-leases), and the first counts those slices as used.
+    let a = Server::start_with_pool(&[], pool).await;
+    let leases = remise::service::LeaseSettings {
+        enabled: true,
+        ttl: Duration::from_secs(5),
+    };
+    let b = Server::start_on_leasing(a.database_url(), pool, leases).await;
+    a.create(offer(
+        "capped",
+        json!({ "percent_off": "10" }),
+        json!({ "limits": { "redemptions": 50 } }),
+    ))
+    .await;
+    a.create(offer(
+        "partial",
+        json!({ "amount_off": "3.70" }),
+        json!({ "limits": { "budget": "50.00", "budget_currency": "EUR", "partial": true } }),
+    ))
+    .await;
+
+    let orders = (0..400)
+        .map(|i| order(&format!("o-{i}"), &format!("c-{i}"), "SKU-1", "100.00"))
+        .collect();
+    let answers = commit_at_once(&[&a, &b], orders).await;
+    let (mut capped, mut partial) = (Vec::new(), Vec::new());
+    for (i, status, answer) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "o-{i}: {answer}");
+        capped.extend(discount_of(answer, "capped").map(money));
+        partial.extend(discount_of(answer, "partial").map(money));
+    }
+    println!(
+        "at once: {} capped, {} from the budget",
+        capped.len(),
+        partial.iter().sum::<Decimal>()
+    );
+    assert!(capped.len() <= 50 && capped.iter().all(|d| *d == money("10.00")));
+    assert!(partial.iter().sum::<Decimal>() <= money("50.00"));
+    let metrics = b.metrics().await;
+    let leased = sample(&metrics, "remise_budget_leases_total", &[]).unwrap_or(0.0);
+    assert!(leased > 0.0, "the second host leased: {leased}");
+
+    // What the leasing host still holds comes back once it is idle for a second: late
+    // orders on either host then reach the cap and the budget, never more.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    for i in 0..60 {
+        let host = [&a, &b][i % 2];
+        let late = host
+            .commit(order(&format!("late-{i}"), "c-late", "SKU-1", "100.00"))
+            .await;
+        assert_eq!(late.status, StatusCode::CREATED, "{}", late.body);
+        capped.extend(discount_of(&late.body, "capped").map(money));
+        partial.extend(discount_of(&late.body, "partial").map(money));
+    }
+    assert_eq!(capped.len(), 50);
+    assert_eq!(partial.iter().sum::<Decimal>(), money("50.00"));
+    stats_on_all(
+        &[&a, &b],
+        "capped",
+        &[("redemptions", json!(50)), ("discount_granted", json!("500.00"))],
+    )
+    .await;
+    stats_on_all(
+        &[&a, &b],
+        "partial",
+        &[("discount_granted", json!("50.00")), ("budget_left", json!("0.00"))],
+    )
+    .await;
+}
