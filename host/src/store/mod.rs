@@ -52,14 +52,14 @@ pub use customer_data::{PurchasedUnits, StoredSpend};
 pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
 pub use journal::{CommittedOrder, JournalRow};
 pub use keys::{Revoked, StoredKey};
-pub use leases::{slice, Granted, LeaseAsk, LeaseLimits, LeaseRow, LeaseTake};
+pub use leases::{slice, Granted, LeaseAsk, LeaseLimits, LeaseRow};
 pub use outbox::NewEvent;
 pub use personal_codes::{DistributionCounts, NewReward};
 pub use plugins::StoredPlugin;
 pub use points::StoredLot;
 pub use redemptions::{
-    CampaignTake, CommitLock, CommitTx, NewRedemption, PointsLot, RedemptionRow, StoredRedemption,
-    UsageRow,
+    CampaignTake, CommitLock, CommitTx, LeaseTake, NewRedemption, PointsLot, RedemptionRow,
+    StoredRedemption, UsageRow,
 };
 pub use returns::{HeldCampaign, NewReturn, OrderForReturn, StoredReturn, TakeChange};
 pub use shadows::{

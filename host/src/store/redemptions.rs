@@ -162,10 +162,73 @@ pub struct CommitTx {
     /// `usage_added` as it was at [`CommitTx::savepoint`].
     usage_at_savepoint: Option<BTreeMap<String, UsageAdded>>,
     /// What the orders recorded in this transaction took from each budget lease (by id):
-    /// written by [`CommitTx::commit`] before the usage rows ([`super::leases`]).
-    pub(super) lease_used: BTreeMap<String, super::leases::LeaseTake>,
+    /// written by [`CommitTx::commit`] before the usage rows (budget leases, `leases.rs`).
+    pub(super) lease_used: BTreeMap<String, LeaseTake>,
     /// `lease_used` as it was at [`CommitTx::savepoint`].
-    lease_at_savepoint: Option<BTreeMap<String, super::leases::LeaseTake>>,
+    lease_at_savepoint: Option<BTreeMap<String, LeaseTake>>,
+}
+
+/// What one commit, or one batch of them, takes from a lease.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeaseTake {
+    /// Redemptions (orders).
+    pub redemptions: u64,
+    /// Discount, in minor units of the budget's currency.
+    pub minor: i64,
+}
+
+/// Campaign `campaign_id`'s committed usage, and what live leases hold of it beyond what
+/// their orders used, read in one statement (one snapshot: the orders of a leased batch
+/// that commits meanwhile move the usage and their lease's use together).
+pub(super) async fn held_and_used(
+    tx: &mut CommitTx,
+    campaign_id: &str,
+) -> Result<HeldAndUsed, StoreError> {
+    type Row = (Option<String>, Option<i64>, Option<i64>, i64, i64);
+    let row: Row = sqlx::query_as(
+        "SELECT (SELECT currency FROM campaign_usage WHERE campaign_id = $1), \
+         (SELECT redemptions FROM campaign_usage WHERE campaign_id = $1), \
+         (SELECT granted_minor FROM campaign_usage WHERE campaign_id = $1), \
+         CAST(COALESCE((SELECT SUM(granted_redemptions - used_redemptions) FROM budget_leases \
+           WHERE campaign_id = $1 AND granted_redemptions IS NOT NULL), 0) AS BIGINT), \
+         CAST(COALESCE((SELECT SUM(granted_minor - used_minor) FROM budget_leases \
+           WHERE campaign_id = $1 AND granted_minor IS NOT NULL), 0) AS BIGINT)",
+    )
+    .bind(campaign_id)
+    .fetch_one(&mut *tx.tx)
+    .await?;
+    Ok(HeldAndUsed {
+        used: CampaignUsage {
+            currency: row.0,
+            redemptions: u64::try_from(row.1.unwrap_or(0)).unwrap_or(0),
+            granted_minor: row.2.unwrap_or(0),
+        },
+        held_redemptions: u64::try_from(row.3).unwrap_or(0),
+        held_minor: row.4.max(0),
+    })
+}
+
+/// A campaign's committed usage and what live leases hold beyond it.
+#[derive(Clone, Debug, Default)]
+pub(super) struct HeldAndUsed {
+    /// What its committed orders used.
+    pub(super) used: CampaignUsage,
+    /// Redemptions leased and not yet used.
+    pub(super) held_redemptions: u64,
+    /// Minor units leased and not yet used.
+    pub(super) held_minor: i64,
+}
+
+impl HeldAndUsed {
+    /// The usage a commit that takes no lease checks against: the leased parts count as
+    /// used, since other hosts may use them without this campaign's lock.
+    pub(super) fn as_taken(&self) -> CampaignUsage {
+        CampaignUsage {
+            currency: self.used.currency.clone(),
+            redemptions: self.used.redemptions.saturating_add(self.held_redemptions),
+            granted_minor: self.used.granted_minor.saturating_add(self.held_minor),
+        }
+    }
 }
 
 /// What a transaction's orders add to one campaign's usage row.
@@ -375,7 +438,7 @@ impl CommitTx {
     ) -> Result<HashMap<String, CampaignUsage>, StoreError> {
         let mut usage = HashMap::new();
         for id in ids {
-            let taken = super::leases::held_and_used(self, id).await?.as_taken();
+            let taken = held_and_used(self, id).await?.as_taken();
             usage.insert(id.to_string(), taken);
         }
         Ok(usage)
