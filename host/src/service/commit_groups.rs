@@ -13,13 +13,10 @@
 //! queue is empty.
 
 use super::commit_locks;
-use super::redemptions::{Commit, Priced, Round};
-use super::ServiceError;
 use crate::model::usage::CampaignUsage;
 use crate::store::{Backend, CommitLock, CommitTx, StoreError};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
-use tokio::sync::oneshot;
+use std::sync::{Mutex, PoisonError};
 
 /// The most commits written in one transaction: enough to drain a rush of every
 /// connection a host serves, few enough that the first of them is not kept long.
@@ -54,13 +51,6 @@ pub(super) fn group_of<'a>(
     }
 }
 
-/// A commit queued in its group, and where its writer sends how its round ended.
-pub(super) struct Member {
-    pub(super) commit: Arc<Commit>,
-    pub(super) priced: Priced,
-    pub(super) reply: oneshot::Sender<Result<Round, ServiceError>>,
-}
-
 /// What a group's transaction knows without asking the database again, as its commits are
 /// written one after the other: it holds the locks of every campaign they take from, so
 /// only its own writes move those campaigns on (a cancel elsewhere only gives back).
@@ -74,16 +64,15 @@ pub(super) struct Known {
 }
 
 impl Known {
-    /// Reads, once for the whole `batch` holding `locks`, which of its orders were
-    /// committed and what the locked campaigns have used.
+    /// Reads, once for a whole batch of the orders `order_ids` holding `locks`, which of
+    /// them were committed and what the locked campaigns have used.
     pub(super) async fn read(
         tx: &mut CommitTx,
-        batch: &[Member],
+        order_ids: &[&str],
         locks: &BTreeSet<CommitLock>,
     ) -> Result<Known, StoreError> {
-        let order_ids: Vec<&str> = batch.iter().map(|m| m.commit.order_id()).collect();
         Ok(Known {
-            orders: tx.committed_among(&order_ids).await?,
+            orders: tx.committed_among(order_ids).await?,
             usage: tx.usage_of(commit_locks::locked_campaigns(locks)).await?,
         })
     }
@@ -106,7 +95,7 @@ impl Known {
     }
 }
 
-/// The commits (`M`, a [`Member`] when serving) queued per group; a group is present
+/// The commits (`M`, a commit and where its answer goes, when serving) queued per group; a group is present
 /// while its writer runs.
 pub(super) struct CommitGroups<M> {
     queued: Mutex<HashMap<Group, Vec<M>>>,
@@ -194,6 +183,7 @@ impl<M> Drop for Writing<'_, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::sync::oneshot;
 
     fn group(campaigns: &[&str]) -> Group {
         campaigns

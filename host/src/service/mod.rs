@@ -177,7 +177,7 @@ pub struct Service {
     commits_finished: std::sync::atomic::AtomicU64,
     /// The commits waiting on the same limited campaigns, written together
     /// ([`commit_groups`]).
-    commit_groups: commit_groups::CommitGroups<commit_groups::Member>,
+    commit_groups: commit_groups::CommitGroups<redemptions::Member>,
     /// The budget leases this host holds ([`leases`]).
     leases: leases::LeaseBook,
     /// This host's mark on the store's generation, and whether the database answers.

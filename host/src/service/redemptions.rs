@@ -13,7 +13,7 @@
 //! another channel's key can neither replay it (which would read its answer) nor cancel
 //! it ([`may_see`]).
 
-use super::commit_groups::{self, Known, Member};
+use super::commit_groups::{self, Known};
 use super::commit_locks;
 use super::evaluator::Snapshot;
 use super::events;
@@ -222,7 +222,7 @@ impl Service {
         priced: Priced,
     ) -> Result<Round, ServiceError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let member = commit_groups::Member {
+        let member = Member {
             commit: Arc::clone(commit),
             priced,
             reply,
@@ -274,9 +274,12 @@ impl Service {
             Err(error) => return refuse_all(batch, error),
         };
         let begun = match self.store.begin_commit(&held).await {
-            Ok(mut tx) => Known::read(&mut tx, &batch, &held)
-                .await
-                .map(|known| (tx, known)),
+            Ok(mut tx) => {
+                let order_ids: Vec<&str> = batch.iter().map(|m| m.commit.order_id()).collect();
+                Known::read(&mut tx, &order_ids, &held)
+                    .await
+                    .map(|known| (tx, known))
+            }
             Err(error) => Err(error),
         };
         let (mut tx, mut known) = match begun {
@@ -1100,6 +1103,13 @@ pub(super) struct Written {
     snapshot: Arc<Snapshot>,
     explain: bool,
     now: DateTime<Utc>,
+}
+
+/// A commit queued in its group, and where its writer sends how its round ended.
+pub(super) struct Member {
+    pub(super) commit: Arc<Commit>,
+    pub(super) priced: Priced,
+    pub(super) reply: tokio::sync::oneshot::Sender<Result<Round, ServiceError>>,
 }
 
 /// How one round of a commit ended in its transaction.
