@@ -314,7 +314,17 @@ impl Server {
             .await
             .expect("the server task ends")
             .expect("the server stops cleanly");
-        Server::start_in(dir, guests, database_url, pool, keys, clock, settings, leases).await
+        Server::start_in(
+            dir,
+            guests,
+            database_url,
+            pool,
+            keys,
+            clock,
+            settings,
+            leases,
+        )
+        .await
     }
 
     // One per thing a test may vary: a struct for them would only be unpacked again here.

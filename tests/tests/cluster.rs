@@ -756,13 +756,19 @@ async fn a_leasing_host_beside_a_locking_one_never_grants_past_a_cap_or_a_budget
     stats_on_all(
         &[&a, &b],
         "capped",
-        &[("redemptions", json!(50)), ("discount_granted", json!("500.00"))],
+        &[
+            ("redemptions", json!(50)),
+            ("discount_granted", json!("500.00")),
+        ],
     )
     .await;
     stats_on_all(
         &[&a, &b],
         "partial",
-        &[("discount_granted", json!("50.00")), ("budget_left", json!("0.00"))],
+        &[
+            ("discount_granted", json!("50.00")),
+            ("budget_left", json!("0.00")),
+        ],
     )
     .await;
 }
