@@ -41,7 +41,7 @@ pub(super) fn locks_of(
         let Some(live) = snapshot.index.get(&applied.campaign) else {
             continue;
         };
-        let leased = applied.coupon.is_none() && leases.limits_of(&live.campaign).is_some();
+        let leased = leases.limits_for(applied, &live.campaign).is_some();
         if (is_limited(&live.campaign) || applied.coupon.is_some()) && !leased {
             locks.insert(CommitLock::Campaign(applied.campaign.clone()));
         }

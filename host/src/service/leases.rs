@@ -6,14 +6,14 @@
 
 use super::evaluator::Snapshot;
 use super::Service;
-use crate::engine::response::EvaluateResponse;
+use crate::engine::response::{AppliedCampaign, EvaluateResponse};
 use crate::engine::usage;
 use crate::model::campaign::Campaign;
 use crate::model::usage::CampaignUsage;
 use crate::model::Basket;
 use crate::money::currency;
 use crate::store::{LeaseAsk, LeaseLimits, LeaseTake, Store, StoreError};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,9 @@ const IDLE_RETURN: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 struct Held {
     id: String,
+    /// The campaign's limits when it was leased: when they change, what is left of the
+    /// slice no longer counts.
+    limits: LeaseLimits,
     /// Redemptions left (`None` without a cap).
     redemptions: Option<u64>,
     /// Minor units left (`None` without a budget).
@@ -133,6 +136,20 @@ impl LeaseBook {
         })
     }
 
+    /// The limits this host's lease counts for `applied`, a campaign an answer applies
+    /// (`campaign`): one it leases ([`LeaseBook::limits_of`]), applied without a coupon (a
+    /// coupon's uses need the campaign's lock).
+    pub(super) fn limits_for(
+        &self,
+        applied: &AppliedCampaign,
+        campaign: &Campaign,
+    ) -> Option<LeaseLimits> {
+        if applied.coupon.is_some() {
+            return None;
+        }
+        self.limits_of(campaign)
+    }
+
     /// What committing `response` for `request` takes from leases: one redemption and
     /// its discount (in minor units of the basket's currency, the budget's when it
     /// applies) from each campaign it applies that this host leases, in campaign order.
@@ -149,10 +166,9 @@ impl LeaseBook {
         let mut takes: Vec<(String, LeaseLimits, LeaseTake)> = response
             .applied
             .iter()
-            .filter(|applied| applied.coupon.is_none())
             .filter_map(|applied| {
                 let live = snapshot.index.get(&applied.campaign)?;
-                let limits = self.limits_of(&live.campaign)?;
+                let limits = self.limits_for(applied, &live.campaign)?;
                 let minor = match (limits.budget_minor, decimals) {
                     (Some(_), Some(decimals)) => {
                         usage::to_minor(applied.discount, decimals).unwrap_or(i64::MAX)
@@ -269,22 +285,30 @@ impl LeaseBook {
         need: LeaseTake,
         now_ms: i64,
     ) -> Result<Reservation, StoreError> {
-        let asking = {
-            let mut asking = self.asking.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(asking.entry(campaign.to_string()).or_default())
-        };
+        let asking = self.asking_for(campaign);
         let _one_at_a_time = asking.lock().await;
-        let missing = {
+        let (missing, rebase) = {
             let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
             match held.get_mut(campaign) {
+                // Marketing changed the campaign's limits: the slice is leased again under
+                // the new ones, and nothing is taken from it meanwhile.
+                Some(lease) if lease.limits != limits => {
+                    lease.limits = limits;
+                    lease.redemptions = limits.cap.map(|_| 0);
+                    lease.minor = limits.budget_minor.map(|_| 0);
+                    (need, true)
+                }
                 Some(lease) if lease.covers(need) => return Ok(pin(campaign, lease)),
-                Some(lease) => LeaseTake {
-                    redemptions: need
-                        .redemptions
-                        .saturating_sub(lease.redemptions.unwrap_or(0)),
-                    minor: need.minor.saturating_sub(lease.minor.unwrap_or(0)).max(0),
-                },
-                None => need,
+                Some(lease) => {
+                    let missing = LeaseTake {
+                        redemptions: need
+                            .redemptions
+                            .saturating_sub(lease.redemptions.unwrap_or(0)),
+                        minor: need.minor.saturating_sub(lease.minor.unwrap_or(0)).max(0),
+                    };
+                    (missing, false)
+                }
+                None => (need, false),
             }
         };
         let new_id = crate::auth::new_key_id();
@@ -295,33 +319,26 @@ impl LeaseBook {
                 new_id: &new_id,
                 limits,
                 need: missing,
+                rebase,
                 now_ms,
                 ttl_ms: i64::try_from(self.settings.ttl.as_millis()).unwrap_or(i64::MAX),
             })
             .await?;
         crate::metrics::lease_taken();
+        let empty = || Held {
+            id: granted.id.clone(),
+            limits,
+            redemptions: limits.cap.map(|_| 0),
+            minor: limits.budget_minor.map(|_| 0),
+            in_flight: 0,
+            last_taken: Instant::now(),
+        };
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        let lease = held
-            .entry(campaign.to_string())
-            .and_modify(|lease| {
-                // Another host took the old one back: its commits in progress fail.
-                if lease.id != granted.id {
-                    *lease = Held {
-                        id: granted.id.clone(),
-                        redemptions: limits.cap.map(|_| 0),
-                        minor: limits.budget_minor.map(|_| 0),
-                        in_flight: 0,
-                        last_taken: Instant::now(),
-                    };
-                }
-            })
-            .or_insert_with(|| Held {
-                id: granted.id.clone(),
-                redemptions: limits.cap.map(|_| 0),
-                minor: limits.budget_minor.map(|_| 0),
-                in_flight: 0,
-                last_taken: Instant::now(),
-            });
+        let lease = held.entry(campaign.to_string()).or_insert_with(empty);
+        // Another host took the old one back: its commits in progress fail.
+        if lease.id != granted.id {
+            *lease = empty();
+        }
         if let (Some(left), Some(more)) = (lease.redemptions.as_mut(), granted.redemptions) {
             *left += more;
         }
@@ -334,47 +351,71 @@ impl LeaseBook {
     /// Gives back the leases no commit took from for [`IDLE_RETURN`], so that another
     /// host may use what is left of them.
     pub(super) async fn return_idle(&self, store: &Store) -> Result<(), StoreError> {
-        let idle = self.take_out(|lease| lease.last_taken.elapsed() > IDLE_RETURN);
-        for id in idle {
-            store.return_lease(&id).await?;
-        }
-        Ok(())
+        self.give_back(store, |lease| lease.last_taken.elapsed() > IDLE_RETURN)
+            .await
     }
 
     /// Gives back idle leases, renews the others, and forgets those the database no
     /// longer has (another host took them back after they expired).
     pub(super) async fn renew(&self, store: &Store, now_ms: i64) -> Result<(), StoreError> {
         self.return_idle(store).await?;
+        // Only the leases held before the renewal can be missing from its answer: one
+        // leased meanwhile is not.
+        let before: HashSet<String> = {
+            let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            held.values().map(|lease| lease.id.clone()).collect()
+        };
         let ttl_ms = i64::try_from(self.settings.ttl.as_millis()).unwrap_or(i64::MAX);
         let alive = store
             .renew_leases(&self.holder, now_ms.saturating_add(ttl_ms))
             .await?;
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        held.retain(|_, lease| alive.contains(&lease.id));
+        held.retain(|_, lease| !before.contains(&lease.id) || alive.contains(&lease.id));
         Ok(())
-    }
-
-    /// Removes from the book, and answers the ids of, the leases no commit takes from
-    /// that `chosen` picks.
-    fn take_out(&self, chosen: impl Fn(&Held) -> bool) -> Vec<String> {
-        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        let out: Vec<String> = held
-            .iter()
-            .filter(|(_, lease)| lease.in_flight == 0 && chosen(lease))
-            .map(|(campaign, _)| campaign.clone())
-            .collect();
-        out.iter()
-            .filter_map(|campaign| held.remove(campaign))
-            .map(|lease| lease.id)
-            .collect()
     }
 
     /// Gives back every lease no commit takes from (on shutdown).
     pub(super) async fn return_all(&self, store: &Store) -> Result<(), StoreError> {
-        for id in self.take_out(|_| true) {
-            store.return_lease(&id).await?;
+        self.give_back(store, |_| true).await
+    }
+
+    /// Gives back the leases no commit takes from that `chosen` picks, each while no
+    /// lease of its campaign is being asked for (which would add to the same row).
+    async fn give_back(
+        &self,
+        store: &Store,
+        chosen: impl Fn(&Held) -> bool,
+    ) -> Result<(), StoreError> {
+        let candidates: Vec<String> = {
+            let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            held.iter()
+                .filter(|(_, lease)| lease.in_flight == 0 && chosen(lease))
+                .map(|(campaign, _)| campaign.clone())
+                .collect()
+        };
+        for campaign in candidates {
+            let asking = self.asking_for(&campaign);
+            let _one_at_a_time = asking.lock().await;
+            if let Some(id) = self.take_out(&campaign, &chosen) {
+                store.return_lease(&id).await?;
+            }
         }
         Ok(())
+    }
+
+    /// Removes `campaign`'s lease from the book when no commit takes from it and `chosen`
+    /// picks it, and answers its id.
+    fn take_out(&self, campaign: &str, chosen: impl Fn(&Held) -> bool) -> Option<String> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.get(campaign)
+            .filter(|lease| lease.in_flight == 0 && chosen(lease))?;
+        held.remove(campaign).map(|lease| lease.id)
+    }
+
+    /// The lock that lets one lease request at a time for `campaign` through.
+    fn asking_for(&self, campaign: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut asking = self.asking.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(asking.entry(campaign.to_string()).or_default())
     }
 }
 
@@ -430,6 +471,10 @@ mod tests {
             campaign.into(),
             Held {
                 id: format!("lease-{campaign}"),
+                limits: LeaseLimits {
+                    cap: redemptions.map(|_| 1_000),
+                    budget_minor: minor.map(|_| 100_000),
+                },
                 redemptions,
                 minor,
                 in_flight: 0,
@@ -493,11 +538,11 @@ mod tests {
             pin("c", held.get_mut("c").expect("held"))
         };
         let taken: Vec<_> = book.reserve("c", take(1, 0)).into_iter().collect();
-        assert!(book.take_out(|_| true).is_empty(), "pinned and taken from");
+        assert_eq!(book.take_out("c", |_| true), None, "pinned and taken from");
         book.settle(&[pinned], true);
-        assert!(book.take_out(|_| true).is_empty(), "still taken from");
+        assert_eq!(book.take_out("c", |_| true), None, "still taken from");
         book.settle(&taken, true);
-        assert_eq!(book.take_out(|_| true), ["lease-c"]);
+        assert_eq!(book.take_out("c", |_| true).as_deref(), Some("lease-c"));
         assert!(book.reserve("c", take(1, 0)).is_none(), "given back");
     }
 

@@ -31,6 +31,10 @@ pub struct LeaseAsk<'a> {
     pub limits: LeaseLimits,
     /// What the commits waiting for it need.
     pub need: LeaseTake,
+    /// Whether the holder's row starts again from what its orders used, under `limits`
+    /// (they changed since it was leased): its unused part no longer counts, and a limit
+    /// the campaign did not have when it was leased now bounds it.
+    pub rebase: bool,
     /// The host's clock, in milliseconds since 1970: rows that expired before it are
     /// taken back first.
     pub now_ms: i64,
@@ -93,17 +97,23 @@ impl Store {
         let expires_at_ms = ask.now_ms.saturating_add(ask.ttl_ms);
         let id = match own {
             Some((id,)) => {
-                sqlx::query(
+                let sql = if ask.rebase {
+                    // NULL for a limit the campaign no longer has.
+                    "UPDATE budget_leases SET \
+                     granted_redemptions = used_redemptions + $2, \
+                     granted_minor = used_minor + $3, expires_at_ms = $4 WHERE id = $1"
+                } else {
                     "UPDATE budget_leases SET \
                      granted_redemptions = granted_redemptions + $2, \
-                     granted_minor = granted_minor + $3, expires_at_ms = $4 WHERE id = $1",
-                )
-                .bind(&id)
-                .bind(grant_redemptions.unwrap_or(0))
-                .bind(grant_minor.unwrap_or(0))
-                .bind(expires_at_ms)
-                .execute(&mut *tx.tx)
-                .await?;
+                     granted_minor = granted_minor + $3, expires_at_ms = $4 WHERE id = $1"
+                };
+                sqlx::query(sql)
+                    .bind(&id)
+                    .bind(grant_redemptions)
+                    .bind(grant_minor)
+                    .bind(expires_at_ms)
+                    .execute(&mut *tx.tx)
+                    .await?;
                 id
             }
             None => {

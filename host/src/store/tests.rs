@@ -890,6 +890,7 @@ async fn lease(store: &Store, holder: &str, need: LeaseTake, now_ms: i64) -> Gra
                 budget_minor: Some(10_000),
             },
             need,
+            rebase: false,
             now_ms,
             ttl_ms: 1_000,
         })
@@ -978,4 +979,63 @@ async fn leases_hold_what_is_free_and_an_expired_one_comes_back() {
     assert_eq!(store.redemption("late-b").await.expect("read"), None);
     let usage = store.usage().await.expect("the usage");
     assert_eq!(usage["hot"].redemptions, 2, "only b's two orders");
+}
+
+#[tokio::test]
+async fn a_lease_rebased_under_new_limits_drops_its_unused_part_and_is_bound_by_a_new_cap() {
+    let (store, _dir) = fresh().await;
+    let one = LeaseTake {
+        redemptions: 1,
+        minor: 500,
+    };
+    let ask = |limits: LeaseLimits, rebase: bool| LeaseAsk {
+        campaign_id: "hot",
+        holder: "a",
+        new_id: "lease-a",
+        limits,
+        need: one,
+        rebase,
+        now_ms: 0,
+        ttl_ms: 60_000,
+    };
+    // Leased under a budget of 100.00 only: the row bounds no redemptions.
+    let budget_only = LeaseLimits {
+        cap: None,
+        budget_minor: Some(10_000),
+    };
+    let first = store
+        .lease(&ask(budget_only, false))
+        .await
+        .expect("a lease");
+    assert_eq!((first.redemptions, first.minor), (None, Some(1_250)));
+    let mut tx = store.begin_commit(&[]).await.expect("begins");
+    for order_id in ["a-1", "a-2"] {
+        tx.record(&order(order_id, "hot")).await.expect("written");
+        tx.use_lease(&first.id, one);
+    }
+    tx.commit().await.expect("commits");
+
+    // Marketing adds a cap of 3. The row starts again from what its orders used (2, and
+    // 10.00): its unused 2.50 no longer counts, and the cap now bounds it.
+    let capped = LeaseLimits {
+        cap: Some(3),
+        budget_minor: Some(10_000),
+    };
+    let again = store.lease(&ask(capped, true)).await.expect("a lease");
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.redemptions, Some(1), "3 less the 2 used");
+    assert_eq!(again.minor, Some(1_094), "an eighth of 87.50, rounded up");
+    let rows = store.leases_of("hot").await.expect("the rows");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].granted_redemptions, Some(3));
+    assert_eq!(rows[0].granted_minor, Some(1_000 + 1_094));
+    let mut tx = store.begin_commit(&[]).await.expect("begins");
+    tx.use_lease(
+        &again.id,
+        LeaseTake {
+            redemptions: 2,
+            minor: 0,
+        },
+    );
+    assert!(matches!(tx.commit().await, Err(StoreError::LeaseLost(_))));
 }
