@@ -434,6 +434,16 @@ run_wrk() {
     | tee "$work/wrk-$mode.txt"
 }
 
+# commit_part MODE PORT...: DURATION seconds of commits (MODE redeem or spread) on the hosts
+# PORT..., checked on what they added to the stats; the RESULT line in $result.
+commit_part() {
+  local mode=$1; shift
+  python3 "$work/cluster.py" snapshot "$work" "$mode" "$@"
+  run_wrk "$mode" "$@"
+  result=$(grep '^RESULT' "$work/wrk-$mode.txt" | sed 's/^RESULT //')
+  python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" "$mode" "$@"
+}
+
 if [ -n "$PORT" ]; then
   port_a=$PORT port_b=$((PORT + 1)) port_s=$((PORT + 2))
 else
@@ -462,17 +472,13 @@ echo "  evaluations served: first host $((after_a - before_a)), second host $((a
 
 echo
 echo "== (b) POST /v1/redemptions on one hot budget row, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
-python3 "$work/cluster.py" snapshot "$work" redeem "$port_a" "$port_b"
-run_wrk redeem "$port_a" "$port_b"
-result_b=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
-python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" redeem "$port_a" "$port_b"
+commit_part redeem "$port_a" "$port_b"
+result_b=$result
 
 echo
 echo "== (c) POST /v1/redemptions spread over 20 budgeted campaigns, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
-python3 "$work/cluster.py" snapshot "$work" spread "$port_a" "$port_b"
-run_wrk spread "$port_a" "$port_b"
-result_c=$(grep '^RESULT' "$work/wrk-spread.txt" | sed 's/^RESULT //')
-python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" spread "$port_a" "$port_b"
+commit_part spread "$port_a" "$port_b"
+result_c=$result
 stop_servers
 
 result_e="skipped: this build has no --budget-leases" result_f=$result_e
@@ -486,16 +492,12 @@ if "$work/remise" serve --help | grep -q -- --budget-leases; then
   ready "$port_a" a
   ready "$port_b" b
   echo "== (e) POST /v1/redemptions on one hot budget row, leased, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
-  python3 "$work/cluster.py" snapshot "$work" redeem "$port_a" "$port_b"
-  run_wrk redeem "$port_a" "$port_b"
-  result_e=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
-  python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" redeem "$port_a" "$port_b"
+  commit_part redeem "$port_a" "$port_b"
+  result_e=$result
   echo
   echo "== (f) POST /v1/redemptions spread over 20 budgeted campaigns, leased, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
-  python3 "$work/cluster.py" snapshot "$work" spread "$port_a" "$port_b"
-  run_wrk spread "$port_a" "$port_b"
-  result_f=$(grep '^RESULT' "$work/wrk-spread.txt" | sed 's/^RESULT //')
-  python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" spread "$port_a" "$port_b"
+  commit_part spread "$port_a" "$port_b"
+  result_f=$result
   stop_servers
 fi
 
@@ -505,10 +507,8 @@ start s "$port_s" "sqlite://$work/load.db"
 ready "$port_s" s
 echo "creating 1,021 campaigns"
 python3 "$work/cluster.py" setup "$port_s" "$work"
-python3 "$work/cluster.py" snapshot "$work" redeem "$port_s"
-run_wrk redeem "$port_s"
-result_d=$(grep '^RESULT' "$work/wrk-redeem.txt" | sed 's/^RESULT //')
-python3 "$work/cluster.py" reconcile "$work" "$work/results.txt" "$hot" redeem "$port_s"
+commit_part redeem "$port_s"
+result_d=$result
 stop_servers
 
 echo
