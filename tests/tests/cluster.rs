@@ -63,6 +63,34 @@ async fn stats_on_all(hosts: &[&Server], campaign: &str, expected: &[(&str, Valu
     }
 }
 
+/// A pool that waits for a connection and the commit lock as long as it takes: 400
+/// commits queue for them.
+fn patient_pool() -> PoolSettings {
+    PoolSettings {
+        acquire_timeout: Duration::from_secs(60),
+        commit_lock_timeout: Duration::from_secs(60),
+        ..PoolSettings::default()
+    }
+}
+
+/// 10.00 off every 100.00 order, for 50 redemptions.
+fn capped() -> Value {
+    offer(
+        "capped",
+        json!({ "percent_off": "10" }),
+        json!({ "limits": { "redemptions": 50 } }),
+    )
+}
+
+/// 3.70 off every order from a budget of 50.00 that may grant part of it.
+fn partial() -> Value {
+    offer(
+        "partial",
+        json!({ "amount_off": "3.70" }),
+        json!({ "limits": { "budget": "50.00", "budget_currency": "EUR", "partial": true } }),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caps_and_budgets_stay_exact_under_commits_split_between_two_hosts() {
     if !on_postgres() {
@@ -71,34 +99,20 @@ async fn caps_and_budgets_stay_exact_under_commits_split_between_two_hosts() {
     // 400 commits queue for the pool's connections and the commit lock while the
     // campaigns' rows are locked in turn: wait for a connection and the lock as long as it
     // takes.
-    let pool = PoolSettings {
-        acquire_timeout: Duration::from_secs(60),
-        commit_lock_timeout: Duration::from_secs(60),
-        ..PoolSettings::default()
-    };
+    let pool = patient_pool();
     let a = Server::start_with_pool(&[], pool).await;
     let b = Server::start_on_with_pool(a.database_url(), &[], pool).await;
     // Every order is 100.00. A cap of 50 redemptions at 10.00 each; a budget of 100.00 at
     // 3.70 an order (27 × 3.70 = 99.90, then 0.10 cannot cover 3.70); a budget of 50.00
     // that may grant part (13 × 3.70 = 48.10, then the 14th gets the 1.90 left).
-    a.create(offer(
-        "capped",
-        json!({ "percent_off": "10" }),
-        json!({ "limits": { "redemptions": 50 } }),
-    ))
-    .await;
+    a.create(capped()).await;
     a.create(offer(
         "budget",
         json!({ "amount_off": "3.70" }),
         json!({ "limits": { "budget": "100.00", "budget_currency": "EUR" } }),
     ))
     .await;
-    a.create(offer(
-        "partial",
-        json!({ "amount_off": "3.70" }),
-        json!({ "limits": { "budget": "50.00", "budget_currency": "EUR", "partial": true } }),
-    ))
-    .await;
+    a.create(partial()).await;
 
     const COMMITS: usize = 400;
     let started = Instant::now();
@@ -692,11 +706,7 @@ async fn a_leasing_host_beside_a_locking_one_never_grants_past_a_cap_or_a_budget
     if !on_postgres() {
         return;
     }
-    let pool = PoolSettings {
-        acquire_timeout: Duration::from_secs(60),
-        commit_lock_timeout: Duration::from_secs(60),
-        ..PoolSettings::default()
-    };
+    let pool = patient_pool();
     // The first host takes the campaigns' locks; the second leases slices of them
     // (--budget-leases), and the first counts those slices as used.
     let a = Server::start_with_pool(&[], pool).await;
@@ -705,18 +715,8 @@ async fn a_leasing_host_beside_a_locking_one_never_grants_past_a_cap_or_a_budget
         ttl: Duration::from_secs(5),
     };
     let b = Server::start_on_leasing(a.database_url(), pool, leases).await;
-    a.create(offer(
-        "capped",
-        json!({ "percent_off": "10" }),
-        json!({ "limits": { "redemptions": 50 } }),
-    ))
-    .await;
-    a.create(offer(
-        "partial",
-        json!({ "amount_off": "3.70" }),
-        json!({ "limits": { "budget": "50.00", "budget_currency": "EUR", "partial": true } }),
-    ))
-    .await;
+    a.create(capped()).await;
+    a.create(partial()).await;
 
     let orders = (0..400)
         .map(|i| order(&format!("o-{i}"), &format!("c-{i}"), "SKU-1", "100.00"))
