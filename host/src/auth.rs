@@ -19,13 +19,23 @@ pub enum Role {
     Marketing,
     /// Ops: plugin uploads, rollbacks, metrics; the catalogue.
     Ops,
+    /// A store node (`remise serve --upstream`): reads what the centre serves (campaigns,
+    /// groups, plugins, channel keys, customer profiles) and hands back the orders it
+    /// committed (docs/store-nodes.md).
+    Store,
     /// Everything.
     Admin,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 4] = [Role::Channel, Role::Marketing, Role::Ops, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Channel,
+        Role::Marketing,
+        Role::Ops,
+        Role::Store,
+        Role::Admin,
+    ];
 
     /// Whether a key with this role may do what needs `needed`.
     pub fn allows(self, needed: Role) -> bool {
@@ -44,6 +54,7 @@ impl Role {
             Role::Channel => "channel",
             Role::Marketing => "marketing",
             Role::Ops => "ops",
+            Role::Store => "store",
             Role::Admin => "admin",
         }
     }
@@ -57,9 +68,10 @@ impl FromStr for Role {
             "channel" => Ok(Role::Channel),
             "marketing" => Ok(Role::Marketing),
             "ops" => Ok(Role::Ops),
+            "store" => Ok(Role::Store),
             "admin" => Ok(Role::Admin),
             other => Err(format!(
-                "unknown role {other:?} (channel, marketing, ops, admin)"
+                "unknown role {other:?} (channel, marketing, ops, store, admin)"
             )),
         }
     }

@@ -648,6 +648,7 @@ const en = {
   "keys.role.channel": "channel",
   "keys.role.marketing": "marketing",
   "keys.role.ops": "ops",
+  "keys.role.store": "store node",
   "keys.role.admin": "admin",
   "keys.label": "Name",
   "keys.labelHint": "Lyon store tills",

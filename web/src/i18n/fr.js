@@ -686,6 +686,7 @@ export default {
   "keys.role.channel": "canal",
   "keys.role.marketing": "marketing",
   "keys.role.ops": "exploitation",
+  "keys.role.store": "magasin (nœud)",
   "keys.role.admin": "administration",
   "keys.label": "Nom",
   "keys.labelHint": "caisses du magasin de Lyon",

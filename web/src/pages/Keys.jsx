@@ -16,6 +16,7 @@ const ROLES = [
   ["channel", "keys.role.channel"],
   ["marketing", "keys.role.marketing"],
   ["ops", "keys.role.ops"],
+  ["store", "keys.role.store"],
   ["admin", "keys.role.admin"],
 ];
 
