@@ -40,6 +40,7 @@ mod redemptions;
 mod returns;
 mod shadows;
 mod simulations;
+mod store_nodes;
 #[doc(hidden)]
 pub mod testing;
 #[cfg(test)]
@@ -66,6 +67,9 @@ pub use shadows::{
     ShadowExample, ShadowKey, ShadowTally, ShadowTallyRow, StoredShadow, SHADOW_EXAMPLES_KEPT,
 };
 pub use simulations::{Cursor, SimulationProgress, SimulationRow, StoredBasket};
+pub use store_nodes::{
+    Forwarded, ForwardedLot, ForwardedOrder, ForwardedTake, MirroredKey, QueuedEntry, TakenBack,
+};
 pub use webhooks::{
     Attempt, DeliveryCounts, DeliveryStatus, DueDelivery, StoredDelivery, StoredWebhook,
 };
@@ -276,6 +280,9 @@ pub struct Store {
     /// The URL of a SQLite file, checkpointed at [`Store::close`]; `None` for PostgreSQL
     /// and in-memory databases.
     sqlite_file: Option<String>,
+    /// Whether every order committed or cancelled is queued for the centre too: a store
+    /// node's store ([`Store::forwarding`]).
+    forwarding: bool,
 }
 
 /// What can go wrong with the store.
@@ -372,6 +379,7 @@ impl Store {
             backend,
             commit_lock_timeout: settings.commit_lock_timeout,
             sqlite_file: (backend == Backend::Sqlite && !in_memory).then(|| sqlite_creating(url)),
+            forwarding: false,
         })
     }
 

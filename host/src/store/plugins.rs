@@ -57,6 +57,29 @@ impl Store {
         Ok((uploaded_at, shadow))
     }
 
+    /// Stores a version copied from the centre (a store node's), without making it current
+    /// (the centre's current versions are copied apart); a version already stored stays.
+    pub async fn add_mirrored_plugin_version(
+        &self,
+        name: &str,
+        version: &str,
+        sha256: &str,
+        component: &[u8],
+        uploaded_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let held: Option<(String,)> =
+            sqlx::query_as("SELECT sha256 FROM plugin_versions WHERE name = $1 AND version = $2")
+                .bind(name)
+                .bind(version)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if held.is_none() {
+            insert_version(&mut conn, name, version, sha256, component, uploaded_at).await?;
+        }
+        Ok(())
+    }
+
     /// Sets the version `name`'s unpinned campaigns follow.
     pub async fn set_current_plugin_version(
         &self,

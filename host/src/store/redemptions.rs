@@ -166,6 +166,9 @@ pub struct CommitTx {
     pub(super) lease_used: BTreeMap<String, LeaseTake>,
     /// `lease_used` as it was at [`CommitTx::savepoint`].
     lease_at_savepoint: Option<BTreeMap<String, LeaseTake>>,
+    /// Whether the orders recorded and cancelled are queued for the centre (a store
+    /// node's, `store_nodes.rs`).
+    forward: bool,
 }
 
 /// What one commit, or one batch of them, takes from a lease.
@@ -272,6 +275,7 @@ impl Store {
             usage_at_savepoint: None,
             lease_used: BTreeMap::new(),
             lease_at_savepoint: None,
+            forward: self.forwarding,
         })
     }
 
@@ -472,6 +476,23 @@ impl CommitTx {
     /// Records a committed order: its row, what each campaign took, the campaigns'
     /// running totals and the coupon uses.
     pub async fn record(&mut self, redemption: &NewRedemption<'_>) -> Result<(), StoreError> {
+        let at = now();
+        self.record_at(redemption, at).await?;
+        if self.forward {
+            let order = super::store_nodes::ForwardedOrder::of(redemption, at);
+            self.enqueue(&super::Forwarded::Order(Box::new(order)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// [`CommitTx::record`], committed at `at` (a store node's order, taken back by the
+    /// centre, keeps the time the store committed it).
+    pub(super) async fn record_at(
+        &mut self,
+        redemption: &NewRedemption<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO redemptions (order_id, request_hash, response, customer_id, channel, \
              currency, created_at, key_hash, basket, pricing, customer_data) \
@@ -483,7 +504,7 @@ impl CommitTx {
         .bind(redemption.customer_id)
         .bind(redemption.channel)
         .bind(redemption.currency)
-        .bind(timestamp(now()))
+        .bind(timestamp(at))
         .bind(redemption.key_hash)
         .bind(redemption.basket)
         .bind(redemption.pricing)
@@ -601,6 +622,13 @@ impl CommitTx {
             .bind(timestamp(at))
             .execute(&mut *self.tx)
             .await?;
+        if self.forward {
+            let cancel = super::Forwarded::Cancel {
+                order_id: order_id.to_string(),
+                cancelled_at: at,
+            };
+            self.enqueue(&cancel).await?;
+        }
         Ok(takes.into_iter().map(|(campaign, _, _)| campaign).collect())
     }
 
