@@ -32,6 +32,9 @@
 //! | `remise_commit_groups_total` | counter | |
 //! | `remise_commit_group_commits_total` | counter | |
 //! | `remise_budget_leases_total` | counter | |
+//! | `remise_store_entries_taken_back_total` | counter | |
+//! | `remise_store_forward_queue` | gauge | `state` (`waiting`, `refused`) |
+//! | `remise_store_pulls_total` | counter | `result` (`copied`, `unchanged`, `failed`) |
 //! | `remise_webhook_attempts_total` | counter | `result` (`delivered`, `failed`) |
 //! | `remise_journal_entries_total` | counter | `result` (`written`, `dropped`, `failed`) |
 //! | `remise_shadow_runs_total` | counter | `result` (`compared`, `dropped`, `failed`) |
@@ -96,6 +99,16 @@ pub const COMMIT_GROUP_COMMITS: &str = "remise_commit_group_commits_total";
 /// Budget leases taken or topped up by this host: each a short transaction under the
 /// campaign's lock, where without leases every commit of the campaign takes it.
 pub const BUDGET_LEASES: &str = "remise_budget_leases_total";
+
+/// At the centre: orders and cancels taken back from store nodes (docs/store-nodes.md).
+pub const STORE_ENTRIES_TAKEN_BACK: &str = "remise_store_entries_taken_back_total";
+
+/// On a store node: the entries of its queue the centre has not acknowledged yet
+/// (`waiting`), and those it refused (`refused`, kept aside).
+pub const STORE_FORWARD_QUEUE: &str = "remise_store_forward_queue";
+
+/// On a store node: its pulls from the centre, by result.
+pub const STORE_PULLS: &str = "remise_store_pulls_total";
 
 /// The route label of a request no route serves.
 pub const UNMATCHED: &str = "unmatched";
@@ -218,6 +231,15 @@ fn describe() {
         "Budget leases taken or topped up, each under its campaign's lock."
     );
     ::metrics::counter!(BUDGET_LEASES).absolute(0);
+    describe_counter!(
+        STORE_ENTRIES_TAKEN_BACK,
+        "Orders and cancels taken back from store nodes, each applied once."
+    );
+    describe_gauge!(
+        STORE_FORWARD_QUEUE,
+        "Entries of this store node's queue the centre has not acknowledged (waiting) or refused."
+    );
+    describe_counter!(STORE_PULLS, "This store node's pulls from the centre.");
     ::metrics::counter!(COMMITS_PRICED_AGAIN).absolute(0);
     ::metrics::counter!(COMMIT_GROUPS).absolute(0);
     ::metrics::counter!(COMMIT_GROUP_COMMITS).absolute(0);
@@ -307,6 +329,24 @@ pub(crate) fn commit_group_written(commits: usize) {
 /// Records a budget lease taken or topped up ([`BUDGET_LEASES`]).
 pub(crate) fn lease_taken() {
     ::metrics::counter!(BUDGET_LEASES).increment(1);
+}
+
+/// The centre took back `n` entries of a store node's queue ([`STORE_ENTRIES_TAKEN_BACK`]).
+pub(crate) fn store_entries_taken_back(n: u64) {
+    ::metrics::counter!(STORE_ENTRIES_TAKEN_BACK).increment(n);
+}
+
+/// A store node's queue holds `waiting` entries to send and `refused` ones kept aside
+/// ([`STORE_FORWARD_QUEUE`]).
+pub(crate) fn store_forward_queue(waiting: i64, refused: i64) {
+    ::metrics::gauge!(STORE_FORWARD_QUEUE, "state" => "waiting").set(waiting as f64);
+    ::metrics::gauge!(STORE_FORWARD_QUEUE, "state" => "refused").set(refused as f64);
+}
+
+/// A store node pulled from the centre ([`STORE_PULLS`]): `copied`, `unchanged` or
+/// `failed`.
+pub(crate) fn store_pulled(result: &'static str) {
+    ::metrics::counter!(STORE_PULLS, "result" => result).increment(1);
 }
 
 /// Records a committed order.

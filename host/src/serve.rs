@@ -11,7 +11,7 @@ use crate::registry::{load_plugins, CacheDirError, Loader};
 use crate::runtime::engine::PoolSize;
 use crate::runtime::Runtime;
 use crate::service::{keep_in_sync, Service, ServiceError, FIRST_START_LABEL};
-use crate::service::{JournalSettings, LeaseSettings};
+use crate::service::{JournalSettings, LeaseSettings, UpstreamSettings};
 use crate::store::{Backend, PoolSettings, Store, StoreError};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -55,6 +55,8 @@ pub struct ServeOptions {
     pub journal: JournalSettings,
     /// Whether and how budgets are leased (docs/scaling.md, "Budget leases").
     pub leases: LeaseSettings,
+    /// The centre, when this host is a store node (docs/store-nodes.md).
+    pub upstream: Option<UpstreamSettings>,
 }
 
 /// The compiled-plugin folder of `options`: the one given, else beside the SQLite file.
@@ -85,7 +87,7 @@ pub struct ConfigFile {
 pub struct ConfiguredKey {
     /// The key itself, as channels will send it.
     pub key: String,
-    /// `channel`, `marketing`, `ops` or `admin`.
+    /// `channel`, `marketing`, `ops`, `store` or `admin`.
     pub role: Role,
     /// A name for people.
     #[serde(default)]
@@ -192,7 +194,10 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
         None => ConfigFile::default(),
     };
     check_key_lengths(options, &config)?;
-    let store = Store::open_with(&options.database_url, options.pool).await?;
+    let mut store = Store::open_with(&options.database_url, options.pool).await?;
+    if options.upstream.is_some() {
+        store = store.forwarding();
+    }
     if options.leases.enabled && store.backend() != Backend::Postgres {
         return Err(StartError::LeasesNeedPostgres);
     }
@@ -216,6 +221,10 @@ pub async fn start(options: &ServeOptions) -> Result<Started, StartError> {
         .with_webhooks(options.webhooks)
         .with_journal(options.journal)
         .with_leases(options.leases);
+    let service = match &options.upstream {
+        Some(upstream) => service.as_store_node(upstream.clone()),
+        None => service,
+    };
     let mut configured: Vec<&str> = Vec::new();
     for key in &config.keys {
         service
@@ -327,6 +336,14 @@ pub async fn run_with(
         Arc::clone(&service),
         stopping.clone(),
     ));
+    // A store node copies from its centre and forwards its orders there from this task.
+    let upstream = service.upstream().cloned().map(|upstream| {
+        tokio::spawn(crate::service::run_store_node(
+            Arc::clone(&service),
+            upstream,
+            stopping.clone(),
+        ))
+    });
     // Sampled evaluations reach the journal from this task.
     let journal = tokio::spawn(crate::service::run_journal_writer(
         Arc::clone(&service),
@@ -392,6 +409,9 @@ pub async fn run_with(
     let _ = journal.await;
     let _ = shadows.await;
     let _ = leases.await;
+    if let Some(upstream) = upstream {
+        let _ = upstream.await;
+    }
     if tokio::time::timeout(DELIVERIES_GRACE, &mut deliveries)
         .await
         .is_err()
@@ -442,6 +462,7 @@ mod tests {
             webhooks: WebhookSettings::default(),
             journal: JournalSettings::default(),
             leases: LeaseSettings::default(),
+            upstream: None,
         }
     }
 

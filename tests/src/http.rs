@@ -61,6 +61,7 @@ pub fn options(database_url: String) -> ServeOptions {
             ..remise::service::JournalSettings::default()
         },
         leases: LeaseSettings::default(),
+        upstream: None,
     }
 }
 

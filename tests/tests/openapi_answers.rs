@@ -2687,6 +2687,140 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // The routes store nodes call at the centre (an admin key may call them too).
+    let feed = "/v1/stores/{store}/feed";
+    let fed = server
+        .expect(
+            ok,
+            get.clone(),
+            feed,
+            "/v1/stores/lyon-1/feed",
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    let generation = fed["generation"].as_i64().expect("a generation");
+    server
+        .expect(
+            StatusCode::NO_CONTENT,
+            get.clone(),
+            feed,
+            &format!("/v1/stores/lyon-1/feed?generation={generation}"),
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::BAD_REQUEST,
+            get.clone(),
+            feed,
+            "/v1/stores/lyon%201/feed",
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            get.clone(),
+            feed,
+            "/v1/stores/lyon-1/feed?generation=new",
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    let component = "/v1/stores/{store}/components/{sha256}";
+    let sha256 = fed["plugins"][0]["sha256"]
+        .as_str()
+        .expect("an uploaded version")
+        .to_string();
+    server
+        .expect(
+            ok,
+            get.clone(),
+            component,
+            &format!("/v1/stores/lyon-1/components/{sha256}"),
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            get.clone(),
+            component,
+            &format!("/v1/stores/lyon-1/components/{}", "0".repeat(64)),
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::BAD_REQUEST,
+            get.clone(),
+            component,
+            "/v1/stores/lyon-1/components/not-hex",
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    let store_customers = "/v1/stores/{store}/customers";
+    server
+        .expect(
+            ok,
+            get.clone(),
+            store_customers,
+            "/v1/stores/lyon-1/customers?limit=2",
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            get.clone(),
+            store_customers,
+            "/v1/stores/lyon-1/customers?after_id=c-1",
+            Some(ADMIN),
+            Body::None,
+        )
+        .await;
+    let store_orders = "/v1/stores/{store}/orders";
+    server
+        .expect(
+            ok,
+            Method::POST,
+            store_orders,
+            "/v1/stores/lyon-1/orders",
+            Some(ADMIN),
+            json_body(json!({ "entries": [] })),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Method::POST,
+            store_orders,
+            "/v1/stores/lyon-1/orders",
+            Some(ADMIN),
+            json_body(json!({ "entries": [
+                { "seq": 2, "entry": { "kind": "cancel", "order_id": "o-x", "cancelled_at": "2026-01-01T00:00:00Z" } },
+                { "seq": 1, "entry": { "kind": "cancel", "order_id": "o-y", "cancelled_at": "2026-01-01T00:00:00Z" } }
+            ] })),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::BAD_REQUEST,
+            Method::POST,
+            store_orders,
+            "/v1/stores/lyon-1/orders",
+            Some(ADMIN),
+            Body::Raw(b"{".to_vec(), JSON),
+        )
+        .await;
+
     // Metrics last, with every request above counted.
     let metrics = server
         .expect(

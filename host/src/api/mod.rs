@@ -50,6 +50,7 @@ pub mod schemas;
 mod shadows;
 mod simulations;
 mod stats;
+pub mod stores;
 mod track;
 mod webhooks;
 
@@ -167,6 +168,8 @@ const fn route(
 const CHANNEL: Option<&[Role]> = Some(&[Role::Channel]);
 const MARKETING: Option<&[Role]> = Some(&[Role::Marketing]);
 const OPS: Option<&[Role]> = Some(&[Role::Ops]);
+/// Store nodes at the centre (docs/store-nodes.md).
+const STORE: Option<&[Role]> = Some(&[Role::Store]);
 /// Evaluate: channels, and marketing's "try a basket" in the console (it changes nothing).
 const CHANNEL_OR_MARKETING: Option<&[Role]> = Some(&[Role::Channel, Role::Marketing]);
 /// Catalogue reads: marketing picks plugins for campaigns, ops sees what is loaded.
@@ -412,6 +415,21 @@ pub(crate) const ROUTES: &[Route] = &[
     ),
     route(Verb::Post, "/v1/webhooks/{id}/retry", OPS, |m| {
         on(m, webhooks::retry_all)
+    }),
+    route(Verb::Get, "/v1/stores/{store}/feed", STORE, |m| {
+        on(m, stores::feed)
+    }),
+    route(
+        Verb::Get,
+        "/v1/stores/{store}/components/{sha256}",
+        STORE,
+        |m| on(m, stores::component),
+    ),
+    route(Verb::Get, "/v1/stores/{store}/customers", STORE, |m| {
+        on(m, stores::customers)
+    }),
+    route(Verb::Post, "/v1/stores/{store}/orders", STORE, |m| {
+        on(m, stores::orders)
     }),
 ];
 

@@ -20,7 +20,7 @@ use super::schemas;
 use super::{
     auth, campaigns, coupons, customer_account, customer_files, customers, distributions, evaluate,
     groups, health, journal, keys, me, metrics, plugins, redemptions, returns, revisions, shadows,
-    simulations, stats, webhooks, ROUTES,
+    simulations, stats, stores, webhooks, ROUTES,
 };
 use crate::auth::Role;
 use axum::http::header::{HeaderName, HeaderValue};
@@ -112,6 +112,10 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         webhooks::deliveries,
         webhooks::retry,
         webhooks::retry_all,
+        stores::feed,
+        stores::component,
+        stores::customers,
+        stores::orders,
         document,
     ),
     components(schemas(
@@ -265,6 +269,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
                                            (roles marketing and ops)"),
         (name = "simulations", description = "What-if simulations: draft campaigns priced \
          beside today's over real baskets (role marketing or ops)"),
+        (name = "stores", description = "What store nodes copy from the centre and the orders \
+                                          they hand back (role store; docs/store-nodes.md)"),
         (name = "meta", description = "This document (no key)"),
     )
 )]

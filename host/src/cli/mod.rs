@@ -16,7 +16,7 @@ use crate::model::plugin_limits::PluginLimits;
 use crate::registry::LimitsView;
 use crate::runtime::{self, Limits, Plugin, Runtime};
 use crate::serve::{self, ServeOptions, ServerSettings};
-use crate::service::{JournalSettings, LeaseSettings};
+use crate::service::{JournalSettings, LeaseSettings, UpstreamSettings};
 use crate::store::{PoolSettings, Store};
 use anyhow::{anyhow, bail, Context as _};
 use chrono::Utc;
@@ -44,6 +44,8 @@ pub struct Cli {
 
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
+// One command is parsed once per process: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Serve the HTTP API (docs/api.md) with the catalogue plugins loaded.
     Serve(ServeArgs),
@@ -195,6 +197,28 @@ pub struct ServeArgs {
     /// dies holds its unused slices this long at most.
     #[arg(long, env = "REMISE_LEASE_TTL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease_ttl_secs: u64,
+    /// Run as a store node of this centre (its base URL): copy its campaigns, plugins,
+    /// channel keys and customer profiles, serve tills from the copy, and forward the
+    /// orders committed here (docs/store-nodes.md). Needs `--store` and
+    /// `REMISE_UPSTREAM_KEY`.
+    #[arg(long, env = "REMISE_UPSTREAM", requires_all = ["store", "upstream_key"])]
+    pub upstream: Option<url::Url>,
+    /// This store's id at the centre (1 to 64 of letters, digits, _ and -), with
+    /// `--upstream`.
+    #[arg(long, env = "REMISE_STORE_ID", requires = "upstream", value_parser = parse_store_id)]
+    pub store: Option<String>,
+    /// A key of the centre with the `store` role, with `--upstream`.
+    #[arg(
+        long,
+        env = "REMISE_UPSTREAM_KEY",
+        hide_env_values = true,
+        requires = "upstream"
+    )]
+    pub upstream_key: Option<String>,
+}
+
+fn parse_store_id(id: &str) -> Result<String, String> {
+    crate::api::stores::check_store_id(id).map(|()| id.to_string())
 }
 
 /// `remise plugin …`.
@@ -447,6 +471,10 @@ fn serve_settings(args: ServeArgs) -> (ServeOptions, ServerSettings) {
         leases: LeaseSettings {
             enabled: args.budget_leases,
             ttl: Duration::from_secs(args.lease_ttl_secs),
+        },
+        upstream: match (args.upstream, args.store, args.upstream_key) {
+            (Some(url), Some(store_id), Some(key)) => Some(UpstreamSettings { url, store_id, key }),
+            _ => None,
         },
     };
     let settings = ServerSettings {

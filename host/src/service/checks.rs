@@ -64,6 +64,16 @@ impl From<Vec<FieldProblem>> for CheckFailure {
     }
 }
 
+/// Why a store node suspends a campaign whose limits are counted across stores.
+fn store_node_limits() -> FieldProblem {
+    FieldProblem::new(
+        "/limits",
+        "a store node does not apply a campaign with a redemption cap, a budget, a \
+         per-customer limit or coupons: those are counted at the centre, and this store \
+         holds no budget lease for it",
+    )
+}
+
 /// A campaign as checked: live, or why it is kept out.
 type CheckResult = Result<LiveCampaign, CheckFailure>;
 
@@ -122,7 +132,15 @@ impl Service {
             .collect();
         let mut live = Vec::with_capacity(stored.len());
         let mut to_check = Vec::new();
+        let mut kept_out = Vec::new();
         for (campaign, revision) in stored {
+            if self.upstream.is_some() && super::commit_locks::is_limited(&campaign) {
+                kept_out.push((
+                    campaign.id.clone(),
+                    CheckFailure::from(vec![store_node_limits()]),
+                ));
+                continue;
+            }
             let plugin = self.plugin_for(&campaign);
             match (previous.get(&campaign.id), &plugin) {
                 // Served already, as stored and on the same plugin version: nothing to run.
@@ -149,6 +167,9 @@ impl Service {
         })
         .await
         .unwrap_or_default();
+        let checked = checked
+            .into_iter()
+            .chain(kept_out.into_iter().map(|(id, failure)| (id, Err(failure))));
 
         let before = self
             .set_aside

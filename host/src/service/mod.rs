@@ -33,7 +33,9 @@ mod revisions;
 mod shadows;
 mod simulations;
 mod stats;
+mod store_feed;
 mod sync;
+mod upstream;
 mod webhooks;
 
 pub use crate::registry::propagation::{keep_in_sync, Readiness, FRESHNESS_TIMEOUT, POLL_INTERVAL};
@@ -61,6 +63,10 @@ pub use simulations::{
     MAX_RUNNING_SIMULATIONS, MAX_WINDOW_DAYS,
 };
 pub use stats::{CampaignStats, ChannelStats, DayStats};
+pub use store_feed::{
+    CustomersFeed, Feed, FeedCampaign, FeedPlugin, MAX_CUSTOMERS_PAGE, MAX_FORWARDED_ENTRIES,
+};
+pub use upstream::{run_store_node, UpstreamSettings, PULL_INTERVAL};
 pub use webhooks::MAX_DELIVERIES_LISTED;
 
 use crate::clock::Clock;
@@ -197,6 +203,9 @@ pub struct Service {
     shadows: shadows::Shadows,
     /// Simulations running on this host ([`simulations`]).
     simulations_running: std::sync::atomic::AtomicUsize,
+    /// The centre, when this host is a store node ([`upstream`]): it serves a copy of the
+    /// centre's campaigns and forwards its orders there.
+    upstream: Option<UpstreamSettings>,
 }
 
 impl Service {
@@ -239,6 +248,7 @@ impl Service {
             journal: journal::Recorder::new(JournalSettings::default()),
             shadows: shadows::Shadows::new(),
             simulations_running: std::sync::atomic::AtomicUsize::new(0),
+            upstream: None,
         };
         service.reload().await?;
         Ok(service)
@@ -255,6 +265,20 @@ impl Service {
     pub fn with_journal(mut self, settings: JournalSettings) -> Self {
         self.journal = journal::Recorder::new(settings);
         self
+    }
+
+    /// The service as a store node's ([`upstream`]): campaigns with limits counted across
+    /// stores (caps, budgets, per-customer limits, coupons) are suspended here, and returns
+    /// are taken at the centre. Its store must queue orders for the centre
+    /// ([`Store::forwarding`]).
+    pub fn as_store_node(mut self, upstream: UpstreamSettings) -> Self {
+        self.upstream = Some(upstream);
+        self
+    }
+
+    /// The centre, when this host is a store node.
+    pub fn upstream(&self) -> Option<&UpstreamSettings> {
+        self.upstream.as_ref()
     }
 
     /// The service leasing budgets as `settings` say.

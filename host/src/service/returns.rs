@@ -96,6 +96,13 @@ impl Service {
         request: ReturnRequest,
         caller: &KeyInfo,
     ) -> Result<Returned, ServiceError> {
+        if self.upstream.is_some() {
+            return Err(ServiceError::Conflict(
+                "this host is a store node: returns are taken at the centre, where the \
+                 order's campaigns are counted"
+                    .to_string(),
+            ));
+        }
         let turn = self.commit_turn().await?;
         let result = self.return_in_turn(order_id, request, caller).await;
         turn.end(&result);
