@@ -17,6 +17,14 @@ use std::time::{Duration, Instant};
 /// The admin key every child is started with (`REMISE_ADMIN_KEY`).
 pub const KEY: &str = "durability-admin-key-0123456789abcdef";
 
+/// A port the OS just handed out and took back: free for a child to bind.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// A `remise serve` process.
 pub struct Serve {
     child: Child,
@@ -35,11 +43,12 @@ impl Serve {
     /// A server on `database_url` with the extra flags `args` and, if given, the
     /// configuration file `config`; its log in a file beside the database's folder.
     pub fn start_with(database_url: &str, args: &[&str], config: Option<&Path>) -> Serve {
-        // A port the OS just handed out and took back: free for the child to bind.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        Serve::start_at(free_port(), database_url, args, config)
+    }
+
+    /// [`Serve::start_with`] on loopback port `port` (a server restarted where its
+    /// clients expect it).
+    pub fn start_at(port: u16, database_url: &str, args: &[&str], config: Option<&Path>) -> Serve {
         let log = std::env::temp_dir().join(format!("remise-serve-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("a log file");
         let mut command = Command::new(env!("CARGO_BIN_EXE_remise"));
@@ -71,6 +80,15 @@ impl Serve {
             sleep(Duration::from_millis(50));
         }
         panic!("remise serve was not ready within 60 s");
+    }
+
+    /// Its loopback port.
+    pub fn port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .expect("a port")
     }
 
     /// Calls `path` with the admin key.

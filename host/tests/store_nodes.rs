@@ -1,0 +1,350 @@
+//! Store nodes (issue 20 item 5): a centre and two store nodes, each a real `remise serve`
+//! process on its own SQLite file. The stores copy the centre's campaigns, plugins, channel
+//! keys and customer profiles; the centre is killed and the stores keep evaluating and
+//! committing 500 orders each; the centre comes back on the same port, and one store is
+//! killed with SIGKILL while it forwards and started again. The centre ends with every
+//! order exactly once, its stats exact to the cent; a cancel made at a store reaches it too;
+//! a limited campaign stays out at the stores with a reason that says why.
+
+mod support;
+
+use reqwest::blocking::Client;
+use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+use support::Serve;
+
+/// The discounts one store's tills were given, by order id.
+type Granted = Arc<std::sync::Mutex<Vec<(String, Decimal)>>>;
+
+/// Orders committed at each store while the centre is down.
+const ORDERS_PER_STORE: usize = 500;
+/// The connections firing at each store.
+const CLIENTS_PER_STORE: usize = 8;
+
+fn money(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap_or_else(|e| panic!("{text} is an amount: {e}"))
+}
+
+/// Order `id` of `total` for customer `c-1`.
+fn order(id: &str, total: &str) -> Value {
+    json!({
+        "order_id": id, "currency": "EUR", "channel": "store",
+        "customer": { "id": "c-1" },
+        "lines": [ { "id": "1", "sku": "SKU", "quantity": 1, "unit_price": total } ]
+    })
+}
+
+/// The discount `answer` grants from `campaign`, if it applies.
+fn discount_on(answer: &Value, campaign: &str) -> Option<Decimal> {
+    answer["applied"]
+        .as_array()?
+        .iter()
+        .find(|applied| applied["campaign"] == campaign)
+        .and_then(|applied| applied["discount"].as_str())
+        .map(money)
+}
+
+/// One number the database at `url` answers to `sql`.
+fn number(url: &str, sql: &str) -> i64 {
+    let rows = tokio::runtime::Runtime::new().expect("a runtime").block_on(
+        remise::store::testing::strings(url, &format!("SELECT CAST(({sql}) AS TEXT)")),
+    );
+    rows.first()
+        .cloned()
+        .flatten()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("{sql}: {rows:?}"))
+}
+
+/// Waits until `done` holds, for at most `patience`.
+fn wait_for(what: &str, patience: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < patience,
+            "{what}: not within {patience:?}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A store node of `centre` on its own database.
+fn store_node(database: &str, centre: &str, id: &str, key: &str) -> Serve {
+    Serve::start_with(
+        database,
+        &["--upstream", centre, "--store", id, "--upstream-key", key],
+        None,
+    )
+}
+
+/// Evaluates `basket` on `serve` with the till key, explained.
+fn evaluate(serve: &Serve, till: &str, basket: &Value) -> (StatusCode, Value) {
+    let mut basket = basket.clone();
+    if let Some(fields) = basket.as_object_mut() {
+        fields.remove("order_id");
+    }
+    basket["explain"] = json!(true);
+    serve.call_with(till, Method::POST, "/v1/evaluate", Some(basket))
+}
+
+#[test]
+fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_once() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    let centre_db = url("centre.db");
+    let centre = Serve::start(&centre_db);
+    let centre_port = centre.port();
+    let centre_base = centre.base.clone();
+
+    // The centre's keys: one for the store nodes, one for the tills.
+    let (status, created) = centre.call(
+        Method::POST,
+        "/v1/keys",
+        Some(json!({ "role": "store", "label": "store nodes" })),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let store_key = created["key"].as_str().expect("a key").to_string();
+    let (status, created) = centre.call(
+        Method::POST,
+        "/v1/keys",
+        Some(json!({ "role": "channel", "label": "tills" })),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let till = created["key"].as_str().expect("a key").to_string();
+    // A till key is refused the store routes, and the store key the channel's.
+    let (status, _) = centre.call_with(&till, Method::GET, "/v1/stores/lyon/feed", None);
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = centre.call_with(
+        &store_key,
+        Method::POST,
+        "/v1/evaluate",
+        Some(order("o", "10.00")),
+    );
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    for campaign in [
+        json!({ "id": "ten-off", "name": "10 % dès 50 €", "plugin": "threshold-discount",
+                "status": "active",
+                "params": { "tiers": [ { "min_subtotal": "50", "percent_off": "10" } ] } }),
+        json!({ "id": "capped", "name": "capped", "plugin": "threshold-discount",
+                "status": "active", "limits": { "redemptions": 100 },
+                "params": { "tiers": [ { "min_subtotal": "0", "amount_off": "1.00" } ] } }),
+    ] {
+        let (status, body) = centre.call(Method::POST, "/v1/campaigns", Some(campaign));
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = centre.call(
+        Method::PUT,
+        "/v1/customers/c-1",
+        Some(json!({ "loyalty_tier": "gold" })),
+    );
+    assert!(status.is_success(), "{body}");
+
+    let stores_db = [url("lyon.db"), url("nantes.db")];
+    let ids = ["lyon", "nantes"];
+    let mut stores: Vec<Option<Serve>> = (0..2)
+        .map(|i| Some(store_node(&stores_db[i], &centre_base, ids[i], &store_key)))
+        .collect();
+
+    // Each store serves the centre's campaign to the centre's tills once it has copied
+    // them, and keeps the limited one out, saying why.
+    for store in stores.iter().flatten() {
+        wait_for(
+            "the store copies the centre",
+            Duration::from_secs(30),
+            || {
+                let (status, answer) = evaluate(store, &till, &order("probe", "100.00"));
+                status == StatusCode::OK && discount_on(&answer, "ten-off").is_some()
+            },
+        );
+        let (_, answer) = evaluate(store, &till, &order("probe", "100.00"));
+        assert_eq!(
+            discount_on(&answer, "ten-off"),
+            Some(money("10.00")),
+            "{answer}"
+        );
+        assert_eq!(discount_on(&answer, "capped"), None, "{answer}");
+        let why = answer["rejected"]
+            .as_array()
+            .and_then(|rejected| rejected.iter().find(|r| r["campaign"] == "capped"))
+            .unwrap_or_else(|| panic!("capped is explained: {answer}"));
+        assert!(
+            why["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("store node")),
+            "{why}"
+        );
+        // The customer profile came too.
+        let (status, customer) = store.call(Method::GET, "/v1/customers/c-1", None);
+        assert_eq!(status, StatusCode::OK, "{customer}");
+        assert_eq!(customer["loyalty_tier"], "gold", "{customer}");
+        // Returns are taken at the centre.
+        let (status, problem) = store.call_with(
+            &till,
+            Method::POST,
+            "/v1/redemptions/never/returns",
+            Some(json!({ "return_id": "r-1", "lines": [ { "id": "1", "quantity": 1 } ] })),
+        );
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("centre")),
+            "{problem}"
+        );
+    }
+
+    // The centre goes down; the stores sell on.
+    centre.kill();
+    let granted: Vec<Granted> = (0..2).map(|_| Arc::default()).collect();
+    let mut clients = Vec::new();
+    for (i, store) in stores.iter().enumerate() {
+        let base = store.as_ref().expect("up").base.clone();
+        let next = Arc::new(AtomicUsize::new(0));
+        for _ in 0..CLIENTS_PER_STORE {
+            let (base, next, till) = (base.clone(), next.clone(), till.clone());
+            let (granted, id) = (granted[i].clone(), ids[i]);
+            clients.push(thread::spawn(move || {
+                let client = Client::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= ORDERS_PER_STORE {
+                        return;
+                    }
+                    let order_id = format!("{id}-{n}");
+                    // 50.00 to 149.99: every order takes 10 %.
+                    let total = format!("{}.{:02}", 50 + n % 100, n % 100);
+                    let response = client
+                        .post(format!("{base}/v1/redemptions"))
+                        .bearer_auth(&till)
+                        .json(&order(&order_id, &total))
+                        .send()
+                        .expect("the store answers");
+                    let status = response.status();
+                    let body: Value = response.json().expect("JSON");
+                    assert_eq!(status, StatusCode::CREATED, "{order_id}: {body}");
+                    let discount = discount_on(&body, "ten-off")
+                        .unwrap_or_else(|| panic!("{order_id} takes ten-off: {body}"));
+                    granted.lock().expect("granted").push((order_id, discount));
+                }
+            }));
+        }
+    }
+    for client in clients {
+        client.join().expect("a till");
+    }
+    let granted: Vec<Vec<(String, Decimal)>> = granted
+        .iter()
+        .map(|g| std::mem::take(&mut *g.lock().expect("granted")))
+        .collect();
+    assert!(granted.iter().all(|g| g.len() == ORDERS_PER_STORE));
+    let total: Decimal = granted.iter().flatten().map(|(_, d)| *d).sum();
+
+    // Back up where the stores expect it; the second store is killed as it forwards, and
+    // started again on its own database.
+    let centre = Serve::start_at(centre_port, &centre_db, &[], None);
+    let forwarded_from_nantes = || {
+        number(
+            &centre_db,
+            "SELECT COALESCE(MAX(orders), 0) FROM store_nodes WHERE store_id = 'nantes'",
+        )
+    };
+    // Watched closely, so the kill lands between two of its batches.
+    let watching = Instant::now();
+    while forwarded_from_nantes() == 0 {
+        assert!(
+            watching.elapsed() < Duration::from_secs(60),
+            "nantes forwards nothing"
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+    let before_kill = forwarded_from_nantes();
+    stores[1].take().expect("up").kill();
+    println!("nantes killed with {before_kill} of its {ORDERS_PER_STORE} orders at the centre");
+    stores[1] = Some(store_node(
+        &stores_db[1],
+        &centre_base,
+        "nantes",
+        &store_key,
+    ));
+
+    // A cancel at a store reaches the centre too, after its order.
+    let lyon = stores[0].as_ref().expect("up");
+    let (cancelled_id, cancelled_discount) = granted[0][0].clone();
+    let (status, body) = lyon.call_with(
+        &till,
+        Method::DELETE,
+        &format!("/v1/redemptions/{cancelled_id}"),
+        None,
+    );
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let expected = 2 * ORDERS_PER_STORE as i64 - 1;
+    wait_for(
+        "every order reaches the centre",
+        Duration::from_secs(120),
+        || {
+            let (status, stats) = centre.call(Method::GET, "/v1/campaigns/ten-off/stats", None);
+            status == StatusCode::OK && stats["redemptions"] == expected
+        },
+    );
+    for db in &stores_db {
+        wait_for("the queues empty", Duration::from_secs(30), || {
+            number(db, "SELECT COUNT(*) FROM forward_queue") == 0
+        });
+    }
+    let (_, stats) = centre.call(Method::GET, "/v1/campaigns/ten-off/stats", None);
+    println!("the centre's stats: {stats}");
+    let granted_total = money(stats["discount_granted"].as_str().expect("an amount"));
+    assert_eq!(granted_total, total - cancelled_discount, "{stats}");
+
+    // Each order once, with what its store granted; nothing refused.
+    assert_eq!(
+        number(&centre_db, "SELECT COUNT(*) FROM redemptions"),
+        2 * ORDERS_PER_STORE as i64
+    );
+    assert_eq!(
+        number(
+            &centre_db,
+            "SELECT COUNT(*) FROM redemptions WHERE cancelled_at IS NOT NULL"
+        ),
+        1
+    );
+    assert_eq!(
+        number(
+            &centre_db,
+            "SELECT COUNT(*) FROM redemption_campaigns WHERE campaign_id = 'ten-off'"
+        ),
+        expected
+    );
+    assert_eq!(
+        number(
+            &centre_db,
+            "SELECT redemptions FROM campaign_usage WHERE campaign_id = 'ten-off'"
+        ),
+        expected
+    );
+    assert_eq!(
+        number(&centre_db, "SELECT SUM(orders) FROM store_nodes"),
+        2 * ORDERS_PER_STORE as i64 + 1,
+        "each store's orders and the cancel, applied once"
+    );
+    for db in &stores_db {
+        assert_eq!(
+            number(
+                db,
+                "SELECT COUNT(*) FROM forward_queue WHERE rejected IS NOT NULL"
+            ),
+            0
+        );
+    }
+    // The capped campaign never applied anywhere.
+    let (_, capped) = centre.call(Method::GET, "/v1/campaigns/capped/stats", None);
+    assert_eq!(capped["redemptions"], 0, "{capped}");
+}
