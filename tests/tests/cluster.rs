@@ -713,6 +713,7 @@ async fn a_leasing_host_beside_a_locking_one_never_grants_past_a_cap_or_a_budget
     let leases = remise::service::LeaseSettings {
         enabled: true,
         ttl: Duration::from_secs(5),
+        ..remise::service::LeaseSettings::default()
     };
     let b = Server::start_on_leasing(a.database_url(), pool, leases).await;
     a.create(capped()).await;

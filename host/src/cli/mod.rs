@@ -197,6 +197,11 @@ pub struct ServeArgs {
     /// dies holds its unused slices this long at most.
     #[arg(long, env = "REMISE_LEASE_TTL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease_ttl_secs: u64,
+    /// At the centre: how long a store node's budget lease lives unless the store renews
+    /// it, in seconds (docs/store-nodes.md): a store offline longer stops applying its
+    /// leased campaigns, and its unused slices come back.
+    #[arg(long, env = "REMISE_STORE_LEASE_TTL_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(10..=30 * 86_400))]
+    pub store_lease_ttl_secs: u64,
     /// Run as a store node of this centre (its base URL): copy its campaigns, plugins,
     /// channel keys and customer profiles, serve tills from the copy, and forward the
     /// orders committed here (docs/store-nodes.md). Needs `--store` and
@@ -471,6 +476,7 @@ fn serve_settings(args: ServeArgs) -> (ServeOptions, ServerSettings) {
         leases: LeaseSettings {
             enabled: args.budget_leases,
             ttl: Duration::from_secs(args.lease_ttl_secs),
+            store_ttl: Duration::from_secs(args.store_lease_ttl_secs),
         },
         upstream: match (args.upstream, args.store, args.upstream_key) {
             (Some(url), Some(store_id), Some(key)) => Some(UpstreamSettings { url, store_id, key }),

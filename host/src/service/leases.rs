@@ -26,6 +26,10 @@ pub struct LeaseSettings {
     /// How long a lease lives unless renewed (`--lease-ttl-secs`): a host that dies
     /// holds its unused slices this long at most.
     pub ttl: Duration,
+    /// How long a store node's lease lives unless renewed (`--store-lease-ttl-secs`): a
+    /// store offline longer stops applying its leased campaigns, and its unused slices
+    /// come back (docs/store-nodes.md).
+    pub store_ttl: Duration,
 }
 
 impl Default for LeaseSettings {
@@ -33,12 +37,40 @@ impl Default for LeaseSettings {
         LeaseSettings {
             enabled: false,
             ttl: DEFAULT_LEASE_TTL,
+            store_ttl: DEFAULT_STORE_LEASE_TTL,
         }
     }
 }
 
 /// How long a lease lives unless renewed, by default.
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
+
+/// How long a store node's lease lives unless renewed, by default: a day offline.
+pub const DEFAULT_STORE_LEASE_TTL: Duration = Duration::from_secs(86_400);
+
+/// The limits a lease of `campaign` counts, when it can be leased at all: its only limits
+/// are a cap and a budget in a named currency (per-customer limits and coupons need their
+/// locks).
+pub fn leasable_limits(campaign: &Campaign) -> Option<LeaseLimits> {
+    let limits = &campaign.limits;
+    if limits.per_customer.is_some() || campaign.coupon_required {
+        return None;
+    }
+    let budget_minor = match limits.budget {
+        None => None,
+        Some(budget) => {
+            let kept_in = limits.budget_currency.as_deref()?;
+            Some(usage::to_minor(budget, currency::minor_unit(kept_in)?)?)
+        }
+    };
+    if limits.redemptions.is_none() && budget_minor.is_none() {
+        return None;
+    }
+    Some(LeaseLimits {
+        cap: limits.redemptions,
+        budget_minor,
+    })
+}
 
 /// How long a lease may go unused before it is given back, so that another host may use
 /// what is left of it.
@@ -100,6 +132,11 @@ pub(super) struct LeaseBook {
 
 impl LeaseBook {
     /// A book for a host that leases as `settings` say.
+    /// How long a store node's lease lives unless renewed.
+    pub(super) fn store_ttl(&self) -> Duration {
+        self.settings.store_ttl
+    }
+
     pub(super) fn new(settings: LeaseSettings) -> LeaseBook {
         LeaseBook {
             settings,
@@ -116,24 +153,7 @@ impl LeaseBook {
         if !self.settings.enabled {
             return None;
         }
-        let limits = &campaign.limits;
-        if limits.per_customer.is_some() || campaign.coupon_required {
-            return None;
-        }
-        let budget_minor = match limits.budget {
-            None => None,
-            Some(budget) => {
-                let kept_in = limits.budget_currency.as_deref()?;
-                Some(usage::to_minor(budget, currency::minor_unit(kept_in)?)?)
-            }
-        };
-        if limits.redemptions.is_none() && budget_minor.is_none() {
-            return None;
-        }
-        Some(LeaseLimits {
-            cap: limits.redemptions,
-            budget_minor,
-        })
+        leasable_limits(campaign)
     }
 
     /// The limits this host's lease counts for `applied`, a campaign an answer applies
@@ -462,6 +482,7 @@ mod tests {
         LeaseBook::new(LeaseSettings {
             enabled: true,
             ttl: Duration::from_secs(30),
+            ..LeaseSettings::default()
         })
     }
 

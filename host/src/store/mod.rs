@@ -68,7 +68,8 @@ pub use shadows::{
 };
 pub use simulations::{Cursor, SimulationProgress, SimulationRow, StoredBasket};
 pub use store_nodes::{
-    Forwarded, ForwardedLot, ForwardedOrder, ForwardedTake, MirroredKey, QueuedEntry, TakenBack,
+    lease_holder, Forwarded, ForwardedLot, ForwardedOrder, ForwardedTake, MirroredKey, QueuedEntry,
+    TakenBack,
 };
 pub use webhooks::{
     Attempt, DeliveryCounts, DeliveryStatus, DueDelivery, StoredDelivery, StoredWebhook,

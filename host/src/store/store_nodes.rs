@@ -10,7 +10,7 @@ use super::{
 use crate::auth::Role;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// An order committed at a store node, as it is forwarded: everything the centre records
 /// of it, as the store recorded it.
@@ -426,7 +426,9 @@ impl Store {
         &self,
         store_id: &str,
         entries: &[QueuedEntry],
+        budget_currencies: &HashMap<String, String>,
     ) -> Result<TakenBack, StoreError> {
+        let holder = lease_holder(store_id);
         let locks: Vec<CommitLock> = entries
             .iter()
             .map(|queued| CommitLock::Order(queued.entry.order_id().to_string()))
@@ -461,6 +463,15 @@ impl Store {
                     )),
                     None => {
                         tx.record_at(&order.as_new(), order.committed_at).await?;
+                        for take in &order.campaigns {
+                            let minor = in_budget(
+                                budget_currencies,
+                                &take.campaign_id,
+                                &order.currency,
+                                take.discount_minor,
+                            );
+                            move_store_lease(&mut tx, &take.campaign_id, &holder, 1, minor).await?;
+                        }
                         taken.applied += 1;
                     }
                 },
@@ -473,7 +484,24 @@ impl Store {
                         .await?
                         .is_some_and(|known| known.cancelled_at.is_none());
                     if open {
+                        let takes: Vec<(String, i64, String)> = sqlx::query_as(
+                            "SELECT c.campaign_id, c.discount_minor, r.currency \
+                             FROM redemption_campaigns c JOIN redemptions r \
+                             ON r.order_id = c.order_id WHERE c.order_id = $1",
+                        )
+                        .bind(order_id)
+                        .fetch_all(&mut *tx.tx)
+                        .await?;
                         tx.cancel(order_id, *cancelled_at).await?;
+                        for (campaign_id, discount_minor, currency) in &takes {
+                            let minor = in_budget(
+                                budget_currencies,
+                                campaign_id,
+                                currency,
+                                *discount_minor,
+                            );
+                            move_store_lease(&mut tx, campaign_id, &holder, -1, -minor).await?;
+                        }
                     }
                     taken.applied += 1;
                 }
@@ -493,5 +521,81 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(taken)
+    }
+}
+
+/// How lease rows name store node `store_id`.
+pub fn lease_holder(store_id: &str) -> String {
+    format!("store:{store_id}")
+}
+
+/// What an order's discount takes from `campaign_id`'s budget: all of it when the order is
+/// in the budget's currency, nothing otherwise (or without a budget).
+fn in_budget(
+    budget_currencies: &HashMap<String, String>,
+    campaign_id: &str,
+    currency: &str,
+    discount_minor: i64,
+) -> i64 {
+    match budget_currencies.get(campaign_id) {
+        Some(kept_in) if kept_in == currency => discount_minor,
+        _ => 0,
+    }
+}
+
+/// Counts a store's order (or, negative, its cancel) against the store's lease of the
+/// campaign, when it still holds one: its unused part then stays what the store can still
+/// sell. A lease taken back meanwhile (the store was offline past its TTL) is not there:
+/// the order counts in the campaign's usage alone.
+async fn move_store_lease(
+    tx: &mut CommitTx,
+    campaign_id: &str,
+    holder: &str,
+    redemptions: i64,
+    minor: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE budget_leases SET used_redemptions = used_redemptions + $3, \
+         used_minor = used_minor + $4 WHERE campaign_id = $1 AND holder = $2",
+    )
+    .bind(campaign_id)
+    .bind(holder)
+    .bind(redemptions)
+    .bind(minor)
+    .execute(&mut *tx.tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Moves the expiry of store leases `ids` held by `holder` to `expires_at_ms`, those
+    /// not expired at `now_ms`; answers the ids renewed (a lease that expired is the
+    /// store's no more, even when its row is still there).
+    pub async fn renew_store_leases(
+        &self,
+        holder: &str,
+        ids: &[String],
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut renewed = Vec::new();
+        let mut tx = self.pool.begin().await?;
+        for id in ids {
+            let moved = sqlx::query(
+                "UPDATE budget_leases SET expires_at_ms = $3 \
+                 WHERE id = $1 AND holder = $2 AND expires_at_ms >= $4",
+            )
+            .bind(id)
+            .bind(holder)
+            .bind(expires_at_ms)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() == 1 {
+                renewed.push(id.clone());
+            }
+        }
+        tx.commit().await?;
+        Ok(renewed)
     }
 }

@@ -5,6 +5,7 @@ use super::*;
 use crate::auth::{hash_key, KeyInfo, Role};
 use crate::model::campaign::testing::spec_example;
 use serde_json::json;
+use std::collections::HashMap;
 use tempfile::TempDir;
 
 fn example() -> Campaign {
@@ -1038,4 +1039,118 @@ async fn a_lease_rebased_under_new_limits_drops_its_unused_part_and_is_bound_by_
         },
     );
     assert!(matches!(tx.commit().await, Err(StoreError::LeaseLost(_))));
+}
+
+#[tokio::test]
+async fn a_store_nodes_queue_is_taken_back_once_in_order_with_its_lease() {
+    let (store_node, _store_dir) = fresh().await;
+    let store_node = store_node.forwarding();
+    let (centre, _centre_dir) = fresh().await;
+    // Two orders committed at the store, then the first cancelled there.
+    for order_id in ["o-1", "o-2"] {
+        let lock = CommitLock::Order(order_id.to_string());
+        let mut tx = store_node.begin_commit([&lock]).await.expect("begun");
+        tx.record(&order(order_id, "c")).await.expect("recorded");
+        tx.commit().await.expect("committed");
+    }
+    let lock = CommitLock::Order("o-1".to_string());
+    let mut tx = store_node.begin_commit([&lock]).await.expect("begun");
+    tx.cancel("o-1", Utc::now()).await.expect("cancelled");
+    tx.commit().await.expect("committed");
+    let queued = store_node.queued(10).await.expect("queued");
+    let kinds: Vec<(&str, bool)> = queued
+        .iter()
+        .map(|q| {
+            (
+                q.entry.order_id(),
+                matches!(q.entry, Forwarded::Cancel { .. }),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [("o-1", false), ("o-2", false), ("o-1", true)]);
+    assert!(queued.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+
+    // The store holds a lease of the campaign at the centre.
+    let granted = centre
+        .lease(&LeaseAsk {
+            campaign_id: "c",
+            holder: &lease_holder("lyon"),
+            new_id: "lease-1",
+            limits: LeaseLimits {
+                cap: Some(80),
+                budget_minor: Some(80_000),
+            },
+            need: LeaseTake {
+                redemptions: 1,
+                minor: 1,
+            },
+            rebase: false,
+            now_ms: 0,
+            ttl_ms: 86_400_000,
+        })
+        .await
+        .expect("leased");
+    assert_eq!(granted.redemptions, Some(10));
+    let currencies = HashMap::from([("c".to_string(), "EUR".to_string())]);
+
+    // The orders first; then everything again (an answer lost): the orders are
+    // acknowledged, not applied twice, and the cancel is applied.
+    let taken = centre
+        .take_back("lyon", &queued[..2], &currencies)
+        .await
+        .expect("taken back");
+    assert_eq!((taken.applied, taken.already), (2, 0));
+    assert_eq!(taken.last_seq, queued[1].seq);
+    let used = |rows: Vec<LeaseRow>| (rows[0].used_redemptions, rows[0].used_minor);
+    assert_eq!(used(centre.leases_of("c").await.expect("rows")), (2, 1_000));
+    let taken = centre
+        .take_back("lyon", &queued, &currencies)
+        .await
+        .expect("taken back");
+    assert_eq!((taken.applied, taken.already), (1, 2));
+    assert_eq!(taken.last_seq, queued[2].seq);
+    let usage = centre.usage_of("c").await.expect("usage");
+    assert_eq!(
+        (usage.usage.redemptions, usage.usage.granted_minor),
+        (1, 500)
+    );
+    assert_eq!(used(centre.leases_of("c").await.expect("rows")), (1, 500));
+    let stored = centre.redemption("o-2").await.expect("read");
+    assert!(stored.is_some_and(|o| o.cancelled_at.is_none()));
+
+    // Another store's order under a known id with another basket is refused, and kept
+    // aside there rather than sent again.
+    let (other, _other_dir) = fresh().await;
+    let other = other.forwarding();
+    let mut clash = order("o-2", "c");
+    clash.request_hash = "another basket";
+    let lock = CommitLock::Order("o-2".to_string());
+    let mut tx = other.begin_commit([&lock]).await.expect("begun");
+    tx.record(&clash).await.expect("recorded");
+    tx.commit().await.expect("committed");
+    let sent = other.queued(10).await.expect("queued");
+    let taken = centre
+        .take_back("nantes", &sent, &currencies)
+        .await
+        .expect("taken back");
+    assert_eq!(taken.applied, 0);
+    assert_eq!(taken.refused.len(), 1, "{taken:?}");
+    other.acknowledge(&taken).await.expect("acknowledged");
+    assert_eq!(other.queue_counts().await.expect("counts"), (0, 1));
+    assert!(other.queued(10).await.expect("queued").is_empty());
+
+    // The store drops what the centre acknowledged.
+    store_node
+        .acknowledge(&taken_all(queued[2].seq))
+        .await
+        .expect("acknowledged");
+    assert_eq!(store_node.queue_counts().await.expect("counts"), (0, 0));
+}
+
+/// The centre's answer that it applied everything up to `seq`.
+fn taken_all(seq: i64) -> TakenBack {
+    TakenBack {
+        last_seq: seq,
+        ..TakenBack::default()
+    }
 }
