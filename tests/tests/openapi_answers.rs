@@ -2821,6 +2821,78 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // A store node's budget leases.
+    server
+        .expect(
+            StatusCode::CREATED,
+            Method::POST,
+            "/v1/campaigns",
+            "/v1/campaigns",
+            Some(ADMIN),
+            json_body(json!({ "id": "store-capped", "name": "store capped",
+                    "plugin": "threshold-discount", "status": "active",
+                    "limits": { "redemptions": 10 },
+                    "params": { "tiers": [ { "min_subtotal": "0", "amount_off": "1.00" } ] } })),
+        )
+        .await;
+    let lease = "/v1/stores/{store}/leases";
+    let leased = server
+        .expect(
+            ok,
+            Method::POST,
+            lease,
+            "/v1/stores/lyon-1/leases",
+            Some(ADMIN),
+            json_body(json!({ "campaign_id": "store-capped", "redemptions": 1, "minor": 1 })),
+        )
+        .await;
+    assert_eq!(
+        leased["redemptions"], 2,
+        "an eighth of 10, rounded up: {leased}"
+    );
+    server
+        .expect(
+            StatusCode::NOT_FOUND,
+            Method::POST,
+            lease,
+            "/v1/stores/lyon-1/leases",
+            Some(ADMIN),
+            json_body(json!({ "campaign_id": "never-was", "redemptions": 1, "minor": 1 })),
+        )
+        .await;
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Method::POST,
+            lease,
+            "/v1/stores/lyon-1/leases",
+            Some(ADMIN),
+            json_body(json!({ "campaign": "store-capped" })),
+        )
+        .await;
+    let renew = "/v1/stores/{store}/leases/renew";
+    let renewed = server
+        .expect(
+            ok,
+            Method::POST,
+            renew,
+            "/v1/stores/lyon-1/leases/renew",
+            Some(ADMIN),
+            json_body(json!({ "ids": [leased["id"], "not-a-lease"] })),
+        )
+        .await;
+    assert_eq!(renewed["ids"], json!([leased["id"]]), "{renewed}");
+    server
+        .expect(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Method::POST,
+            renew,
+            "/v1/stores/lyon-1/leases/renew",
+            Some(ADMIN),
+            json_body(json!({ "ids": "all" })),
+        )
+        .await;
+
     // Metrics last, with every request above counted.
     let metrics = server
         .expect(

@@ -431,6 +431,12 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Post, "/v1/stores/{store}/orders", STORE, |m| {
         on(m, stores::orders)
     }),
+    route(Verb::Post, "/v1/stores/{store}/leases", STORE, |m| {
+        on(m, stores::lease)
+    }),
+    route(Verb::Post, "/v1/stores/{store}/leases/renew", STORE, |m| {
+        on(m, stores::renew)
+    }),
 ];
 
 /// The whole API over `service`: every route of [`ROUTES`] behind its roles, the console's

@@ -116,6 +116,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         stores::component,
         stores::customers,
         stores::orders,
+        stores::lease,
+        stores::renew,
         document,
     ),
     components(schemas(

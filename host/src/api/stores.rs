@@ -8,12 +8,14 @@ use super::extract::{known_params, Path, QueryPairs};
 use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::AppState;
+use crate::auth::{KeyInfo, Role};
 use crate::model::FieldProblem;
-use crate::service::MAX_CUSTOMERS_PAGE;
+use crate::service::{StoreLeaseAsk, MAX_CUSTOMERS_PAGE};
 use crate::store::QueuedEntry;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde::Deserialize;
 
 /// A store id: 1 to 64 of `a-z`, `A-Z`, `0-9`, `_` and `-`.
@@ -31,8 +33,20 @@ pub fn check_store_id(id: &str) -> Result<(), String> {
     }
 }
 
-fn store_path(id: &str) -> Result<(), ApiError> {
-    check_store_id(id).map_err(ApiError::bad_request)
+/// Checks the path's store id, and that the calling key may act for that store: a `store`
+/// key acts only for the store its label names (so a key taken from one store cannot hand
+/// the centre orders as another); `admin` for any.
+fn store_path(id: &str, key: Option<Extension<KeyInfo>>) -> Result<(), ApiError> {
+    check_store_id(id).map_err(ApiError::bad_request)?;
+    let key = super::redemptions::caller(key)?;
+    if key.role == Role::Store && key.label.as_deref() != Some(id) {
+        return Err(ApiError::forbidden(format!(
+            "this store key is for the store its label names ({}), not {id}: create each \
+             store's key with the store's id as its label",
+            key.label.as_deref().unwrap_or("none")
+        )));
+    }
+    Ok(())
 }
 
 /// What a store node copies
@@ -58,10 +72,11 @@ fn store_path(id: &str) -> Result<(), ApiError> {
 )]
 pub(crate) async fn feed(
     State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
     Path(store): Path<String>,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    store_path(&store)?;
+    store_path(&store, key)?;
     let mut problems = Vec::new();
     let mut generation = None;
     for param in known_params(&pairs, &["generation"], &mut problems) {
@@ -97,9 +112,10 @@ pub(crate) async fn feed(
 )]
 pub(crate) async fn component(
     State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
     Path((store, sha256)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    store_path(&store)?;
+    store_path(&store, key)?;
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::bad_request("sha256 must be 64 hex digits"));
     }
@@ -133,10 +149,11 @@ pub(crate) async fn component(
 )]
 pub(crate) async fn customers(
     State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
     Path(store): Path<String>,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    store_path(&store)?;
+    store_path(&store, key)?;
     let mut problems = Vec::new();
     let (mut after_time, mut after_id, mut limit) = (None, None, MAX_CUSTOMERS_PAGE);
     for param in known_params(&pairs, &["after_time", "after_id", "limit"], &mut problems) {
@@ -196,10 +213,77 @@ pub(crate) struct Entries {
 )]
 pub(crate) async fn orders(
     State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
     Path(store): Path<String>,
     Json(body): Json<Entries>,
 ) -> Result<Response, ApiError> {
-    store_path(&store)?;
+    store_path(&store, key)?;
     let taken = state.service.take_back(&store, &body.entries).await?;
     Ok(axum::Json(taken).into_response())
+}
+
+/// Lease a slice of a campaign's cap and budget to a store node
+///
+/// `{"campaign_id": "…", "redemptions": 1, "minor": 1}`: at least that much (or what is
+/// left), an eighth of what is free when that is more. The store node commits against it
+/// offline; it lives `--store-lease-ttl-secs` unless renewed.
+#[utoipa::path(
+    post,
+    path = "/v1/stores/{store}/leases",
+    tag = "stores",
+    params(("store" = String, Path, description = "The store's id")),
+    request_body(content = Object, description = "The campaign and what is needed at least (docs/store-nodes.md)"),
+    responses(
+        (status = 200, description = "What the lease added, and its end", body = Object),
+        (status = 400, description = "Not a store id, or not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The campaign cannot be leased (a per-customer limit, coupons, or no cap nor budget)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a lease request", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn lease(
+    State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
+    Path(store): Path<String>,
+    Json(ask): Json<StoreLeaseAsk>,
+) -> Result<Response, ApiError> {
+    store_path(&store, key)?;
+    let lease = state.service.lease_for_store(&store, &ask).await?;
+    Ok(axum::Json(lease).into_response())
+}
+
+/// The body of `POST /v1/stores/{store}/leases/renew`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LeaseIds {
+    ids: Vec<String>,
+}
+
+/// Renew a store node's leases
+///
+/// `{"ids": ["…"]}`: each lease not yet expired lives `--store-lease-ttl-secs` more; the
+/// answer lists those renewed (one missing expired, and is the store's no more).
+#[utoipa::path(
+    post,
+    path = "/v1/stores/{store}/leases/renew",
+    tag = "stores",
+    params(("store" = String, Path, description = "The store's id")),
+    request_body(content = Object, description = "`{\"ids\": [\"…\"]}`"),
+    responses(
+        (status = 200, description = "The leases renewed, and their new end", body = Object),
+        (status = 400, description = "Not a store id, or not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a list of lease ids", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn renew(
+    State(state): State<AppState>,
+    key: Option<Extension<KeyInfo>>,
+    Path(store): Path<String>,
+    Json(body): Json<LeaseIds>,
+) -> Result<Response, ApiError> {
+    store_path(&store, key)?;
+    let renewed = state.service.renew_store_leases(&store, &body.ids).await?;
+    Ok(axum::Json(renewed).into_response())
 }

@@ -68,9 +68,9 @@ impl From<Vec<FieldProblem>> for CheckFailure {
 fn store_node_limits() -> FieldProblem {
     FieldProblem::new(
         "/limits",
-        "a store node does not apply a campaign with a redemption cap, a budget, a \
-         per-customer limit or coupons: those are counted at the centre, and this store \
-         holds no budget lease for it",
+        "a store node does not apply a campaign with a per-customer limit or coupons: \
+         those are counted at the centre (a campaign whose only limits are a cap and a \
+         budget applies here on a budget lease)",
     )
 }
 
@@ -134,7 +134,10 @@ impl Service {
         let mut to_check = Vec::new();
         let mut kept_out = Vec::new();
         for (campaign, revision) in stored {
-            if self.upstream.is_some() && super::commit_locks::is_limited(&campaign) {
+            if self.upstream.is_some()
+                && super::commit_locks::is_limited(&campaign)
+                && !super::upstream::is_store_leased(&campaign)
+            {
                 kept_out.push((
                     campaign.id.clone(),
                     CheckFailure::from(vec![store_node_limits()]),
@@ -217,6 +220,32 @@ impl Service {
         live.sort_by(|a, b| a.campaign.id.cmp(&b.campaign.id));
         self.record_set_aside(set_aside);
         live
+    }
+
+    /// On a store node, a leased campaign rejected for its cap or budget is rejected for
+    /// this store's lease, which is what is spent: its detail says so.
+    pub(super) fn explain_store_leases(&self, response: &mut EvaluateResponse) {
+        if self.upstream.is_none() {
+            return;
+        }
+        let snapshot = self.evaluator.snapshot();
+        for rejected in &mut response.rejected {
+            let spent = matches!(
+                rejected.rejection.reason,
+                Reason::LimitReached | Reason::BudgetExhausted
+            );
+            let leased = snapshot
+                .index
+                .get(&rejected.campaign)
+                .is_some_and(|live| super::upstream::is_store_leased(&live.campaign));
+            if spent && leased {
+                rejected.rejection.detail = format!(
+                    "this store's budget lease from the centre is spent ({}): the campaign \
+                     applies here again once the centre grants more",
+                    rejected.rejection.detail
+                );
+            }
+        }
     }
 
     /// Why campaign `id` is set aside on this host, if it is.

@@ -48,7 +48,9 @@ pub use journal::{
     run_journal_writer, JournalCampaign, JournalEntry, JournalSettings, OrderCampaign, OrderEntry,
 };
 pub use keys::{CreatedKey, FIRST_START_LABEL, MISS_LOOKUPS, UNKNOWN_KEYS_KEPT};
-pub use leases::{run_lease_keeper, LeaseSettings, DEFAULT_LEASE_TTL};
+pub use leases::{
+    leasable_limits, run_lease_keeper, LeaseSettings, DEFAULT_LEASE_TTL, DEFAULT_STORE_LEASE_TTL,
+};
 pub use plugins::{Uploaded, DEFAULT_MAX_PLUGIN_BYTES};
 pub use redemptions::{Cancelled, Redeemed, DEFAULT_MAX_CLOCK_SKEW, MAX_ORDER_ID};
 pub use replay::{Replayed, Verified};
@@ -64,7 +66,8 @@ pub use simulations::{
 };
 pub use stats::{CampaignStats, ChannelStats, DayStats};
 pub use store_feed::{
-    CustomersFeed, Feed, FeedCampaign, FeedPlugin, MAX_CUSTOMERS_PAGE, MAX_FORWARDED_ENTRIES,
+    CustomersFeed, Feed, FeedCampaign, FeedPlugin, StoreLease, StoreLeaseAsk, StoreLeasesRenewed,
+    MAX_CUSTOMERS_PAGE, MAX_FORWARDED_ENTRIES,
 };
 pub use upstream::{run_store_node, UpstreamSettings, PULL_INTERVAL};
 pub use webhooks::MAX_DELIVERIES_LISTED;
@@ -369,6 +372,7 @@ impl Service {
         let mut response = response;
         if explain {
             self.explain_set_aside(&mut response);
+            self.explain_store_leases(&mut response);
         }
         let body = serde_json::to_vec(&response)
             .map(bytes::Bytes::from)

@@ -3,14 +3,17 @@
 //! page at a time, each plugin component by its SHA-256), and taking its committed orders
 //! back exactly once. The store node's side is [`super::upstream`].
 
+use super::leases::leasable_limits;
 use super::{Service, ServiceError};
 use crate::auth::Role;
 use crate::model::campaign::Campaign;
 use crate::model::plugin_limits::PluginLimits;
 use crate::model::Policy;
+use crate::store::{lease_holder, LeaseAsk, LeaseTake};
 use crate::store::{MirroredKey, QueuedEntry, StoredCampaign, TakenBack};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// The most entries a store node sends in one request.
 pub const MAX_FORWARDED_ENTRIES: usize = 500;
@@ -98,7 +101,111 @@ pub struct CustomersFeed {
     pub more: bool,
 }
 
+/// What a store node asks for when it leases a campaign: at least this much (it may get
+/// less: what is left), and a slice of what is free when that is more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreLeaseAsk {
+    /// The campaign.
+    pub campaign_id: String,
+    /// Redemptions needed at least.
+    pub redemptions: u64,
+    /// Minor units of the budget's currency needed at least.
+    pub minor: i64,
+}
+
+/// A lease a store node holds, or what a lease added to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreLease {
+    /// The lease's id at the centre.
+    pub id: String,
+    /// The campaign.
+    pub campaign_id: String,
+    /// Redemptions added (`None`: the campaign has no cap).
+    pub redemptions: Option<u64>,
+    /// Minor units of the budget's currency added (`None`: it has no budget).
+    pub minor: Option<i64>,
+    /// When the lease ends unless renewed, in milliseconds since 1970 by the centre's
+    /// clock.
+    pub expires_at_ms: i64,
+}
+
+/// The store leases a renewal kept, and until when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreLeasesRenewed {
+    /// The leases still held.
+    pub ids: Vec<String>,
+    /// Their new end, in milliseconds since 1970 by the centre's clock.
+    pub expires_at_ms: i64,
+}
+
 impl Service {
+    /// Leases store node `store_id` a slice of a campaign's cap and budget
+    /// (docs/store-nodes.md): under the campaign's lock, at least what it asks (or what is
+    /// left), an eighth of what is free when that is more.
+    pub async fn lease_for_store(
+        &self,
+        store_id: &str,
+        ask: &StoreLeaseAsk,
+    ) -> Result<StoreLease, ServiceError> {
+        let stored = self
+            .store
+            .campaign(&ask.campaign_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("campaign {} not found", ask.campaign_id))
+            })?;
+        let limits = leasable_limits(&stored.campaign).ok_or_else(|| {
+            ServiceError::Conflict(format!(
+                "campaign {} cannot be leased: only a redemption cap and a budget in a named \
+                 currency can (a per-customer limit or coupons are counted at the centre)",
+                ask.campaign_id
+            ))
+        })?;
+        let now_ms = self.clock.now().timestamp_millis();
+        let ttl_ms = i64::try_from(self.leases.store_ttl().as_millis()).unwrap_or(i64::MAX);
+        let granted = self
+            .store
+            .lease(&LeaseAsk {
+                campaign_id: &ask.campaign_id,
+                holder: &lease_holder(store_id),
+                new_id: &crate::auth::new_key_id(),
+                limits,
+                need: LeaseTake {
+                    redemptions: ask.redemptions,
+                    minor: ask.minor.max(0),
+                },
+                rebase: false,
+                now_ms,
+                ttl_ms,
+            })
+            .await?;
+        crate::metrics::lease_taken();
+        Ok(StoreLease {
+            id: granted.id,
+            campaign_id: ask.campaign_id.clone(),
+            redemptions: granted.redemptions,
+            minor: granted.minor,
+            expires_at_ms: now_ms.saturating_add(ttl_ms),
+        })
+    }
+
+    /// Renews store node `store_id`'s leases `ids` that have not expired.
+    pub async fn renew_store_leases(
+        &self,
+        store_id: &str,
+        ids: &[String],
+    ) -> Result<StoreLeasesRenewed, ServiceError> {
+        let now_ms = self.clock.now().timestamp_millis();
+        let ttl_ms = i64::try_from(self.leases.store_ttl().as_millis()).unwrap_or(i64::MAX);
+        let expires_at_ms = now_ms.saturating_add(ttl_ms);
+        let ids = self
+            .store
+            .renew_store_leases(&lease_holder(store_id), ids, now_ms, expires_at_ms)
+            .await?;
+        Ok(StoreLeasesRenewed { ids, expires_at_ms })
+    }
+
     /// What a store node copies, or `None` when its `generation` is the centre's (nothing
     /// changed since it last copied).
     pub async fn store_feed(&self, generation: Option<i64>) -> Result<Option<Feed>, ServiceError> {
@@ -175,9 +282,23 @@ impl Service {
                 ),
             ]));
         }
+        // The budgets' currencies, to count what a store's order took from its lease.
+        let budget_currencies: HashMap<String, String> = self
+            .evaluator
+            .snapshot()
+            .index
+            .all()
+            .iter()
+            .filter_map(|live| {
+                let kept_in = live.campaign.limits.budget_currency.clone()?;
+                Some((live.campaign.id.clone(), kept_in))
+            })
+            .collect();
         let taken = {
             let _turn = self.commit_turn().await?;
-            self.store.take_back(store_id, entries).await?
+            self.store
+                .take_back(store_id, entries, &budget_currencies)
+                .await?
         };
         if taken.applied > 0 {
             crate::metrics::store_entries_taken_back(taken.applied);

@@ -15,6 +15,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 use url::Url;
 
+mod leases;
+
+pub use leases::is_store_leased;
+
 /// How often a store node asks the centre whether anything changed.
 pub const PULL_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -98,6 +102,23 @@ impl Centre {
     }
 }
 
+impl Centre {
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        rest: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, UpstreamError> {
+        let response = self
+            .client
+            .post(self.route(rest)?)
+            .bearer_auth(&self.settings.key)
+            .json(body)
+            .send()
+            .await?;
+        Ok(answered(response).await?.json().await?)
+    }
+}
+
 /// `response` when it succeeded; otherwise what the centre said.
 async fn answered(response: reqwest::Response) -> Result<reqwest::Response, UpstreamError> {
     if response.status().is_success() {
@@ -148,10 +169,18 @@ async fn keep_pulling(
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut backoff = PULL_INTERVAL;
+    // The centre's campaigns as last copied (this node serves them with its leases as
+    // their limits); `None` until the first pull of this process, which copies everything.
+    let mut campaigns: Option<Vec<StoredCampaign>> = None;
     loop {
-        match pull(&service, &centre).await {
+        let pulled = pull(&service, &centre, campaigns.is_none()).await;
+        match &pulled {
             Ok(copied) => {
-                crate::metrics::store_pulled(if copied { "copied" } else { "unchanged" });
+                crate::metrics::store_pulled(if copied.is_some() {
+                    "copied"
+                } else {
+                    "unchanged"
+                });
                 backoff = PULL_INTERVAL;
             }
             Err(error) => {
@@ -160,41 +189,66 @@ async fn keep_pulling(
                 backoff = (backoff * 2).min(MOST_BACKOFF);
             }
         }
+        let fresh = matches!(pulled, Ok(Some(_)));
+        if let Ok(Some(copied)) = pulled {
+            campaigns = Some(copied);
+        }
+        if let Some(campaigns) = &campaigns {
+            let online = backoff == PULL_INTERVAL;
+            match leases::keep_leases(&service, &centre, campaigns, online).await {
+                Ok(changed) if changed || fresh => {
+                    if let Err(error) = serve_copy(&service, campaigns).await {
+                        tracing::warn!(%error, "the copy could not be served with its leases");
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "budget leases wait for the centre"),
+            }
+        }
         if !pause(backoff, &mut stopping).await {
             return;
         }
     }
 }
 
-/// One pull: what changed at the centre, then the profiles written since the last one.
-/// Each step is stored as it lands, so a pull cut off resumes where it stopped. Whether
-/// anything was copied.
-async fn pull(service: &Service, centre: &Centre) -> Result<bool, UpstreamError> {
+/// One pull: what changed at the centre (everything when `whole`), then the profiles
+/// written since the last one. Each step is stored as it lands, so a pull cut off resumes
+/// where it stopped. The centre's campaigns, when they were copied.
+async fn pull(
+    service: &Service,
+    centre: &Centre,
+    whole: bool,
+) -> Result<Option<Vec<StoredCampaign>>, UpstreamError> {
     let store = service.store();
     let held: Option<i64> = store
         .sync_value(GENERATION)
         .await?
-        .and_then(|value| value.parse().ok());
+        .and_then(|value| value.parse().ok())
+        .filter(|_| !whole);
     let mut url = centre.route("feed")?;
     if let Some(generation) = held {
         url.query_pairs_mut()
             .append_pair("generation", &generation.to_string());
     }
     let response = centre.get(url).await?;
-    let mut copied = false;
+    let mut copied = None;
     if response.status() != reqwest::StatusCode::NO_CONTENT {
         let feed: Feed = response.json().await?;
-        copy(service, centre, &feed).await?;
-        copied = true;
+        copied = Some(copy(service, centre, &feed).await?);
     }
-    copied |= pull_customers(service, centre).await?;
+    pull_customers(service, centre).await?;
     Ok(copied)
 }
 
 /// Copies `feed`: the plugin versions this node lacks (each fetched, checked against its
-/// SHA-256 and stored on its own), then campaigns, groups, current versions, limits and
-/// keys; then reloads what evaluations serve.
-async fn copy(service: &Service, centre: &Centre, feed: &Feed) -> Result<(), UpstreamError> {
+/// SHA-256 and stored on its own), then current versions, limits, groups and keys. The
+/// campaigns are returned, to be served with this node's leases as their limits
+/// ([`serve_copy`]).
+async fn copy(
+    service: &Service,
+    centre: &Centre,
+    feed: &Feed,
+) -> Result<Vec<StoredCampaign>, UpstreamError> {
     let store = service.store();
     let held: HashSet<(String, String)> = store
         .plugin_versions()
@@ -231,18 +285,17 @@ async fn copy(service: &Service, centre: &Centre, feed: &Feed) -> Result<(), Ups
     for (name, limits) in &feed.limits {
         store.set_plugin_limits(name, limits).await?;
     }
+    for (name, policy) in &feed.groups {
+        store.set_group(name, *policy).await?;
+    }
+    store.mirror_keys(&feed.keys).await?;
     let campaigns: Vec<StoredCampaign> = feed
         .campaigns
         .iter()
         .cloned()
         .map(StoredCampaign::from)
         .collect();
-    store.mirror_campaigns(&campaigns).await?;
-    for (name, policy) in &feed.groups {
-        store.set_group(name, *policy).await?;
-    }
-    store.mirror_keys(&feed.keys).await?;
-    Replica::catch_up(service).await?;
+    serve_copy(service, &campaigns).await?;
     store
         .set_sync_value(GENERATION, &feed.generation.to_string())
         .await?;
@@ -252,6 +305,16 @@ async fn copy(service: &Service, centre: &Centre, feed: &Feed) -> Result<(), Ups
         plugins = feed.plugins.len(),
         "copied the centre's campaigns, plugins and keys"
     );
+    Ok(campaigns)
+}
+
+/// Stores the centre's `campaigns`, each leased one with this node's lease as its limits,
+/// and reloads what evaluations serve.
+async fn serve_copy(service: &Service, campaigns: &[StoredCampaign]) -> Result<(), UpstreamError> {
+    let store = service.store();
+    let served = leases::with_lease_limits(store, campaigns).await?;
+    store.mirror_campaigns(&served).await?;
+    Replica::catch_up(service).await?;
     Ok(())
 }
 
@@ -328,14 +391,9 @@ async fn forward(service: &Service, centre: &Centre) -> Result<usize, UpstreamEr
     if entries.is_empty() {
         return Ok(0);
     }
-    let response = centre
-        .client
-        .post(centre.route("orders")?)
-        .bearer_auth(&centre.settings.key)
-        .json(&serde_json::json!({ "entries": entries }))
-        .send()
+    let taken: TakenBack = centre
+        .post("orders", &serde_json::json!({ "entries": entries }))
         .await?;
-    let taken: TakenBack = answered(response).await?.json().await?;
     store.acknowledge(&taken).await?;
     for (seq, why) in &taken.refused {
         tracing::error!(seq, %why, "the centre refused an order forwarded from this store: kept aside here");
