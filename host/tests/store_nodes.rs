@@ -1,10 +1,13 @@
-//! Store nodes (issue 20 item 5): a centre and two store nodes, each a real `remise serve`
-//! process on its own SQLite file. The stores copy the centre's campaigns, plugins, channel
-//! keys and customer profiles; the centre is killed and the stores keep evaluating and
-//! committing 500 orders each; the centre comes back on the same port, and one store is
-//! killed with SIGKILL while it forwards and started again. The centre ends with every
-//! order exactly once, its stats exact to the cent; a cancel made at a store reaches it too;
-//! a limited campaign stays out at the stores with a reason that says why.
+//! Store nodes (issue 20 item 5): a centre (on PostgreSQL when the suite runs there) and
+//! two store nodes, each a real `remise serve` process on its own SQLite file. The stores
+//! copy the centre's campaigns, plugins, channel keys and customer profiles, and lease
+//! slices of a capped and of a budgeted campaign. The centre is killed; the stores keep
+//! evaluating and committing 500 orders each, the leased campaigns until their slices are
+//! spent, then with a reason that says so. The centre comes back on the same port, and one
+//! store is killed with SIGKILL while it forwards, then started again. The centre ends
+//! with every order exactly once, its stats exact to the cent, the stores' leases used
+//! exactly what their orders took; a cancel made at a store reaches it too; a campaign
+//! limited per customer stays out at the stores with a reason that says why.
 
 mod support;
 
@@ -20,7 +23,13 @@ use std::time::{Duration, Instant};
 use support::Serve;
 
 /// The discounts one store's tills were given, by order id.
-type Granted = Arc<std::sync::Mutex<Vec<(String, Decimal)>>>;
+type Granted = Arc<std::sync::Mutex<Vec<Given>>>;
+
+/// The capped campaign's cap, across the stores and the centre.
+const CAP: u64 = 100;
+
+/// What one order was given: its id and its discounts from ten-off, capped and budget.
+type Given = (String, Decimal, Option<Decimal>, Option<Decimal>);
 
 /// Orders committed at each store while the centre is down.
 const ORDERS_PER_STORE: usize = 500;
@@ -74,6 +83,15 @@ fn wait_for(what: &str, patience: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Why `answer` (explained) rejected `campaign`.
+fn rejection(answer: &Value, campaign: &str) -> Value {
+    answer["rejected"]
+        .as_array()
+        .and_then(|rejected| rejected.iter().find(|r| r["campaign"] == campaign))
+        .cloned()
+        .unwrap_or_else(|| panic!("{campaign} is explained: {answer}"))
+}
+
 /// A store node of `centre` on its own database.
 fn store_node(database: &str, centre: &str, id: &str, key: &str) -> Serve {
     Serve::start_with(
@@ -97,19 +115,35 @@ fn evaluate(serve: &Serve, till: &str, basket: &Value) -> (StatusCode, Value) {
 fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_once() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
-    let centre_db = url("centre.db");
+    // The centre on PostgreSQL when the suite runs there, else on SQLite; the stores on
+    // SQLite always, as in a store.
+    let centre_db = tokio::runtime::Runtime::new().expect("a runtime").block_on(
+        remise::store::testing::fresh_database_url(dir.path(), "centre"),
+    );
     let centre = Serve::start(&centre_db);
     let centre_port = centre.port();
     let centre_base = centre.base.clone();
 
-    // The centre's keys: one for the store nodes, one for the tills.
-    let (status, created) = centre.call(
-        Method::POST,
-        "/v1/keys",
-        Some(json!({ "role": "store", "label": "store nodes" })),
-    );
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let store_key = created["key"].as_str().expect("a key").to_string();
+    // The centre's keys: one per store node, labelled with its store's id, and one for
+    // the tills.
+    let ids = ["lyon", "nantes"];
+    let store_keys: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let (status, created) = centre.call(
+                Method::POST,
+                "/v1/keys",
+                Some(json!({ "role": "store", "label": id })),
+            );
+            assert_eq!(status, StatusCode::CREATED, "{created}");
+            created["key"].as_str().expect("a key").to_string()
+        })
+        .collect();
+    let store_key = &store_keys[0];
+    // A store's key acts for its own store only.
+    let (status, problem) =
+        centre.call_with(store_key, Method::GET, "/v1/stores/nantes/feed", None);
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     let (status, created) = centre.call(
         Method::POST,
         "/v1/keys",
@@ -121,7 +155,7 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
     let (status, _) = centre.call_with(&till, Method::GET, "/v1/stores/lyon/feed", None);
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = centre.call_with(
-        &store_key,
+        store_key,
         Method::POST,
         "/v1/evaluate",
         Some(order("o", "10.00")),
@@ -133,8 +167,15 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
                 "status": "active",
                 "params": { "tiers": [ { "min_subtotal": "50", "percent_off": "10" } ] } }),
         json!({ "id": "capped", "name": "capped", "plugin": "threshold-discount",
-                "status": "active", "limits": { "redemptions": 100 },
+                "status": "active", "limits": { "redemptions": CAP },
                 "params": { "tiers": [ { "min_subtotal": "0", "amount_off": "1.00" } ] } }),
+        json!({ "id": "budget", "name": "budget", "plugin": "threshold-discount",
+                "status": "active",
+                "limits": { "budget": "60.00", "budget_currency": "EUR", "partial": true },
+                "params": { "tiers": [ { "min_subtotal": "0", "amount_off": "1.30" } ] } }),
+        json!({ "id": "once-each", "name": "once each", "plugin": "threshold-discount",
+                "status": "active", "limits": { "per_customer": 1 },
+                "params": { "tiers": [ { "min_subtotal": "0", "amount_off": "2.00" } ] } }),
     ] {
         let (status, body) = centre.call(Method::POST, "/v1/campaigns", Some(campaign));
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -147,20 +188,30 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
     assert!(status.is_success(), "{body}");
 
     let stores_db = [url("lyon.db"), url("nantes.db")];
-    let ids = ["lyon", "nantes"];
     let mut stores: Vec<Option<Serve>> = (0..2)
-        .map(|i| Some(store_node(&stores_db[i], &centre_base, ids[i], &store_key)))
+        .map(|i| {
+            Some(store_node(
+                &stores_db[i],
+                &centre_base,
+                ids[i],
+                &store_keys[i],
+            ))
+        })
         .collect();
 
-    // Each store serves the centre's campaign to the centre's tills once it has copied
-    // them, and keeps the limited one out, saying why.
+    // Each store serves the centre's campaigns to the centre's tills once it has copied
+    // them and leased slices of the capped and budgeted ones, and keeps the one limited
+    // per customer out, saying why.
     for store in stores.iter().flatten() {
         wait_for(
-            "the store copies the centre",
+            "the store copies the centre and leases",
             Duration::from_secs(30),
             || {
                 let (status, answer) = evaluate(store, &till, &order("probe", "100.00"));
-                status == StatusCode::OK && discount_on(&answer, "ten-off").is_some()
+                status == StatusCode::OK
+                    && ["ten-off", "capped", "budget"]
+                        .iter()
+                        .all(|campaign| discount_on(&answer, campaign).is_some())
             },
         );
         let (_, answer) = evaluate(store, &till, &order("probe", "100.00"));
@@ -169,11 +220,8 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
             Some(money("10.00")),
             "{answer}"
         );
-        assert_eq!(discount_on(&answer, "capped"), None, "{answer}");
-        let why = answer["rejected"]
-            .as_array()
-            .and_then(|rejected| rejected.iter().find(|r| r["campaign"] == "capped"))
-            .unwrap_or_else(|| panic!("capped is explained: {answer}"));
+        assert_eq!(discount_on(&answer, "once-each"), None, "{answer}");
+        let why = rejection(&answer, "once-each");
         assert!(
             why["detail"]
                 .as_str()
@@ -231,7 +279,12 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
                     assert_eq!(status, StatusCode::CREATED, "{order_id}: {body}");
                     let discount = discount_on(&body, "ten-off")
                         .unwrap_or_else(|| panic!("{order_id} takes ten-off: {body}"));
-                    granted.lock().expect("granted").push((order_id, discount));
+                    let capped = discount_on(&body, "capped");
+                    let budget = discount_on(&body, "budget");
+                    granted
+                        .lock()
+                        .expect("granted")
+                        .push((order_id, discount, capped, budget));
                 }
             }));
         }
@@ -239,12 +292,32 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
     for client in clients {
         client.join().expect("a till");
     }
-    let granted: Vec<Vec<(String, Decimal)>> = granted
+    let granted: Vec<Vec<Given>> = granted
         .iter()
         .map(|g| std::mem::take(&mut *g.lock().expect("granted")))
         .collect();
     assert!(granted.iter().all(|g| g.len() == ORDERS_PER_STORE));
-    let total: Decimal = granted.iter().flatten().map(|(_, d)| *d).sum();
+    let total: Decimal = granted.iter().flatten().map(|given| given.1).sum();
+    let capped_given: Vec<Decimal> = granted.iter().flatten().filter_map(|g| g.2).collect();
+    let budget_given: Decimal = granted.iter().flatten().filter_map(|g| g.3).sum();
+    println!(
+        "offline: {} orders took capped, {budget_given} € came from the budget",
+        capped_given.len()
+    );
+    // Each store sold its slices and no more; once a slice is spent, the campaign says
+    // that the store's lease is what is spent.
+    assert!(!capped_given.is_empty() && (capped_given.len() as u64) < CAP);
+    assert!(budget_given > Decimal::ZERO && budget_given < money("60.00"));
+    for store in stores.iter().flatten() {
+        let (_, answer) = evaluate(store, &till, &order("probe", "100.00"));
+        let why = rejection(&answer, "capped");
+        assert!(
+            why["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("budget lease from the centre is spent")),
+            "{why}"
+        );
+    }
 
     // Back up where the stores expect it; the second store is killed as it forwards, and
     // started again on its own database.
@@ -271,12 +344,13 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
         &stores_db[1],
         &centre_base,
         "nantes",
-        &store_key,
+        &store_keys[1],
     ));
 
     // A cancel at a store reaches the centre too, after its order.
     let lyon = stores[0].as_ref().expect("up");
-    let (cancelled_id, cancelled_discount) = granted[0][0].clone();
+    let (cancelled_id, cancelled_discount, cancelled_capped, cancelled_budget) =
+        granted[0][0].clone();
     let (status, body) = lyon.call_with(
         &till,
         Method::DELETE,
@@ -344,7 +418,47 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
             0
         );
     }
-    // The capped campaign never applied anywhere.
+    // The leased campaigns: the centre counts what the stores gave, to the cent, within
+    // the limits, and the stores' leases used exactly that.
+    let capped_kept = capped_given.len() as i64 - i64::from(cancelled_capped.is_some());
     let (_, capped) = centre.call(Method::GET, "/v1/campaigns/capped/stats", None);
-    assert_eq!(capped["redemptions"], 0, "{capped}");
+    assert_eq!(capped["redemptions"], capped_kept, "{capped}");
+    let budget_kept = budget_given - cancelled_budget.unwrap_or_default();
+    let (_, budget) = centre.call(Method::GET, "/v1/campaigns/budget/stats", None);
+    assert_eq!(
+        money(budget["discount_granted"].as_str().expect("an amount")),
+        budget_kept,
+        "{budget}"
+    );
+    assert_eq!(
+        number(
+            &centre_db,
+            "SELECT SUM(used_redemptions) FROM budget_leases WHERE campaign_id = 'capped'"
+        ),
+        capped_kept,
+        "the stores' capped leases used what their orders took"
+    );
+    assert_eq!(
+        Decimal::new(
+            number(
+                &centre_db,
+                "SELECT SUM(used_minor) FROM budget_leases WHERE campaign_id = 'budget'"
+            ),
+            2
+        ),
+        budget_kept,
+        "the stores' budget leases used what their orders took"
+    );
+    assert_eq!(
+        number(
+            &centre_db,
+            "SELECT COUNT(*) FROM budget_leases WHERE used_redemptions > granted_redemptions \
+             OR used_minor > granted_minor"
+        ),
+        0,
+        "no lease overdrawn"
+    );
+    // The campaign limited per customer never applied at a store.
+    let (_, once) = centre.call(Method::GET, "/v1/campaigns/once-each/stats", None);
+    assert_eq!(once["redemptions"], 0, "{once}");
 }
