@@ -479,9 +479,7 @@ impl CommitTx {
         let at = now();
         self.record_at(redemption, at).await?;
         if self.forward {
-            let order = super::store_nodes::ForwardedOrder::of(redemption, at);
-            self.enqueue(&super::Forwarded::Order(Box::new(order)))
-                .await?;
+            self.forward_order(redemption, at).await?;
         }
         Ok(())
     }
@@ -623,11 +621,7 @@ impl CommitTx {
             .execute(&mut *self.tx)
             .await?;
         if self.forward {
-            let cancel = super::Forwarded::Cancel {
-                order_id: order_id.to_string(),
-                cancelled_at: at,
-            };
-            self.enqueue(&cancel).await?;
+            self.forward_cancel(order_id, at).await?;
         }
         Ok(takes.into_iter().map(|(campaign, _, _)| campaign).collect())
     }

@@ -221,9 +221,32 @@ pub struct MirroredKey {
 }
 
 impl CommitTx {
+    /// Queues order `redemption`, committed at `at`, for the centre (a store node's).
+    pub(super) async fn forward_order(
+        &mut self,
+        redemption: &NewRedemption<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let order = ForwardedOrder::of(redemption, at);
+        self.enqueue(&Forwarded::Order(Box::new(order))).await
+    }
+
+    /// Queues the cancel of `order_id` at `at` for the centre (a store node's).
+    pub(super) async fn forward_cancel(
+        &mut self,
+        order_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let cancel = Forwarded::Cancel {
+            order_id: order_id.to_string(),
+            cancelled_at: at,
+        };
+        self.enqueue(&cancel).await
+    }
+
     /// Adds `entry` to the store node's queue, in this transaction (so it is queued exactly
     /// when what it tells is committed).
-    pub(super) async fn enqueue(&mut self, entry: &Forwarded) -> Result<(), StoreError> {
+    async fn enqueue(&mut self, entry: &Forwarded) -> Result<(), StoreError> {
         let body = serde_json::to_string(entry)
             .map_err(|why| StoreError::Database(sqlx::Error::Encode(Box::new(why))))?;
         sqlx::query("INSERT INTO forward_queue (kind, order_id, body) VALUES ($1, $2, $3)")
