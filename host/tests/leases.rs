@@ -11,12 +11,11 @@ use reqwest::blocking::Client;
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
-use support::{Serve, KEY};
+use support::{discount_on, money, number, Serve, KEY};
 
 /// Hosts, and the orders each is sent at once.
 const HOSTS: usize = 4;
@@ -37,21 +36,6 @@ fn order(id: &str) -> Value {
         "lines": [ { "id": "1", "sku": "SKU", "quantity": 1, "unit_price": "100.00" } ]
     })
 }
-
-fn money(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap_or_else(|e| panic!("{text} is an amount: {e}"))
-}
-
-/// The discount `answer` grants from `campaign`, if it applies.
-fn discount_on(answer: &Value, campaign: &str) -> Option<Decimal> {
-    answer["applied"]
-        .as_array()?
-        .iter()
-        .find(|applied| applied["campaign"] == campaign)
-        .and_then(|applied| applied["discount"].as_str())
-        .map(money)
-}
-
 /// Commits `order_id` on `base`: its answer, retried while the host answers 503 (its
 /// lease was taken back, say); `None` when the host is gone.
 fn commit(client: &Client, base: &str, order_id: &str) -> Option<(StatusCode, Value)> {
@@ -73,19 +57,6 @@ fn commit(client: &Client, base: &str, order_id: &str) -> Option<(StatusCode, Va
     }
     None
 }
-
-/// One number the database answers to `sql`.
-fn number(database: &str, sql: &str) -> i64 {
-    let rows = tokio::runtime::Runtime::new().expect("a runtime").block_on(
-        remise::store::testing::strings(database, &format!("SELECT CAST(({sql}) AS TEXT)")),
-    );
-    rows.first()
-        .cloned()
-        .flatten()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or_else(|| panic!("{sql}: {rows:?}"))
-}
-
 #[test]
 fn four_hosts_leasing_reach_exactly_the_cap_and_the_budget_with_one_killed_mid_run() {
     if remise::store::testing::postgres_server().is_none() {

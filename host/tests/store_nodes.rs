@@ -15,12 +15,11 @@ use reqwest::blocking::Client;
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-use support::Serve;
+use support::{discount_on, money, number, Serve};
 
 /// The discounts one store's tills were given, by order id.
 type Granted = Arc<std::sync::Mutex<Vec<Given>>>;
@@ -35,11 +34,6 @@ type Given = (String, Decimal, Option<Decimal>, Option<Decimal>);
 const ORDERS_PER_STORE: usize = 500;
 /// The connections firing at each store.
 const CLIENTS_PER_STORE: usize = 8;
-
-fn money(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap_or_else(|e| panic!("{text} is an amount: {e}"))
-}
-
 /// Order `id` of `total` for customer `c-1`.
 fn order(id: &str, total: &str) -> Value {
     json!({
@@ -48,29 +42,6 @@ fn order(id: &str, total: &str) -> Value {
         "lines": [ { "id": "1", "sku": "SKU", "quantity": 1, "unit_price": total } ]
     })
 }
-
-/// The discount `answer` grants from `campaign`, if it applies.
-fn discount_on(answer: &Value, campaign: &str) -> Option<Decimal> {
-    answer["applied"]
-        .as_array()?
-        .iter()
-        .find(|applied| applied["campaign"] == campaign)
-        .and_then(|applied| applied["discount"].as_str())
-        .map(money)
-}
-
-/// One number the database at `url` answers to `sql`.
-fn number(url: &str, sql: &str) -> i64 {
-    let rows = tokio::runtime::Runtime::new().expect("a runtime").block_on(
-        remise::store::testing::strings(url, &format!("SELECT CAST(({sql}) AS TEXT)")),
-    );
-    rows.first()
-        .cloned()
-        .flatten()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or_else(|| panic!("{sql}: {rows:?}"))
-}
-
 /// Waits until `done` holds, for at most `patience`.
 fn wait_for(what: &str, patience: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();

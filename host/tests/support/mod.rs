@@ -7,10 +7,12 @@
 
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
+use rust_decimal::Decimal;
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -132,4 +134,31 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `text` as an amount.
+pub fn money(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap_or_else(|e| panic!("{text} is an amount: {e}"))
+}
+
+/// The discount `answer` grants from `campaign`, if it applies.
+pub fn discount_on(answer: &Value, campaign: &str) -> Option<Decimal> {
+    answer["applied"]
+        .as_array()?
+        .iter()
+        .find(|applied| applied["campaign"] == campaign)
+        .and_then(|applied| applied["discount"].as_str())
+        .map(money)
+}
+
+/// One number the database at `url` answers to `sql`.
+pub fn number(url: &str, sql: &str) -> i64 {
+    let rows = tokio::runtime::Runtime::new().expect("a runtime").block_on(
+        remise::store::testing::strings(url, &format!("SELECT CAST(({sql}) AS TEXT)")),
+    );
+    rows.first()
+        .cloned()
+        .flatten()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("{sql}: {rows:?}"))
 }
