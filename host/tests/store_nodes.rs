@@ -203,6 +203,19 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
         let (status, customer) = store.call(Method::GET, "/v1/customers/c-1", None);
         assert_eq!(status, StatusCode::OK, "{customer}");
         assert_eq!(customer["loyalty_tier"], "gold", "{customer}");
+        // What the centre owns is changed there, not here.
+        let (status, problem) = store.call(
+            Method::PATCH,
+            "/v1/campaigns/ten-off",
+            Some(json!({ "status": "paused" })),
+        );
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("store node")),
+            "{problem}"
+        );
         // Returns are taken at the centre.
         let (status, problem) = store.call_with(
             &till,

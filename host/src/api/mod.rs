@@ -446,8 +446,12 @@ pub(crate) const ROUTES: &[Route] = &[
 pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
     crate::metrics::install();
     let mut router = Router::new();
+    let store_node = service.upstream().is_some();
     for route in ROUTES {
         let mut handler = (route.handler)(route.method.filter());
+        if store_node && route.owned_by_centre() {
+            handler = handler.route_layer(from_fn(refused_on_store_nodes));
+        }
         if let Some(roles) = route.roles {
             let guard = auth::Guard {
                 service: Arc::clone(&service),
@@ -470,6 +474,38 @@ pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
             admission::admit,
         ));
     edge::wrap(router, limits.request_timeout)
+}
+
+impl Route {
+    /// Whether this route changes what a store node copies from its centre (campaigns and
+    /// their coupons, groups, plugins, customer profiles): a store node refuses it, since
+    /// its copy would lose the change.
+    fn owned_by_centre(&self) -> bool {
+        !matches!(self.method, Verb::Get)
+            && [
+                "/v1/campaigns",
+                "/v1/groups",
+                "/v1/plugins",
+                "/v1/customers",
+                "/v1/imports",
+            ]
+            .iter()
+            .any(|prefix| self.path.starts_with(prefix))
+    }
+}
+
+/// What a store node answers a write its centre owns.
+async fn refused_on_store_nodes(
+    request: axum::extract::Request,
+    _next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ApiError::from(crate::service::ServiceError::Conflict(format!(
+        "this host is a store node: {} is changed at the centre, and copied here \
+         (docs/store-nodes.md)",
+        request.uri().path()
+    )))
+    .into_response()
 }
 
 async fn not_found(uri: Uri) -> ApiError {

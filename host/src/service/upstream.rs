@@ -84,11 +84,11 @@ impl Centre {
     }
 
     fn route(&self, rest: &str) -> Result<Url, UpstreamError> {
-        let path = format!("v1/stores/{}/{rest}", self.settings.store_id);
-        self.settings
-            .url
-            .join(&path)
-            .map_err(|e| UpstreamError::Centre(format!("{path}: {e}")))
+        // Appended to the base's path, which may hold segments of its own (a centre
+        // behind a path prefix), whether or not it ends with a slash.
+        let base = self.settings.url.as_str().trim_end_matches('/');
+        let url = format!("{base}/v1/stores/{}/{rest}", self.settings.store_id);
+        Url::parse(&url).map_err(|e| UpstreamError::Centre(format!("{url}: {e}")))
     }
 
     async fn get(&self, url: Url) -> Result<reqwest::Response, UpstreamError> {
