@@ -402,6 +402,28 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
             0
         );
     }
+    // Ops sees both stores, with what each handed back.
+    let (status, known) = centre.call(Method::GET, "/v1/stores", None);
+    assert_eq!(status, StatusCode::OK, "{known}");
+    let entries: Vec<(&str, i64)> = known
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|store| {
+            (
+                store["store_id"].as_str().expect("an id"),
+                store["entries"].as_i64().expect("a count"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("lyon", ORDERS_PER_STORE as i64 + 1),
+            ("nantes", ORDERS_PER_STORE as i64)
+        ]
+    );
+
     // The leased campaigns: the centre counts what the stores gave, to the cent, within
     // the limits, and the stores' leases used exactly that.
     let capped_kept = capped_given.len() as i64 - i64::from(cancelled_capped.is_some());

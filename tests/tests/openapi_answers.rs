@@ -2821,6 +2821,20 @@ async fn every_route_answers_as_the_document_says() {
         )
         .await;
 
+    // The store nodes the centre knows: the one that handed back no entry above.
+    let stores = server
+        .expect(
+            ok,
+            get.clone(),
+            "/v1/stores",
+            "/v1/stores",
+            Some(OPS),
+            Body::None,
+        )
+        .await;
+    assert_eq!(stores[0]["store_id"], "lyon-1", "{stores}");
+    assert_eq!(stores[0]["entries"], 0, "{stores}");
+
     // A store node's budget leases.
     server
         .expect(

@@ -416,6 +416,7 @@ pub(crate) const ROUTES: &[Route] = &[
     route(Verb::Post, "/v1/webhooks/{id}/retry", OPS, |m| {
         on(m, webhooks::retry_all)
     }),
+    route(Verb::Get, "/v1/stores", OPS, |m| on(m, stores::list)),
     route(Verb::Get, "/v1/stores/{store}/feed", STORE, |m| {
         on(m, stores::feed)
     }),

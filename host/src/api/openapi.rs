@@ -112,6 +112,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         webhooks::deliveries,
         webhooks::retry,
         webhooks::retry_all,
+        stores::list,
         stores::feed,
         stores::component,
         stores::customers,
@@ -123,6 +124,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
     components(schemas(
         Problem,
         ProblemField,
+        stores::StoreView,
         schemas::DecimalString,
         schemas::EvaluateRequest,
         schemas::Customer,

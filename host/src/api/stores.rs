@@ -16,7 +16,9 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// A store id: 1 to 64 of `a-z`, `A-Z`, `0-9`, `_` and `-`.
 pub fn check_store_id(id: &str) -> Result<(), String> {
@@ -286,4 +288,48 @@ pub(crate) async fn renew(
     store_path(&store, key)?;
     let renewed = state.service.renew_store_leases(&store, &body.ids).await?;
     Ok(axum::Json(renewed).into_response())
+}
+
+/// A store node as the centre knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StoreView {
+    /// The store's id.
+    #[schema(example = "lyon-part-dieu")]
+    pub store_id: String,
+    /// The orders and cancels it handed back, each applied once.
+    pub entries: i64,
+    /// The last of its queue's sequence numbers applied.
+    pub last_seq: i64,
+    /// When it last handed entries back: a store long unseen is offline, or stuck.
+    pub seen_at: DateTime<Utc>,
+    /// The budget leases it holds.
+    pub leases: i64,
+}
+
+/// List the store nodes
+///
+/// Every store node that handed orders back to the centre, by id, with when it last did.
+#[utoipa::path(
+    get,
+    path = "/v1/stores",
+    tag = "stores",
+    responses((status = 200, description = "The store nodes", body = Vec<StoreView>)),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+) -> Result<axum::Json<Vec<StoreView>>, ApiError> {
+    let stores = state.service.known_stores().await?;
+    Ok(axum::Json(
+        stores
+            .into_iter()
+            .map(|known| StoreView {
+                store_id: known.store_id,
+                entries: known.entries,
+                last_seq: known.last_seq,
+                seen_at: known.seen_at,
+                leases: known.leases,
+            })
+            .collect(),
+    ))
 }

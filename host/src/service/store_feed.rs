@@ -206,6 +206,12 @@ impl Service {
         Ok(StoreLeasesRenewed { ids, expires_at_ms })
     }
 
+    /// Every store node that handed orders back, with what it handed back and when it
+    /// last did: a store long unseen is offline, or stuck.
+    pub async fn known_stores(&self) -> Result<Vec<crate::store::KnownStore>, ServiceError> {
+        Ok(self.store.known_stores().await?)
+    }
+
     /// What a store node copies, or `None` when its `generation` is the centre's (nothing
     /// changed since it last copied).
     pub async fn store_feed(&self, generation: Option<i64>) -> Result<Option<Feed>, ServiceError> {

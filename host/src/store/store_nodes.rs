@@ -622,3 +622,43 @@ impl Store {
         Ok(renewed)
     }
 }
+
+/// A store node as the centre knows it, from the entries it handed back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownStore {
+    /// Its id.
+    pub store_id: String,
+    /// The entries (orders and cancels) it handed back, each applied once.
+    pub entries: i64,
+    /// The last of its sequence numbers applied.
+    pub last_seq: i64,
+    /// When it last handed entries back.
+    pub seen_at: DateTime<Utc>,
+    /// The budget leases it holds at the centre.
+    pub leases: i64,
+}
+
+impl Store {
+    /// Every store node that handed entries back, by id.
+    pub async fn known_stores(&self) -> Result<Vec<KnownStore>, StoreError> {
+        let rows: Vec<(String, i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT s.store_id, s.orders, s.last_seq, s.seen_at, \
+             (SELECT COUNT(*) FROM budget_leases l WHERE l.holder = 'store:' || s.store_id) \
+             FROM store_nodes s ORDER BY s.store_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(store_id, entries, last_seq, seen_at, leases)| {
+                Ok(KnownStore {
+                    seen_at: super::parse_timestamp(&seen_at)
+                        .map_err(|e| super::column_error("seen_at", e))?,
+                    store_id,
+                    entries,
+                    last_seq,
+                    leases,
+                })
+            })
+            .collect()
+    }
+}
