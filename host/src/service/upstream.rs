@@ -36,7 +36,7 @@ const MOST_BACKOFF: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where this store node's centre is and who it is there.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct UpstreamSettings {
     /// The centre's base URL (`https://remise.example.com`).
     pub url: Url,
@@ -44,6 +44,17 @@ pub struct UpstreamSettings {
     pub store_id: String,
     /// A key of the centre with the `store` role (`REMISE_UPSTREAM_KEY`).
     pub key: String,
+}
+
+impl std::fmt::Debug for UpstreamSettings {
+    /// Without the key, which no log may show.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamSettings")
+            .field("url", &self.url.as_str())
+            .field("store_id", &self.store_id)
+            .field("key", &"…")
+            .finish()
+    }
 }
 
 /// Why a pull or a forward did not go through.
@@ -100,9 +111,7 @@ impl Centre {
             .await?;
         answered(response).await
     }
-}
 
-impl Centre {
     async fn post<T: serde::de::DeserializeOwned>(
         &self,
         rest: &str,
@@ -318,10 +327,9 @@ async fn serve_copy(service: &Service, campaigns: &[StoredCampaign]) -> Result<(
     Ok(())
 }
 
-/// Copies the profiles written at the centre since the last page copied; whether any.
-async fn pull_customers(service: &Service, centre: &Centre) -> Result<bool, UpstreamError> {
+/// Copies the profiles written at the centre since the last page copied.
+async fn pull_customers(service: &Service, centre: &Centre) -> Result<(), UpstreamError> {
     let store = service.store();
-    let mut any = false;
     loop {
         let cursor: Option<(String, String)> = store
             .sync_value(CUSTOMERS_CURSOR)
@@ -338,7 +346,6 @@ async fn pull_customers(service: &Service, centre: &Centre) -> Result<bool, Upst
         let page: CustomersFeed = centre.get(url).await?.json().await?;
         if !page.customers.is_empty() {
             service.upsert_customers(&page.customers).await?;
-            any = true;
         }
         if let Some((at, id)) = &page.cursor {
             store
@@ -346,7 +353,7 @@ async fn pull_customers(service: &Service, centre: &Centre) -> Result<bool, Upst
                 .await?;
         }
         if !page.more {
-            return Ok(any);
+            return Ok(());
         }
     }
 }
