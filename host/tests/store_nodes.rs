@@ -7,7 +7,8 @@
 //! store is killed with SIGKILL while it forwards, then started again. The centre ends
 //! with every order exactly once, its stats exact to the cent, the stores' leases used
 //! exactly what their orders took; a cancel made at a store reaches it too; a campaign
-//! limited per customer stays out at the stores with a reason that says why.
+//! limited per customer stays out at the stores with a reason that says why; a budget
+//! added to a leased campaign at the centre is leased anew at the store.
 
 mod support;
 
@@ -467,4 +468,45 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
     // The campaign limited per customer never applied at a store.
     let (_, once) = centre.call(Method::GET, "/v1/campaigns/once-each/stats", None);
     assert_eq!(once["redemptions"], 0, "{once}");
+
+    // Marketing gives the capped campaign a budget too: the store ends its lease and
+    // takes one under the new limits, which then bound the campaign there.
+    let (status, body) = centre.call(
+        Method::PUT,
+        "/v1/campaigns/capped",
+        Some(
+            json!({ "id": "capped", "name": "capped", "plugin": "threshold-discount",
+                     "status": "active",
+                     "limits": { "redemptions": CAP, "budget": "40.00", "budget_currency": "EUR" },
+                     "params": { "tiers": [ { "min_subtotal": "0", "amount_off": "1.00" } ] } }),
+        ),
+    );
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let lyon = stores[0].as_ref().expect("up");
+    wait_for(
+        "the store leases the campaign's new budget",
+        Duration::from_secs(30),
+        || {
+            number(
+                &centre_db,
+                "SELECT COUNT(*) FROM budget_leases WHERE campaign_id = 'capped' \
+                 AND holder = 'store:lyon' AND granted_minor > 0",
+            ) == 1
+        },
+    );
+    wait_for(
+        "the store serves the campaign on its new lease",
+        Duration::from_secs(30),
+        || {
+            let (_, answer) = evaluate(lyon, &till, &order("probe", "100.00"));
+            discount_on(&answer, "capped") == Some(money("1.00"))
+        },
+    );
+    let (_, campaign) = lyon.call(Method::GET, "/v1/campaigns/capped", None);
+    assert!(
+        campaign["limits"]["budget"]
+            .as_str()
+            .is_some_and(|budget| money(budget) > Decimal::ZERO),
+        "{campaign}"
+    );
 }

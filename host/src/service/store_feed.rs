@@ -112,6 +112,10 @@ pub struct StoreLeaseAsk {
     pub redemptions: u64,
     /// Minor units of the budget's currency needed at least.
     pub minor: i64,
+    /// Whether the store's lease of the campaign starts again from what its forwarded
+    /// orders used (the store ended its last one): what that one left unused comes back.
+    #[serde(default)]
+    pub rebase: bool,
 }
 
 /// A lease a store node holds, or what a lease added to it.
@@ -175,7 +179,7 @@ impl Service {
                     redemptions: ask.redemptions,
                     minor: ask.minor.max(0),
                 },
-                rebase: false,
+                rebase: ask.rebase,
                 now_ms,
                 ttl_ms,
             })

@@ -16,6 +16,11 @@ use serde::{Deserialize, Serialize};
 /// that a store clock a little ahead of the centre's never sells on a lease taken back.
 const EXPIRY_MARGIN_MS: i64 = 60_000;
 
+/// How long a store waits before asking again for a campaign the centre had nothing free
+/// of: a campaign spent everywhere costs the centre one small transaction per store every
+/// 30 seconds, not every pull.
+const EMPTY_LEASE_PAUSE_MS: i64 = 30_000;
+
 /// A campaign's lease as this store holds it: what its local orders may have used in all
 /// (its *allowance*: what it used before the lease, plus every slice granted since).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +38,9 @@ struct Held {
     /// The last slice granted: the store asks for more once half of it is left.
     last_redemptions: u64,
     last_minor: i64,
+    /// When the centre had nothing free at the last ask: not asked again before then.
+    #[serde(default)]
+    next_ask_ms: i64,
 }
 
 fn key(campaign_id: &str) -> String {
@@ -154,8 +162,20 @@ pub(super) async fn keep_leases(
             continue;
         }
         let id = &stored.campaign.id;
+        let Some(limits) = leasable_limits(&stored.campaign) else {
+            continue;
+        };
         let used = usage.get(id).cloned().unwrap_or_default();
         let mut held = load(store, id).await?.unwrap_or_default();
+        // A cap or a budget added or removed at the centre: the lease ends here, and the
+        // next one is cut under the new limits.
+        let reshaped = limits.cap.is_some() != held.redemptions.is_some()
+            || limits.budget_minor.is_some() != held.minor.is_some();
+        if held.id.is_some() && reshaped {
+            end(&mut held, used.redemptions, used.granted_minor);
+            save(store, id, &held).await?;
+            changed = true;
+        }
         let wanted = match &held.id {
             // A new lease only once the centre has every order sold on the last one: they
             // then count in its usage before the new slice is cut.
@@ -170,13 +190,16 @@ pub(super) async fn keep_leases(
                 low_redemptions || low_minor
             }
         };
-        if !wanted {
+        if !wanted || now_ms < held.next_ask_ms {
             continue;
         }
         let ask = StoreLeaseAsk {
             campaign_id: id.clone(),
             redemptions: 1,
             minor: 1,
+            // A new lease drops what an earlier one of this store left unused at the
+            // centre: every order sold on it has been counted there.
+            rebase: held.id.is_none(),
         };
         let lease: StoreLease = match centre.post("leases", &ask).await {
             Ok(lease) => lease,
@@ -198,6 +221,13 @@ pub(super) async fn keep_leases(
         held.expires_at_ms = lease.expires_at_ms;
         held.last_redemptions = granted_redemptions;
         held.last_minor = granted_minor;
+        // Nothing was free: ask again later rather than at every pull.
+        let nothing = granted_redemptions == 0 && granted_minor == 0;
+        held.next_ask_ms = if nothing {
+            now_ms + EMPTY_LEASE_PAUSE_MS
+        } else {
+            0
+        };
         save(store, id, &held).await?;
         crate::metrics::lease_taken();
         changed = true;
