@@ -167,7 +167,7 @@ impl Service {
             ))
         })?;
         let now_ms = self.clock.now().timestamp_millis();
-        let ttl_ms = i64::try_from(self.leases.store_ttl().as_millis()).unwrap_or(i64::MAX);
+        let ttl_ms = self.store_lease_ttl_ms();
         let granted = self
             .store
             .lease(&LeaseAsk {
@@ -194,6 +194,11 @@ impl Service {
         })
     }
 
+    /// How long a store node's lease lives unless renewed, in milliseconds.
+    fn store_lease_ttl_ms(&self) -> i64 {
+        i64::try_from(self.leases.store_ttl().as_millis()).unwrap_or(i64::MAX)
+    }
+
     /// Renews store node `store_id`'s leases `ids` that have not expired.
     pub async fn renew_store_leases(
         &self,
@@ -201,8 +206,7 @@ impl Service {
         ids: &[String],
     ) -> Result<StoreLeasesRenewed, ServiceError> {
         let now_ms = self.clock.now().timestamp_millis();
-        let ttl_ms = i64::try_from(self.leases.store_ttl().as_millis()).unwrap_or(i64::MAX);
-        let expires_at_ms = now_ms.saturating_add(ttl_ms);
+        let expires_at_ms = now_ms.saturating_add(self.store_lease_ttl_ms());
         let ids = self
             .store
             .renew_store_leases(&lease_holder(store_id), ids, now_ms, expires_at_ms)

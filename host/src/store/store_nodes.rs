@@ -297,6 +297,16 @@ impl Store {
         Ok((waiting, refused))
     }
 
+    /// The oldest and the newest sequence numbers waiting for the centre (`None` when none
+    /// waits).
+    pub async fn queue_span(&self) -> Result<(Option<i64>, Option<i64>), StoreError> {
+        Ok(
+            sqlx::query_as("SELECT MIN(seq), MAX(seq) FROM forward_queue WHERE rejected IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// What the centre answered: drops the entries it applied (up to `taken.last_seq`)
     /// and keeps those it refused, marked with why.
     pub async fn acknowledge(&self, taken: &TakenBack) -> Result<(), StoreError> {

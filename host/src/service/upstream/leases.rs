@@ -6,6 +6,7 @@
 
 use super::{Centre, UpstreamError};
 use crate::model::campaign::{Campaign, Status};
+use crate::model::usage::CampaignUsage;
 use crate::money::currency;
 use crate::service::{leasable_limits, Service, StoreLease, StoreLeaseAsk, StoreLeasesRenewed};
 use crate::store::{Store, StoreError, StoredCampaign};
@@ -41,6 +42,11 @@ struct Held {
     /// When the centre had nothing free at the last ask: not asked again before then.
     #[serde(default)]
     next_ask_ms: i64,
+    /// The newest entry of the queue when the lease ended: a new lease waits until the
+    /// centre has it, so every order sold on the old one counts there before the new
+    /// slice is cut (`None`: nothing was waiting).
+    #[serde(default)]
+    sold_until_seq: Option<i64>,
 }
 
 fn key(campaign_id: &str) -> String {
@@ -112,6 +118,7 @@ pub(super) async fn keep_leases(
     let store = service.store();
     let now_ms = service.now().timestamp_millis();
     let usage = store.usage().await?;
+    let (oldest_waiting, newest_waiting) = store.queue_span().await?;
     let leased: Vec<&StoredCampaign> = campaigns
         .iter()
         .filter(|stored| is_store_leased(&stored.campaign))
@@ -125,7 +132,7 @@ pub(super) async fn keep_leases(
         };
         if held.id.is_some() && now_ms > held.expires_at_ms - EXPIRY_MARGIN_MS {
             let used = usage.get(id).cloned().unwrap_or_default();
-            end(&mut held, used.redemptions, used.granted_minor);
+            end(&mut held, &used, newest_waiting);
             save(store, id, &held).await?;
             tracing::warn!(campaign = %id, "the budget lease ended before the centre renewed it: the campaign is spent here until a new one");
             changed = true;
@@ -150,13 +157,12 @@ pub(super) async fn keep_leases(
                 held.expires_at_ms = renewed.expires_at_ms;
             } else {
                 let used = usage.get(campaign_id).cloned().unwrap_or_default();
-                end(&mut held, used.redemptions, used.granted_minor);
+                end(&mut held, &used, newest_waiting);
                 changed = true;
             }
             save(store, campaign_id, &held).await?;
         }
     }
-    let (waiting, _) = store.queue_counts().await?;
     for stored in leased {
         if stored.campaign.status != Status::Active {
             continue;
@@ -172,24 +178,11 @@ pub(super) async fn keep_leases(
         let reshaped = limits.cap.is_some() != held.redemptions.is_some()
             || limits.budget_minor.is_some() != held.minor.is_some();
         if held.id.is_some() && reshaped {
-            end(&mut held, used.redemptions, used.granted_minor);
+            end(&mut held, &used, newest_waiting);
             save(store, id, &held).await?;
             changed = true;
         }
-        let wanted = match &held.id {
-            // A new lease only once the centre has every order sold on the last one: they
-            // then count in its usage before the new slice is cut.
-            None => waiting == 0,
-            Some(_) => {
-                let low_redemptions = held.redemptions.is_some_and(|allowed| {
-                    allowed.saturating_sub(used.redemptions) * 2 <= held.last_redemptions
-                });
-                let low_minor = held
-                    .minor
-                    .is_some_and(|allowed| (allowed - used.granted_minor) * 2 <= held.last_minor);
-                low_redemptions || low_minor
-            }
-        };
+        let wanted = wants_lease(&held, &used, oldest_waiting);
         if !wanted || now_ms < held.next_ask_ms {
             continue;
         }
@@ -235,9 +228,91 @@ pub(super) async fn keep_leases(
     Ok(changed)
 }
 
-/// The lease is over: the allowance stays at what the store used.
-fn end(held: &mut Held, used_redemptions: u64, used_minor: i64) {
+/// Whether the store asks the centre for a slice of a campaign it holds `held` of, having
+/// `used` this much, with `oldest_waiting` the oldest entry its queue still holds: a first
+/// lease at once; a new one once the centre has every order sold on the last; more once
+/// half of the last slice is spent.
+fn wants_lease(held: &Held, used: &CampaignUsage, oldest_waiting: Option<i64>) -> bool {
+    match &held.id {
+        None => held
+            .sold_until_seq
+            .is_none_or(|sold| oldest_waiting.is_none_or(|oldest| oldest > sold)),
+        Some(_) => {
+            let low_redemptions = held.redemptions.is_some_and(|allowed| {
+                allowed.saturating_sub(used.redemptions) * 2 <= held.last_redemptions
+            });
+            let low_minor = held
+                .minor
+                .is_some_and(|allowed| (allowed - used.granted_minor) * 2 <= held.last_minor);
+            low_redemptions || low_minor
+        }
+    }
+}
+
+/// The lease is over: the allowance stays at what the store `used`, and a new one waits
+/// for the centre to have the queue's entries up to `newest_waiting`.
+fn end(held: &mut Held, used: &CampaignUsage, newest_waiting: Option<i64>) {
     held.id = None;
-    held.redemptions = held.redemptions.map(|_| used_redemptions);
-    held.minor = held.minor.map(|_| used_minor);
+    held.redemptions = held.redemptions.map(|_| used.redemptions);
+    held.minor = held.minor.map(|_| used.granted_minor);
+    held.sold_until_seq = newest_waiting;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn used(redemptions: u64, granted_minor: i64) -> CampaignUsage {
+        CampaignUsage {
+            currency: Some("EUR".to_string()),
+            redemptions,
+            granted_minor,
+        }
+    }
+
+    #[test]
+    fn a_first_lease_is_asked_at_once_and_a_new_one_once_the_old_ones_orders_reached_the_centre() {
+        let first = Held::default();
+        assert!(wants_lease(&first, &used(0, 0), Some(3)));
+        let mut ended = Held::default();
+        end(&mut ended, &used(7, 700), Some(10));
+        assert_eq!(
+            (ended.sold_until_seq, ended.id.as_deref()),
+            (Some(10), None)
+        );
+        // Entries up to 10 still wait: no new lease yet.
+        assert!(!wants_lease(&ended, &used(7, 700), Some(5)));
+        assert!(!wants_lease(&ended, &used(7, 700), Some(10)));
+        // The centre has them all (only newer ones wait, or none).
+        assert!(wants_lease(&ended, &used(7, 700), Some(11)));
+        assert!(wants_lease(&ended, &used(7, 700), None));
+    }
+
+    #[test]
+    fn a_lease_is_topped_up_once_half_of_its_last_slice_is_spent() {
+        let held = Held {
+            id: Some("lease".to_string()),
+            redemptions: Some(20),
+            minor: None,
+            last_redemptions: 10,
+            ..Held::default()
+        };
+        assert!(!wants_lease(&held, &used(14, 0), None), "6 of 10 left");
+        assert!(wants_lease(&held, &used(15, 0), None), "5 of 10 left");
+        let budget = Held {
+            id: Some("lease".to_string()),
+            redemptions: None,
+            minor: Some(1_000),
+            last_minor: 800,
+            ..Held::default()
+        };
+        assert!(
+            !wants_lease(&budget, &used(3, 500), None),
+            "5.00 of 8.00 left"
+        );
+        assert!(
+            wants_lease(&budget, &used(3, 600), None),
+            "4.00 of 8.00 left"
+        );
+    }
 }
