@@ -271,7 +271,7 @@ async fn copy(
         }
         let url = centre.route(&format!("components/{}", plugin.sha256))?;
         let bytes = centre.get(url).await?.bytes().await?;
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = format!("{:x}", Sha256::digest(&bytes));
         if sha256 != plugin.sha256 {
             return Err(UpstreamError::Centre(format!(
                 "{}@{}: the component received has sha256 {sha256}, not {}",
@@ -406,8 +406,4 @@ async fn forward(service: &Service, centre: &Centre) -> Result<usize, UpstreamEr
         tracing::error!(seq, %why, "the centre refused an order forwarded from this store: kept aside here");
     }
     Ok(entries.len())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
