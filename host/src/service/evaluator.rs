@@ -196,6 +196,25 @@ impl Evaluator {
         }
     }
 
+    /// Runs `job` on an evaluation thread: an engine run inside it spreads its plugin groups
+    /// over this service's threads, never over rayon's process-wide pool, which anything
+    /// else in the process may be holding.
+    pub(super) async fn on_evaluation_thread<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let (done, finished) = tokio::sync::oneshot::channel();
+        self.pool.spawn(move || {
+            let _ = done.send(panic::catch_unwind(AssertUnwindSafe(job)));
+        });
+        match finished.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_)) | Err(_) => Err(ServiceError::Unavailable(
+                "the evaluation failed unexpectedly".into(),
+            )),
+        }
+    }
+
     /// Replaces the snapshot.
     pub(super) fn set_snapshot(&self, snapshot: Snapshot) {
         self.update_snapshot(|_| snapshot);

@@ -72,14 +72,15 @@ impl Service {
         };
         let policies: HashMap<_, _> = context.policies.into_iter().collect();
         let (explain, priced_at, id) = (context.explain, row.priced_at, row.evaluation_id);
-        let answer = tokio::task::spawn_blocking(move || {
-            let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
-            let request = engine::Request::new(&basket, explain, priced_at, deadline);
-            let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
-            engine::evaluate(request, &index, policy, &usage, id)
-        })
-        .await
-        .map_err(|e| ServiceError::Unavailable(format!("the replay failed unexpectedly: {e}")))??;
+        let answer = self
+            .evaluator
+            .on_evaluation_thread(move || {
+                let deadline = Instant::now() + engine::PLUGIN_TIME_BUDGET;
+                let request = engine::Request::new(&basket, explain, priced_at, deadline);
+                let policy = |group: &str| policies.get(group).copied().unwrap_or_default();
+                engine::evaluate(request, &index, policy, &usage, id)
+            })
+            .await??;
         let replayed = serde_json::to_vec(&answer)
             .map_err(|e| ServiceError::Unavailable(format!("cannot write the answer: {e}")))?;
         let as_value = |bytes: &[u8]| serde_json::from_slice(bytes).unwrap_or_default();
