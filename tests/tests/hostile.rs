@@ -395,8 +395,8 @@ fn every_guest_has_a_test() {
     // `threshold-discount-1-0`, which checks contract 1.0 beside 1.1.
     let sources = [
         include_str!("hostile.rs"),
-        include_str!("lowering.rs"),
-        include_str!("contract_versions.rs"),
+        include_str!("suite/lowering.rs"),
+        include_str!("suite/contract_versions.rs"),
     ];
     for (name, _) in remise_tests::GUESTS {
         assert!(

@@ -2,7 +2,7 @@
 //! the `#[utoipa::path]` of each handler, and its browsable view (`GET /docs`, Swagger UI,
 //! embedded in the binary: [`docs`]). Bodies whose types live in the model, the engine or
 //! the service (which know nothing of utoipa) are described field by field by the mirror
-//! types of [`super::schemas`]; `tests/tests/openapi_answers.rs` checks real answers of
+//! types of [`super::schemas`]; `tests/tests/suite/openapi_answers.rs` checks real answers of
 //! every route against the document.
 //!
 //! A test checks that every route of [`super::ROUTES`] (what the router serves, beside the

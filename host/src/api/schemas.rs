@@ -1,4 +1,4 @@
-//! The schemas of the API's bodies in the OpenAPI document: types that only derive `ToSchema`, mirroring the serde shape of the model, engine and service types (which know nothing of utoipa), checked against real answers by `tests/tests/openapi_answers.rs`.
+//! The schemas of the API's bodies in the OpenAPI document: types that only derive `ToSchema`, mirroring the serde shape of the model, engine and service types (which know nothing of utoipa), checked against real answers by `tests/tests/suite/openapi_answers.rs`.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use std::borrow::Cow;

@@ -9,7 +9,7 @@
 //!
 //! The layout is not written by hand: each field's offset comes from the same
 //! [`CanonicalAbiInfo`] wasmtime's own derive uses, over the types `bindgen!` generated from
-//! `sdk/wit/v1`. `tests/tests/lowering.rs` checks, on random baskets, that a plugin reads through
+//! `sdk/wit/v1`. `tests/tests/suite/lowering.rs` checks, on random baskets, that a plugin reads through
 //! these bytes exactly what the SDK reads natively.
 
 use super::bindings::types as wire;

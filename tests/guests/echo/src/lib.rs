@@ -1,7 +1,7 @@
 //! `echo`, a test plugin: it answers one message per line, one for the customer and one for
 //! the context, spelling out every field it read. Run in the sandbox and natively on the
 //! same basket, the two answers must be equal: that checks how the host lowers a basket
-//! (`tests/tests/lowering.rs`).
+//! (`tests/tests/suite/lowering.rs`).
 
 use remise_sdk::prelude::*;
 use std::fmt::Write;

@@ -6,7 +6,7 @@
 //! host goes by to read customer data before a run; the catalogue's three 1.1 plugins run
 //! in the sandbox on what the host tells them.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use remise::model::customer_data::{CustomerData, PurchaseHistory, Purchases};

@@ -3,7 +3,7 @@
 //! damaged file is compiled again, and a directory that cannot be written costs nothing
 //! but the disk copy. Each test has runtimes of its own, so the counters are its own.
 
-mod support;
+use crate::support;
 
 use remise::registry::{CacheStats, Loader};
 use remise::runtime::engine::PoolSize;

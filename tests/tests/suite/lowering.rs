@@ -3,7 +3,7 @@
 //! the SDK reads natively from the same request: the `echo` test plugin spells out every
 //! field it sees, and both answers are compared.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use remise::runtime::{Effect, Limits, Plugin};

@@ -2,7 +2,7 @@
 //! runtime on real baskets. Every expected effect is written out by hand from the plugin's
 //! rules (docs/api.md and the plugin's own doc comment), never computed by the code under test.
 
-mod support;
+use crate::support;
 
 use remise::runtime::{Limits, RunError};
 use remise_tests::ten_from_100_params;
