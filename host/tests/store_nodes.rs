@@ -509,4 +509,43 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
             .is_some_and(|budget| money(budget) > Decimal::ZERO),
         "{campaign}"
     );
+
+    // The customer is erased at the centre: the stores erase them too, their profile and
+    // their name on the orders the stores keep; every order and amount stays.
+    assert!(
+        number(
+            &stores_db[0],
+            "SELECT COUNT(*) FROM redemptions WHERE customer_id = 'c-1'"
+        ) > 0
+    );
+    let (status, body) = centre.call(Method::DELETE, "/v1/customers/c-1", None);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        number(
+            &centre_db,
+            "SELECT COUNT(*) FROM redemptions WHERE customer_id = 'c-1'"
+        ),
+        0
+    );
+    wait_for(
+        "the store erases the customer",
+        Duration::from_secs(30),
+        || lyon.call(Method::GET, "/v1/customers/c-1", None).0 == StatusCode::NOT_FOUND,
+    );
+    assert_eq!(
+        number(
+            &stores_db[0],
+            "SELECT COUNT(*) FROM redemptions WHERE customer_id = 'c-1'"
+        ),
+        0,
+        "the store's orders no longer name them"
+    );
+    assert_eq!(
+        number(&stores_db[0], "SELECT COUNT(*) FROM redemptions"),
+        number(
+            &stores_db[0],
+            "SELECT COUNT(*) FROM redemptions WHERE basket LIKE '%(erased)%'"
+        ),
+        "each of its orders is kept, under no name"
+    );
 }

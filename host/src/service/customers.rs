@@ -140,7 +140,7 @@ impl Service {
     /// Erases the customer `id`: the profile, and their id on every order (amounts stay).
     /// Not found when Remise knows nothing of them.
     pub async fn erase_customer(&self, id: &str) -> Result<Erased, ServiceError> {
-        let erased = self.store.erase_customer(id).await;
+        let erased = self.store.erase_customer(id, self.clock.now()).await;
         self.customers.forget(id);
         let erased = erased?;
         if !erased.profile && erased.orders == 0 {

@@ -92,10 +92,12 @@ pub struct FeedPlugin {
 /// One page of the customers feed, oldest write first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CustomersFeed {
-    /// `(id, profile as stored, JSON)`.
-    pub customers: Vec<(String, String)>,
-    /// Where the next page starts: this page's last profile's write time and id (`None`
-    /// for an empty page: the cursor sent stays).
+    /// `(id, profile as stored, JSON)`, or `(id, None)` where the customer was erased
+    /// (the store erases them too), in write order: a profile written again after an
+    /// erasure comes after it.
+    pub customers: Vec<(String, Option<String>)>,
+    /// Where the next page starts: this page's last write's time and id (`None` for an
+    /// empty page: the cursor sent stays).
     pub cursor: Option<(String, String)>,
     /// Whether more profiles may follow at once (this page is full).
     pub more: bool,

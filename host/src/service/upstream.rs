@@ -344,9 +344,7 @@ async fn pull_customers(service: &Service, centre: &Centre) -> Result<(), Upstre
                 .append_pair("after_id", id);
         }
         let page: CustomersFeed = centre.get(url).await?.json().await?;
-        if !page.customers.is_empty() {
-            service.upsert_customers(&page.customers).await?;
-        }
+        copy_customers(service, page.customers).await?;
         if let Some((at, id)) = &page.cursor {
             store
                 .set_sync_value(CUSTOMERS_CURSOR, &cursor_text(at, id))
@@ -356,6 +354,36 @@ async fn pull_customers(service: &Service, centre: &Centre) -> Result<(), Upstre
             return Ok(());
         }
     }
+}
+
+/// Applies one page of the customers feed in its order: profiles written (a run of them in
+/// one batch) and customers erased at the centre, erased here too (a customer this node
+/// never held is nothing to erase).
+async fn copy_customers(
+    service: &Service,
+    writes: Vec<(String, Option<String>)>,
+) -> Result<(), UpstreamError> {
+    let mut profiles = Vec::new();
+    for (id, body) in writes {
+        match body {
+            Some(body) => profiles.push((id, body)),
+            None => {
+                if !profiles.is_empty() {
+                    service
+                        .upsert_customers(&std::mem::take(&mut profiles))
+                        .await?;
+                }
+                match service.erase_customer(&id).await {
+                    Ok(_) | Err(ServiceError::NotFound(_)) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+    }
+    if !profiles.is_empty() {
+        service.upsert_customers(&profiles).await?;
+    }
+    Ok(())
 }
 
 fn cursor_text(at: &str, id: &str) -> String {

@@ -287,10 +287,20 @@ impl Store {
             .collect()
     }
 
-    /// Erases the customer `id`: deletes the profile and takes the id off their orders (and
-    /// what each campaign took from them), in one transaction; every amount stays.
-    pub async fn erase_customer(&self, id: &str) -> Result<Erased, StoreError> {
+    /// Erases the customer `id` at `at`: deletes the profile and takes the id off their
+    /// orders (and what each campaign took from them), in one transaction; every amount
+    /// stays. The erasure itself is kept (the id and `at`, nothing else), so store nodes
+    /// erase the customer too ([`Store::customers_written_after`]).
+    pub async fn erase_customer(&self, id: &str, at: DateTime<Utc>) -> Result<Erased, StoreError> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO customer_erasures (customer_id, erased_at) VALUES ($1, $2) \
+             ON CONFLICT (customer_id) DO UPDATE SET erased_at = excluded.erased_at",
+        )
+        .bind(id)
+        .bind(timestamp(at))
+        .execute(&mut *tx)
+        .await?;
         let profile = sqlx::query("DELETE FROM customers WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -345,7 +355,7 @@ pub const ERASED_DETAIL: &str = "(detail erased with the customer)";
 /// detail (it may quote the customer's id, tier, segments or attributes) is replaced by
 /// [`ERASED_DETAIL`]; reasons and every amount stay. An answer that does not read as JSON
 /// is kept as it is.
-fn anonymised_answer(answer: &str) -> String {
+pub(super) fn anonymised_answer(answer: &str) -> String {
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(answer) else {
         return answer.to_string();
     };
@@ -363,7 +373,7 @@ fn anonymised_answer(answer: &str) -> String {
 /// tier and segments, which thousands share and which plugins may price by, under the id
 /// [`ERASED_CUSTOMER`]; their id, birth date and attributes go. A basket that does not
 /// read as JSON is kept as it is.
-fn anonymised_basket(basket: &str) -> String {
+pub(super) fn anonymised_basket(basket: &str) -> String {
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(basket) else {
         return basket.to_string();
     };

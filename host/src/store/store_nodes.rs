@@ -3,6 +3,7 @@
 //! until the centre acknowledges them; where its pulls stand; the copy of the centre's
 //! campaigns and channel keys. At the centre: a store node's queue taken back exactly once.
 
+use super::customers::{anonymised_answer, anonymised_basket};
 use super::redemptions::{CampaignTake, NewRedemption, PointsLot};
 use super::{
     encode_campaign, now, timestamp, CommitLock, CommitTx, Store, StoreError, StoredCampaign,
@@ -10,6 +11,7 @@ use super::{
 use crate::auth::Role;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// An order committed at a store node, as it is forwarded: everything the centre records
@@ -108,6 +110,20 @@ impl ForwardedOrder {
             pricing: redemption.pricing.to_string(),
             customer_data: redemption.customer_data.map(str::to_string),
             committed_at: at,
+        }
+    }
+
+    /// The order without its customer, as an erasure leaves it
+    /// ([`Store::erase_customer`]): no id, no customer data, the answer's and basket's
+    /// customer parts taken out, and so no points for anyone. Every amount stays.
+    pub fn anonymised(&self) -> ForwardedOrder {
+        ForwardedOrder {
+            customer_id: None,
+            customer_data: None,
+            response: anonymised_answer(&self.response),
+            basket: anonymised_basket(&self.basket),
+            points: Vec::new(),
+            ..self.clone()
         }
     }
 
@@ -428,19 +444,23 @@ impl Store {
             .collect())
     }
 
-    /// Up to `limit` customer profiles written after `after` (`(updated_at, id)`, the
-    /// cursor of the previous page), oldest write first: a store node's walk of the
-    /// profiles, which picks up where it stopped.
+    /// Up to `limit` customer profiles and erasures written after `after` (`(time, id)`,
+    /// the cursor of the previous page), oldest write first (`(id, Some(body), updated_at)`
+    /// or `(id, None, erased_at)`): a store node's walk of the customers, which picks up
+    /// where it stopped.
     pub async fn customers_written_after(
         &self,
         after: Option<(&str, &str)>,
         limit: u32,
-    ) -> Result<Vec<(String, String, String)>, StoreError> {
+    ) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
         let (stamp, id) = after.unwrap_or(("", ""));
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
+        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
             "SELECT id, body, updated_at FROM customers \
              WHERE updated_at > $1 OR (updated_at = $1 AND id > $2) \
-             ORDER BY updated_at, id LIMIT $3",
+             UNION ALL \
+             SELECT customer_id, NULL, erased_at FROM customer_erasures \
+             WHERE erased_at > $1 OR (erased_at = $1 AND customer_id > $2) \
+             ORDER BY 3, 1 LIMIT $3",
         )
         .bind(stamp)
         .bind(id)
@@ -495,6 +515,15 @@ impl Store {
                         ),
                     )),
                     None => {
+                        let erased = match &order.customer_id {
+                            Some(customer) => erased_since(&mut tx, customer, order).await?,
+                            None => false,
+                        };
+                        let order = if erased {
+                            Cow::Owned(order.anonymised())
+                        } else {
+                            Cow::Borrowed(order.as_ref())
+                        };
                         tx.record_at(&order.as_new(), order.committed_at).await?;
                         for take in &order.campaigns {
                             let minor = in_budget(
@@ -555,6 +584,21 @@ impl Store {
         tx.commit().await?;
         Ok(taken)
     }
+}
+
+/// Whether `customer` was erased here at or after `order` was committed at its store: the
+/// order, forwarded after the erasure, is then recorded without them.
+async fn erased_since(
+    tx: &mut CommitTx,
+    customer: &str,
+    order: &ForwardedOrder,
+) -> Result<bool, StoreError> {
+    let erased: Option<(String,)> =
+        sqlx::query_as("SELECT erased_at FROM customer_erasures WHERE customer_id = $1")
+            .bind(customer)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+    Ok(erased.is_some_and(|(at,)| at >= timestamp(order.committed_at)))
 }
 
 /// How lease rows name store node `store_id`.

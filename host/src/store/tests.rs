@@ -1154,3 +1154,109 @@ fn taken_all(seq: i64) -> TakenBack {
         ..TakenBack::default()
     }
 }
+
+#[tokio::test]
+async fn an_erasure_reaches_store_nodes_in_the_customers_feed_and_their_late_orders() {
+    let (centre, _centre_dir) = fresh().await;
+    let (store_node, _store_dir) = fresh().await;
+    let store_node = store_node.forwarding();
+    let at = |seconds: i64| Utc::now() + chrono::Duration::seconds(seconds);
+    let basket = r#"{"customer":{"id":"c-42","birth_date":"1990-05-01","loyalty_tier":"gold"}}"#;
+    let answer = r#"{"rejected":[{"campaign":"b","detail":"c-42 is not in segment vip"}]}"#;
+    let with_customer = |order_id: &'static str| NewRedemption {
+        customer_id: Some("c-42"),
+        basket,
+        response: answer,
+        customer_data: Some(r#"{"history":[]}"#),
+        ..order(order_id, "c")
+    };
+
+    // An order committed at the store before the erasure at the centre, and one after.
+    let mut tx = store_node.begin_commit(&[]).await.expect("begun");
+    tx.record(&with_customer("before")).await.expect("recorded");
+    tx.commit().await.expect("committed");
+    centre
+        .upsert_customers(
+            &[("c-7".into(), "{}".into()), ("c-42".into(), "{}".into())],
+            at(1),
+        )
+        .await
+        .expect("profiles");
+    let erased = centre.erase_customer("c-42", at(2)).await.expect("erased");
+    assert!(erased.profile);
+    centre
+        .upsert_customers(
+            &[("c-42".into(), r#"{"loyalty_tier":"silver"}"#.into())],
+            at(3),
+        )
+        .await
+        .expect("the customer comes back");
+
+    // The feed gives the writes in their order: the erasure between the two profiles.
+    let feed = centre
+        .customers_written_after(None, 10)
+        .await
+        .expect("the feed");
+    let walk: Vec<(&str, bool)> = feed
+        .iter()
+        .map(|(id, body, _)| (id.as_str(), body.is_some()))
+        .collect();
+    assert_eq!(walk, [("c-7", true), ("c-42", false), ("c-42", true)]);
+    let (last_id, _, last_at) = &feed[1];
+    let after = centre
+        .customers_written_after(Some((last_at, last_id)), 10)
+        .await
+        .expect("the rest");
+    assert_eq!(after.len(), 1, "the cursor resumes after the erasure");
+
+    // The order committed after the erasure (at the store's clock, 3 s on).
+    let late = with_customer("after");
+    let mut tx = store_node.begin_commit(&[]).await.expect("begun");
+    tx.record_at(&late, at(3)).await.expect("recorded");
+    tx.forward_order(&late, at(3)).await.expect("queued");
+    tx.commit().await.expect("committed");
+
+    let queued = store_node.queued(10).await.expect("queued");
+    let taken = centre
+        .take_back("lyon", &queued, &HashMap::new())
+        .await
+        .expect("taken back");
+    assert_eq!(taken.applied, 2);
+    let row = |order_id: &'static str| {
+        let pool = centre.pool.clone();
+        async move {
+            sqlx::query_as::<_, (Option<String>, String, Option<String>, Option<String>)>(
+                "SELECT customer_id, response, basket, customer_data FROM redemptions \
+                 WHERE order_id = $1",
+            )
+            .bind(order_id)
+            .fetch_one(&pool)
+            .await
+            .expect("the order is recorded")
+        }
+    };
+    // Forwarded after the erasure but committed before it: recorded without its customer.
+    let (customer, response, basket_kept, data) = row("before").await;
+    assert_eq!(customer, None);
+    assert!(!response.contains("c-42"), "{response}");
+    let basket_kept = basket_kept.expect("the basket");
+    assert!(
+        !basket_kept.contains("c-42") && !basket_kept.contains("1990"),
+        "{basket_kept}"
+    );
+    assert!(
+        basket_kept.contains("gold"),
+        "the tier stays: {basket_kept}"
+    );
+    assert_eq!(data, None);
+    // Committed after it: the customer who came back keeps their order.
+    let (customer, response, _, _) = row("after").await;
+    assert_eq!(customer.as_deref(), Some("c-42"));
+    assert!(response.contains("c-42"));
+    // Every amount stays.
+    let usage = centre.usage_of("c").await.expect("usage");
+    assert_eq!(
+        (usage.usage.redemptions, usage.usage.granted_minor),
+        (2, 1_000)
+    );
+}
