@@ -95,6 +95,15 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
     let centre = Serve::start(&centre_db);
     let centre_port = centre.port();
     let centre_base = centre.base.clone();
+    // A CRM listens for orders at the centre (it is never reached: the events are counted
+    // in the outbox, where each is written with its order).
+    let (status, body) = centre.call(
+        Method::POST,
+        "/v1/webhooks",
+        Some(json!({ "url": "https://crm.example/hooks/remise",
+                     "events": ["redemption.committed", "redemption.cancelled"] })),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 
     // The centre's keys: one per store node, labelled with its store's id, and one for
     // the tills.
@@ -217,6 +226,13 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
                 .is_some_and(|d| d.contains("store node")),
             "{problem}"
         );
+        // Webhooks too: the centre tells them of the stores' orders.
+        let (status, problem) = store.call(
+            Method::POST,
+            "/v1/webhooks",
+            Some(json!({ "url": "https://crm.example/store", "events": ["*"] })),
+        );
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
         // Returns are taken at the centre.
         let (status, problem) = store.call_with(
             &till,
@@ -394,6 +410,15 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
         2 * ORDERS_PER_STORE as i64 + 1,
         "each store's orders and the cancel, applied once"
     );
+    // The CRM is told of each order once, and of the cancel.
+    let told = |kind: &str| {
+        number(
+            &centre_db,
+            &format!("SELECT COUNT(*) FROM outbox_events WHERE type = '{kind}'"),
+        )
+    };
+    assert_eq!(told("redemption.committed"), 2 * ORDERS_PER_STORE as i64);
+    assert_eq!(told("redemption.cancelled"), 1);
     for db in &stores_db {
         assert_eq!(
             number(

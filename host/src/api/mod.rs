@@ -479,8 +479,9 @@ pub fn app(service: Arc<Service>, limits: ApiLimits) -> Router {
 
 impl Route {
     /// Whether this route changes what a store node copies from its centre (campaigns and
-    /// their coupons, groups, plugins, customer profiles): a store node refuses it, since
-    /// its copy would lose the change.
+    /// their coupons, groups, plugins, customer profiles) or what the centre does for the
+    /// stores (webhooks, told of the stores' orders there): a store node refuses it, since
+    /// its copy would lose the change, or its webhooks tell twice.
     fn owned_by_centre(&self) -> bool {
         !matches!(self.method, Verb::Get)
             && [
@@ -489,6 +490,7 @@ impl Route {
                 "/v1/plugins",
                 "/v1/customers",
                 "/v1/imports",
+                "/v1/webhooks",
             ]
             .iter()
             .any(|prefix| self.path.starts_with(prefix))

@@ -11,7 +11,7 @@ use crate::model::usage::CampaignUsage;
 use crate::model::webhook::EventType;
 use crate::model::Basket;
 use crate::money::currency;
-use crate::store::NewEvent;
+use crate::store::{ForwardedOrder, NewEvent};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -45,33 +45,71 @@ pub(super) fn committed(
     at: DateTime<Utc>,
 ) -> NewEvent {
     let customer = request.customer.as_ref().map(|c| c.id.as_str());
-    let campaigns: Vec<Value> = response
-        .applied
+    let answer = serde_json::to_value(response).unwrap_or_default();
+    committed_from(order_id, customer, &json!(request.channel), &answer, at)
+}
+
+/// `redemption.committed` of an order a store node committed, taken back by the centre:
+/// read from the answer its till was given, at the time the store committed it.
+pub(super) fn forwarded(order: &ForwardedOrder) -> NewEvent {
+    let answer = serde_json::from_str(&order.response).unwrap_or_default();
+    committed_from(
+        &order.order_id,
+        order.customer_id.as_deref(),
+        &json!(order.channel),
+        &answer,
+        order.committed_at,
+    )
+}
+
+/// `redemption.committed` from the order's answer as JSON (the shape of
+/// [`EvaluateResponse`]), which the commit and a store's forwarded order both have.
+fn committed_from(
+    order_id: &str,
+    customer: Option<&str>,
+    channel: &Value,
+    answer: &Value,
+    at: DateTime<Utc>,
+) -> NewEvent {
+    // `points_spent`, `rewards` and a campaign's `coupon` are left out of an answer when
+    // empty: read as none.
+    let list = |field: &str| {
+        answer[field]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    };
+    let campaigns: Vec<Value> = list("applied")
         .iter()
         .map(|applied| {
-            json!({ "campaign": applied.campaign, "discount": applied.discount,
-                    "coupon": applied.coupon })
+            json!({ "campaign": applied["campaign"], "discount": applied["discount"],
+                    "coupon": applied["coupon"] })
         })
         .collect();
-    let points = |results: &[crate::engine::response::PointsResult]| -> Vec<Value> {
-        results
+    let points = |field: &str| -> Vec<Value> {
+        list(field)
             .iter()
-            .map(|p| json!({ "campaign": p.campaign, "points": p.points }))
+            .map(|p| json!({ "campaign": p["campaign"], "points": p["points"] }))
             .collect()
     };
+    let rewards: Vec<&Value> = list("rewards")
+        .iter()
+        .map(|reward| &reward["code"])
+        .filter(|code| !code.is_null())
+        .collect();
     event(
         EventType::RedemptionCommitted,
         customer,
         None,
         at,
         json!({
-            "order_id": order_id, "customer_id": customer, "channel": request.channel,
-            "currency": response.currency, "subtotal": response.subtotal,
-            "discount_total": response.discount_total, "total": response.total,
+            "order_id": order_id, "customer_id": customer, "channel": channel,
+            "currency": answer["currency"], "subtotal": answer["subtotal"],
+            "discount_total": answer["discount_total"], "total": answer["total"],
             "campaigns": campaigns,
-            "points_earned": points(&response.points),
-            "points_spent": points(&response.points_spent),
-            "rewards": response.rewards.iter().filter_map(|r| r.code.as_deref()).collect::<Vec<_>>(),
+            "points_earned": points("points"),
+            "points_spent": points("points_spent"),
+            "rewards": rewards,
         }),
     )
 }
@@ -200,6 +238,57 @@ pub(super) fn crossed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forwarded_order_is_told_as_its_till_was_answered() {
+        let order = ForwardedOrder {
+            order_id: "T-1".into(),
+            request_hash: "hash".into(),
+            response: json!({
+                "currency": "EUR", "subtotal": "120.00", "discount_total": "15.00",
+                "total": "105.00", "lines": [], "gifts": [], "rejected": [],
+                "applied": [
+                    { "campaign": "spring", "plugin": "threshold-discount@1.0.0",
+                      "discount": "12.00", "effects": [], "messages": [] },
+                    { "campaign": "code", "plugin": "threshold-discount@1.0.0",
+                      "discount": "3.00", "coupon": "SPRING3", "effects": [], "messages": [] }
+                ],
+                "points": [ { "campaign": "points", "points": 105 } ],
+                "rewards": [ { "campaign": "b", "reward_campaign": "back", "valid_days": 30,
+                               "channels": ["store"], "code": "BACK-7" } ]
+            })
+            .to_string(),
+            customer_id: Some("c-1".into()),
+            channel: "store".into(),
+            key_hash: "key".into(),
+            currency: "EUR".into(),
+            campaigns: Vec::new(),
+            points: Vec::new(),
+            basket: "{}".into(),
+            pricing: "[]".into(),
+            customer_data: None,
+            committed_at: DateTime::from_timestamp(1_796_000_000, 0).expect("a time"),
+        };
+        let event = forwarded(&order);
+        assert_eq!(event.kind, EventType::RedemptionCommitted);
+        assert_eq!(event.customer_id.as_deref(), Some("c-1"));
+        assert_eq!(event.created_at, order.committed_at);
+        let body: Value = serde_json::from_str(&event.body).expect("JSON");
+        assert_eq!(
+            body["data"],
+            json!({
+                "order_id": "T-1", "customer_id": "c-1", "channel": "store", "currency": "EUR",
+                "subtotal": "120.00", "discount_total": "15.00", "total": "105.00",
+                "campaigns": [
+                    { "campaign": "spring", "discount": "12.00", "coupon": null },
+                    { "campaign": "code", "discount": "3.00", "coupon": "SPRING3" }
+                ],
+                "points_earned": [ { "campaign": "points", "points": 105 } ],
+                "points_spent": [],
+                "rewards": ["BACK-7"]
+            })
+        );
+    }
 
     fn usage(granted_minor: i64, redemptions: u64) -> CampaignUsage {
         CampaignUsage {

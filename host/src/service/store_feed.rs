@@ -3,6 +3,7 @@
 //! page at a time, each plugin component by its SHA-256), and taking its committed orders
 //! back exactly once. The store node's side is [`super::upstream`].
 
+use super::events;
 use super::leases::leasable_limits;
 use super::{Service, ServiceError};
 use crate::auth::Role;
@@ -10,7 +11,7 @@ use crate::model::campaign::Campaign;
 use crate::model::plugin_limits::PluginLimits;
 use crate::model::Policy;
 use crate::store::{lease_holder, LeaseAsk, LeaseTake};
-use crate::store::{MirroredKey, QueuedEntry, StoredCampaign, TakenBack};
+use crate::store::{ForwardedEvents, MirroredKey, QueuedEntry, StoredCampaign, TakenBack};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -312,11 +313,19 @@ impl Service {
             .collect();
         let taken = {
             let _turn = self.commit_turn().await?;
+            let events = ForwardedEvents {
+                committed: &events::forwarded,
+                cancelled: &|order_id, customer, at| {
+                    // A store node neither issues reward codes nor withdraws them.
+                    events::cancelled(order_id, customer, &[], &[], at)
+                },
+            };
             self.store
-                .take_back(store_id, entries, &budget_currencies)
+                .take_back(store_id, entries, &budget_currencies, &events)
                 .await?
         };
         if taken.applied > 0 {
+            self.outbox.notify_one();
             crate::metrics::store_entries_taken_back(taken.applied);
             // Evaluations here see what the store's orders used from then on.
             self.evaluator.set_usage(self.store.usage().await?);

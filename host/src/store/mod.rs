@@ -68,8 +68,8 @@ pub use shadows::{
 };
 pub use simulations::{Cursor, SimulationProgress, SimulationRow, StoredBasket};
 pub use store_nodes::{
-    lease_holder, Forwarded, ForwardedLot, ForwardedOrder, ForwardedTake, KnownStore, MirroredKey,
-    QueuedEntry, TakenBack,
+    lease_holder, Forwarded, ForwardedEvents, ForwardedLot, ForwardedOrder, ForwardedTake,
+    KnownStore, MirroredKey, QueuedEntry, TakenBack,
 };
 pub use webhooks::{
     Attempt, DeliveryCounts, DeliveryStatus, DueDelivery, StoredDelivery, StoredWebhook,

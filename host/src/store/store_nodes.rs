@@ -4,11 +4,13 @@
 //! campaigns and channel keys. At the centre: a store node's queue taken back exactly once.
 
 use super::customers::{anonymised_answer, anonymised_basket};
+use super::outbox::NewEvent;
 use super::redemptions::{CampaignTake, NewRedemption, PointsLot};
 use super::{
     encode_campaign, now, timestamp, CommitLock, CommitTx, Store, StoreError, StoredCampaign,
 };
 use crate::auth::Role;
+use crate::model::webhook::EventType;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -480,6 +482,7 @@ impl Store {
         store_id: &str,
         entries: &[QueuedEntry],
         budget_currencies: &HashMap<String, String>,
+        events: &ForwardedEvents<'_>,
     ) -> Result<TakenBack, StoreError> {
         let holder = lease_holder(store_id);
         let locks: Vec<CommitLock> = entries
@@ -525,6 +528,9 @@ impl Store {
                             Cow::Borrowed(order.as_ref())
                         };
                         tx.record_at(&order.as_new(), order.committed_at).await?;
+                        if tx.wants_event(EventType::RedemptionCommitted).await? {
+                            tx.add_event(&(events.committed)(&order)).await?;
+                        }
                         for take in &order.campaigns {
                             let minor = in_budget(
                                 budget_currencies,
@@ -555,6 +561,18 @@ impl Store {
                         .fetch_all(&mut *tx.tx)
                         .await?;
                         tx.cancel(order_id, *cancelled_at).await?;
+                        if tx.wants_event(EventType::RedemptionCancelled).await? {
+                            let customer: Option<(Option<String>,)> = sqlx::query_as(
+                                "SELECT customer_id FROM redemptions WHERE order_id = $1",
+                            )
+                            .bind(order_id)
+                            .fetch_optional(&mut *tx.tx)
+                            .await?;
+                            let customer = customer.and_then(|(id,)| id);
+                            let event =
+                                (events.cancelled)(order_id, customer.as_deref(), *cancelled_at);
+                            tx.add_event(&event).await?;
+                        }
                         for (campaign_id, discount_minor, currency) in &takes {
                             let minor = in_budget(
                                 budget_currencies,
@@ -584,6 +602,18 @@ impl Store {
         tx.commit().await?;
         Ok(taken)
     }
+}
+
+/// Builds `redemption.cancelled` of order `order_id`, of the customer, at the time given.
+pub type CancelledEvent = dyn Fn(&str, Option<&str>, DateTime<Utc>) -> NewEvent + Sync;
+
+/// How the centre tells webhooks of what a store node forwards, in the transaction that
+/// takes it back (the service builds the events: it knows their payloads).
+pub struct ForwardedEvents<'a> {
+    /// `redemption.committed` of an order.
+    pub committed: &'a (dyn Fn(&ForwardedOrder) -> NewEvent + Sync),
+    /// `redemption.cancelled` of a cancel.
+    pub cancelled: &'a CancelledEvent,
 }
 
 /// Whether `customer` was erased here at or after `order` was committed at its store: the

@@ -1041,6 +1041,12 @@ async fn a_lease_rebased_under_new_limits_drops_its_unused_part_and_is_bound_by_
     assert!(matches!(tx.commit().await, Err(StoreError::LeaseLost(_))));
 }
 
+/// No webhook listens in these tests: the events are never built.
+const NO_EVENTS: ForwardedEvents<'static> = ForwardedEvents {
+    committed: &|_| unreachable!("no webhook listens"),
+    cancelled: &|_, _, _| unreachable!("no webhook listens"),
+};
+
 #[tokio::test]
 async fn a_store_nodes_queue_is_taken_back_once_in_order_with_its_lease() {
     let (store_node, _store_dir) = fresh().await;
@@ -1096,7 +1102,7 @@ async fn a_store_nodes_queue_is_taken_back_once_in_order_with_its_lease() {
     // The orders first; then everything again (an answer lost): the orders are
     // acknowledged, not applied twice, and the cancel is applied.
     let taken = centre
-        .take_back("lyon", &queued[..2], &currencies)
+        .take_back("lyon", &queued[..2], &currencies, &NO_EVENTS)
         .await
         .expect("taken back");
     assert_eq!((taken.applied, taken.already), (2, 0));
@@ -1104,7 +1110,7 @@ async fn a_store_nodes_queue_is_taken_back_once_in_order_with_its_lease() {
     let used = |rows: Vec<LeaseRow>| (rows[0].used_redemptions, rows[0].used_minor);
     assert_eq!(used(centre.leases_of("c").await.expect("rows")), (2, 1_000));
     let taken = centre
-        .take_back("lyon", &queued, &currencies)
+        .take_back("lyon", &queued, &currencies, &NO_EVENTS)
         .await
         .expect("taken back");
     assert_eq!((taken.applied, taken.already), (1, 2));
@@ -1130,7 +1136,7 @@ async fn a_store_nodes_queue_is_taken_back_once_in_order_with_its_lease() {
     tx.commit().await.expect("committed");
     let sent = other.queued(10).await.expect("queued");
     let taken = centre
-        .take_back("nantes", &sent, &currencies)
+        .take_back("nantes", &sent, &currencies, &NO_EVENTS)
         .await
         .expect("taken back");
     assert_eq!(taken.applied, 0);
@@ -1218,7 +1224,7 @@ async fn an_erasure_reaches_store_nodes_in_the_customers_feed_and_their_late_ord
 
     let queued = store_node.queued(10).await.expect("queued");
     let taken = centre
-        .take_back("lyon", &queued, &HashMap::new())
+        .take_back("lyon", &queued, &HashMap::new(), &NO_EVENTS)
         .await
         .expect("taken back");
     assert_eq!(taken.applied, 2);
