@@ -313,11 +313,22 @@ impl Service {
             .collect();
         let taken = {
             let _turn = self.commit_turn().await?;
+            let snapshot = self.evaluator.snapshot();
+            let (low, now) = (self.webhooks.budget_low_percent, self.clock.now());
             let events = ForwardedEvents {
                 committed: &events::forwarded,
                 cancelled: &|order_id, customer, at| {
                     // A store node neither issues reward codes nor withdraws them.
                     events::cancelled(order_id, customer, &[], &[], at)
+                },
+                crossed: &|campaign_id, was, is| {
+                    let Some(live) = snapshot.index.get(campaign_id) else {
+                        return Vec::new();
+                    };
+                    events::crossed(&live.campaign, was, is, low)
+                        .into_iter()
+                        .map(|(kind, data)| events::event(kind, None, Some(campaign_id), now, data))
+                        .collect()
                 },
             };
             self.store

@@ -457,6 +457,21 @@ impl CommitTx {
             .collect())
     }
 
+    /// Every campaign's usage as this transaction leaves it: what it wrote (cancels), plus
+    /// what its recorded orders add at [`CommitTx::commit`].
+    pub async fn usage_after(&mut self) -> Result<HashMap<String, CampaignUsage>, StoreError> {
+        let mut usage = self.usage().await?;
+        for (campaign_id, added) in &self.usage_added {
+            let row = usage.entry(campaign_id.clone()).or_default();
+            if row.currency.is_none() {
+                row.currency.clone_from(&added.currency);
+            }
+            row.redemptions = row.redemptions.saturating_add_signed(added.redemptions);
+            row.granted_minor += added.granted_minor;
+        }
+        Ok(usage)
+    }
+
     /// A customer's redemptions, as of this transaction.
     pub async fn customer_uses(
         &mut self,

@@ -10,6 +10,7 @@ use super::{
     encode_campaign, now, timestamp, CommitLock, CommitTx, Store, StoreError, StoredCampaign,
 };
 use crate::auth::Role;
+use crate::model::usage::CampaignUsage;
 use crate::model::webhook::EventType;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -500,6 +501,16 @@ impl Store {
             last_seq: last.map_or(0, |(seq,)| seq),
             ..TakenBack::default()
         };
+        // The campaigns' usage before, when some webhook hears of the campaigns' events.
+        let mut before = None;
+        for kind in [
+            EventType::CampaignBudgetLow,
+            EventType::CampaignObjectiveMet,
+        ] {
+            if before.is_none() && tx.wants_event(kind).await? {
+                before = Some(tx.usage().await?);
+            }
+        }
         for queued in entries {
             if queued.seq <= taken.last_seq {
                 taken.already += 1;
@@ -588,6 +599,22 @@ impl Store {
             }
             taken.last_seq = queued.seq;
         }
+        if let Some(before) = before {
+            let after = tx.usage_after().await?;
+            for (campaign_id, is) in &after {
+                let was = before.get(campaign_id).cloned().unwrap_or_default();
+                if was == *is {
+                    continue;
+                }
+                for event in (events.crossed)(campaign_id, &was, is) {
+                    if tx.wants_event(event.kind).await?
+                        && tx.campaign_event_once(campaign_id, event.kind).await?
+                    {
+                        tx.add_event(&event).await?;
+                    }
+                }
+            }
+        }
         sqlx::query(
             "INSERT INTO store_nodes (store_id, last_seq, orders, seen_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (store_id) DO UPDATE SET last_seq = excluded.last_seq, \
@@ -605,7 +632,12 @@ impl Store {
 }
 
 /// Builds `redemption.cancelled` of order `order_id`, of the customer, at the time given.
-pub type CancelledEvent = dyn Fn(&str, Option<&str>, DateTime<Utc>) -> NewEvent + Sync;
+pub type CancelledEvent<'a> = dyn Fn(&str, Option<&str>, DateTime<Utc>) -> NewEvent + Sync + 'a;
+
+/// Builds the campaign events (`campaign.budget_low`, `campaign.objective_met`) that the
+/// usage of a campaign going from the first to the second crossed into.
+pub type CrossedEvents<'a> =
+    dyn Fn(&str, &CampaignUsage, &CampaignUsage) -> Vec<NewEvent> + Sync + 'a;
 
 /// How the centre tells webhooks of what a store node forwards, in the transaction that
 /// takes it back (the service builds the events: it knows their payloads).
@@ -613,7 +645,9 @@ pub struct ForwardedEvents<'a> {
     /// `redemption.committed` of an order.
     pub committed: &'a (dyn Fn(&ForwardedOrder) -> NewEvent + Sync),
     /// `redemption.cancelled` of a cancel.
-    pub cancelled: &'a CancelledEvent,
+    pub cancelled: &'a CancelledEvent<'a>,
+    /// The campaign events a batch's orders moved a campaign into, each once per campaign.
+    pub crossed: &'a CrossedEvents<'a>,
 }
 
 /// Whether `customer` was erased here at or after `order` was committed at its store: the

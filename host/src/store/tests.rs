@@ -1045,6 +1045,7 @@ async fn a_lease_rebased_under_new_limits_drops_its_unused_part_and_is_bound_by_
 const NO_EVENTS: ForwardedEvents<'static> = ForwardedEvents {
     committed: &|_| unreachable!("no webhook listens"),
     cancelled: &|_, _, _| unreachable!("no webhook listens"),
+    crossed: &|_, _, _| unreachable!("no webhook listens"),
 };
 
 #[tokio::test]
@@ -1265,4 +1266,80 @@ async fn an_erasure_reaches_store_nodes_in_the_customers_feed_and_their_late_ord
         (usage.usage.redemptions, usage.usage.granted_minor),
         (2, 1_000)
     );
+}
+
+#[tokio::test]
+async fn a_store_nodes_orders_tell_a_campaigns_objective_once() {
+    use crate::model::webhook::EventType;
+    let (centre, _centre_dir) = fresh().await;
+    let (store_node, _store_dir) = fresh().await;
+    let store_node = store_node.forwarding();
+    centre
+        .create_webhook(&crate::store::StoredWebhook {
+            id: "wh_1".into(),
+            url: "https://crm.example/hooks".into(),
+            events: crate::model::webhook::Subscription::All,
+            description: "CRM".into(),
+            secret: "secret".into(),
+            created_at: Utc::now(),
+            counts: Default::default(),
+        })
+        .await
+        .expect("subscribed");
+    for order_id in ["o-1", "o-2", "o-3"] {
+        let mut tx = store_node.begin_commit(&[]).await.expect("begun");
+        tx.record(&order(order_id, "c")).await.expect("recorded");
+        tx.commit().await.expect("committed");
+    }
+    let queued = store_node.queued(10).await.expect("queued");
+    let event = |kind: EventType, campaign: Option<&str>| NewEvent {
+        id: format!("evt_{}", uuid_like()),
+        kind,
+        customer_id: None,
+        campaign_id: campaign.map(str::to_string),
+        created_at: Utc::now(),
+        body: "{}".into(),
+    };
+    // The campaign's objective: two orders.
+    let events = ForwardedEvents {
+        committed: &|_| event(EventType::RedemptionCommitted, None),
+        cancelled: &|_, _, _| event(EventType::RedemptionCancelled, None),
+        crossed: &|campaign, was, is| {
+            if was.redemptions < 2 && is.redemptions >= 2 {
+                vec![event(EventType::CampaignObjectiveMet, Some(campaign))]
+            } else {
+                Vec::new()
+            }
+        },
+    };
+    let told = |kind: &'static str| {
+        let pool = centre.pool.clone();
+        async move {
+            sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM outbox_events WHERE type = $1")
+                .bind(kind)
+                .fetch_one(&pool)
+                .await
+                .expect("counted")
+                .0
+        }
+    };
+    // One order, then the other two: the objective is crossed in the second batch.
+    centre
+        .take_back("lyon", &queued[..1], &HashMap::new(), &events)
+        .await
+        .expect("taken back");
+    assert_eq!(told("campaign.objective_met").await, 0);
+    centre
+        .take_back("lyon", &queued, &HashMap::new(), &events)
+        .await
+        .expect("taken back");
+    assert_eq!(told("redemption.committed").await, 3);
+    assert_eq!(told("campaign.objective_met").await, 1);
+}
+
+/// A distinct id for a test's event.
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed).to_string()
 }
