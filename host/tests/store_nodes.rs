@@ -410,6 +410,23 @@ fn two_stores_sell_through_a_centre_outage_and_the_centre_counts_every_order_onc
         2 * ORDERS_PER_STORE as i64 + 1,
         "each store's orders and the cancel, applied once"
     );
+    // The evaluations made at the stores count at the centre too (the centre evaluated
+    // none itself): each store's, once, as each store counted them.
+    let evaluations = |db: &str| {
+        number(
+            db,
+            "SELECT COALESCE(SUM(evaluations), 0) FROM campaign_usage WHERE campaign_id = 'ten-off'",
+        )
+    };
+    wait_for(
+        "the stores' evaluation counts reach the centre",
+        Duration::from_secs(30),
+        || {
+            let at_stores = evaluations(&stores_db[0]) + evaluations(&stores_db[1]);
+            at_stores > 0 && evaluations(&centre_db) == at_stores
+        },
+    );
+
     // The CRM is told of each order once, and of the cancel.
     let told = |kind: &str| {
         number(

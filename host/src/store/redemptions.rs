@@ -326,26 +326,14 @@ impl Store {
     /// The rows are written in campaign order, the order commits write them in: two hosts'
     /// flushes, or a flush and a commit, never wait for each other in a circle (which
     /// PostgreSQL breaks only after a second, failing one of them).
+    /// On a store node, the counts are also queued for the centre, in the same transaction.
     pub async fn add_evaluation_counts(
         &self,
         counts: &[(String, u64, u64)],
     ) -> Result<(), StoreError> {
-        let mut in_order: Vec<&(String, u64, u64)> = counts.iter().collect();
-        in_order.sort_by(|a, b| a.0.cmp(&b.0));
         let mut tx = self.pool.begin().await?;
-        for (campaign, evaluations, applications) in in_order {
-            sqlx::query(
-                "INSERT INTO campaign_usage (campaign_id, evaluations, applications) \
-                 VALUES ($1, $2, $3) ON CONFLICT (campaign_id) DO UPDATE SET \
-                 evaluations = campaign_usage.evaluations + excluded.evaluations, \
-                 applications = campaign_usage.applications + excluded.applications",
-            )
-            .bind(campaign)
-            .bind(i64::try_from(*evaluations).unwrap_or(i64::MAX))
-            .bind(i64::try_from(*applications).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
-        }
+        add_counts(&mut tx, counts).await?;
+        self.forward_counts(&mut tx, counts).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -698,6 +686,30 @@ impl CommitTx {
         self.tx.commit().await?;
         Ok(())
     }
+}
+
+/// Adds `(campaign, evaluations, applications)` counts to the campaigns' usage rows, in
+/// campaign order.
+pub(super) async fn add_counts(
+    conn: &mut AnyConnection,
+    counts: &[(String, u64, u64)],
+) -> Result<(), StoreError> {
+    let mut in_order: Vec<&(String, u64, u64)> = counts.iter().collect();
+    in_order.sort_by(|a, b| a.0.cmp(&b.0));
+    for (campaign, evaluations, applications) in in_order {
+        sqlx::query(
+            "INSERT INTO campaign_usage (campaign_id, evaluations, applications) \
+             VALUES ($1, $2, $3) ON CONFLICT (campaign_id) DO UPDATE SET \
+             evaluations = campaign_usage.evaluations + excluded.evaluations, \
+             applications = campaign_usage.applications + excluded.applications",
+        )
+        .bind(campaign)
+        .bind(i64::try_from(*evaluations).unwrap_or(i64::MAX))
+        .bind(i64::try_from(*applications).unwrap_or(i64::MAX))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn usage_rows(

@@ -5,7 +5,7 @@
 
 use super::customers::{anonymised_answer, anonymised_basket};
 use super::outbox::NewEvent;
-use super::redemptions::{CampaignTake, NewRedemption, PointsLot};
+use super::redemptions::{add_counts, CampaignTake, NewRedemption, PointsLot};
 use super::{
     encode_campaign, now, timestamp, CommitLock, CommitTx, Store, StoreError, StoredCampaign,
 };
@@ -14,6 +14,7 @@ use crate::model::usage::CampaignUsage;
 use crate::model::webhook::EventType;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -181,7 +182,17 @@ pub enum Forwarded {
         /// When the store cancelled it.
         cancelled_at: DateTime<Utc>,
     },
+    /// What the store's evaluations added to its campaigns' counts since the last flush:
+    /// `(campaign, evaluations, applications)`.
+    Counts {
+        /// The counts added, by campaign.
+        counts: Vec<(String, u64, u64)>,
+    },
 }
+
+/// The order id a counts entry is queued and locked under: no order has it, since an
+/// order id is never empty.
+const COUNTS_ENTRY: &str = "";
 
 impl Forwarded {
     /// The order it is about.
@@ -189,6 +200,7 @@ impl Forwarded {
         match self {
             Forwarded::Order(order) => &order.order_id,
             Forwarded::Cancel { order_id, .. } => order_id,
+            Forwarded::Counts { .. } => COUNTS_ENTRY,
         }
     }
 
@@ -196,6 +208,7 @@ impl Forwarded {
         match self {
             Forwarded::Order(_) => "order",
             Forwarded::Cancel { .. } => "cancel",
+            Forwarded::Counts { .. } => "counts",
         }
     }
 }
@@ -266,16 +279,21 @@ impl CommitTx {
     /// Adds `entry` to the store node's queue, in this transaction (so it is queued exactly
     /// when what it tells is committed).
     async fn enqueue(&mut self, entry: &Forwarded) -> Result<(), StoreError> {
-        let body = serde_json::to_string(entry)
-            .map_err(|why| StoreError::Database(sqlx::Error::Encode(Box::new(why))))?;
-        sqlx::query("INSERT INTO forward_queue (kind, order_id, body) VALUES ($1, $2, $3)")
-            .bind(entry.kind())
-            .bind(entry.order_id())
-            .bind(body)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        enqueue(&mut self.tx, entry).await
     }
+}
+
+/// Adds `entry` to a store node's queue on `conn`, in its transaction.
+async fn enqueue(conn: &mut AnyConnection, entry: &Forwarded) -> Result<(), StoreError> {
+    let body = serde_json::to_string(entry)
+        .map_err(|why| StoreError::Database(sqlx::Error::Encode(Box::new(why))))?;
+    sqlx::query("INSERT INTO forward_queue (kind, order_id, body) VALUES ($1, $2, $3)")
+        .bind(entry.kind())
+        .bind(entry.order_id())
+        .bind(body)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 impl Store {
@@ -284,6 +302,22 @@ impl Store {
     pub fn forwarding(mut self) -> Store {
         self.forwarding = true;
         self
+    }
+
+    /// Queues the evaluation counts `counts` for the centre on `conn`, in its transaction,
+    /// when this is a store node's store.
+    pub(super) async fn forward_counts(
+        &self,
+        conn: &mut AnyConnection,
+        counts: &[(String, u64, u64)],
+    ) -> Result<(), StoreError> {
+        if !self.forwarding || counts.is_empty() {
+            return Ok(());
+        }
+        let entry = Forwarded::Counts {
+            counts: counts.to_vec(),
+        };
+        enqueue(conn, &entry).await
     }
 
     /// The first `limit` entries of the queue not yet acknowledged nor refused, in order.
@@ -554,6 +588,13 @@ impl Store {
                         taken.applied += 1;
                     }
                 },
+                Forwarded::Counts { counts } => {
+                    // Counts, not an order: they move no lease and are not counted among
+                    // the store's orders.
+                    add_counts(&mut tx.tx, counts).await?;
+                    taken.last_seq = queued.seq;
+                    continue;
+                }
                 Forwarded::Cancel {
                     order_id,
                     cancelled_at,
