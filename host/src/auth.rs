@@ -159,8 +159,7 @@ pub fn hash_key(key: &str) -> String {
 pub fn new_key() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("rk_{hex}")
+    format!("rk_{}", hex::encode(bytes))
 }
 
 /// A new public key id: 16 hex digits (64 random bits), what lists show and
@@ -168,7 +167,7 @@ pub fn new_key() -> String {
 pub fn new_key_id() -> String {
     let mut bytes = [0u8; 8];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 #[cfg(test)]

@@ -13,14 +13,14 @@ pub const SIGNATURE_HEADER: &str = "Remise-Signature";
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("whsec_{}", hex(&bytes))
+    format!("whsec_{}", hex::encode(bytes))
 }
 
 /// A new webhook id: `wh_` and 16 hex digits.
 pub fn new_webhook_id() -> String {
     let mut bytes = [0u8; 8];
     rand::rng().fill_bytes(&mut bytes);
-    format!("wh_{}", hex(&bytes))
+    format!("wh_{}", hex::encode(bytes))
 }
 
 /// A new event id: `evt_` and 32 hex digits (128 random bits), what receivers
@@ -28,13 +28,16 @@ pub fn new_webhook_id() -> String {
 pub fn new_event_id() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
-    format!("evt_{}", hex(&bytes))
+    format!("evt_{}", hex::encode(bytes))
 }
 
 /// The value of [`SIGNATURE_HEADER`] for `body` sent at `timestamp` (Unix seconds) to a
 /// webhook with `secret`.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    format!("t={timestamp},v1={}", hex(&mac(secret, timestamp, body)))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac(secret, timestamp, body))
+    )
 }
 
 /// Whether `header` ([`SIGNATURE_HEADER`]) signs `body` with `secret`, as a receiver
@@ -50,7 +53,7 @@ pub fn verify(secret: &str, header: &str, body: &[u8]) -> Option<i64> {
         }
     }
     let (timestamp, given) = (timestamp?, given?);
-    let bytes = unhex(given)?;
+    let bytes = hex::decode(given).ok()?;
     let mut expected = keyed(secret);
     expected.update(format!("{timestamp}.").as_bytes());
     expected.update(body);
@@ -68,20 +71,6 @@ fn mac(secret: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     mac.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
@@ -110,7 +99,7 @@ mod tests {
         let mut mac = keyed("Jefe");
         mac.update(b"what do ya want for nothing?");
         assert_eq!(
-            hex(&mac.finalize().into_bytes()),
+            hex::encode(mac.finalize().into_bytes()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }

@@ -411,8 +411,11 @@ impl DiskCache {
 
     /// `<sha256 of the bytes>-<engine key>.cwasm`.
     fn path(&self, sha256: &[u8; 32]) -> PathBuf {
-        self.dir
-            .join(format!("{}-{}.{EXTENSION}", hex(sha256), self.engine_key))
+        self.dir.join(format!(
+            "{}-{}.{EXTENSION}",
+            hex::encode(sha256),
+            self.engine_key
+        ))
     }
 
     /// Writes `component` under its name, after a header holding the sha256 of its image,
@@ -427,7 +430,7 @@ impl DiskCache {
         let path = self.path(sha256);
         let temp = self.dir.join(format!(
             ".{}.{}.{}.tmp",
-            hex(sha256),
+            hex::encode(sha256),
             std::process::id(),
             self.next_temp.fetch_add(1, Ordering::Relaxed)
         ));
@@ -521,7 +524,7 @@ fn engine_key(engine: &Engine) -> String {
     LAYOUT_VERSION.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let digest = hasher.0.finalize();
-    hex(&digest[..16])
+    hex::encode(&digest[..16])
 }
 
 /// A [`Hasher`] over sha256, so the engine key is stable across runs and Rust releases
@@ -541,14 +544,4 @@ impl Hasher for Sha256Hasher {
             .take(8)
             .fold(0, |acc, byte| acc << 8 | u64::from(*byte))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
-            let _ = write!(text, "{byte:02x}");
-            text
-        })
 }

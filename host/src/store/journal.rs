@@ -173,11 +173,7 @@ fn insert_statement(rows: usize) -> String {
 
 /// The id a campaign list is stored under: the first 32 hex digits of its SHA-256.
 fn campaign_set_id(campaigns: &str) -> String {
-    Sha256::digest(campaigns.as_bytes())
-        .iter()
-        .take(16)
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(&Sha256::digest(campaigns.as_bytes())[..16])
 }
 
 fn decode(
