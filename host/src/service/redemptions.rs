@@ -959,12 +959,10 @@ impl Service {
             let is = after.get(&applied.campaign).cloned().unwrap_or_default();
             let low = self.webhooks.budget_low_percent;
             for (kind, data) in events::crossed(&live.campaign, &was, &is, low) {
-                if tx.wants_event(kind).await?
-                    && tx.campaign_event_once(&applied.campaign, kind).await?
-                {
-                    let event = events::event(kind, None, Some(&applied.campaign), now, data);
-                    tx.add_event(&event).await?;
-                }
+                tx.add_campaign_event_once(&applied.campaign, kind, || {
+                    events::event(kind, None, Some(&applied.campaign), now, data)
+                })
+                .await?;
             }
         }
         Ok(())

@@ -72,14 +72,21 @@ impl CommitTx {
         add_events(&mut self.tx, std::slice::from_ref(event)).await
     }
 
-    /// Marks campaign event `kind` sent for `campaign_id`: `true` the first time, when the
-    /// caller writes the event in the same transaction; `false` when it was sent already.
-    pub async fn campaign_event_once(
+    /// Writes campaign event `kind` of `campaign_id` (built by `event` only then) in this
+    /// transaction, if some webhook receives its type and none of its type was written for
+    /// the campaign before (by this host or another).
+    pub async fn add_campaign_event_once(
         &mut self,
         campaign_id: &str,
         kind: EventType,
-    ) -> Result<bool, StoreError> {
-        campaign_event_once(&mut self.tx, campaign_id, kind).await
+        event: impl FnOnce() -> NewEvent,
+    ) -> Result<(), StoreError> {
+        if self.wants_event(kind).await?
+            && campaign_event_once(&mut self.tx, campaign_id, kind).await?
+        {
+            add_events(&mut self.tx, &[event()]).await?;
+        }
+        Ok(())
     }
 }
 

@@ -648,11 +648,8 @@ impl Store {
                     continue;
                 }
                 for event in (events.crossed)(campaign_id, &was, is) {
-                    if tx.wants_event(event.kind).await?
-                        && tx.campaign_event_once(campaign_id, event.kind).await?
-                    {
-                        tx.add_event(&event).await?;
-                    }
+                    tx.add_campaign_event_once(campaign_id, event.kind, || event)
+                        .await?;
                 }
             }
         }
