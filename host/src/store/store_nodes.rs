@@ -536,15 +536,13 @@ impl Store {
             ..TakenBack::default()
         };
         // The campaigns' usage before, when some webhook hears of the campaigns' events.
-        let mut before = None;
-        for kind in [
-            EventType::CampaignBudgetLow,
-            EventType::CampaignObjectiveMet,
-        ] {
-            if before.is_none() && tx.wants_event(kind).await? {
-                before = Some(tx.usage().await?);
-            }
-        }
+        let before = if tx.wants_event(EventType::CampaignBudgetLow).await?
+            || tx.wants_event(EventType::CampaignObjectiveMet).await?
+        {
+            Some(tx.usage().await?)
+        } else {
+            None
+        };
         for queued in entries {
             if queued.seq <= taken.last_seq {
                 taken.already += 1;
