@@ -188,9 +188,11 @@ struct DiskCache {
     /// Whether a failed access was already reported (the next ones are only counted or
     /// ignored: a broken directory would otherwise log once per plugin).
     problem_reported: AtomicBool,
-    /// Distinguishes this process's temporary files from one another.
-    next_temp: AtomicU64,
 }
+
+/// Distinguishes this process's temporary files from one another, across every cache of
+/// the process (two caches on one directory, as test servers have, never pick one name).
+static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
 
 impl CodeCache {
     /// A cache for components compiled by `engine`; on disk too when `dir` is given and can
@@ -204,7 +206,6 @@ impl CodeCache {
                     dir,
                     engine_key: engine_key(engine),
                     problem_reported: AtomicBool::new(false),
-                    next_temp: AtomicU64::new(0),
                 }),
                 Err(DirProblem::Unsafe(refused)) => return Err(refused),
                 Err(DirProblem::Io(error)) => {
@@ -432,7 +433,7 @@ impl DiskCache {
             ".{}.{}.{}.tmp",
             hex::encode(sha256),
             std::process::id(),
-            self.next_temp.fetch_add(1, Ordering::Relaxed)
+            NEXT_TEMP.fetch_add(1, Ordering::Relaxed)
         ));
         let written = write_new(&temp, &image).and_then(|()| fs::rename(&temp, &path));
         if written.is_err() {
