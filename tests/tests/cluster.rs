@@ -587,23 +587,23 @@ async fn an_upload_made_while_the_host_catches_up_is_never_lost() {
     let b = Server::start_on(a.database_url(), &[]).await;
     // Rounds of two uploads at once: B's makes A catch up (compiling B's version) while
     // A's own upload lands. Each host's own version must stay listed from the moment its
-    // upload is answered.
+    // upload is answered. Every version carries this run's nonce, so no compiled-plugin
+    // cache holds it yet and each catch-up compiles for real.
+    let nonce = format!("{:?}", std::time::SystemTime::now());
+    let fresh = |patch: u8| {
+        remise_tests::with_custom_section(
+            &remise_tests::catalogue_version("free-gift", patch),
+            "remise-test-nonce",
+            nonce.as_bytes(),
+        )
+    };
     for round in 0..4u8 {
         let (mine, theirs) = (2 * round + 1, 2 * round + 2);
-        let on_b = b.upload(
-            "free-gift",
-            remise_tests::catalogue_version("free-gift", theirs),
-            OPS,
-        );
+        let on_b = b.upload("free-gift", fresh(theirs), OPS);
         let on_a = async {
             // Let B's upload start compiling first, so A's poll is catching up with it.
             tokio::time::sleep(Duration::from_millis(20 * u64::from(round))).await;
-            a.upload(
-                "free-gift",
-                remise_tests::catalogue_version("free-gift", mine),
-                OPS,
-            )
-            .await
+            a.upload("free-gift", fresh(mine), OPS).await
         };
         let ((status_b, view_b), (status_a, view_a)) = tokio::join!(on_b, on_a);
         assert_eq!(status_b, StatusCode::CREATED, "{view_b}");
