@@ -29,12 +29,12 @@ use crate::model::webhook::EventType;
 use crate::model::{Basket, FieldProblem};
 use crate::money::currency;
 use crate::store::{
-    Backend, CampaignTake, CommitLock, CommitTx, LeaseLimits, LeaseTake, NewRedemption, NewReward,
-    OrderForReturn, PointsLot, PurchasedUnits, StoreError, StoredRedemption,
+    Backend, BasketReads, CampaignTake, CommitLock, CommitTx, LeaseLimits, LeaseTake,
+    NewRedemption, NewReward, OrderForReturn, PointsLot, PurchasedUnits, StoreError,
+    StoredRedemption,
 };
 use chrono::NaiveDate;
 use chrono::{DateTime, Offset, SubsecRound, Utc};
-use remise_model::customer_data::DEFAULT_HISTORY_WINDOW_DAYS;
 use remise_model::order_return::OrderState;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -71,42 +71,16 @@ pub struct Cancelled {
 
 impl Service {
     /// What an evaluation checks its candidates against: the committed usage as last
-    /// seen, the customer's past redemptions (only when some campaign caps customers)
-    /// and the basket's coupon codes.
+    /// seen, the customer's past redemptions (only when some campaign caps customers),
+    /// the customer's data (only when some plugin reads it) and the basket's coupon
+    /// codes, read on one connection within the read timeout.
     pub(super) async fn usage_for_evaluation(
         &self,
         request: &Basket,
         snapshot: &Snapshot,
     ) -> Result<Usage, ServiceError> {
-        let campaigns = self.evaluator.usage();
-        let customer = match &request.customer {
-            Some(customer) if snapshot.caps_customers => {
-                within_read_timeout(self.store.customer_uses(&customer.id)).await?
-            }
-            _ => Vec::new(),
-        };
-        let coupons = if request.coupons.is_empty() {
-            HashMap::new()
-        } else {
-            within_read_timeout(self.store.coupon_states(&codes(request))).await?
-        };
-        let customer_data = match &request.customer {
-            Some(customer) if snapshot.reads_customer => Some(Arc::new(
-                within_read_timeout(self.store.customer_data(
-                    &customer.id,
-                    self.clock.now(),
-                    DEFAULT_HISTORY_WINDOW_DAYS,
-                ))
-                .await?,
-            )),
-            _ => None,
-        };
-        Ok(Usage {
-            campaigns,
-            customer,
-            coupons,
-            customer_data,
-        })
+        let reads = basket_reads(request, snapshot, self.clock.now());
+        within_read_timeout(self.store.basket_usage(reads, self.evaluator.usage())).await
     }
 
     /// Commits order `order_id` for a validated basket with the key `caller`: prices it
@@ -366,29 +340,8 @@ impl Service {
         snapshot: &Snapshot,
         now: DateTime<Utc>,
     ) -> Result<Usage, ServiceError> {
-        let customer = match &request.customer {
-            Some(customer) if snapshot.caps_customers => store.customer_uses(&customer.id).await?,
-            _ => Vec::new(),
-        };
-        let coupons = if request.coupons.is_empty() {
-            HashMap::new()
-        } else {
-            store.coupon_states(&codes(request)).await?
-        };
-        let customer_data = match &request.customer {
-            Some(customer) if snapshot.reads_customer => Some(Arc::new(
-                store
-                    .customer_data(&customer.id, now, DEFAULT_HISTORY_WINDOW_DAYS)
-                    .await?,
-            )),
-            _ => None,
-        };
-        Ok(Usage {
-            campaigns: self.evaluator.usage(),
-            customer,
-            coupons,
-            customer_data,
-        })
+        let reads = basket_reads(request, snapshot, now);
+        Ok(store.basket_usage(reads, self.evaluator.usage()).await?)
     }
 
     /// Runs the plugins for a commit on the commits' own threads, whose time counts from
@@ -633,30 +586,10 @@ impl Service {
                 .collect(),
             None => tx.usage_of(locked).await?,
         };
-        let customer = match &request.customer {
-            Some(customer) if snapshot.caps_customers => tx.customer_uses(&customer.id).await?,
-            _ => Vec::new(),
-        };
-        let coupons = if request.coupons.is_empty() {
-            HashMap::new()
-        } else {
-            tx.coupon_states(&codes(request)).await?
-        };
         // The balance a commit may spend is read under the customer's lock: no other
         // commit can spend the same points meanwhile.
-        let customer_data = match &request.customer {
-            Some(customer) if snapshot.reads_customer => Some(Arc::new(
-                tx.customer_data(&customer.id, now, DEFAULT_HISTORY_WINDOW_DAYS)
-                    .await?,
-            )),
-            _ => None,
-        };
-        Ok(Usage {
-            campaigns: Arc::new(campaigns),
-            customer,
-            coupons,
-            customer_data,
-        })
+        let reads = basket_reads(request, snapshot, now);
+        Ok(tx.basket_usage(reads, Arc::new(campaigns)).await?)
     }
 
     /// Writes order `commit` with `response`, priced for `request` against `usage` under
@@ -1316,6 +1249,25 @@ fn at_server_time(
     };
     basket.at = Some(now.with_timezone(&offset));
     Ok(basket)
+}
+
+/// What pricing `request` reads besides the campaigns' usage under `snapshot` (its
+/// coupons, and of its customer what some campaign caps or some plugin reads), as
+/// of `now`: the same for an evaluation, a commit's pricing and its check under locks.
+fn basket_reads<'a>(
+    request: &'a Basket,
+    snapshot: &Snapshot,
+    now: DateTime<Utc>,
+) -> BasketReads<'a> {
+    BasketReads {
+        customer_id: request
+            .customer
+            .as_ref()
+            .map(|customer| customer.id.as_str()),
+        customer_uses: snapshot.caps_customers,
+        customer_data_at: snapshot.reads_customer.then_some(now),
+        coupon_codes: codes(request),
+    }
 }
 
 /// The basket's coupon codes, normalized, once each.

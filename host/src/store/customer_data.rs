@@ -114,16 +114,6 @@ impl Store {
 }
 
 impl CommitTx {
-    /// [`Store::customer_data`], as of this transaction: the balance a commit may spend.
-    pub async fn customer_data(
-        &mut self,
-        id: &str,
-        now: DateTime<Utc>,
-        window_days: u32,
-    ) -> Result<CustomerData, StoreError> {
-        customer_data(&mut self.tx, id, now, window_days).await
-    }
-
     /// Adds `units` (each item once) to customer `id`'s purchase history on `day`, and
     /// `orders` to each item's orders; with `sign` -1 takes them back (a cancel: units and
     /// one order; a return: units only, `orders` 0), deleting a row left at 0.
@@ -334,7 +324,7 @@ impl CommitTx {
     }
 }
 
-async fn customer_data(
+pub(super) async fn customer_data(
     conn: &mut AnyConnection,
     id: &str,
     now: DateTime<Utc>,

@@ -59,8 +59,8 @@ pub use personal_codes::{DistributionCounts, NewReward};
 pub use plugins::StoredPlugin;
 pub use points::StoredLot;
 pub use redemptions::{
-    CampaignTake, CommitLock, CommitTx, LeaseTake, NewRedemption, PointsLot, RedemptionRow,
-    StoredRedemption, UsageRow,
+    BasketReads, CampaignTake, CommitLock, CommitTx, LeaseTake, NewRedemption, PointsLot,
+    RedemptionRow, StoredRedemption, UsageRow,
 };
 pub use returns::{HeldCampaign, NewReturn, OrderForReturn, StoredReturn, TakeChange};
 pub use shadows::{
