@@ -393,9 +393,20 @@ async fn until_answered(
     status: StatusCode,
 ) -> Answer {
     let began = Instant::now();
+    let mut seen: std::collections::BTreeMap<u16, usize> = std::collections::BTreeMap::new();
     for attempt in 0.. {
         let answer = server.send(method.clone(), path, key, body(attempt)).await;
-        if answer.status == status || began.elapsed() > Duration::from_secs(60) {
+        *seen.entry(answer.status.as_u16()).or_default() += 1;
+        if answer.status == status {
+            return answer;
+        }
+        if began.elapsed() > Duration::from_secs(60) {
+            // What the caller's assertion cannot say: how often, and answered what.
+            eprintln!(
+                "{method} {path}: no {status} in {} attempts over {:?}; statuses seen {seen:?}",
+                attempt + 1,
+                began.elapsed()
+            );
             return answer;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
