@@ -288,8 +288,8 @@ impl Store {
     }
 
     /// Erases the customer `id` at `at`: deletes the profile and takes the id off their
-    /// orders (and what each campaign took from them), in one transaction; every amount
-    /// stays. The erasure itself is kept (the id and `at`, nothing else), so store nodes
+    /// orders (and what each campaign took from them, and, on a store node, the orders the
+    /// centre refused), in one transaction; every amount stays. The erasure itself is kept (the id and `at`, nothing else), so store nodes
     /// erase the customer too ([`Store::customers_written_after`]).
     pub async fn erase_customer(&self, id: &str, at: DateTime<Utc>) -> Result<Erased, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -340,6 +340,9 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if self.forwarding {
+            super::store_nodes::erase_from_refused(&mut tx, id, at).await?;
+        }
         tx.commit().await?;
         Ok(Erased {
             profile: profile > 0,

@@ -206,12 +206,15 @@ impl Forwarded {
 
     fn kind(&self) -> &'static str {
         match self {
-            Forwarded::Order(_) => "order",
+            Forwarded::Order(_) => ORDER_KIND,
             Forwarded::Cancel { .. } => "cancel",
             Forwarded::Counts { .. } => "counts",
         }
     }
 }
+
+/// The queue's `kind` of an order entry.
+const ORDER_KIND: &str = "order";
 
 /// An entry of a store node's queue, with its place in it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -293,6 +296,39 @@ async fn enqueue(conn: &mut AnyConnection, entry: &Forwarded) -> Result<(), Stor
         .bind(body)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Takes customer `id`, erased at `at`, out of the orders of a store node's queue that the
+/// centre refused and that were committed at or before `at`, on `conn` in its transaction:
+/// they are never sent again, so nobody else would. Orders still waiting keep the id until
+/// the centre has them (it erases them there by the same rule).
+pub(super) async fn erase_from_refused(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let refused: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT seq, body FROM forward_queue WHERE rejected IS NOT NULL AND kind = $1",
+    )
+    .bind(ORDER_KIND)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (seq, body) in refused {
+        let Ok(Forwarded::Order(order)) = serde_json::from_str::<Forwarded>(&body) else {
+            continue;
+        };
+        if order.customer_id.as_deref() != Some(id) || order.committed_at > at {
+            continue;
+        }
+        let body = serde_json::to_string(&Forwarded::Order(Box::new(order.anonymised())))
+            .map_err(|why| StoreError::Database(sqlx::Error::Encode(Box::new(why))))?;
+        sqlx::query("UPDATE forward_queue SET body = $1 WHERE seq = $2")
+            .bind(body)
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -1163,6 +1163,83 @@ fn taken_all(seq: i64) -> TakenBack {
 }
 
 #[tokio::test]
+async fn an_erasure_takes_the_customer_out_of_a_store_nodes_refused_orders() {
+    let (store_node, _dir) = fresh().await;
+    let store_node = store_node.forwarding();
+    let at = |seconds: i64| Utc::now() + chrono::Duration::seconds(seconds);
+    let basket = r#"{"customer":{"id":"c-42","birth_date":"1990-05-01","loyalty_tier":"gold"}}"#;
+    let answer = r#"{"rejected":[{"campaign":"b","detail":"c-42 is not in segment vip"}]}"#;
+    let with_customer = |order_id: &'static str| NewRedemption {
+        customer_id: Some("c-42"),
+        basket,
+        response: answer,
+        customer_data: Some(r#"{"history":[]}"#),
+        ..order(order_id, "c")
+    };
+    // Three orders the centre refused: two of the customer's, committed before and after
+    // the erasure (by the store's clock), and another customer's.
+    let mut tx = store_node.begin_commit(&[]).await.expect("begun");
+    tx.record(&with_customer("before")).await.expect("recorded");
+    let late = with_customer("after");
+    tx.record_at(&late, at(5)).await.expect("recorded");
+    tx.forward_order(&late, at(5)).await.expect("queued");
+    let other = NewRedemption {
+        customer_id: Some("c-7"),
+        ..order("other", "c")
+    };
+    tx.record(&other).await.expect("recorded");
+    tx.commit().await.expect("committed");
+    let queued = store_node.queued(10).await.expect("queued");
+    assert_eq!(queued.len(), 3);
+    let refused = TakenBack {
+        refused: queued
+            .iter()
+            .map(|entry| (entry.seq, "known with another basket".to_string()))
+            .collect(),
+        ..TakenBack::default()
+    };
+    store_node
+        .acknowledge(&refused)
+        .await
+        .expect("acknowledged");
+
+    store_node
+        .erase_customer("c-42", at(2))
+        .await
+        .expect("erased");
+
+    let bodies: Vec<(String, String)> =
+        sqlx::query_as("SELECT order_id, body FROM forward_queue ORDER BY seq")
+            .fetch_all(&store_node.pool)
+            .await
+            .expect("the queue");
+    let kept: HashMap<String, ForwardedOrder> = bodies
+        .into_iter()
+        .map(|(order_id, body)| match serde_json::from_str(&body) {
+            Ok(Forwarded::Order(order)) => (order_id, *order),
+            other => panic!("{order_id}: not an order: {other:?}"),
+        })
+        .collect();
+    assert_eq!(kept.len(), 3, "every refused order stays in the queue");
+    // Committed before the erasure: without its customer, every amount kept.
+    let before = &kept["before"];
+    assert_eq!(before.customer_id, None);
+    assert_eq!(before.customer_data, None);
+    assert!(!before.response.contains("c-42"), "{}", before.response);
+    assert!(
+        !before.basket.contains("c-42") && !before.basket.contains("1990"),
+        "{}",
+        before.basket
+    );
+    assert_eq!(before.campaigns[0].discount_minor, 500);
+    // Committed after it, or another customer's: as sent.
+    assert_eq!(kept["after"].customer_id.as_deref(), Some("c-42"));
+    assert!(kept["after"].basket.contains("1990"));
+    assert_eq!(kept["other"].customer_id.as_deref(), Some("c-7"));
+    assert_eq!(store_node.queue_counts().await.expect("counts"), (0, 3));
+}
+
+#[tokio::test]
 async fn an_erasure_reaches_store_nodes_in_the_customers_feed_and_their_late_orders() {
     let (centre, _centre_dir) = fresh().await;
     let (store_node, _store_dir) = fresh().await;
