@@ -1162,20 +1162,23 @@ fn taken_all(seq: i64) -> TakenBack {
     }
 }
 
+/// Order `order_id` of customer `c-42`, whose basket, answer and data name them (their id,
+/// birth date and tier), as the erasure tests need.
+fn with_customer(order_id: &str) -> NewRedemption<'_> {
+    NewRedemption {
+        customer_id: Some("c-42"),
+        basket: r#"{"customer":{"id":"c-42","birth_date":"1990-05-01","loyalty_tier":"gold"}}"#,
+        response: r#"{"rejected":[{"campaign":"b","detail":"c-42 is not in segment vip"}]}"#,
+        customer_data: Some(r#"{"history":[]}"#),
+        ..order(order_id, "c")
+    }
+}
+
 #[tokio::test]
 async fn an_erasure_takes_the_customer_out_of_a_store_nodes_refused_orders() {
     let (store_node, _dir) = fresh().await;
     let store_node = store_node.forwarding();
     let at = |seconds: i64| Utc::now() + chrono::Duration::seconds(seconds);
-    let basket = r#"{"customer":{"id":"c-42","birth_date":"1990-05-01","loyalty_tier":"gold"}}"#;
-    let answer = r#"{"rejected":[{"campaign":"b","detail":"c-42 is not in segment vip"}]}"#;
-    let with_customer = |order_id: &'static str| NewRedemption {
-        customer_id: Some("c-42"),
-        basket,
-        response: answer,
-        customer_data: Some(r#"{"history":[]}"#),
-        ..order(order_id, "c")
-    };
     // Three orders the centre refused: two of the customer's, committed before and after
     // the erasure (by the store's clock), and another customer's.
     let mut tx = store_node.begin_commit(&[]).await.expect("begun");
@@ -1245,15 +1248,6 @@ async fn an_erasure_reaches_store_nodes_in_the_customers_feed_and_their_late_ord
     let (store_node, _store_dir) = fresh().await;
     let store_node = store_node.forwarding();
     let at = |seconds: i64| Utc::now() + chrono::Duration::seconds(seconds);
-    let basket = r#"{"customer":{"id":"c-42","birth_date":"1990-05-01","loyalty_tier":"gold"}}"#;
-    let answer = r#"{"rejected":[{"campaign":"b","detail":"c-42 is not in segment vip"}]}"#;
-    let with_customer = |order_id: &'static str| NewRedemption {
-        customer_id: Some("c-42"),
-        basket,
-        response: answer,
-        customer_data: Some(r#"{"history":[]}"#),
-        ..order(order_id, "c")
-    };
 
     // An order committed at the store before the erasure at the centre, and one after.
     let mut tx = store_node.begin_commit(&[]).await.expect("begun");
