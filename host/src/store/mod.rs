@@ -25,6 +25,8 @@ use sqlx::Executor;
 use std::sync::Once;
 use std::time::Duration;
 
+mod anonymise;
+mod basket_usage;
 mod campaigns;
 mod coupons;
 mod customer_data;
@@ -48,6 +50,7 @@ mod tests;
 mod webhooks;
 
 pub use crate::model::coupon::Coupon;
+pub use basket_usage::BasketReads;
 pub use campaigns::{RevisionAction, StoredRevision};
 pub use customer_data::{PurchasedUnits, StoredSpend};
 pub use customers::{encode_profile, CustomerOrder, Erased, StoredCustomer, Upserted};
@@ -59,8 +62,8 @@ pub use personal_codes::{DistributionCounts, NewReward};
 pub use plugins::StoredPlugin;
 pub use points::StoredLot;
 pub use redemptions::{
-    BasketReads, CampaignTake, CommitLock, CommitTx, LeaseTake, NewRedemption, PointsLot,
-    RedemptionRow, StoredRedemption, UsageRow,
+    CampaignTake, CommitLock, CommitTx, LeaseTake, NewRedemption, PointsLot, RedemptionRow,
+    StoredRedemption, UsageRow,
 };
 pub use returns::{HeldCampaign, NewReturn, OrderForReturn, StoredReturn, TakeChange};
 pub use shadows::{

@@ -9,12 +9,10 @@
 //! Money is INTEGER minor units; every query is plain SQL that PostgreSQL also speaks.
 
 use super::{now, parse_timestamp, timestamp, Backend, Store, StoreError};
-use crate::model::usage::{CampaignUsage, CouponState, CustomerUse, Usage};
+use crate::model::usage::{CampaignUsage, CouponState, CustomerUse};
 use chrono::{DateTime, NaiveDate, Utc};
-use remise_model::customer_data::DEFAULT_HISTORY_WINDOW_DAYS;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 
 /// A stored redemption, as a retry or a cancel needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -324,23 +322,6 @@ impl Store {
         coupon_states(&mut conn, codes).await
     }
 
-    /// The usage a basket is priced against: `campaigns` and what `reads` asks of the
-    /// basket's customer and coupons, on one connection, or none when it asks nothing.
-    pub async fn basket_usage(
-        &self,
-        reads: BasketReads<'_>,
-        campaigns: Arc<HashMap<String, CampaignUsage>>,
-    ) -> Result<Usage, StoreError> {
-        if reads.asks_nothing() {
-            return Ok(Usage {
-                campaigns,
-                ..Usage::default()
-            });
-        }
-        let mut conn = self.pool.acquire().await?;
-        basket_usage(&mut conn, reads, campaigns).await
-    }
-
     /// Adds evaluation and application counts: `(campaign, evaluations, applications)`.
     /// The rows are written in campaign order, the order commits write them in: two hosts'
     /// flushes, or a flush and a commit, never wait for each other in a circle (which
@@ -477,16 +458,6 @@ impl CommitTx {
             row.granted_minor += added.granted_minor;
         }
         Ok(usage)
-    }
-
-    /// [`Store::basket_usage`], as of this transaction: under a commit's locks, the
-    /// customer's redemptions, coupons and points balance no other commit can change.
-    pub async fn basket_usage(
-        &mut self,
-        reads: BasketReads<'_>,
-        campaigns: Arc<HashMap<String, CampaignUsage>>,
-    ) -> Result<Usage, StoreError> {
-        basket_usage(&mut self.tx, reads, campaigns).await
     }
 
     /// Records a committed order: its row, what each campaign took, the campaigns'
@@ -763,59 +734,7 @@ async fn usage_rows(
         .collect())
 }
 
-/// What pricing one basket reads besides the campaigns' usage, each part only when it
-/// can change the answer.
-#[derive(Clone, Debug)]
-pub struct BasketReads<'a> {
-    /// The basket's customer, if it names one.
-    pub customer_id: Option<&'a str>,
-    /// Whether to read the customer's redemptions (some campaign caps customers).
-    pub customer_uses: bool,
-    /// The instant to read the customer's data at (history and points), when a plugin
-    /// reads customers.
-    pub customer_data_at: Option<DateTime<Utc>>,
-    /// The basket's coupon codes, normalized.
-    pub coupon_codes: Vec<String>,
-}
-
-impl BasketReads<'_> {
-    /// Whether there is nothing to read.
-    fn asks_nothing(&self) -> bool {
-        self.coupon_codes.is_empty()
-            && (self.customer_id.is_none()
-                || (!self.customer_uses && self.customer_data_at.is_none()))
-    }
-}
-
-async fn basket_usage(
-    conn: &mut AnyConnection,
-    reads: BasketReads<'_>,
-    campaigns: Arc<HashMap<String, CampaignUsage>>,
-) -> Result<Usage, StoreError> {
-    let customer = match reads.customer_id {
-        Some(id) if reads.customer_uses => customer_uses(conn, id).await?,
-        _ => Vec::new(),
-    };
-    let coupons = if reads.coupon_codes.is_empty() {
-        HashMap::new()
-    } else {
-        coupon_states(conn, &reads.coupon_codes).await?
-    };
-    let customer_data = match (reads.customer_id, reads.customer_data_at) {
-        (Some(id), Some(at)) => Some(Arc::new(
-            super::customer_data::customer_data(conn, id, at, DEFAULT_HISTORY_WINDOW_DAYS).await?,
-        )),
-        _ => None,
-    };
-    Ok(Usage {
-        campaigns,
-        customer,
-        coupons,
-        customer_data,
-    })
-}
-
-async fn customer_uses(
+pub(super) async fn customer_uses(
     conn: &mut AnyConnection,
     customer_id: &str,
 ) -> Result<Vec<CustomerUse>, StoreError> {
@@ -835,7 +754,7 @@ async fn customer_uses(
         .collect()
 }
 
-async fn coupon_states(
+pub(super) async fn coupon_states(
     conn: &mut AnyConnection,
     codes: &[String],
 ) -> Result<HashMap<String, CouponState>, StoreError> {

@@ -3,7 +3,7 @@
 //! until the centre acknowledges them; where its pulls stand; the copy of the centre's
 //! campaigns and channel keys. At the centre: a store node's queue taken back exactly once.
 
-use super::customers::{anonymised_answer, anonymised_basket};
+use super::anonymise::{anonymised_answer, anonymised_basket};
 use super::outbox::NewEvent;
 use super::redemptions::{add_counts, CampaignTake, NewRedemption, PointsLot};
 use super::{
