@@ -290,8 +290,9 @@ impl Store {
 
     /// Erases the customer `id` at `at`: deletes the profile and takes the id off their
     /// orders (and what each campaign took from them, and, on a store node, the orders the
-    /// centre refused), in one transaction; every amount stays. The erasure itself is kept (the id and `at`, nothing else), so store nodes
-    /// erase the customer too ([`Store::customers_written_after`]).
+    /// centre refused), in one transaction; every amount stays. The erasure itself is kept
+    /// (the id and `at`, nothing else), so store nodes erase the customer too
+    /// ([`Store::customers_written_after`]).
     pub async fn erase_customer(&self, id: &str, at: DateTime<Utc>) -> Result<Erased, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
