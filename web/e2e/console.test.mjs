@@ -1236,6 +1236,8 @@ test("ops sees a plugin's language, limits and latest errors on its page", async
   const fuel = hostile.locator("[data-testid=limits] tr[data-limit=fuel]");
   assert.match(await fuel.innerText(), /valeur par défaut du service/);
   const errors = hostile.getByTestId("errors");
+  // The page shows the list it read on the last visit until this visit's read answers.
+  await errors.locator("tbody tr", { hasText: "e2e-panics" }).waitFor(WAIT);
   assert.equal(await errors.locator("tbody tr").count(), 1);
   const row = await errors.locator("tbody tr").first().innerText();
   assert.match(row, /e2e-panics/);
