@@ -4,6 +4,8 @@
 
 #[path = "build/console.rs"]
 mod console;
+#[path = "build/wasi_sdk.rs"]
+mod wasi_sdk;
 
 use remise_guest_build::{build, Guest};
 use std::fmt::Write;
@@ -30,7 +32,34 @@ fn main() {
         .to_path_buf();
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
     catalogue(&workspace, &out);
+    javascript_engine(&workspace, &out);
     console::build(&workspace, &out);
+}
+
+/// Builds the JavaScript engine (`sdk/js/engine`, a core module that `remise plugin build`
+/// pre-initialises with a scenario) and writes `js_engine.rs`; `REMISE_SKIP_JS=1` builds
+/// without it, as `REMISE_SKIP_CONSOLE=1` does without the console.
+fn javascript_engine(workspace: &Path, out: &Path) {
+    println!("cargo:rerun-if-env-changed=REMISE_SKIP_JS");
+    let code = if std::env::var_os("REMISE_SKIP_JS").is_some_and(|v| !v.is_empty()) {
+        "/// Not built: REMISE_SKIP_JS was set.\npub const ENGINE: Option<&[u8]> = None;\n"
+            .to_string()
+    } else {
+        let sdk = wasi_sdk::locate(out)
+            .unwrap_or_else(|error| panic!("{error}; or set REMISE_SKIP_JS=1 to build without it"));
+        std::env::set_var("WASI_SDK", sdk);
+        let engine = Guest {
+            package: "remise-js-engine",
+            dir: "sdk/js/engine",
+        };
+        let built = build(workspace, &[engine]).unwrap_or_else(|error| panic!("{error}"));
+        format!(
+            "/// The JavaScript engine's core module, built from `sdk/js/engine`.\n\
+             pub const ENGINE: Option<&[u8]> = Some(include_bytes!({:?}));\n",
+            built[0].wasm
+        )
+    };
+    std::fs::write(out.join("js_engine.rs"), code).expect("OUT_DIR is writable");
 }
 
 /// Builds the catalogue plugins and writes `catalogue.rs`.

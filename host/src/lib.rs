@@ -54,6 +54,7 @@ pub mod cli;
 pub mod clock;
 pub mod delivery;
 pub mod engine;
+pub mod javascript;
 pub mod logging;
 pub mod metrics;
 pub mod registry;

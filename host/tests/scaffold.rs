@@ -271,3 +271,167 @@ fn a_bad_name_or_a_folder_in_use_is_refused_and_nothing_is_written() {
     assert!(text(&refused).contains("not empty"), "{}", text(&refused));
     assert_eq!(std::fs::read_dir(&project).expect("folder").count(), 1);
 }
+
+/// `remise` with no toolchain reachable: an empty `PATH`, so nothing but the binary runs.
+fn remise_alone(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_remise"))
+        .args(args)
+        .env_remove("REMISE_DATABASE_URL")
+        .env("PATH", "")
+        .output()
+        .expect("the remise binary runs")
+}
+
+#[test]
+fn a_javascript_plugin_is_scaffolded_built_run_and_applied_with_remise_alone() {
+    let outside = tempfile::tempdir().expect("a temporary folder");
+    let project: PathBuf = outside.path().join("shoe-week-js");
+    let written = remise_alone(&[
+        "plugin",
+        "new",
+        "shoe-week-js",
+        "--lang",
+        "js",
+        "--dir",
+        &project.to_string_lossy(),
+    ]);
+    assert!(written.status.success(), "{}", text(&written));
+    assert!(text(&written).contains("remise plugin build scenario.js"));
+    for file in [
+        "scenario.js",
+        "remise.d.ts",
+        "fixtures/basket.json",
+        "fixtures/params.json",
+        "README.md",
+    ] {
+        assert!(project.join(file).is_file(), "{file} is written");
+    }
+
+    let component = project.join("shoe-week-js.wasm");
+    let built = remise_alone(&[
+        "plugin",
+        "build",
+        &project.join("scenario.js").to_string_lossy(),
+        "-o",
+        &component.to_string_lossy(),
+    ]);
+    assert!(built.status.success(), "{}", text(&built));
+    assert!(
+        text(&built).contains("Built shoe-week-js@1.0.0"),
+        "{}",
+        text(&built)
+    );
+
+    let ran = remise_alone(&[
+        "plugin",
+        "run",
+        "--wasm",
+        &component.to_string_lossy(),
+        "--params",
+        &project.join("fixtures/params.json").to_string_lossy(),
+        "--basket",
+        &project.join("fixtures/basket.json").to_string_lossy(),
+    ]);
+    assert!(ran.status.success(), "{}", text(&ran));
+    let report: Value = serde_json::from_slice(&ran.stdout).expect("JSON report");
+    assert_eq!(report["plugin"], "shoe-week-js@1.0.0");
+    assert_eq!(
+        report["effects"],
+        json!([{ "type": "discount", "value": { "percent": "15" },
+                 "target": { "lines": [{ "line": "1" }] } }])
+    );
+    // `console.log` reached the evaluation's log.
+    let log = report["report"]["log"].to_string();
+    assert!(log.contains("2 units in shoes"), "{report}");
+
+    let served = serve(outside.path());
+    let client = reqwest::blocking::Client::new();
+    let bytes = std::fs::read(&component).expect("the component");
+    let (status, plugin) = call(
+        &client,
+        client
+            .put(format!("{}/v1/plugins/shoe-week-js", served.base))
+            .header("content-type", "application/wasm")
+            .body(bytes),
+    );
+    assert_eq!(status, 201, "{plugin}");
+    let (status, campaign) = call(
+        &client,
+        client.post(format!("{}/v1/campaigns", served.base)).json(
+            &json!({ "id": "shoe-week-js-trial", "name": "Shoe week", "plugin": "shoe-week-js",
+                     "status": "active",
+                     "params": { "categories": ["shoes"], "min_units": 2, "percent_off": "15" } }),
+        ),
+    );
+    assert_eq!(status, 201, "{campaign}");
+    // The schema the script declared is the server's check: a number is not a decimal.
+    let (status, refused) = call(
+        &client,
+        client.post(format!("{}/v1/campaigns", served.base)).json(
+            &json!({ "id": "bad", "name": "Bad", "plugin": "shoe-week-js", "status": "active",
+                     "params": { "categories": ["shoes"], "percent_off": 15 } }),
+        ),
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused.to_string().contains("/params/percent_off"),
+        "{refused}"
+    );
+    // checkParams's own problem, by pointer.
+    let (status, refused) = call(
+        &client,
+        client.post(format!("{}/v1/campaigns", served.base)).json(
+            &json!({ "id": "bad", "name": "Bad", "plugin": "shoe-week-js", "status": "active",
+                     "params": { "categories": ["shoes"], "percent_off": "150" } }),
+        ),
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("must be above 0 and at most 100"),
+        "{refused}"
+    );
+
+    let basket: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join("fixtures/basket.json")).expect("basket"),
+    )
+    .expect("basket JSON");
+    let (status, answer) = call(
+        &client,
+        client
+            .post(format!("{}/v1/evaluate", served.base))
+            .json(&basket),
+    );
+    assert_eq!(status, 200, "{answer}");
+    // 2 × 89.90 = 179.80; 15 % of it is 26.97.
+    let applied = &answer["applied"];
+    assert_eq!(applied[0]["campaign"], "shoe-week-js-trial", "{answer}");
+    assert_eq!(applied[0]["discount"], "26.97", "{answer}");
+    assert_eq!(answer["total"], "164.83", "{answer}");
+}
+
+#[test]
+fn a_javascript_scenario_that_does_not_load_is_refused_with_its_error() {
+    let outside = tempfile::tempdir().expect("a temporary folder");
+    let cases = [
+        ("export function evaluate( {", "the scenario does not compile"),
+        (
+            "export const metadata = { name: 'x', version: '1.0.0', description: '', paramsSchema: {} };",
+            "must export a function `evaluate",
+        ),
+        ("throw new Error('not today');", "not today"),
+    ];
+    for (i, (source, expected)) in cases.iter().enumerate() {
+        let script = outside.path().join(format!("broken-{i}.js"));
+        std::fs::write(&script, source).expect("write the script");
+        let refused = remise_alone(&["plugin", "build", &script.to_string_lossy()]);
+        assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+        assert!(
+            text(&refused).contains(expected),
+            "{source}: {}",
+            text(&refused)
+        );
+        assert!(!script.with_extension("wasm").exists());
+    }
+}

@@ -235,8 +235,22 @@ pub enum PluginCommand {
     Inspect(InspectArgs),
     /// List the catalogue plugins embedded in this binary.
     List,
-    /// Write a new plugin project (Rust, with the SDK inside it) that builds on its own.
+    /// Write a new plugin project that builds on its own: Rust with the SDK inside it, or
+    /// JavaScript (`--lang js`).
     New(NewArgs),
+    /// Make a plugin component of a JavaScript scenario (no toolchain needed but this binary).
+    Build(BuildArgs),
+}
+
+/// Arguments of `remise plugin build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The scenario: an ES module exporting `metadata`, `evaluate` and, optionally,
+    /// `checkParams` (docs/plugins-js.md).
+    pub scenario: PathBuf,
+    /// Where to write the component; default: the scenario's path with `.wasm`.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 /// Arguments of `remise plugin new`.
@@ -247,6 +261,19 @@ pub struct NewArgs {
     /// The project's folder (must not exist or be empty); default: `./NAME`.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// The language: `rust` (a cargo project with the SDK) or `js` (a JavaScript module
+    /// that `remise plugin build` makes a component; no toolchain needed).
+    #[arg(long, value_enum, default_value_t = Lang::Rust)]
+    pub lang: Lang,
+}
+
+/// A plugin project's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Rust, with `remise-sdk`.
+    Rust,
+    /// JavaScript, run by the QuickJS engine in `remise plugin build`.
+    Js,
 }
 
 /// Arguments of `remise plugin inspect`.
@@ -301,6 +328,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Journal(JournalCommand::Verify(args)) => verify_journal(args),
         Command::Simulate(args) => simulate::simulate(args),
         Command::Plugin(PluginCommand::New(args)) => new_plugin(args),
+        Command::Plugin(PluginCommand::Build(args)) => build_plugin(args),
         Command::Plugin(PluginCommand::List) => {
             for (name, bytes) in catalogue::PLUGINS {
                 println!("{name}\t{} bytes", bytes.len());
@@ -313,13 +341,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `remise plugin new`: the project written, then what to run in it.
 fn new_plugin(args: NewArgs) -> anyhow::Result<ExitCode> {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
-    let written = match crate::scaffold::new_rust_plugin(&args.name, &dir) {
+    let written = match args.lang {
+        Lang::Rust => crate::scaffold::new_rust_plugin(&args.name, &dir),
+        Lang::Js => crate::scaffold::new_javascript_plugin(&args.name, &dir),
+    };
+    let written = match written {
         Ok(written) => written,
         Err(refused) => {
             eprintln!("remise plugin new: {refused}");
             return Ok(ExitCode::from(2));
         }
     };
+    if args.lang == Lang::Js {
+        println!(
+            "Wrote the plugin {} in {} ({} files).\n\nNext, in that folder:\n  \
+             remise plugin build scenario.js -o {}\n  \
+             remise plugin run --wasm {} --params fixtures/params.json --basket fixtures/basket.json\n\n\
+             Its README.md says how to upload it to a server.",
+            args.name,
+            written.dir.display(),
+            written.files.len(),
+            written.component,
+            written.component,
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "Wrote the plugin {} in {} ({} files).\n\nNext, in that folder:\n  \
          cargo test\n  cargo build --release --target wasm32-wasip2\n  \
@@ -329,6 +375,43 @@ fn new_plugin(args: NewArgs) -> anyhow::Result<ExitCode> {
         written.dir.display(),
         written.files.len(),
         written.component,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `remise plugin build`: the JavaScript scenario made a component, checked by loading it
+/// as a server would, and what it says of itself.
+fn build_plugin(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let source = read(&args.scenario)?;
+    let output = args
+        .output
+        .unwrap_or_else(|| args.scenario.with_extension("wasm"));
+    let component = match crate::javascript::build(&source) {
+        Ok(component) => component,
+        Err(crate::javascript::BuildError::Internal(why)) => bail!("{why}"),
+        Err(refused) => {
+            eprintln!(
+                "remise plugin build: {}: {refused}",
+                args.scenario.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let runtime = Runtime::new().map_err(|e| anyhow!("{e:#}"))?;
+    let plugin = runtime.load(&component, Limits::default()).map_err(|e| {
+        anyhow!(
+            "{}: the component does not load: {e}",
+            args.scenario.display()
+        )
+    })?;
+    std::fs::write(&output, &component).with_context(|| format!("writing {}", output.display()))?;
+    let metadata = plugin.metadata();
+    println!(
+        "Built {}@{} into {} ({} bytes).",
+        metadata.name,
+        metadata.version,
+        output.display(),
+        component.len()
     );
     Ok(ExitCode::SUCCESS)
 }

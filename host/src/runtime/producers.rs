@@ -3,11 +3,13 @@
 
 use wasmtime::wasmparser::{KnownCustom, Parser, Payload};
 
+/// How `remise plugin build` names itself in the components it makes.
+pub const JAVASCRIPT_BUILDER: &str = "remise-js";
+
 /// Tools whose name in a `processed-by` field tells the source language, most telling
 /// first: a Rust plugin also names `wit-bindgen-c` (its standard library's bindings).
 const LANGUAGE_OF_TOOL: &[(&str, &str)] = &[
     ("componentize-js", "JavaScript"),
-    ("remise-js", "JavaScript"),
     ("componentize-py", "Python"),
     ("wit-bindgen-rust", "Rust"),
     ("wit-bindgen-go", "Go"),
@@ -39,6 +41,10 @@ pub fn language(component: &[u8]) -> Option<String> {
                 }
             }
         }
+    }
+    // `remise plugin build` wraps JavaScript in an engine whose own sections say Rust.
+    if tools.iter().any(|tool| tool == JAVASCRIPT_BUILDER) {
+        return Some("JavaScript".to_string());
     }
     declared.or_else(|| {
         LANGUAGE_OF_TOOL
@@ -83,6 +89,15 @@ mod tests {
         let bytes = component_with(&[
             ("language", &["JavaScript"]),
             ("processed-by", &["wit-bindgen-rust"]),
+        ]);
+        assert_eq!(language(&bytes).as_deref(), Some("JavaScript"));
+    }
+
+    #[test]
+    fn a_component_of_remise_plugin_build_is_javascript_whatever_its_engine_says() {
+        let bytes = component_with(&[
+            ("language", &["Rust"]),
+            ("processed-by", &["wit-bindgen-rust", JAVASCRIPT_BUILDER]),
         ]);
         assert_eq!(language(&bytes).as_deref(), Some("JavaScript"));
     }

@@ -1,6 +1,9 @@
 //! `remise plugin new`: writes a standalone plugin project, so an integrator starts in their own
 //! repository with the build the sandbox expects, a scenario, its tests, fixtures and the SDK.
 //!
+//! `--lang js` writes a JavaScript project instead: the scenario, fixtures and the
+//! contract's TypeScript declarations; `remise plugin build` makes it a component.
+//!
 //! The project needs nothing of this repository: the SDK crate (and the contract's WIT inside
 //! it) is embedded in this binary and copied into the project's `vendor/remise-sdk/`.
 
@@ -16,6 +19,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     (".gitignore", include_str!("template/gitignore.tmpl")),
     ("README.md", include_str!("template/README.md.tmpl")),
     ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
+    ("fixtures/params.json", include_str!("template/params.json")),
+    ("fixtures/basket.json", include_str!("template/basket.json")),
+];
+
+/// Files of a new JavaScript project.
+const JS_TEMPLATES: &[(&str, &str)] = &[
+    ("scenario.js", include_str!("template/js/scenario.js.tmpl")),
+    ("README.md", include_str!("template/js/README.md.tmpl")),
+    (".gitignore", include_str!("template/js/gitignore.tmpl")),
     ("fixtures/params.json", include_str!("template/params.json")),
     ("fixtures/basket.json", include_str!("template/basket.json")),
 ];
@@ -72,6 +84,9 @@ pub enum ScaffoldError {
     /// The folder already holds files; nothing is overwritten.
     #[error("{} already exists and is not empty; nothing was written", .0.display())]
     NotEmpty(PathBuf),
+    /// The contract could not be turned into TypeScript declarations (a bug of this binary).
+    #[error("the TypeScript declarations could not be generated: {0}")]
+    Contract(String),
     /// Writing failed.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -96,12 +111,7 @@ pub struct Scaffolded {
 /// Writes a Rust plugin project named `name` into `dir`, which must not exist or be empty.
 pub fn new_rust_plugin(name: &str, dir: &Path) -> Result<Scaffolded, ScaffoldError> {
     check_name(name)?;
-    let not_empty = std::fs::read_dir(dir)
-        .map(|mut entries| entries.next().is_some())
-        .unwrap_or(false);
-    if not_empty {
-        return Err(ScaffoldError::NotEmpty(dir.to_path_buf()));
-    }
+    check_empty(dir)?;
     let crate_name = name.replace('-', "_");
     let type_name = type_name(name);
     let fill = |template: &str| {
@@ -127,6 +137,41 @@ pub fn new_rust_plugin(name: &str, dir: &Path) -> Result<Scaffolded, ScaffoldErr
         files,
         component: format!("target/wasm32-wasip2/release/{crate_name}.wasm"),
     })
+}
+
+/// Writes a JavaScript plugin project named `name` into `dir`, which must not exist or be
+/// empty: the scenario, its fixtures and the TypeScript declarations of the contract.
+pub fn new_javascript_plugin(name: &str, dir: &Path) -> Result<Scaffolded, ScaffoldError> {
+    check_name(name)?;
+    check_empty(dir)?;
+    let fill = |template: &str| {
+        template
+            .replace("{{name}}", name)
+            .replace("{{remise_version}}", env!("CARGO_PKG_VERSION"))
+    };
+    let mut files = Vec::new();
+    for (path, template) in JS_TEMPLATES {
+        write(dir, path, &fill(template))?;
+        files.push((*path).to_string());
+    }
+    let declarations = crate::javascript::typescript().map_err(ScaffoldError::Contract)?;
+    write(dir, "remise.d.ts", &declarations)?;
+    files.push("remise.d.ts".to_string());
+    Ok(Scaffolded {
+        dir: dir.to_path_buf(),
+        files,
+        component: format!("{name}.wasm"),
+    })
+}
+
+fn check_empty(dir: &Path) -> Result<(), ScaffoldError> {
+    let not_empty = std::fs::read_dir(dir)
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false);
+    if not_empty {
+        return Err(ScaffoldError::NotEmpty(dir.to_path_buf()));
+    }
+    Ok(())
 }
 
 /// A plugin's name (1 to 64 of `a-z`, `0-9`, `-`, as the host requires) that is also a
