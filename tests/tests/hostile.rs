@@ -506,3 +506,47 @@ fn new_limits_apply_to_the_next_run() {
     plugin.set_limits(Limits::default());
     assert_eq!(succeeded(run(&plugin)), vec![order(percent("10"))]);
 }
+
+/// A JavaScript scenario whose `evaluate` is `body`, built as `remise plugin build` does.
+fn javascript(body: &str) -> Plugin {
+    let source = format!(
+        "export const metadata = {{ name: 'hostile-js', version: '1.0.0', description: 'x', \
+         paramsSchema: {{ type: 'object' }} }};\n\
+         export function evaluate(basket, context, params) {{ {body} }}\n"
+    );
+    let component = remise::javascript::build(&source).expect("the script builds");
+    runtime()
+        .load(&component, Limits::default())
+        .expect("the JavaScript component loads")
+}
+
+#[test]
+fn a_javascript_endless_loop_runs_out_of_fuel() {
+    let result = run(&javascript("for (;;) {}"), json!({}), &small_basket());
+    assert!(
+        matches!(result, Err(RunError::FuelExhausted { limit: 10_000_000 })),
+        "{result:?}"
+    );
+    still_serves();
+}
+
+#[test]
+fn a_javascript_memory_bomb_costs_only_its_own_run() {
+    // Strings doubling until the 16 MiB cap: QuickJS's allocator fails inside the cap, or
+    // the sandbox stops the growth; either way the run fails and nothing else does.
+    let plugin = javascript("let s = 'x'; for (;;) { s = s + s; } return [];");
+    let result = run(&plugin, json!({}), &small_basket());
+    assert!(
+        matches!(
+            &result,
+            Err(RunError::MemoryExceeded { .. }) | Err(RunError::Plugin { kind: "failed", .. })
+        ),
+        "{result:?}"
+    );
+    // Deep recursion runs off the 64 KiB stack (QuickJS checks no stack depth on WASI),
+    // which sits first in memory: the run traps out of bounds and overwrites nothing.
+    let deep = javascript("const f = (n) => f(n + 1) + 1; return [{ message: String(f(0)) }];");
+    let result = run(&deep, json!({}), &small_basket());
+    assert!(matches!(result, Err(RunError::Trap { .. })), "{result:?}");
+    still_serves();
+}

@@ -15,6 +15,7 @@ mod customer_data;
 mod customers;
 mod determinism;
 mod history;
+mod javascript;
 mod keys;
 mod lowering;
 mod openapi_answers;
