@@ -190,6 +190,51 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// `threshold-discount` in JavaScript (`sdk/js/examples/threshold-discount.js`, built as
+/// `remise plugin build` builds it) beside the Rust catalogue plugin, on the same basket
+/// and campaign (issue 21: at most 200 µs median).
+fn javascript(c: &mut Criterion) {
+    let runtime = Runtime::new().expect("runtime");
+    let request: Basket = serde_json::from_value(basket()).expect("basket");
+    let at = request
+        .at
+        .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset());
+    let source = include_str!("../../sdk/js/examples/threshold-discount.js");
+    let js = remise::javascript::build(source).expect("the JavaScript example builds");
+    let rust = remise::catalogue::plugin("threshold-discount").expect("catalogue plugin");
+    let params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] });
+    let mut group = c.benchmark_group("javascript");
+    let mut answers = Vec::new();
+    for (name, bytes) in [("rust", rust), ("js", js.as_slice())] {
+        let plugin = runtime
+            .load(bytes, Limits::default())
+            .expect("plugin loads");
+        let prepared = plugin
+            .check_params(&params.to_string())
+            .expect("runs")
+            .expect("params accepted");
+        let input = encode(&request, at).expect("encodes");
+        let evaluation = plugin.evaluate(&request.lines, &input, &[&prepared]);
+        let effects = evaluation.results[0].clone().expect("the run succeeds");
+        assert!(!effects.is_empty(), "{name}: the bench basket must apply");
+        println!(
+            "javascript/{name}: {} fuel, peak memory {} KiB, component {} KiB",
+            evaluation.report.fuel_used,
+            evaluation.report.peak_memory_bytes / 1024,
+            bytes.len() / 1024
+        );
+        answers.push(effects);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let input = encode(black_box(&request), at).expect("encodes");
+                plugin.evaluate(&request.lines, &input, &[&prepared])
+            })
+        });
+    }
+    assert_eq!(answers[0], answers[1], "the same answer both ways");
+    group.finish();
+}
+
 /// A purchase history of `categories` categories and `skus` SKUs, the basket's own among
 /// them, bought in 4 orders, the last on `last`: what a loyal customer's year looks like to
 /// `category-winback`.
@@ -372,6 +417,12 @@ fn report(_: &mut Criterion) {
     ) {
         println!("\nten threshold campaigns: one sandbox {one:.2} µs, ten sandboxes {ten:.2} µs ({:.1}×); lowering the basket {enc:.2} µs", ten / one);
     }
+    if let (Some(rust), Some(js)) = (
+        median_us("javascript", "rust"),
+        median_us("javascript", "js"),
+    ) {
+        println!("\nthreshold-discount: Rust {rust:.2} µs, JavaScript {js:.2} µs ({:.1}×; target: JavaScript at most 200 µs)", js / rust);
+    }
 }
 
 fn config() -> Criterion {
@@ -385,6 +436,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench, contract, report
+    targets = bench, contract, javascript, report
 }
 criterion_main!(benches);
