@@ -355,6 +355,8 @@ fn a_javascript_plugin_is_scaffolded_built_run_and_applied_with_remise_alone() {
             .body(bytes),
     );
     assert_eq!(status, 201, "{plugin}");
+    // The plugin page's language: the component says it was built from JavaScript.
+    assert_eq!(plugin["versions"][0]["language"], "JavaScript", "{plugin}");
     let (status, campaign) = call(
         &client,
         client.post(format!("{}/v1/campaigns", served.base)).json(
