@@ -6,7 +6,7 @@
 
 mod declarations;
 
-pub use declarations::typescript;
+pub use declarations::{pascal, typescript};
 
 use futures_util::FutureExt;
 use wasmtime::{Caller, Config, Engine, Extern, Instance, Linker, Module, Store, Val};

@@ -264,8 +264,8 @@ fn one_line(docs: &str) -> String {
     docs.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `line-target` → `LineTarget`.
-fn pascal(name: &str) -> String {
+/// `line-target` → `LineTarget` (also a Rust plugin's type name from its package name).
+pub fn pascal(name: &str) -> String {
     name.split('-')
         .map(|word| {
             let mut chars = word.chars();

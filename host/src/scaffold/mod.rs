@@ -192,16 +192,7 @@ fn check_name(name: &str) -> Result<(), ScaffoldError> {
 
 /// `shoe-week` → `ShoeWeek`: the scenario's type.
 fn type_name(name: &str) -> String {
-    name.split('-')
-        .filter(|word| !word.is_empty())
-        .map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
+    crate::javascript::pascal(name)
 }
 
 fn write(dir: &Path, relative: &str, text: &str) -> Result<(), ScaffoldError> {

@@ -230,20 +230,13 @@ impl Engine {
     /// no problem; the prepared params are the JSON text itself.
     pub fn check_params(&mut self, json: String) -> Result<Vec<u8>, Vec<ParamProblem>> {
         let ctx = self.ctx;
-        let mut text = json.into_bytes();
-        text.push(0);
+        let mut text = Vec::new();
         // SAFETY: as in `load`.
         unsafe {
-            let params = q::JS_ParseJSON(
-                ctx,
-                text.as_ptr().cast::<c_char>(),
-                (text.len() - 1) as _,
-                c"params".as_ptr(),
-            );
-            if q::JS_IsException(params) {
-                let (_, message) = take_exception(ctx);
-                return Err(vec![problem("", message)]);
-            }
+            let params = match parse_params(ctx, json.as_bytes(), &mut text) {
+                Ok(params) => params,
+                Err(message) => return Err(vec![problem("", message)]),
+            };
             if let Some(check) = self.check_params {
                 let mut argv = [params];
                 let answer = q::JS_Call(ctx, check, q::JS_UNDEFINED, 1, argv.as_mut_ptr());
@@ -263,8 +256,7 @@ impl Engine {
                 q::JS_FreeValue(ctx, params);
             }
         }
-        text.pop();
-        Ok(text)
+        Ok(json.into_bytes())
     }
 
     /// `evaluate`: `evaluate(basket, context, params)` once per campaign.
@@ -284,20 +276,13 @@ impl Engine {
             let mut answers = Vec::with_capacity(campaigns.len());
             let mut text = Vec::new();
             for campaign in campaigns {
-                text.clear();
-                text.extend_from_slice(&campaign.params);
-                text.push(0);
-                let params = q::JS_ParseJSON(
-                    ctx,
-                    text.as_ptr().cast::<c_char>(),
-                    (text.len() - 1) as _,
-                    c"params".as_ptr(),
-                );
-                if q::JS_IsException(params) {
-                    let (_, message) = take_exception(ctx);
-                    answers.push(Err(ScenarioError::InvalidParams(message)));
-                    continue;
-                }
+                let params = match parse_params(ctx, &campaign.params, &mut text) {
+                    Ok(params) => params,
+                    Err(message) => {
+                        answers.push(Err(ScenarioError::InvalidParams(message)));
+                        continue;
+                    }
+                };
                 let mut argv = [
                     q::JS_DupValue(ctx, basket_value),
                     q::JS_DupValue(ctx, context_value),
@@ -325,6 +310,28 @@ impl Engine {
             Ok(answers)
         }
     }
+}
+
+/// The campaign's params JSON parsed (`text` is scratch space: QuickJS wants a NUL past the
+/// end); the parser's message when it is not JSON.
+unsafe fn parse_params(
+    ctx: *mut q::JSContext,
+    json: &[u8],
+    text: &mut Vec<u8>,
+) -> Result<q::JSValue, String> {
+    text.clear();
+    text.extend_from_slice(json);
+    text.push(0);
+    let params = q::JS_ParseJSON(
+        ctx,
+        text.as_ptr().cast::<c_char>(),
+        json.len() as _,
+        c"params".as_ptr(),
+    );
+    if q::JS_IsException(params) {
+        return Err(take_exception(ctx).1);
+    }
+    Ok(params)
 }
 
 fn problem(pointer: &str, message: String) -> ParamProblem {
