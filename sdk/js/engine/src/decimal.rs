@@ -2,7 +2,7 @@
 //! mantissa and a scale up to 28) added, multiplied and compared in i128, so a sum over a
 //! basket costs a call per line rather than an interpreted method (a fifth of the fuel).
 
-use crate::js::{string, Failure};
+use crate::quick::{int, string, Failure};
 use crate::remise::scenario::types::Decimal;
 use rquickjs_sys as q;
 use std::cell::UnsafeCell;
@@ -102,13 +102,7 @@ pub unsafe fn make(ctx: *mut q::JSContext, mantissa: i128, scale: u32) -> Option
     };
     let flags = q::JS_PROP_C_W_E as i32;
     q::JS_DefinePropertyValue(ctx, object, class.mantissa, value, flags);
-    q::JS_DefinePropertyValue(
-        ctx,
-        object,
-        class.scale,
-        crate::values::int(scale as i32),
-        flags,
-    );
+    q::JS_DefinePropertyValue(ctx, object, class.scale, int(scale as i32), flags);
     Some(object)
 }
 
@@ -243,7 +237,7 @@ unsafe extern "C" fn operation(
         _ => {
             let order = a.cmp(&b);
             return match magic {
-                3 => crate::values::int(order as i32),
+                3 => int(order as i32),
                 4 => boolean(order.is_lt()),
                 5 => boolean(order.is_le()),
                 6 => boolean(order.is_gt()),

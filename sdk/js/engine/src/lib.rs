@@ -9,9 +9,11 @@
 
 mod decimal;
 mod js;
+mod quick;
 mod values;
 
-use js::{Engine, Failure};
+use js::Engine;
+use quick::Failure;
 use std::cell::UnsafeCell;
 
 wit_bindgen::generate!({ path: "../../wit/v1", world: "scenario" });

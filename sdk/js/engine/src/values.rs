@@ -2,7 +2,7 @@
 //! cheaper than JSON text), and the scenario's answers read back into the contract's types.
 
 use crate::decimal;
-use crate::js::{new_string, string, Failure};
+use crate::quick::{int, new_string, string, Failure};
 use crate::remise::scenario::types::{
     Basket, Context, Date, Decimal, Discount, DiscountValue, Effect, Gift, LineTarget,
     ParamProblem, PoolRange, Target,
@@ -73,10 +73,6 @@ impl<'a> Strings<'a> {
             q::JS_FreeValue(ctx, value);
         }
     }
-}
-
-pub fn int(value: i32) -> q::JSValue {
-    q::JS_MKVAL(q::JS_TAG_INT, value)
 }
 
 unsafe fn set(ctx: *mut q::JSContext, object: q::JSValue, atom: q::JSAtom, value: q::JSValue) {
