@@ -125,6 +125,32 @@ fn call(
     (status, answer.json().unwrap_or(Value::Null))
 }
 
+/// The project's fixture basket priced on `served`, where campaign `campaign` (15 % off the
+/// shoes from two pairs) must apply.
+fn fixture_basket_gets_the_shoes_discount(
+    client: &reqwest::blocking::Client,
+    served: &Served,
+    project: &Path,
+    campaign: &str,
+) {
+    let basket: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join("fixtures/basket.json")).expect("basket"),
+    )
+    .expect("basket JSON");
+    let (status, answer) = call(
+        client,
+        client
+            .post(format!("{}/v1/evaluate", served.base))
+            .json(&basket),
+    );
+    assert_eq!(status, 200, "{answer}");
+    // 2 × 89.90 = 179.80; 15 % of it is 26.97. The socks (12.00) are not shoes.
+    let applied = &answer["applied"];
+    assert_eq!(applied[0]["campaign"], campaign, "{answer}");
+    assert_eq!(applied[0]["discount"], "26.97", "{answer}");
+    assert_eq!(answer["total"], "164.83", "{answer}");
+}
+
 #[test]
 fn a_scaffolded_plugin_builds_alone_runs_and_applies_on_a_live_server() {
     // A folder outside the workspace, as an integrator's own repository would be.
@@ -221,22 +247,7 @@ fn a_scaffolded_plugin_builds_alone_runs_and_applies_on_a_live_server() {
         ),
     );
     assert_eq!(status, 201, "{campaign}");
-    let basket: Value = serde_json::from_str(
-        &std::fs::read_to_string(project.join("fixtures/basket.json")).expect("basket"),
-    )
-    .expect("basket JSON");
-    let (status, answer) = call(
-        &client,
-        client
-            .post(format!("{}/v1/evaluate", served.base))
-            .json(&basket),
-    );
-    assert_eq!(status, 200, "{answer}");
-    // 2 × 89.90 = 179.80; 15 % of it is 26.97. The socks (12.00) are not shoes.
-    let applied = &answer["applied"];
-    assert_eq!(applied[0]["campaign"], "shoe-week-trial", "{answer}");
-    assert_eq!(applied[0]["discount"], "26.97", "{answer}");
-    assert_eq!(answer["total"], "164.83", "{answer}");
+    fixture_basket_gets_the_shoes_discount(&client, &served, &project, "shoe-week-trial");
 }
 
 #[test]
@@ -395,22 +406,7 @@ fn a_javascript_plugin_is_scaffolded_built_run_and_applied_with_remise_alone() {
         "{refused}"
     );
 
-    let basket: Value = serde_json::from_str(
-        &std::fs::read_to_string(project.join("fixtures/basket.json")).expect("basket"),
-    )
-    .expect("basket JSON");
-    let (status, answer) = call(
-        &client,
-        client
-            .post(format!("{}/v1/evaluate", served.base))
-            .json(&basket),
-    );
-    assert_eq!(status, 200, "{answer}");
-    // 2 × 89.90 = 179.80; 15 % of it is 26.97.
-    let applied = &answer["applied"];
-    assert_eq!(applied[0]["campaign"], "shoe-week-js-trial", "{answer}");
-    assert_eq!(applied[0]["discount"], "26.97", "{answer}");
-    assert_eq!(answer["total"], "164.83", "{answer}");
+    fixture_basket_gets_the_shoes_discount(&client, &served, &project, "shoe-week-js-trial");
 }
 
 #[test]

@@ -352,23 +352,12 @@ fn new_plugin(args: NewArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    if args.lang == Lang::Js {
-        println!(
-            "Wrote the plugin {} in {} ({} files).\n\nNext, in that folder:\n  \
-             remise plugin build scenario.js -o {}\n  \
-             remise plugin run --wasm {} --params fixtures/params.json --basket fixtures/basket.json\n\n\
-             Its README.md says how to upload it to a server.",
-            args.name,
-            written.dir.display(),
-            written.files.len(),
-            written.component,
-            written.component,
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
+    let build = match args.lang {
+        Lang::Rust => "cargo test\n  cargo build --release --target wasm32-wasip2".to_string(),
+        Lang::Js => format!("remise plugin build scenario.js -o {}", written.component),
+    };
     println!(
-        "Wrote the plugin {} in {} ({} files).\n\nNext, in that folder:\n  \
-         cargo test\n  cargo build --release --target wasm32-wasip2\n  \
+        "Wrote the plugin {} in {} ({} files).\n\nNext, in that folder:\n  {build}\n  \
          remise plugin run --wasm {} --params fixtures/params.json --basket fixtures/basket.json\n\n\
          Its README.md says how to upload it to a server.",
         args.name,
