@@ -22,6 +22,14 @@ const SOURCE: &str = "remise_js_source";
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 /// Fuel for loading a scenario: a large script compiles in well under this.
 const LOAD_FUEL: u64 = 2_000_000_000;
+/// Linear memory for loading a scenario: a plugin's own cap (`MAX_MEMORY_BYTES`).
+const LOAD_MEMORY: usize = crate::model::plugin_limits::MAX_MEMORY_BYTES as usize;
+
+/// The store's state while the scenario loads: what it logged, and its memory cap.
+struct Loading {
+    log: Vec<String>,
+    limits: wasmtime::StoreLimits,
+}
 
 /// Why a scenario could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -58,14 +66,24 @@ pub fn build(source: &str) -> Result<Vec<u8>, BuildError> {
     config.consume_fuel(true);
     let engine = Engine::new(&config).map_err(internal)?;
     let module = Module::new(&engine, &instrumented).map_err(internal)?;
-    let mut linker: Linker<Vec<String>> = Linker::new(&engine);
+    let mut linker: Linker<Loading> = Linker::new(&engine);
     linker
         .func_wrap("remise:scenario/host@1.0.0", "log", keep_log)
         .map_err(internal)?;
     linker
         .define_unknown_imports_as_traps(&module)
         .map_err(internal)?;
-    let mut store = Store::new(&engine, Vec::new());
+    let limits = wasmtime::StoreLimitsBuilder::new()
+        .memory_size(LOAD_MEMORY)
+        .build();
+    let mut store = Store::new(
+        &engine,
+        Loading {
+            log: Vec::new(),
+            limits,
+        },
+    );
+    store.limiter(|loading| &mut loading.limits);
     store.set_fuel(LOAD_FUEL).map_err(internal)?;
     let instance = linker.instantiate(&mut store, &module).map_err(internal)?;
     if let Some(initialize) = instance.get_func(&mut store, "_initialize") {
@@ -88,7 +106,7 @@ pub fn build(source: &str) -> Result<Vec<u8>, BuildError> {
         .get_typed_func::<(), ()>(&mut store, INIT)
         .and_then(|f| f.call(&mut store, ()));
     if let Err(trap) = loaded {
-        let said = store.data().join("\n");
+        let said = store.data().log.join("\n");
         return Err(if said.is_empty() {
             BuildError::Scenario(format!("the scenario did not load: {trap}"))
         } else {
@@ -119,20 +137,20 @@ pub fn build(source: &str) -> Result<Vec<u8>, BuildError> {
 }
 
 /// `log(level, message)` while the scenario loads: what it says explains a failure.
-fn keep_log(mut caller: Caller<'_, Vec<String>>, _level: i32, at: i32, len: i32) {
+fn keep_log(mut caller: Caller<'_, Loading>, _level: i32, at: i32, len: i32) {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
         return;
     };
     let mut bytes = vec![0; (len as u32 as usize).min(64 << 10)];
     if memory.read(&caller, at as u32 as usize, &mut bytes).is_ok() {
         let line = String::from_utf8_lossy(&bytes).into_owned();
-        caller.data_mut().push(line);
+        caller.data_mut().log.push(line);
     }
 }
 
 /// What wizer reads of the instance after the scenario loaded.
 struct Snapshotted<'a> {
-    store: &'a mut Store<Vec<String>>,
+    store: &'a mut Store<Loading>,
     instance: Instance,
 }
 

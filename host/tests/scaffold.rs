@@ -419,6 +419,8 @@ fn a_javascript_scenario_that_does_not_load_is_refused_with_its_error() {
             "must export a function `evaluate",
         ),
         ("throw new Error('not today');", "not today"),
+        // Loading runs under a plugin's largest memory cap: a bomb ends there.
+        ("let s = 'x'; for (;;) s = s + s;", "out of memory"),
     ];
     for (i, (source, expected)) in cases.iter().enumerate() {
         let script = outside.path().join(format!("broken-{i}.js"));
