@@ -23,6 +23,17 @@ pub fn guest(name: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
 }
 
+/// The component of a JavaScript scenario named `name` whose `evaluate` is `body` (any
+/// params, no `checkParams`), built as `remise plugin build` builds one.
+pub fn javascript_probe(name: &str, body: &str) -> Vec<u8> {
+    let source = format!(
+        "export const metadata = {{ name: '{name}', version: '1.0.0', description: 'a probe', \
+         paramsSchema: {{ type: 'object' }} }};\n\
+         export function evaluate(basket, context, params) {{ {body} }}\n"
+    );
+    remise::javascript::build(&source).unwrap_or_else(|e| panic!("the probe builds: {e}"))
+}
+
 /// The component bytes of catalogue plugin `name`.
 pub fn catalogue(name: &str) -> &'static [u8] {
     remise::catalogue::plugin(name).unwrap_or_else(|| panic!("no catalogue plugin named {name}"))

@@ -509,12 +509,7 @@ fn new_limits_apply_to_the_next_run() {
 
 /// A JavaScript scenario whose `evaluate` is `body`, built as `remise plugin build` does.
 fn javascript(body: &str) -> Plugin {
-    let source = format!(
-        "export const metadata = {{ name: 'hostile-js', version: '1.0.0', description: 'x', \
-         paramsSchema: {{ type: 'object' }} }};\n\
-         export function evaluate(basket, context, params) {{ {body} }}\n"
-    );
-    let component = remise::javascript::build(&source).expect("the script builds");
+    let component = remise_tests::javascript_probe("hostile-js", body);
     runtime()
         .load(&component, Limits::default())
         .expect("the JavaScript component loads")

@@ -27,12 +27,7 @@ fn threshold_js() -> &'static Plugin {
 
 /// A plugin of its own for a few lines of JavaScript.
 fn scenario(evaluate_body: &str) -> Plugin {
-    let source = format!(
-        "export const metadata = {{ name: 'probe', version: '1.0.0', description: 'probe', \
-         paramsSchema: {{ type: 'object' }} }};\n\
-         export function evaluate(basket, context, params) {{ {evaluate_body} }}\n"
-    );
-    let component = remise::javascript::build(&source).expect("the probe builds");
+    let component = remise_tests::javascript_probe("probe", evaluate_body);
     runtime()
         .load(&component, Limits::default())
         .expect("the probe loads")
