@@ -11,6 +11,12 @@
 //! the answer does not depend on the order of the lines).
 //! Campaigns are applied in the order given (the conflict resolver's order): when a clamp
 //! bites, the later campaign gets what room is left.
+//!
+//! Every step counts in whole minor units of the currency (cents for EUR) held in an `i128`,
+//! which is exact and several times cheaper than decimal arithmetic; amounts come back as
+//! decimals with the currency's number of decimals. A basket `Basket::validate` accepts
+//! (subtotal below 10^15, at most 4 decimals in a minor unit) keeps every product of two
+//! amounts below 10^38, within an `i128`.
 
 /// ISO 4217 codes and their minor units: a fact about values, kept on the ground floor
 /// ([`crate::currency`]) so a campaign can check its budget's currency.
@@ -18,7 +24,7 @@ pub use crate::currency;
 
 use crate::effect::{DiscountValue, Effect, Target};
 use crate::Line;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 /// What a basket costs once the applied campaigns' effects are priced.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,8 +62,83 @@ pub struct CampaignAmounts {
     pub effects: Vec<Decimal>,
 }
 
-fn round(amount: Decimal, decimals: u32) -> Decimal {
-    amount.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero)
+/// An amount in minor units of the basket's currency.
+type Minor = i128;
+
+/// How a value with more decimals than the currency's comes to a whole minor unit.
+#[derive(Clone, Copy)]
+enum Rounding {
+    /// Half a minor unit or more goes up in magnitude (docs/money.md).
+    HalfAwayFromZero,
+    /// What is beyond the minor unit is dropped.
+    TowardZero,
+}
+
+/// `10^n`; beyond `i128`, its largest value.
+fn pow10(n: u32) -> Minor {
+    10i128.checked_pow(n).unwrap_or(Minor::MAX)
+}
+
+/// `numerator / denominator` (a positive denominator), rounded as `rounding` says.
+fn divide(numerator: Minor, denominator: Minor, rounding: Rounding) -> Minor {
+    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+    match rounding {
+        Rounding::TowardZero => quotient,
+        Rounding::HalfAwayFromZero => {
+            let (remainder, denominator) = (remainder.unsigned_abs(), denominator.unsigned_abs());
+            if remainder >= denominator - remainder {
+                quotient + numerator.signum()
+            } else {
+                quotient
+            }
+        }
+    }
+}
+
+/// `mantissa × 10^-scale` in minor units of a currency with `decimals` decimals.
+fn in_minor(mantissa: Minor, scale: u32, decimals: u32, rounding: Rounding) -> Minor {
+    if scale <= decimals {
+        mantissa.saturating_mul(pow10(decimals - scale))
+    } else {
+        divide(mantissa, pow10(scale - decimals), rounding)
+    }
+}
+
+/// `amount` rounded half away from zero to the minor unit.
+fn to_minor(amount: Decimal, decimals: u32) -> Minor {
+    in_minor(
+        amount.mantissa(),
+        amount.scale(),
+        decimals,
+        Rounding::HalfAwayFromZero,
+    )
+}
+
+/// `unit_price × units` rounded half away from zero to the minor unit.
+fn units_in_minor(unit_price: Decimal, units: u32, decimals: u32) -> Minor {
+    let mantissa = unit_price.mantissa().saturating_mul(Minor::from(units));
+    in_minor(
+        mantissa,
+        unit_price.scale(),
+        decimals,
+        Rounding::HalfAwayFromZero,
+    )
+}
+
+/// `minor` as a decimal with the currency's decimals; beyond a decimal's range, its bound.
+fn to_decimal(minor: Minor, decimals: u32) -> Decimal {
+    Decimal::try_from_i128_with_scale(minor, decimals).unwrap_or(if minor < 0 {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
+}
+
+/// The sum of `amounts`, saturating.
+fn sum<'a>(amounts: impl IntoIterator<Item = &'a Minor>) -> Minor {
+    amounts
+        .into_iter()
+        .fold(0, |sum, amount| sum.saturating_add(*amount))
 }
 
 /// Prices `lines` with the effects of each applied campaign, in the currency whose minor
@@ -67,30 +148,34 @@ pub fn price(lines: &[Line], campaigns: &[&[Effect]], decimals: u32) -> Priced {
 }
 
 /// [`price`], where the campaign at index `c` grants at most `caps[c]` in all (what is
-/// left of its budget, when it may grant part of its discount); a campaign without a cap
-/// (or beyond `caps`) is unbounded. Its effects take from the cap in their order.
+/// left of its budget, when it may grant part of its discount), counted in whole minor
+/// units (rounded down); a campaign without a cap (or beyond `caps`) is unbounded. Its
+/// effects take from the cap in their order.
 pub fn price_capped(
     lines: &[Line],
     campaigns: &[&[Effect]],
     caps: &[Option<Decimal>],
     decimals: u32,
 ) -> Priced {
-    let mut caps: Vec<Option<Decimal>> = (0..campaigns.len())
+    let mut caps: Vec<Option<Minor>> = (0..campaigns.len())
         .map(|c| {
-            caps.get(c)
-                .copied()
-                .flatten()
-                .map(|cap| cap.max(Decimal::ZERO))
+            let cap = caps.get(c).copied().flatten()?.max(Decimal::ZERO);
+            Some(in_minor(
+                cap.mantissa(),
+                cap.scale(),
+                decimals,
+                Rounding::TowardZero,
+            ))
         })
         .collect();
-    let subtotals: Vec<Decimal> = lines
+    let subtotals: Vec<Minor> = lines
         .iter()
-        .map(|line| round(line.unit_price * Decimal::from(line.quantity), decimals))
+        .map(|line| units_in_minor(line.unit_price, line.quantity, decimals))
         .collect();
-    let mut line_discounts = vec![Decimal::ZERO; lines.len()];
-    let mut amounts: Vec<Vec<Decimal>> = campaigns
+    let mut line_discounts: Vec<Minor> = vec![0; lines.len()];
+    let mut amounts: Vec<Vec<Minor>> = campaigns
         .iter()
-        .map(|effects| vec![Decimal::ZERO; effects.len()])
+        .map(|effects| vec![0; effects.len()])
         .collect();
 
     // Line-targeted effects, each on its lines' own subtotals.
@@ -103,27 +188,24 @@ pub fn price_capped(
             else {
                 continue;
             };
-            let bases: Vec<Decimal> = targets
+            let bases: Vec<Minor> = targets
                 .iter()
                 .map(|t| match t.units {
                     Some(units) => {
-                        round(lines[t.index].unit_price * Decimal::from(units), decimals)
-                            .min(subtotals[t.index])
+                        let units = units_in_minor(lines[t.index].unit_price, units, decimals);
+                        units.min(subtotals[t.index])
                     }
                     None => subtotals[t.index],
                 })
                 .collect();
-            let amount = take(
-                &mut caps[c],
-                value_amount(*value, bases.iter().sum(), decimals),
-            );
-            let rooms: Vec<Decimal> = targets
+            let amount = take(&mut caps[c], value_amount(*value, sum(&bases), decimals));
+            let rooms: Vec<Minor> = targets
                 .iter()
                 .zip(&bases)
                 .map(|(t, base)| (subtotals[t.index] - line_discounts[t.index]).min(*base))
                 .collect();
             let ids: Vec<&str> = targets.iter().map(|t| lines[t.index].id.as_str()).collect();
-            let shares = allocate(amount, &bases, &rooms, &ids, decimals);
+            let shares = allocate(amount, &bases, &rooms, &ids);
             for (t, share) in targets.iter().zip(shares) {
                 line_discounts[t.index] += share;
                 amounts[c][e] += share;
@@ -132,12 +214,12 @@ pub fn price_capped(
     }
 
     // Order-targeted effects, each on the same base.
-    let after_lines: Vec<Decimal> = subtotals
+    let after_lines: Vec<Minor> = subtotals
         .iter()
         .zip(&line_discounts)
         .map(|(s, d)| s - d)
         .collect();
-    let order_base: Decimal = after_lines.iter().sum();
+    let order_base = sum(&after_lines);
     let mut order_room = order_base;
     for (c, effects) in campaigns.iter().enumerate() {
         for (e, effect) in effects.iter().enumerate() {
@@ -157,36 +239,37 @@ pub fn price_capped(
     }
     let order_discount = order_base - order_room;
     let ids: Vec<&str> = lines.iter().map(|line| line.id.as_str()).collect();
-    let order_shares = allocate(order_discount, &after_lines, &after_lines, &ids, decimals);
+    let order_shares = allocate(order_discount, &after_lines, &after_lines, &ids);
 
+    let money = |minor: Minor| to_decimal(minor, decimals);
     let lines: Vec<LinePrice> = subtotals
         .iter()
         .zip(line_discounts.iter().zip(&order_shares))
         .map(|(subtotal, (line, order))| LinePrice {
-            subtotal: *subtotal,
-            discount: line + order,
-            total: subtotal - line - order,
+            subtotal: money(*subtotal),
+            discount: money(line + order),
+            total: money(subtotal - line - order),
         })
         .collect();
-    let subtotal: Decimal = subtotals.iter().sum();
-    let discount_total: Decimal = lines.iter().map(|l| l.discount).sum();
+    let subtotal = sum(&subtotals);
+    let discount_total = sum(&line_discounts).saturating_add(sum(&order_shares));
     Priced {
-        subtotal,
-        discount_total,
-        total: subtotal - discount_total,
+        subtotal: money(subtotal),
+        discount_total: money(discount_total),
+        total: money(subtotal - discount_total),
         lines,
         campaigns: amounts
             .into_iter()
             .map(|effects| CampaignAmounts {
-                discount: effects.iter().sum(),
-                effects,
+                discount: money(sum(&effects)),
+                effects: effects.into_iter().map(money).collect(),
             })
             .collect(),
     }
 }
 
 /// `amount`, or what is left of `cap` when that is less; what it gives is taken from `cap`.
-fn take(cap: &mut Option<Decimal>, amount: Decimal) -> Decimal {
+fn take(cap: &mut Option<Minor>, amount: Minor) -> Minor {
     match cap {
         Some(left) => {
             let amount = amount.min(*left);
@@ -198,16 +281,23 @@ fn take(cap: &mut Option<Decimal>, amount: Decimal) -> Decimal {
 }
 
 /// The amount of a discount value on `base`, rounded, between 0 and `base`.
-fn value_amount(value: DiscountValue, base: Decimal, decimals: u32) -> Decimal {
+fn value_amount(value: DiscountValue, base: Minor, decimals: u32) -> Minor {
     let amount = match value {
-        DiscountValue::Percent(percent) => base
-            .checked_mul(percent)
-            .map(|product| product / Decimal::ONE_HUNDRED)
-            .unwrap_or_else(|| base * (percent / Decimal::ONE_HUNDRED)),
-        DiscountValue::Amount(amount) => amount,
-        DiscountValue::FixedPrice(price) => base - round(price, decimals),
+        // Exact: `base × percent` has at most 28 decimals beyond the minor unit.
+        DiscountValue::Percent(percent) => match base.checked_mul(percent.mantissa()) {
+            Some(product) => divide(
+                product,
+                pow10(percent.scale() + 2),
+                Rounding::HalfAwayFromZero,
+            ),
+            // Far beyond any basket's subtotal: a decimal's 28 digits.
+            None => (to_decimal(base, decimals).checked_mul(percent / Decimal::ONE_HUNDRED))
+                .map_or(Minor::MAX, |amount| to_minor(amount, decimals)),
+        },
+        DiscountValue::Amount(amount) => to_minor(amount, decimals),
+        DiscountValue::FixedPrice(price) => base.saturating_sub(to_minor(price, decimals)),
     };
-    round(amount, decimals).clamp(Decimal::ZERO, base.max(Decimal::ZERO))
+    amount.clamp(0, base.max(0))
 }
 
 /// Splits `amount` over parts in proportion to `weights`, none above its `cap`.
@@ -217,33 +307,27 @@ fn value_amount(value: DiscountValue, base: Decimal, decimals: u32) -> Decimal {
 /// result does not depend on the order of the lines), and only what does not fit under
 /// its cap spills to the next largest. The shares add up to `amount` exactly when the caps
 /// allow it.
-pub fn allocate(
-    amount: Decimal,
-    weights: &[Decimal],
-    caps: &[Decimal],
-    ids: &[&str],
-    decimals: u32,
-) -> Vec<Decimal> {
-    let total: Decimal = weights.iter().sum();
-    if amount <= Decimal::ZERO || total <= Decimal::ZERO {
-        return vec![Decimal::ZERO; weights.len()];
+fn allocate(amount: Minor, weights: &[Minor], caps: &[Minor], ids: &[&str]) -> Vec<Minor> {
+    let total = sum(weights);
+    if amount <= 0 || total <= 0 {
+        return vec![0; weights.len()];
     }
-    let mut shares: Vec<Decimal> = weights
+    let mut shares: Vec<Minor> = weights
         .iter()
         .zip(caps)
         .map(|(weight, cap)| {
-            // The exact share; beyond the range of a decimal (never for a basket within
-            // `model::basket::MAX_SUBTOTAL`), the weight's fraction of the amount.
-            amount
+            // The exact share, rounded toward zero; a product beyond `i128` (never for a
+            // basket `Basket::validate` accepts) gives the whole amount, which the caps bound.
+            let share = amount
                 .checked_mul(*weight)
-                .and_then(|product| product.checked_div(total))
-                .unwrap_or_else(|| amount * (*weight / total))
-                .round_dp_with_strategy(decimals, RoundingStrategy::ToZero)
-                .min(*cap)
-                .max(Decimal::ZERO)
+                .map_or(amount, |product| product / total);
+            share.min(*cap).max(0)
         })
         .collect();
-    let mut remainder = amount - shares.iter().sum::<Decimal>();
+    let mut remainder = amount.saturating_sub(sum(&shares));
+    if remainder <= 0 {
+        return shares;
+    }
     let mut order: Vec<usize> = (0..weights.len()).collect();
     order.sort_by(|&a, &b| {
         weights[b]
@@ -252,10 +336,10 @@ pub fn allocate(
             .then(a.cmp(&b))
     });
     for i in order {
-        if remainder <= Decimal::ZERO {
+        if remainder <= 0 {
             break;
         }
-        let room = (caps[i] - shares[i]).max(Decimal::ZERO);
+        let room = (caps[i] - shares[i]).max(0);
         let given = remainder.min(room);
         shares[i] += given;
         remainder -= given;
@@ -263,5 +347,7 @@ pub fn allocate(
     shares
 }
 
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod tests;

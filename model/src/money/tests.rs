@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::effect::LineTarget;
+use proptest::prelude::*;
 use std::str::FromStr;
 
 fn dec(s: &str) -> Decimal {
@@ -203,24 +204,47 @@ fn an_amount_above_its_target_is_clamped() {
 
 #[test]
 fn allocation_spills_past_a_full_line() {
-    let cent = dec("0.01");
-    let shares = allocate(
-        dec("0.02"),
-        &[cent, cent, cent],
-        &[cent, cent, cent],
-        &["a", "b", "c"],
-        2,
-    );
-    assert_eq!(shares, [cent, cent, Decimal::ZERO]);
+    // In cents: two to share over three lines of one cent each.
+    let shares = allocate(2, &[1, 1, 1], &[1, 1, 1], &["a", "b", "c"]);
+    assert_eq!(shares, [1, 1, 0]);
     // On a tie the remainder goes by line id, not by position.
-    let shares = allocate(
-        dec("0.02"),
-        &[cent, cent, cent],
-        &[cent, cent, cent],
-        &["c", "b", "a"],
-        2,
-    );
-    assert_eq!(shares, [Decimal::ZERO, cent, cent]);
+    let shares = allocate(2, &[1, 1, 1], &[1, 1, 1], &["c", "b", "a"]);
+    assert_eq!(shares, [0, 1, 1]);
+}
+
+#[test]
+fn amounts_come_back_with_the_currency_s_decimals() {
+    let lines = [line("a", 3, "3.3"), line("b", 1, "0.005")];
+    let third = [on_order(DiscountValue::Percent(dec("33.3333")))];
+    let priced = price(&lines, &[&third], 2);
+    assert_eq!(priced.subtotal.to_string(), "9.91");
+    assert_eq!(priced.discount_total.to_string(), "3.30");
+    assert_eq!(priced.lines[1].total.to_string(), "0.01");
+    assert_eq!(priced.campaigns[0].effects[0].to_string(), "3.30");
+    assert_eq!(price(&lines, &[], 0).total.to_string(), "10");
+}
+
+#[test]
+fn a_cap_counts_in_whole_minor_units() {
+    let lines = [line("a", 1, "10.00")];
+    let all = [on_order(DiscountValue::Percent(dec("100")))];
+    let priced = price_capped(&lines, &[&all], &[Some(dec("2.009"))], 2);
+    assert_eq!(priced.discount_total, dec("2.00"));
+}
+
+#[test]
+fn values_far_beyond_any_basket_neither_panic_nor_go_negative() {
+    let lines = [line("a", 1_000_000, "999999999999999999.999999999")];
+    let huge = [
+        on_order(DiscountValue::Percent(Decimal::MAX)),
+        on_lines(&[(0, Some(7))], DiscountValue::Amount(Decimal::MAX)),
+        on_order(DiscountValue::FixedPrice(Decimal::MIN)),
+    ];
+    for decimals in [0, 2, 4, 28, 40] {
+        let priced = price_capped(&lines, &[&huge], &[Some(Decimal::MAX)], decimals);
+        assert!(priced.total >= Decimal::ZERO, "{priced:?}");
+        assert!(priced.discount_total >= Decimal::ZERO, "{priced:?}");
+    }
 }
 
 #[test]
@@ -262,4 +286,75 @@ fn a_capped_campaign_grants_what_is_left_and_lines_still_add_up() {
     ];
     let shared = price_capped(&lines, &[&two], &[Some(dec("10.00"))], 2);
     assert_eq!(shared.campaigns[0].effects, [dec("8.00"), dec("2.00")]);
+}
+
+/// Decimals with at most `max_scale` decimals, from 0 to `max` whole units.
+fn decimal(max: i64, max_scale: u32) -> impl Strategy<Value = Decimal> {
+    (0..=max_scale).prop_flat_map(move |scale| {
+        (0..=max * 10i64.pow(scale)).prop_map(move |mantissa| Decimal::new(mantissa, scale))
+    })
+}
+
+fn discount_value() -> impl Strategy<Value = DiscountValue> {
+    prop_oneof![
+        decimal(100, 3).prop_map(DiscountValue::Percent),
+        decimal(400, 3).prop_map(DiscountValue::Amount),
+        decimal(400, 3).prop_map(DiscountValue::FixedPrice),
+    ]
+}
+
+/// An effect of a plugin's answer on a basket of `lines` lines, as the host checks it:
+/// each line at most once.
+fn effect(lines: usize) -> impl Strategy<Value = Effect> {
+    let targets = proptest::sample::subsequence((0..lines).collect::<Vec<_>>(), 1..=lines)
+        .prop_flat_map(|indexes| {
+            let units = proptest::collection::vec(proptest::option::of(1u32..4), indexes.len());
+            (Just(indexes), units)
+        })
+        .prop_map(|(indexes, units)| {
+            let targets: Vec<(usize, Option<u32>)> = indexes.into_iter().zip(units).collect();
+            targets
+        });
+    prop_oneof![
+        discount_value().prop_map(on_order),
+        (targets, discount_value()).prop_map(|(targets, value)| on_lines(&targets, value)),
+    ]
+}
+
+/// A basket of 1 to 20 lines (unit prices with up to 9 decimals, as `Basket::validate`
+/// allows), up to 4 campaigns of up to 3 effects, caps in whole minor units, and a minor unit
+/// of 0, 2, 3 or 4 decimals.
+#[allow(clippy::type_complexity)]
+fn priced_basket() -> impl Strategy<Value = (Vec<Line>, Vec<Vec<Effect>>, Vec<Option<Decimal>>, u32)>
+{
+    let lines = proptest::collection::vec((1u32..6, decimal(300, 9), 0u8..4), 1..=20);
+    (lines, prop_oneof![Just(0u32), Just(2), Just(3), Just(4)]).prop_flat_map(
+        |(lines, decimals)| {
+            let count = lines.len();
+            let lines: Vec<Line> = (lines.into_iter().enumerate())
+                .map(|(i, (quantity, price, id))| {
+                    line(&format!("{id}-{i}"), quantity, &price.to_string())
+                })
+                .collect();
+            let campaigns =
+                proptest::collection::vec(proptest::collection::vec(effect(count), 1..=3), 0..=4);
+            let caps =
+                proptest::collection::vec(proptest::option::of(decimal(500, decimals)), 0..=4);
+            (Just(lines), campaigns, caps, Just(decimals))
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Minor units in `i128` price every basket exactly as decimal arithmetic does (the
+    /// implementation before them, kept in `reference.rs`), to the cent.
+    #[test]
+    fn minor_units_price_as_decimals_do((lines, campaigns, caps, decimals) in priced_basket()) {
+        let campaigns: Vec<&[Effect]> = campaigns.iter().map(Vec::as_slice).collect();
+        let priced = price_capped(&lines, &campaigns, &caps, decimals);
+        let expected = super::reference::price_capped(&lines, &campaigns, &caps, decimals);
+        prop_assert_eq!(priced, expected);
+    }
 }
