@@ -292,7 +292,14 @@ fn value_amount(value: DiscountValue, base: Minor, decimals: u32) -> Minor {
             ),
             // Far beyond any basket's subtotal: a decimal's 28 digits.
             None => (to_decimal(base, decimals).checked_mul(percent / Decimal::ONE_HUNDRED))
-                .map_or(Minor::MAX, |amount| to_minor(amount, decimals)),
+                .map_or(
+                    if (base < 0) == percent.is_sign_negative() {
+                        Minor::MAX
+                    } else {
+                        Minor::MIN
+                    },
+                    |amount| to_minor(amount, decimals),
+                ),
         },
         DiscountValue::Amount(amount) => to_minor(amount, decimals),
         DiscountValue::FixedPrice(price) => base.saturating_sub(to_minor(price, decimals)),

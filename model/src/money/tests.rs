@@ -239,12 +239,19 @@ fn values_far_beyond_any_basket_neither_panic_nor_go_negative() {
         on_order(DiscountValue::Percent(Decimal::MAX)),
         on_lines(&[(0, Some(7))], DiscountValue::Amount(Decimal::MAX)),
         on_order(DiscountValue::FixedPrice(Decimal::MIN)),
+        on_order(DiscountValue::Percent(Decimal::MIN)),
     ];
     for decimals in [0, 2, 4, 28, 40] {
         let priced = price_capped(&lines, &[&huge], &[Some(Decimal::MAX)], decimals);
         assert!(priced.total >= Decimal::ZERO, "{priced:?}");
         assert!(priced.discount_total >= Decimal::ZERO, "{priced:?}");
     }
+    // A percentage whose product with the base is beyond `i128`: all, or nothing.
+    let all = [on_order(DiscountValue::Percent(Decimal::MAX))];
+    let priced = price(&lines, &[&all], 2);
+    assert_eq!(priced.discount_total, priced.subtotal);
+    let none = [on_order(DiscountValue::Percent(Decimal::MIN))];
+    assert_eq!(price(&lines, &[&none], 2).discount_total, Decimal::ZERO);
 }
 
 #[test]
