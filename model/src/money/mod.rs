@@ -106,12 +106,7 @@ fn in_minor(mantissa: Minor, scale: u32, decimals: u32, rounding: Rounding) -> M
 
 /// `amount` rounded half away from zero to the minor unit.
 fn to_minor(amount: Decimal, decimals: u32) -> Minor {
-    in_minor(
-        amount.mantissa(),
-        amount.scale(),
-        decimals,
-        Rounding::HalfAwayFromZero,
-    )
+    units_in_minor(amount, 1, decimals)
 }
 
 /// `unit_price × units` rounded half away from zero to the minor unit.
