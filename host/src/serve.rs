@@ -369,7 +369,14 @@ pub async fn run_with(
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    // An answer goes out as soon as it is written, not held back to
+                    // gather more (Nagle's algorithm): an HTTP server answers and waits.
+                    if let Err(error) = stream.set_nodelay(true) {
+                        tracing::debug!(%error, "TCP_NODELAY could not be set");
+                    }
+                    stream
+                }
                 Err(error) => {
                     // Out of file descriptors, say: wait a little rather than spin.
                     tracing::warn!(%error, "accepting a connection failed");
