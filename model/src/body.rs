@@ -52,6 +52,14 @@ fn parse_as<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
             crate::basket::NO_NUL,
         )));
     }
+    // Most bodies are right: read them without tracking the path, and read a wrong one
+    // again with it, for the pointer (the same bytes meet the same error).
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    if let Ok(value) = T::deserialize(&mut deserializer) {
+        if deserializer.end().is_ok() {
+            return Ok(value);
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| shape_error(error.path(), error.inner()))?;
