@@ -134,15 +134,16 @@ impl Basket {
         }
         let mut ids = HashSet::new();
         for (i, line) in self.lines.iter().enumerate() {
+            // Pointers are spelt out only for a problem: a right basket formats none.
             let at = |field: &str| format!("/lines/{i}/{field}");
-            text(&mut problems, &at("id"), &line.id, false);
+            text_at(&mut problems, || at("id"), &line.id, false);
             if !ids.insert(line.id.as_str()) {
                 problems.push(FieldProblem::new(
                     at("id"),
                     format!("line id {:?} appears twice", line.id),
                 ));
             }
-            text(&mut problems, &at("sku"), &line.sku, false);
+            text_at(&mut problems, || at("sku"), &line.sku, false);
             if line.quantity == 0 || line.quantity > MAX_QUANTITY {
                 problems.push(FieldProblem::new(
                     at("quantity"),
@@ -163,17 +164,19 @@ impl Basket {
                 problems.push(FieldProblem::new(at("unit_price"), PRICE_DIGITS));
             }
             for (j, category) in line.categories.iter().enumerate() {
-                text(
+                text_at(
                     &mut problems,
-                    &format!("/lines/{i}/categories/{j}"),
+                    || format!("/lines/{i}/categories/{j}"),
                     category,
                     false,
                 );
             }
             if let Some(brand) = &line.brand {
-                text(&mut problems, &at("brand"), brand, true);
+                text_at(&mut problems, || at("brand"), brand, true);
             }
-            attributes(&mut problems, &at("attributes"), &line.attributes);
+            if !line.attributes.is_empty() {
+                attributes(&mut problems, &at("attributes"), &line.attributes);
+            }
         }
         if problems.is_empty() && self.subtotal_within_range().is_none() {
             problems.push(FieldProblem::new(
@@ -189,9 +192,9 @@ impl Basket {
                 text(&mut problems, "/customer/loyalty_tier", tier, true);
             }
             for (j, segment) in customer.segments.iter().enumerate() {
-                text(
+                text_at(
                     &mut problems,
-                    &format!("/customer/segments/{j}"),
+                    || format!("/customer/segments/{j}"),
                     segment,
                     false,
                 );
@@ -205,7 +208,7 @@ impl Basket {
             ));
         }
         for (j, code) in self.coupons.iter().enumerate() {
-            text(&mut problems, &format!("/coupons/{j}"), code, false);
+            text_at(&mut problems, || format!("/coupons/{j}"), code, false);
         }
         if problems.is_empty() {
             Ok(())
@@ -261,16 +264,26 @@ pub(crate) fn text(
     value: &str,
     may_be_empty: bool,
 ) {
-    if value.is_empty() && !may_be_empty {
-        problems.push(FieldProblem::new(pointer, "must not be empty"));
+    text_at(problems, || pointer.to_string(), value, may_be_empty);
+}
+
+/// [`text`], with the pointer spelt out by `pointer` only when the field is wrong.
+pub(crate) fn text_at(
+    problems: &mut Vec<FieldProblem>,
+    pointer: impl FnOnce() -> String,
+    value: &str,
+    may_be_empty: bool,
+) {
+    let message = if value.is_empty() && !may_be_empty {
+        "must not be empty".to_string()
     } else if value.contains('\0') {
-        problems.push(FieldProblem::new(pointer, NO_NUL));
+        NO_NUL.to_string()
     } else if value.len() > MAX_TEXT {
-        problems.push(FieldProblem::new(
-            pointer,
-            format!("at most {MAX_TEXT} bytes"),
-        ));
-    }
+        format!("at most {MAX_TEXT} bytes")
+    } else {
+        return;
+    };
+    problems.push(FieldProblem::new(pointer(), message));
 }
 
 /// Checks free attributes at `pointer`: each key a non-empty text, each value a text.
@@ -280,9 +293,9 @@ pub(crate) fn attributes(
     attributes: &BTreeMap<String, String>,
 ) {
     for (key, value) in attributes {
-        let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-        text(problems, &at, key, false);
-        text(problems, &at, value, true);
+        let at = || format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+        text_at(problems, at, key, false);
+        text_at(problems, at, value, true);
     }
 }
 
@@ -324,6 +337,36 @@ mod tests {
                 "/lines/1/unit_price"
             ]
         );
+    }
+
+    #[test]
+    fn texts_in_lists_and_maps_are_named_by_their_pointers() {
+        let long = "x".repeat(MAX_TEXT + 1);
+        let r = request(serde_json::json!({
+            "currency": "EUR", "channel": "web", "coupons": ["OK", ""],
+            "customer": { "id": "c-1", "segments": ["a", "b\u{0}"],
+                          "attributes": { "": "v" } },
+            "lines": [
+                { "id": "1", "sku": "A", "quantity": 1, "unit_price": "1.00",
+                  "categories": ["tops", ""], "brand": long,
+                  "attributes": { "a/b~c": "\u{0}", "fine": "" } }
+            ]
+        }));
+        let problems = r.validate(10).expect_err("invalid");
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/lines/0/categories/1",
+                "/lines/0/brand",
+                "/lines/0/attributes/a~1b~0c",
+                "/customer/segments/1",
+                "/customer/attributes/",
+                "/coupons/1"
+            ]
+        );
+        assert_eq!(problems[1].message, format!("at most {MAX_TEXT} bytes"));
+        assert_eq!(problems[2].message, NO_NUL);
     }
 
     #[test]
