@@ -283,10 +283,10 @@ impl Evaluator {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         for id in &response.considered {
-            pending.entry(id.clone()).or_default().0 += 1;
+            add_counts(&mut pending, id, 1, 0);
         }
         for applied in &response.applied {
-            pending.entry(applied.campaign.clone()).or_default().1 += 1;
+            add_counts(&mut pending, &applied.campaign, 0, 1);
         }
     }
 
@@ -324,5 +324,21 @@ impl Evaluator {
             .get(campaign_id)
             .copied()
             .unwrap_or_default()
+    }
+}
+
+/// Adds to `campaign`'s pending counts, copying its id only the first time it is counted
+/// since the last flush.
+fn add_counts(
+    pending: &mut HashMap<String, (u64, u64)>,
+    campaign: &str,
+    evaluations: u64,
+    applications: u64,
+) {
+    if let Some(counts) = pending.get_mut(campaign) {
+        counts.0 += evaluations;
+        counts.1 += applications;
+    } else {
+        pending.insert(campaign.to_string(), (evaluations, applications));
     }
 }
