@@ -9,7 +9,9 @@ use libfuzzer_sys::fuzz_target;
 use remise_model::basket::{Basket, DEFAULT_MAX_LINES, MAX_SUBTOTAL};
 use remise_model::body::{self, BodyError};
 use remise_model::{currency, money};
-use serde_json::Value;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
 
 fuzz_target!(|bytes: &[u8]| {
     let basket = match body::parse::<Basket>(bytes) {
@@ -62,16 +64,89 @@ fn to_value(basket: &Basket) -> Value {
 }
 
 /// A problem's pointer is `""` (the whole body) or names a place in the body as JSON.
+///
+/// A body may repeat a key (`{"lines": [...], "lines": [...]}`): the struct reader stops
+/// at the first problem it meets, which can be inside the first copy, while
+/// `serde_json::Value` keeps the last. So the place is looked for in both readings.
 fn assert_names_a_place(bytes: &[u8], pointer: &str) {
     if pointer.is_empty() {
         return;
     }
     assert!(pointer.starts_with('/'), "{pointer:?} is a JSON pointer");
-    let value: Value = serde_json::from_slice(bytes).expect("a shape problem is in JSON");
+    let last_wins: Value = serde_json::from_slice(bytes).expect("a shape problem is in JSON");
+    let first_wins = serde_json::from_slice::<FirstWins>(bytes)
+        .expect("a shape problem is in JSON")
+        .0;
     // A missing field is named by where it would be: its parent exists.
     let parent = &pointer[..pointer.rfind('/').unwrap_or(0)];
+    let names = |value: &Value| value.pointer(pointer).is_some() || value.pointer(parent).is_some();
     assert!(
-        value.pointer(pointer).is_some() || value.pointer(parent).is_some(),
+        names(&last_wins) || names(&first_wins),
         "{pointer:?} names no place in the body"
     );
+}
+
+/// The body as JSON where a repeated key keeps its first value, not its last.
+struct FirstWins(Value);
+
+impl<'de> Deserialize<'de> for FirstWins {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(FirstWinsVisitor)
+            .map(FirstWins)
+    }
+}
+
+struct FirstWinsVisitor;
+
+impl<'de> Visitor<'de> for FirstWinsVisitor {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(FirstWins(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some((key, FirstWins(value))) = map.next_entry::<String, FirstWins>()? {
+            object.entry(key).or_insert(value);
+        }
+        Ok(Value::Object(object))
+    }
 }
