@@ -37,6 +37,10 @@ const JS_TEMPLATES: &[(&str, &str)] = &[
 const SDK_FILES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../../../sdk/Cargo.toml")),
     ("README.md", include_str!("../../../sdk/README.md")),
+    (
+        "src/allocator.rs",
+        include_str!("../../../sdk/src/allocator.rs"),
+    ),
     ("src/basket.rs", include_str!("../../../sdk/src/basket.rs")),
     (
         "src/customer.rs",
