@@ -2,8 +2,8 @@
 # The `remise` binary in a small image: `docker build -t remise .`, or `docker compose up`
 # (compose.yaml: two hosts over one PostgreSQL behind nginx).
 #
-# Build stage: Rust (rust-toolchain.toml: stable + the wasm32-wasip2 target the catalogue
-# plugins are built for) and Node.js 20 (host/build.rs builds the console in web/ with
+# Build stage: Rust (rust-toolchain.toml: stable + the wasm32-unknown-unknown target the
+# catalogue plugins are built for, and wasm32-wasip2) and Node.js 20 (host/build.rs builds the console in web/ with
 # npm ci + Vite), both taken from official images.
 FROM node:20-bookworm AS node
 
@@ -17,8 +17,9 @@ WORKDIR /src
 # The toolchain rust-toolchain.toml names, installed once in its own layer.
 COPY rust-toolchain.toml ./
 RUN rustup toolchain install stable --profile minimal \
-        --target wasm32-wasip2 --component rustfmt --component clippy \
- && rustup target add wasm32-wasip2 \
+        --target wasm32-unknown-unknown --target wasm32-wasip2 \
+        --component rustfmt --component clippy \
+ && rustup target add wasm32-unknown-unknown wasm32-wasip2 \
  && cargo --version
 COPY . .
 # The caches keep crates, npm packages and compiled dependencies between builds; the

@@ -1,4 +1,5 @@
-//! Builds the catalogue plugins of `plugins/` for wasm32-wasip2 and the marketing console
+//! Builds the catalogue plugins of `plugins/` (wasm32-unknown-unknown, made components) and
+//! the marketing console
 //! of `web/` ([`console`]), and embeds them, so the `remise` binary serves both with
 //! nothing else to install.
 
@@ -7,7 +8,7 @@ mod console;
 #[path = "build/wasi_sdk.rs"]
 mod wasi_sdk;
 
-use remise_guest_build::{build, Guest};
+use remise_guest_build::{build, Guest, Target};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -52,7 +53,8 @@ fn javascript_engine(workspace: &Path, out: &Path) {
             package: "remise-js-engine",
             dir: "sdk/js/engine",
         };
-        let built = build(workspace, &[engine]).unwrap_or_else(|error| panic!("{error}"));
+        let built =
+            build(workspace, &[engine], Target::Wasip2).unwrap_or_else(|error| panic!("{error}"));
         format!(
             "/// The JavaScript engine's core module, built from `sdk/js/engine`.\n\
              pub const ENGINE: Option<&[u8]> = Some(include_bytes!({:?}));\n",
@@ -73,7 +75,7 @@ fn catalogue(workspace: &Path, out: &Path) {
         .zip(&dirs)
         .map(|(package, dir)| Guest { package, dir })
         .collect();
-    let built = build(workspace, &guests).unwrap_or_else(|error| panic!("{error}"));
+    let built = build(workspace, &guests, Target::Bare).unwrap_or_else(|error| panic!("{error}"));
     let mut code = String::from(
         "/// The catalogue plugins, built from `plugins/`: (name, component bytes).\n",
     );

@@ -1,5 +1,6 @@
 //! Builds every test guest of `tests/guests/` (hostile plugins and malformed components)
-//! for wasm32-wasip2 and hands their paths to the tests as constants in `guests.rs`.
+//! for wasm32-wasip2, and `hostile` also for wasm32-unknown-unknown as the catalogue is
+//! built (`hostile-bare`), and hands their paths to the tests as constants in `guests.rs`.
 //!
 //! Guests whose name ends with `-1-0` are plugins built for contract 1.0 (their wasm build
 //! turns the SDK's feature `contract-1-0` on). They are built in a cargo invocation of
@@ -7,7 +8,7 @@
 //! built together with the others, every guest would be built for 1.0. Cargo keeps the
 //! SDK's artifacts per feature set, so both invocations share one target folder.
 
-use remise_guest_build::{build, Built, Guest};
+use remise_guest_build::{build, Built, Guest, Target};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,18 @@ fn main() {
         }
         built.extend(build_guests(&workspace, &contract_1_0));
     }
+    // The hostile guest again, built the way the catalogue is (`Target::Bare`,
+    // `wasm32-unknown-unknown`), as `hostile-bare`: the sandbox's limits hold for both kinds
+    // of component.
+    let hostile = [Guest {
+        package: "hostile",
+        dir: "tests/guests/hostile",
+    }];
+    let bare = build(&workspace, &hostile, Target::Bare).unwrap_or_else(|error| panic!("{error}"));
+    built.extend(bare.into_iter().map(|guest| Built {
+        package: format!("{}-bare", guest.package),
+        wasm: guest.wasm,
+    }));
     let mut code = String::from("/// Every test guest: (package name, path of its component).\n");
     code.push_str("pub const GUESTS: &[(&str, &str)] = &[\n");
     for guest in &built {
@@ -70,5 +83,5 @@ fn build_guests(workspace: &Path, names: &[String]) -> Vec<Built> {
         .zip(&dirs)
         .map(|(package, dir)| Guest { package, dir })
         .collect();
-    build(workspace, &guests).unwrap_or_else(|error| panic!("{error}"))
+    build(workspace, &guests, Target::Wasip2).unwrap_or_else(|error| panic!("{error}"))
 }

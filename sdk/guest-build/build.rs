@@ -1,12 +1,13 @@
 //! Checks, before anything heavy compiles, that the toolchain can build plugins: the
-//! `wasm32-wasip2` target must be installed (rustup does not always install a toolchain
-//! file's targets by itself). When it is missing and rustup is there, it is installed;
-//! otherwise the build stops within seconds naming the command to run.
+//! `wasm32-unknown-unknown` (catalogue) and `wasm32-wasip2` (test guests, the JavaScript
+//! engine) targets must be installed (rustup does not always install a toolchain file's
+//! targets by itself). When one is missing and rustup is there, it is installed; otherwise
+//! the build stops within seconds naming the command to run.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-const TARGET: &str = "wasm32-wasip2";
+const TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "wasm32-wasip2"];
 
 fn main() {
     println!("cargo:rerun-if-env-changed=RUSTUP_TOOLCHAIN");
@@ -20,28 +21,32 @@ fn main() {
     else {
         return; // rustc itself will say what is wrong.
     };
-    let installed = |sysroot: &PathBuf| {
+    let installed = |target: &str| {
         sysroot
             .join("lib/rustlib")
-            .join(TARGET)
+            .join(target)
             .join("lib")
             .is_dir()
     };
-    if installed(&sysroot) {
+    let missing: Vec<&str> = TARGETS.into_iter().filter(|t| !installed(t)).collect();
+    if missing.is_empty() {
         return;
     }
+    let command = format!("rustup target add {}", missing.join(" "));
     let mut rustup = Command::new("rustup");
-    rustup.args(["target", "add", TARGET]);
+    rustup.arg("target").arg("add").args(&missing);
     if let Some(toolchain) = std::env::var_os("RUSTUP_TOOLCHAIN") {
         rustup.arg("--toolchain").arg(toolchain);
     }
-    println!("cargo:warning=the {TARGET} target is missing: running `rustup target add {TARGET}`");
+    println!("cargo:warning=a plugin target is missing: running `{command}`");
     let added = rustup.status().is_ok_and(|status| status.success());
-    if !added || !installed(&sysroot) {
+    if !added || missing.iter().any(|t| !installed(t)) {
         panic!(
-            "\n\nRemise builds its plugins for {TARGET}, and this toolchain ({}) does not have \
-             that target. Install it once with:\n\n    rustup target add {TARGET}\n\n",
-            sysroot.display()
+            "\n\nRemise builds its plugins for {}, and this toolchain ({}) lacks {}. \
+             Install them once with:\n\n    {command}\n\n",
+            TARGETS.join(" and "),
+            sysroot.display(),
+            missing.join(" and "),
         );
     }
 }

@@ -168,6 +168,56 @@ fn a_call_to_a_wasi_function_is_a_plugin_error() {
     still_serves();
 }
 
+/// The hostile guest built the way the catalogue is (`wasm32-unknown-unknown`, one core
+/// module, a 16 KiB stack, the SDK's allocator), with the default limits but a 10 s
+/// deadline, so that the endless loop meets its fuel limit even on a loaded machine.
+fn hostile_bare() -> &'static Plugin {
+    static BARE: LazyLock<Plugin> = LazyLock::new(|| {
+        let limits = Limits {
+            deadline: Duration::from_secs(10),
+            ..Limits::default()
+        };
+        runtime()
+            .load(&remise_tests::guest("hostile-bare"), limits)
+            .expect("the bare hostile guest is a valid scenario")
+    });
+    &BARE
+}
+
+#[test]
+fn the_catalogues_build_is_held_by_the_same_limits() {
+    let basket = small_basket();
+    let answer = run(hostile_bare(), mode("ok"), &basket).expect("a well-behaved run");
+    assert_eq!(answer.len(), 1, "{answer:?}");
+    let result = run(hostile_bare(), mode("loop"), &basket);
+    assert!(
+        matches!(result, Err(RunError::FuelExhausted { limit: 10_000_000 })),
+        "{result:?}"
+    );
+    let result = run(hostile_bare(), mode("memory"), &basket);
+    assert!(
+        matches!(result, Err(RunError::MemoryExceeded { limit }) if limit == 16 << 20),
+        "{result:?}"
+    );
+    // The 16 KiB stack sits below the data, at address 0: an overflow leaves the memory.
+    let result = run(hostile_bare(), mode("recursion"), &basket);
+    assert!(matches!(result, Err(RunError::Trap { .. })), "{result:?}");
+    match run(hostile_bare(), mode("panic"), &basket) {
+        Err(RunError::Trap { message }) => assert!(
+            message.contains("hostile guest panicked on purpose"),
+            "{message}"
+        ),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    // No WASI there: the standard library's clock panics, which is the plugin's error.
+    match run(hostile_bare(), mode("clock"), &basket) {
+        Err(error @ RunError::Trap { .. }) => assert_eq!(error.reason(), "plugin_error"),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    let answer = run(hostile_bare(), mode("ok"), &basket).expect("and it still serves");
+    assert_eq!(answer.len(), 1, "{answer:?}");
+}
+
 #[test]
 fn a_flood_of_effects_is_invalid() {
     let result = run(hostile_without_deadline(), mode("flood"), &small_basket());

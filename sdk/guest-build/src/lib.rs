@@ -1,4 +1,4 @@
-//! Builds plugin crates of this workspace for `wasm32-wasip2` from a build script, the way
+//! Builds plugin crates of this workspace into components from a build script, the way
 //! wasmtime's `test-programs/artifacts` does: a nested `cargo build` into its own target
 //! folder (so it never waits on the outer build's lock), with the `guest` profile.
 //!
@@ -8,8 +8,27 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The target every plugin is built for.
-pub const TARGET: &str = "wasm32-wasip2";
+/// What a plugin is compiled for. Both yield a component of the world `remise:scenario`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `wasm32-unknown-unknown`, then wrapped into a component by `wit-component`: one core
+    /// module importing only the world's own functions, so a fresh sandbox instantiates one
+    /// module instead of three (the catalogue; docs/operations.md, the sandbox bench).
+    Bare,
+    /// `wasm32-wasip2`, as plugin authors outside this repository build by default: the
+    /// standard library imports WASI, which the sandbox links as traps.
+    Wasip2,
+}
+
+impl Target {
+    /// The rustc target triple.
+    pub fn triple(self) -> &'static str {
+        match self {
+            Target::Bare => "wasm32-unknown-unknown",
+            Target::Wasip2 => "wasm32-wasip2",
+        }
+    }
+}
 
 /// A plugin crate to build: its package name and its folder, relative to the workspace.
 pub struct Guest<'a> {
@@ -42,9 +61,9 @@ const SCRUBBED_ENV: &[&str] = &[
     "CARGO_PRIMARY_PACKAGE",
 ];
 
-/// Builds `guests` (one cargo invocation) and tells cargo to rerun the calling build script
-/// when any of their sources, the SDK or the WIT change.
-pub fn build(workspace: &Path, guests: &[Guest<'_>]) -> Result<Vec<Built>, String> {
+/// Builds `guests` for `target` (one cargo invocation) and tells cargo to rerun the calling
+/// build script when any of their sources, the SDK or the WIT change.
+pub fn build(workspace: &Path, guests: &[Guest<'_>], target: Target) -> Result<Vec<Built>, String> {
     for dir in [
         "sdk/wit",
         "sdk/src",
@@ -70,7 +89,7 @@ pub fn build(workspace: &Path, guests: &[Guest<'_>]) -> Result<Vec<Built>, Strin
             "--profile",
             "guest",
             "--target",
-            TARGET,
+            target.triple(),
             "--target-dir",
         ])
         .arg(&target_dir);
@@ -89,20 +108,43 @@ pub fn build(workspace: &Path, guests: &[Guest<'_>]) -> Result<Vec<Built>, Strin
     let status = command
         .status()
         .map_err(|e| format!("cannot start cargo to build the plugins: {e}"))?;
+    let triple = target.triple();
     if !status.success() {
         return Err(format!(
-            "building the plugins for {TARGET} failed ({status}); is the target installed? \
-             `rustup target add {TARGET}`"
+            "building the plugins for {triple} failed ({status}); is the target installed? \
+             `rustup target add {triple}`"
         ));
     }
-    let out = target_dir.join(TARGET).join("guest");
-    Ok(guests
+    let out = target_dir.join(triple).join("guest");
+    guests
         .iter()
-        .map(|guest| Built {
-            package: guest.package.to_string(),
-            wasm: out.join(format!("{}.wasm", guest.package.replace('-', "_"))),
+        .map(|guest| {
+            let built = out.join(format!("{}.wasm", guest.package.replace('-', "_")));
+            let wasm = match target {
+                Target::Wasip2 => built,
+                Target::Bare => componentize(&built)?,
+            };
+            Ok(Built {
+                package: guest.package.to_string(),
+                wasm,
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// Wraps the core module at `module` into a component beside it (`<name>.component.wasm`),
+/// from the world `wit-bindgen` embedded in it.
+fn componentize(module: &Path) -> Result<PathBuf, String> {
+    let failed =
+        |what: &str, error: &dyn std::fmt::Display| format!("{what} {}: {error}", module.display());
+    let bytes = std::fs::read(module).map_err(|e| failed("cannot read", &e))?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&bytes)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .map_err(|e| failed("cannot make a component of", &format!("{e:#}")))?;
+    let path = module.with_extension("component.wasm");
+    std::fs::write(&path, component).map_err(|e| failed("cannot write the component of", &e))?;
+    Ok(path)
 }
 
 /// `<target>/guests`, where `<target>` is the workspace's target folder.

@@ -82,24 +82,24 @@ fn loading_the_same_bytes_twice_compiles_once() {
 fn every_check_still_runs_on_a_cache_hit() {
     let runtime = runtime_with(None);
     runtime.load(threshold(), Limits::default()).expect("loads");
-    // Too little memory for the plugin to even start. Its metadata is still read on the
-    // cache hit (setup calls run under at least the default limits, docs/plugin-contract.md
+    // Too little memory for the plugin to even start: less than its one 64 KiB page. Its
+    // metadata is still read on the cache hit (setup calls run under at least the default limits, docs/plugin-contract.md
     // "Limits"), and the limits given are the ones its evaluations run under.
     let tight = Limits {
-        memory_bytes: 64 << 10,
+        memory_bytes: 32 << 10,
         ..Limits::default()
     };
     let cramped = runtime
         .load(threshold(), tight)
         .expect("its metadata reads under the default limits");
     assert_eq!(cramped.metadata().name, "threshold-discount");
-    assert_eq!(cramped.limits().memory_bytes, 64 << 10);
+    assert_eq!(cramped.limits().memory_bytes, 32 << 10);
     let basket = lines(json!([
         { "id": "1", "sku": "TSHIRT-M", "quantity": 2, "unit_price": "59.90" }
     ]));
     let params = json!({ "tiers": [ { "min_subtotal": "100.00", "percent_off": "10" } ] });
     let result = run(&cramped, params, &basket);
-    assert!(result.is_err(), "ran in 64 KiB: {result:?}");
+    assert!(result.is_err(), "ran in 32 KiB: {result:?}");
     assert_eq!(runtime.cache_stats().memory_hits, 1);
     assert_eq!(runtime.cache_stats().compiled, 1);
 
