@@ -31,16 +31,21 @@ fn hostile() -> &'static Plugin {
 /// tests are about the log bound and the effect count, so the wall clock (which has its own
 /// test) must not decide them.
 fn hostile_without_deadline() -> &'static Plugin {
-    static PATIENT: LazyLock<Plugin> = LazyLock::new(|| {
-        let limits = Limits {
-            deadline: Duration::from_secs(10),
-            ..Limits::default()
-        };
-        runtime()
-            .load(&remise_tests::guest("hostile"), limits)
-            .expect("the hostile guest is a valid scenario")
-    });
+    static PATIENT: LazyLock<Plugin> =
+        LazyLock::new(|| with_ten_second_deadline(&remise_tests::guest("hostile")));
     &PATIENT
+}
+
+/// Loads `wasm` with the default fuel, memory and effect limits but a 10 s deadline, for
+/// tests about another limit that a loaded machine's wall clock must not decide.
+fn with_ten_second_deadline(wasm: &[u8]) -> Plugin {
+    let limits = Limits {
+        deadline: Duration::from_secs(10),
+        ..Limits::default()
+    };
+    runtime()
+        .load(wasm, limits)
+        .expect("the test guest is a valid scenario")
 }
 
 /// A small basket: two lines, 119.70 in all.
@@ -172,15 +177,8 @@ fn a_call_to_a_wasi_function_is_a_plugin_error() {
 /// module, a 16 KiB stack, the SDK's allocator), with the default limits but a 10 s
 /// deadline, so that the endless loop meets its fuel limit even on a loaded machine.
 fn hostile_bare() -> &'static Plugin {
-    static BARE: LazyLock<Plugin> = LazyLock::new(|| {
-        let limits = Limits {
-            deadline: Duration::from_secs(10),
-            ..Limits::default()
-        };
-        runtime()
-            .load(&remise_tests::guest("hostile-bare"), limits)
-            .expect("the bare hostile guest is a valid scenario")
-    });
+    static BARE: LazyLock<Plugin> =
+        LazyLock::new(|| with_ten_second_deadline(&remise_tests::guest("hostile-bare")));
     &BARE
 }
 
@@ -462,15 +460,8 @@ fn every_guest_has_a_test() {
 /// The `bounded-output` guest with a 10 s deadline: filling 15 MiB in the guest must not
 /// turn into a timeout on a loaded machine; these tests are about the output bounds.
 fn bounded_output() -> &'static Plugin {
-    static BOUNDED: LazyLock<Plugin> = LazyLock::new(|| {
-        let limits = Limits {
-            deadline: Duration::from_secs(10),
-            ..Limits::default()
-        };
-        runtime()
-            .load(&remise_tests::guest("bounded-output"), limits)
-            .expect("the bounded-output guest is a valid scenario")
-    });
+    static BOUNDED: LazyLock<Plugin> =
+        LazyLock::new(|| with_ten_second_deadline(&remise_tests::guest("bounded-output")));
     &BOUNDED
 }
 
