@@ -1,7 +1,6 @@
 //! Builds the catalogue plugins of `plugins/` (wasm32-unknown-unknown, made components) and
-//! the marketing console
-//! of `web/` ([`console`]), and embeds them, so the `remise` binary serves both with
-//! nothing else to install.
+//! the marketing console of `web/` ([`console`]), and embeds them, so the `remise` binary
+//! serves both with nothing else to install.
 
 #[path = "build/console.rs"]
 mod console;
