@@ -96,15 +96,21 @@ impl<'a> Basket<'a> {
 
     /// The sum of every line's subtotal.
     pub fn subtotal(&self) -> Decimal {
-        self.lines().map(|line| line.subtotal()).sum()
+        self.eligible_subtotal(|_| true)
     }
 
     /// The sum of the subtotals of the lines `eligible` accepts.
     pub fn eligible_subtotal(&self, eligible: impl Fn(&Line<'a>) -> bool) -> Decimal {
-        self.lines()
+        let totals = self
+            .lines()
             .filter(|line| eligible(line))
-            .map(|line| line.subtotal())
-            .sum()
+            .map(|line| (line.raw.unit_price, line.raw.quantity));
+        money::sum_of_line_totals(totals).unwrap_or_else(|| {
+            self.lines()
+                .filter(|line| eligible(line))
+                .map(|line| line.subtotal())
+                .sum()
+        })
     }
 
     /// The lines whose SKU is `sku`.
@@ -224,7 +230,7 @@ impl<'a> Line<'a> {
 
     /// Unit price × quantity.
     pub fn subtotal(&self) -> Decimal {
-        self.unit_price() * Decimal::from(self.raw.quantity)
+        money::line_total(self.raw.unit_price, self.raw.quantity)
     }
 
     /// The product's categories.
