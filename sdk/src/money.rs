@@ -26,7 +26,7 @@ fn line_total_parts(unit_price: WireDecimal, quantity: u32) -> (i128, u32) {
 }
 
 /// `unit_price` × `quantity`: the value and scale `Decimal`'s own product gives, without
-/// its general 96-bit multiplication (the whole cost of a subtotal in a sandbox).
+/// its general 96-bit multiplication (most of what a subtotal cost in a sandbox).
 pub fn line_total(unit_price: WireDecimal, quantity: u32) -> Decimal {
     let (mantissa, scale) = line_total_parts(unit_price, quantity);
     Decimal::try_from_i128_with_scale(mantissa, scale)
