@@ -30,6 +30,7 @@
 #   REMISE_DATABASE_URL=postgres://remise:…@db/remise_load scripts/cluster-load.sh
 #   BIN=/tmp/remise-variant scripts/cluster-load.sh    # another build of remise
 #   PORT=18191 scripts/cluster-load.sh   # the hosts on 18191, 18192, 18193 (default: free ports)
+#   PARTS=be scripts/cluster-load.sh     # only parts (b) and (e) (default: abcdef)
 #
 # REMISE_DB_MAX_CONNECTIONS and REMISE_DB_ACQUIRE_TIMEOUT_MS reach the hosts as usual.
 set -euo pipefail
@@ -38,6 +39,9 @@ cd "$here/.."
 DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
+PARTS=${PARTS:-abcdef}
+# want X: whether part X is to run.
+want() { [[ $PARTS == *$1* ]]; }
 PORT=${PORT:-}
 KEY=cluster-load-admin-key-0123456789abcdef
 # A loopback port nobody listens on now.
@@ -460,29 +464,38 @@ python3 "$work/cluster.py" check-evaluate "$port_a" "$port_b"
 hot=$(python3 "$work/cluster.py" hot-discount "$port_b")
 echo "  hot basket: one campaign applies, discount $hot"
 
-echo
-echo "== (a) POST /v1/evaluate on both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections (hosts, PostgreSQL and wrk share $(nproc) cores)"
-before_a=$(python3 "$work/cluster.py" evaluations "$port_a")
-before_b=$(python3 "$work/cluster.py" evaluations "$port_b")
-run_wrk evaluate "$port_a" "$port_b"
-after_a=$(python3 "$work/cluster.py" evaluations "$port_a")
-after_b=$(python3 "$work/cluster.py" evaluations "$port_b")
-result_a=$(grep '^RESULT' "$work/wrk-evaluate.txt" | sed 's/^RESULT //')
-echo "  evaluations served: first host $((after_a - before_a)), second host $((after_b - before_b))"
+result_a="not run" result_b="not run" result_c="not run" result_d="not run"
+if want a; then
+  echo
+  echo "== (a) POST /v1/evaluate on both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections (hosts, PostgreSQL and wrk share $(nproc) cores)"
+  before_a=$(python3 "$work/cluster.py" evaluations "$port_a")
+  before_b=$(python3 "$work/cluster.py" evaluations "$port_b")
+  run_wrk evaluate "$port_a" "$port_b"
+  after_a=$(python3 "$work/cluster.py" evaluations "$port_a")
+  after_b=$(python3 "$work/cluster.py" evaluations "$port_b")
+  result_a=$(grep '^RESULT' "$work/wrk-evaluate.txt" | sed 's/^RESULT //')
+  echo "  evaluations served: first host $((after_a - before_a)), second host $((after_b - before_b))"
+fi
 
-echo
-echo "== (b) POST /v1/redemptions on one hot budget row, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
-commit_part redeem "$port_a" "$port_b"
-result_b=$result
+if want b; then
+  echo
+  echo "== (b) POST /v1/redemptions on one hot budget row, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+  commit_part redeem "$port_a" "$port_b"
+  result_b=$result
+fi
 
-echo
-echo "== (c) POST /v1/redemptions spread over 20 budgeted campaigns, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
-commit_part spread "$port_a" "$port_b"
-result_c=$result
+if want c; then
+  echo
+  echo "== (c) POST /v1/redemptions spread over 20 budgeted campaigns, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+  commit_part spread "$port_a" "$port_b"
+  result_c=$result
+fi
 stop_servers
 
 result_e="skipped: this build has no --budget-leases" result_f=$result_e
-if "$work/remise" serve --help | grep -q -- --budget-leases; then
+if ! want e && ! want f; then
+  result_e="not run" result_f="not run"
+elif "$work/remise" serve --help | grep -q -- --budget-leases; then
   # New order ids: those of (b) and (c) are committed already.
   run_id="$run_id-leased"
   echo
@@ -491,25 +504,31 @@ if "$work/remise" serve --help | grep -q -- --budget-leases; then
   start b "$port_b" "$DATABASE_URL" --budget-leases
   ready "$port_a" a
   ready "$port_b" b
-  echo "== (e) POST /v1/redemptions on one hot budget row, leased, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
-  commit_part redeem "$port_a" "$port_b"
-  result_e=$result
-  echo
-  echo "== (f) POST /v1/redemptions spread over 20 budgeted campaigns, leased, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
-  commit_part spread "$port_a" "$port_b"
-  result_f=$result
+  if want e; then
+    echo "== (e) POST /v1/redemptions on one hot budget row, leased, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+    commit_part redeem "$port_a" "$port_b"
+    result_e=$result
+  fi
+  if want f; then
+    echo
+    echo "== (f) POST /v1/redemptions spread over 20 budgeted campaigns, leased, both hosts: ${DURATION}s, $THREADS threads, $CONNECTIONS connections"
+    commit_part spread "$port_a" "$port_b"
+    result_f=$result
+  fi
   stop_servers
 fi
 
-echo
-echo "== (d) the hot-row commits on one host over a fresh SQLite file (127.0.0.1:$port_s)"
-start s "$port_s" "sqlite://$work/load.db"
-ready "$port_s" s
-echo "creating 1,021 campaigns"
-python3 "$work/cluster.py" setup "$port_s" "$work"
-commit_part redeem "$port_s"
-result_d=$result
-stop_servers
+if want d; then
+  echo
+  echo "== (d) the hot-row commits on one host over a fresh SQLite file (127.0.0.1:$port_s)"
+  start s "$port_s" "sqlite://$work/load.db"
+  ready "$port_s" s
+  echo "creating 1,021 campaigns"
+  python3 "$work/cluster.py" setup "$port_s" "$work"
+  commit_part redeem "$port_s"
+  result_d=$result
+  stop_servers
+fi
 
 echo
 echo "== summary (${DURATION}s each, $THREADS wrk threads, $CONNECTIONS connections, $(nproc) cores shared by everything)"
