@@ -65,12 +65,14 @@ pub(super) struct Known {
 
 impl Known {
     /// Reads, once for a whole batch of the orders `order_ids` holding `locks`, which of
-    /// them were committed and what the locked campaigns have used.
+    /// them were committed, what the locked campaigns have used, and which events some
+    /// webhook receives.
     pub(super) async fn read(
         tx: &mut CommitTx,
         order_ids: &[&str],
         locks: &BTreeSet<CommitLock>,
     ) -> Result<Known, StoreError> {
+        tx.read_receivers().await?;
         Ok(Known {
             orders: tx.committed_among(order_ids).await?,
             usage: tx.usage_of(commit_locks::locked_campaigns(locks)).await?,

@@ -249,6 +249,7 @@ impl Service {
         };
         let begun = match self.store.begin_commit(&held).await {
             Ok(mut tx) => {
+                tx.keep_rows();
                 let order_ids: Vec<&str> = batch.iter().map(|m| m.commit.order_id()).collect();
                 Known::read(&mut tx, &order_ids, &held)
                     .await
@@ -276,11 +277,23 @@ impl Service {
                 .await;
             outcomes.push((reply, outcome));
         }
-        let committed = self.commit_leased(tx).await;
+        let committed = self.commit_group_leased(tx).await;
         turn.end(&committed);
-        for (_, outcome) in &outcomes {
-            if let Ok(InTx::Written(written)) = outcome {
-                self.leases.settle(&written.reservations, committed.is_ok());
+        // An order whose rows could not be written fails alone ([`CommitTx::commit_group`]).
+        let (committed, mut unwritten) = match committed {
+            Ok(unwritten) => (Ok(()), unwritten),
+            Err(error) => (Err(error), HashMap::new()),
+        };
+        for (_, outcome) in &mut outcomes {
+            let Ok(InTx::Written(written)) = outcome else {
+                continue;
+            };
+            match unwritten.remove(written.order_id.as_str()) {
+                Some(error) => {
+                    self.leases.settle(&written.reservations, false);
+                    *outcome = Err(error.into());
+                }
+                None => self.leases.settle(&written.reservations, committed.is_ok()),
             }
         }
         // This host's usage moves on once for the whole batch, each campaign to what the
@@ -566,6 +579,22 @@ impl Service {
         }
     }
 
+    /// [`Service::commit_leased`] for a group's transaction: answers the orders whose rows
+    /// could not be written, by id.
+    async fn commit_group_leased(
+        &self,
+        tx: CommitTx,
+    ) -> Result<HashMap<String, StoreError>, ServiceError> {
+        match tx.commit_group().await {
+            Ok(unwritten) => Ok(unwritten.into_iter().collect()),
+            Err(StoreError::LeaseLost(id)) => {
+                self.leases.forget(&id);
+                Err(StoreError::LeaseLost(id).into())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// The usage a commit checks its answer against, read under its `locks`: that of the
     /// locked campaigns (only theirs: the others' cannot change what it grants; taken
     /// from `known` in a group's transaction), the customer's redemptions when some
@@ -731,6 +760,7 @@ impl Service {
         )
         .await?;
         Ok(Written {
+            order_id,
             body,
             response,
             after,
@@ -750,6 +780,7 @@ impl Service {
     /// for a batch).
     fn after_commit(&self, written: Box<Written>) -> (Redeemed, HashMap<String, CampaignUsage>) {
         let Written {
+            order_id: _,
             body,
             response,
             after,
@@ -1019,6 +1050,8 @@ impl Commit {
 /// An order written in a commit's transaction, not yet durable: what
 /// [`Service::after_commit`] needs.
 pub(super) struct Written {
+    /// The order.
+    order_id: String,
     /// The answer, with its `order_id`.
     body: serde_json::Value,
     response: EvaluateResponse,

@@ -91,6 +91,13 @@ impl CommitTx {
         reads: BasketReads<'_>,
         campaigns: Arc<HashMap<String, CampaignUsage>>,
     ) -> Result<Usage, StoreError> {
-        basket_usage(&mut self.tx, reads, campaigns).await
+        // Asking nothing sends nothing: a group's rows kept stay kept ([`CommitTx`]).
+        if reads.asks_nothing() {
+            return Ok(Usage {
+                campaigns,
+                ..Usage::default()
+            });
+        }
+        basket_usage(self.conn().await?, reads, campaigns).await
     }
 }

@@ -125,6 +125,14 @@ impl CommitTx {
         sign: i64,
         orders: i64,
     ) -> Result<(), StoreError> {
+        // An order's own purchases, while its commit has sent nothing else, are written
+        // with its group's other rows ([`CommitTx`]).
+        if sign > 0 && orders == 1 {
+            if let Some(rows) = self.kept_by_this_commit() {
+                rows.add_purchases(id, day, units);
+                return Ok(());
+            }
+        }
         // One statement for the whole order: a commit's cost must not grow by a round
         // trip per line. `units` names each item once (ON CONFLICT may touch a row once).
         for chunk in units.chunks(PURCHASE_ROWS_PER_STATEMENT) {
@@ -158,7 +166,7 @@ impl CommitTx {
                     .bind(sign * bought.quantity)
                     .bind(sign * orders);
             }
-            query.execute(&mut *self.tx).await?;
+            query.execute(self.conn().await?).await?;
         }
         if sign < 0 {
             sqlx::query(
@@ -167,7 +175,7 @@ impl CommitTx {
             )
             .bind(id)
             .bind(day.to_string())
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         }
         Ok(())
@@ -194,7 +202,7 @@ impl CommitTx {
         )
         .bind(id)
         .bind(timestamp(now))
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await?;
         let mut left = points;
         for (lot_order, lot_campaign, remaining) in lots {
@@ -209,7 +217,7 @@ impl CommitTx {
             .bind(&lot_order)
             .bind(&lot_campaign)
             .bind(take)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
             sqlx::query(
                 "INSERT INTO points_spends (order_id, campaign_id, customer_id, lot_order_id, \
@@ -222,7 +230,7 @@ impl CommitTx {
             .bind(&lot_campaign)
             .bind(take)
             .bind(timestamp(now))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
             left -= take;
         }
@@ -256,7 +264,7 @@ impl CommitTx {
              l.earned_at DESC, s.lot_order_id DESC, s.lot_campaign_id DESC",
         )
         .bind(order_id)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await?;
         let mut left = up_to.unwrap_or(i64::MAX);
         let mut credited = 0;
@@ -275,7 +283,7 @@ impl CommitTx {
             .bind(&lot_order)
             .bind(&lot_campaign)
             .bind(take)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
             if take == points {
                 sqlx::query(
@@ -287,7 +295,7 @@ impl CommitTx {
                 .bind(&lot_order)
                 .bind(&lot_campaign)
                 .bind(timestamp(at))
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
             } else {
                 sqlx::query(
@@ -299,7 +307,7 @@ impl CommitTx {
                 .bind(&lot_order)
                 .bind(&lot_campaign)
                 .bind(take)
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
             }
             credited += take;
@@ -318,7 +326,7 @@ impl CommitTx {
              WHERE order_id = $1 AND reversed_at IS NULL GROUP BY campaign_id",
         )
         .bind(order_id)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await?;
         Ok(rows.into_iter().collect())
     }

@@ -74,7 +74,7 @@ impl Store {
         sqlx::query("DELETE FROM budget_leases WHERE campaign_id = $1 AND expires_at_ms < $2")
             .bind(ask.campaign_id)
             .bind(ask.now_ms)
-            .execute(&mut *tx.tx)
+            .execute(tx.conn().await?)
             .await?;
         let taken = held_and_used(&mut tx, ask.campaign_id).await?.as_taken();
         let free_redemptions = ask.limits.cap.map(|cap| {
@@ -92,7 +92,7 @@ impl Store {
             sqlx::query_as("SELECT id FROM budget_leases WHERE campaign_id = $1 AND holder = $2")
                 .bind(ask.campaign_id)
                 .bind(ask.holder)
-                .fetch_optional(&mut *tx.tx)
+                .fetch_optional(tx.conn().await?)
                 .await?;
         let expires_at_ms = ask.now_ms.saturating_add(ask.ttl_ms);
         let id = match own {
@@ -112,7 +112,7 @@ impl Store {
                     .bind(grant_redemptions)
                     .bind(grant_minor)
                     .bind(expires_at_ms)
-                    .execute(&mut *tx.tx)
+                    .execute(tx.conn().await?)
                     .await?;
                 id
             }
@@ -127,7 +127,7 @@ impl Store {
                 .bind(grant_redemptions)
                 .bind(grant_minor)
                 .bind(expires_at_ms)
-                .execute(&mut *tx.tx)
+                .execute(tx.conn().await?)
                 .await?;
                 ask.new_id.to_string()
             }
@@ -221,6 +221,9 @@ impl CommitTx {
         let used = self.lease_used.entry(id.to_string()).or_default();
         used.redemptions += take.redemptions;
         used.minor += take.minor;
+        if let Some(rows) = self.kept_by_this_commit() {
+            rows.leases.push((id.to_string(), take));
+        }
     }
 
     /// Writes what this transaction's orders used of each lease, in id order.
@@ -235,7 +238,7 @@ impl CommitTx {
             .bind(&id)
             .bind(i64::try_from(used.redemptions).unwrap_or(i64::MAX))
             .bind(used.minor)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
             if moved.rows_affected() == 0 {
                 return Err(StoreError::LeaseLost(id));

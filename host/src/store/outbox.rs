@@ -55,11 +55,18 @@ impl Receivers {
 }
 
 impl CommitTx {
+    /// Reads now which event types some webhook receives, so that a group's commits ask
+    /// [`CommitTx::wants_event`] without a statement (one would write the rows kept).
+    pub async fn read_receivers(&mut self) -> Result<(), StoreError> {
+        if self.receivers.is_none() {
+            self.receivers = Some(Receivers::read(self.conn().await?).await?);
+        }
+        Ok(())
+    }
+
     /// Whether some webhook receives events of type `kind`, as of this transaction.
     pub async fn wants_event(&mut self, kind: EventType) -> Result<bool, StoreError> {
-        if self.receivers.is_none() {
-            self.receivers = Some(Receivers::read(&mut self.tx).await?);
-        }
+        self.read_receivers().await?;
         Ok(self.receivers.as_ref().is_some_and(|r| r.want(kind)))
     }
 
@@ -69,7 +76,7 @@ impl CommitTx {
         if !self.wants_event(event.kind).await? {
             return Ok(());
         }
-        add_events(&mut self.tx, std::slice::from_ref(event)).await
+        add_events(self.conn().await?, std::slice::from_ref(event)).await
     }
 
     /// Writes campaign event `kind` of `campaign_id` (built by `event` only then) in this
@@ -82,9 +89,9 @@ impl CommitTx {
         event: impl FnOnce() -> NewEvent,
     ) -> Result<(), StoreError> {
         if self.wants_event(kind).await?
-            && campaign_event_once(&mut self.tx, campaign_id, kind).await?
+            && campaign_event_once(self.conn().await?, campaign_id, kind).await?
         {
-            add_events(&mut self.tx, &[event()]).await?;
+            add_events(self.conn().await?, &[event()]).await?;
         }
         Ok(())
     }

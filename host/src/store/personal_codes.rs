@@ -189,7 +189,7 @@ impl CommitTx {
         .bind(reward.customer_id)
         .bind(reward.order_id)
         .bind(channels)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(inserted.rows_affected() == 1)
     }
@@ -204,11 +204,11 @@ impl CommitTx {
         let codes: Vec<(String, i64)> =
             sqlx::query_as("SELECT code, uses FROM coupons WHERE issued_by = $1 ORDER BY code")
                 .bind(order_id)
-                .fetch_all(&mut *self.tx)
+                .fetch_all(self.conn().await?)
                 .await?;
         sqlx::query("DELETE FROM coupons WHERE issued_by = $1 AND uses = 0")
             .bind(order_id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         let (unused, used): (Vec<_>, Vec<_>) = codes.into_iter().partition(|(_, uses)| *uses == 0);
         Ok((

@@ -1,18 +1,17 @@
 //! Redemptions, campaign usage (budgets, caps, evaluation counters) and coupon uses in the
 //! store. A commit or a cancel is one [`CommitTx`], which holds the locks of what it
 //! touches ([`CommitLock`]) from its first read, so every read it makes of them is still
-//! true when it writes, whichever process or host runs it: on SQLite a `BEGIN IMMEDIATE`
-//! transaction (the file's write lock, which covers everything), on PostgreSQL a
-//! transaction that first takes one transaction-scoped advisory lock per order, limited
-//! campaign or customer, in key order, so commits that share none of them run in parallel.
+//! true when it writes, whichever process or host runs it.
 //!
 //! Money is INTEGER minor units; every query is plain SQL that PostgreSQL also speaks.
 
-use super::{now, parse_timestamp, timestamp, Backend, Store, StoreError};
+pub use super::commit_tx::CommitTx;
+use super::order_rows::OrderRows;
+use super::{now, parse_timestamp, timestamp, Store, StoreError};
 use crate::model::usage::{CampaignUsage, CouponState, CustomerUse};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Any, AnyConnection, Transaction};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use sqlx::AnyConnection;
+use std::collections::{HashMap, HashSet};
 
 /// A stored redemption, as a retry or a cancel needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,30 +146,6 @@ impl CommitLock {
 /// The most order ids one query of [`CommitTx::committed_among`] looks up.
 const ORDER_IDS_PER_QUERY: usize = 100;
 
-/// A commit or cancel in progress: holds its locks until [`CommitTx::commit`] (or until
-/// dropped, which rolls back and so releases them).
-pub struct CommitTx {
-    pub(super) tx: Transaction<'static, Any>,
-    /// Which event types some webhook receives, read in this transaction on its first
-    /// event ([`super::outbox`]).
-    pub(super) receivers: Option<super::outbox::Receivers>,
-    /// What the orders recorded in this transaction add to each campaign's usage row:
-    /// written by [`CommitTx::commit`], once per campaign and in campaign order, so that
-    /// a group of commits holds each row only for its last statement, and two
-    /// transactions never wait for each other's rows in a circle.
-    usage_added: BTreeMap<String, UsageAdded>,
-    /// `usage_added` as it was at [`CommitTx::savepoint`].
-    usage_at_savepoint: Option<BTreeMap<String, UsageAdded>>,
-    /// What the orders recorded in this transaction took from each budget lease (by id):
-    /// written by [`CommitTx::commit`] before the usage rows (budget leases, `leases.rs`).
-    pub(super) lease_used: BTreeMap<String, LeaseTake>,
-    /// `lease_used` as it was at [`CommitTx::savepoint`].
-    lease_at_savepoint: Option<BTreeMap<String, LeaseTake>>,
-    /// Whether the orders recorded and cancelled are queued for the centre (a store
-    /// node's, `store_nodes.rs`).
-    forward: bool,
-}
-
 /// What one commit, or one batch of them, takes from a lease.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LeaseTake {
@@ -198,7 +173,7 @@ pub(super) async fn held_and_used(
            WHERE campaign_id = $1 AND granted_minor IS NOT NULL), 0) AS BIGINT)",
     )
     .bind(campaign_id)
-    .fetch_one(&mut *tx.tx)
+    .fetch_one(tx.conn().await?)
     .await?;
     Ok(HeldAndUsed {
         used: CampaignUsage {
@@ -234,51 +209,7 @@ impl HeldAndUsed {
     }
 }
 
-/// What a transaction's orders add to one campaign's usage row.
-#[derive(Clone, Debug, Default)]
-struct UsageAdded {
-    /// The currency of the first of them that granted money.
-    currency: Option<String>,
-    redemptions: i64,
-    granted_minor: i64,
-}
-
 impl Store {
-    /// Starts a commit or a cancel that touches `locks`, on a connection reserved for
-    /// them: waits for each lock at most [`Store::commit_lock_timeout`] (PostgreSQL's
-    /// `lock_timeout`, SQLite's busy timeout on these connections), then fails. Locks are
-    /// taken in key order, so two commits never wait for each other in a circle.
-    pub async fn begin_commit<'a>(
-        &self,
-        locks: impl IntoIterator<Item = &'a CommitLock>,
-    ) -> Result<CommitTx, StoreError> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.reserved.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                let mut keys: Vec<i64> = locks.into_iter().map(CommitLock::key).collect();
-                keys.sort_unstable();
-                keys.dedup();
-                let mut tx = self.reserved.begin().await?;
-                for key in keys {
-                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                        .bind(key)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx
-            }
-        };
-        Ok(CommitTx {
-            tx,
-            receivers: None,
-            usage_added: BTreeMap::new(),
-            usage_at_savepoint: None,
-            lease_used: BTreeMap::new(),
-            lease_at_savepoint: None,
-            forward: self.forwarding,
-        })
-    }
-
     /// The redemption of `order_id`, if one was ever committed (read outside any commit:
     /// a commit reads it again once it holds the order's lock).
     pub async fn redemption(&self, order_id: &str) -> Result<Option<StoredRedemption>, StoreError> {
@@ -396,7 +327,7 @@ impl CommitTx {
         &mut self,
         order_id: &str,
     ) -> Result<Option<StoredRedemption>, StoreError> {
-        redemption(&mut self.tx, order_id).await
+        redemption(self.conn().await?, order_id).await
     }
 
     /// Which of `order_ids` were ever committed, as of this transaction: one query for a
@@ -416,7 +347,7 @@ impl CommitTx {
             for order_id in chunk {
                 query = query.bind(*order_id);
             }
-            let rows = query.fetch_all(&mut *self.tx).await?;
+            let rows = query.fetch_all(self.conn().await?).await?;
             committed.extend(rows.into_iter().map(|(order_id,)| order_id));
         }
         Ok(committed)
@@ -438,7 +369,7 @@ impl CommitTx {
 
     /// Every campaign's usage, as of this transaction.
     pub async fn usage(&mut self) -> Result<HashMap<String, CampaignUsage>, StoreError> {
-        Ok(usage_rows(&mut self.tx, None)
+        Ok(usage_rows(self.conn().await?, None)
             .await?
             .into_iter()
             .map(|(id, row)| (id, row.usage))
@@ -478,56 +409,23 @@ impl CommitTx {
         redemption: &NewRedemption<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO redemptions (order_id, request_hash, response, customer_id, channel, \
-             currency, created_at, key_hash, basket, pricing, customer_data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(redemption.order_id)
-        .bind(redemption.request_hash)
-        .bind(redemption.response)
-        .bind(redemption.customer_id)
-        .bind(redemption.channel)
-        .bind(redemption.currency)
-        .bind(timestamp(at))
-        .bind(redemption.key_hash)
-        .bind(redemption.basket)
-        .bind(redemption.pricing)
-        .bind(redemption.customer_data)
-        .execute(&mut *self.tx)
-        .await?;
-        if let Some(customer_id) = redemption.customer_id {
-            for lot in &redemption.points {
-                sqlx::query(
-                    "INSERT INTO points_lots (order_id, campaign_id, customer_id, points, \
-                     remaining, earned_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5, $6)",
-                )
-                .bind(redemption.order_id)
-                .bind(lot.campaign_id)
-                .bind(customer_id)
-                .bind(lot.points)
-                .bind(timestamp(lot.earned_at))
-                .bind(lot.expires_at.map(timestamp))
-                .execute(&mut *self.tx)
-                .await?;
+        // A coupon use is checked as it is taken; the order's rows follow, kept for the
+        // group's next statement when this commit sends nothing else ([`CommitTx`]).
+        for code in redemption.campaigns.iter().filter_map(|take| take.coupon) {
+            let used = sqlx::query(
+                "UPDATE coupons SET uses = uses + 1 WHERE code = $1 AND uses < uses_per_code",
+            )
+            .bind(code)
+            .execute(self.conn().await?)
+            .await?;
+            if used.rows_affected() != 1 {
+                return Err(StoreError::Inconsistent(format!(
+                    "coupon {code} has no use left to take"
+                )));
             }
         }
+        self.keep_or_write(OrderRows::of(redemption, at)).await?;
         for take in &redemption.campaigns {
-            sqlx::query(
-                "INSERT INTO redemption_campaigns (order_id, campaign_id, customer_id, channel, \
-                 local_date, discount_minor, coupon, plugin) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(redemption.order_id)
-            .bind(take.campaign_id)
-            .bind(redemption.customer_id)
-            .bind(redemption.channel)
-            .bind(take.local_date.to_string())
-            .bind(take.discount_minor)
-            .bind(take.coupon)
-            .bind(take.plugin)
-            .execute(&mut *self.tx)
-            .await?;
             // The currency of what it granted is that of the first order that grants money:
             // an order without a discount fixes none.
             let added = self
@@ -539,19 +437,6 @@ impl CommitTx {
             }
             added.redemptions += 1;
             added.granted_minor += take.discount_minor;
-            if let Some(code) = take.coupon {
-                let used = sqlx::query(
-                    "UPDATE coupons SET uses = uses + 1 WHERE code = $1 AND uses < uses_per_code",
-                )
-                .bind(code)
-                .execute(&mut *self.tx)
-                .await?;
-                if used.rows_affected() != 1 {
-                    return Err(StoreError::Inconsistent(format!(
-                        "coupon {code} has no use left to take"
-                    )));
-                }
-            }
         }
         Ok(())
     }
@@ -570,7 +455,7 @@ impl CommitTx {
              WHERE order_id = $1 ORDER BY campaign_id",
         )
         .bind(order_id)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await?;
         for (campaign_id, discount_minor, coupon) in &takes {
             // Once everything it granted is given back, its grants are in no currency.
@@ -582,12 +467,12 @@ impl CommitTx {
             )
             .bind(campaign_id)
             .bind(discount_minor)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
             if let Some(code) = coupon {
                 sqlx::query("UPDATE coupons SET uses = uses - 1 WHERE code = $1 AND uses > 0")
                     .bind(code)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
             }
         }
@@ -596,79 +481,21 @@ impl CommitTx {
         )
         .bind(order_id)
         .bind(timestamp(at))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         sqlx::query("DELETE FROM redemption_campaigns WHERE order_id = $1")
             .bind(order_id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         sqlx::query("UPDATE redemptions SET cancelled_at = $2 WHERE order_id = $1")
             .bind(order_id)
             .bind(timestamp(at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         if self.forward {
             self.forward_cancel(order_id, at).await?;
         }
         Ok(takes.into_iter().map(|(campaign, _, _)| campaign).collect())
-    }
-
-    /// Marks where one commit of a group begins ([`CommitTx::rollback_to_savepoint`]).
-    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("SAVEPOINT remise_commit")
-            .execute(&mut *self.tx)
-            .await?;
-        self.usage_at_savepoint = Some(self.usage_added.clone());
-        self.lease_at_savepoint = Some(self.lease_used.clone());
-        Ok(())
-    }
-
-    /// Keeps what was written since [`CommitTx::savepoint`].
-    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("RELEASE SAVEPOINT remise_commit")
-            .execute(&mut *self.tx)
-            .await?;
-        self.usage_at_savepoint = None;
-        self.lease_at_savepoint = None;
-        Ok(())
-    }
-
-    /// Undoes what was written since [`CommitTx::savepoint`] (on PostgreSQL, also after
-    /// a statement failed), and forgets the mark: the transaction goes on as before it.
-    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("ROLLBACK TO SAVEPOINT remise_commit")
-            .execute(&mut *self.tx)
-            .await?;
-        if let Some(usage_added) = self.usage_at_savepoint.take() {
-            self.usage_added = usage_added;
-        }
-        if let Some(lease_used) = self.lease_at_savepoint.take() {
-            self.lease_used = lease_used;
-        }
-        self.release_savepoint().await
-    }
-
-    /// Writes what the recorded orders took from their leases and add to the campaigns'
-    /// usage, then makes it all durable; only then may the caller answer.
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        self.write_lease_use().await?;
-        for (campaign_id, added) in std::mem::take(&mut self.usage_added) {
-            sqlx::query(
-                "INSERT INTO campaign_usage (campaign_id, currency, redemptions, granted_minor) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (campaign_id) DO UPDATE SET \
-                 currency = COALESCE(campaign_usage.currency, excluded.currency), \
-                 redemptions = campaign_usage.redemptions + excluded.redemptions, \
-                 granted_minor = campaign_usage.granted_minor + excluded.granted_minor",
-            )
-            .bind(&campaign_id)
-            .bind(added.currency)
-            .bind(added.redemptions)
-            .bind(added.granted_minor)
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        self.tx.commit().await?;
-        Ok(())
     }
 }
 

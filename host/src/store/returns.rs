@@ -113,7 +113,7 @@ impl CommitTx {
              created_at, customer_data FROM redemptions WHERE order_id = $1",
         )
         .bind(order_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn().await?)
         .await?;
         row.map(
             |(
@@ -149,7 +149,7 @@ impl CommitTx {
 
     /// The returns of `order_id`, first first.
     pub async fn returns(&mut self, order_id: &str) -> Result<Vec<StoredReturn>, StoreError> {
-        returns_of(&mut self.tx, order_id).await
+        returns_of(self.conn().await?, order_id).await
     }
 
     /// What each campaign still holds of `order_id`.
@@ -162,7 +162,7 @@ impl CommitTx {
              WHERE order_id = $1 ORDER BY campaign_id",
         )
         .bind(order_id)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -191,7 +191,7 @@ impl CommitTx {
         .bind(the_return.kept)
         .bind(the_return.refund_minor)
         .bind(timestamp(the_return.at))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         for change in &the_return.campaigns {
             let given_back = change.before_minor - change.after_minor.unwrap_or(0);
@@ -206,7 +206,7 @@ impl CommitTx {
             .bind(change.campaign_id)
             .bind(given_back)
             .bind(redemptions_back)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
             match change.after_minor {
                 Some(after) => {
@@ -217,7 +217,7 @@ impl CommitTx {
                     .bind(the_return.order_id)
                     .bind(change.campaign_id)
                     .bind(after)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 }
                 None => {
@@ -226,7 +226,7 @@ impl CommitTx {
                             "UPDATE coupons SET uses = uses - 1 WHERE code = $1 AND uses > 0",
                         )
                         .bind(code)
-                        .execute(&mut *self.tx)
+                        .execute(self.conn().await?)
                         .await?;
                     }
                     sqlx::query(
@@ -234,7 +234,7 @@ impl CommitTx {
                     )
                     .bind(the_return.order_id)
                     .bind(change.campaign_id)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn().await?)
                     .await?;
                 }
             }
@@ -248,7 +248,7 @@ impl CommitTx {
                 .bind(the_return.order_id)
                 .bind(campaign_id)
                 .bind(timestamp(the_return.at))
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
             } else {
                 // Both SET expressions read the row as it was.
@@ -261,7 +261,7 @@ impl CommitTx {
                 .bind(the_return.order_id)
                 .bind(campaign_id)
                 .bind(*points)
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
             }
         }

@@ -282,7 +282,7 @@ impl CommitTx {
     /// Adds `entry` to the store node's queue, in this transaction (so it is queued exactly
     /// when what it tells is committed).
     async fn enqueue(&mut self, entry: &Forwarded) -> Result<(), StoreError> {
-        enqueue(&mut self.tx, entry).await
+        enqueue(self.conn().await?, entry).await
     }
 }
 
@@ -565,7 +565,7 @@ impl Store {
         let last: Option<(i64,)> =
             sqlx::query_as("SELECT last_seq FROM store_nodes WHERE store_id = $1")
                 .bind(store_id)
-                .fetch_optional(&mut *tx.tx)
+                .fetch_optional(tx.conn().await?)
                 .await?;
         let mut taken = TakenBack {
             last_seq: last.map_or(0, |(seq,)| seq),
@@ -625,7 +625,7 @@ impl Store {
                 Forwarded::Counts { counts } => {
                     // Counts, not an order: they move no lease and are not counted among
                     // the store's orders.
-                    add_counts(&mut tx.tx, counts).await?;
+                    add_counts(tx.conn().await?, counts).await?;
                     taken.last_seq = queued.seq;
                     continue;
                 }
@@ -644,7 +644,7 @@ impl Store {
                              ON r.order_id = c.order_id WHERE c.order_id = $1",
                         )
                         .bind(order_id)
-                        .fetch_all(&mut *tx.tx)
+                        .fetch_all(tx.conn().await?)
                         .await?;
                         tx.cancel(order_id, *cancelled_at).await?;
                         if tx.wants_event(EventType::RedemptionCancelled).await? {
@@ -652,7 +652,7 @@ impl Store {
                                 "SELECT customer_id FROM redemptions WHERE order_id = $1",
                             )
                             .bind(order_id)
-                            .fetch_optional(&mut *tx.tx)
+                            .fetch_optional(tx.conn().await?)
                             .await?;
                             let customer = customer.and_then(|(id,)| id);
                             let event =
@@ -696,7 +696,7 @@ impl Store {
         .bind(taken.last_seq)
         .bind(i64::try_from(taken.applied).unwrap_or(i64::MAX))
         .bind(timestamp(now()))
-        .execute(&mut *tx.tx)
+        .execute(tx.conn().await?)
         .await?;
         tx.commit().await?;
         Ok(taken)
@@ -732,7 +732,7 @@ async fn erased_since(
     let erased: Option<(String,)> =
         sqlx::query_as("SELECT erased_at FROM customer_erasures WHERE customer_id = $1")
             .bind(customer)
-            .fetch_optional(&mut *tx.tx)
+            .fetch_optional(tx.conn().await?)
             .await?;
     Ok(erased.is_some_and(|(at,)| at >= timestamp(order.committed_at)))
 }
@@ -775,7 +775,7 @@ async fn move_store_lease(
     .bind(holder)
     .bind(redemptions)
     .bind(minor)
-    .execute(&mut *tx.tx)
+    .execute(tx.conn().await?)
     .await?;
     Ok(())
 }

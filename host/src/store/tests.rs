@@ -878,6 +878,86 @@ async fn a_commit_rolled_back_to_its_savepoint_leaves_the_others_of_its_transact
     assert_eq!(usage["hot"].granted_minor, 1000);
 }
 
+#[tokio::test]
+async fn a_groups_kept_rows_are_read_back_and_an_order_whose_rows_fail_fails_alone() {
+    let (store, _dir) = fresh().await;
+    let one = LeaseTake {
+        redemptions: 1,
+        minor: 500,
+    };
+    let leased = lease(&store, "a", one, 0).await;
+    // An order committed before: recording it again cannot be written.
+    let mut tx = store.begin_commit(&[]).await.expect("begins");
+    tx.record(&order("taken", "hot")).await.expect("written");
+    tx.commit().await.expect("commits");
+
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).expect("a date");
+    let units = [PurchasedUnits {
+        kind: remise_model::customer_data::ItemKind::Sku,
+        item: "A".into(),
+        quantity: 2,
+    }];
+    let mut tx = store.begin_commit(&[]).await.expect("begins");
+    tx.keep_rows();
+    for (order_id, keep) in [
+        ("kept-1", true),
+        ("taken", true),
+        ("undone", false),
+        ("kept-2", true),
+    ] {
+        tx.savepoint().await.expect("a savepoint");
+        let mut new = order(order_id, "hot");
+        new.customer_id = Some("c-1");
+        tx.record(&new).await.expect("kept, not written yet");
+        tx.add_purchases("c-1", day, &units, 1, 1)
+            .await
+            .expect("kept");
+        tx.use_lease(&leased.id, one);
+        if keep {
+            tx.release_savepoint().await.expect("released");
+        } else {
+            tx.rollback_to_savepoint().await.expect("rolled back");
+        }
+        if order_id == "kept-1" {
+            // A read sends the rows kept first, and sees them.
+            let read = tx.redemption("kept-1").await.expect("read");
+            assert!(read.is_some(), "a kept order is read back in its group");
+        }
+    }
+    let unwritten = tx.commit_group().await.expect("the group commits");
+    let names: Vec<&str> = unwritten.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(names, ["taken"], "only the order already committed fails");
+
+    for (order_id, written) in [("kept-1", true), ("kept-2", true), ("undone", false)] {
+        let stored = store.redemption(order_id).await.expect("read");
+        assert_eq!(stored.is_some(), written, "{order_id}");
+    }
+    let usage = store.usage().await.expect("the usage");
+    assert_eq!(
+        usage["hot"].redemptions, 3,
+        "the first taken, kept-1, kept-2"
+    );
+    assert_eq!(usage["hot"].granted_minor, 1_500);
+    let rows = store.leases_of("hot").await.expect("the leases");
+    let used = rows
+        .iter()
+        .find(|row| row.holder == "a")
+        .expect("the lease");
+    assert_eq!(
+        used.used_redemptions, 2,
+        "the failed order gave its take back"
+    );
+    assert_eq!(used.used_minor, 1_000);
+    let now = chrono::Utc::now();
+    let data = store.customer_data("c-1", now, 3_650).await.expect("data");
+    let bought = &data.history.skus["A"];
+    assert_eq!(
+        (bought.quantity, bought.orders),
+        (4, 2),
+        "two orders' rows summed into one, the failed one's not"
+    );
+}
+
 /// Asks for a lease of `hot` (a cap of 10 and a budget of 100.00) for `holder`.
 async fn lease(store: &Store, holder: &str, need: LeaseTake, now_ms: i64) -> Granted {
     let new_id = format!("lease-{holder}-{now_ms}");
