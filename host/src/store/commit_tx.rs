@@ -8,7 +8,7 @@
 //! advisory lock per order, limited campaign or customer, in key order, so commits that
 //! share none of them run in parallel.
 //!
-//! **Rows kept.** In a group's transaction ([`CommitTx::keep_rows`]) a commit's savepoint
+//! **Rows kept** (PostgreSQL). In a group's transaction ([`CommitTx::keep_rows`]) a commit's savepoint
 //! is only marked; an order that writes nothing but its rows (its order, what each
 //! campaign took, its points lots and purchase history) sends no statement at all: its
 //! rows wait for the group's next statement, or its commit. Anything else a commit sends
@@ -47,6 +47,8 @@ pub struct CommitTx {
     /// Whether the orders recorded and cancelled are queued for the centre (a store
     /// node's, `store_nodes.rs`).
     pub(super) forward: bool,
+    /// The database it runs on.
+    backend: Backend,
     /// Whether orders that write nothing but their rows keep them ([`CommitTx::keep_rows`]).
     keeps_rows: bool,
     /// The rows kept, oldest order first.
@@ -122,6 +124,7 @@ impl Store {
             usage_added: BTreeMap::new(),
             lease_used: BTreeMap::new(),
             forward: self.forwarding,
+            backend: self.backend,
             keeps_rows: false,
             kept: Vec::new(),
             mark: Mark::None,
@@ -133,9 +136,11 @@ impl Store {
 impl CommitTx {
     /// From now on, a commit of this group that writes nothing but its order's rows keeps
     /// them for the group's next statement (see the module's documentation); the caller
-    /// ends with [`CommitTx::commit_group`].
+    /// ends with [`CommitTx::commit_group`]. On PostgreSQL only: on SQLite a statement is a
+    /// call into the library, not a round trip, and a group's multi-row statements (a new
+    /// one to prepare for each size of batch) made its commits a fifth slower.
     pub fn keep_rows(&mut self) {
-        self.keeps_rows = true;
+        self.keeps_rows = self.backend == Backend::Postgres;
     }
 
     /// The transaction's connection, once the rows kept are written: what every statement
