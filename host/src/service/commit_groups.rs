@@ -3,9 +3,10 @@
 //! locks and syncing in turn.
 //!
 //! On PostgreSQL a group is the set of limited campaigns a commit locks
-//! ([`super::commit_locks`]); a commit that locks none waits for nobody and is written
-//! alone. SQLite writes one transaction at a time whatever it touches, so there all commits
-//! of a host form one group.
+//! ([`super::commit_locks`]); the commits that lock none but take from this host's budget
+//! leases form one group of their own, and one that does neither waits for nobody and is
+//! written alone. SQLite writes one transaction at a time whatever it touches, so there all
+//! commits of a host form one group.
 //!
 //! The first commit of an idle group starts its writer (a task of its own, so that a client
 //! that hangs up stops nothing half-way); the commits that arrive while it writes queue,
@@ -22,31 +23,39 @@ use std::sync::{Mutex, PoisonError};
 /// connection a host serves, few enough that the first of them is not kept long.
 pub const MAX_BATCH: usize = 64;
 
-/// What commits are grouped by: the limited campaigns they lock or take from their
-/// budget leases (none on SQLite).
-pub(super) type Group = BTreeSet<CommitLock>;
+/// What commits are grouped by.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Group {
+    /// The commits of this host that lock no limited campaign: on SQLite all of them (it
+    /// writes one transaction at a time); on PostgreSQL those that take only from this
+    /// host's budget leases, which no other host waits for.
+    Host,
+    /// The commits that lock these limited campaigns (PostgreSQL).
+    Campaigns(BTreeSet<CommitLock>),
+}
 
 /// The group of a commit that takes `locks` and takes from the leases of the campaigns
-/// `leased` on `backend`, or `None` when it is written alone.
+/// `leased` on `backend`, or `None` when it is written alone: on PostgreSQL, a commit that
+/// neither locks a limited campaign nor takes from a lease waits for nobody.
 pub(super) fn group_of<'a>(
     locks: &BTreeSet<CommitLock>,
     leased: impl IntoIterator<Item = &'a str>,
     backend: Backend,
 ) -> Option<Group> {
     match backend {
-        Backend::Sqlite => Some(Group::new()),
+        Backend::Sqlite => Some(Group::Host),
         Backend::Postgres => {
-            let mut campaigns: Group = locks
+            let campaigns: BTreeSet<CommitLock> = locks
                 .iter()
                 .filter(|lock| matches!(lock, CommitLock::Campaign(_)))
                 .cloned()
                 .collect();
-            campaigns.extend(
-                leased
-                    .into_iter()
-                    .map(|id| CommitLock::Campaign(id.to_string())),
-            );
-            (!campaigns.is_empty()).then_some(campaigns)
+            if !campaigns.is_empty() {
+                return Some(Group::Campaigns(campaigns));
+            }
+            // Commits on leases, whatever their campaigns, share one writer: its batches
+            // are the larger, and it moves each lease and usage row once per batch.
+            leased.into_iter().next().map(|_| Group::Host)
         }
     }
 }
@@ -188,10 +197,12 @@ mod tests {
     use tokio::sync::oneshot;
 
     fn group(campaigns: &[&str]) -> Group {
-        campaigns
-            .iter()
-            .map(|id| CommitLock::Campaign(id.to_string()))
-            .collect()
+        Group::Campaigns(
+            campaigns
+                .iter()
+                .map(|id| CommitLock::Campaign(id.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -227,18 +238,24 @@ mod tests {
             group_of(&locks, [], Backend::Postgres),
             Some(group(&["hot"]))
         );
-        assert_eq!(group_of(&locks, [], Backend::Sqlite), Some(Group::new()));
+        assert_eq!(group_of(&locks, [], Backend::Sqlite), Some(Group::Host));
         assert_eq!(
             group_of(&locks, ["leased"], Backend::Postgres),
-            Some(group(&["hot", "leased"])),
-            "a leased campaign groups its commits without being locked"
+            Some(group(&["hot"])),
+            "a commit that locks a campaign is written with that campaign's"
         );
         let unlimited: BTreeSet<CommitLock> = [CommitLock::Order("o-2".into())].into();
         assert_eq!(group_of(&unlimited, [], Backend::Postgres), None);
         assert_eq!(
-            group_of(&unlimited, [], Backend::Sqlite),
-            Some(Group::new())
+            group_of(&unlimited, ["leased"], Backend::Postgres),
+            Some(Group::Host),
+            "commits on leases share the host's group, whatever their campaigns"
         );
+        assert_eq!(
+            group_of(&unlimited, ["other"], Backend::Postgres),
+            group_of(&unlimited, ["leased"], Backend::Postgres)
+        );
+        assert_eq!(group_of(&unlimited, [], Backend::Sqlite), Some(Group::Host));
     }
 
     #[test]
