@@ -19,13 +19,55 @@
 //! alone, as with a savepoint of its own.
 
 use super::order_rows::{self, OrderRows};
-use super::redemptions::{CommitLock, LeaseTake};
 use super::{Backend, Store, StoreError};
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::BTreeMap;
 
 /// The most advisory locks one statement takes.
 const LOCKS_PER_STATEMENT: usize = 100;
+
+/// What a commit, a cancel or a return locks while it reads and writes. Two of them that
+/// share no lock run in parallel on PostgreSQL.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CommitLock {
+    /// An order id: two writes of one order (a retry, a cancel, a return) run one at a time.
+    Order(String),
+    /// A campaign with a cap, a budget, a per-customer limit or coupons: what its
+    /// commits check is still true when they write.
+    Campaign(String),
+    /// A customer whose points an order spends.
+    Customer(String),
+}
+
+impl CommitLock {
+    /// Its PostgreSQL advisory lock key: the first 8 bytes of the SHA-256 of its kind and
+    /// id. Two locks that happen to share a key only wait for each other.
+    pub fn key(&self) -> i64 {
+        use sha2::{Digest, Sha256};
+        let (kind, id) = match self {
+            CommitLock::Order(id) => ("order", id),
+            CommitLock::Campaign(id) => ("campaign", id),
+            CommitLock::Customer(id) => ("customer", id),
+        };
+        let digest = Sha256::new()
+            .chain_update(kind)
+            .chain_update([0])
+            .chain_update(id)
+            .finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(first)
+    }
+}
+
+/// What one commit, or one batch of them, takes from a lease.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeaseTake {
+    /// Redemptions (orders).
+    pub redemptions: u64,
+    /// Discount, in minor units of the budget's currency.
+    pub minor: i64,
+}
 
 /// A commit or cancel in progress: holds its locks until [`CommitTx::commit`] (or until
 /// dropped, which rolls back and so releases them).
@@ -52,11 +94,18 @@ pub struct CommitTx {
     /// Whether orders that write nothing but their rows keep them ([`CommitTx::keep_rows`]).
     keeps_rows: bool,
     /// The rows kept, oldest order first.
-    kept: Vec<OrderRows>,
+    kept: Vec<Kept>,
     /// Where the current commit of a group began.
     mark: Mark,
     /// The orders whose kept rows could not be written, and why.
     unwritten: Vec<(String, StoreError)>,
+}
+
+/// An order's rows kept, and what it takes from budget leases (given back to the
+/// transaction when its rows cannot be written).
+struct Kept {
+    rows: OrderRows,
+    leases: Vec<(String, LeaseTake)>,
 }
 
 /// What this transaction's orders add to one campaign's usage row.
@@ -158,10 +207,9 @@ impl CommitTx {
         match std::mem::replace(&mut self.mark, Mark::None) {
             Mark::Kept { at, usage, lease } => {
                 let current = self.kept.split_off(at.min(self.kept.len()));
+                let current: Vec<&OrderRows> = current.iter().map(|kept| &kept.rows).collect();
                 self.write_kept().await?;
-                sqlx::query("SAVEPOINT remise_commit")
-                    .execute(&mut *self.raw)
-                    .await?;
+                self.send("SAVEPOINT remise_commit").await?;
                 self.mark = Mark::Sent { usage, lease };
                 order_rows::write(&mut self.raw, &current).await
             }
@@ -180,52 +228,44 @@ impl CommitTx {
         if kept.is_empty() {
             return Ok(());
         }
-        sqlx::query("SAVEPOINT remise_rows")
-            .execute(&mut *self.raw)
-            .await?;
-        let all = order_rows::write(&mut self.raw, &kept).await;
+        self.send("SAVEPOINT remise_rows").await?;
+        let rows: Vec<&OrderRows> = kept.iter().map(|kept| &kept.rows).collect();
+        let all = order_rows::write(&mut self.raw, &rows).await;
         if all.is_ok() {
-            sqlx::query("RELEASE SAVEPOINT remise_rows")
-                .execute(&mut *self.raw)
-                .await?;
+            self.send("RELEASE SAVEPOINT remise_rows").await?;
             return Ok(());
         }
-        sqlx::query("ROLLBACK TO SAVEPOINT remise_rows")
-            .execute(&mut *self.raw)
-            .await?;
+        self.send("ROLLBACK TO SAVEPOINT remise_rows").await?;
         for order in kept {
-            sqlx::query("SAVEPOINT remise_order")
-                .execute(&mut *self.raw)
-                .await?;
-            match order_rows::write(&mut self.raw, std::slice::from_ref(&order)).await {
+            self.send("SAVEPOINT remise_order").await?;
+            match order_rows::write(&mut self.raw, &[&order.rows]).await {
                 Ok(()) => {
-                    sqlx::query("RELEASE SAVEPOINT remise_order")
-                        .execute(&mut *self.raw)
-                        .await?;
+                    self.send("RELEASE SAVEPOINT remise_order").await?;
                 }
                 Err(error) => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT remise_order")
-                        .execute(&mut *self.raw)
-                        .await?;
-                    sqlx::query("RELEASE SAVEPOINT remise_order")
-                        .execute(&mut *self.raw)
-                        .await?;
-                    tracing::warn!(order = order.order_id, %error, "an order's rows were not written");
+                    self.send("ROLLBACK TO SAVEPOINT remise_order").await?;
+                    self.send("RELEASE SAVEPOINT remise_order").await?;
+                    let order_id = &order.rows.order_id;
+                    tracing::warn!(order = order_id, %error, "an order's rows were not written");
                     self.take_out(&order);
-                    self.unwritten.push((order.order_id, error));
+                    self.unwritten.push((order.rows.order_id, error));
                 }
             }
         }
-        sqlx::query("RELEASE SAVEPOINT remise_rows")
-            .execute(&mut *self.raw)
-            .await?;
+        self.send("RELEASE SAVEPOINT remise_rows").await?;
+        Ok(())
+    }
+
+    /// Sends `statement` (a savepoint's), with nothing kept to write first.
+    async fn send(&mut self, statement: &'static str) -> Result<(), StoreError> {
+        sqlx::query(statement).execute(&mut *self.raw).await?;
         Ok(())
     }
 
     /// Takes what order `order` added to the campaigns' usage and to the leases out of
     /// this transaction: its rows were not written.
-    fn take_out(&mut self, order: &OrderRows) {
-        for take in order.campaigns() {
+    fn take_out(&mut self, order: &Kept) {
+        for take in order.rows.campaigns() {
             if let Some(added) = self.usage_added.get_mut(&take.campaign_id) {
                 added.redemptions -= 1;
                 added.granted_minor -= take.discount_minor;
@@ -246,15 +286,30 @@ impl CommitTx {
     /// written now otherwise.
     pub(super) async fn keep_or_write(&mut self, rows: OrderRows) -> Result<(), StoreError> {
         if self.keeps_rows && matches!(self.mark, Mark::Kept { .. }) {
-            self.kept.push(rows);
+            self.kept.push(Kept {
+                rows,
+                leases: Vec::new(),
+            });
             return Ok(());
         }
         let conn = self.conn().await?;
-        order_rows::write(conn, std::slice::from_ref(&rows)).await
+        order_rows::write(conn, &[&rows]).await
     }
 
     /// The rows the current commit of a group keeps, while it has sent nothing.
     pub(super) fn kept_by_this_commit(&mut self) -> Option<&mut OrderRows> {
+        self.kept_of_this_commit().map(|kept| &mut kept.rows)
+    }
+
+    /// Notes that the current commit, while it has sent nothing, takes `take` from lease
+    /// `id`: given back should its rows not be written.
+    pub(super) fn kept_takes_lease(&mut self, id: &str, take: LeaseTake) {
+        if let Some(kept) = self.kept_of_this_commit() {
+            kept.leases.push((id.to_string(), take));
+        }
+    }
+
+    fn kept_of_this_commit(&mut self) -> Option<&mut Kept> {
         match &self.mark {
             Mark::Kept { at, .. } if self.kept.len() > *at => self.kept.last_mut(),
             _ => None,
@@ -282,9 +337,7 @@ impl CommitTx {
     /// Keeps what was written since [`CommitTx::savepoint`] (or kept: its rows).
     pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
         if let Mark::Sent { .. } = std::mem::replace(&mut self.mark, Mark::None) {
-            sqlx::query("RELEASE SAVEPOINT remise_commit")
-                .execute(&mut *self.raw)
-                .await?;
+            self.send("RELEASE SAVEPOINT remise_commit").await?;
         }
         Ok(())
     }
@@ -302,12 +355,8 @@ impl CommitTx {
             Mark::Sent { usage, lease } => {
                 self.usage_added = usage;
                 self.lease_used = lease;
-                sqlx::query("ROLLBACK TO SAVEPOINT remise_commit")
-                    .execute(&mut *self.raw)
-                    .await?;
-                sqlx::query("RELEASE SAVEPOINT remise_commit")
-                    .execute(&mut *self.raw)
-                    .await?;
+                self.send("ROLLBACK TO SAVEPOINT remise_commit").await?;
+                self.send("RELEASE SAVEPOINT remise_commit").await?;
             }
         }
         Ok(())

@@ -129,6 +129,9 @@ impl CommitTx {
         // with its group's other rows ([`CommitTx`]).
         if sign > 0 && orders == 1 {
             if let Some(rows) = self.kept_by_this_commit() {
+                let units = units
+                    .iter()
+                    .map(|bought| (bought.kind.as_str(), bought.item.as_str(), bought.quantity));
                 rows.add_purchases(id, day, units);
                 return Ok(());
             }

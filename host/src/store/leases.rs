@@ -221,9 +221,7 @@ impl CommitTx {
         let used = self.lease_used.entry(id.to_string()).or_default();
         used.redemptions += take.redemptions;
         used.minor += take.minor;
-        if let Some(rows) = self.kept_by_this_commit() {
-            rows.leases.push((id.to_string(), take));
-        }
+        self.kept_takes_lease(id, take);
     }
 
     /// Writes what this transaction's orders used of each lease, in id order.

@@ -2,10 +2,8 @@
 //! customer's `purchase_history`), held in memory and written for many orders at once: a
 //! group of commits sends a few multi-row statements, not several statements per order.
 
-use super::customer_data::PurchasedUnits;
-use super::redemptions::{LeaseTake, NewRedemption};
-use super::{timestamp, StoreError};
-use chrono::{DateTime, NaiveDate, Utc};
+use super::StoreError;
+use chrono::NaiveDate;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
 
@@ -18,49 +16,46 @@ const PARAMETERS_PER_STATEMENT: usize = 6_000;
 pub(super) struct OrderRows {
     /// The order.
     pub(super) order_id: String,
-    request_hash: String,
-    response: String,
-    customer_id: Option<String>,
-    channel: String,
-    currency: String,
-    created_at: String,
-    key_hash: String,
-    basket: String,
-    pricing: String,
-    customer_data: Option<String>,
+    pub(super) request_hash: String,
+    pub(super) response: String,
+    pub(super) customer_id: Option<String>,
+    pub(super) channel: String,
+    pub(super) currency: String,
+    pub(super) created_at: String,
+    pub(super) key_hash: String,
+    pub(super) basket: String,
+    pub(super) pricing: String,
+    pub(super) customer_data: Option<String>,
     /// Its `redemption_campaigns` rows.
-    campaigns: Vec<CampaignRow>,
+    pub(super) campaigns: Vec<CampaignRow>,
     /// Its `points_lots` rows (only with a customer).
-    lots: Vec<LotRow>,
+    pub(super) lots: Vec<LotRow>,
     /// What it adds to its customer's purchase history.
-    purchases: Vec<PurchaseRow>,
-    /// What it takes from budget leases, by lease id: given back to its transaction when
-    /// its rows cannot be written.
-    pub(super) leases: Vec<(String, LeaseTake)>,
+    pub(super) purchases: Vec<PurchaseRow>,
 }
 
 /// One `redemption_campaigns` row.
 #[derive(Clone, Debug)]
 pub(super) struct CampaignRow {
     pub(super) campaign_id: String,
-    local_date: String,
+    pub(super) local_date: String,
     pub(super) discount_minor: i64,
-    coupon: Option<String>,
-    plugin: String,
+    pub(super) coupon: Option<String>,
+    pub(super) plugin: String,
 }
 
 /// One `points_lots` row.
 #[derive(Clone, Debug)]
-struct LotRow {
-    campaign_id: String,
-    points: i64,
-    earned_at: String,
-    expires_at: Option<String>,
+pub(super) struct LotRow {
+    pub(super) campaign_id: String,
+    pub(super) points: i64,
+    pub(super) earned_at: String,
+    pub(super) expires_at: Option<String>,
 }
 
 /// What an order adds to one `purchase_history` row.
 #[derive(Clone, Debug)]
-struct PurchaseRow {
+pub(super) struct PurchaseRow {
     customer_id: String,
     kind: &'static str,
     item: String,
@@ -73,71 +68,28 @@ struct PurchaseRow {
 type PurchaseKey = (String, &'static str, String, String);
 
 impl OrderRows {
-    /// The rows of `redemption`, committed at `at`.
-    pub(super) fn of(redemption: &NewRedemption<'_>, at: DateTime<Utc>) -> OrderRows {
-        let lots = match redemption.customer_id {
-            Some(_) => redemption
-                .points
-                .iter()
-                .map(|lot| LotRow {
-                    campaign_id: lot.campaign_id.to_string(),
-                    points: lot.points,
-                    earned_at: timestamp(lot.earned_at),
-                    expires_at: lot.expires_at.map(timestamp),
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        OrderRows {
-            order_id: redemption.order_id.to_string(),
-            request_hash: redemption.request_hash.to_string(),
-            response: redemption.response.to_string(),
-            customer_id: redemption.customer_id.map(str::to_string),
-            channel: redemption.channel.to_string(),
-            currency: redemption.currency.to_string(),
-            created_at: timestamp(at),
-            key_hash: redemption.key_hash.to_string(),
-            basket: redemption.basket.to_string(),
-            pricing: redemption.pricing.to_string(),
-            customer_data: redemption.customer_data.map(str::to_string),
-            campaigns: redemption
-                .campaigns
-                .iter()
-                .map(|take| CampaignRow {
-                    campaign_id: take.campaign_id.to_string(),
-                    local_date: take.local_date.to_string(),
-                    discount_minor: take.discount_minor,
-                    coupon: take.coupon.map(str::to_string),
-                    plugin: take.plugin.to_string(),
-                })
-                .collect(),
-            lots,
-            purchases: Vec::new(),
-            leases: Vec::new(),
-        }
-    }
-
     /// What each campaign took from it.
     pub(super) fn campaigns(&self) -> &[CampaignRow] {
         &self.campaigns
     }
 
-    /// Adds `units` (each item once) bought by customer `customer_id` on `day` to what
-    /// it writes in the purchase history, one order per item.
-    pub(super) fn add_purchases(
+    /// Adds `units` (each item once: its kind, `sku` or `category`, the item and the
+    /// units) bought by customer `customer_id` on `day` to what it writes in the purchase
+    /// history, one order per item.
+    pub(super) fn add_purchases<'a>(
         &mut self,
         customer_id: &str,
         day: NaiveDate,
-        units: &[PurchasedUnits],
+        units: impl IntoIterator<Item = (&'static str, &'a str, i64)>,
     ) {
         let day = day.to_string();
         self.purchases
-            .extend(units.iter().map(|bought| PurchaseRow {
+            .extend(units.into_iter().map(|(kind, item, quantity)| PurchaseRow {
                 customer_id: customer_id.to_string(),
-                kind: bought.kind.as_str(),
-                item: bought.item.clone(),
+                kind,
+                item: item.to_string(),
                 day: day.clone(),
-                quantity: bought.quantity,
+                quantity,
                 orders: 1,
             }));
     }
@@ -173,7 +125,7 @@ fn rows_per_statement(columns: usize) -> usize {
 /// same item the same day add to that history row once, summed.
 pub(super) async fn write(
     conn: &mut AnyConnection,
-    orders: &[OrderRows],
+    orders: &[&OrderRows],
 ) -> Result<(), StoreError> {
     write_orders(conn, orders).await?;
     write_campaigns(conn, orders).await?;
@@ -181,7 +133,7 @@ pub(super) async fn write(
     write_purchases(conn, orders).await
 }
 
-async fn write_orders(conn: &mut AnyConnection, orders: &[OrderRows]) -> Result<(), StoreError> {
+async fn write_orders(conn: &mut AnyConnection, orders: &[&OrderRows]) -> Result<(), StoreError> {
     const COLUMNS: usize = 11;
     for chunk in orders.chunks(rows_per_statement(COLUMNS)) {
         let sql = format!(
@@ -209,11 +161,14 @@ async fn write_orders(conn: &mut AnyConnection, orders: &[OrderRows]) -> Result<
     Ok(())
 }
 
-async fn write_campaigns(conn: &mut AnyConnection, orders: &[OrderRows]) -> Result<(), StoreError> {
+async fn write_campaigns(
+    conn: &mut AnyConnection,
+    orders: &[&OrderRows],
+) -> Result<(), StoreError> {
     const COLUMNS: usize = 8;
     let rows: Vec<(&OrderRows, &CampaignRow)> = orders
         .iter()
-        .flat_map(|order| order.campaigns.iter().map(move |take| (order, take)))
+        .flat_map(|order| order.campaigns.iter().map(move |take| (*order, take)))
         .collect();
     for chunk in rows.chunks(rows_per_statement(COLUMNS)) {
         let sql = format!(
@@ -238,11 +193,11 @@ async fn write_campaigns(conn: &mut AnyConnection, orders: &[OrderRows]) -> Resu
     Ok(())
 }
 
-async fn write_lots(conn: &mut AnyConnection, orders: &[OrderRows]) -> Result<(), StoreError> {
+async fn write_lots(conn: &mut AnyConnection, orders: &[&OrderRows]) -> Result<(), StoreError> {
     const COLUMNS: usize = 7;
     let rows: Vec<(&OrderRows, &str, &LotRow)> = orders
         .iter()
-        .filter_map(|order| Some((order, order.customer_id.as_deref()?)))
+        .filter_map(|order| Some((*order, order.customer_id.as_deref()?)))
         .flat_map(|(order, customer)| order.lots.iter().map(move |lot| (order, customer, lot)))
         .collect();
     for chunk in rows.chunks(rows_per_statement(COLUMNS)) {
@@ -267,7 +222,10 @@ async fn write_lots(conn: &mut AnyConnection, orders: &[OrderRows]) -> Result<()
     Ok(())
 }
 
-async fn write_purchases(conn: &mut AnyConnection, orders: &[OrderRows]) -> Result<(), StoreError> {
+async fn write_purchases(
+    conn: &mut AnyConnection,
+    orders: &[&OrderRows],
+) -> Result<(), StoreError> {
     const COLUMNS: usize = 6;
     // One row per key (a statement may not update a row twice), in key order: two
     // transactions that write the same rows take them in the same order.

@@ -5,8 +5,8 @@
 //!
 //! Money is INTEGER minor units; every query is plain SQL that PostgreSQL also speaks.
 
-pub use super::commit_tx::CommitTx;
-use super::order_rows::OrderRows;
+pub use super::commit_tx::{CommitLock, CommitTx, LeaseTake};
+use super::order_rows::{CampaignRow, LotRow, OrderRows};
 use super::{now, parse_timestamp, timestamp, Store, StoreError};
 use crate::model::usage::{CampaignUsage, CouponState, CustomerUse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -109,51 +109,8 @@ pub struct UsageRow {
     pub applications: i64,
 }
 
-/// What a commit, a cancel or a return locks while it reads and writes. Two of them that
-/// share no lock run in parallel on PostgreSQL.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CommitLock {
-    /// An order id: two writes of one order (a retry, a cancel, a return) run one at a time.
-    Order(String),
-    /// A campaign with a cap, a budget, a per-customer limit or coupons: what its
-    /// commits check is still true when they write.
-    Campaign(String),
-    /// A customer whose points an order spends.
-    Customer(String),
-}
-
-impl CommitLock {
-    /// Its PostgreSQL advisory lock key: the first 8 bytes of the SHA-256 of its kind and
-    /// id. Two locks that happen to share a key only wait for each other.
-    pub fn key(&self) -> i64 {
-        use sha2::{Digest, Sha256};
-        let (kind, id) = match self {
-            CommitLock::Order(id) => ("order", id),
-            CommitLock::Campaign(id) => ("campaign", id),
-            CommitLock::Customer(id) => ("customer", id),
-        };
-        let digest = Sha256::new()
-            .chain_update(kind)
-            .chain_update([0])
-            .chain_update(id)
-            .finalize();
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&digest[..8]);
-        i64::from_be_bytes(first)
-    }
-}
-
 /// The most order ids one query of [`CommitTx::committed_among`] looks up.
 const ORDER_IDS_PER_QUERY: usize = 100;
-
-/// What one commit, or one batch of them, takes from a lease.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LeaseTake {
-    /// Redemptions (orders).
-    pub redemptions: u64,
-    /// Discount, in minor units of the budget's currency.
-    pub minor: i64,
-}
 
 /// Campaign `campaign_id`'s committed usage, and what live leases hold of it beyond what
 /// their orders used, read in one statement (one snapshot: the orders of a leased batch
@@ -424,7 +381,7 @@ impl CommitTx {
                 )));
             }
         }
-        self.keep_or_write(OrderRows::of(redemption, at)).await?;
+        self.keep_or_write(rows_of(redemption, at)).await?;
         for take in &redemption.campaigns {
             // The currency of what it granted is that of the first order that grants money:
             // an order without a discount fixes none.
@@ -496,6 +453,49 @@ impl CommitTx {
             self.forward_cancel(order_id, at).await?;
         }
         Ok(takes.into_iter().map(|(campaign, _, _)| campaign).collect())
+    }
+}
+
+/// The rows of `redemption`, committed at `at` (its points lots only with a customer).
+fn rows_of(redemption: &NewRedemption<'_>, at: DateTime<Utc>) -> OrderRows {
+    let lots = match redemption.customer_id {
+        Some(_) => redemption
+            .points
+            .iter()
+            .map(|lot| LotRow {
+                campaign_id: lot.campaign_id.to_string(),
+                points: lot.points,
+                earned_at: timestamp(lot.earned_at),
+                expires_at: lot.expires_at.map(timestamp),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    OrderRows {
+        order_id: redemption.order_id.to_string(),
+        request_hash: redemption.request_hash.to_string(),
+        response: redemption.response.to_string(),
+        customer_id: redemption.customer_id.map(str::to_string),
+        channel: redemption.channel.to_string(),
+        currency: redemption.currency.to_string(),
+        created_at: timestamp(at),
+        key_hash: redemption.key_hash.to_string(),
+        basket: redemption.basket.to_string(),
+        pricing: redemption.pricing.to_string(),
+        customer_data: redemption.customer_data.map(str::to_string),
+        campaigns: redemption
+            .campaigns
+            .iter()
+            .map(|take| CampaignRow {
+                campaign_id: take.campaign_id.to_string(),
+                local_date: take.local_date.to_string(),
+                discount_minor: take.discount_minor,
+                coupon: take.coupon.map(str::to_string),
+                plugin: take.plugin.to_string(),
+            })
+            .collect(),
+        lots,
+        purchases: Vec::new(),
     }
 }
 
