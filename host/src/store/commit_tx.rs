@@ -208,32 +208,38 @@ impl CommitTx {
             Mark::Kept { at, usage, lease } => {
                 let current = self.kept.split_off(at.min(self.kept.len()));
                 let current: Vec<&OrderRows> = current.iter().map(|kept| &kept.rows).collect();
-                self.write_kept().await?;
+                let (mut usage, mut lease) = (usage, lease);
+                // An earlier order taken out is also out of what this commit's rollback
+                // would go back to.
+                for order in self.write_kept().await? {
+                    take_out(&mut usage, &mut lease, &order);
+                }
                 self.send("SAVEPOINT remise_commit").await?;
                 self.mark = Mark::Sent { usage, lease };
                 order_rows::write(&mut self.raw, &current).await
             }
             other => {
                 self.mark = other;
-                self.write_kept().await
+                self.write_kept().await.map(|_| ())
             }
         }
     }
 
     /// Writes the rows kept by earlier commits, all in one savepoint; when that fails,
     /// order by order, each in its own, taking the orders that still fail out of the
-    /// transaction.
-    async fn write_kept(&mut self) -> Result<(), StoreError> {
+    /// transaction (answered: the orders taken out).
+    async fn write_kept(&mut self) -> Result<Vec<Kept>, StoreError> {
         let kept = std::mem::take(&mut self.kept);
+        let mut taken_out = Vec::new();
         if kept.is_empty() {
-            return Ok(());
+            return Ok(taken_out);
         }
         self.send("SAVEPOINT remise_rows").await?;
         let rows: Vec<&OrderRows> = kept.iter().map(|kept| &kept.rows).collect();
         let all = order_rows::write(&mut self.raw, &rows).await;
         if all.is_ok() {
             self.send("RELEASE SAVEPOINT remise_rows").await?;
-            return Ok(());
+            return Ok(taken_out);
         }
         self.send("ROLLBACK TO SAVEPOINT remise_rows").await?;
         for order in kept {
@@ -245,41 +251,22 @@ impl CommitTx {
                 Err(error) => {
                     self.send("ROLLBACK TO SAVEPOINT remise_order").await?;
                     self.send("RELEASE SAVEPOINT remise_order").await?;
-                    let order_id = &order.rows.order_id;
+                    let order_id = order.rows.order_id.clone();
                     tracing::warn!(order = order_id, %error, "an order's rows were not written");
-                    self.take_out(&order);
-                    self.unwritten.push((order.rows.order_id, error));
+                    take_out(&mut self.usage_added, &mut self.lease_used, &order);
+                    self.unwritten.push((order_id, error));
+                    taken_out.push(order);
                 }
             }
         }
         self.send("RELEASE SAVEPOINT remise_rows").await?;
-        Ok(())
+        Ok(taken_out)
     }
 
     /// Sends `statement` (a savepoint's), with nothing kept to write first.
     async fn send(&mut self, statement: &'static str) -> Result<(), StoreError> {
         sqlx::query(statement).execute(&mut *self.raw).await?;
         Ok(())
-    }
-
-    /// Takes what order `order` added to the campaigns' usage and to the leases out of
-    /// this transaction: its rows were not written.
-    fn take_out(&mut self, order: &Kept) {
-        for take in order.rows.campaigns() {
-            if let Some(added) = self.usage_added.get_mut(&take.campaign_id) {
-                added.redemptions -= 1;
-                added.granted_minor -= take.discount_minor;
-                if added.granted_minor == 0 {
-                    added.currency = None;
-                }
-            }
-        }
-        for (id, take) in &order.leases {
-            if let Some(used) = self.lease_used.get_mut(id) {
-                used.redemptions = used.redemptions.saturating_sub(take.redemptions);
-                used.minor -= take.minor;
-            }
-        }
     }
 
     /// Records `rows`: kept when the current commit of a group has sent nothing yet,
@@ -402,5 +389,29 @@ impl CommitTx {
         }
         self.raw.commit().await?;
         Ok(())
+    }
+}
+
+/// Takes what order `order` added to the campaigns' `usage` and to the leases' `lease`
+/// counts out of them: its rows were not written.
+fn take_out(
+    usage: &mut BTreeMap<String, UsageAdded>,
+    lease: &mut BTreeMap<String, LeaseTake>,
+    order: &Kept,
+) {
+    for take in order.rows.campaigns() {
+        if let Some(added) = usage.get_mut(&take.campaign_id) {
+            added.redemptions -= 1;
+            added.granted_minor -= take.discount_minor;
+            if added.granted_minor == 0 {
+                added.currency = None;
+            }
+        }
+    }
+    for (id, take) in &order.leases {
+        if let Some(used) = lease.get_mut(id) {
+            used.redemptions = used.redemptions.saturating_sub(take.redemptions);
+            used.minor -= take.minor;
+        }
     }
 }
