@@ -569,14 +569,18 @@ impl Service {
     /// Commits `tx`; when a lease it took from was taken back meanwhile, forgets it, so
     /// that the next commits lease again.
     async fn commit_leased(&self, tx: CommitTx) -> Result<(), ServiceError> {
-        match tx.commit().await {
-            Ok(()) => Ok(()),
-            Err(StoreError::LeaseLost(id)) => {
-                self.leases.forget(&id);
-                Err(StoreError::LeaseLost(id).into())
-            }
-            Err(error) => Err(error.into()),
+        tx.commit()
+            .await
+            .map_err(|error| self.forget_lost_lease(error))
+    }
+
+    /// `error` as a commit answers it; a lease it names as lost is forgotten, so that the
+    /// next commits lease again.
+    fn forget_lost_lease(&self, error: StoreError) -> ServiceError {
+        if let StoreError::LeaseLost(id) = &error {
+            self.leases.forget(id);
         }
+        error.into()
     }
 
     /// [`Service::commit_leased`] for a group's transaction: answers the orders whose rows
@@ -587,11 +591,7 @@ impl Service {
     ) -> Result<HashMap<String, StoreError>, ServiceError> {
         match tx.commit_group().await {
             Ok(unwritten) => Ok(unwritten.into_iter().collect()),
-            Err(StoreError::LeaseLost(id)) => {
-                self.leases.forget(&id);
-                Err(StoreError::LeaseLost(id).into())
-            }
-            Err(error) => Err(error.into()),
+            Err(error) => Err(self.forget_lost_lease(error)),
         }
     }
 
