@@ -64,6 +64,14 @@ async fn basket_usage(
     })
 }
 
+/// The usage of a basket that asks nothing more than `campaigns`: nothing is read.
+fn nothing_read(campaigns: Arc<HashMap<String, CampaignUsage>>) -> Usage {
+    Usage {
+        campaigns,
+        ..Usage::default()
+    }
+}
+
 impl Store {
     /// The usage a basket is priced against: `campaigns` and what `reads` asks of the
     /// basket's customer and coupons, on one connection, or none when it asks nothing.
@@ -73,10 +81,7 @@ impl Store {
         campaigns: Arc<HashMap<String, CampaignUsage>>,
     ) -> Result<Usage, StoreError> {
         if reads.asks_nothing() {
-            return Ok(Usage {
-                campaigns,
-                ..Usage::default()
-            });
+            return Ok(nothing_read(campaigns));
         }
         let mut conn = self.pool.acquire().await?;
         basket_usage(&mut conn, reads, campaigns).await
@@ -93,10 +98,7 @@ impl CommitTx {
     ) -> Result<Usage, StoreError> {
         // Asking nothing sends nothing: a group's rows kept stay kept ([`CommitTx`]).
         if reads.asks_nothing() {
-            return Ok(Usage {
-                campaigns,
-                ..Usage::default()
-            });
+            return Ok(nothing_read(campaigns));
         }
         basket_usage(self.conn().await?, reads, campaigns).await
     }

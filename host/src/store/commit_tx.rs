@@ -399,7 +399,7 @@ fn take_out(
     lease: &mut BTreeMap<String, LeaseTake>,
     order: &Kept,
 ) {
-    for take in order.rows.campaigns() {
+    for take in &order.rows.campaigns {
         if let Some(added) = usage.get_mut(&take.campaign_id) {
             added.redemptions -= 1;
             added.granted_minor -= take.discount_minor;

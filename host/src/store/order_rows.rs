@@ -68,11 +68,6 @@ pub(super) struct PurchaseRow {
 type PurchaseKey = (String, &'static str, String, String);
 
 impl OrderRows {
-    /// What each campaign took from it.
-    pub(super) fn campaigns(&self) -> &[CampaignRow] {
-        &self.campaigns
-    }
-
     /// Adds `units` (each item once: its kind, `sku` or `category`, the item and the
     /// units) bought by customer `customer_id` on `day` to what it writes in the purchase
     /// history, one order per item.
