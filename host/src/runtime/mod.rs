@@ -102,6 +102,8 @@ pub const MAX_SETUP_OUTPUT_BYTES: usize = 1 << 20;
 /// How wasmtime says a call handed the host more than its hostcall fuel (its error type
 /// is private; `a_huge_answer_is_refused_before_it_is_copied` fails if the words change).
 const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+/// The least wall clock `metadata` and `check-params` get (see [`Limits::for_setup`]).
+pub const SETUP_DEADLINE: Duration = Duration::from_secs(1);
 /// How wasmtime says a plugin called an import the sandbox made a trap (a WASI function:
 /// `a_call_to_a_wasi_function_is_a_plugin_error` fails if the words change).
 const UNDEFINED_IMPORT_CALLED: &str = "has not been defined";
@@ -148,16 +150,19 @@ impl Limits {
         }
     }
 
-    /// What `metadata` and `check-params` run under: these limits, raised to the defaults.
-    /// They run once per plugin version or campaign save, not per evaluation, and parse
-    /// JSON and build a schema, so they may cost more than an evaluation: a plugin tuned
-    /// to tight evaluation limits must still load and check its params.
+    /// What `metadata` and `check-params` run under: these limits, raised to the defaults,
+    /// with a wall clock of at least [`SETUP_DEADLINE`]. They run once per plugin version
+    /// or campaign save, not per evaluation, and parse JSON and build a schema, so they may
+    /// cost more than an evaluation: a plugin tuned to tight evaluation limits must still
+    /// load and check its params. Fuel bounds their work exactly; the clock is only a
+    /// backstop, and a busy machine (an upload beside a catch-up compile, on two cores)
+    /// must not refuse a sound plugin because a first run in a fresh sandbox took 60 ms.
     fn for_setup(self) -> Limits {
         let default = Limits::default();
         Limits {
             fuel: self.fuel.max(default.fuel),
             memory_bytes: self.memory_bytes.max(default.memory_bytes),
-            deadline: self.deadline.max(default.deadline),
+            deadline: self.deadline.max(SETUP_DEADLINE),
             max_effects: self.max_effects,
         }
     }
@@ -855,5 +860,25 @@ mod tests {
         assert_eq!(fair_share_end(now, deadline, 1), deadline);
         assert_eq!(fair_share_end(now, deadline, 0), deadline);
         assert_eq!(fair_share_end(deadline, now, 2), deadline);
+    }
+
+    #[test]
+    fn setup_runs_get_the_defaults_and_a_second_of_wall_clock_at_least() {
+        let tight = Limits {
+            fuel: 1_000,
+            memory_bytes: 1 << 20,
+            deadline: Duration::from_millis(5),
+            max_effects: 10,
+        };
+        let setup = tight.for_setup();
+        assert_eq!(setup.fuel, Limits::default().fuel);
+        assert_eq!(setup.memory_bytes, Limits::default().memory_bytes);
+        assert_eq!(setup.deadline, SETUP_DEADLINE);
+        assert_eq!(setup.max_effects, 10);
+        let generous = Limits {
+            deadline: Duration::from_secs(3),
+            ..tight
+        };
+        assert_eq!(generous.for_setup().deadline, Duration::from_secs(3));
     }
 }
