@@ -291,6 +291,20 @@ async fn a_plugin_reads_the_purchase_history_commits_keep_and_cancels_take_back(
     let answer = server.evaluate(basket("c-3")).await;
     assert_eq!(discount_of(&answer, "winback"), None, "{answer}");
 
+    // Three orders of one day add to one history row; cancelling one takes back its order
+    // and its units, and leaves the others': two orders left.
+    server.set_clock("2026-02-01T12:00:00+01:00");
+    for order_id in ["q-1", "q-2", "q-3"] {
+        commit(&server, order(order_id, json!({ "id": "c-6" }), &shoes)).await;
+    }
+    server.set_clock("2026-04-15T12:00:00+02:00");
+    let answer = server.evaluate(basket("c-6")).await;
+    assert_eq!(discount_of(&answer, "winback"), Some("15.00"), "{answer}");
+    let (status, cancelled) = server.cancel("q-2").await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    let answer = server.evaluate(basket("c-6")).await;
+    assert_eq!(discount_of(&answer, "winback"), None, "{answer}");
+
     // Erasing a customer erases their history too.
     let answer = server.evaluate(basket("c-5")).await;
     assert_eq!(discount_of(&answer, "winback"), Some("15.00"), "{answer}");
