@@ -3,6 +3,7 @@
 //! evaluation or inside a commit; and the commit's own writes to it: the purchase history
 //! kept from committed orders, and points spent from the oldest-expiring lots first.
 
+use super::order_rows::{add_to_purchase_history, PurchaseKey, PurchaseSums};
 use super::redemptions::CommitTx;
 use super::{column_error, customers, timestamp, Store, StoreError};
 use crate::model::Line;
@@ -12,9 +13,6 @@ use remise_model::customer_data::{
 };
 use sqlx::AnyConnection;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Items one statement of [`CommitTx::add_purchases`] writes (4 parameters each).
-const PURCHASE_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// One item of an order for the purchase history: units of a SKU or a category.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,47 +135,32 @@ impl CommitTx {
             }
         }
         // One statement for the whole order: a commit's cost must not grow by a round
-        // trip per line. `units` names each item once (ON CONFLICT may touch a row once).
-        for chunk in units.chunks(PURCHASE_ROWS_PER_STATEMENT) {
-            let mut sql = String::from(
-                "INSERT INTO purchase_history (customer_id, kind, item, day, quantity, orders) \
-                 VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let at = i * 4;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "($1, ${}, ${}, $2, ${}, ${})",
-                    at + 3,
-                    at + 4,
-                    at + 5,
-                    at + 6
-                ));
-            }
-            sql.push_str(
-                " ON CONFLICT (customer_id, kind, item, day) DO UPDATE SET \
-                 quantity = purchase_history.quantity + excluded.quantity, \
-                 orders = purchase_history.orders + excluded.orders",
-            );
-            let mut query = sqlx::query(&sql).bind(id).bind(day.to_string());
-            for bought in chunk {
-                query = query
-                    .bind(bought.kind.as_str())
-                    .bind(bought.item.as_str())
-                    .bind(sign * bought.quantity)
-                    .bind(sign * orders);
-            }
-            query.execute(self.conn().await?).await?;
-        }
+        // trip per line. `units` names each item once.
+        let day_text = day.to_string();
+        let rows: Vec<(PurchaseKey<'_>, PurchaseSums)> = units
+            .iter()
+            .map(|bought| {
+                let key = (
+                    id,
+                    bought.kind.as_str(),
+                    bought.item.as_str(),
+                    day_text.as_str(),
+                );
+                let sums = PurchaseSums {
+                    quantity: sign * bought.quantity,
+                    orders: sign * orders,
+                };
+                (key, sums)
+            })
+            .collect();
+        add_to_purchase_history(self.conn().await?, &rows).await?;
         if sign < 0 {
             sqlx::query(
                 "DELETE FROM purchase_history WHERE customer_id = $1 AND day = $2 \
                  AND (quantity <= 0 OR orders <= 0)",
             )
             .bind(id)
-            .bind(day.to_string())
+            .bind(&day_text)
             .execute(self.conn().await?)
             .await?;
         }

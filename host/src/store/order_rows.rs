@@ -65,7 +65,14 @@ pub(super) struct PurchaseRow {
 }
 
 /// A `purchase_history` row's key: customer, kind, item, day.
-type PurchaseKey = (String, &'static str, String, String);
+pub(super) type PurchaseKey<'a> = (&'a str, &'static str, &'a str, &'a str);
+
+/// What is added to one `purchase_history` row: units, and orders.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct PurchaseSums {
+    pub(super) quantity: i64,
+    pub(super) orders: i64,
+}
 
 impl OrderRows {
     /// Adds `units` (each item once: its kind, `sku` or `category`, the item and the
@@ -221,22 +228,32 @@ async fn write_purchases(
     conn: &mut AnyConnection,
     orders: &[&OrderRows],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 6;
     // One row per key (a statement may not update a row twice), in key order: two
     // transactions that write the same rows take them in the same order.
-    let mut rows: BTreeMap<PurchaseKey, (i64, i64)> = BTreeMap::new();
+    let mut rows: BTreeMap<PurchaseKey<'_>, PurchaseSums> = BTreeMap::new();
     for bought in orders.iter().flat_map(|order| &order.purchases) {
         let key = (
-            bought.customer_id.clone(),
+            bought.customer_id.as_str(),
             bought.kind,
-            bought.item.clone(),
-            bought.day.clone(),
+            bought.item.as_str(),
+            bought.day.as_str(),
         );
         let row = rows.entry(key).or_default();
-        row.0 += bought.quantity;
-        row.1 += bought.orders;
+        row.quantity += bought.quantity;
+        row.orders += bought.orders;
     }
-    let rows: Vec<(PurchaseKey, (i64, i64))> = rows.into_iter().collect();
+    let rows: Vec<(PurchaseKey<'_>, PurchaseSums)> = rows.into_iter().collect();
+    add_to_purchase_history(conn, &rows).await
+}
+
+/// Adds each of `rows` to its `purchase_history` row (negative sums take back), making the
+/// rows not there yet, in as few statements as they fit. Each key at most once: one
+/// statement may not update a row twice.
+pub(super) async fn add_to_purchase_history(
+    conn: &mut AnyConnection,
+    rows: &[(PurchaseKey<'_>, PurchaseSums)],
+) -> Result<(), StoreError> {
+    const COLUMNS: usize = 6;
     for chunk in rows.chunks(rows_per_statement(COLUMNS)) {
         let sql = format!(
             "INSERT INTO purchase_history (customer_id, kind, item, day, quantity, orders) \
@@ -246,14 +263,14 @@ async fn write_purchases(
             values(chunk.len(), COLUMNS)
         );
         let mut query = sqlx::query(&sql);
-        for ((customer, kind, item, day), (quantity, orders)) in chunk {
+        for ((customer, kind, item, day), sums) in chunk {
             query = query
-                .bind(customer)
+                .bind(*customer)
                 .bind(*kind)
-                .bind(item)
-                .bind(day)
-                .bind(*quantity)
-                .bind(*orders);
+                .bind(*item)
+                .bind(*day)
+                .bind(sums.quantity)
+                .bind(sums.orders);
         }
         query.execute(&mut *conn).await?;
     }
