@@ -14,10 +14,20 @@ use remise::store::PoolSettings;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+/// A future compiled once, here. Rust compiles an `async fn`'s body again in every crate
+/// that awaits it (a release build shares no generic code, and an async body counts as
+/// one), down through every async function it awaits: each test binary that started a
+/// server compiled the whole server's async code again, about 30 s of CPU a binary. The
+/// harness's calls into the server (start, HTTP calls, commits at once) return this box,
+/// which a test awaits through a pointer to code compiled in this crate.
+type Compiled<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The admin key, given as `REMISE_ADMIN_KEY` would be (`/v1/me` labels it so).
 pub const ADMIN: &str = "test-admin-key-0123456789abcdef0123";
@@ -153,18 +163,25 @@ pub fn offer(id: &str, value: Value, extra: Value) -> Value {
 
 impl Server {
     /// Uploads `bytes` as a version of plugin `name` with `key` (`PUT /v1/plugins/{name}`).
-    pub async fn upload(&self, name: &str, bytes: Vec<u8>, key: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .put(format!("{}/v1/plugins/{name}", self.base))
-            .bearer_auth(key)
-            .header("content-type", "application/wasm")
-            .body(bytes)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+    pub fn upload<'a>(
+        &'a self,
+        name: &'a str,
+        bytes: Vec<u8>,
+        key: &'a str,
+    ) -> Compiled<'a, (StatusCode, Value)> {
+        Box::pin(async move {
+            let response = self
+                .client
+                .put(format!("{}/v1/plugins/{name}", self.base))
+                .bearer_auth(key)
+                .header("content-type", "application/wasm")
+                .body(bytes)
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status();
+            (status, response.json().await.unwrap_or(Value::Null))
+        })
     }
 
     /// A server with the hostile guest in its plugin folder.
@@ -342,7 +359,7 @@ impl Server {
 
     // One per thing a test may vary: a struct for them would only be unpacked again here.
     #[allow(clippy::too_many_arguments)]
-    async fn start_in(
+    fn start_in(
         dir: TempDir,
         guests: Vec<String>,
         database_url: String,
@@ -351,59 +368,61 @@ impl Server {
         clock: Clock,
         settings: ServerSettings,
         leases: LeaseSettings,
-    ) -> Result<Server, StartError> {
-        let config = dir.path().join("remise.toml");
-        std::fs::write(&config, &keys.config).expect("config written");
-        let plugins = dir.path().join("plugins");
-        std::fs::create_dir_all(&plugins).expect("a plugin folder");
-        for guest in &guests {
-            let (_, wasm) = crate::GUESTS
-                .iter()
-                .find(|(name, _)| name == guest)
-                .unwrap_or_else(|| panic!("the {guest} guest is built"));
-            std::fs::copy(wasm, plugins.join(format!("{guest}.wasm")))
-                .unwrap_or_else(|e| panic!("{guest}.wasm copied: {e}"));
-        }
-        let options = ServeOptions {
-            plugin_dir: Some(plugins),
-            config: Some(config),
-            admin_key: keys.admin_key.clone(),
-            pool,
-            clock: clock.clone(),
-            leases,
-            ..options(database_url.clone())
-        };
-        let started = start(&options).await?;
-        assert!(
-            started.created_admin_key.is_none() || keys.admin_key.is_none(),
-            "an admin key was given"
-        );
-        let listener = TcpListener::bind(options.listen)
-            .await
-            .expect("a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("bound"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(run_with(
-            listener,
-            started.service,
-            async {
-                let _ = stopped.await;
-            },
-            settings,
-        ));
-        Ok(Server {
-            base,
-            client: Client::new(),
-            stop,
-            serving,
-            dir,
-            guests,
-            database_url,
-            pool,
-            clock,
-            keys,
-            settings,
-            leases,
+    ) -> Compiled<'static, Result<Server, StartError>> {
+        Box::pin(async move {
+            let config = dir.path().join("remise.toml");
+            std::fs::write(&config, &keys.config).expect("config written");
+            let plugins = dir.path().join("plugins");
+            std::fs::create_dir_all(&plugins).expect("a plugin folder");
+            for guest in &guests {
+                let (_, wasm) = crate::GUESTS
+                    .iter()
+                    .find(|(name, _)| name == guest)
+                    .unwrap_or_else(|| panic!("the {guest} guest is built"));
+                std::fs::copy(wasm, plugins.join(format!("{guest}.wasm")))
+                    .unwrap_or_else(|e| panic!("{guest}.wasm copied: {e}"));
+            }
+            let options = ServeOptions {
+                plugin_dir: Some(plugins),
+                config: Some(config),
+                admin_key: keys.admin_key.clone(),
+                pool,
+                clock: clock.clone(),
+                leases,
+                ..options(database_url.clone())
+            };
+            let started = start(&options).await?;
+            assert!(
+                started.created_admin_key.is_none() || keys.admin_key.is_none(),
+                "an admin key was given"
+            );
+            let listener = TcpListener::bind(options.listen)
+                .await
+                .expect("a loopback port");
+            let base = format!("http://{}", listener.local_addr().expect("bound"));
+            let (stop, stopped) = oneshot::channel::<()>();
+            let serving = tokio::spawn(run_with(
+                listener,
+                started.service,
+                async {
+                    let _ = stopped.await;
+                },
+                settings,
+            ));
+            Ok(Server {
+                base,
+                client: Client::new(),
+                stop,
+                serving,
+                dir,
+                guests,
+                database_url,
+                pool,
+                clock,
+                keys,
+                settings,
+                leases,
+            })
         })
     }
 
@@ -434,27 +453,40 @@ impl Server {
         key: impl Into<Option<&'k str>>,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(key) = key.into() {
-            request = request.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("a body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        self.send_compiled(method, path, key.into(), body).await
+    }
+
+    /// [`Server::send`], compiled once ([`Compiled`]).
+    fn send_compiled<'a>(
+        &'a self,
+        method: Method,
+        path: &'a str,
+        key: Option<&'a str>,
+        body: Option<Value>,
+    ) -> Compiled<'a, Answer> {
+        Box::pin(async move {
+            let mut request = self.client.request(method, format!("{}{path}", self.base));
+            if let Some(key) = key {
+                request = request.bearer_auth(key);
+            }
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.expect("the server answers");
+            let status = response.status();
+            let headers = response.headers().clone();
+            let text = response.text().await.expect("a body");
+            let body = if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            };
+            Answer {
+                status,
+                headers,
+                body,
+            }
+        })
     }
 
     /// Creates `campaign` with the marketing key: the campaign as stored.
@@ -593,33 +625,35 @@ pub fn pointers(problem: &Value) -> Vec<String> {
 
 /// Commits all `orders` at once with the channel key, the i-th through
 /// `hosts[i % hosts.len()]`: each order's index, status and answer, in the orders' order.
-pub async fn commit_at_once(
-    hosts: &[&Server],
+pub fn commit_at_once<'a>(
+    hosts: &'a [&'a Server],
     orders: Vec<Value>,
-) -> Vec<(usize, StatusCode, Value)> {
-    let mut commits = tokio::task::JoinSet::new();
-    for (i, order) in orders.into_iter().enumerate() {
-        let host = hosts[i % hosts.len()];
-        let (client, base) = (host.client.clone(), host.base.clone());
-        commits.spawn(async move {
-            let response = client
-                .post(format!("{base}/v1/redemptions"))
-                .bearer_auth(CHANNEL)
-                .json(&order)
-                .send()
-                .await
-                .expect("the server answers");
-            let status = response.status();
-            (
-                i,
-                status,
-                response.json::<Value>().await.expect("a JSON answer"),
-            )
-        });
-    }
-    let mut answers = commits.join_all().await;
-    answers.sort_by_key(|(i, _, _)| *i);
-    answers
+) -> Compiled<'a, Vec<(usize, StatusCode, Value)>> {
+    Box::pin(async move {
+        let mut commits = tokio::task::JoinSet::new();
+        for (i, order) in orders.into_iter().enumerate() {
+            let host = hosts[i % hosts.len()];
+            let (client, base) = (host.client.clone(), host.base.clone());
+            commits.spawn(async move {
+                let response = client
+                    .post(format!("{base}/v1/redemptions"))
+                    .bearer_auth(CHANNEL)
+                    .json(&order)
+                    .send()
+                    .await
+                    .expect("the server answers");
+                let status = response.status();
+                (
+                    i,
+                    status,
+                    response.json::<Value>().await.expect("a JSON answer"),
+                )
+            });
+        }
+        let mut answers = commits.join_all().await;
+        answers.sort_by_key(|(i, _, _)| *i);
+        answers
+    })
 }
 
 /// The value of the one sample of `name` whose labels include every `labels` pair, or
