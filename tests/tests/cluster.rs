@@ -9,6 +9,7 @@
 //! is in `cpu_loaded.rs`: its spinning threads would starve these tests' plugins of their
 //! deadlines if it ran beside them.
 
+use futures_util::future::join_all;
 use remise::store::testing::postgres_server;
 use remise::store::PoolSettings;
 use remise_tests::http::*;
@@ -248,38 +249,16 @@ async fn an_order_counts_once_whichever_host_gets_it() {
     .await;
 
     // Ten orders, each sent to both hosts at once.
-    let mut races = tokio::task::JoinSet::new();
-    for i in 0..10 {
+    let races = (0..10).map(|i| {
         let id = format!("race-{i}");
-        let (client_a, base_a) = (a.client.clone(), a.base.clone());
-        let (client_b, base_b) = (b.client.clone(), b.base.clone());
         let order = order(&id, &format!("c-{i}"), "SKU-1", "50.00");
-        races.spawn(async move {
-            let send = |client: reqwest::Client, base: String, order: Value| async move {
-                let response = client
-                    .post(format!("{base}/v1/redemptions"))
-                    .bearer_auth(CHANNEL)
-                    .json(&order)
-                    .send()
-                    .await
-                    .expect("the server answers");
-                let status = response.status();
-                let headers = response.headers().clone();
-                let text = response.text().await.expect("a body");
-                Answer {
-                    status,
-                    headers,
-                    body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                }
-            };
-            let (on_a, on_b) = tokio::join!(
-                send(client_a, base_a, order.clone()),
-                send(client_b, base_b, order)
-            );
+        let (a, b) = (&a, &b);
+        async move {
+            let (on_a, on_b) = tokio::join!(a.commit(order.clone()), b.commit(order));
             (id, on_a, on_b)
-        });
-    }
-    for (id, on_a, on_b) in races.join_all().await {
+        }
+    });
+    for (id, on_a, on_b) in join_all(races).await {
         one_commit_and_its_replay(&id, &on_a, &on_b);
         assert_eq!(discount_of(&on_a.body, "ten-off"), Some("5.00"), "{id}");
     }
